@@ -1,0 +1,107 @@
+"""Typed records that flow between the pipeline's stages.
+
+Every stage is a function from these records to these records; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of text as a reader extracted it.
+
+    ``number`` is 1-based in the reader's own numbering (text line, or running line
+    over all pages/paragraphs for PDF, DOCX, HWPX, HWP); ``page`` is set where the
+    format has pages.
+    """
+
+    text: str
+    number: int
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A read document: its lines plus where they came from."""
+
+    path: str
+    lines: tuple[Line, ...]
+    format: str
+    sha256: str
+    encoding: str | None = None
+
+    @property
+    def round(self) -> str:
+        """Round id: the file name without directory and extension."""
+        name = self.path.replace("\\", "/").rsplit("/", 1)[-1]
+        return name.rsplit(".", 1)[0] if "." in name else name
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One recommendation (the unit of analysis) with its context and program mapping.
+
+    ``text`` is the whole unit: the intro line, sub-points and notes, wrapped lines
+    joined. ``lead`` holds the shared intro of a recommendation that was split into
+    numbered parts (set on the first part only, so no text is counted twice).
+    """
+
+    rec_id: str
+    round: str
+    source: str
+    member: int | None
+    member_label: str
+    agenda: str
+    question: str
+    text: str
+    line_start: int
+    line_end: int
+    lead: str = ""
+    tags: tuple[str, ...] = ()
+    subpoints: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    program_codes: tuple[str, ...] = ()
+    code_sources: tuple[tuple[str, str], ...] = ()
+    fields: tuple[str, ...] = ()
+    unknown_codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Program:
+    """One entry of the program registry (``corpus/programs.csv``)."""
+
+    code: str
+    name: str
+    field: str
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The theme given to one unit.
+
+    ``theme_source`` is ``codebook``, ``discovered`` or ``unassigned``; ``theme_score``
+    is the model's confidence in [0, 1] (cosine similarity or cluster membership).
+    """
+
+    rec_id: str
+    theme_id: str
+    theme_label: str
+    theme_score: float
+    theme_source: str
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A theme summary: what a researcher reads on a theme card."""
+
+    theme_id: str
+    label: str
+    source: str
+    size: int
+    keywords: tuple[str, ...]
+    representative_rec_ids: tuple[str, ...]
+    members: tuple[int, ...] = ()
+    program_counts: tuple[tuple[str, int], ...] = ()

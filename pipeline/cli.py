@@ -17,7 +17,7 @@ from pathlib import Path
 from pipeline.errors import InputError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_ROUND = PACKAGE_ROOT / "corpus" / "rounds"
+DEFAULT_ROUND = PACKAGE_ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
 DEFAULT_OUT = PACKAGE_ROOT / "outputs"
 
 

@@ -1,0 +1,131 @@
+"""The parse stage end to end: paths -> documents -> units with program codes.
+
+``load_units`` is what every command calls first; ``write_units`` is ``advisory parse``'s output.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from pipeline.errors import InputError
+from pipeline.parser import StructureParser
+from pipeline.programs import FIELD_NAMES, ProgramMapper, ProgramRegistry, unknown_codes
+from pipeline.readers import read_round
+from pipeline.records import Unit
+
+log = logging.getLogger(__name__)
+
+#: Columns of ``advisory parse`` output (CONTRACT order, less the theme columns).
+UNIT_COLUMNS = (
+    "rec_id", "round", "source", "member", "agenda", "question", "text", "program_codes", "code_sources",
+    "fields", "line_start", "line_end", "member_label", "lead", "tags", "subpoints", "notes", "unknown_codes",
+)
+
+
+def load_units(
+    paths: Sequence[str | os.PathLike],
+    programs: str | os.PathLike | None = None,
+    skip_bad: bool = False,
+    parser: StructureParser | None = None,
+) -> list[Unit]:
+    """Read, parse and map every path (a file is a round; a folder of files is one round).
+
+    Members are numbered in order of appearance within a round, across its documents.
+    Raises :class:`InputError` on bad input (or logs and skips it with ``skip_bad``), and when
+    no unit at all is found.
+    """
+    parser = parser or StructureParser()
+    mapper = ProgramMapper(ProgramRegistry.load(programs))
+    units: list[Unit] = []
+    for path in paths:
+        path = Path(path)
+        docs, bad = read_round([path], skip_bad=skip_bad)
+        for err in bad:
+            log.warning("skipped %s", err)
+        round_id = path.name if path.is_dir() else path.stem
+        offset = 0
+        for doc in docs:
+            parsed = parser.parse(doc, round_id=round_id)
+            if not parsed.units:
+                log.warning("%s: no recommendation found", doc.path)
+            shifted = [_shift_member(u, offset) for u in parsed.units]
+            offset = max([offset, *(u.member or 0 for u in shifted)])
+            units.extend(shifted)
+        if not any(u.round == round_id for u in units):
+            raise InputError(str(path), "no recommendation units found")
+    mapped = mapper.transform(units)
+    for code, ids in unknown_codes(mapped).items():
+        log.warning("program code %s is not in the registry (cited by %s)", code, ", ".join(ids))
+    return mapped
+
+
+def _shift_member(unit: Unit, offset: int) -> Unit:
+    if not offset or unit.member is None:
+        return unit
+    return replace(unit, member=unit.member + offset)
+
+
+def unit_row(unit: Unit) -> dict[str, object]:
+    """One unit as a flat row: lists ``;``-joined, code sources as ``code:source``."""
+    return {
+        "rec_id": unit.rec_id,
+        "round": unit.round,
+        "source": unit.source,
+        "member": "" if unit.member is None else unit.member,
+        "agenda": unit.agenda,
+        "question": unit.question,
+        "text": unit.text,
+        "program_codes": ";".join(unit.program_codes),
+        "code_sources": ";".join(f"{c}:{s}" for c, s in unit.code_sources),
+        "fields": ";".join(unit.fields),
+        "line_start": unit.line_start,
+        "line_end": unit.line_end,
+        "member_label": unit.member_label,
+        "lead": unit.lead,
+        "tags": ";".join(unit.tags),
+        "subpoints": " | ".join(unit.subpoints),
+        "notes": " | ".join(unit.notes),
+        "unknown_codes": ";".join(unit.unknown_codes),
+    }
+
+
+def write_units(units: Sequence[Unit], out: str | os.PathLike | None) -> None:
+    """Write units as CSV (UTF-8 with BOM, for Korean Excel) or JSONL (by suffix); stdout if None.
+
+    The file is written to a temporary name and renamed, so a failure leaves no partial file.
+    """
+    suffix = Path(out).suffix.lower() if out is not None else ".csv"
+    if suffix not in (".csv", ".jsonl"):
+        raise InputError(str(out), "output must end in .csv or .jsonl")
+    buf = io.StringIO()
+    if suffix == ".jsonl":
+        for u in units:
+            row = unit_row(u)
+            row["field_names"] = [FIELD_NAMES[f] for f in u.fields]
+            buf.write(json.dumps(row, ensure_ascii=False) + "\n")
+    else:
+        writer = csv.DictWriter(buf, fieldnames=UNIT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(unit_row(u) for u in units)
+    if out is None:
+        sys.stdout.write(buf.getvalue())
+        return
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8-sig" if suffix == ".csv" else "utf-8", newline="") as fh:
+            fh.write(buf.getvalue())
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -349,7 +349,7 @@ class _State:
         if self.cur is not None:
             self.cur.add_text(line.text, line.number)
             return
-        if not self.seen_structure:
+        if not self.seen_structure and not paragraph_mode:
             self.preamble.append(c.text)
             return
         self.cur = _Builder("para" if paragraph_mode else "orphan", c.text, line.number, line.number, line.text)

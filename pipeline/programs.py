@@ -28,7 +28,7 @@ FIELD_TERMS = {"인적교류": "1", "정보교류": "2", "물자교류": "3"}
 FIELD_NAMES = {v: k for k, v in FIELD_TERMS.items()}
 
 _OPEN, _CLOSE = "(（[【‘'\"“", ")）]】’'\"”"
-CODE_RE = re.compile(rf"[{_OPEN}]\s*(\d{{1,2}})\s*-\s*(\d{{1,2}})\s*-\s*(\d{{1,2}})\s*[{_CLOSE}]")
+CODE_RE = re.compile(rf"[{re.escape(_OPEN)}]\s*(\d{{1,2}})\s*-\s*(\d{{1,2}})\s*-\s*(\d{{1,2}})\s*[{re.escape(_CLOSE)}]")
 _REQUIRED = ("code", "name", "field", "aliases")
 
 

@@ -1,0 +1,389 @@
+"""Tables and the run folder: what a run hands to researchers (see CONTRACT.md, "Run folder").
+
+The frame builders are pure; :func:`write_run` writes every file of a run folder into
+a temporary sibling folder and swaps it in only when all files were written, so a
+failure never leaves a half-written run folder behind.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.records import Assignment, Theme, Unit
+
+CONTRACT_COLUMNS: tuple[str, ...] = (
+    "rec_id", "round", "source", "member", "agenda", "question", "text",
+    "theme_id", "theme_label", "theme_score", "theme_source",
+    "program_codes", "code_sources", "fields", "line_start", "line_end",
+)
+EXTRA_COLUMNS: tuple[str, ...] = ("member_label", "tags", "unknown_codes", "lead")
+THEME_COLUMNS: tuple[str, ...] = (
+    "theme_id", "theme_label", "theme_source", "size", "keywords", "representative_rec_ids", "program_codes",
+    "members",
+)
+FIELD_LABELS: dict[str, str] = {"1": "1 인적교류", "2": "2 정보교류", "3": "3 물자교류"}
+NEXTLOCAL = "NL"
+UNASSIGNED_ID = "unassigned"
+UNASSIGNED_LABEL = "미분류"
+MATRIX_INDEX: tuple[str, str] = ("theme_id", "theme_label")
+
+# Fixed xlsx timestamp: openpyxl stamps "now" into the file, which would change its bytes every run.
+_XLSX_TIMESTAMP = "2000-01-01T00:00:00Z"
+_ZIP_DATE = (2000, 1, 1, 0, 0, 0)
+_CODE_PART = re.compile(r"\d+")
+
+
+def program_code_key(code: str) -> tuple[int, tuple[int, ...], str]:
+    """Sort key for program codes: numeric codes naturally (``1-2-1`` < ``1-10-1``), others after, ``NL`` last."""
+    if code == NEXTLOCAL:
+        return (2, (), code)
+    parts = code.split("-")
+    if all(p.isdigit() for p in parts):
+        return (0, tuple(int(p) for p in parts), code)
+    return (1, tuple(int(p) for p in _CODE_PART.findall(code)), code)
+
+
+def sort_program_codes(codes: Iterable[str]) -> list[str]:
+    """Return the distinct ``codes`` in natural order with ``NL`` last."""
+    return sorted(set(codes), key=program_code_key)
+
+
+def code_field(code: str) -> str:
+    """Field column a program code rolls up to: ``1 인적교류`` etc. by its first digit; other codes stay as is."""
+    head = code.split("-", 1)[0]
+    return FIELD_LABELS.get(head, code) if "-" in code else code
+
+
+def _assignment_map(units: Sequence[Unit], assignments: Sequence[Assignment]) -> dict[str, Assignment]:
+    """Index assignments by rec_id, rejecting ones that name no unit or repeat a unit."""
+    known = {u.rec_id for u in units}
+    by_rec: dict[str, Assignment] = {}
+    for a in assignments:
+        if a.rec_id not in known:
+            raise ValueError(f"assignment names unknown rec_id {a.rec_id!r}")
+        if a.rec_id in by_rec:
+            raise ValueError(f"rec_id {a.rec_id!r} has more than one assignment")
+        by_rec[a.rec_id] = a
+    return by_rec
+
+
+def _theme_key(a: Assignment | None) -> tuple[str, str]:
+    """(theme_id, theme_label) of the matrix row a unit counts in; unassigned units share one row."""
+    if a is None or a.theme_source == UNASSIGNED_ID or not a.theme_id:
+        return (UNASSIGNED_ID, UNASSIGNED_LABEL)
+    return (a.theme_id, a.theme_label or a.theme_id)
+
+
+def recommendations_frame(units: Sequence[Unit], assignments: Sequence[Assignment]) -> pd.DataFrame:
+    """One row per unit with its theme: CONTRACT columns in order, then ``member_label, tags, unknown_codes, lead``.
+
+    In: parsed units and the theme model's assignments (at most one per unit; units
+    without one get ``theme_source`` ``unassigned``). Out: a DataFrame in unit order;
+    tuple fields are ``;``-joined, ``code_sources`` reads ``3-3-1:explicit;NL:agenda``,
+    ``theme_score`` is rounded to 4 decimals. Raises ``ValueError`` for an assignment
+    whose rec_id is not among the units.
+    """
+    by_rec = _assignment_map(units, assignments)
+    rows = []
+    for u in units:
+        a = by_rec.get(u.rec_id)
+        rows.append({
+            "rec_id": u.rec_id, "round": u.round, "source": u.source, "member": u.member,
+            "agenda": u.agenda, "question": u.question, "text": u.text,
+            "theme_id": a.theme_id if a else "",
+            "theme_label": a.theme_label if a else "",
+            "theme_score": round(float(a.theme_score), 4) if a else None,
+            "theme_source": a.theme_source if a else UNASSIGNED_ID,
+            "program_codes": ";".join(u.program_codes),
+            "code_sources": ";".join(f"{code}:{source}" for code, source in u.code_sources),
+            "fields": ";".join(u.fields),
+            "line_start": u.line_start, "line_end": u.line_end,
+            "member_label": u.member_label, "tags": ";".join(u.tags),
+            "unknown_codes": ";".join(u.unknown_codes), "lead": u.lead,
+        })
+    frame = pd.DataFrame(rows, columns=[*CONTRACT_COLUMNS, *EXTRA_COLUMNS])
+    # Nullable ints: a member-less unit stays empty instead of turning the column into 1.0, 2.0, ...
+    frame["member"] = frame["member"].astype("Int64")
+    frame["theme_score"] = frame["theme_score"].astype("Float64")
+    for col in ("line_start", "line_end"):
+        frame[col] = frame[col].astype("int64")
+    return frame
+
+
+def themes_frame(themes: Sequence[Theme]) -> pd.DataFrame:
+    """One row per theme, in the given order.
+
+    Out columns: ``theme_id, theme_label, theme_source, size, keywords,
+    representative_rec_ids, program_codes, members``; lists are ``;``-joined and
+    ``program_codes`` reads ``3-3-1:4;NL:2`` (the theme's own order of counts).
+    """
+    rows = [{
+        "theme_id": t.theme_id, "theme_label": t.label, "theme_source": t.source, "size": int(t.size),
+        "keywords": ";".join(t.keywords),
+        "representative_rec_ids": ";".join(t.representative_rec_ids),
+        "program_codes": ";".join(f"{code}:{count}" for code, count in t.program_counts),
+        "members": ";".join(str(m) for m in t.members),
+    } for t in themes]
+    return pd.DataFrame(rows, columns=list(THEME_COLUMNS)).astype({"size": "int64"})
+
+
+def _theme_rows(units: Sequence[Unit], by_rec: dict[str, Assignment],
+                themes: Sequence[Theme] | None) -> list[tuple[str, str]]:
+    """Matrix rows: the given themes in order, then themes seen only in assignments, then unassigned."""
+    rows: list[tuple[str, str]] = [(t.theme_id, t.label) for t in themes or ()]
+    seen = {theme_id for theme_id, _ in rows}
+    has_unassigned = False
+    for u in units:
+        key = _theme_key(by_rec.get(u.rec_id))
+        if key[0] == UNASSIGNED_ID and UNASSIGNED_ID not in seen:
+            has_unassigned = True
+        elif key[0] not in seen:
+            rows.append(key)
+            seen.add(key[0])
+    if has_unassigned:
+        rows.append((UNASSIGNED_ID, UNASSIGNED_LABEL))
+    return rows
+
+
+def _counts(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[Theme] | None,
+            column_of: Callable[[str], str]) -> pd.DataFrame:
+    """Count units per (theme row, column); ``column_of(code)`` maps a program code to its column."""
+    by_rec = _assignment_map(units, assignments)
+    rows = _theme_rows(units, by_rec, themes)
+    row_of = {theme_id: i for i, (theme_id, _) in enumerate(rows)}
+    columns = sorted({column_of(c) for u in units for c in u.program_codes}, key=_column_key)
+    col_of = {c: j for j, c in enumerate(columns)}
+    cells = [[0] * len(columns) for _ in rows]
+    for u in units:
+        r = row_of[_theme_key(by_rec.get(u.rec_id))[0]]
+        # A unit counts once per column even when two of its codes roll up to the same field.
+        for col in {column_of(c) for c in u.program_codes}:
+            cells[r][col_of[col]] += 1
+    index = pd.MultiIndex.from_tuples(rows, names=list(MATRIX_INDEX))
+    return pd.DataFrame(cells, index=index, columns=pd.Index(columns, name="program_code"), dtype="int64")
+
+
+def _column_key(column: str) -> tuple[int, tuple[int, ...], str]:
+    """Order matrix columns: field roll-up labels sort like their digit, codes like :func:`program_code_key`."""
+    head = column.split(" ", 1)[0]
+    if column in FIELD_LABELS.values():
+        return (0, (int(head),), column)
+    return program_code_key(column)
+
+
+def program_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
+                   themes: Sequence[Theme] | None = None) -> pd.DataFrame:
+    """Theme × program-code matrix of unit counts.
+
+    In: units, assignments and (optionally) the themes, whose order fixes the row order.
+    Out: index ``(theme_id, theme_label)`` (themes not in ``themes`` follow in order of
+    first appearance, then a ``unassigned``/미분류 row if any unit has no theme); columns
+    are the program codes cited by any unit, natural order, ``NL`` last.
+    """
+    return _counts(units, assignments, themes, lambda code: code)
+
+
+def field_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
+                 themes: Sequence[Theme] | None = None) -> pd.DataFrame:
+    """:func:`program_matrix` rolled up to fields: columns ``1 인적교류``, ``2 정보교류``, ``3 물자교류``, then ``NL``.
+
+    A cell counts units with at least one code of that field, so a unit citing
+    ``1-2-1`` and ``1-10-1`` counts once. All three field columns are always present.
+    """
+    matrix = _counts(units, assignments, themes, code_field)
+    for label in FIELD_LABELS.values():
+        if label not in matrix.columns:
+            matrix[label] = 0
+    return matrix[sorted(matrix.columns, key=_column_key)]
+
+
+def cell_units(units: Sequence[Unit], assignments: Sequence[Assignment],
+               themes: Sequence[Theme] | None = None) -> pd.DataFrame:
+    """The units behind each nonzero cell of :func:`program_matrix`, one row per (cell, unit).
+
+    Out columns: ``theme_id, theme_label, program_code, rec_id, member, member_label,
+    agenda, text``; ordered by matrix row, then column, then unit order.
+    """
+    by_rec = _assignment_map(units, assignments)
+    row_order = {theme_id: i for i, (theme_id, _) in enumerate(_theme_rows(units, by_rec, themes))}
+    records = []
+    for position, u in enumerate(units):
+        theme_id, theme_label = _theme_key(by_rec.get(u.rec_id))
+        for code in u.program_codes:
+            records.append(((row_order[theme_id], program_code_key(code), position), {
+                "theme_id": theme_id, "theme_label": theme_label, "program_code": code,
+                "rec_id": u.rec_id, "member": u.member, "member_label": u.member_label,
+                "agenda": u.agenda, "text": u.text,
+            }))
+    records.sort(key=lambda r: r[0])
+    frame = pd.DataFrame([r for _, r in records],
+                         columns=["theme_id", "theme_label", "program_code", "rec_id", "member", "member_label",
+                                  "agenda", "text"])
+    frame["member"] = frame["member"].astype("Int64")
+    return frame
+
+
+def write_csv(frame: pd.DataFrame, path: Path, index: bool = False) -> None:
+    """Write ``frame`` as UTF-8 with BOM (Korean Excel opens it correctly) and LF line endings."""
+    frame.to_csv(path, index=index, encoding="utf-8-sig", lineterminator="\n")
+
+
+def _xlsx_frames(units: Sequence[Unit], assignments: Sequence[Assignment],
+                 themes: Sequence[Theme]) -> dict[str, pd.DataFrame]:
+    """The three workbook sheets with Korean headers, keyed by sheet name."""
+    def korean_rows(matrix: pd.DataFrame) -> pd.DataFrame:
+        out = matrix.reset_index().rename(columns={"theme_id": "주제 ID", "theme_label": "주제"})
+        out.columns.name = None
+        return out
+
+    cells = cell_units(units, assignments, themes).rename(columns={
+        "theme_id": "주제 ID", "theme_label": "주제", "program_code": "사업 코드", "rec_id": "권고 ID",
+        "member": "위원 번호", "member_label": "위원", "agenda": "안건", "text": "권고 내용",
+    })
+    return {
+        "주제×사업": korean_rows(program_matrix(units, assignments, themes)),
+        "분야별": korean_rows(field_matrix(units, assignments, themes)),
+        "셀별 권고": cells,
+    }
+
+
+def _display_width(value: object) -> int:
+    """Approximate column width in Excel units: Hangul and other wide characters take two."""
+    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
+    """Write ``sheets`` to one workbook with bold frozen headers and readable widths; same data → same bytes."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, frame in sheets.items():
+        ws = wb.create_sheet(title=name)
+        ws.append([str(c) for c in frame.columns])
+        for row in frame.itertuples(index=False):
+            ws.append([None if pd.isna(v) else v.item() if hasattr(v, "item") else v for v in row])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.freeze_panes = "B2" if name != "셀별 권고" else "A2"
+        for j, column in enumerate(frame.columns, 1):
+            letter = ws.cell(row=1, column=j).column_letter
+            longest = max([_display_width(column), *(_display_width(v) for v in frame[column])])
+            # Long texts wrap inside a capped width instead of producing one endless line.
+            ws.column_dimensions[letter].width = min(max(longest + 2, 6), 80)
+            if longest > 78:
+                for cell in ws[letter][1:]:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    _repack_deterministic(buffer.getvalue(), path)
+
+
+def _repack_deterministic(data: bytes, path: Path) -> None:
+    """Rewrite an xlsx zip with fixed entry dates and document timestamps, so reruns give identical bytes."""
+    stamp = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            content = src.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                content = stamp.sub(rb"\g<1>" + _XLSX_TIMESTAMP.encode() + rb"\g<2>", content)
+            info = zipfile.ZipInfo(item.filename, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, content)
+
+
+def _run_json(run_info: dict, units: Sequence[Unit], themes: Sequence[Theme], export_seconds: float) -> str:
+    """``run_info`` plus this run's counts and export timing, merged into any counts/timings already there."""
+    info = copy.deepcopy(dict(run_info))
+    counts = dict(info.get("counts") or {})
+    counts.update({
+        "units": len(units),
+        "themes": len(themes),
+        "unknown_codes": sum(len(u.unknown_codes) for u in units),
+    })
+    timings = dict(info.get("timings") or {})
+    timings["export"] = round(export_seconds, 4)
+    info["counts"] = counts
+    info["timings"] = timings
+    return json.dumps(info, sort_keys=True, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def _write_files(folder: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
+                 themes: Sequence[Theme], run_info: dict, started: float) -> None:
+    """Write every run-folder file into ``folder`` (an empty, private directory)."""
+    # Imported here: plots pulls in matplotlib, which the table builders above do not need.
+    from pipeline.plots import heatmap
+    from pipeline.report import render_report, render_summary_md
+
+    recs = recommendations_frame(units, assignments)
+    matrix = program_matrix(units, assignments, themes)
+    write_csv(recs, folder / "recommendations.csv")
+    write_csv(themes_frame(themes), folder / "themes.csv")
+    write_csv(matrix, folder / "theme_program_matrix.csv", index=True)
+    write_xlsx(folder / "theme_program_matrix.xlsx", _xlsx_frames(units, assignments, themes))
+    recs.to_parquet(folder / "recommendations.parquet", index=False)
+    heatmap(matrix, folder / "heatmap.png", folder / "heatmap.svg")
+    (folder / "report.html").write_text(
+        render_report(units, assignments, themes, matrix, run_info), encoding="utf-8", newline="\n")
+    (folder / "summary.md").write_text(
+        render_summary_md(units, assignments, themes, matrix, run_info), encoding="utf-8", newline="\n")
+    (folder / "run.json").write_text(
+        _run_json(run_info, units, themes, time.perf_counter() - started), encoding="utf-8", newline="\n")
+
+
+def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
+              themes: Sequence[Theme], run_info: dict) -> Path:
+    """Write a complete run folder (CONTRACT.md "Run folder") to ``out_dir`` atomically; return ``out_dir``.
+
+    In: the units, their assignments, the theme summaries and ``run_info`` (inputs,
+    parameters, seed, versions, earlier ``timings``/``counts``). Everything is built in a
+    hidden temporary folder beside ``out_dir`` and renamed into place at the end; an
+    existing ``out_dir`` is replaced only then. If anything fails, the temporary folder is
+    removed and a previous ``out_dir`` is left untouched. ``run.json`` gets
+    ``counts.units``, ``counts.themes``, ``counts.unknown_codes`` and ``timings.export``.
+    """
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        _write_files(staging, units, assignments, themes, run_info, started)
+        # mkdtemp makes the folder private (0700); a run folder should read like any other.
+        os.chmod(staging, 0o755)
+        _swap_in(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def _swap_in(staging: Path, out_dir: Path) -> None:
+    """Move ``staging`` to ``out_dir``, replacing an existing folder; restore the old one if the move fails."""
+    if not out_dir.exists():
+        staging.rename(out_dir)
+        return
+    aside = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+    aside.rmdir()  # only the unique name is wanted; rename needs the target not to exist
+    out_dir.rename(aside)
+    try:
+        staging.rename(out_dir)
+    except BaseException:
+        aside.rename(out_dir)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)

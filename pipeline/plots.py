@@ -1,0 +1,148 @@
+"""Charts with Korean labels, rendered with the NanumGothic font bundled in koreanize-matplotlib.
+
+The font is registered by file path so the output does not depend on which fonts the
+machine happens to have (a missing system font renders Hangul as tofu boxes).
+Charts are written with fixed metadata so the same data gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never open a window (CI has no display)
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+# Dates and the generator string are the only run-varying parts of matplotlib's output.
+_PNG_METADATA = {"Software": None}
+_SVG_METADATA = {"Date": None, "Creator": None}
+
+
+def korean_font_path() -> Path:
+    """Return the path of NanumGothic.ttf shipped inside the koreanize-matplotlib package.
+
+    The package is located without importing it: importing it would change global
+    matplotlib settings as a side effect.
+    """
+    spec = importlib.util.find_spec("koreanize_matplotlib")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("koreanize-matplotlib is not installed; it provides the Korean font for charts")
+    path = Path(spec.origin).parent / "fonts" / "NanumGothic.ttf"
+    if not path.is_file():
+        raise RuntimeError(f"{path}: Korean font missing from the koreanize-matplotlib package")
+    return path
+
+
+def _font_family() -> str:
+    """Register the bundled font with matplotlib (idempotent) and return its family name."""
+    path = korean_font_path()
+    if not any(Path(f.fname) == path for f in font_manager.fontManager.ttflist):
+        font_manager.fontManager.addfont(str(path))
+    return font_manager.FontProperties(fname=str(path)).get_name()
+
+
+@contextmanager
+def korean_style() -> Iterator[None]:
+    """Matplotlib settings for Korean charts with stable bytes, scoped to the ``with`` block."""
+    with plt.rc_context({
+        "font.family": [_font_family()],
+        "axes.unicode_minus": False,  # NanumGothic has no U+2212 minus glyph
+        "svg.hashsalt": "advisory-themes",
+        "svg.fonttype": "path",  # glyphs as paths: the SVG shows Hangul without the font installed
+    }):
+        yield
+
+
+def _save(fig: plt.Figure, path_png: Path | str, path_svg: Path | str | None) -> None:
+    fig.savefig(path_png, dpi=150, bbox_inches="tight", metadata=_PNG_METADATA)
+    if path_svg is not None:
+        fig.savefig(path_svg, bbox_inches="tight", metadata=_SVG_METADATA)
+    plt.close(fig)
+
+
+def _row_labels(matrix: pd.DataFrame) -> list[str]:
+    """Theme labels for the y axis: the last index level when rows are (theme_id, theme_label)."""
+    index = matrix.index
+    values = index.get_level_values(-1) if isinstance(index, pd.MultiIndex) else index
+    return [str(v) for v in values]
+
+
+def heatmap(matrix: pd.DataFrame, path_png: Path | str, path_svg: Path | str | None = None,
+            title: str = "주제 × 사업 권고 수") -> None:
+    """Draw a theme × program-code count matrix as an annotated heatmap.
+
+    ``matrix``: rows are themes (a ``(theme_id, theme_label)`` MultiIndex or plain labels),
+    columns are program codes, cells are unit counts. Writes a PNG to ``path_png`` and,
+    when given, an SVG to ``path_svg``. Sized so 10-20 themes × 15-30 codes stay readable.
+    """
+    rows = _row_labels(matrix)
+    cols = [str(c) for c in matrix.columns]
+    values = matrix.to_numpy(dtype=float) if matrix.size else np.zeros((len(rows), len(cols)))
+    with korean_style():
+        width = min(4.0 + 0.55 * max(len(cols), 4), 30.0)
+        height = min(1.8 + 0.42 * max(len(rows), 3), 20.0)
+        fig, ax = plt.subplots(figsize=(width, height))
+        if values.size == 0:
+            ax.text(0.5, 0.5, "표시할 권고가 없습니다", ha="center", va="center", fontsize=12)
+            ax.set_axis_off()
+        else:
+            vmax = max(float(values.max()), 1.0)
+            image = ax.imshow(values, cmap="Blues", aspect="auto", vmin=0, vmax=vmax)
+            ax.set_xticks(range(len(cols)), labels=cols, rotation=60, ha="right", rotation_mode="anchor",
+                          fontsize=9)
+            ax.set_yticks(range(len(rows)), labels=rows, fontsize=10)
+            # Thin white grid between cells so neighbouring equal counts stay distinguishable.
+            ax.set_xticks(np.arange(-0.5, len(cols)), minor=True)
+            ax.set_yticks(np.arange(-0.5, len(rows)), minor=True)
+            ax.grid(which="minor", color="white", linewidth=1.2)
+            ax.tick_params(which="minor", length=0)
+            for r in range(len(rows)):
+                for c in range(len(cols)):
+                    count = values[r, c]
+                    if count:
+                        dark = count > 0.55 * vmax
+                        ax.text(c, r, f"{count:g}", ha="center", va="center", fontsize=8,
+                                color="white" if dark else "#1a1a1a")
+            fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02, label="권고 수", ticks=MaxNLocator(integer=True))
+            ax.set_xlabel("사업 코드")
+        ax.set_title(title, fontsize=12, loc="left")
+        _save(fig, path_png, path_svg)
+
+
+def share_change_chart(changes: pd.Series, path_png: Path | str, title: str,
+                       path_svg: Path | str | None = None) -> None:
+    """Horizontal bar chart of share changes in percentage points (positive = more attention).
+
+    ``changes``: index = labels (theme labels or program codes), values = change in share
+    as a fraction (0.05 = +5%p). Writes a PNG (and an SVG when ``path_svg`` is given).
+    """
+    with korean_style():
+        height = min(1.6 + 0.38 * max(len(changes), 3), 20.0)
+        fig, ax = plt.subplots(figsize=(8.0, height))
+        if changes.empty:
+            ax.text(0.5, 0.5, "비교할 항목이 없습니다", ha="center", va="center", fontsize=12)
+            ax.set_axis_off()
+        else:
+            points = changes.astype(float) * 100
+            labels = [str(i) for i in changes.index]
+            colors = ["#2b6cb0" if v > 0 else "#c53030" if v < 0 else "#a0aec0" for v in points]
+            ax.barh(range(len(points)), points.to_numpy(), color=colors)
+            ax.set_yticks(range(len(points)), labels=labels, fontsize=10)
+            ax.invert_yaxis()  # first label on top, as in a table
+            ax.axvline(0, color="#4a5568", linewidth=0.8)
+            for y, v in enumerate(points):
+                ax.text(v, y, f" {v:+.1f}%p ", va="center", ha="left" if v >= 0 else "right", fontsize=8)
+            ax.set_xlabel("비중 변화 (%p)")
+            span = max(float(points.abs().max()), 1.0) * 1.35
+            ax.set_xlim(-span, span)
+        ax.set_title(title, fontsize=12, loc="left")
+        _save(fig, path_png, path_svg)

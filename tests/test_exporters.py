@@ -1,0 +1,224 @@
+"""Run-folder exporter: CONTRACT files, encodings, column order, matrices, determinism, atomic writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from pipeline.exporters import (
+    CONTRACT_COLUMNS,
+    cell_units,
+    field_matrix,
+    program_matrix,
+    recommendations_frame,
+    sort_program_codes,
+    themes_frame,
+    write_run,
+)
+from pipeline.records import Assignment
+from tests.sample_run import sample_run
+
+RUN_FILES = (
+    "recommendations.csv", "themes.csv", "theme_program_matrix.csv", "theme_program_matrix.xlsx",
+    "recommendations.parquet", "heatmap.png", "heatmap.svg", "report.html", "summary.md", "run.json",
+)
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    units, assignments, themes, run_info = sample_run()
+    return write_run(tmp_path_factory.mktemp("runs") / "run", units, assignments, themes, run_info)
+
+
+def test_run_folder_has_every_contract_file(run_dir: Path) -> None:
+    for name in RUN_FILES:
+        assert (run_dir / name).is_file(), name
+        assert (run_dir / name).stat().st_size > 0, name
+    assert not [p for p in run_dir.parent.iterdir() if p.name.startswith(".")], "temporary folder left behind"
+
+
+def test_csvs_have_bom_lf_and_intact_korean(run_dir: Path) -> None:
+    for name in ("recommendations.csv", "themes.csv", "theme_program_matrix.csv"):
+        raw = (run_dir / name).read_bytes()
+        assert raw.startswith(BOM), name
+        assert b"\r\n" not in raw, name
+    text = (run_dir / "recommendations.csv").read_bytes()[len(BOM):].decode("utf-8")
+    assert "랜선나눔캠퍼스 수료인원" in text
+    assert "넥스트로컬" in text
+
+
+def test_recommendations_columns_in_contract_order_and_no_unit_dropped(run_dir: Path) -> None:
+    units, _, _, _ = sample_run()
+    frame = pd.read_csv(run_dir / "recommendations.csv", encoding="utf-8-sig", keep_default_na=False, dtype=str)
+    assert tuple(frame.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
+    assert list(frame.columns[len(CONTRACT_COLUMNS):]) == ["member_label", "tags", "unknown_codes", "lead"]
+    assert frame["rec_id"].tolist() == [u.rec_id for u in units]
+    row = frame.set_index("rec_id")
+    # The unit with no assignment at all and the one the model left unassigned both keep their rows.
+    assert row.loc["2024_자문-007", "theme_source"] == "unassigned"
+    assert row.loc["2024_자문-007", "unknown_codes"] == "9-9-9"
+    assert row.loc["2024_자문-012", "theme_source"] == "unassigned"
+    assert row.loc["2024_자문-012", "member"] == ""
+    assert row.loc["2024_자문-001", "theme_score"] == "0.8123"
+    assert row.loc["2024_자문-011", "code_sources"] == "3-3-1:explicit;NL:agenda"
+    assert row.loc["2024_자문-011", "program_codes"] == "3-3-1;NL"
+    assert row.loc["2024_자문-006", "text"].endswith("- 체류 기간별 인센티브 설계")
+
+
+def test_parquet_matches_csv_rows(run_dir: Path) -> None:
+    frame = pd.read_parquet(run_dir / "recommendations.parquet")
+    assert tuple(frame.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
+    assert len(frame) == 12
+
+
+def test_unknown_rec_id_in_assignments_is_rejected() -> None:
+    units, assignments, _, _ = sample_run()
+    with pytest.raises(ValueError, match="unknown rec_id"):
+        recommendations_frame(units, [*assignments, Assignment("없는-999", "branding", "브랜딩", 0.5, "codebook")])
+
+
+def test_program_codes_sort_naturally_with_nl_last() -> None:
+    assert sort_program_codes(["NL", "3-3-1", "1-10-1", "1-2-1", "2-3-6", "1-2-1"]) == [
+        "1-2-1", "1-10-1", "2-3-6", "3-3-1", "NL"]
+
+
+def test_program_matrix_counts_and_order() -> None:
+    units, assignments, themes, _ = sample_run()
+    matrix = program_matrix(units, assignments, themes)
+    assert list(matrix.columns) == ["1-2-1", "1-10-1", "3-3-1", "NL"]
+    assert list(matrix.index.get_level_values("theme_id")) == [
+        "branding", "living_population", "nextlocal_roles", "performance_evaluation", "unassigned"]
+    counts = matrix.droplevel("theme_label")
+    assert counts.loc["branding", "3-3-1"] == 2
+    assert counts.loc["branding", "NL"] == 1
+    assert counts.loc["nextlocal_roles", "NL"] == 2
+    assert counts.loc["performance_evaluation"].tolist() == [1, 1, 1, 1]
+    assert counts.loc["unassigned", "NL"] == 1
+    # Every (unit, code) pair lands in exactly one cell.
+    assert int(matrix.to_numpy().sum()) == sum(len(u.program_codes) for u in units)
+
+
+def test_field_matrix_rolls_codes_up_once_per_unit() -> None:
+    units, assignments, themes, _ = sample_run()
+    fields = field_matrix(units, assignments, themes).droplevel("theme_label")
+    assert list(fields.columns) == ["1 인적교류", "2 정보교류", "3 물자교류", "NL"]
+    assert fields.loc["living_population", "1 인적교류"] == 2
+    assert fields.loc["performance_evaluation", "1 인적교류"] == 2
+    assert fields["2 정보교류"].sum() == 0
+
+
+def test_cell_units_back_every_nonzero_cell() -> None:
+    units, assignments, themes, _ = sample_run()
+    matrix = program_matrix(units, assignments, themes).droplevel("theme_label")
+    cells = cell_units(units, assignments, themes)
+    per_cell = cells.groupby(["theme_id", "program_code"]).size()
+    for (theme_id, code), n in per_cell.items():
+        assert matrix.loc[theme_id, code] == n
+    assert len(cells) == int(matrix.to_numpy().sum())
+    assert cells.iloc[0]["theme_id"] == "branding"
+
+
+def test_themes_frame_joins_lists() -> None:
+    _, _, themes, _ = sample_run()
+    frame = themes_frame(themes)
+    assert list(frame.columns[:7]) == ["theme_id", "theme_label", "theme_source", "size", "keywords",
+                                       "representative_rec_ids", "program_codes"]
+    branding = frame.set_index("theme_id").loc["branding"]
+    assert branding["keywords"] == "홍보;브랜드;상생상회"
+    assert branding["program_codes"] == "3-3-1:2;NL:1"
+    assert branding["size"] == 3
+
+
+def test_xlsx_has_three_korean_sheets(run_dir: Path) -> None:
+    wb = load_workbook(run_dir / "theme_program_matrix.xlsx")
+    assert wb.sheetnames == ["주제×사업", "분야별", "셀별 권고"]
+    matrix = wb["주제×사업"]
+    assert [c.value for c in matrix[1]] == ["주제 ID", "주제", "1-2-1", "1-10-1", "3-3-1", "NL"]
+    assert matrix["B2"].value == "브랜딩·홍보·소통"
+    assert matrix.column_dimensions["B"].width >= 20
+    assert [c.value for c in wb["분야별"][1]][2:] == ["1 인적교류", "2 정보교류", "3 물자교류", "NL"]
+    cells = wb["셀별 권고"]
+    assert [c.value for c in cells[1]] == ["주제 ID", "주제", "사업 코드", "권고 ID", "위원 번호", "위원", "안건",
+                                           "권고 내용"]
+    assert cells.max_row - 1 == sum(len(u.program_codes) for u in sample_run()[0])
+
+
+def test_run_json_merges_counts_and_timings(run_dir: Path) -> None:
+    raw = (run_dir / "run.json").read_text(encoding="utf-8")
+    info = json.loads(raw)
+    assert info["counts"] == {"units": 12, "themes": 4, "unknown_codes": 1, "embedded_new": 12,
+                              "embedded_cached": 0}
+    assert info["timings"]["parse"] == 0.01
+    assert info["timings"]["export"] > 0
+    assert info["seed"] == 42
+    assert "2024_자문" in raw  # ensure_ascii=False keeps Korean readable
+    assert raw == json.dumps(info, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
+
+
+def test_writing_twice_gives_identical_bytes(tmp_path: Path) -> None:
+    for name in ("one", "two"):
+        units, assignments, themes, run_info = sample_run()
+        write_run(tmp_path / name, units, assignments, themes, run_info)
+    for name in RUN_FILES:
+        if name == "run.json":
+            continue  # holds the measured export time
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
+
+
+def test_rewriting_replaces_an_existing_run(tmp_path: Path) -> None:
+    units, assignments, themes, run_info = sample_run()
+    out = tmp_path / "run"
+    write_run(out, units, assignments, themes, run_info)
+    (out / "stale.txt").write_text("from an older run", encoding="utf-8")
+    write_run(out, units[:5], [a for a in assignments if a.rec_id in {u.rec_id for u in units[:5]}], themes, run_info)
+    assert not (out / "stale.txt").exists()
+    assert len(pd.read_csv(out / "recommendations.csv", encoding="utf-8-sig")) == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def _fail(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("heatmap exploded")
+
+
+def test_failure_mid_write_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("pipeline.plots.heatmap", _fail)
+    units, assignments, themes, run_info = sample_run()
+    with pytest.raises(RuntimeError, match="heatmap exploded"):
+        write_run(tmp_path / "run", units, assignments, themes, run_info)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failure_keeps_previous_run_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    units, assignments, themes, run_info = sample_run()
+    out = write_run(tmp_path / "run", units, assignments, themes, run_info)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    monkeypatch.setattr("pipeline.plots.heatmap", _fail)
+    with pytest.raises(RuntimeError):
+        write_run(out, units[:3], assignments[:3], themes, run_info)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_failed_swap_restores_previous_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    units, assignments, themes, run_info = sample_run()
+    out = write_run(tmp_path / "run", units, assignments, themes, run_info)
+    before = (out / "recommendations.csv").read_bytes()
+    real_rename = Path.rename
+
+    def rename(self: Path, target: Path) -> Path:
+        # Let the old run move aside, then fail the move of the new run into place.
+        if self.name.startswith(".run.tmp-"):
+            raise OSError("disk full")
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(OSError, match="disk full"):
+        write_run(out, units[:3], assignments[:3], themes, run_info)
+    assert (out / "recommendations.csv").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+

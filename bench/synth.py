@@ -1,0 +1,99 @@
+"""Synthetic advisory rounds of any size, made from varied seed material.
+
+``python bench/synth.py N OUT.txt [--seed S]`` writes a round of N recommendation units in the
+seed's format: member blocks, agenda items, question headings, ``ㅇ`` recommendations with dash
+sub-points and ``※`` notes, hard-wrapped lines with blank lines between them. Sentences are
+recombined from the seed's units (intro of one, sub-points of others, shuffled clauses), so the
+vocabulary is realistic while no two units are the same text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline.parser import MARKER_CHARS, StructureParser  # noqa: E402
+from pipeline.records import Document, Line  # noqa: E402
+
+SEED = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
+AGENDAS = ("❶ 서울시 지역상생교류 추진", "❷ ’24년 지역연계형 청년 창업 지원사업(넥스트로컬)")
+
+
+def _material() -> tuple[list[str], list[str], list[str], list[str]]:
+    lines = tuple(Line(t, n) for n, t in enumerate(SEED.read_text(encoding="utf-8").split("\n"), 1))
+    units = StructureParser().parse(Document(str(SEED), lines, "txt", "")).units
+    intros = [u.text.split(" - ")[0].split(" ※ ")[0] for u in units]
+    subs = [s[2:] for u in units for s in u.subpoints if s.startswith("- ")]
+    notes = [n for u in units for n in u.notes]
+    questions = sorted({u.question for u in units})
+    return intros, subs, notes, questions
+
+
+def _wrap(text: str, width: int, rng: random.Random) -> list[str]:
+    """Hard-wrap like an HWP export: a line break every ``width`` characters, blank lines between."""
+    out = []
+    while len(text) > width:
+        cut = width + rng.randint(-8, 8)
+        # Never wrap right before a marker: the next line would start a new unit or heading.
+        while cut < len(text) and (text[cut] in MARKER_CHARS or text[cut].isspace() or text[cut] in "ㅇo"):
+            cut += 1
+        out.append(text[:cut])
+        out.append("")
+        text = text[cut:]
+    out.append(text)
+    return out
+
+
+def _recombine(sentence: str, rng: random.Random) -> str:
+    clauses = sentence.split(", ")
+    if len(clauses) > 1:
+        rng.shuffle(clauses)
+    words = ", ".join(clauses).split(" ")
+    if len(words) > 6:
+        k = rng.randrange(len(words) - 3)
+        words[k], words[k + 1] = words[k + 1], words[k]
+    return " ".join(words)
+
+
+def synth_round(n_units: int, seed: int = 0) -> str:
+    """A round of exactly ``n_units`` recommendations in advisory format."""
+    rng = random.Random(seed)
+    intros, subs, notes, questions = _material()
+    out: list[str] = ["붙 임  위원별 자문내용", ""]
+    made = 0
+    while made < n_units:
+        out += ["", "□ ○○○ 위원", ""]
+        for agenda in AGENDAS:
+            out += [agenda]
+            for question in rng.sample(questions, k=min(2, len(questions))):
+                out += [f"[ {question} ]", ""]
+                for _ in range(rng.randint(1, 4)):
+                    if made == n_units:
+                        break
+                    out += _wrap(" ㅇ " + _recombine(rng.choice(intros), rng), 70, rng)
+                    for _ in range(rng.randint(0, 3)):
+                        out += _wrap("   - " + _recombine(rng.choice(subs), rng), 70, rng)
+                    if notes and rng.random() < 0.3:
+                        out += ["     ※ " + rng.choice(notes)]
+                    out.append("")
+                    made += 1
+    return "\n".join(out) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("n_units", type=int)
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(synth_round(args.n_units, args.seed), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

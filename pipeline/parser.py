@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -388,7 +389,7 @@ class _State:
             return
         tags = _tags([intro, *(p.text for p in parts)])
         key = "\x1f".join(
-            _squash(x) for x in (self.round_id, str(self.member or ""), self.agenda, self.question, lead, text)
+            id_key(x) for x in (self.round_id, str(self.member or ""), self.agenda, self.question, lead, text)
         )
         digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
         self.ids[digest] = self.ids.get(digest, 0) + 1
@@ -443,5 +444,10 @@ def _tags(texts: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _squash(s: str) -> str:
-    return "".join(s.split())
+def id_key(s: str) -> str:
+    """Text as rec_ids see it: NFKC, no whitespace, no marker characters.
+
+    So a round re-saved in another format or encoding (CP949 has no ❶ or ➀; a PDF loses trailing
+    spaces) keeps its ids.
+    """
+    return "".join(ch for ch in unicodedata.normalize("NFKC", s) if not ch.isspace() and ch not in MARKER_CHARS)

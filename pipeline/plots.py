@@ -8,7 +8,7 @@ Charts are written with fixed metadata so the same data gives the same bytes.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -118,31 +118,41 @@ def heatmap(matrix: pd.DataFrame, path_png: Path | str, path_svg: Path | str | N
         _save(fig, path_png, path_svg)
 
 
-def share_change_chart(changes: pd.Series, path_png: Path | str, title: str,
+def share_change_chart(panels: Mapping[str, pd.Series], path_png: Path | str,
                        path_svg: Path | str | None = None) -> None:
-    """Horizontal bar chart of share changes in percentage points (positive = more attention).
+    """Horizontal bar charts of share changes in percentage points, one panel per entry of ``panels``.
 
-    ``changes``: index = labels (theme labels or program codes), values = change in share
-    as a fraction (0.05 = +5%p). Writes a PNG (and an SVG when ``path_svg`` is given).
+    ``panels``: panel title → Series with labels (theme labels, program codes) as index
+    and the change in share as a fraction (0.05 = +5%p) as values; bars read top-down
+    in the Series' order. Writes a PNG (and an SVG when ``path_svg`` is given).
     """
     with korean_style():
-        height = min(1.6 + 0.38 * max(len(changes), 3), 20.0)
-        fig, ax = plt.subplots(figsize=(8.0, height))
-        if changes.empty:
-            ax.text(0.5, 0.5, "비교할 항목이 없습니다", ha="center", va="center", fontsize=12)
-            ax.set_axis_off()
-        else:
-            points = changes.astype(float) * 100
-            labels = [str(i) for i in changes.index]
-            colors = ["#2b6cb0" if v > 0 else "#c53030" if v < 0 else "#a0aec0" for v in points]
-            ax.barh(range(len(points)), points.to_numpy(), color=colors)
-            ax.set_yticks(range(len(points)), labels=labels, fontsize=10)
-            ax.invert_yaxis()  # first label on top, as in a table
-            ax.axvline(0, color="#4a5568", linewidth=0.8)
-            for y, v in enumerate(points):
-                ax.text(v, y, f" {v:+.1f}%p ", va="center", ha="left" if v >= 0 else "right", fontsize=8)
-            ax.set_xlabel("비중 변화 (%p)")
-            span = max(float(points.abs().max()), 1.0) * 1.35
-            ax.set_xlim(-span, span)
-        ax.set_title(title, fontsize=12, loc="left")
+        heights = [max(len(series), 2) for series in panels.values()] or [2]
+        fig, axes = plt.subplots(len(heights), 1, squeeze=False, gridspec_kw={"height_ratios": heights},
+                                 figsize=(8.0, min(1.2 * len(heights) + 0.36 * sum(heights), 30.0)))
+        for ax, (title, changes) in zip(axes[:, 0], panels.items(), strict=False):
+            _change_bars(ax, changes)
+            ax.set_title(title, fontsize=12, loc="left")
+        if not panels:
+            axes[0, 0].set_axis_off()
+        fig.tight_layout()
         _save(fig, path_png, path_svg)
+
+
+def _change_bars(ax: plt.Axes, changes: pd.Series) -> None:
+    """One panel of :func:`share_change_chart`: blue bars for gains, red for losses, labelled in %p."""
+    if changes.empty:
+        ax.text(0.5, 0.5, "비교할 항목이 없습니다", ha="center", va="center", fontsize=11)
+        ax.set_axis_off()
+        return
+    points = changes.astype(float).to_numpy() * 100
+    colors = ["#2b6cb0" if v > 0 else "#c53030" if v < 0 else "#a0aec0" for v in points]
+    ax.barh(range(len(points)), points, color=colors)
+    ax.set_yticks(range(len(points)), labels=[str(i) for i in changes.index], fontsize=10)
+    ax.invert_yaxis()  # first label on top, as in the table
+    ax.axvline(0, color="#4a5568", linewidth=0.8)
+    for y, v in enumerate(points):
+        ax.text(v, y, f" {v:+.1f}%p ", va="center", ha="left" if v >= 0 else "right", fontsize=8)
+    span = max(float(np.abs(points).max()), 1.0) * 1.4
+    ax.set_xlim(-span, span)
+    ax.set_xlabel("비중 변화 (%p)")

@@ -28,16 +28,25 @@ SOURCE_BADGES: dict[str, str] = {"codebook": "코드북", "discovered": "발견"
 QUOTES_PER_THEME = 3
 _QUOTE_CHARS = 220
 _NO_CODE = "__none__"
-_NO_MEMBER = "none"
 
 
-def member_name(unit: Unit) -> str:
-    """Display name of a unit's member: ``위원 2 (△△△)``; masked labels alone cannot tell members apart."""
+def member_name(unit: Unit, with_round: bool = False) -> str:
+    """Display name of a unit's member: ``위원 2 (△△△)``; masked labels alone cannot tell members apart.
+
+    Members are numbered per round, so with ``with_round`` (runs over several rounds)
+    the round is prefixed: ``2024_자문 · 위원 2 (△△△)``.
+    """
     if unit.member is None:
-        return "위원 미상"
-    label = unit.member_label.strip()
-    label = label[: -len("위원")].strip() if label.endswith("위원") else label
-    return f"위원 {unit.member}" + (f" ({label})" if label else "")
+        name = "위원 미상"
+    else:
+        label = unit.member_label.strip()
+        label = label[: -len("위원")].strip() if label.endswith("위원") else label
+        name = f"위원 {unit.member}" + (f" ({label})" if label else "")
+    return f"{unit.round} · {name}" if with_round else name
+
+
+def _several_rounds(units: Sequence[Unit]) -> bool:
+    return len({u.round for u in units}) > 1
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,7 @@ def theme_summaries(units: Sequence[Unit], assignments: Sequence[Assignment],
     assigned = _assigned(units, assignments)
     by_rec = {u.rec_id: u for u in units}
     total = max(len(units), 1)
+    with_round = _several_rounds(units)
     summaries = []
     for t in themes:
         mine = [u for u in units if assigned[u.rec_id][0] == t.theme_id]
@@ -89,16 +99,15 @@ def theme_summaries(units: Sequence[Unit], assignments: Sequence[Assignment],
                 break
             if u not in quotes:
                 quotes.append(u)
-        members = Counter(member_name(u) for u in mine)
-        member_order = {name: i for i, name in enumerate(dict.fromkeys(
-            member_name(u) for u in sorted(mine, key=lambda u: (u.member is None, u.member or 0)))) }
+        # Keyed with the member number first so equal counts list members in their numeric order.
+        members = Counter((u.round, u.member is None, u.member or 0, member_name(u, with_round)) for u in mine)
         agendas = Counter(u.agenda or "(안건 없음)" for u in mine)
         agenda_order = {a: i for i, a in enumerate(dict.fromkeys(u.agenda or "(안건 없음)" for u in units))}
         programs = Counter(code for u in mine for code in u.program_codes)
         summaries.append(ThemeSummary(
             theme_id=t.theme_id, label=t.label, source=t.source, size=len(mine), share=len(mine) / total,
             keywords=tuple(t.keywords), quotes=tuple(quotes),
-            members=tuple(sorted(members.items(), key=lambda kv: (-kv[1], member_order[kv[0]]))),
+            members=tuple((key[3], n) for key, n in sorted(members.items(), key=lambda kv: (-kv[1], kv[0]))),
             agendas=tuple(sorted(agendas.items(), key=lambda kv: (-kv[1], agenda_order[kv[0]]))),
             programs=tuple(sorted(programs.items(), key=lambda kv: (-kv[1], program_code_key(kv[0])))),
         ))
@@ -113,7 +122,7 @@ def _overview(units: Sequence[Unit], assignments: Sequence[Assignment], themes: 
         "sources": list(dict.fromkeys(u.source for u in units)),
         "units": len(units),
         "themes": len(themes),
-        "members": len({u.member for u in units if u.member is not None}),
+        "members": len({(u.round, u.member) for u in units if u.member is not None}),
         "unassigned": sum(1 for v in assigned.values() if v[0] == UNASSIGNED_ID),
     }
 
@@ -220,10 +229,9 @@ def _options(pairs: list[tuple[str, str]], all_label: str) -> str:
 
 
 def _filters_html(units: Sequence[Unit], themes: Sequence[Theme], has_unassigned: bool) -> str:
-    members = sorted({(u.member, member_name(u)) for u in units if u.member is not None})
-    member_opts = [(str(m), name) for m, name in members]
-    if any(u.member is None for u in units):
-        member_opts.append((_NO_MEMBER, "위원 미상"))
+    with_round = _several_rounds(units)
+    members = sorted({(u.round, u.member is None, u.member or 0, member_name(u, with_round)) for u in units})
+    member_opts = [(key[3], key[3]) for key in members]
     agendas = [(a, a) for a in dict.fromkeys(u.agenda for u in units)]
     codes = [(c, c) for c in sort_program_codes(c for u in units for c in u.program_codes)]
     if any(not u.program_codes for u in units):
@@ -248,9 +256,10 @@ def _filters_html(units: Sequence[Unit], themes: Sequence[Theme], has_unassigned
 
 def _units_payload(units: Sequence[Unit], assignments: Sequence[Assignment]) -> list[dict]:
     assigned = _assigned(units, assignments)
+    with_round = _several_rounds(units)
     return [{
-        "rec_id": u.rec_id, "member": _NO_MEMBER if u.member is None else str(u.member),
-        "member_name": member_name(u), "agenda": u.agenda, "question": u.question, "text": u.text,
+        "rec_id": u.rec_id, "member": member_name(u, with_round), "agenda": u.agenda, "question": u.question,
+        "text": u.text,
         "theme_id": assigned[u.rec_id][0], "theme_label": assigned[u.rec_id][1],
         "theme_source": assigned[u.rec_id][2], "codes": list(u.program_codes),
         "lines": f"{u.line_start}-{u.line_end}",
@@ -331,7 +340,7 @@ _JS = """
     li.dataset.recId = u.rec_id;
     var meta = document.createElement("div");
     meta.className = "meta";
-    meta.textContent = [u.rec_id, u.member_name, u.agenda, "행 " + u.lines].filter(Boolean).join(" · ");
+    meta.textContent = [u.rec_id, u.member, u.agenda, "행 " + u.lines].filter(Boolean).join(" · ");
     var text = document.createElement("p");
     text.className = "text";
     text.textContent = u.text;
@@ -344,7 +353,7 @@ _JS = """
     li.appendChild(text);
     li.appendChild(tags);
     list.appendChild(li);
-    var hay = [u.text, u.question, u.agenda, u.rec_id, u.theme_label, u.member_name].join(" ").toLowerCase();
+    var hay = [u.text, u.question, u.agenda, u.rec_id, u.theme_label, u.member].join(" ").toLowerCase();
     return {u: u, li: li, hay: hay};
   });
 

@@ -448,9 +448,12 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
 
 
 def _md(text: object) -> str:
-    """Text safe inside a Markdown table cell or list item: one line, pipes and markup characters escaped."""
+    """Text safe inside a Markdown table cell or list item: one line, pipes and markup characters escaped.
+
+    ``_`` is left alone: inside words (``2024_자문``) it never starts emphasis, and ids read better unescaped.
+    """
     flat = " ".join(str(text).split())
-    return "".join("\\" + ch if ch in "\\|*_`[]<>#" else ch for ch in flat)
+    return "".join("\\" + ch if ch in "\\|*`[]<>" else ch for ch in flat)
 
 
 def render_summary_md(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[Theme],

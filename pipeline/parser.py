@@ -450,4 +450,6 @@ def id_key(s: str) -> str:
     So a round re-saved in another format or encoding (CP949 has no ❶ or ➀; a PDF loses trailing
     spaces) keeps its ids.
     """
-    return "".join(ch for ch in unicodedata.normalize("NFKC", s) if not ch.isspace() and ch not in MARKER_CHARS)
+    # Markers go before NFKC too: NFKC turns ① into 1, which would then count as text.
+    kept = "".join(ch for ch in s if ch not in MARKER_CHARS)
+    return "".join(ch for ch in unicodedata.normalize("NFKC", kept) if not ch.isspace() and ch not in MARKER_CHARS)

@@ -40,16 +40,22 @@ def seed_lines(seed: Path = SEED) -> list[str]:
     return lines
 
 
+#: How a CP949 export writes the seed's characters that CP949 lacks: agenda dingbats become
+#: numbered items, dingbat circled digits the CP949 circled digits, half-width corner brackets
+#: the full-width ones, the en dash a hyphen. The parser must read the result as the same units.
+CP949_SUBSTITUTES = {
+    **{chr(0x2776 + k): f"{k + 1}." for k in range(10)},  # ❶ … ❿
+    **{chr(0x2780 + k): chr(0x2460 + k) for k in range(10)},  # ➀ … ➉ -> ① … ⑩
+    "｢": "「",
+    "｣": "」",
+    "–": "-",
+}
+
+
 def cp949_lines(lines: list[str]) -> list[str]:
-    """In: lines. Out: those CP949 can encode exactly (the others are left out, none altered)."""
-    kept = []
-    for line in lines:
-        try:
-            line.encode("cp949")
-        except UnicodeEncodeError:
-            continue
-        kept.append(line)
-    return kept
+    """In: lines. Out: the same lines with ``CP949_SUBSTITUTES`` applied, so CP949 encodes them all."""
+    table = str.maketrans(CP949_SUBSTITUTES)
+    return [line.translate(table) for line in lines]
 
 
 def cp949_unencodable(lines: list[str]) -> list[str]:
@@ -68,7 +74,7 @@ def write_texts(lines: list[str], outdir: Path) -> dict[str, Path]:
 
     In: lines and a folder. Out: ``seed_utf8_bom.txt`` (LF), ``seed_utf16.txt`` (UTF-16LE
     with BOM and CRLF, as Windows Notepad saves), ``seed_utf16le_nobom.txt`` (LF) and
-    ``seed_cp949.txt`` (CRLF, encodable lines only) by file name.
+    ``seed_cp949.txt`` (CRLF, characters CP949 lacks substituted) by file name.
     """
     lf = "".join(line + "\n" for line in lines)
     crlf = "".join(line + "\r\n" for line in lines)
@@ -204,7 +210,7 @@ def main(argv: list[str]) -> int:
         print(f"{name}\t{path.stat().st_size:>9,} bytes\t{path}")
     missing = cp949_unencodable(seed_lines())
     if missing:
-        print(f"seed_cp949.txt leaves out the lines with characters CP949 lacks: {' '.join(missing)}")
+        print(f"seed_cp949.txt substitutes the characters CP949 lacks: {' '.join(missing)}")
     return 0
 
 

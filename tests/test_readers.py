@@ -71,7 +71,7 @@ def test_text_encodings_give_the_seed_lines(seed_fixtures: dict[str, Path], name
     assert document.encoding == encoding
 
 
-def test_cp949_text_gives_the_encodable_seed_lines(seed_fixtures: dict[str, Path]) -> None:
+def test_cp949_text_gives_the_substituted_seed_lines(seed_fixtures: dict[str, Path]) -> None:
     document = read_document(seed_fixtures["seed_cp949.txt"])
     assert [line.text for line in document.lines] == cp949_lines(SEED_LINES)
     assert document.encoding == "cp949"

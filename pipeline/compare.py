@@ -13,8 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.errors import InputError
-from pipeline.exporters import UNASSIGNED_ID, UNASSIGNED_LABEL, program_code_key, write_csv
+from pipeline.exporters import UNASSIGNED_ID, UNASSIGNED_LABEL, write_csv
 from pipeline.plots import share_change_chart
+from pipeline.programs import program_code_key
 
 DEFAULT_TOLERANCE = 0.02
 COMPARE_COLUMNS: tuple[str, ...] = ("units_a", "share_a", "units_b", "share_b", "share_change", "status")

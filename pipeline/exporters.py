@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.programs import program_code_key
 from pipeline.records import Assignment, Theme, Unit
 
 CONTRACT_COLUMNS: tuple[str, ...] = (
@@ -34,7 +35,6 @@ THEME_COLUMNS: tuple[str, ...] = (
     "members",
 )
 FIELD_LABELS: dict[str, str] = {"1": "1 인적교류", "2": "2 정보교류", "3": "3 물자교류"}
-NEXTLOCAL = "NL"
 UNASSIGNED_ID = "unassigned"
 UNASSIGNED_LABEL = "미분류"
 MATRIX_INDEX: tuple[str, str] = ("theme_id", "theme_label")
@@ -42,17 +42,6 @@ MATRIX_INDEX: tuple[str, str] = ("theme_id", "theme_label")
 # Fixed xlsx timestamp: openpyxl stamps "now" into the file, which would change its bytes every run.
 _XLSX_TIMESTAMP = "2000-01-01T00:00:00Z"
 _ZIP_DATE = (2000, 1, 1, 0, 0, 0)
-_CODE_PART = re.compile(r"\d+")
-
-
-def program_code_key(code: str) -> tuple[int, tuple[int, ...], str]:
-    """Sort key for program codes: numeric codes naturally (``1-2-1`` < ``1-10-1``), others after, ``NL`` last."""
-    if code == NEXTLOCAL:
-        return (2, (), code)
-    parts = code.split("-")
-    if all(p.isdigit() for p in parts):
-        return (0, tuple(int(p) for p in parts), code)
-    return (1, tuple(int(p) for p in _CODE_PART.findall(code)), code)
 
 
 def sort_program_codes(codes: Iterable[str]) -> list[str]:

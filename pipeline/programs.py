@@ -30,14 +30,19 @@ FIELD_NAMES = {v: k for k, v in FIELD_TERMS.items()}
 _OPEN, _CLOSE = "(（[【‘'\"“", ")）]】’'\"”"
 CODE_RE = re.compile(rf"[{re.escape(_OPEN)}]\s*(\d{{1,2}})\s*-\s*(\d{{1,2}})\s*-\s*(\d{{1,2}})\s*[{re.escape(_CLOSE)}]")
 _REQUIRED = ("code", "name", "field", "aliases")
+_CODE_PART = re.compile(r"\d+")
+#: The NextLocal program: not numbered, always the last matrix column.
+NEXTLOCAL = "NL"
 
 
-def code_sort_key(code: str) -> tuple:
-    """Natural order of program codes: ``1-2-1`` < ``1-10-1``; non-numeric ids (``NL``) last."""
+def program_code_key(code: str) -> tuple[int, tuple[int, ...], str]:
+    """Sort key for program codes: numeric codes naturally (``1-2-1`` < ``1-10-1``), others after, ``NL`` last."""
+    if code == NEXTLOCAL:
+        return (2, (), code)
     parts = code.split("-")
     if all(p.isdigit() for p in parts):
-        return (0, tuple(int(p) for p in parts), "")
-    return (1, (), code)
+        return (0, tuple(int(p) for p in parts), code)
+    return (1, tuple(int(p) for p in _CODE_PART.findall(code)), code)
 
 
 class ProgramRegistry:
@@ -105,7 +110,7 @@ class ProgramMapper:
             sources.setdefault(code, set()).add("alias")
         for code in _alias_hits(_squash(unit.agenda), aliases):
             sources.setdefault(code, set()).add("agenda")
-        codes = tuple(sorted(sources, key=code_sort_key))
+        codes = tuple(sorted(sources, key=program_code_key))
         flat = _squash(body)
         fields = tuple(sorted({f for term, f in FIELD_TERMS.items() if term in flat}))
         return dataclasses.replace(

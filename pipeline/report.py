@@ -16,12 +16,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.exporters import (
-    UNASSIGNED_ID,
-    UNASSIGNED_LABEL,
-    program_code_key,
-    sort_program_codes,
-)
+from pipeline.exporters import UNASSIGNED_ID, UNASSIGNED_LABEL, sort_program_codes
+from pipeline.programs import program_code_key
 from pipeline.records import Assignment, Theme, Unit
 
 SOURCE_BADGES: dict[str, str] = {"codebook": "코드북", "discovered": "발견", UNASSIGNED_ID: "미분류"}

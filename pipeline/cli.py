@@ -37,6 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help=".csv or .jsonl file (default: print CSV to stdout)")
     _add_common(p)
     p.set_defaults(handler=_cmd_parse)
+
+    p = sub.add_parser("compare", help="compare two run folders: theme shares and program attention")
+    p.add_argument("run_a", type=Path, help="the earlier run folder")
+    p.add_argument("run_b", type=Path, help="the later run folder")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: outputs/compare_A_vs_B)")
+    p.add_argument("--quiet", action="store_true", help="no info messages")
+    p.add_argument("--verbose", action="store_true", help="debug messages")
+    p.set_defaults(handler=_cmd_compare)
     return parser
 
 
@@ -47,6 +55,15 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     write_units(units, args.out)
     if args.out is not None:
         logging.info("%d units -> %s", len(units), args.out)
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from pipeline.compare import write_comparison
+
+    out = args.out or DEFAULT_OUT / f"compare_{args.run_a.name}_vs_{args.run_b.name}"
+    write_comparison(args.run_a, args.run_b, out)
+    logging.info("comparison -> %s", out)
     return 0
 
 

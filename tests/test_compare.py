@@ -72,3 +72,15 @@ def test_write_comparison_files(runs: tuple[Path, Path], tmp_path: Path) -> None
 def test_not_a_run_folder(tmp_path: Path, runs: tuple[Path, Path]) -> None:
     with pytest.raises(InputError, match="recommendations.csv missing"):
         compare_runs(tmp_path, runs[1])
+
+
+def test_compare_command(runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli import main
+
+    a, b = runs
+    out = tmp_path / "cmp"
+    assert main(["compare", str(a), str(b), "--out", str(out), "--quiet"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["compare.png", "compare_programs.csv", "compare_themes.csv"]
+    assert main(["compare", str(a), str(tmp_path / "missing"), "--out", str(tmp_path / "x")]) == 2
+    assert "missing" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

@@ -48,20 +48,24 @@ MARKER_CHARS = frozenset(
     + "".join(k + v for k, v in BRACKETS.items())
 )
 
-_TRAILER = r"(?:\s*[(（][^()（）]{0,40}[)）])?\s*[:：]?"
+#: Characters that mask a member's name (``○○○``, ``김OO``): such names never identify a person.
+MASKS = "○◯△▲☆★◇OＯxX＊*"
+# ``위원``, ``위원장``, optionally ``의견``/``자문의견``, an affiliation in brackets, a colon.
+_TRAILER = r"(?:장)?(?:\s*(?:자문\s*)?(?:의견|내용))?(?:\s*[(（][^()（）]{0,40}[)）])?\s*[:：]?"
 _MEMBER_BOX = re.compile(rf"^[{BOXES}]\s*(?P<name>\S.{{0,30}}?)\s*위원{_TRAILER}$")
-_MEMBER_BARE = re.compile(rf"^(?P<name>[○◯△▲☆★◇xX＊*]{{2,5}}|[가-힣]{{2,4}})\s*위원{_TRAILER}$")
+_MEMBER_BARE = re.compile(rf"^(?P<name>[{MASKS}]{{2,5}}|[가-힣][가-힣{MASKS}]{{1,4}})\s*위원{_TRAILER}$")
 _BOX = re.compile(rf"^[{BOXES}]\s*(?P<text>.*)$")
 _AGENDA = (
     re.compile(rf"^(?P<mark>[{AGENDA_DINGBATS}])\s*(?P<text>.*)$"),
-    re.compile(rf"^(?P<mark>[{ROMAN}]|X{{0,1}}(?:IX|IV|V?I{{1,3}}|V|X))\s*[.．]\s*(?P<text>\S.*)$"),
+    re.compile(rf"^(?P<mark>[{ROMAN}])\s*[.．]?\s+(?P<text>\S.*)$"),
+    re.compile(r"^(?P<mark>X?(?:IX|IV|V?I{1,3}|V|X))\s*[.．]\s*(?P<text>\S.*)$"),
     # ``1. 제목`` but not a dotted date such as ``2024. 3. 5.`` or ``3. 5.``
     re.compile(r"^(?P<mark>\d{1,2})\s*[.．]\s+(?P<text>(?!\d{1,2}\s*[.．])\D.*)$"),
 )
 _CODE_ONLY = re.compile(r"^\s*\d{1,2}\s*-\s*\d{1,2}\s*-\s*\d{1,2}\s*$")
 _REC = re.compile(rf"^(?P<mark>[{REC_MARKS}]|o(?=\s+[가-힣(\[‘“]))\s*(?P<text>.*)$")
 _SUB = re.compile(
-    rf"^(?P<mark>[{DASHES}{NOTE_MARKS}]|[{CIRCLED}{DINGBAT_CIRCLED}]|[가-하][.)])\s*(?P<text>.*)$"
+    rf"^(?P<mark>[{DASHES}{NOTE_MARKS}]|[{CIRCLED}{DINGBAT_CIRCLED}]|[가-하][.)]|\(?\d{{1,2}}\))\s*(?P<text>.*)$"
 )
 _TAG = re.compile(r"^\(\s*(?P<tag>[^()\d\s][^()]{0,19}?)\s*\)")
 
@@ -93,6 +97,8 @@ def classify_line(raw: str) -> Classified:
         inner = s[1:-1] if s.endswith(close) else s[1:]
         if not _CODE_ONLY.match(inner) and inner.strip() and close not in inner:
             kind = "question" if s.endswith(close) else "question_open"
+            if kind == "question" and (_MEMBER_BARE.match(inner.strip()) or _MEMBER_BOX.match("□" + inner.strip())):
+                return Classified("member", inner.strip(), s[0])
             return Classified(kind, inner.strip(), s[0])
     m = _BOX.match(s)
     if m:
@@ -303,7 +309,7 @@ class _State:
         if kind == "member":
             # Masked names (○○○) all look alike: each header is a new member. A real name met
             # again in the same document is the same member.
-            masked = not any(_is_hangul(ch) for ch in text.replace("위원", ""))
+            masked = any(ch in MASKS for ch in text) or not any(_is_hangul(ch) for ch in text.replace("위원", ""))
             if masked or text not in self.members:
                 self.n_members += 1
                 self.members[text] = self.n_members

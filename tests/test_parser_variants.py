@@ -16,6 +16,10 @@ from pipeline.parser import classify_line
         ("▢ △△△ 위원", "△△△ 위원"),
         ("◆ 홍길동 위원 (서울연구원)", "홍길동 위원 (서울연구원)"),
         ("이영희 위원", "이영희 위원"),
+        ("□ 김OO 위원 자문의견", "김OO 위원 자문의견"),
+        ("■ ○○○ 위원장", "○○○ 위원장"),
+        ("【 ○○○ 위원 】", "○○○ 위원"),
+        ("[홍길동 위원]", "홍길동 위원"),
     ],
 )
 def test_member_header_variants(header, label):
@@ -24,6 +28,16 @@ def test_member_header_variants(header, label):
     assert [u.text for u in units] == ["첫 번째 의견", "두 번째 의견"]
     assert units[0].member_label == label
     assert units[0].member == 1
+
+
+def test_partly_masked_names_are_not_merged():
+    text = "□ 김OO 위원\nㅇ 가\n□ 김OO 위원\nㅇ 나\n"
+    assert [u.member for u in parse_text(text).units] == [1, 2]
+
+
+def test_numbered_sub_points_stay_in_their_unit():
+    units = parse_text(" ㅇ 권고 본문\n   1) 첫째\n   (2) 둘째\n ㅇ 다음\n").units
+    assert [u.text for u in units] == ["권고 본문 1) 첫째 (2) 둘째", "다음"]
 
 
 def test_masked_members_are_numbered_by_appearance_and_real_names_reused():
@@ -47,14 +61,20 @@ def test_box_line_not_ending_in_member_is_a_paragraph_heading():
 
 @pytest.mark.parametrize(
     "agenda1, agenda2",
-    [("❶ 지역상생교류 추진", "❷ 넥스트로컬"), ("Ⅰ. 지역상생교류 추진", "Ⅱ. 넥스트로컬"), ("1. 지역상생교류 추진", "2. 넥스트로컬")],
+    [
+        ("❶ 지역상생교류 추진", "❷ 넥스트로컬"),
+        ("Ⅰ. 지역상생교류 추진", "Ⅱ. 넥스트로컬"),
+        ("Ⅰ 지역상생교류 추진", "Ⅱ 넥스트로컬"),
+        ("1. 지역상생교류 추진", "2. 넥스트로컬"),
+        ("I. 지역상생교류 추진", "II. 넥스트로컬"),
+    ],
 )
 def test_agenda_variants(agenda1, agenda2):
     text = f"□ ○○○ 위원\n{agenda1}\n[ 평가 ]\n ㅇ 의견 A\n{agenda2}\n[ 역할 ]\n ㅇ 의견 B\n"
     units = units_from_text(text)
     assert [(u.agenda, u.question, u.text) for u in units] == [
-        (agenda1[2:].strip(" ."), "평가", "의견 A"),
-        (agenda2[2:].strip(" ."), "역할", "의견 B"),
+        (agenda1.split(" ", 1)[1], "평가", "의견 A"),
+        (agenda2.split(" ", 1)[1], "역할", "의견 B"),
     ]
     assert units[1].program_codes == ("NL",) and units[0].program_codes == ()
 

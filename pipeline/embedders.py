@@ -281,12 +281,12 @@ class TfidfEmbedder(Embedder):
         self.svd_ = None
         self._model_id: str | None = None
 
-    def _tokenize(self, texts: Sequence[str]) -> list[list[str]]:
+    def _tokenize(self, texts: Sequence[str]) -> Iterator[list[str]]:
+        # A generator, chunk by chunk: the vectorizer counts terms as they come, so the token
+        # lists of a large corpus are never all in memory at once.
         batch = getattr(self.tokenizer, "tokenize_batch", None)
-        docs: list[list[str]] = []
         for chunk in _batches(list(texts), 2000, self.progress, "tokenize (tfidf)"):
-            docs.extend(batch(chunk) if batch else [self.tokenizer(text) for text in chunk])
-        return docs
+            yield from (batch(chunk) if batch else [self.tokenizer(text) for text in chunk])
 
     def fit(self, texts: Sequence[str]) -> TfidfEmbedder:
         from sklearn.decomposition import TruncatedSVD

@@ -12,25 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.errors import InputError
+from pipeline.browse import read_recommendations
 from pipeline.exporters import UNASSIGNED_ID, UNASSIGNED_LABEL, write_csv
 from pipeline.plots import share_change_chart
 from pipeline.programs import program_code_key
 
 DEFAULT_TOLERANCE = 0.02
 COMPARE_COLUMNS: tuple[str, ...] = ("units_a", "share_a", "units_b", "share_b", "share_change", "status")
-
-
-def _read_run(run: Path) -> pd.DataFrame:
-    """The run's recommendations as strings (empty cells stay empty strings)."""
-    path = Path(run) / "recommendations.csv"
-    if not path.is_file():
-        raise InputError(str(run), "not a run folder (recommendations.csv missing)")
-    frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    missing = {"rec_id", "theme_label", "theme_source", "program_codes"} - set(frame.columns)
-    if missing:
-        raise InputError(str(path), f"missing columns: {', '.join(sorted(missing))}")
-    return frame
 
 
 def _theme_counts(frame: pd.DataFrame) -> pd.Series:
@@ -83,7 +71,7 @@ def compare_runs(run_a: Path, run_b: Path, tolerance: float = DEFAULT_TOLERANCE)
     ``new``/``vanished``/``grew``/``shrank``/``stable``; sorted by change (largest gain first),
     then label. Raises :class:`~pipeline.errors.InputError` if a folder is not a run folder.
     """
-    a, b = _read_run(run_a), _read_run(run_b)
+    a, b = read_recommendations(run_a), read_recommendations(run_b)
     table = _compare(_theme_counts(a), _theme_counts(b), len(a), len(b), "theme_label", tolerance)
     return table.sort_values(["share_change", "theme_label"], ascending=[False, True],
                              kind="stable", ignore_index=True)
@@ -96,7 +84,7 @@ def compare_programs(run_a: Path, run_b: Path, tolerance: float = DEFAULT_TOLERA
     rows in natural code order, ``NL`` last. Shares need not sum to 1 (a unit may cite
     several codes, or none).
     """
-    a, b = _read_run(run_a), _read_run(run_b)
+    a, b = read_recommendations(run_a), read_recommendations(run_b)
     table = _compare(_program_counts(a), _program_counts(b), len(a), len(b), "program_code", tolerance)
     order = sorted(table["program_code"], key=program_code_key)
     return table.set_index("program_code").loc[order].reset_index()

@@ -363,16 +363,33 @@ def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assign
 
 
 def _swap_in(staging: Path, out_dir: Path) -> None:
-    """Move ``staging`` to ``out_dir``, replacing an existing folder; restore the old one if the move fails."""
+    """Move ``staging`` to ``out_dir``, replacing an existing folder; restore the old one if the move fails.
+
+    Sub-folders and dot-files of the old folder (a comparison written into it, the repository's
+    ``.gitkeep``) are carried over; plain files are the old run's and go, so no stale output survives.
+    """
     if not out_dir.exists():
         staging.rename(out_dir)
         return
+    written = {p.name for p in staging.iterdir()}
+    carried = [
+        p for p in out_dir.iterdir() if p.name not in written and (p.is_dir() or p.name.startswith("."))
+    ]
+    for p in carried:
+        p.rename(staging / p.name)
     aside = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
     aside.rmdir()  # only the unique name is wanted; rename needs the target not to exist
-    out_dir.rename(aside)
+    try:
+        out_dir.rename(aside)
+    except BaseException:
+        for p in carried:
+            (staging / p.name).rename(p)
+        raise
     try:
         staging.rename(out_dir)
     except BaseException:
         aside.rename(out_dir)
+        for p in carried:
+            (staging / p.name).rename(out_dir / p.name)
         raise
     shutil.rmtree(aside, ignore_errors=True)

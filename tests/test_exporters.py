@@ -183,8 +183,13 @@ def test_rewriting_replaces_an_existing_run(tmp_path: Path) -> None:
     out = tmp_path / "run"
     write_run(out, units, assignments, themes, run_info)
     (out / "stale.txt").write_text("from an older run", encoding="utf-8")
+    (out / ".gitkeep").write_text("", encoding="utf-8")
+    (out / "compare_2023_vs_2024").mkdir()
+    (out / "compare_2023_vs_2024" / "compare_themes.csv").write_text("kept", encoding="utf-8")
     write_run(out, units[:5], [a for a in assignments if a.rec_id in {u.rec_id for u in units[:5]}], themes, run_info)
     assert not (out / "stale.txt").exists()
+    assert (out / ".gitkeep").exists()
+    assert (out / "compare_2023_vs_2024" / "compare_themes.csv").read_text(encoding="utf-8") == "kept"
     assert len(pd.read_csv(out / "recommendations.csv", encoding="utf-8-sig")) == 5
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 

@@ -230,8 +230,9 @@ def write_csv(frame: pd.DataFrame, path: Path, index: bool = False) -> None:
 
 
 def _xlsx_frames(units: Sequence[Unit], assignments: Sequence[Assignment],
-                 themes: Sequence[Theme]) -> dict[str, pd.DataFrame]:
-    """The three workbook sheets with Korean headers, keyed by sheet name."""
+                 themes: Sequence[Theme], program_names: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """The workbook sheets with Korean headers, keyed by sheet name: the matrix, the field roll-up,
+    the units behind each cell, and the programs cited (with names where the registry has them)."""
     def korean_rows(matrix: pd.DataFrame) -> pd.DataFrame:
         out = matrix.reset_index().rename(columns={"theme_id": "주제 ID", "theme_label": "주제"})
         out.columns.name = None
@@ -241,10 +242,18 @@ def _xlsx_frames(units: Sequence[Unit], assignments: Sequence[Assignment],
         "theme_id": "주제 ID", "theme_label": "주제", "program_code": "사업 코드", "rec_id": "권고 ID",
         "member": "위원 번호", "member_label": "위원", "agenda": "안건", "text": "권고 내용",
     })
+    cited = pd.Series([c for u in units for c in u.program_codes], dtype=str).value_counts()
+    programs = pd.DataFrame({
+        "사업 코드": sort_program_codes(cited.index),
+    })
+    programs["사업명"] = programs["사업 코드"].map(lambda c: program_names.get(c, ""))
+    programs["분야"] = programs["사업 코드"].map(lambda c: code_field(c) if "-" in c else "")
+    programs["권고 수"] = programs["사업 코드"].map(cited).astype("int64")
     return {
         "주제×사업": korean_rows(program_matrix(units, assignments, themes)),
         "분야별": korean_rows(field_matrix(units, assignments, themes)),
         "셀별 권고": cells,
+        "사업 목록": programs,
     }
 
 
@@ -325,7 +334,8 @@ def _write_files(folder: Path, units: Sequence[Unit], assignments: Sequence[Assi
     write_csv(recs, folder / "recommendations.csv")
     write_csv(themes_frame(themes), folder / "themes.csv")
     write_csv(matrix, folder / "theme_program_matrix.csv", index=True)
-    write_xlsx(folder / "theme_program_matrix.xlsx", _xlsx_frames(units, assignments, themes))
+    names = {str(k): str(v) for k, v in (run_info.get("programs") or {}).items()}
+    write_xlsx(folder / "theme_program_matrix.xlsx", _xlsx_frames(units, assignments, themes, names))
     recs.to_parquet(folder / "recommendations.parquet", index=False)
     heatmap(matrix, folder / "heatmap.png", folder / "heatmap.svg")
     (folder / "report.html").write_text(

@@ -196,11 +196,16 @@ def _card_html(s: ThemeSummary) -> str:
     )
 
 
-def _matrix_html(matrix: pd.DataFrame, sizes: dict[str, int]) -> str:
+def _program_names(run_info: dict) -> dict[str, str]:
+    """Program code -> name, from ``run_info["programs"]`` (the registry the run used), if given."""
+    return {str(k): str(v) for k, v in (run_info.get("programs") or {}).items()}
+
+
+def _matrix_html(matrix: pd.DataFrame, sizes: dict[str, int], names: dict[str, str]) -> str:
     codes = [str(c) for c in matrix.columns]
     rows = _matrix_rows(matrix)
     peak = max([1, *(v for _, _, values in rows for v in values)])
-    head = "".join(f"<th scope=\"col\">{_e(c)}</th>" for c in codes)
+    head = "".join(f"<th scope=\"col\" title=\"{_e(names.get(c, c))}\">{_e(c)}</th>" for c in codes)
     body = []
     for theme_id, label, values in rows:
         cells = []
@@ -224,12 +229,14 @@ def _options(pairs: list[tuple[str, str]], all_label: str) -> str:
         f"<option value=\"{_e(v)}\">{_e(label)}</option>" for v, label in pairs)
 
 
-def _filters_html(units: Sequence[Unit], themes: Sequence[Theme], has_unassigned: bool) -> str:
+def _filters_html(units: Sequence[Unit], themes: Sequence[Theme], has_unassigned: bool,
+                  names: dict[str, str]) -> str:
     with_round = _several_rounds(units)
     members = sorted({(u.round, u.member is None, u.member or 0, member_name(u, with_round)) for u in units})
     member_opts = [(key[3], key[3]) for key in members]
     agendas = [(a, a) for a in dict.fromkeys(u.agenda for u in units)]
-    codes = [(c, c) for c in sort_program_codes(c for u in units for c in u.program_codes)]
+    codes = [(c, f"{c} {names[c]}" if c in names else c)
+             for c in sort_program_codes(c for u in units for c in u.program_codes)]
     if any(not u.program_codes for u in units):
         codes.append((_NO_CODE, "(사업 코드 없음)"))
     theme_opts = [(t.theme_id, t.label) for t in themes]
@@ -424,6 +431,7 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
     sizes[UNASSIGNED_ID] = overview["unassigned"]
     cards = "".join(_card_html(s) for s in summaries) or "<p class=\"muted\">주제가 없습니다.</p>"
     payload = {"units": _units_payload(units, assignments)}
+    names = _program_names(run_info)
     return (
         "<!DOCTYPE html>\n<html lang=\"ko\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -433,8 +441,8 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
         f"<section id=\"themes\"><h2>주제별 요약</h2><div class=\"cards\">{cards}</div></section>"
         "<section id=\"matrix\"><h2>주제 × 사업 코드</h2>"
         "<p class=\"muted\">칸을 누르면 해당 주제·사업의 권고만 아래 목록에 표시됩니다.</p>"
-        f"{_matrix_html(matrix, sizes)}</section>"
-        f"<section id=\"units\"><h2>권고 목록</h2>{_filters_html(units, themes, overview['unassigned'] > 0)}"
+        f"{_matrix_html(matrix, sizes, names)}</section>"
+        f"<section id=\"units\"><h2>권고 목록</h2>{_filters_html(units, themes, overview['unassigned'] > 0, names)}"
         "<noscript><p>목록과 필터를 보려면 자바스크립트를 켜 주세요.</p></noscript>"
         "<p id=\"no-units\" class=\"muted\" hidden>조건에 맞는 권고가 없습니다.</p>"
         "<ol id=\"unit-list\"></ol></section></main>"

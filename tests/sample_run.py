@@ -143,6 +143,7 @@ def _build(rows: list, round_id: str, theme_order: list[str]) -> RunParts:
         "inputs": [{"path": source, "sha256": "0" * 64}],
         "parameters": {"embedder": "test", "codebook": "corpus/themes.yaml"},
         "seed": 42,
+        "programs": {"1-2-1": "서울농장·워케이션 운영", "3-3-1": "상생상회 운영", "NL": "넥스트로컬"},
         "timings": {"parse": 0.01},
         "counts": {"embedded_new": len(units), "embedded_cached": 0},
     }

@@ -142,9 +142,14 @@ def test_themes_frame_joins_lists() -> None:
     assert branding["size"] == 3
 
 
-def test_xlsx_has_three_korean_sheets(run_dir: Path) -> None:
+def test_xlsx_has_korean_sheets(run_dir: Path) -> None:
     wb = load_workbook(run_dir / "theme_program_matrix.xlsx")
-    assert wb.sheetnames == ["주제×사업", "분야별", "셀별 권고"]
+    assert wb.sheetnames == ["주제×사업", "분야별", "셀별 권고", "사업 목록"]
+    programs = [[c.value for c in row] for row in wb["사업 목록"].iter_rows()]
+    assert programs[0] == ["사업 코드", "사업명", "분야", "권고 수"]
+    assert programs[1][:3] == ["1-2-1", "서울농장·워케이션 운영", "1 인적교류"]
+    assert programs[-1][:2] == ["NL", "넥스트로컬"]
+    assert programs[2][1] is None  # 1-10-1 is not in the registry: no invented name
     matrix = wb["주제×사업"]
     assert [c.value for c in matrix[1]] == ["주제 ID", "주제", "1-2-1", "1-10-1", "3-3-1", "NL"]
     assert matrix["B2"].value == "브랜딩·홍보·소통"
@@ -293,3 +298,9 @@ def test_heatmap_renders_hangul_with_bundled_font(tmp_path: Path, monkeypatch: p
 def test_heatmap_of_an_empty_matrix(tmp_path: Path) -> None:
     heatmap(program_matrix([], []), tmp_path / "e.png")
     assert (tmp_path / "e.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_report_names_programs_from_the_registry(run_dir: Path) -> None:
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert '<option value="3-3-1">3-3-1 상생상회 운영</option>' in html
+    assert 'title="서울농장·워케이션 운영">1-2-1</th>' in html

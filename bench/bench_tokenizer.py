@@ -1,0 +1,109 @@
+"""Tokenizer benchmark: ``KiwiTokenizer.tokenize_batch`` against raw kiwipiepy batch tokenization.
+
+``python bench/bench_tokenizer.py [--units N] [--workers 1,2] [--repeat R]`` tokenizes the unit texts
+of a synthetic round (``bench/synth.py``) both ways with the same number of Kiwi workers and the
+same user dictionary, and prints units/s and the ratio raw time / wrapper time (the goal is >= 0.8:
+the wrapper's term extraction may cost at most a quarter on top of Kiwi's own analysis).
+The two are run alternately and the best of ``R`` is kept, so that a busy moment on the machine
+does not land on one side only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from kiwipiepy import Kiwi  # noqa: E402
+from synth import synth_round  # noqa: E402
+
+from pipeline.tokenizer import KiwiTokenizer  # noqa: E402
+from pipeline.units import load_units  # noqa: E402
+
+
+def unit_texts(n_units: int, seed: int = 0) -> list[str]:
+    """The texts of the units of a synthetic ``n_units`` round, as the parser makes them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"synthetic_{n_units}.txt"
+        path.write_text(synth_round(n_units, seed), encoding="utf-8")
+        return [unit.text for unit in load_units([path])]
+
+
+def raw_kiwi(tokenizer: KiwiTokenizer, workers: int) -> Kiwi:
+    """A plain Kiwi with ``workers`` threads and the same user words as ``tokenizer``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        kiwi = Kiwi(num_workers=workers)
+    for entry in sorted(tokenizer.entries_, key=lambda e: " " not in e.word):
+        kiwi.add_user_word(entry.word, entry.tag, entry.score)
+    return kiwi
+
+
+def _best(fn: Callable[[], object], best: float) -> float:
+    start = time.perf_counter()
+    fn()
+    return min(best, time.perf_counter() - start)
+
+
+def compare(texts: Sequence[str], workers: int, repeat: int = 3) -> dict[str, float]:
+    """Best-of-``repeat`` seconds of raw Kiwi and of the wrapper on ``texts``, and their ratio."""
+    tokenizer = KiwiTokenizer(workers=workers)
+    kiwi = raw_kiwi(tokenizer, workers)
+    texts = list(texts)
+    # One untimed full pass each: Kiwi's first pass over a corpus runs about twice as slow as the
+    # next ones (model pages, allocator and analysis caches warming), which would favour the side
+    # that runs second.
+    tokenizer.tokenize_batch(texts)
+    list(kiwi.tokenize(texts))
+    raw = wrapped = float("inf")
+    for _ in range(repeat):
+        # list(): kiwipiepy returns a lazy generator; the analysis happens while it is consumed.
+        raw = _best(lambda: list(kiwi.tokenize(texts)), raw)
+        wrapped = _best(lambda: tokenizer.tokenize_batch(texts), wrapped)
+    return {
+        "workers": workers,
+        "units": len(texts),
+        "raw_s": raw,
+        "wrapper_s": wrapped,
+        "raw_units_per_s": len(texts) / raw,
+        "wrapper_units_per_s": len(texts) / wrapped,
+        "ratio": raw / wrapped,
+    }
+
+
+def markdown(rows: Sequence[dict[str, float]]) -> str:
+    """The comparison as a Markdown table."""
+    lines = [
+        "| workers | units | raw kiwipiepy s | wrapper s | raw units/s | wrapper units/s | raw / wrapper |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['workers']} | {r['units']:,} | {r['raw_s']:.2f} | {r['wrapper_s']:.2f} | "
+            f"{r['raw_units_per_s']:,.0f} | {r['wrapper_units_per_s']:,.0f} | {r['ratio']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Command line: print the comparison table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--units", type=int, default=5000, help="units in the synthetic round (default 5000)")
+    ap.add_argument("--workers", default="1,2", help="comma-separated Kiwi worker counts (default 1,2)")
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs per side, best kept (default 3)")
+    args = ap.parse_args()
+    texts = unit_texts(args.units)
+    rows = [compare(texts, int(w), args.repeat) for w in args.workers.split(",")]
+    print(markdown(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Theme keywords, names and summaries: what a researcher reads on a theme card.
+
+- :class:`ThemeLabeler` fits BERTopic in "manual" mode on the final assignment (the theme model
+  already decided who belongs where; BERTopic only computes class-based TF-IDF over Kiwi terms,
+  with ``reduce_frequent_words`` so words common to every theme sink). It yields each theme's top
+  keywords and names discovered themes from them. The fitted BERTopic is what a saved model keeps
+  (safetensors serialization).
+- :func:`label_from_keywords` names a discovered theme the way the codebook does: up to three
+  distinct keywords joined by ``·`` (판로·유통·상생상회), skipping a keyword that repeats part of
+  one already chosen (판로 / 판로지원).
+- :func:`summarize_themes` builds the :class:`~pipeline.records.Theme` cards: size, keywords,
+  three representative recommendations (highest theme score, i.e. most typical), the members who
+  raise the theme and the program codes its units cite, with counts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from pipeline.records import Assignment, Theme, Unit
+from pipeline.themes import UNASSIGNED_ID, ThemeInfo, _bertopic_backend
+
+FALLBACK_LABEL = "기타"
+
+
+def label_from_keywords(keywords: Sequence[str], taken: set[str] | frozenset[str] = frozenset(),
+                        n_words: int = 3) -> str:
+    """A theme name from its keywords: up to ``n_words`` non-overlapping keywords joined by ``·``.
+
+    A keyword contained in (or containing) one already chosen is skipped, so a compound and its
+    head do not both appear. When the name is in ``taken``, one more keyword is added, or a number
+    when none is left. With no keywords the name is ``기타 N``.
+    """
+    chosen: list[str] = []
+    spare: list[str] = []
+    for word in keywords:
+        if any(word in c or c in word for c in chosen):
+            continue
+        (chosen if len(chosen) < n_words else spare).append(word)
+    label = "·".join(chosen) if chosen else FALLBACK_LABEL
+    for word in spare:
+        if label not in taken:
+            break
+        label = f"{label}·{word}"
+    number = 2
+    base = label
+    while label in taken:
+        label = f"{base} {number}"
+        number += 1
+    return label
+
+
+class ThemeLabeler:
+    """c-TF-IDF keywords per theme via BERTopic (manual topic modelling on fixed labels).
+
+    Parameters: ``tokenizer`` (Kiwi keyword terms, stopwords removed), ``n_keywords``.
+    ``fit(texts, labels, features, encode, n_themes)``: ``labels`` index themes (``-1``
+    unassigned), ``features`` are the vectors BERTopic stores as topic embeddings and ``encode``
+    maps new texts to the same space (its embedding backend). Fitted: ``keywords_`` (theme index
+    -> keywords, best first) and ``bertopic_`` (None when no unit has a theme).
+    """
+
+    def __init__(self, tokenizer, n_keywords: int = 10) -> None:
+        if n_keywords < 1:
+            raise ValueError(f"n_keywords must be >= 1, got {n_keywords}")
+        self.tokenizer = tokenizer
+        self.n_keywords = n_keywords
+
+    def fit(self, texts: Sequence[str], labels: np.ndarray, features: np.ndarray,
+            encode: Callable[[list[str]], np.ndarray], n_themes: int) -> ThemeLabeler:
+        from bertopic import BERTopic
+        from bertopic.cluster import BaseCluster
+        from bertopic.dimensionality import BaseDimensionalityReduction
+        from bertopic.vectorizers import ClassTfidfTransformer
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        labels = np.asarray(labels, dtype=int)
+        if len(labels) != len(texts):
+            raise ValueError(f"{len(labels)} labels for {len(texts)} texts")
+        self.keywords_: dict[int, tuple[str, ...]] = {}
+        self.bertopic_ = None
+        if not (labels >= 0).any():
+            return self
+        model = BERTopic(
+            language="multilingual",
+            embedding_model=_bertopic_backend(encode),
+            umap_model=BaseDimensionalityReduction(),
+            hdbscan_model=BaseCluster(),
+            vectorizer_model=CountVectorizer(tokenizer=self.tokenizer, lowercase=False, token_pattern=None),
+            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+            top_n_words=self.n_keywords,
+            calculate_probabilities=False,
+        )
+        model.fit(list(texts), embeddings=features, y=labels)
+        if model.topic_embeddings_.ndim == 3:
+            # BERTopic averages sparse rows into (1, d) matrices; keep one flat vector per topic.
+            model.topic_embeddings_ = model.topic_embeddings_.reshape(len(model.topic_embeddings_), -1)
+        # BERTopic renumbers topics by size; map each theme to its topic through the documents.
+        topic_of = {int(mine): int(theirs) for mine, theirs in zip(labels, model.topics_, strict=True)}
+        stop = getattr(self.tokenizer, "stopwords_", frozenset())
+        for theme in range(n_themes):
+            if theme not in topic_of:
+                continue
+            words = model.get_topic(topic_of[theme]) or []
+            self.keywords_[theme] = tuple(w for w, score in words if w and score > 0 and w not in stop)
+        self.topic_of_ = topic_of
+        self.bertopic_ = model
+        return self
+
+    def name_themes(self, themes: Sequence[ThemeInfo]) -> list[ThemeInfo]:
+        """Themes with their keywords; discovered themes also get a label made from them."""
+        named: list[ThemeInfo] = []
+        taken = {t.label for t in themes if t.source == "codebook"}
+        for k, theme in enumerate(themes):
+            keywords = self.keywords_.get(k, ())
+            label = theme.label
+            if theme.source != "codebook":
+                label = label_from_keywords(keywords, taken)
+                taken.add(label)
+            named.append(replace(theme, label=label, keywords=keywords))
+        if self.bertopic_ is not None:
+            self.bertopic_.set_topic_labels(
+                {topic: named[theme].label for theme, topic in self.topic_of_.items() if theme >= 0}
+            )
+        return named
+
+
+def summarize_themes(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[ThemeInfo],
+                     n_representatives: int = 3) -> list[Theme]:
+    """Theme cards for the themes that have units, in the model's theme order.
+
+    In: the round's units, their assignments (same order) and the model's themes. Out: one
+    :class:`Theme` per non-empty theme with size, keywords, the ``n_representatives`` units with
+    the highest theme score (ties: document order), members (sorted member numbers) and program
+    counts (most cited first, then code order). Unassigned units belong to no theme.
+    """
+    if len(units) != len(assignments):
+        raise ValueError(f"{len(assignments)} assignments for {len(units)} units")
+    from pipeline.exporters import sort_program_codes
+
+    members_of: dict[str, list[tuple[int, Unit, Assignment]]] = {}
+    for position, (unit, a) in enumerate(zip(units, assignments, strict=True)):
+        if a.rec_id != unit.rec_id:
+            raise ValueError(f"assignment {a.rec_id!r} does not match unit {unit.rec_id!r}")
+        if a.theme_id != UNASSIGNED_ID:
+            members_of.setdefault(a.theme_id, []).append((position, unit, a))
+    cards = []
+    for theme in themes:
+        rows = members_of.get(theme.theme_id)
+        if not rows:
+            continue
+        typical = sorted(rows, key=lambda r: (-r[2].theme_score, r[0]))[:n_representatives]
+        counts = Counter(code for _, unit, _ in rows for code in unit.program_codes)
+        order = {code: i for i, code in enumerate(sort_program_codes(counts))}
+        cards.append(Theme(
+            theme_id=theme.theme_id,
+            label=rows[0][2].theme_label or theme.label,
+            source=theme.source,
+            size=len(rows),
+            keywords=tuple(theme.keywords),
+            representative_rec_ids=tuple(unit.rec_id for _, unit, _ in typical),
+            members=tuple(sorted({unit.member for _, unit, _ in rows if unit.member is not None})),
+            program_counts=tuple(sorted(counts.items(), key=lambda kv: (-kv[1], order[kv[0]]))),
+        ))
+    return cards

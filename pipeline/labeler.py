@@ -54,14 +54,20 @@ def label_from_keywords(keywords: Sequence[str], taken: set[str] | frozenset[str
     return label
 
 
+def topic_keywords(topic_model, topic: int) -> tuple[str, ...]:
+    """A BERTopic topic's words, best first (its vectorizer is the Kiwi keyword tokenizer, so no stopwords)."""
+    return tuple(w for w, score in (topic_model.get_topic(topic) or []) if w and score > 0)
+
+
 class ThemeLabeler:
     """c-TF-IDF keywords per theme via BERTopic (manual topic modelling on fixed labels).
 
     Parameters: ``tokenizer`` (Kiwi keyword terms, stopwords removed), ``n_keywords``.
-    ``fit(texts, labels, features, encode, n_themes)``: ``labels`` index themes (``-1``
+    ``fit(texts, labels, features, encode)``: ``labels`` index themes (``-1``
     unassigned), ``features`` are the vectors BERTopic stores as topic embeddings and ``encode``
     maps new texts to the same space (its embedding backend). Fitted: ``keywords_`` (theme index
-    -> keywords, best first) and ``bertopic_`` (None when no unit has a theme).
+    -> keywords, best first), ``topic_of_`` (theme index -> BERTopic topic) and ``bertopic_``
+    (None when no unit has a theme).
     """
 
     def __init__(self, tokenizer, n_keywords: int = 10) -> None:
@@ -71,7 +77,7 @@ class ThemeLabeler:
         self.n_keywords = n_keywords
 
     def fit(self, texts: Sequence[str], labels: np.ndarray, features: np.ndarray,
-            encode: Callable[[list[str]], np.ndarray], n_themes: int) -> ThemeLabeler:
+            encode: Callable[[list[str]], np.ndarray]) -> ThemeLabeler:
         from bertopic import BERTopic
         from bertopic.cluster import BaseCluster
         from bertopic.dimensionality import BaseDimensionalityReduction
@@ -82,6 +88,7 @@ class ThemeLabeler:
         if len(labels) != len(texts):
             raise ValueError(f"{len(labels)} labels for {len(texts)} texts")
         self.keywords_: dict[int, tuple[str, ...]] = {}
+        self.topic_of_: dict[int, int] = {}
         self.bertopic_ = None
         if not (labels >= 0).any():
             return self
@@ -100,13 +107,8 @@ class ThemeLabeler:
             # BERTopic averages sparse rows into (1, d) matrices; keep one flat vector per topic.
             model.topic_embeddings_ = model.topic_embeddings_.reshape(len(model.topic_embeddings_), -1)
         # BERTopic renumbers topics by size; map each theme to its topic through the documents.
-        topic_of = {int(mine): int(theirs) for mine, theirs in zip(labels, model.topics_, strict=True)}
-        stop = getattr(self.tokenizer, "stopwords_", frozenset())
-        for theme in range(n_themes):
-            if theme not in topic_of:
-                continue
-            words = model.get_topic(topic_of[theme]) or []
-            self.keywords_[theme] = tuple(w for w, score in words if w and score > 0 and w not in stop)
+        topic_of = {int(mine): int(theirs) for mine, theirs in zip(labels, model.topics_, strict=True) if mine >= 0}
+        self.keywords_ = {theme: topic_keywords(model, topic) for theme, topic in sorted(topic_of.items())}
         self.topic_of_ = topic_of
         self.bertopic_ = model
         return self
@@ -123,9 +125,7 @@ class ThemeLabeler:
                 taken.add(label)
             named.append(replace(theme, label=label, keywords=keywords))
         if self.bertopic_ is not None:
-            self.bertopic_.set_topic_labels(
-                {topic: named[theme].label for theme, topic in self.topic_of_.items() if theme >= 0}
-            )
+            self.bertopic_.set_topic_labels({topic: named[theme].label for theme, topic in self.topic_of_.items()})
         return named
 
 

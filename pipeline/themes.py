@@ -281,7 +281,8 @@ class ThemeModel(BaseEstimator):
 
     After ``fit``: ``themes_`` (list of :class:`ThemeInfo`, codebook themes first), ``labels_``
     (index into ``themes_``, -1 unassigned), ``scores_`` in [0, 1], ``assignments_``,
-    ``bertopic_`` (the representation model), ``nmf_ari_`` and ``timings_`` (``cluster``, ``label``).
+    ``bertopic_`` (the representation model; ``topic_of_`` maps theme index -> BERTopic topic),
+    ``nmf_ari_`` and ``timings_`` (``cluster``, ``label``).
     """
 
     def __init__(
@@ -420,8 +421,9 @@ class ThemeModel(BaseEstimator):
 
         started = time.perf_counter()
         labeler = ThemeLabeler(self.tokenizer, n_keywords=self.n_keywords)
-        labeler.fit([u.text for u in units], labels, features, self._features_for_texts, len(themes))
+        labeler.fit([u.text for u in units], labels, features, self._features_for_texts)
         self.bertopic_ = labeler.bertopic_
+        self.topic_of_ = dict(labeler.topic_of_)
         self.themes_ = labeler.name_themes(self.themes_)
         self.assignments_ = self._assignments(units, labels, scores)
         self.nmf_ari_ = self._nmf_agreement(terms.keyword, labels)

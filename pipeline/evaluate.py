@@ -31,8 +31,8 @@ _LEADING = re.compile(r"^[\s\-–·▪※*○◦●ㅇ①-⑳➀-➉]+")
 
 
 def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(_LEADING.sub("", text).split())
+    # Markers go before NFKC, which would turn ① into a plain 1.
+    return "".join(unicodedata.normalize("NFKC", _LEADING.sub("", text)).split())
 
 
 def _split(value: str | None) -> set[str]:

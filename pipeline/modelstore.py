@@ -12,10 +12,10 @@ needs to put a new round's units onto the same themes:
 - ``bertopic/``: the representation model in BERTopic's safetensors serialization (c-TF-IDF,
   topic words and labels); theme keywords are read from it.
 
-Loading checks the format version, the BERTopic major version and that the embedder produces the
-same vectors the model was built with (same ``model_id``); any mismatch is an ``InputError``
-naming the folder and saying what to do. Writing goes to a temporary sibling folder that is
-renamed into place, so a failed save leaves no half-written model.
+Loading checks the format version, the BERTopic release series (major; major.minor for 0.x)
+and that the embedder produces the same vectors the model was built with (same ``model_id``);
+any mismatch is an ``InputError`` naming the folder and saying what to do. Writing goes to a
+temporary sibling folder that is renamed into place, so a failed save leaves no half-written model.
 """
 
 from __future__ import annotations
@@ -174,10 +174,16 @@ def read_model_info(folder: Path) -> dict:
     return info
 
 
+def _series(version: str) -> tuple[str, ...]:
+    """The part of a version that may break compatibility: major, or major.minor while major is 0."""
+    parts = version.split(".")
+    return tuple(parts[:2]) if parts[0] == "0" else tuple(parts[:1])
+
+
 def _check_versions(folder: Path, saved: dict) -> None:
     here = package_versions()
     saved_bt, here_bt = saved.get("bertopic"), here.get("bertopic")
-    if saved_bt and here_bt and saved_bt.split(".")[0] != here_bt.split(".")[0]:
+    if saved_bt and here_bt and _series(saved_bt) != _series(here_bt):
         raise InputError(str(folder), f"model saved with BERTopic {saved_bt}, installed is {here_bt}: "
                                       "major versions differ; re-save the model with this installation")
     for name, version in saved.items():

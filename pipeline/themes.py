@@ -523,7 +523,7 @@ class ThemeModel(BaseEstimator):
 
             reducer = UMAP(
                 n_neighbors=min(15, n - 1), n_components=5, metric="cosine", min_dist=0.0,
-                random_state=self.seed, low_memory=True,
+                random_state=self.seed, n_jobs=1, low_memory=True,
             )
         else:
             reducer = BaseDimensionalityReduction()

@@ -53,6 +53,31 @@ def _read_csv(path: Path, required: tuple[str, ...], what: str) -> list[dict[str
     return rows
 
 
+def read_gold(path: str | os.PathLike) -> list[dict[str, str]]:
+    """The rows of a gold coding CSV; raises ``InputError`` when unreadable or lacking columns."""
+    return _read_csv(Path(path), GOLD_COLUMNS, "gold coding")
+
+
+def match_units(gold: list[dict[str, str]], texts: list[str]) -> tuple[list[tuple[dict[str, str], int]], list[str]]:
+    """Pair each gold row with the first unused unit text that starts with its ``key``.
+
+    Returns ``(pairs, unmatched)``: (gold row, index into ``texts``) pairs and the ``unit`` ids
+    (or keys) of gold rows without a unit.
+    """
+    normed = [_norm(t) for t in texts]
+    used: set[int] = set()
+    pairs, unmatched = [], []
+    for row in gold:
+        key = _norm(row["key"])
+        hit = next((i for i, t in enumerate(normed) if i not in used and key and t.startswith(key)), None)
+        if hit is None:
+            unmatched.append(row["unit"] or row["key"])
+            continue
+        used.add(hit)
+        pairs.append((row, hit))
+    return pairs, unmatched
+
+
 def evaluate(gold_csv: str | os.PathLike, run_dir: str | os.PathLike) -> dict:
     """Compare the run folder ``run_dir`` with the gold coding ``gold_csv``; returns the metrics dict.
 
@@ -67,20 +92,11 @@ def evaluate(gold_csv: str | os.PathLike, run_dir: str | os.PathLike) -> dict:
     )
 
     gold_path, run_path = Path(gold_csv), Path(run_dir)
-    gold = _read_csv(gold_path, GOLD_COLUMNS, "gold coding")
+    gold = read_gold(gold_path)
     recs = _read_csv(run_path / "recommendations.csv", ("rec_id", "text", "theme_id", "program_codes", "fields"),
                      "recommendations")
-    texts = [_norm(r["text"]) for r in recs]
-    used: set[int] = set()
-    pairs, unmatched = [], []
-    for row in gold:
-        key = _norm(row["key"])
-        hit = next((i for i, t in enumerate(texts) if i not in used and key and t.startswith(key)), None)
-        if hit is None:
-            unmatched.append(row["unit"] or row["key"])
-            continue
-        used.add(hit)
-        pairs.append((row, recs[hit]))
+    matched, unmatched = match_units(gold, [r["text"] for r in recs])
+    pairs = [(row, recs[i]) for row, i in matched]
     if not pairs:
         raise InputError(str(gold_path), f"no gold key matches a unit of {run_path}")
 

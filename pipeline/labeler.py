@@ -23,7 +23,7 @@ import numpy as np
 
 from pipeline.programs import program_code_key
 from pipeline.records import Assignment, Theme, Unit
-from pipeline.themes import UNASSIGNED_ID, ThemeInfo, _bertopic_backend
+from pipeline.themes import UNASSIGNED_ID, KnownTerms, ThemeInfo, _bertopic_backend
 
 FALLBACK_LABEL = "기타"
 
@@ -65,8 +65,9 @@ class ThemeLabeler:
 
     Parameters: ``tokenizer`` (Kiwi keyword terms, stopwords removed), ``n_keywords``.
     ``fit(texts, labels, features, encode)``: ``labels`` index themes (``-1``
-    unassigned), ``features`` are the vectors BERTopic stores as topic embeddings and ``encode``
-    maps new texts to the same space (its embedding backend). Fitted: ``keywords_`` (theme index
+    unassigned), ``features`` are the vectors BERTopic stores as topic embeddings, ``encode``
+    maps new texts to the same space (its embedding backend) and ``terms`` (optional) are the
+    texts' keyword terms, already computed. Fitted: ``keywords_`` (theme index
     -> keywords, best first), ``topic_of_`` (theme index -> BERTopic topic) and ``bertopic_``
     (None when no unit has a theme).
     """
@@ -78,7 +79,7 @@ class ThemeLabeler:
         self.n_keywords = n_keywords
 
     def fit(self, texts: Sequence[str], labels: np.ndarray, features: np.ndarray,
-            encode: Callable[[list[str]], np.ndarray]) -> ThemeLabeler:
+            encode: Callable[[list[str]], np.ndarray], terms: Sequence[Sequence[str]] | None = None) -> ThemeLabeler:
         from bertopic import BERTopic
         from bertopic.cluster import BaseCluster
         from bertopic.dimensionality import BaseDimensionalityReduction
@@ -98,12 +99,16 @@ class ThemeLabeler:
             embedding_model=_bertopic_backend(encode),
             umap_model=BaseDimensionalityReduction(),
             hdbscan_model=BaseCluster(),
-            vectorizer_model=CountVectorizer(tokenizer=self.tokenizer, lowercase=False, token_pattern=None),
+            vectorizer_model=CountVectorizer(
+                tokenizer=self.tokenizer if terms is None else KnownTerms(self.tokenizer, texts, terms),
+                lowercase=False, token_pattern=None),
             ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
             top_n_words=self.n_keywords,
             calculate_probabilities=False,
         )
         model.fit(list(texts), embeddings=features, y=labels)
+        # Drop the round's terms from the fitted model: new texts go through the tokenizer itself.
+        model.vectorizer_model.set_params(tokenizer=self.tokenizer)
         if model.topic_embeddings_.ndim == 3:
             # BERTopic averages sparse rows into (1, d) matrices; keep one flat vector per topic.
             model.topic_embeddings_ = model.topic_embeddings_.reshape(len(model.topic_embeddings_), -1)

@@ -243,6 +243,29 @@ class NMFView(BaseEstimator):
         return labels
 
 
+class KnownTerms:
+    """A tokenizer that answers from terms already computed for known texts, else tokenizes.
+
+    BERTopic's ``CountVectorizer`` tokenizes every document again; handing it the round's terms
+    saves a Kiwi pass over all units per BERTopic fit. Texts are keyed the way BERTopic cleans
+    documents before vectorizing (newlines and tabs become spaces).
+    """
+
+    def __init__(self, tokenizer, texts: Sequence[str], terms: Sequence[Sequence[str]]) -> None:
+        if len(texts) != len(terms):
+            raise ValueError(f"{len(terms)} term lists for {len(texts)} texts")
+        self.tokenizer = tokenizer
+        self.known = {self._key(text): list(t) for text, t in zip(texts, terms, strict=True)}
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return text.replace("\n", " ").replace("\t", " ")
+
+    def __call__(self, text: str) -> list[str]:
+        known = self.known.get(self._key(text))
+        return list(known) if known is not None else self.tokenizer(text)
+
+
 def _bertopic_backend(encode: Callable[[list[str]], np.ndarray]):
     """A BERTopic embedding backend that embeds with ``encode`` (texts -> vectors).
 
@@ -404,7 +427,7 @@ class ThemeModel(BaseEstimator):
         features = self._cluster_features(terms.cluster, embeddings)
         self.centroids_ = np.zeros((0, features.shape[1]))
         if len(residual) >= self.min_theme_size:
-            found = self._discover(units, features, residual)
+            found = self._discover(units, terms.keyword, features, residual)
             first = len(themes)
             for j, members in enumerate(found):
                 themes.append(ThemeInfo(f"discovered_{j + 1:02d}", "", "discovered"))
@@ -421,7 +444,7 @@ class ThemeModel(BaseEstimator):
 
         started = time.perf_counter()
         labeler = ThemeLabeler(self.tokenizer, n_keywords=self.n_keywords)
-        labeler.fit([u.text for u in units], labels, features, self._features_for_texts)
+        labeler.fit([u.text for u in units], labels, features, self._features_for_texts, terms=terms.keyword)
         self.bertopic_ = labeler.bertopic_
         self.topic_of_ = dict(labeler.topic_of_)
         self.themes_ = labeler.name_themes(self.themes_)
@@ -510,7 +533,8 @@ class ThemeModel(BaseEstimator):
             embeddings = np.asarray(self.embedder.encode(texts, kind="passage"), dtype=np.float64)
         return self._cluster_features(cluster_tok.tokenize_batch(texts), embeddings)
 
-    def _discover(self, units: list[Unit], features: csr_matrix, rows: np.ndarray) -> list[np.ndarray]:
+    def _discover(self, units: list[Unit], keyword_terms: list[list[str]], features: csr_matrix,
+                  rows: np.ndarray) -> list[np.ndarray]:
         """BERTopic on the ``rows`` units; returns member row indices per theme, largest first."""
         from bertopic import BERTopic
         from bertopic.dimensionality import BaseDimensionalityReduction
@@ -530,17 +554,19 @@ class ThemeModel(BaseEstimator):
         clusterer = AutoKMeans(
             self.n_themes, min_cluster_size=self.min_theme_size, max_clusters=self.max_themes, random_state=self.seed
         )
+        texts = [units[i].text for i in rows]
+        known = KnownTerms(self.tokenizer, texts, [keyword_terms[i] for i in rows])
         model = BERTopic(
             language="multilingual",
             embedding_model=_bertopic_backend(self._features_for_texts),
             umap_model=reducer,
             hdbscan_model=clusterer,
-            vectorizer_model=CountVectorizer(tokenizer=self.tokenizer, lowercase=False, token_pattern=None),
+            vectorizer_model=CountVectorizer(tokenizer=known, lowercase=False, token_pattern=None),
             ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
             top_n_words=self.n_keywords,
             calculate_probabilities=False,
         )
-        topics = np.asarray(model.fit_transform([units[i].text for i in rows], embeddings=features[rows])[0])
+        topics = np.asarray(model.fit_transform(texts, embeddings=features[rows])[0])
         self.discovery_silhouette_ = clusterer.silhouette_
         groups = [rows[topics == t] for t in sorted(set(topics.tolist())) if t >= 0]
         return sorted(groups, key=lambda m: (-len(m), int(m[0])))

@@ -184,7 +184,8 @@ def run_round(
     run_info = {
         "inputs": inputs, "parameters": params, "seed": seed, "versions": package_versions(),
         "timings": stages.rounded(), "counts": _counts(model, model.assignments_),
-        "stability": {"nmf_ari": None if model.nmf_ari_ is None else round(model.nmf_ari_, 4)},
+        "stability": {"nmf_ari": None if model.nmf_ari_ is None else round(model.nmf_ari_, 4),
+                      "nmf_units": model.nmf_units_},
         "programs": names,
     }
     if save_model is not None:

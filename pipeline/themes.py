@@ -300,12 +300,12 @@ class ThemeModel(BaseEstimator):
     ``KiwiTokenizer(stopwords=None)``), ``lexical_weight`` in [0, 1], ``n_refine`` self-training
     rounds, ``refine_weight``, ``min_similarity`` (float or ``"auto"``), ``semantic_weight`` in
     [0, 1], ``n_themes`` (discovered themes: int or ``"auto"``), ``min_theme_size``,
-    ``max_themes``, ``n_keywords``, ``seed``.
+    ``max_themes``, ``n_keywords``, ``nmf_sample`` (units in the NMF stability view), ``seed``.
 
     After ``fit``: ``themes_`` (list of :class:`ThemeInfo`, codebook themes first), ``labels_``
     (index into ``themes_``, -1 unassigned), ``scores_`` in [0, 1], ``assignments_``,
     ``bertopic_`` (the representation model; ``topic_of_`` maps theme index -> BERTopic topic),
-    ``nmf_ari_`` and ``timings_`` (``cluster``, ``label``).
+    ``nmf_ari_`` (over ``nmf_units_`` units) and ``timings_`` (``cluster``, ``label``).
     """
 
     def __init__(
@@ -324,6 +324,7 @@ class ThemeModel(BaseEstimator):
         min_theme_size: int = 5,
         max_themes: int = 50,
         n_keywords: int = 10,
+        nmf_sample: int = 10_000,
         seed: int = 0,
     ) -> None:
         self.embedder = embedder
@@ -339,6 +340,7 @@ class ThemeModel(BaseEstimator):
         self.min_theme_size = min_theme_size
         self.max_themes = max_themes
         self.n_keywords = n_keywords
+        self.nmf_sample = nmf_sample
         self.seed = seed
 
     # ---- parameters and inputs -------------------------------------------------------------
@@ -350,8 +352,8 @@ class ThemeModel(BaseEstimator):
             raise ValueError(f"semantic_weight must be in [0, 1], got {self.semantic_weight}")
         if self.n_refine < 0 or self.refine_weight < 0:
             raise ValueError("n_refine and refine_weight must be >= 0")
-        if self.min_theme_size < 1 or self.max_themes < 1:
-            raise ValueError("min_theme_size and max_themes must be >= 1")
+        if self.min_theme_size < 1 or self.max_themes < 1 or self.nmf_sample < 2:
+            raise ValueError("min_theme_size and max_themes must be >= 1, nmf_sample >= 2")
         if not (self.min_similarity == "auto" or isinstance(self.min_similarity, int | float)):
             raise ValueError(f"min_similarity must be a number or 'auto', got {self.min_similarity!r}")
         if self.needs_embedder and self.embedder is None:
@@ -582,14 +584,24 @@ class ThemeModel(BaseEstimator):
         return out
 
     def _nmf_agreement(self, keyword_terms, labels) -> float | None:
+        """ARI between the main view and an NMF view of the same terms (None with under two themes).
+
+        Above ``nmf_sample`` units both views are compared on a seeded random sample of that many
+        units: NMF's cost grows with units x topics, and agreement is a proportion that a sample of
+        10,000 estimates well.
+        """
         from sklearn.metrics import adjusted_rand_score
 
+        self.nmf_units_ = None
         n_topics = len(set(labels.tolist()) - {-1})
         if n_topics < 2:
             return None
-        nmf = NMFView(n_topics, random_state=self.seed).fit_predict(keyword_terms)
-        self.nmf_labels_ = nmf
-        return float(adjusted_rand_score(labels, nmf))
+        rows = np.arange(len(labels))
+        if len(rows) > self.nmf_sample:
+            rows = np.sort(np.random.default_rng(self.seed).choice(len(rows), self.nmf_sample, replace=False))
+        nmf = NMFView(n_topics, random_state=self.seed).fit_predict([keyword_terms[i] for i in rows])
+        self.nmf_units_ = len(rows)
+        return float(adjusted_rand_score(labels[rows], nmf))
 
     # ---- prediction ---------------------------------------------------------------------------
 

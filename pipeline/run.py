@@ -109,6 +109,7 @@ def _stage_features(model: ThemeModel, units: list[Unit], stages: _Stages):
 
 
 def _counts(model: ThemeModel, assignments: Sequence[Assignment]) -> dict[str, int]:
+    """Embedding-cache counters (units and codebook texts alike) and units per theme source."""
     embedder = model.embedder
     counts = {
         "embedded_new": int(getattr(embedder, "n_new", 0)) if model.needs_embedder else 0,

@@ -305,7 +305,8 @@ class ThemeModel(BaseEstimator):
     After ``fit``: ``themes_`` (list of :class:`ThemeInfo`, codebook themes first), ``labels_``
     (index into ``themes_``, -1 unassigned), ``scores_`` in [0, 1], ``assignments_``,
     ``bertopic_`` (the representation model; ``topic_of_`` maps theme index -> BERTopic topic),
-    ``nmf_ari_`` (over ``nmf_units_`` units) and ``timings_`` (``cluster``, ``label``).
+    ``nmf_ari_`` (over ``nmf_units_`` units) and ``timings_`` (``cluster``: both views;
+    ``label``: keywords and names).
     """
 
     def __init__(
@@ -442,6 +443,7 @@ class ThemeModel(BaseEstimator):
             scores[residual] = 0.0
         self.themes_ = themes
         self.labels_, self.scores_ = labels, scores
+        self.nmf_ari_ = self._nmf_agreement(terms.keyword, labels)
         cluster_seconds = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -451,7 +453,6 @@ class ThemeModel(BaseEstimator):
         self.topic_of_ = dict(labeler.topic_of_)
         self.themes_ = labeler.name_themes(self.themes_)
         self.assignments_ = self._assignments(units, labels, scores)
-        self.nmf_ari_ = self._nmf_agreement(terms.keyword, labels)
         self.timings_ = {"cluster": cluster_seconds, "label": time.perf_counter() - started}
         return self
 

@@ -625,8 +625,10 @@ class ThemeModel(BaseEstimator):
         if len(residual) and len(self.centroids_):
             features = self._cluster_features([terms.cluster[i] for i in residual],
                                               None if embeddings is None else embeddings[residual])
-            sims = features @ self.centroids_.T
+            sims = np.asarray(features @ self.centroids_.T)
             first = len(self.themes_) - len(self.centroids_)
-            labels[residual] = first + sims.argmax(axis=1)
-            scores[residual] = np.clip(sims.max(axis=1), 0.0, 1.0)
+            best = sims.max(axis=1)
+            # A unit sharing no term with any discovered theme fits none of them either.
+            labels[residual] = np.where(best > 0, first + sims.argmax(axis=1), -1)
+            scores[residual] = np.clip(best, 0.0, 1.0)
         return self._assignments(units, labels, scores)

@@ -213,3 +213,10 @@ def test_parameters_are_validated_at_the_boundary(units):
         ThemeModel(None, load_codebook()).fit(units)
     with pytest.raises(ValueError, match="no units"):
         ThemeModel(None, None).fit([])
+
+
+def test_a_new_unit_sharing_no_term_with_any_theme_is_unassigned(units, discovery_model):
+    stranger = replace(units[0], rec_id="stranger", text="The quick brown fox jumps over the lazy dog")
+    familiar = discovery_model.predict([units[0]])[0]
+    assert discovery_model.predict([stranger])[0].theme_source == "unassigned"
+    assert familiar == discovery_model.assignments_[0]

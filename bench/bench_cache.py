@@ -120,7 +120,7 @@ def incremental(bench, n_units: int, new_units: int) -> str:
     The archive is the ``n_units`` synthetic round; the new round is ``novel_round(new_units)``,
     run together with the archive on the cache the first run filled. Returns a Markdown table.
     """
-    from run_bench import _counts, _failed, _slug, _timings, embedded_texts, synthetic_round
+    from run_bench import _counts, _failed, _timings, embedded_texts, synthetic_round
 
     archive = synthetic_round(bench.work, n_units)
     new_path = bench.work / "rounds" / f"novel_{new_units}.txt"
@@ -130,7 +130,7 @@ def incremental(bench, n_units: int, new_units: int) -> str:
 
     cold = bench.cold_run(n_units)
     warm = bench.warm_run(n_units)
-    grown = bench.advisory_run(f"incremental_{_slug(bench.embedder)}_{n_units}_plus_{new_units}",
+    grown = bench.advisory_run(f"incremental_{bench.tag}_{n_units}_plus_{new_units}",
                                [archive, new_path], bench.cache_dir(n_units), fresh_cache=False)
     lines = ["| run | units | wall s | embed s | embedded_new | embedded_cached | expected new |",
              "|---|---:|---:|---:|---:|---:|---:|"]

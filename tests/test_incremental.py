@@ -1,19 +1,24 @@
 """Incremental rounds: a rerun embeds nothing, and a new round added to an archive embeds only its units.
 
 A counting fake embedder stands in for the neural model so that the test is fast and every text the
-model sees is counted: ``CachedEmbedder`` counters and the fake's own tally must agree.
+model sees is counted: ``CachedEmbedder`` counters, ``run.json`` counts and the fake's own tally
+must agree. The first tests drive the embed stage directly; the last one goes through ``run_round``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from pipeline import embedders
 from pipeline.embedders import CachedEmbedder, Embedder, EmbeddingCache
+from pipeline.run import run_round
+from pipeline.themes import context_text
 from pipeline.units import load_units
 
 SEED = Path(__file__).resolve().parents[1] / "corpus" / "rounds" / "000_95284008f5259e47.txt"
@@ -112,3 +117,35 @@ def test_separate_model_ids_do_not_share_vectors(tmp_path: Path) -> None:
     embedder.encode(texts)
     # New weights mean new vectors: nothing cached under v1 may be served for v2.
     assert embedder.n_new == len(set(texts)) == len(other.embedded)
+
+
+def test_run_json_counts_rerun_and_new_round(tmp_path: Path, new_round: Path, monkeypatch) -> None:
+    made: list[CountingEmbedder] = []
+    real = embedders.make_embedder
+
+    def make(spec: str, **kwargs) -> Embedder:
+        if spec != "counting":
+            return real(spec, **kwargs)
+        made.append(CountingEmbedder())
+        return made[-1]
+
+    # run_round builds its embedder from the spec through make_embedder, as the CLI does.
+    monkeypatch.setattr(embedders, "make_embedder", make)
+    cache = tmp_path / "cache"
+
+    def counts(paths: list[Path], name: str) -> dict[str, int]:
+        out = run_round(paths, tmp_path / name, embedder="counting", cache_dir=cache).out_dir
+        return json.loads((out / "run.json").read_text(encoding="utf-8"))["counts"]
+
+    first = counts([SEED], "first")
+    # Units (as passages) and codebook themes (as queries): everything was new.
+    assert first["embedded_new"] == len(made[0].embedded) > 0
+
+    again = counts([SEED], "again")
+    assert again["embedded_new"] == 0 and made[1].embedded == []
+    assert again["embedded_cached"] == first["embedded_new"] + first["embedded_cached"]
+
+    grown = counts([SEED, new_round], "grown")
+    new_texts = [context_text(unit) for unit in load_units([new_round])]
+    assert grown["units"] == first["units"] + 3
+    assert grown["embedded_new"] == 3 and sorted(made[2].embedded) == sorted(new_texts)

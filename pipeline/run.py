@@ -7,9 +7,8 @@ result: input files with sha256, parameters, seed, package versions, embedding-c
 the NMF/BERTopic agreement (``stability.nmf_ari``). The run folder itself is written atomically
 by :func:`pipeline.exporters.write_run`.
 
-Stage timings: ``read`` is reading (and hashing) the inputs; ``parse`` is
-:func:`pipeline.units.load_units`, which reads the files again as it parses (reading is a small
-share of it); ``tokenize``/``embed`` are Kiwi terms and sentence embeddings (cache lookups
+Stage timings: ``read`` is reading (and hashing) the inputs; ``parse`` is structure parsing and
+program mapping of what was read; ``tokenize``/``embed`` are Kiwi terms and sentence embeddings (cache lookups
 included); ``cluster`` and ``label`` come from the theme model (``label`` also covers the theme
 summaries); ``export`` is added by the exporter.
 """
@@ -66,20 +65,17 @@ class _Stages:
 
 
 def _read_and_parse(paths: Sequence[str | os.PathLike], programs, skip_bad: bool, stages: _Stages):
-    from pipeline.readers import read_round
-    from pipeline.units import load_units
+    from pipeline.units import parse_rounds, read_rounds
 
-    paths = [Path(p) for p in paths]
     with stages("read"):
-        inputs = []
-        for path in paths:
-            documents, _ = read_round([path], skip_bad=skip_bad)
-            inputs.extend(
-                {"path": doc.path, "sha256": doc.sha256, "format": doc.format, "encoding": doc.encoding}
-                for doc in documents
-            )
+        rounds = read_rounds(paths, skip_bad=skip_bad)
+    inputs = [
+        {"path": doc.path, "sha256": doc.sha256, "format": doc.format, "encoding": doc.encoding}
+        for rnd in rounds
+        for doc in rnd.documents
+    ]
     with stages("parse"):
-        units = load_units(paths, programs=programs, skip_bad=skip_bad)
+        units = parse_rounds(rounds, programs=programs)
     return inputs, units
 
 

@@ -13,14 +13,14 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.errors import InputError
 from pipeline.parser import StructureParser
 from pipeline.programs import FIELD_NAMES, ProgramMapper, ProgramRegistry, unknown_codes
 from pipeline.readers import read_round
-from pipeline.records import Unit
+from pipeline.records import Document, Unit
 
 log = logging.getLogger(__name__)
 
@@ -31,41 +31,67 @@ UNIT_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class Round:
+    """The documents of one round, as read: ``path`` is the file or folder the round came from."""
+
+    round_id: str
+    path: Path
+    documents: tuple[Document, ...]
+
+
+def read_rounds(paths: Sequence[str | os.PathLike], skip_bad: bool = False) -> list[Round]:
+    """Read every path (a file is a round; a folder of files is one round).
+
+    Raises :class:`InputError` on bad input, or logs and skips it with ``skip_bad``.
+    """
+    rounds = []
+    for path in map(Path, paths):
+        docs, bad = read_round([path], skip_bad=skip_bad)
+        for err in bad:
+            log.warning("skipped %s", err)
+        rounds.append(Round(path.name if path.is_dir() else path.stem, path, tuple(docs)))
+    return rounds
+
+
+def parse_rounds(
+    rounds: Sequence[Round],
+    programs: str | os.PathLike | None = None,
+    parser: StructureParser | None = None,
+) -> list[Unit]:
+    """Parse and map read rounds into units.
+
+    Members are numbered in order of appearance within a round, across its documents.
+    Raises :class:`InputError` for a round in which no unit at all is found.
+    """
+    parser = parser or StructureParser()
+    mapper = ProgramMapper(ProgramRegistry.load(programs))
+    units: list[Unit] = []
+    for rnd in rounds:
+        offset = 0
+        for doc in rnd.documents:
+            parsed = parser.parse(doc, round_id=rnd.round_id)
+            if not parsed.units:
+                log.warning("%s: no recommendation found", doc.path)
+            shifted = [_shift_member(u, offset) for u in parsed.units]
+            offset = max([offset, *(u.member or 0 for u in shifted)])
+            units.extend(shifted)
+        if not any(u.round == rnd.round_id for u in units):
+            raise InputError(str(rnd.path), "no recommendation units found")
+    mapped = mapper.transform(units)
+    for code, ids in unknown_codes(mapped).items():
+        log.warning("program code %s is not in the registry (cited by %s)", code, ", ".join(ids))
+    return mapped
+
+
 def load_units(
     paths: Sequence[str | os.PathLike],
     programs: str | os.PathLike | None = None,
     skip_bad: bool = False,
     parser: StructureParser | None = None,
 ) -> list[Unit]:
-    """Read, parse and map every path (a file is a round; a folder of files is one round).
-
-    Members are numbered in order of appearance within a round, across its documents.
-    Raises :class:`InputError` on bad input (or logs and skips it with ``skip_bad``), and when
-    no unit at all is found.
-    """
-    parser = parser or StructureParser()
-    mapper = ProgramMapper(ProgramRegistry.load(programs))
-    units: list[Unit] = []
-    for path in paths:
-        path = Path(path)
-        docs, bad = read_round([path], skip_bad=skip_bad)
-        for err in bad:
-            log.warning("skipped %s", err)
-        round_id = path.name if path.is_dir() else path.stem
-        offset = 0
-        for doc in docs:
-            parsed = parser.parse(doc, round_id=round_id)
-            if not parsed.units:
-                log.warning("%s: no recommendation found", doc.path)
-            shifted = [_shift_member(u, offset) for u in parsed.units]
-            offset = max([offset, *(u.member or 0 for u in shifted)])
-            units.extend(shifted)
-        if not any(u.round == round_id for u in units):
-            raise InputError(str(path), "no recommendation units found")
-    mapped = mapper.transform(units)
-    for code, ids in unknown_codes(mapped).items():
-        log.warning("program code %s is not in the registry (cited by %s)", code, ", ".join(ids))
-    return mapped
+    """:func:`read_rounds` then :func:`parse_rounds`: paths in, units with program codes out."""
+    return parse_rounds(read_rounds(paths, skip_bad=skip_bad), programs=programs, parser=parser)
 
 
 def _shift_member(unit: Unit, offset: int) -> Unit:

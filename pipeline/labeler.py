@@ -23,7 +23,7 @@ import numpy as np
 
 from pipeline.programs import program_code_key
 from pipeline.records import Assignment, Theme, Unit
-from pipeline.themes import UNASSIGNED_ID, KnownTerms, ThemeInfo, _bertopic_backend
+from pipeline.themes import UNASSIGNED_ID, ThemeInfo, _bertopic_backend, split_term_document, term_document
 
 FALLBACK_LABEL = "기타"
 
@@ -99,16 +99,24 @@ class ThemeLabeler:
             embedding_model=_bertopic_backend(encode),
             umap_model=BaseDimensionalityReduction(),
             hdbscan_model=BaseCluster(),
-            vectorizer_model=CountVectorizer(
-                tokenizer=self.tokenizer if terms is None else KnownTerms(self.tokenizer, texts, terms),
-                lowercase=False, token_pattern=None),
+            vectorizer_model=CountVectorizer(analyzer=split_term_document, lowercase=False),
             ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
             top_n_words=self.n_keywords,
             calculate_probabilities=False,
         )
-        model.fit(list(texts), embeddings=features, y=labels)
-        # Drop the round's terms from the fitted model: new texts go through the tokenizer itself.
-        model.vectorizer_model.set_params(tokenizer=self.tokenizer)
+        if terms is None:
+            terms = self._tokenize(texts)
+        elif len(terms) != len(texts):
+            raise ValueError(f"{len(terms)} term lists for {len(texts)} texts")
+        documents = [term_document(t) for t in terms]
+        model.fit(documents, embeddings=features, y=labels)
+        # The fitted model meets raw texts from here on: its vectorizer tokenizes them with Kiwi,
+        # and its representative documents are the texts the term documents came from.
+        model.vectorizer_model.set_params(analyzer="word", tokenizer=self.tokenizer, token_pattern=None)
+        text_of = dict(zip(documents, texts, strict=True))
+        model.representative_docs_ = {
+            topic: [text_of.get(doc, doc) for doc in docs] for topic, docs in model.representative_docs_.items()
+        }
         if model.topic_embeddings_.ndim == 3:
             # BERTopic averages sparse rows into (1, d) matrices; keep one flat vector per topic.
             model.topic_embeddings_ = model.topic_embeddings_.reshape(len(model.topic_embeddings_), -1)
@@ -118,6 +126,10 @@ class ThemeLabeler:
         self.topic_of_ = topic_of
         self.bertopic_ = model
         return self
+
+    def _tokenize(self, texts: Sequence[str]) -> list[list[str]]:
+        batch = getattr(self.tokenizer, "tokenize_batch", None)
+        return batch(list(texts)) if batch else [self.tokenizer(text) for text in texts]
 
     def name_themes(self, themes: Sequence[ThemeInfo]) -> list[ThemeInfo]:
         """Themes with their keywords; discovered themes also get a label made from them."""

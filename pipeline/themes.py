@@ -243,27 +243,21 @@ class NMFView(BaseEstimator):
         return labels
 
 
-class KnownTerms:
-    """A tokenizer that answers from terms already computed for known texts, else tokenizes.
+# BERTopic's c-TF-IDF joins all documents of a topic into one string and tokenizes that string.
+# Kiwi's analysis of one long string is superlinear in its length (a theme of 16k units: minutes),
+# so BERTopic is handed each unit's terms, already computed, as a "term document" that a plain
+# split takes apart in linear time, joined or not. The separator cannot occur in Kiwi terms.
+TERM_SEPARATOR = "\x1f"
 
-    BERTopic's ``CountVectorizer`` tokenizes every document again; handing it the round's terms
-    saves a Kiwi pass over all units per BERTopic fit. Texts are keyed the way BERTopic cleans
-    documents before vectorizing (newlines and tabs become spaces).
-    """
 
-    def __init__(self, tokenizer, texts: Sequence[str], terms: Sequence[Sequence[str]]) -> None:
-        if len(texts) != len(terms):
-            raise ValueError(f"{len(terms)} term lists for {len(texts)} texts")
-        self.tokenizer = tokenizer
-        self.known = {self._key(text): list(t) for text, t in zip(texts, terms, strict=True)}
+def term_document(terms: Sequence[str]) -> str:
+    """One unit's terms as a document for BERTopic; never empty (BERTopic renames "" to "emptydoc")."""
+    return "".join(term + TERM_SEPARATOR for term in terms) or TERM_SEPARATOR
 
-    @staticmethod
-    def _key(text: str) -> str:
-        return text.replace("\n", " ").replace("\t", " ")
 
-    def __call__(self, text: str) -> list[str]:
-        known = self.known.get(self._key(text))
-        return list(known) if known is not None else self.tokenizer(text)
+def split_term_document(document: str) -> list[str]:
+    """The terms of a term document, or of several joined by spaces (BERTopic's per-topic join)."""
+    return [term for term in (part.strip() for part in document.split(TERM_SEPARATOR)) if term]
 
 
 def _bertopic_backend(encode: Callable[[list[str]], np.ndarray]):
@@ -375,16 +369,38 @@ class ThemeModel(BaseEstimator):
         return self.tokenizer, self.cluster_tokenizer
 
     def tokenize(self, units: Sequence[Unit]) -> UnitTerms:
-        """Kiwi terms of each unit's text (the ``tokenize`` stage)."""
-        keyword_tok, cluster_tok = self._tokenizers()
-        texts = [u.text for u in units]
-        return UnitTerms(keyword_tok.tokenize_batch(texts), cluster_tok.tokenize_batch(texts))
+        """Kiwi terms of each unit's text (the ``tokenize`` stage): one analysis, two views."""
+        from pipeline.tokenizer import tokenize_views
+
+        keyword, cluster = tokenize_views([u.text for u in units], self._tokenizers())
+        return UnitTerms(keyword, cluster)
 
     def embed(self, units: Sequence[Unit]) -> np.ndarray | None:
         """Sentence embeddings of each unit in context (the ``embed`` stage); None when not used."""
         if not self.needs_embedder:
             return None
         return np.asarray(self.embedder.encode([context_text(u) for u in units], kind="passage"), dtype=np.float64)
+
+    def embed_codebook(self) -> dict[str, list[np.ndarray]] | None:
+        """Vectors of the codebook's texts, computed once per codebook and embedder (part of the embed stage).
+
+        ``prototypes``: per theme, its description and examples as queries; ``examples``: per
+        theme, its examples as passages (for the ``"auto"`` similarity floor). None without a
+        codebook. ``fit`` calls this itself; calling it first lets a caller time it with the units.
+        """
+        if self.codebook is None:
+            return None
+        key = (self.codebook, self.embedder.name, self.embedder.model_id)
+        cached = getattr(self, "_codebook_vectors", None)
+        if cached is None or cached[0] != key:
+            themes = self.codebook.themes
+            vectors = {
+                "prototypes": [np.asarray(self.embedder.encode(list(t.prototype_texts), kind="query")) for t in themes],
+                "examples": [np.asarray(self.embedder.encode(list(t.examples), kind="passage")) if t.examples
+                             else np.zeros((0, 0)) for t in themes],
+            }
+            self._codebook_vectors = (key, vectors)
+        return self._codebook_vectors[1]
 
     def _inputs(self, units, terms, embeddings) -> tuple[list[Unit], UnitTerms, np.ndarray | None]:
         units = list(units)
@@ -466,10 +482,7 @@ class ThemeModel(BaseEstimator):
         profile_terms = self.tokenizer.tokenize_batch([t.profile_text for t in book.themes])
         self.lexicon_ = LexicalSpace().fit(terms.keyword + profile_terms)
         self.profiles_ = self.lexicon_.transform(profile_terms)
-        raw = []
-        for theme in book.themes:
-            raw.append(np.asarray(self.embedder.encode(list(theme.prototype_texts), kind="query")).mean(axis=0))
-        raw = np.asarray(raw, dtype=np.float64)
+        raw = np.asarray([v.mean(axis=0) for v in self.embed_codebook()["prototypes"]], dtype=np.float64)
         self.raw_prototypes_ = _rows_unit(raw)
         self.min_similarity_ = (
             self._calibrate_floor() if self.min_similarity == "auto" else float(self.min_similarity)
@@ -495,10 +508,9 @@ class ThemeModel(BaseEstimator):
     def _calibrate_floor(self) -> float:
         """Lowest similarity of a codebook example (as a passage) to the nearest *other* theme's prototype."""
         floor = np.inf
-        for k, theme in enumerate(self.codebook.themes):
-            if not theme.examples or len(self.codebook) < 2:
+        for k, examples in enumerate(self.embed_codebook()["examples"]):
+            if not len(examples) or len(self.codebook) < 2:
                 continue
-            examples = np.asarray(self.embedder.encode(list(theme.examples), kind="passage"))
             sims = _rows_unit(examples) @ self.raw_prototypes_.T
             sims[:, k] = -np.inf
             floor = min(floor, float(sims.max(axis=1).min()))
@@ -557,19 +569,18 @@ class ThemeModel(BaseEstimator):
         clusterer = AutoKMeans(
             self.n_themes, min_cluster_size=self.min_theme_size, max_clusters=self.max_themes, random_state=self.seed
         )
-        texts = [units[i].text for i in rows]
-        known = KnownTerms(self.tokenizer, texts, [keyword_terms[i] for i in rows])
+        documents = [term_document(keyword_terms[i]) for i in rows]
         model = BERTopic(
             language="multilingual",
             embedding_model=_bertopic_backend(self._features_for_texts),
             umap_model=reducer,
             hdbscan_model=clusterer,
-            vectorizer_model=CountVectorizer(tokenizer=known, lowercase=False, token_pattern=None),
+            vectorizer_model=CountVectorizer(analyzer=split_term_document, lowercase=False),
             ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
             top_n_words=self.n_keywords,
             calculate_probabilities=False,
         )
-        topics = np.asarray(model.fit_transform(texts, embeddings=features[rows])[0])
+        topics = np.asarray(model.fit_transform(documents, embeddings=features[rows])[0])
         self.discovery_silhouette_ = clusterer.silhouette_
         groups = [rows[topics == t] for t in sorted(set(topics.tolist())) if t >= 0]
         return sorted(groups, key=lambda m: (-len(m), int(m[0])))

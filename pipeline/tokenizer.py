@@ -147,6 +147,14 @@ class KiwiTokenizer:
             return [self._terms(kiwi.tokenize(text)) for text in texts]
         return [self._terms(tokens) for tokens in kiwi.tokenize(list(texts))]
 
+    def shares_analysis_with(self, other: object) -> bool:
+        """Whether ``other`` is a KiwiTokenizer that Kiwi would analyse text for exactly as for this one.
+
+        Only the user dictionary changes Kiwi's analysis; tags, ``min_len`` and stopwords only
+        filter its tokens. Such tokenizers can share one analysis (:func:`tokenize_views`).
+        """
+        return isinstance(other, KiwiTokenizer) and self.entries_ == other.entries_
+
     def _get_kiwi(self) -> Kiwi:
         if self._kiwi is None:
             workers = (os.cpu_count() or 1) if self.workers is None else self.workers
@@ -197,3 +205,33 @@ class KiwiTokenizer:
             compound = "".join(run)
             if compound not in stop and any(part not in stop for part in run):
                 terms.append(compound)
+
+
+def tokenize_views(texts: Sequence[str], tokenizers: Sequence) -> list[list[list[str]]]:
+    """Terms of each text under each tokenizer: ``result[i][j]`` is ``tokenizers[i](texts[j])``.
+
+    Tokenizers that differ only in what they keep (stopwords, tags, ``min_len``) share one Kiwi
+    analysis: Kiwi's morphological analysis is nearly all of the cost, so two views of the same
+    texts cost about one (the keyword and clustering terms of the theme model are such a pair).
+    Other tokenizers, and plain callables, tokenize on their own.
+    """
+    texts = list(texts)
+    results: list[list[list[str]] | None] = [None] * len(tokenizers)
+    for i, lead in enumerate(tokenizers):
+        if results[i] is not None:
+            continue
+        if not isinstance(lead, KiwiTokenizer):
+            results[i] = [lead(text) for text in texts]
+            continue
+        group = [j for j in range(i, len(tokenizers))
+                 if results[j] is None and lead.shares_analysis_with(tokenizers[j])]
+        views: list[list[list[str]]] = [[] for _ in group]
+        kiwi = lead._get_kiwi()
+        # Kiwi yields analyses in order as its workers finish them, so no token list outlives its text.
+        analyses = (kiwi.tokenize(text) for text in texts) if lead.workers == 0 else kiwi.tokenize(texts)
+        for tokens in analyses:
+            for view, j in zip(views, group, strict=True):
+                view.append(tokenizers[j]._terms(tokens))
+        for view, j in zip(views, group, strict=True):
+            results[j] = view
+    return results

@@ -12,8 +12,16 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from pipeline.codebook import DEFAULT_CODEBOOK, Codebook, load_codebook
 from pipeline.embedders import make_embedder
 from pipeline.errors import InputError
-from pipeline.labeler import label_from_keywords
-from pipeline.themes import AutoKMeans, LexicalSpace, NMFView, ThemeModel, context_text
+from pipeline.labeler import ThemeLabeler, label_from_keywords
+from pipeline.themes import (
+    AutoKMeans,
+    LexicalSpace,
+    NMFView,
+    ThemeModel,
+    context_text,
+    split_term_document,
+    term_document,
+)
 from pipeline.tokenizer import KiwiTokenizer
 from pipeline.units import load_units
 
@@ -192,6 +200,39 @@ def test_discovery_mode_names_themes_from_keywords_without_stopwords(units, disc
         assert not set(theme.keywords) & stopwords
         assert theme.label.split("·")[0] in theme.keywords
     assert {a.theme_source for a in discovery_model.assignments_} == {"discovered"}
+
+
+def test_term_documents_split_back_into_their_terms_even_when_joined():
+    docs = [["생활인구", "농부의 시장"], [], ["워케이션"]]
+    joined = " ".join(term_document(d) for d in docs)  # how BERTopic joins a topic's documents
+    assert split_term_document(joined) == ["생활인구", "농부의 시장", "워케이션"]
+    assert term_document([]) != ""  # BERTopic would replace an empty document with "emptydoc"
+
+
+class _CountingTokenizer(KiwiTokenizer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.longest = 0
+
+    def __call__(self, text: str) -> list[str]:
+        self.longest = max(self.longest, len(text))
+        return super().__call__(text)
+
+
+def test_labeler_never_tokenizes_a_theme_as_one_long_string(units):
+    # Kiwi on one string of a whole theme is superlinear; the labeler must reuse per-unit terms.
+    tok = _CountingTokenizer()
+    texts = [u.text for u in units]
+    terms = KiwiTokenizer().tokenize_batch(texts)
+    labels = np.arange(len(units)) % 3
+    labeler = ThemeLabeler(tok).fit(texts, labels, np.eye(len(units)), lambda t: np.zeros((len(t), 1)), terms=terms)
+    assert tok.longest == 0
+    assert all(labeler.keywords_[k] for k in range(3))
+    # What BERTopic shows as representative documents are the recommendations themselves.
+    for docs in labeler.bertopic_.representative_docs_.values():
+        assert set(docs) <= set(texts)
+    # The fitted model still reads raw text with Kiwi (BERTopic's own transform path).
+    assert "생활인구" in labeler.bertopic_.vectorizer_model.build_analyzer()("지역의 생활인구 유입")
 
 
 def test_codebook_keywords_hold_no_stopword(codebook_model):

@@ -10,7 +10,14 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from pipeline.errors import InputError
-from pipeline.tokenizer import DEFAULT_STOPWORDS, DEFAULT_USER_DICT, KiwiTokenizer, read_stopwords, read_user_dict
+from pipeline.tokenizer import (
+    DEFAULT_STOPWORDS,
+    DEFAULT_USER_DICT,
+    KiwiTokenizer,
+    read_stopwords,
+    read_user_dict,
+    tokenize_views,
+)
 
 SEED = Path(__file__).resolve().parents[1] / "corpus" / "rounds" / "000_95284008f5259e47.txt"
 
@@ -79,6 +86,26 @@ def test_workers_zero_runs_single_threaded(tok, seed_paragraphs):
     single = KiwiTokenizer(workers=0)
     sample = seed_paragraphs[:30]
     assert single.tokenize_batch(sample) == tok.tokenize_batch(sample)
+
+
+def test_views_share_one_analysis_and_equal_separate_tokenization(seed_paragraphs):
+    keyword, cluster = KiwiTokenizer(workers=2), KiwiTokenizer(stopwords=None, workers=2)
+    with_stop, without_stop = tokenize_views(seed_paragraphs, [keyword, cluster])
+    # The clustering view never needed a Kiwi model of its own.
+    assert cluster._kiwi is None
+    assert with_stop == KiwiTokenizer(workers=2).tokenize_batch(seed_paragraphs)
+    assert without_stop == KiwiTokenizer(stopwords=None, workers=2).tokenize_batch(seed_paragraphs)
+    assert with_stop != without_stop
+
+
+def test_views_with_another_dictionary_or_a_plain_callable_tokenize_on_their_own(tmp_path, seed_paragraphs):
+    (tmp_path / "dict.tsv").write_text("상생상회\tNNP\n", encoding="utf-8")
+    other = KiwiTokenizer(user_dict=tmp_path / "dict.tsv", workers=0)
+    bundled = KiwiTokenizer(workers=2)
+    assert not bundled.shares_analysis_with(other)
+    views = tokenize_views(seed_paragraphs[:5], [bundled, other, str.split])
+    assert views[1] == [other(p) for p in seed_paragraphs[:5]]
+    assert views[2] == [p.split() for p in seed_paragraphs[:5]]
 
 
 def test_negative_workers_rejected():

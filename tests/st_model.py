@@ -18,11 +18,20 @@ TRAINING_TEXT = [
 ]
 
 
-def build_tiny_st_model(folder: str | Path, seed: int = 0) -> Path:
-    """Write a tiny random BERT sentence-transformers model to ``folder``; returns the folder."""
+def build_tiny_st_model(folder: str | Path, seed: int = 0, hidden_size: int = 32, layers: int = 2,
+                        heads: int = 2, max_length: int = 64) -> Path:
+    """Write a random BERT sentence-transformers model to ``folder``; returns the model's folder.
+
+    Tiny by default; ``hidden_size=384, layers=12, heads=12, max_length=512`` gives the size of
+    multilingual-e5-small's encoder, for timing (``bench/bench_st_device.py``).
+    """
     import torch
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+
+    try:
+        from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    except ImportError:  # sentence-transformers before 6.1 (e.g. on a GPU machine's own image)
+        from sentence_transformers.models import Pooling, Transformer
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
@@ -37,21 +46,21 @@ def build_tiny_st_model(folder: str | Path, seed: int = 0) -> Path:
     wordpiece.train_from_iterator(TRAINING_TEXT, trainers.WordPieceTrainer(vocab_size=300, special_tokens=special))
     cls_id, sep_id = wordpiece.token_to_id("[CLS]"), wordpiece.token_to_id("[SEP]")
     wordpiece.post_processor = processors.BertProcessing(("[SEP]", sep_id), ("[CLS]", cls_id))
-    tokenizer = BertTokenizerFast(tokenizer_object=wordpiece, model_max_length=64)
+    tokenizer = BertTokenizerFast(tokenizer_object=wordpiece, model_max_length=max_length)
     tokenizer.save_pretrained(hf_dir)
 
     torch.manual_seed(seed)
     config = BertConfig(
         vocab_size=wordpiece.get_vocab_size(),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
+        hidden_size=hidden_size,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=4 * hidden_size if hidden_size > 32 else 64,
+        max_position_embeddings=max_length,
     )
     BertModel(config).save_pretrained(hf_dir)
 
-    transformer = Transformer(str(hf_dir), max_seq_length=64)
+    transformer = Transformer(str(hf_dir), max_seq_length=max_length)
     pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
     SentenceTransformer(modules=[transformer, pooling], device="cpu").save(str(folder / "model"))
     return folder / "model"

@@ -1,0 +1,67 @@
+"""The ``st:`` embedder on the GPU against the CPU: texts per second, same model, same texts.
+
+Model hubs are unreachable, so the model is a random BERT with multilingual-e5-small's encoder
+shape (12 layers, 384 wide), built by ``tests/st_model.py``; its vectors mean nothing, its cost per
+token is what a real model of that size costs. Texts are the bundled round's paragraphs, repeated
+to ``--texts``. Prints one JSON line; the GPU part is skipped where torch sees no GPU.
+
+    python bench/bench_st_device.py --texts 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline.embedders import SentenceTransformerEmbedder  # noqa: E402
+from tests.st_model import build_tiny_st_model  # noqa: E402
+
+SEED = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
+
+
+def _time(embedder: SentenceTransformerEmbedder, texts: list[str]) -> tuple[float, np.ndarray]:
+    embedder.encode(texts[:64])  # load the model and warm up before timing
+    started = time.perf_counter()
+    vectors = embedder.encode(texts)
+    return time.perf_counter() - started, vectors
+
+
+def main() -> None:
+    import torch
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=10000)
+    parser.add_argument("--cpu-texts", type=int, default=1000, help="texts timed on the CPU (it is slower)")
+    args = parser.parse_args()
+    paragraphs = [" ".join(p.split()) for p in SEED.read_text(encoding="utf-8-sig").split("\n\n") if p.strip()]
+    texts = [paragraphs[i % len(paragraphs)] + f" ({i})" for i in range(args.texts)]
+    result: dict = {"texts": args.texts, "torch": torch.__version__, "cpu_threads": torch.get_num_threads()}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = build_tiny_st_model(tmp, hidden_size=384, layers=12, heads=12, max_length=512)
+        cpu_seconds, cpu_vectors = _time(SentenceTransformerEmbedder(str(folder), device="cpu", batch_size=64),
+                                         texts[: args.cpu_texts])
+        result["cpu_texts_per_s"] = round(args.cpu_texts / cpu_seconds, 1)
+        if torch.cuda.is_available():
+            default = SentenceTransformerEmbedder(str(folder), batch_size=64)
+            gpu_seconds, gpu_vectors = _time(default, texts)
+            result.update(
+                device_chosen=str(default._load().device),
+                gpu=torch.cuda.get_device_name(0),
+                gpu_texts_per_s=round(args.texts / gpu_seconds, 1),
+                gpu_over_cpu=round(cpu_seconds / args.cpu_texts * args.texts / gpu_seconds, 1),
+                max_abs_diff_vs_cpu=float(np.abs(gpu_vectors[: args.cpu_texts] - cpu_vectors).max()),
+            )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

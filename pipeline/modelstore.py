@@ -72,7 +72,7 @@ def _tokenizer_config(tokenizer, folder: Path, role: str) -> dict:
     return config
 
 
-def _make_tokenizer(config: dict, folder: Path):
+def _make_tokenizer(config: dict, folder: Path, workers: int | None):
     from pipeline.tokenizer import KiwiTokenizer
 
     return KiwiTokenizer(
@@ -80,6 +80,7 @@ def _make_tokenizer(config: dict, folder: Path):
         stopwords=folder / config["stopwords"] if config["stopwords"] else None,
         pos=tuple(config["pos"]),
         min_len=int(config["min_len"]),
+        workers=workers,
     )
 
 
@@ -191,12 +192,13 @@ def _check_versions(folder: Path, saved: dict) -> None:
             log.warning("%s: saved with %s %s, running %s %s", folder, name, version, name, here.get(name))
 
 
-def load_model(path: str | os.PathLike, embedder=None) -> ThemeModel:
+def load_model(path: str | os.PathLike, embedder=None, workers: int | None = None) -> ThemeModel:
     """Load a model saved by :func:`save_model`; ready for ``predict``.
 
     ``embedder`` defaults to the one named in ``model.json`` (built with ``make_embedder``); it
-    must produce the same vectors (same ``model_id``). Raises ``InputError`` naming the folder on
-    any problem.
+    must produce the same vectors (same ``model_id``). ``workers`` are the Kiwi threads of the
+    model's tokenizers (``None``: one per core). Raises ``InputError`` naming the folder on any
+    problem.
     """
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
@@ -211,7 +213,8 @@ def load_model(path: str | os.PathLike, embedder=None) -> ThemeModel:
     try:
         codebook = Codebook.from_dict(info["codebook"], source=str(folder / "model.json")) \
             if info["codebook"] else None
-        tokenizers = {role: _make_tokenizer(cfg, folder / "tokenizer") for role, cfg in info["tokenizers"].items()}
+        tokenizers = {role: _make_tokenizer(cfg, folder / "tokenizer", workers)
+                      for role, cfg in info["tokenizers"].items()}
         if info["embedder"] is not None:
             embedder = _check_embedder(folder, info["embedder"], embedder)
         model = ThemeModel(embedder, codebook, tokenizer=tokenizers["keyword"],

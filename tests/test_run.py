@@ -63,6 +63,24 @@ def test_same_input_and_seed_give_byte_identical_csvs(tfidf_run):
         assert (first.out_dir / name).read_bytes() == (second.out_dir / name).read_bytes(), name
 
 
+def test_the_number_of_workers_does_not_change_the_results(tfidf_run, tmp_path):
+    first, _ = tfidf_run
+    one = run_round([SEED], tmp_path / "one", embedder="tfidf", use_cache=False, workers=1)
+    for name in CSVS:
+        assert (one.out_dir / name).read_bytes() == (first.out_dir / name).read_bytes(), name
+    info = json.loads((one.out_dir / "run.json").read_text(encoding="utf-8"))
+    assert info["parameters"]["workers"] == 1
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "many"])
+def test_cli_rejects_a_bad_worker_count(value, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--workers", value, "--out", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    assert "--workers" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_no_codebook_runs_discovery_alone(tmp_path):
     result = run_round([SEED], tmp_path / "run", use_codebook=False, embedder="tfidf", use_cache=False)
     themes = pd.read_csv(result.out_dir / "themes.csv", encoding="utf-8-sig")
@@ -156,7 +174,7 @@ def test_cli_run_assign_evaluate(saved_model, tmp_path, capsys):
     assert main(["run", str(SEED), "--out", str(tmp_path / "run"), "--embedder", "tfidf", "--no-cache",
                  "--quiet"]) == 0
     assert main(["assign", str(NEW_ROUND), "--model", str(model_dir), "--out", str(tmp_path / "new"),
-                 "--no-cache", "--quiet"]) == 0
+                 "--no-cache", "--quiet", "--workers", "1"]) == 0
     assert (tmp_path / "new" / "recommendations.csv").is_file()
     if GOLD.is_file():
         assert main(["evaluate", "--gold", str(GOLD), "--run", str(tmp_path / "run"),

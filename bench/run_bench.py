@@ -310,8 +310,8 @@ def check_stages(bench: Bench, sizes: Sequence[int]) -> str:
     notes = [f"Non-embedding stages ({', '.join(NON_EMBEDDING)}) grow " + "; ".join(growth) + "."] if growth else []
     peak = max((bench.runs[f"cold_{bench.tag}_{n}"].peak_rss_mb for n in sizes), default=0)
     notes.append(f"Largest peak RSS: {peak / 1024:.2f} GB. \"outside stages\" is wall time not in any run.json "
-                 "stage: interpreter start, imports, the codebook, and the tfidf embedder's fit. With a cold cache, "
-                 "\"cluster\" includes embedding the codebook's descriptions and examples. \"load before\" is "
+                 "stage: interpreter start, imports and reading the codebook. \"embed\" includes the tfidf "
+                 "embedder's fit and embedding the codebook's descriptions and examples. \"load before\" is "
                  "the 1-minute load average as the run started (other work on the machine).")
     return "\n".join(lines) + "\n\n" + " ".join(notes)
 

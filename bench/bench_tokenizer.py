@@ -3,7 +3,9 @@
 ``python bench/bench_tokenizer.py [--units N] [--workers 1,2] [--repeat R]`` tokenizes the unit texts
 of a synthetic round (``bench/synth.py``) both ways with the same number of Kiwi workers and the
 same user dictionary, and prints units/s and the ratio raw time / wrapper time (the goal is >= 0.8:
-the wrapper's term extraction may cost at most a quarter on top of Kiwi's own analysis).
+the wrapper's term extraction may cost at most a quarter on top of Kiwi's own analysis). It also
+times what the pipeline's tokenize stage runs: ``tokenize_views`` making the keyword and the
+clustering terms of every text from one analysis.
 The two are run alternately and the best of ``R`` is kept, so that a busy moment on the machine
 does not land on one side only.
 """
@@ -25,7 +27,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from kiwipiepy import Kiwi  # noqa: E402
 from synth import synth_round  # noqa: E402
 
-from pipeline.tokenizer import KiwiTokenizer  # noqa: E402
+from pipeline.tokenizer import KiwiTokenizer, tokenize_views  # noqa: E402
 from pipeline.units import load_units  # noqa: E402
 
 
@@ -56,6 +58,7 @@ def _best(fn: Callable[[], object], best: float) -> float:
 def compare(texts: Sequence[str], workers: int, repeat: int = 3) -> dict[str, float]:
     """Best-of-``repeat`` seconds of raw Kiwi and of the wrapper on ``texts``, and their ratio."""
     tokenizer = KiwiTokenizer(workers=workers)
+    views = [tokenizer, KiwiTokenizer(stopwords=None, workers=workers)]
     kiwi = raw_kiwi(tokenizer, workers)
     texts = list(texts)
     # One untimed full pass each: Kiwi's first pass over a corpus runs about twice as slow as the
@@ -63,11 +66,12 @@ def compare(texts: Sequence[str], workers: int, repeat: int = 3) -> dict[str, fl
     # that runs second.
     tokenizer.tokenize_batch(texts)
     list(kiwi.tokenize(texts))
-    raw = wrapped = float("inf")
+    raw = wrapped = both = float("inf")
     for _ in range(repeat):
         # list(): kiwipiepy returns a lazy generator; the analysis happens while it is consumed.
         raw = _best(lambda: list(kiwi.tokenize(texts)), raw)
         wrapped = _best(lambda: tokenizer.tokenize_batch(texts), wrapped)
+        both = _best(lambda: tokenize_views(texts, views), both)
     return {
         "workers": workers,
         "units": len(texts),
@@ -76,19 +80,23 @@ def compare(texts: Sequence[str], workers: int, repeat: int = 3) -> dict[str, fl
         "raw_units_per_s": len(texts) / raw,
         "wrapper_units_per_s": len(texts) / wrapped,
         "ratio": raw / wrapped,
+        "views_s": both,
+        "views_ratio": raw / both,
     }
 
 
 def markdown(rows: Sequence[dict[str, float]]) -> str:
     """The comparison as a Markdown table."""
     lines = [
-        "| workers | units | raw kiwipiepy s | wrapper s | raw units/s | wrapper units/s | raw / wrapper |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| workers | units | raw kiwipiepy s | wrapper s | raw units/s | wrapper units/s | raw / wrapper "
+        "| two views (tokenize stage) s | raw / two views |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['workers']} | {r['units']:,} | {r['raw_s']:.2f} | {r['wrapper_s']:.2f} | "
-            f"{r['raw_units_per_s']:,.0f} | {r['wrapper_units_per_s']:,.0f} | {r['ratio']:.2f} |"
+            f"{r['raw_units_per_s']:,.0f} | {r['wrapper_units_per_s']:,.0f} | {r['ratio']:.2f} | "
+            f"{r['views_s']:.2f} | {r['views_ratio']:.2f} |"
         )
     return "\n".join(lines)
 

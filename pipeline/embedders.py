@@ -251,7 +251,8 @@ class SentenceTransformerEmbedder(Embedder):
         prompt = self._prompt(kind)
         previous = torch.get_num_threads()
         if self.threads is not None:
-            # torch's thread count is process-wide: set it for this call only.
+            # torch's thread count is process-wide: set for this call only (so two threads encoding
+            # at once with different ``threads`` would race; the pipeline encodes from one thread).
             torch.set_num_threads(self.threads)
         try:
             vectors = model.encode(
@@ -262,7 +263,8 @@ class SentenceTransformerEmbedder(Embedder):
                 normalize_embeddings=True,
             )
         finally:
-            torch.set_num_threads(previous)
+            if self.threads is not None:
+                torch.set_num_threads(previous)
         return _l2_normalise(vectors)
 
 

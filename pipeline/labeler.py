@@ -60,6 +60,21 @@ def topic_keywords(topic_model, topic: int) -> tuple[str, ...]:
     return tuple(w for w, score in (topic_model.get_topic(topic) or []) if w and score > 0)
 
 
+def _raw_representatives(model, documents: Sequence[str], texts: Sequence[str]) -> dict[int, list[str]]:
+    """BERTopic's representative term documents of each topic, as the texts of that topic they came from.
+
+    Units with the same terms share a term document, so each is matched to a distinct text of the
+    same topic, in document order.
+    """
+    unused: dict[tuple[int, str], list[str]] = {}
+    for topic, document, text in zip(model.topics_, documents, texts, strict=True):
+        unused.setdefault((int(topic), document), []).append(text)
+    out = {}
+    for topic, docs in model.representative_docs_.items():
+        out[topic] = [unused[(int(topic), doc)].pop(0) for doc in docs if unused.get((int(topic), doc))]
+    return out
+
+
 class ThemeLabeler:
     """c-TF-IDF keywords per theme via BERTopic (manual topic modelling on fixed labels).
 
@@ -113,10 +128,7 @@ class ThemeLabeler:
         # The fitted model meets raw texts from here on: its vectorizer tokenizes them with Kiwi,
         # and its representative documents are the texts the term documents came from.
         model.vectorizer_model.set_params(analyzer="word", tokenizer=self.tokenizer, token_pattern=None)
-        text_of = dict(zip(documents, texts, strict=True))
-        model.representative_docs_ = {
-            topic: [text_of.get(doc, doc) for doc in docs] for topic, docs in model.representative_docs_.items()
-        }
+        model.representative_docs_ = _raw_representatives(model, documents, texts)
         if model.topic_embeddings_.ndim == 3:
             # BERTopic averages sparse rows into (1, d) matrices; keep one flat vector per topic.
             model.topic_embeddings_ = model.topic_embeddings_.reshape(len(model.topic_embeddings_), -1)

@@ -196,9 +196,9 @@ def load_model(path: str | os.PathLike, embedder=None, workers: int | None = Non
     """Load a model saved by :func:`save_model`; ready for ``predict``.
 
     ``embedder`` defaults to the one named in ``model.json`` (built with ``make_embedder``); it
-    must produce the same vectors (same ``model_id``). ``workers`` are the Kiwi threads of the
-    model's tokenizers (``None``: one per core). Raises ``InputError`` naming the folder on any
-    problem.
+    must produce the same vectors (same ``model_id``). ``workers`` are the threads of the
+    model's Kiwi tokenizers and of the embedder it builds (``None``: one per core). Raises
+    ``InputError`` naming the folder on any problem.
     """
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
@@ -216,7 +216,7 @@ def load_model(path: str | os.PathLike, embedder=None, workers: int | None = Non
         tokenizers = {role: _make_tokenizer(cfg, folder / "tokenizer", workers)
                       for role, cfg in info["tokenizers"].items()}
         if info["embedder"] is not None:
-            embedder = _check_embedder(folder, info["embedder"], embedder)
+            embedder = _check_embedder(folder, info["embedder"], embedder, workers)
         model = ThemeModel(embedder, codebook, tokenizer=tokenizers["keyword"],
                            cluster_tokenizer=tokenizers["cluster"], **info["params"])
         model.cluster_space_ = LexicalSpace.from_state(info["cluster_vocabulary"], arrays["cluster_idf"])
@@ -244,11 +244,11 @@ def load_model(path: str | os.PathLike, embedder=None, workers: int | None = Non
     return model
 
 
-def _check_embedder(folder: Path, saved: dict, embedder):
+def _check_embedder(folder: Path, saved: dict, embedder, workers: int | None):
     from pipeline.embedders import make_embedder
 
     if embedder is None:
-        embedder = make_embedder(saved["name"])
+        embedder = make_embedder(saved["name"], workers=workers)
     if embedder.model_id != saved["model_id"]:
         raise InputError(str(folder), f"model was built with embedder {saved['name']} ({saved['model_id']}), "
                                       f"but {embedder.name} gives {embedder.model_id}: its vectors would not match")

@@ -390,13 +390,17 @@ class ThemeModel(BaseEstimator):
         """
         if self.codebook is None:
             return None
-        key = (self.codebook, self.embedder.name, self.embedder.model_id)
+        if self.embedder is None:
+            raise ValueError("an embedder is needed with a codebook or semantic_weight > 0")
+        key = (self.codebook, self.embedder.name, self.embedder.model_id, self.min_similarity == "auto")
         cached = getattr(self, "_codebook_vectors", None)
         if cached is None or cached[0] != key:
             themes = self.codebook.themes
             vectors = {
                 "prototypes": [np.asarray(self.embedder.encode(list(t.prototype_texts), kind="query")) for t in themes],
-                "examples": [np.asarray(self.embedder.encode(list(t.examples), kind="passage")) if t.examples
+                # Examples as passages only calibrate the "auto" similarity floor.
+                "examples": [np.asarray(self.embedder.encode(list(t.examples), kind="passage"))
+                             if t.examples and self.min_similarity == "auto" and len(themes) > 1
                              else np.zeros((0, 0)) for t in themes],
             }
             self._codebook_vectors = (key, vectors)

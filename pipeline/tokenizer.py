@@ -153,7 +153,8 @@ class KiwiTokenizer:
         Only the user dictionary changes Kiwi's analysis; tags, ``min_len`` and stopwords only
         filter its tokens. Such tokenizers can share one analysis (:func:`tokenize_views`).
         """
-        return isinstance(other, KiwiTokenizer) and self.entries_ == other.entries_
+        # Exact type: a subclass may tokenize its own way, so it never shares an analysis.
+        return type(self) is KiwiTokenizer and type(other) is KiwiTokenizer and self.entries_ == other.entries_
 
     def _get_kiwi(self) -> Kiwi:
         if self._kiwi is None:
@@ -213,15 +214,17 @@ def tokenize_views(texts: Sequence[str], tokenizers: Sequence) -> list[list[list
     Tokenizers that differ only in what they keep (stopwords, tags, ``min_len``) share one Kiwi
     analysis: Kiwi's morphological analysis is nearly all of the cost, so two views of the same
     texts cost about one (the keyword and clustering terms of the theme model are such a pair).
-    Other tokenizers, and plain callables, tokenize on their own.
+    Other tokenizers (subclasses and custom ones included) tokenize on their own, in a batch where
+    they offer ``tokenize_batch``.
     """
     texts = list(texts)
     results: list[list[list[str]] | None] = [None] * len(tokenizers)
     for i, lead in enumerate(tokenizers):
         if results[i] is not None:
             continue
-        if not isinstance(lead, KiwiTokenizer):
-            results[i] = [lead(text) for text in texts]
+        if type(lead) is not KiwiTokenizer:
+            batch = getattr(lead, "tokenize_batch", None)
+            results[i] = batch(texts) if batch else [lead(text) for text in texts]
             continue
         group = [j for j in range(i, len(tokenizers))
                  if results[j] is None and lead.shares_analysis_with(tokenizers[j])]

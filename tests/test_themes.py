@@ -218,6 +218,10 @@ class _CountingTokenizer(KiwiTokenizer):
         self.longest = max(self.longest, len(text))
         return super().__call__(text)
 
+    def tokenize_batch(self, texts):
+        self.longest = max([self.longest, *map(len, texts)])
+        return super().tokenize_batch(texts)
+
 
 def test_labeler_never_tokenizes_a_theme_as_one_long_string(units):
     # Kiwi on one string of a whole theme is superlinear; the labeler must reuse per-unit terms.
@@ -228,9 +232,11 @@ def test_labeler_never_tokenizes_a_theme_as_one_long_string(units):
     labeler = ThemeLabeler(tok).fit(texts, labels, np.eye(len(units)), lambda t: np.zeros((len(t), 1)), terms=terms)
     assert tok.longest == 0
     assert all(labeler.keywords_[k] for k in range(3))
-    # What BERTopic shows as representative documents are the recommendations themselves.
-    for docs in labeler.bertopic_.representative_docs_.values():
-        assert set(docs) <= set(texts)
+    # What BERTopic shows as representative documents are the theme's own recommendations.
+    for theme, topic in labeler.topic_of_.items():
+        docs = labeler.bertopic_.representative_docs_[topic]
+        assert docs and set(docs) <= {t for t, k in zip(texts, labels, strict=True) if k == theme}
+        assert len(docs) == len(set(docs))
     # The fitted model still reads raw text with Kiwi (BERTopic's own transform path).
     assert "생활인구" in labeler.bertopic_.vectorizer_model.build_analyzer()("지역의 생활인구 유입")
 

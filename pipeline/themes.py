@@ -21,7 +21,11 @@
    The vectors it clusters are sparse TF-IDF rows of *all* content nouns, stopwords included:
    stopwords are for readable keywords, while IDF already down-weights frequent words and their
    distribution still separates themes (on the bundled round, removing them cost ~0.07 ARI).
-   UMAP's cosine neighbour search takes sparse input directly, so no SVD step is needed.
+   UMAP's cosine neighbour search takes sparse input directly, so no SVD step is needed. UMAP
+   starts from a PCA (truncated SVD) layout, ``umap_init="pca"``: its default spectral start
+   solves an eigenproblem per connected component of the neighbour graph and took 295 of UMAP's
+   400 s on 100k synthetic units (PCA: 87 s in all), while on the bundled round both starts give
+   the same ARI within seed noise (0.318 +- 0.009 vs 0.321 +- 0.015 over 5 seeds).
    ``semantic_weight`` mixes in the centred sentence embeddings; 0 by default because they did not
    help discovery on the bundled round (they do help the codebook step).
 
@@ -294,7 +298,8 @@ class ThemeModel(BaseEstimator):
     ``KiwiTokenizer(stopwords=None)``), ``lexical_weight`` in [0, 1], ``n_refine`` self-training
     rounds, ``refine_weight``, ``min_similarity`` (float or ``"auto"``), ``semantic_weight`` in
     [0, 1], ``n_themes`` (discovered themes: int or ``"auto"``), ``min_theme_size``,
-    ``max_themes``, ``n_keywords``, ``nmf_sample`` (units in the NMF stability view), ``seed``.
+    ``max_themes``, ``n_keywords``, ``nmf_sample`` (units in the NMF stability view), ``umap_init``
+    (UMAP's starting layout: ``"pca"``, ``"spectral"``, ``"random"``), ``seed``.
 
     After ``fit``: ``themes_`` (list of :class:`ThemeInfo`, codebook themes first), ``labels_``
     (index into ``themes_``, -1 unassigned), ``scores_`` in [0, 1], ``assignments_``,
@@ -320,6 +325,7 @@ class ThemeModel(BaseEstimator):
         max_themes: int = 50,
         n_keywords: int = 10,
         nmf_sample: int = 10_000,
+        umap_init: str = "pca",
         seed: int = 0,
     ) -> None:
         self.embedder = embedder
@@ -336,6 +342,7 @@ class ThemeModel(BaseEstimator):
         self.max_themes = max_themes
         self.n_keywords = n_keywords
         self.nmf_sample = nmf_sample
+        self.umap_init = umap_init
         self.seed = seed
 
     # ---- parameters and inputs -------------------------------------------------------------
@@ -566,7 +573,7 @@ class ThemeModel(BaseEstimator):
 
             reducer = UMAP(
                 n_neighbors=min(15, n - 1), n_components=5, metric="cosine", min_dist=0.0,
-                random_state=self.seed, n_jobs=1, low_memory=True,
+                random_state=self.seed, n_jobs=1, low_memory=True, init=self.umap_init,
             )
         else:
             reducer = BaseDimensionalityReduction()

@@ -101,6 +101,8 @@ class ThemeLabeler:
         from bertopic.vectorizers import ClassTfidfTransformer
         from sklearn.feature_extraction.text import CountVectorizer
 
+        from pipeline.tokenizer import tokenize_views
+
         labels = np.asarray(labels, dtype=int)
         if len(labels) != len(texts):
             raise ValueError(f"{len(labels)} labels for {len(texts)} texts")
@@ -120,7 +122,7 @@ class ThemeLabeler:
             calculate_probabilities=False,
         )
         if terms is None:
-            terms = self._tokenize(texts)
+            terms = tokenize_views(texts, [self.tokenizer])[0]
         elif len(terms) != len(texts):
             raise ValueError(f"{len(terms)} term lists for {len(texts)} texts")
         documents = [term_document(t) for t in terms]
@@ -138,10 +140,6 @@ class ThemeLabeler:
         self.topic_of_ = topic_of
         self.bertopic_ = model
         return self
-
-    def _tokenize(self, texts: Sequence[str]) -> list[list[str]]:
-        batch = getattr(self.tokenizer, "tokenize_batch", None)
-        return batch(list(texts)) if batch else [self.tokenizer(text) for text in texts]
 
     def name_themes(self, themes: Sequence[ThemeInfo]) -> list[ThemeInfo]:
         """Themes with their keywords; discovered themes also get a label made from them."""

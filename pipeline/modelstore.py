@@ -42,7 +42,7 @@ FORMAT_VERSION = 1
 PACKAGES = ("advisory-themes", "bertopic", "scikit-learn", "numpy", "kiwipiepy", "safetensors", "umap-learn")
 _PARAMS = (
     "lexical_weight", "n_refine", "refine_weight", "min_similarity", "semantic_weight", "n_themes",
-    "min_theme_size", "max_themes", "n_keywords", "nmf_sample", "seed",
+    "min_theme_size", "max_themes", "n_keywords", "nmf_sample", "umap_init", "seed",
 )
 
 

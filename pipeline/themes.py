@@ -397,8 +397,7 @@ class ThemeModel(BaseEstimator):
         """
         if self.codebook is None:
             return None
-        if self.embedder is None:
-            raise ValueError("an embedder is needed with a codebook or semantic_weight > 0")
+        self._validate()
         key = (self.codebook, self.embedder.name, self.embedder.model_id, self.min_similarity == "auto")
         cached = getattr(self, "_codebook_vectors", None)
         if cached is None or cached[0] != key:
@@ -520,7 +519,7 @@ class ThemeModel(BaseEstimator):
         """Lowest similarity of a codebook example (as a passage) to the nearest *other* theme's prototype."""
         floor = np.inf
         for k, examples in enumerate(self.embed_codebook()["examples"]):
-            if not len(examples) or len(self.codebook) < 2:
+            if not len(examples):  # none embedded: no examples, or a one-theme codebook
                 continue
             sims = _rows_unit(examples) @ self.raw_prototypes_.T
             sims[:, k] = -np.inf

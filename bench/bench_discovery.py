@@ -35,7 +35,7 @@ from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score  # n
 from pipeline.evaluate import match_units, read_gold  # noqa: E402
 from pipeline.records import Unit  # noqa: E402
 
-DEFAULT_GOLD = ROOT.parent / "shared" / "eval" / "seed_gold.csv"
+DEFAULT_GOLD = ROOT / "corpus" / "eval" / "seed_gold.csv"
 DEFAULT_ROUND = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
 
 

@@ -10,7 +10,7 @@ from pipeline.records import Document, Line, Unit
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
-GOLD = ROOT.parent / "shared" / "eval" / "seed_gold.csv"
+GOLD = ROOT / "corpus" / "eval" / "seed_gold.csv"
 
 
 def doc_from_text(text: str, path: str = "doc.txt") -> Document:

@@ -20,7 +20,7 @@ SEED = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NEW_ROUND = FIXTURES / "new_round.txt"
 NEW_PARAGRAPHS = FIXTURES / "new_round_paragraphs.txt"
-GOLD = ROOT.parent / "shared" / "eval" / "seed_gold.csv"
+GOLD = ROOT / "corpus" / "eval" / "seed_gold.csv"
 STAGES = {"read", "parse", "tokenize", "embed", "cluster", "label", "export"}
 CSVS = ("recommendations.csv", "themes.csv", "theme_program_matrix.csv")
 

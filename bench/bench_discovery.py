@@ -49,10 +49,10 @@ def bertopic_default(units: list[Unit], seed: int, embedder) -> list[str]:
     from bertopic import BERTopic
     from umap import UMAP
 
-    from pipeline.themes import _bertopic_backend
+    from pipeline.bertopic_adapter import bertopic_backend
 
     # Only UMAP's seed is fixed (for repeatability); everything else is BERTopic's default.
-    model = BERTopic(embedding_model=_bertopic_backend(lambda texts: embedder.encode(texts, kind="passage")),
+    model = BERTopic(embedding_model=bertopic_backend(lambda texts: embedder.encode(texts, kind="passage")),
                      umap_model=UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine",
                                      random_state=seed))
     topics, _ = model.fit_transform([u.text for u in units])

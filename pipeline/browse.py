@@ -7,55 +7,12 @@ researcher reads about one theme (keywords, quotes, members, programs).
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
-
 import pandas as pd
 
-from pipeline.errors import InputError
+# Re-exported: the notebooks open runs through this module.
+from pipeline.runfolder import RunFolder, load_run, read_recommendations
 
-_RECOMMENDATION_COLUMNS = {"rec_id", "theme_id", "theme_label", "theme_source", "program_codes", "member", "text"}
-
-
-def read_recommendations(run: str | Path) -> pd.DataFrame:
-    """A run's ``recommendations.csv`` as strings (empty cells stay empty strings).
-
-    Raises :class:`InputError` when the folder is not a run folder.
-    """
-    path = Path(run) / "recommendations.csv"
-    if not path.is_file():
-        raise InputError(str(run), "not a run folder (recommendations.csv missing)")
-    frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    missing = _RECOMMENDATION_COLUMNS - set(frame.columns)
-    if missing:
-        raise InputError(str(path), f"missing columns: {', '.join(sorted(missing))}")
-    return frame
-
-
-@dataclass(frozen=True)
-class RunFolder:
-    """A loaded run folder: units with themes, theme table, theme × program matrix, run.json."""
-
-    path: Path
-    recommendations: pd.DataFrame
-    themes: pd.DataFrame
-    matrix: pd.DataFrame
-    info: dict
-
-    @property
-    def heatmap(self) -> Path:
-        return self.path / "heatmap.png"
-
-
-def load_run(run: str | Path) -> RunFolder:
-    """Read a run folder written by ``advisory run`` or ``advisory assign``."""
-    path = Path(run)
-    recs = read_recommendations(path)
-    themes = pd.read_csv(path / "themes.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    matrix = pd.read_csv(path / "theme_program_matrix.csv", encoding="utf-8-sig", index_col=[0, 1])
-    info = json.loads((path / "run.json").read_text(encoding="utf-8"))
-    return RunFolder(path, recs, themes, matrix, info)
+__all__ = ["RunFolder", "filter_units", "load_run", "read_recommendations", "theme_card"]
 
 
 def filter_units(

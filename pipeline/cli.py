@@ -15,10 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.errors import InputError
-
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_ROUND = PACKAGE_ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
-DEFAULT_OUT = PACKAGE_ROOT / "outputs"
+from pipeline.paths import DEFAULT_COMPARE_DIR, DEFAULT_OUT, DEFAULT_ROUND
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -56,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="compare two run folders: theme shares and program attention")
     p.add_argument("run_a", type=Path, help="the earlier run folder")
     p.add_argument("run_b", type=Path, help="the later run folder")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default: outputs/compare_A_vs_B)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: comparisons/compare_A_vs_B)")
     p.add_argument("--quiet", action="store_true", help="no info messages")
     p.add_argument("--verbose", action="store_true", help="debug messages")
     p.set_defaults(handler=_cmd_compare)
@@ -110,7 +107,7 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from pipeline.compare import write_comparison
 
-    out = args.out or DEFAULT_OUT / f"compare_{args.run_a.name}_vs_{args.run_b.name}"
+    out = args.out or DEFAULT_COMPARE_DIR / f"compare_{args.run_a.name}_vs_{args.run_b.name}"
     write_comparison(args.run_a, args.run_b, out)
     logging.info("comparison -> %s", out)
     return 0

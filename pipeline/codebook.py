@@ -17,8 +17,8 @@ from pathlib import Path
 import yaml
 
 from pipeline.errors import InputError
+from pipeline.paths import DEFAULT_CODEBOOK
 
-DEFAULT_CODEBOOK = Path(__file__).resolve().parents[1] / "corpus" / "themes.yaml"
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 

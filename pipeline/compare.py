@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.browse import read_recommendations
-from pipeline.exporters import UNASSIGNED_ID, UNASSIGNED_LABEL, write_csv
+from pipeline.exporters import write_csv
 from pipeline.plots import share_change_chart
 from pipeline.programs import program_code_key
+from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL
+from pipeline.runfolder import read_recommendations
 
 DEFAULT_TOLERANCE = 0.02
 COMPARE_COLUMNS: tuple[str, ...] = ("units_a", "share_a", "units_b", "share_b", "share_change", "status")

@@ -1,8 +1,9 @@
 """Tables and the run folder: what a run hands to researchers (see CONTRACT.md, "Run folder").
 
 The frame builders are pure; :func:`write_run` writes every file of a run folder into
-a temporary sibling folder and swaps it in only when all files were written, so a
-failure never leaves a half-written run folder behind.
+a staging folder that :mod:`pipeline.atomic` swaps in only when all files were written, so a
+failure never leaves a half-written run folder behind. The folder's layout and reading it back
+are :mod:`pipeline.runfolder`'s.
 """
 
 from __future__ import annotations
@@ -10,10 +11,7 @@ from __future__ import annotations
 import copy
 import io
 import json
-import os
 import re
-import shutil
-import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -21,8 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline import plots
+from pipeline.atomic import Target, replacing
 from pipeline.programs import program_code_key
-from pipeline.records import Assignment, Theme, Unit
+from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit
+from pipeline.report import render_report, render_summary_md
+from pipeline.runfolder import PLACEHOLDER, refusal
 
 CONTRACT_COLUMNS: tuple[str, ...] = (
     "rec_id", "round", "source", "member", "agenda", "question", "text",
@@ -35,8 +37,6 @@ THEME_COLUMNS: tuple[str, ...] = (
     "members",
 )
 FIELD_LABELS: dict[str, str] = {"1": "1 인적교류", "2": "2 정보교류", "3": "3 물자교류"}
-UNASSIGNED_ID = "unassigned"
-UNASSIGNED_LABEL = "미분류"
 MATRIX_INDEX: tuple[str, str] = ("theme_id", "theme_label")
 
 # Fixed xlsx timestamp: openpyxl stamps "now" into the file, which would change its bytes every run.
@@ -322,13 +322,9 @@ def _run_json(run_info: dict, units: Sequence[Unit], themes: Sequence[Theme], ex
     return json.dumps(info, sort_keys=True, ensure_ascii=False, indent=2, default=str) + "\n"
 
 
-def _write_files(folder: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
-                 themes: Sequence[Theme], run_info: dict, started: float) -> None:
-    """Write every run-folder file into ``folder`` (an empty, private directory)."""
-    # Imported here: plots pulls in matplotlib, which the table builders above do not need.
-    from pipeline.plots import heatmap
-    from pipeline.report import render_report, render_summary_md
-
+def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
+                    themes: Sequence[Theme], run_info: dict, started: float) -> None:
+    """Write every run-folder file into ``folder`` (an empty staging folder); ``started`` times the export."""
     recs = recommendations_frame(units, assignments)
     matrix = program_matrix(units, assignments, themes)
     write_csv(recs, folder / "recommendations.csv")
@@ -337,7 +333,7 @@ def _write_files(folder: Path, units: Sequence[Unit], assignments: Sequence[Assi
     names = {str(k): str(v) for k, v in (run_info.get("programs") or {}).items()}
     write_xlsx(folder / "theme_program_matrix.xlsx", _xlsx_frames(units, assignments, themes, names))
     recs.to_parquet(folder / "recommendations.parquet", index=False)
-    heatmap(matrix, folder / "heatmap.png", folder / "heatmap.svg")
+    plots.heatmap(matrix, folder / "heatmap.png", folder / "heatmap.svg")
     (folder / "report.html").write_text(
         render_report(units, assignments, themes, matrix, run_info), encoding="utf-8", newline="\n")
     (folder / "summary.md").write_text(
@@ -351,55 +347,19 @@ def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assign
     """Write a complete run folder (CONTRACT.md "Run folder") to ``out_dir`` atomically; return ``out_dir``.
 
     In: the units, their assignments, the theme summaries and ``run_info`` (inputs,
-    parameters, seed, versions, earlier ``timings``/``counts``). Everything is built in a
-    hidden temporary folder beside ``out_dir`` and renamed into place at the end; an
-    existing ``out_dir`` is replaced only then. If anything fails, the temporary folder is
-    removed and a previous ``out_dir`` is left untouched. ``run.json`` gets
-    ``counts.units``, ``counts.themes``, ``counts.unknown_codes`` and ``timings.export``.
+    parameters, seed, versions, earlier ``timings``/``counts``). ``out_dir`` may be new, empty or
+    an earlier run folder, which is replaced as a whole (:func:`pipeline.runfolder.refusal`; any
+    other folder raises ``InputError`` and is left untouched). The files are written into a
+    hidden staging folder that replaces ``out_dir`` in one step (:mod:`pipeline.atomic`); on any
+    failure a previous ``out_dir`` stays as it was. ``run.json`` gets ``counts.units``,
+    ``counts.themes``, ``counts.unknown_codes`` and ``timings.export``.
     """
     started = time.perf_counter()
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
-        _write_files(staging, units, assignments, themes, run_info, started)
-        # mkdtemp makes the folder private (0700); a run folder should read like any other.
-        os.chmod(staging, 0o755)
-        _swap_in(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out_dir
+    with replacing([run_target(Path(out_dir))]) as (staging,):
+        write_run_files(staging, units, assignments, themes, run_info, started)
+    return Path(out_dir)
 
 
-def _swap_in(staging: Path, out_dir: Path) -> None:
-    """Move ``staging`` to ``out_dir``, replacing an existing folder; restore the old one if the move fails.
-
-    Sub-folders and dot-files of the old folder (a comparison written into it, the repository's
-    ``.gitkeep``) are carried over; plain files are the old run's and go, so no stale output survives.
-    """
-    if not out_dir.exists():
-        staging.rename(out_dir)
-        return
-    written = {p.name for p in staging.iterdir()}
-    carried = [
-        p for p in out_dir.iterdir() if p.name not in written and (p.is_dir() or p.name.startswith("."))
-    ]
-    for p in carried:
-        p.rename(staging / p.name)
-    aside = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-    aside.rmdir()  # only the unique name is wanted; rename needs the target not to exist
-    try:
-        out_dir.rename(aside)
-    except BaseException:
-        for p in carried:
-            (staging / p.name).rename(p)
-        raise
-    try:
-        staging.rename(out_dir)
-    except BaseException:
-        aside.rename(out_dir)
-        for p in carried:
-            (staging / p.name).rename(out_dir / p.name)
-        raise
-    shutil.rmtree(aside, ignore_errors=True)
+def run_target(out_dir: Path) -> Target:
+    """The atomic-replace target of a run folder (checked against :func:`pipeline.runfolder.refusal`)."""
+    return Target(Path(out_dir), "dir", refusal, carry=(PLACEHOLDER,))

@@ -21,9 +21,10 @@ from dataclasses import replace
 
 import numpy as np
 
+from pipeline.bertopic_adapter import make_bertopic, term_document
 from pipeline.programs import program_code_key
-from pipeline.records import Assignment, Theme, Unit
-from pipeline.themes import UNASSIGNED_ID, ThemeInfo, _bertopic_backend, split_term_document, term_document
+from pipeline.records import UNASSIGNED_ID, Assignment, Theme, ThemeInfo, Unit
+from pipeline.tokenizer import tokenize_views
 
 FALLBACK_LABEL = "기타"
 
@@ -95,14 +96,6 @@ class ThemeLabeler:
 
     def fit(self, texts: Sequence[str], labels: np.ndarray, features: np.ndarray,
             encode: Callable[[list[str]], np.ndarray], terms: Sequence[Sequence[str]] | None = None) -> ThemeLabeler:
-        from bertopic import BERTopic
-        from bertopic.cluster import BaseCluster
-        from bertopic.dimensionality import BaseDimensionalityReduction
-        from bertopic.vectorizers import ClassTfidfTransformer
-        from sklearn.feature_extraction.text import CountVectorizer
-
-        from pipeline.tokenizer import tokenize_views
-
         labels = np.asarray(labels, dtype=int)
         if len(labels) != len(texts):
             raise ValueError(f"{len(labels)} labels for {len(texts)} texts")
@@ -111,16 +104,7 @@ class ThemeLabeler:
         self.bertopic_ = None
         if not (labels >= 0).any():
             return self
-        model = BERTopic(
-            language="multilingual",
-            embedding_model=_bertopic_backend(encode),
-            umap_model=BaseDimensionalityReduction(),
-            hdbscan_model=BaseCluster(),
-            vectorizer_model=CountVectorizer(analyzer=split_term_document, lowercase=False),
-            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-            top_n_words=self.n_keywords,
-            calculate_probabilities=False,
-        )
+        model = make_bertopic(encode, self.n_keywords)
         if terms is None:
             terms = tokenize_views(texts, [self.tokenizer])[0]
         elif len(terms) != len(texts):

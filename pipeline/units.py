@@ -11,11 +11,11 @@ import json
 import logging
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pipeline.atomic import Target, replacing
 from pipeline.errors import InputError
 from pipeline.parser import StructureParser
 from pipeline.programs import FIELD_NAMES, ProgramMapper, ProgramRegistry, unknown_codes
@@ -127,7 +127,8 @@ def unit_row(unit: Unit) -> dict[str, object]:
 def write_units(units: Sequence[Unit], out: str | os.PathLike | None) -> None:
     """Write units as CSV (UTF-8 with BOM, for Korean Excel) or JSONL (by suffix); stdout if None.
 
-    The file is written to a temporary name and renamed, so a failure leaves no partial file.
+    The file is written under a staging name and renamed (:mod:`pipeline.atomic`), so a failure
+    leaves no partial file and a reader never sees one.
     """
     suffix = Path(out).suffix.lower() if out is not None else ".csv"
     if suffix not in (".csv", ".jsonl"):
@@ -145,13 +146,5 @@ def write_units(units: Sequence[Unit], out: str | os.PathLike | None) -> None:
     if out is None:
         sys.stdout.write(buf.getvalue())
         return
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig" if suffix == ".csv" else "utf-8", newline="") as fh:
-            fh.write(buf.getvalue())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing([Target(Path(out), "file")]) as (staging,):
+        staging.write_text(buf.getvalue(), encoding="utf-8-sig" if suffix == ".csv" else "utf-8", newline="")

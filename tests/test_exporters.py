@@ -16,6 +16,7 @@ from matplotlib import font_manager
 from matplotlib.text import Text
 from openpyxl import load_workbook
 
+from pipeline.errors import InputError
 from pipeline.exporters import (
     CONTRACT_COLUMNS,
     cell_units,
@@ -183,20 +184,45 @@ def test_writing_twice_gives_identical_bytes(tmp_path: Path) -> None:
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
 
 
-def test_rewriting_replaces_an_existing_run(tmp_path: Path) -> None:
+def test_rewriting_replaces_an_earlier_run_as_a_whole(tmp_path: Path) -> None:
     units, assignments, themes, run_info = sample_run()
     out = tmp_path / "run"
     write_run(out, units, assignments, themes, run_info)
-    (out / "stale.txt").write_text("from an older run", encoding="utf-8")
     (out / ".gitkeep").write_text("", encoding="utf-8")
-    (out / "compare_2023_vs_2024").mkdir()
-    (out / "compare_2023_vs_2024" / "compare_themes.csv").write_text("kept", encoding="utf-8")
     write_run(out, units[:5], [a for a in assignments if a.rec_id in {u.rec_id for u in units[:5]}], themes, run_info)
-    assert not (out / "stale.txt").exists()
-    assert (out / ".gitkeep").exists()
-    assert (out / "compare_2023_vs_2024" / "compare_themes.csv").read_text(encoding="utf-8") == "kept"
     assert len(pd.read_csv(out / "recommendations.csv", encoding="utf-8-sig")) == 5
+    assert sorted(p.name for p in out.iterdir()) == sorted([*RUN_FILES, ".gitkeep"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+@pytest.mark.parametrize("earlier_run", [False, True])
+def test_a_folder_holding_other_files_is_refused_and_left_untouched(tmp_path: Path, earlier_run: bool) -> None:
+    units, assignments, themes, run_info = sample_run()
+    out = tmp_path / "papers"
+    if earlier_run:
+        write_run(out, units, assignments, themes, run_info)
+    else:
+        out.mkdir()
+    (out / "notes.txt").write_text("a researcher's notes", encoding="utf-8")
+    (out / "compare_2023_vs_2024").mkdir()
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    with pytest.raises(InputError, match="papers") as err:
+        write_run(out, units, assignments, themes, run_info)
+    assert "\n" not in str(err.value)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert (out / "compare_2023_vs_2024").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["papers"]
+
+
+def test_an_empty_folder_or_one_with_only_gitkeep_is_written(tmp_path: Path) -> None:
+    units, assignments, themes, run_info = sample_run()
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "outputs").mkdir()
+    (tmp_path / "outputs" / ".gitkeep").write_text("", encoding="utf-8")
+    for name in ("empty", "outputs"):
+        write_run(tmp_path / name, units, assignments, themes, run_info)
+        assert (tmp_path / name / "run.json").is_file()
+    assert (tmp_path / "outputs" / ".gitkeep").is_file()
 
 
 def _fail(*args: object, **kwargs: object) -> None:
@@ -225,21 +251,16 @@ def test_failure_keeps_previous_run_untouched(tmp_path: Path, monkeypatch: pytes
 def test_failed_swap_restores_previous_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     units, assignments, themes, run_info = sample_run()
     out = write_run(tmp_path / "run", units, assignments, themes, run_info)
-    before = (out / "recommendations.csv").read_bytes()
-    real_rename = Path.rename
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
 
-    def rename(self: Path, target: Path) -> Path:
-        # Let the old run move aside, then fail the move of the new run into place.
-        if self.name.startswith(".run.tmp-"):
-            raise OSError("disk full")
-        return real_rename(self, target)
+    def exchange(a: Path, b: Path) -> bool:
+        raise OSError("disk full")
 
-    monkeypatch.setattr(Path, "rename", rename)
+    monkeypatch.setattr("pipeline.atomic._exchange", exchange)
     with pytest.raises(OSError, match="disk full"):
         write_run(out, units[:3], assignments[:3], themes, run_info)
-    assert (out / "recommendations.csv").read_bytes() == before
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
-
 
 
 def _chart_messages(draw: Callable[[], None]) -> list[str]:

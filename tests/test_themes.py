@@ -9,19 +9,13 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from pipeline.bertopic_adapter import split_term_document, term_document
+from pipeline.clustering import AutoKMeans, LexicalSpace, NMFView
 from pipeline.codebook import DEFAULT_CODEBOOK, Codebook, load_codebook
 from pipeline.embedders import make_embedder
 from pipeline.errors import InputError
 from pipeline.labeler import ThemeLabeler, label_from_keywords
-from pipeline.themes import (
-    AutoKMeans,
-    LexicalSpace,
-    NMFView,
-    ThemeModel,
-    context_text,
-    split_term_document,
-    term_document,
-)
+from pipeline.themes import ThemeModel, context_text
 from pipeline.tokenizer import KiwiTokenizer
 from pipeline.units import load_units
 

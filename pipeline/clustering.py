@@ -14,7 +14,7 @@ from scipy.sparse import csr_matrix, issparse
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.decomposition import NMF
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.preprocessing import normalize
 
 
@@ -162,3 +162,22 @@ class NMFView(BaseEstimator):
         labels = w.argmax(axis=1)
         labels[w.max(axis=1) <= 0] = -1
         return labels
+
+
+def nmf_agreement(keyword_terms: Sequence[Sequence[str]], labels: np.ndarray, sample: int = 10_000,
+                  seed: int = 0) -> tuple[float | None, int | None]:
+    """ARI between theme labels (-1 unassigned) and an NMF view of the same terms, and the units compared.
+
+    ``(None, None)`` with under two themes. Above ``sample`` units both views are compared on a
+    seeded random sample of that many units: NMF's cost grows with units x topics, and agreement
+    is a proportion that a sample of 10,000 estimates well.
+    """
+    labels = np.asarray(labels)
+    n_topics = len(set(labels.tolist()) - {-1})
+    if n_topics < 2:
+        return None, None
+    rows = np.arange(len(labels))
+    if len(rows) > sample:
+        rows = np.sort(np.random.default_rng(seed).choice(len(rows), sample, replace=False))
+    nmf = NMFView(n_topics, random_state=seed).fit_predict([keyword_terms[i] for i in rows])
+    return float(adjusted_rand_score(labels[rows], nmf)), len(rows)

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.atomic import replacing
+from pipeline.clustering import nmf_agreement
 from pipeline.codebook import load_codebook
 from pipeline.embedders import CachedEmbedder, EmbeddingCache, make_embedder
 from pipeline.errors import InputError
@@ -179,6 +180,8 @@ def run_round(
         terms, embeddings = _stage_features(model, units, stages, fitting=True)
         model.fit(units, terms, embeddings)
         stages.seconds.update(model.timings_)
+        with stages("cluster"):
+            nmf_ari, nmf_units = nmf_agreement(terms.keyword, model.labels_, model.nmf_sample, seed)
         with stages("label"):
             themes = summarize_themes(units, model.assignments_, model.themes_)
         params = {
@@ -193,8 +196,7 @@ def run_round(
         run_info = {
             "inputs": inputs, "parameters": params, "seed": seed, "versions": package_versions(),
             "timings": stages.rounded(), "counts": _counts(model, model.assignments_),
-            "stability": {"nmf_ari": None if model.nmf_ari_ is None else round(model.nmf_ari_, 4),
-                          "nmf_units": model.nmf_units_},
+            "stability": {"nmf_ari": None if nmf_ari is None else round(nmf_ari, 4), "nmf_units": nmf_units},
             "programs": names,
         }
         if save_model is not None:

@@ -50,7 +50,7 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.base import BaseEstimator
 
 from pipeline.bertopic_adapter import make_bertopic, term_document
-from pipeline.clustering import AutoKMeans, LexicalSpace, NMFView
+from pipeline.clustering import AutoKMeans, LexicalSpace
 from pipeline.codebook import Codebook
 from pipeline.labeler import ThemeLabeler
 from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, ThemeInfo, Unit
@@ -113,8 +113,8 @@ class ThemeModel(BaseEstimator):
     After ``fit``: ``themes_`` (list of :class:`ThemeInfo`, codebook themes first), ``labels_``
     (index into ``themes_``, -1 unassigned), ``scores_`` in [0, 1], ``assignments_``,
     ``bertopic_`` (the representation model; ``topic_of_`` maps theme index -> BERTopic topic),
-    ``nmf_ari_`` (over ``nmf_units_`` units) and ``timings_`` (``cluster``: both views;
-    ``label``: keywords and names).
+    and ``timings_`` (``cluster``, ``label``: keywords and names). The NMF cross-check is a
+    diagnostic of a fit, not part of it: :func:`pipeline.clustering.nmf_agreement`.
     """
 
     def __init__(
@@ -272,7 +272,6 @@ class ThemeModel(BaseEstimator):
             scores[residual] = 0.0
         self.themes_ = themes
         self.labels_, self.scores_ = labels, scores
-        self.nmf_ari_ = self._nmf_agreement(terms.keyword, labels)
         cluster_seconds = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -393,26 +392,6 @@ class ThemeModel(BaseEstimator):
                 theme = self.themes_[k]
                 out.append(Assignment(unit.rec_id, theme.theme_id, theme.label, round(float(score), 4), theme.source))
         return out
-
-    def _nmf_agreement(self, keyword_terms, labels) -> float | None:
-        """ARI between the main view and an NMF view of the same terms (None with under two themes).
-
-        Above ``nmf_sample`` units both views are compared on a seeded random sample of that many
-        units: NMF's cost grows with units x topics, and agreement is a proportion that a sample of
-        10,000 estimates well.
-        """
-        from sklearn.metrics import adjusted_rand_score
-
-        self.nmf_units_ = None
-        n_topics = len(set(labels.tolist()) - {-1})
-        if n_topics < 2:
-            return None
-        rows = np.arange(len(labels))
-        if len(rows) > self.nmf_sample:
-            rows = np.sort(np.random.default_rng(self.seed).choice(len(rows), self.nmf_sample, replace=False))
-        nmf = NMFView(n_topics, random_state=self.seed).fit_predict([keyword_terms[i] for i in rows])
-        self.nmf_units_ = len(rows)
-        return float(adjusted_rand_score(labels[rows], nmf))
 
     # ---- saved state ---------------------------------------------------------------------------
 

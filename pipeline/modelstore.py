@@ -14,8 +14,10 @@ needs to put a new round's units onto the same themes:
 
 Loading checks the format version, the BERTopic release series (major; major.minor for 0.x)
 and that the embedder produces the same vectors the model was built with (same ``model_id``);
-any mismatch is an ``InputError`` naming the folder and saying what to do. Writing goes to a
-temporary sibling folder that is renamed into place, so a failed save leaves no half-written model.
+any mismatch is an ``InputError`` naming the folder and saying what to do. The model's own state
+(parameters from ``get_params``, arrays, themes) comes from ``ThemeModel.to_state``/``from_state``;
+this module keeps the folder layout, the format and the version checks. Writing goes through
+:mod:`pipeline.atomic`: an earlier model stays complete until the new one is.
 """
 
 from __future__ import annotations

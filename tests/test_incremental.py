@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import pipeline.modelstore
+import pipeline.run
 from pipeline import embedders
 from pipeline.embedders import CachedEmbedder, Embedder, EmbeddingCache
 from pipeline.run import run_round
@@ -130,7 +132,8 @@ def test_run_json_counts_rerun_and_new_round(tmp_path: Path, new_round: Path, mo
         return made[-1]
 
     # run_round builds its embedder from the spec through make_embedder, as the CLI does.
-    monkeypatch.setattr(embedders, "make_embedder", make)
+    for module in (embedders, pipeline.run, pipeline.modelstore):
+        monkeypatch.setattr(module, "make_embedder", make)
     cache = tmp_path / "cache"
 
     def counts(paths: list[Path], name: str) -> dict[str, int]:

@@ -116,6 +116,8 @@ class SourceText:
             raise ValueError(f"lines {line_start}-{line_end} are outside {self.name} ({self.n_lines} lines)")
         start, end = self.line_starts[line_start - 1], self.line_starts[line_end]
         chunk = self.text[start:end]
+        if not chunk.strip():
+            return start, start
         # Selections start at the first visible character: indentation and line ends are layout, not text.
         return start + len(chunk) - len(chunk.lstrip()), start + len(chunk.rstrip())
 
@@ -446,7 +448,7 @@ def read_qdpx(path: str | os.PathLike) -> QdaProject:
                                    f"{' '.join(error.message.split())}")
         texts = {}
         for source in root.iter(_Q + "TextSource"):
-            text = _source_text(source, archive, members)
+            text = _source_text(name, source, archive, members)
             if text is not None:
                 texts[_norm_guid(source.get("guid"))] = SourceText.from_text(source.get("name") or "", text)
     codes = {_norm_guid(c.get("guid")): c.get("name") or "" for c in root.iter(_Q + "Code")}
@@ -463,7 +465,7 @@ def read_qdpx(path: str | os.PathLike) -> QdaProject:
     return QdaProject(name, codes, texts, tuple(selections))
 
 
-def _source_text(source: etree._Element, archive: zipfile.ZipFile, members: dict[str, str]) -> str | None:
+def _source_text(name: str, source: etree._Element, archive: zipfile.ZipFile, members: dict[str, str]) -> str | None:
     """The plain text of a TextSource: inline ``PlainTextContent`` or its ``internal://`` file; None if absent."""
     inline = source.find(_Q + "PlainTextContent")
     if inline is not None:
@@ -474,7 +476,11 @@ def _source_text(source: etree._Element, archive: zipfile.ZipFile, members: dict
     member = members.get(f"sources/{target[len('internal://'):]}".lower())
     if member is None:
         return None
-    return archive.read(member).decode("utf-8-sig", errors="replace")
+    try:
+        data = archive.read(member)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise InputError(name, f"corrupt source {member} in the archive: {exc}") from exc
+    return data.decode("utf-8-sig", errors="replace")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ exclusive: ``text[startPosition:endPosition]`` is the selected text.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import json
@@ -133,11 +134,15 @@ class ThemeCode:
 
 @dataclass(frozen=True)
 class _RunFolder:
-    """What the exchange needs of a run folder: units with their themes, theme summaries, run.json."""
+    """What the exchange needs of a run folder: units with their themes, theme summaries, run.json.
+
+    ``units`` and ``themes`` are the rows of recommendations.csv and themes.csv as named tuples of
+    strings (column names as attributes).
+    """
 
     path: Path
-    recs: pd.DataFrame
-    themes: pd.DataFrame
+    units: tuple
+    themes: tuple
     info: dict
 
 
@@ -161,7 +166,9 @@ def _read_run(run_dir: str | os.PathLike) -> _RunFolder:
     missing = [c for c in _UNIT_COLUMNS if c not in recs.columns] or [c for c in _THEME_COLUMNS if c not in themes]
     if missing:
         raise InputError(str(folder), f"run folder lacks the column {missing[0]} (made by an older version?)")
-    return _RunFolder(folder, recs, themes, info)
+    # Rows as plain tuples once: iterating pandas' Arrow-backed strings costs more than everything else here.
+    return _RunFolder(folder, tuple(recs.astype(object).itertuples(index=False)),
+                      tuple(themes.astype(object).itertuples(index=False)), info)
 
 
 def _split(cell: str) -> list[str]:
@@ -175,7 +182,7 @@ def _theme_catalogue(run: _RunFolder) -> list[ThemeCode]:
     """
     codes = [ThemeCode(r.theme_id, r.theme_label or r.theme_id,
                        f"{r.theme_id} ({r.theme_source}) 키워드: {', '.join(_split(r.keywords))}")
-             for r in run.themes.itertuples(index=False)]
+             for r in run.themes]
     known = {c.theme_id for c in codes}
     book = (run.info.get("parameters") or {}).get("codebook") or {}
     if book.get("path"):
@@ -188,7 +195,7 @@ def _theme_catalogue(run: _RunFolder) -> list[ThemeCode]:
         else:
             codes += [ThemeCode(t.theme_id, t.label, f"{t.theme_id} (codebook) {t.description}")
                       for t in codebook.themes if t.theme_id not in known]
-    if any(_run_theme(row) == UNASSIGNED_ID for row in run.recs.itertuples(index=False)):
+    if any(_run_theme(row) == UNASSIGNED_ID for row in run.units):
         codes.append(ThemeCode(UNASSIGNED_ID, UNASSIGNED_LABEL, f"{UNASSIGNED_ID}: 어느 주제에도 배정되지 않은 권고"))
     return codes
 
@@ -249,7 +256,7 @@ def _code(parent: etree._Element, guid: str, name: str, description: str, codabl
 def _program_codes(run: _RunFolder) -> list[tuple[str, str]]:
     """(code, code name) of every program code a unit cites, registered ones named, others marked 미등록."""
     names = {str(k): str(v) for k, v in (run.info.get("programs") or {}).items()}
-    cited = {c for row in run.recs.itertuples(index=False) for c in (*_split(row.program_codes),
+    cited = {c for row in run.units for c in (*_split(row.program_codes),
                                                                       *_split(row.unknown_codes))}
     return [(c, f"{c} {names[c]}" if c in names else f"{c} ({UNREGISTERED})")
             for c in sorted(cited, key=program_code_key)]
@@ -262,7 +269,7 @@ def build_project(run: _RunFolder, sources: dict[str, SourceText]) -> etree._Ele
     Raises :class:`InputError` when a unit names a source that is not among the inputs or lines
     outside it.
     """
-    rounds = sorted(set(run.recs["round"]))
+    rounds = sorted({row.round for row in run.units})
     user = make_guid("user", ORIGIN)
     project = etree.Element(_Q + "Project", nsmap={None: QDA_NAMESPACE},
                             name=f"{ORIGIN} {', '.join(rounds)}", origin=ORIGIN, creatingUserGUID=user)
@@ -286,7 +293,7 @@ def build_project(run: _RunFolder, sources: dict[str, SourceText]) -> etree._Ele
     source_guid = _source_guids(run)
     selections: dict[str, list[tuple[int, int, object]]] = {name: [] for name in sources}
     members: dict[tuple[str, str], list[str]] = {}
-    for row in run.recs.itertuples(index=False):
+    for row in run.units:
         if row.source not in sources:
             raise InputError(str(run.path / "recommendations.csv"),
                              f"unit {row.rec_id} comes from {row.source}, which run.json does not list as an input")
@@ -299,7 +306,7 @@ def build_project(run: _RunFolder, sources: dict[str, SourceText]) -> etree._Ele
             members.setdefault((row.round, row.member), []).append(row.rec_id)
 
     cases = _sub(project, "Cases") if members else None
-    labels = {(r.round, r.member): r.member_label for r in run.recs.itertuples(index=False) if r.member}
+    labels = {(r.round, r.member): r.member_label for r in run.units if r.member}
     for (round_id, member), rec_ids in sorted(members.items(), key=lambda kv: (kv[0][0], int(kv[0][1]))):
         case = _sub(cases, "Case", guid=make_guid("case", round_id, member),
                     name=labels[(round_id, member)] or f"위원 {member}")
@@ -530,14 +537,16 @@ def corrections_from_project(project: QdaProject, run: _RunFolder) -> ImportResu
             found = by_name.get(code_name.strip()) or by_name.get(code_name.strip().casefold())
             if found:
                 theme_of_code[guid] = found
-    by_guid = {make_guid("selection", r.rec_id): r.rec_id for r in run.recs.itertuples(index=False)}
+    by_guid = {make_guid("selection", r.rec_id): r.rec_id for r in run.units}
     source_guid = _source_guids(run)
     spans = _unit_spans(project, run, source_guid)
 
     themes: dict[str, set[str]] = {}
     unmatched = []
     for sel in project.selections:
-        rec_id = by_guid.get(sel.guid) or _overlapping_unit(sel, spans)
+        rec_id = by_guid.get(sel.guid)
+        if rec_id is None and sel.source_guid in spans:
+            rec_id = spans[sel.source_guid].best_overlap(sel.start, sel.end)
         if rec_id is None:
             unmatched.append(sel.guid)
             continue
@@ -545,7 +554,7 @@ def corrections_from_project(project: QdaProject, run: _RunFolder) -> ImportResu
 
     corrections, ambiguous, unassigned = [], [], []
     file_name = Path(project.path).name
-    for row in run.recs.itertuples(index=False):
+    for row in run.units:
         given = themes.get(row.rec_id)
         old = _run_theme(row)
         if not given or given == {old}:
@@ -559,34 +568,48 @@ def corrections_from_project(project: QdaProject, run: _RunFolder) -> ImportResu
     return ImportResult(tuple(corrections), len(themes), tuple(unmatched), tuple(ambiguous), tuple(unassigned))
 
 
-def _unit_spans(project: QdaProject, run: _RunFolder, source_guid: dict[str, str]) -> dict[str, list[tuple]]:
-    """Project source GUID -> [(start, end, rec_id)] of the run's units, in the project's copy of their source."""
+@dataclass(frozen=True)
+class _Spans:
+    """The run's units in one source of a project: spans sorted by start, for overlap lookups."""
+
+    starts: tuple[int, ...]
+    spans: tuple[tuple[int, int, str], ...]
+    longest: int
+
+    def best_overlap(self, start: int, end: int) -> str | None:
+        """The rec_id whose span overlaps ``[start, end)`` most; None if none does.
+
+        Only spans starting in ``[start - longest, end)`` can overlap, so this looks at a few
+        spans, not the whole round (a tool that renews every GUID sends every selection here).
+        """
+        best, best_overlap = None, 0
+        low = bisect.bisect_left(self.starts, start - self.longest)
+        for k in range(low, bisect.bisect_left(self.starts, end)):
+            s, e, rec_id = self.spans[k]
+            overlap = min(e, end) - max(s, start)
+            if overlap > best_overlap:
+                best, best_overlap = rec_id, overlap
+        return best
+
+
+def _unit_spans(project: QdaProject, run: _RunFolder, source_guid: dict[str, str]) -> dict[str, _Spans]:
+    """Project source GUID -> the run's units' spans in the project's copy of that source.
+
+    A project source is the run's input with the same GUID, or else with the same file name
+    (with or without extension: some tools drop it).
+    """
     ours = {guid: name for name, guid in source_guid.items()}
-    names: dict[str, str] = {}
+    by_source: dict[str, list] = {}
+    for row in run.units:
+        by_source.setdefault(row.source, []).append(row)
+    spans: dict[str, _Spans] = {}
     for guid, text in project.texts.items():
-        if guid in ours:
-            names[guid] = ours[guid]
-        else:
-            for name in source_guid:
-                if text.name in (name, _stem(name)):
-                    names[guid] = name
-    spans: dict[str, list[tuple]] = {}
-    for guid, name in names.items():
-        text = project.texts[guid]
-        for row in run.recs.itertuples(index=False):
-            if row.source == name and int(row.line_end) <= text.n_lines:
-                spans.setdefault(guid, []).append((*text.span(int(row.line_start), int(row.line_end)), row.rec_id))
+        name = ours.get(guid) or next((n for n in source_guid if text.name in (n, _stem(n))), None)
+        found = sorted((*text.span(int(r.line_start), int(r.line_end)), r.rec_id)
+                       for r in by_source.get(name, []) if int(r.line_end) <= text.n_lines)
+        if found:
+            spans[guid] = _Spans(tuple(f[0] for f in found), tuple(found), max(e - s for s, e, _ in found))
     return spans
-
-
-def _overlapping_unit(sel: CodedSelection, spans: dict[str, list[tuple]]) -> str | None:
-    """The rec_id whose span overlaps the selection most, in the selection's source; None if none overlaps."""
-    best, best_overlap = None, 0
-    for start, end, rec_id in spans.get(sel.source_guid, []):
-        overlap = min(end, sel.end) - max(start, sel.start)
-        if overlap > best_overlap:
-            best, best_overlap = rec_id, overlap
-    return best
 
 
 def _short_list(items: Sequence[str], limit: int = 5) -> str:

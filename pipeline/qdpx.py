@@ -193,6 +193,9 @@ def _theme_catalogue(run: _RunFolder) -> list[ThemeCode]:
         except InputError as err:
             log.warning("%s; only the run's own themes become codes", err)
         else:
+            if book.get("sha256") and codebook.sha256 != book["sha256"]:
+                log.warning("%s: changed since run %s; its current themes are offered as codes", book["path"],
+                            run.path)
             codes += [ThemeCode(t.theme_id, t.label, f"{t.theme_id} (codebook) {t.description}")
                       for t in codebook.themes if t.theme_id not in known]
     if any(_run_theme(row) == UNASSIGNED_ID for row in run.units):

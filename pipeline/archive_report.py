@@ -67,7 +67,7 @@ def trend_tables(con) -> TrendTables:
     """
     rounds = con.execute("SELECT round_name, round_date, n_units FROM rounds "
                          "ORDER BY round_date NULLS LAST, position").df()
-    rounds["round_date"] = rounds["round_date"].astype(str).replace({"NaT": "", "None": ""})
+    rounds["round_date"] = ["" if pd.isna(d) else pd.Timestamp(d).date().isoformat() for d in rounds["round_date"]]
     rounds["small_round"] = (rounds["n_units"] < SMALL_ROUND).astype("int64")
     theme_counts = con.execute(f"SELECT round_name, {_THEME_KEY} AS theme_id, count(*) AS count FROM units "
                                "GROUP BY ALL").df()
@@ -150,7 +150,7 @@ def write_trends(archive: str | os.PathLike, out_dir: str | os.PathLike, *, wait
         shares = tables.theme_by_round.pivot(index="round_name", columns="theme_label", values="share")
         shares = shares.loc[list(tables.rounds["round_name"]), list(tables.themes["theme_label"])]
         share_lines(shares, tables.rounds["small_round"].astype(bool).tolist(), folder / "trends.png")
-        (folder / "report.html").write_text(render_trends_report(tables, units, str(archive)),
+        (folder / "report.html").write_text(render_trends_report(tables, units, Path(archive).name),
                                             encoding="utf-8", newline="\n")
 
     return _replace_folder(Path(out_dir), "theme_by_round.csv", write)

@@ -53,8 +53,7 @@ UNIT_COLUMNS: tuple[str, ...] = (
 )
 _THEME_COLUMNS = ("theme_id", "theme_label", "theme_source", "size", "keywords", "representative_rec_ids",
                   "program_codes", "members")
-_TEXT = "VARCHAR"
-_SCHEMA = f"""
+_SCHEMA = """
 CREATE TABLE meta(key VARCHAR NOT NULL, value VARCHAR NOT NULL);
 CREATE TABLE rounds(round_name VARCHAR NOT NULL, round_date DATE, position INTEGER NOT NULL,
     n_units INTEGER NOT NULL, n_corrected INTEGER NOT NULL, model_hash VARCHAR NOT NULL, model_path VARCHAR NOT NULL,
@@ -63,10 +62,10 @@ CREATE TABLE rounds(round_name VARCHAR NOT NULL, round_date DATE, position INTEG
 CREATE TABLE inputs(round_name VARCHAR NOT NULL, path VARCHAR, sha256 VARCHAR, format VARCHAR, encoding VARCHAR);
 CREATE TABLE models(model_hash VARCHAR NOT NULL, model_path VARCHAR NOT NULL, embedder VARCHAR,
     embedder_model_id VARCHAR, themes VARCHAR NOT NULL);
-CREATE TABLE units(round_name VARCHAR NOT NULL, rec_id VARCHAR NOT NULL, round {_TEXT}, source {_TEXT},
-    member INTEGER, agenda {_TEXT}, question {_TEXT}, text {_TEXT}, theme_id {_TEXT}, theme_label {_TEXT},
-    theme_score DOUBLE, theme_source {_TEXT}, program_codes {_TEXT}, code_sources {_TEXT}, fields {_TEXT},
-    line_start INTEGER, line_end INTEGER, member_label {_TEXT}, tags {_TEXT}, unknown_codes {_TEXT}, lead {_TEXT},
+CREATE TABLE units(round_name VARCHAR NOT NULL, rec_id VARCHAR NOT NULL, round VARCHAR, source VARCHAR,
+    member INTEGER, agenda VARCHAR, question VARCHAR, text VARCHAR, theme_id VARCHAR, theme_label VARCHAR,
+    theme_score DOUBLE, theme_source VARCHAR, program_codes VARCHAR, code_sources VARCHAR, fields VARCHAR,
+    line_start INTEGER, line_end INTEGER, member_label VARCHAR, tags VARCHAR, unknown_codes VARCHAR, lead VARCHAR,
     seq INTEGER NOT NULL);
 CREATE TABLE assignments(round_name VARCHAR NOT NULL, rec_id VARCHAR NOT NULL, theme_id VARCHAR,
     theme_label VARCHAR, theme_score DOUBLE, theme_source VARCHAR);
@@ -196,12 +195,6 @@ def open_archive(path: str | os.PathLike, *, read_only: bool = True, create: boo
 
 def _meta(con) -> dict[str, str]:
     return dict(con.execute("SELECT key, value FROM meta").fetchall())
-
-
-def round_names(con) -> list[str]:
-    """Round names in archive order: by date (undated last), then in the order they were added."""
-    return [r[0] for r in con.execute("SELECT round_name FROM rounds ORDER BY round_date NULLS LAST, position")
-            .fetchall()]
 
 
 def _parse_date(value: str | None) -> dt.date | None:

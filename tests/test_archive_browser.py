@@ -1,0 +1,152 @@
+"""The archive's trend report (report.html) in headless Chromium, offline.
+
+The archive is built from records (tests/sample_run.py's two rounds, 12 and 8 units, plus a
+24-unit round), so no model is needed. Checks: no console errors or network requests, the round
+filter hides a round's columns, a matrix cell lists exactly its units, small rounds carry the
+caution, document markup is shown as text. Saves tests/artifacts/archive_report.png.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+
+from pipeline.archive import ModelRef, StoredRound, store_round
+from pipeline.archive_report import write_trends
+from tests.sample_run import sample_run
+from tests.test_report_browser import ARTIFACTS, CALL_SECONDS, STARTUP_SECONDS, DevTools, _chromium, _fontconfig
+
+
+def _round(name: str, variant: str, copies: int = 1) -> StoredRound:
+    units, assignments, themes, _ = sample_run(variant)
+    all_units, all_assignments = [], []
+    for k in range(copies):
+        all_units += [replace(u, rec_id=f"{u.rec_id}-{k}") for u in units]
+        all_assignments += [replace(a, rec_id=f"{a.rec_id}-{k}") for a in assignments]
+    model = ModelRef("models/test", "0" * 64, "test", "test-model",
+                     tuple((t.theme_id, t.label) for t in sample_run("a")[2] + sample_run("b")[2]))
+    return StoredRound(name, all_units, all_assignments, themes, model)
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
+    binary = _chromium()
+    tmp = tmp_path_factory.mktemp("archive_browser")
+    archive = tmp / "rounds.duckdb"
+    store_round(archive, _round("2024 자문", "a"))
+    store_round(archive, _round("2025 자문", "b"))
+    store_round(archive, _round("2026 자문", "b", copies=3))
+    out = write_trends(archive, tmp / "trends")
+    profile = tmp / "profile"
+    env = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(tmp))}
+    proc = subprocess.Popen(
+        [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
+         "--disable-dev-shm-usage", "--hide-scrollbars", "--window-size=1280,900",
+         f"--user-data-dir={profile}", "--remote-debugging-port=0", "--remote-allow-origins=*", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    client = None
+    try:
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not (port_file.is_file() and port_file.read_text().strip()):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"Chromium did not start (exit status {proc.poll()})")
+            time.sleep(0.1)
+        port = port_file.read_text().split()[0]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=CALL_SECONDS) as reply:
+            targets = json.load(reply)
+        client = DevTools(next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page"))
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            client.call(f"{domain}.enable")
+        client.call("Page.navigate", url=(out / "report.html").as_uri())
+        client.wait_for("Page.loadEventFired")
+        yield client
+    finally:
+        if client is not None:
+            client.close()
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _visible_columns(page: DevTools) -> int:
+    return int(page.js("document.querySelectorAll('#theme-matrix thead th[data-col]:not([hidden])').length"))
+
+
+def _click(page: DevTools, theme: str, round_index: int) -> tuple[int, int, str]:
+    page.js(f"document.querySelector('button.cell[data-theme=\"{theme}\"][data-round=\"{round_index}\"]').click()")
+    listed = int(page.js("document.querySelectorAll('#unit-list li').length"))
+    shown = int(page.js("document.getElementById('shown-count').textContent"))
+    return listed, shown, str(page.js("document.getElementById('units-title').textContent"))
+
+
+def test_loads_offline_without_errors(page: DevTools) -> None:
+    assert page.js("document.documentElement.lang") == "ko"
+    errors = [e for e in page.events if e.get("method") == "Runtime.exceptionThrown"
+              or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
+              or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
+    assert errors == []
+    requested = [e["params"]["request"]["url"] for e in page.events if e.get("method") == "Network.requestWillBeSent"]
+    assert requested and all(url.startswith(("file:", "data:", "about:")) for url in requested), requested
+    assert _visible_columns(page) == 3
+
+
+def test_cell_lists_its_units(page: DevTools) -> None:
+    # 2026 자문 is round index 2: three copies of round b, whose sales_channels theme has 3 units
+    assert _click(page, "sales_channels", 2) == (9, 9, "판로·유통 · 2026 자문 (9건)")
+    assert page.js("document.querySelectorAll('td.active').length") == 1
+    assert _click(page, "branding", 0) == (3, 3, "브랜딩·홍보·소통 · 2024 자문 (3건)")
+    assert page.js("document.querySelector('#unit-list li .meta').textContent").startswith("위원 1 (○○○) · ❶")
+    assert _click(page, "sales_channels", 0)[:2] == (0, 0)
+
+
+def test_round_filter_hides_columns(page: DevTools) -> None:
+    page.js("(() => { const b = document.querySelector('input.round-toggle[value=\"1\"]'); b.checked = false; "
+            "b.dispatchEvent(new Event('change')); })()")
+    assert _visible_columns(page) == 2
+    assert page.js("document.querySelector('#theme-matrix td[data-col=\"1\"]').hidden") is True
+    assert page.js("document.querySelector('#program-matrix td[data-col=\"1\"]').hidden") is True
+    page.js("document.getElementById('rounds-none').click()")
+    assert _visible_columns(page) == 0
+    page.js("document.getElementById('rounds-all').click()")
+    assert _visible_columns(page) == 3
+
+
+def test_small_rounds_carry_a_caution(page: DevTools) -> None:
+    heads = page.js("[...document.querySelectorAll('#theme-matrix thead th[data-col]')]"
+                    ".map(th => th.querySelector('.caution') !== null)")
+    assert heads == [True, True, False]  # 12 and 8 units are under 20; 24 are not
+    note = page.js("document.getElementById('small-note').textContent")
+    assert "20건 미만" in note and "2024 자문" in note and "2026 자문" not in note
+    cell = page.js("document.querySelector('button.cell[data-theme=\"branding\"][data-round=\"0\"]').textContent")
+    assert cell == "325.0%※"
+    assert page.js("document.querySelector('#theme-matrix thead th[data-col=\"0\"]').innerText") == "2024 자문\nn=12 ※"
+
+
+def test_markup_in_documents_is_shown_as_text(page: DevTools) -> None:
+    _click(page, "performance_evaluation", 0)
+    assert "<script>alert('x')</script>" in page.js("document.getElementById('unit-list').innerText")
+    assert not [e for e in page.events if e.get("method") == "Page.javascriptDialogOpening"]
+
+
+def test_screenshot(page: DevTools) -> None:
+    page.js("window.scrollTo(0, 0)")
+    height = int(page.js("Math.min(document.documentElement.scrollHeight, 4000)"))
+    shot = page.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                     clip={"x": 0, "y": 0, "width": 1280, "height": height, "scale": 1})
+    ARTIFACTS.mkdir(exist_ok=True)
+    png = base64.b64decode(shot["data"])
+    (ARTIFACTS / "archive_report.png").write_bytes(png)
+    assert png.startswith(b"\x89PNG")

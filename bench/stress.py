@@ -130,13 +130,13 @@ def rewrite_markers(text: str, style: tuple) -> str:
         elif m := _QUESTION.match(line):
             line = f"{m[1]}{open_} {m[2]} {close}"
         elif m := _REC.match(line):
-            line = _REC.sub(lambda m: f"{m[1]}{rec}{m[2]}", line)
+            line = f"{m[1]}{rec}{line[m.start(2):]}"
             n_sub = 0
         elif m := _SUB.match(line):
             mark = {"circled": _CIRCLED[min(n_sub, 19)], "hangul": f"{_HANGUL[min(n_sub, 13)]}."}.get(sub, sub)
             if block in itemised and sub in ("circled", "hangul"):
                 mark = "–"
-            line = _SUB.sub(lambda m: f"{m[1]}{mark}{m[2]}", line)
+            line = f"{m[1]}{mark}{line[m.start(2):]}"
             n_sub += 1
         out.append(line)
     return "\n".join(out) + "\n"

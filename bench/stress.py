@@ -55,17 +55,15 @@ from pipeline.records import Unit  # noqa: E402
 ROUND = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
 GOLD = ROOT / "corpus" / "eval" / "seed_gold.csv"
 
-# Named configurations (ThemeModel keyword arguments). ``current`` is whatever the code's defaults are.
+# Named configurations (ThemeModel keyword arguments). ``current`` is whatever the code's defaults are;
+# ``before`` the defaults before issue 9 (floor "auto", 3 refinement rounds); the others change one of them.
 CONFIGS: dict[str, dict] = {
     "current": {},
-    "no_floor": {"min_similarity": -1.0},
-    "no_refine": {"n_refine": 0},
-    "no_floor_no_refine": {"min_similarity": -1.0, "n_refine": 0},
-    "auto_floor_old_refine": {"min_similarity": "auto", "n_refine": 3, "refine_weight": 1.0},
-    "capped_refine": {"refine_weight": 0.3},
-    "unstored_refine": {"unstored_refine": True},
-    "no_floor_unstored_refine": {"min_similarity": -1.0, "unstored_refine": True},
-    "no_floor_capped_refine": {"min_similarity": -1.0, "refine_weight": 0.3},
+    "before": {"min_similarity": "auto", "n_refine": 3, "refine_weight": 1.0},
+    "no_floor": {"min_similarity": -1.0, "n_refine": 3, "refine_weight": 1.0},
+    "no_refine": {"min_similarity": "auto", "n_refine": 0},
+    "capped_refine": {"min_similarity": "auto", "n_refine": 3, "refine_weight": 0.3},
+    "unstored_refine": {"min_similarity": "auto", "n_refine": 3, "refine_weight": 1.0, "unstored_refine": True},
 }
 
 
@@ -82,6 +80,7 @@ def _unstored_refine_model():
             return self
 
     return UnstoredRefine
+
 
 # Marker styles of the contract: (member box, agenda style, question brackets, recommendation, sub-point style).
 STYLES = {

@@ -8,10 +8,23 @@ once. Reported on the matched units:
 
 - ``accuracy``: predicted theme in ``accept``;
 - ``ari``, ``ami``, ``nmi``, ``kappa``: predicted vs gold ``theme_id`` (ARI/AMI correct for
-  chance, which NMI does not: on 52 units chance alone scores NMI ~0.36);
+  chance, which NMI does not: on 52 units chance alone scores NMI ~0.36; Cohen's kappa corrects
+  accuracy for chance agreement on the same labels);
 - ``program_precision``/``program_recall``: micro-averaged over units, codes split on ``;``;
 - ``fields_accuracy``: the unit's field set equals the gold one;
-- ``per_theme``: size and accuracy per gold theme; ``unmatched``: gold keys with no unit.
+- ``per_theme``: per gold theme its size and accuracy, and per theme (gold or predicted)
+  ``precision``, ``recall``, ``f1``. These and the ``confusion`` matrix count a unit under its
+  *credited* gold theme: the predicted one when ``accept`` lists it, else ``theme_id``, so the
+  diagonal sums to ``accuracy``;
+- ``mapped_accuracy``: every predicted theme is matched to at most one gold theme by the Hungarian
+  assignment (``scipy.optimize.linear_sum_assignment``, maximising the units they share) and the
+  accuracy of the mapped labels is reported. A discovery-only run (no predicted theme is a gold
+  theme) has no meaningful plain ``accuracy``: it is ``None`` there, never a bare 0, and
+  ``mode`` is ``"discovery"`` (else ``"codebook"``);
+- ``unmatched``: gold keys with no unit.
+
+``write_json`` writes the metrics as JSON and, beside it, the confusion matrix as CSV (UTF-8 with
+BOM, rows gold, columns predicted, Korean labels) and as a PNG heatmap with Korean labels.
 """
 
 from __future__ import annotations
@@ -22,6 +35,9 @@ import os
 import re
 import unicodedata
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from pipeline.errors import InputError
 
@@ -102,7 +118,10 @@ def evaluate(gold_csv: str | os.PathLike, run_dir: str | os.PathLike) -> dict:
 
     truth = [g["theme_id"] for g, _ in pairs]
     pred = [r["theme_id"] for _, r in pairs]
-    hits = [r["theme_id"] in _split(g["accept"]) | {g["theme_id"]} for g, r in pairs]
+    accepts = [_split(g["accept"]) | {g["theme_id"]} for g, _ in pairs]
+    hits = [p in ok for p, ok in zip(pred, accepts, strict=True)]
+    credited = [p if hit else t for p, t, hit in zip(pred, truth, hits, strict=True)]
+    discovery = not set(pred) & set(truth)
     true_codes = [_split(g["program_codes"]) for g, _ in pairs]
     pred_codes = [_split(r["program_codes"]) for _, r in pairs]
     found = sum(len(t & p) for t, p in zip(true_codes, pred_codes, strict=True))
@@ -114,6 +133,9 @@ def evaluate(gold_csv: str | os.PathLike, run_dir: str | os.PathLike) -> dict:
         entry["correct"] += int(hit)
     for entry in per_theme.values():
         entry["accuracy"] = round(entry["correct"] / entry["n"], 4)
+    for theme, entry in _precision_recall(credited, pred, set(truth)).items():
+        per_theme.setdefault(theme, {"n": 0, "correct": 0, "accuracy": None}).update(entry)
+    labels = {r["theme_id"]: r["theme_label"] for r in recs if r.get("theme_label")}
     return {
         "gold": str(gold_path),
         "run": str(run_path),
@@ -122,7 +144,9 @@ def evaluate(gold_csv: str | os.PathLike, run_dir: str | os.PathLike) -> dict:
         "n_run_units": len(recs),
         "unmatched": unmatched,
         "n_predicted_themes": len(set(pred)),
-        "accuracy": round(sum(hits) / len(hits), 4),
+        "mode": "discovery" if discovery else "codebook",
+        "accuracy": None if discovery else round(sum(hits) / len(hits), 4),
+        "mapped_accuracy": round(_mapped_accuracy(truth, pred, accepts), 4),
         "ari": round(float(adjusted_rand_score(truth, pred)), 4),
         "ami": round(float(adjusted_mutual_info_score(truth, pred)), 4),
         "nmi": round(float(normalized_mutual_info_score(truth, pred)), 4),
@@ -132,26 +156,101 @@ def evaluate(gold_csv: str | os.PathLike, run_dir: str | os.PathLike) -> dict:
         "fields_accuracy": round(
             sum(_split(g["fields"]) == _split(r["fields"]) for g, r in pairs) / len(pairs), 4),
         "per_theme": dict(sorted(per_theme.items())),
+        "confusion": _confusion(credited, pred, labels),
     }
+
+
+def _precision_recall(truth: list[str], pred: list[str], themes: set[str]) -> dict[str, dict[str, float]]:
+    """Per theme (of ``themes``, ``truth`` or ``pred``): precision, recall and F1 of ``pred`` against ``truth``."""
+    out = {}
+    for theme in sorted(themes | set(truth) | set(pred)):
+        tp = sum(t == p == theme for t, p in zip(truth, pred, strict=True))
+        n_pred, n_true = pred.count(theme), truth.count(theme)
+        precision = tp / n_pred if n_pred else 0.0
+        recall = tp / n_true if n_true else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
+        out[theme] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+    return out
+
+
+def _mapped_accuracy(truth: list[str], pred: list[str], accepts: list[set[str]]) -> float:
+    """Accuracy after mapping each predicted theme to one gold theme by the Hungarian assignment.
+
+    The assignment maximises the number of units whose gold ``theme_id`` equals the mapped one; a
+    predicted theme left without a partner (more predicted than gold themes) counts as wrong.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    gold_ids, pred_ids = sorted(set(truth)), sorted(set(pred))
+    counts = np.zeros((len(pred_ids), len(gold_ids)))
+    for t, p in zip(truth, pred, strict=True):
+        counts[pred_ids.index(p), gold_ids.index(t)] += 1
+    rows, cols = linear_sum_assignment(counts, maximize=True)
+    mapping = {pred_ids[r]: gold_ids[c] for r, c in zip(rows, cols, strict=True)}
+    return sum(mapping.get(p) in ok for p, ok in zip(pred, accepts, strict=True)) / len(pred)
+
+
+def _confusion(truth: list[str], pred: list[str], labels: dict[str, str]) -> dict:
+    """Counts of (gold, predicted) theme pairs: ``gold``/``predicted`` ids, their ``labels``, ``counts`` rows."""
+    gold_ids, pred_ids = sorted(set(truth)), sorted(set(pred))
+    counts = [[sum(t == g and p == q for t, p in zip(truth, pred, strict=True)) for q in pred_ids]
+              for g in gold_ids]
+    names = {**_codebook_labels(), **labels}
+    return {"gold": gold_ids, "predicted": pred_ids, "labels": {i: names.get(i, i) for i in {*gold_ids, *pred_ids}},
+            "counts": counts}
+
+
+def _codebook_labels() -> dict[str, str]:
+    """Korean labels of the bundled codebook's themes (gold themes the run never predicted need one too)."""
+    from pipeline.codebook import load_codebook
+
+    try:
+        return {t.theme_id: t.label for t in load_codebook().themes}
+    except InputError:
+        return {}
 
 
 def format_table(result: dict) -> str:
     """The headline metrics as an aligned two-column text table, then per-theme accuracy."""
     lines = [f"gold {result['gold']}  vs  run {result['run']}",
              f"matched {result['n_matched']}/{result['n_gold']} gold units ({result['n_run_units']} in run)"]
-    for name in ("accuracy", "ari", "ami", "nmi", "kappa", "program_precision", "program_recall", "fields_accuracy"):
-        lines.append(f"  {name:<18} {result[name]:.4f}")
-    lines.append("  per gold theme (n, accuracy):")
+    if result["mode"] == "discovery":
+        lines.append("  discovery run (no codebook theme): accuracy after Hungarian matching of themes")
+    for name in ("accuracy", "mapped_accuracy", "ari", "ami", "nmi", "kappa", "program_precision",
+                 "program_recall", "fields_accuracy"):
+        value = result[name]
+        lines.append(f"  {name:<18} {'n/a' if value is None else f'{value:.4f}'}")
+    lines.append(f"  {'theme':<24} {'n':>3} {'acc':>5} {'prec':>5} {'rec':>5} {'F1':>5}")
     for theme, entry in result["per_theme"].items():
-        lines.append(f"    {theme:<24} {entry['n']:>3}  {entry['accuracy']:.2f}")
+        acc = "" if entry["accuracy"] is None else f"{entry['accuracy']:.2f}"
+        lines.append(f"    {theme:<22} {entry['n']:>3} {acc:>5} {entry['precision']:5.2f} {entry['recall']:5.2f} "
+                     f"{entry['f1']:5.2f}")
     if result["unmatched"]:
         lines.append(f"  unmatched gold units: {', '.join(result['unmatched'])}")
     return "\n".join(lines)
 
 
+def confusion_frame(result: dict) -> pd.DataFrame:
+    """The confusion matrix of ``result`` as a table: rows gold, columns predicted, Korean labels."""
+    conf = result["confusion"]
+    names = conf["labels"]
+    return pd.DataFrame(conf["counts"], index=pd.Index([names[g] for g in conf["gold"]], name="정답 주제"),
+                        columns=pd.Index([names[p] for p in conf["predicted"]], name="예측 주제"))
+
+
 def write_json(result: dict, path: str | os.PathLike) -> Path:
-    """Write ``result`` as UTF-8 JSON to ``path`` (created or replaced); returns the path."""
+    """Write ``result`` as UTF-8 JSON to ``path`` (created or replaced) and its confusion matrix beside it.
+
+    ``NAME.json`` gets ``NAME.confusion.csv`` (UTF-8 with BOM, for Korean Excel) and
+    ``NAME.confusion.png`` (heatmap, Korean labels). Returns the JSON path.
+    """
+    from pipeline.plots import heatmap
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    frame = confusion_frame(result)
+    stem = path.with_suffix("")
+    frame.to_csv(f"{stem}.confusion.csv", encoding="utf-8-sig")
+    heatmap(frame, f"{stem}.confusion.png", title="정답 × 예측 주제 (권고 수)", xlabel="예측 주제", ylabel="정답 주제")
     return path

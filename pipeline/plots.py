@@ -77,12 +77,13 @@ def _row_labels(matrix: pd.DataFrame) -> list[str]:
 
 
 def heatmap(matrix: pd.DataFrame, path_png: Path | str, path_svg: Path | str | None = None,
-            title: str = "주제 × 사업 권고 수") -> None:
+            title: str = "주제 × 사업 권고 수", xlabel: str = "사업 코드", ylabel: str = "") -> None:
     """Draw a theme × program-code count matrix as an annotated heatmap.
 
     ``matrix``: rows are themes (a ``(theme_id, theme_label)`` MultiIndex or plain labels),
     columns are program codes, cells are unit counts. Writes a PNG to ``path_png`` and,
     when given, an SVG to ``path_svg``. Sized so 10-20 themes × 15-30 codes stay readable.
+    ``xlabel``/``ylabel`` name the axes (another count matrix, e.g. a confusion matrix, reuses it).
     """
     rows = _row_labels(matrix)
     cols = [str(c) for c in matrix.columns]
@@ -113,7 +114,8 @@ def heatmap(matrix: pd.DataFrame, path_png: Path | str, path_svg: Path | str | N
                         ax.text(c, r, f"{count:g}", ha="center", va="center", fontsize=8,
                                 color="white" if dark else "#1a1a1a")
             fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02, label="권고 수", ticks=MaxNLocator(integer=True))
-            ax.set_xlabel("사업 코드")
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel(ylabel)
         ax.set_title(title, fontsize=12, loc="left")
         _save(fig, path_png, path_svg)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.evaluate import GOLD_COLUMNS, evaluate, format_table
+from pipeline.evaluate import GOLD_COLUMNS, evaluate, format_table, write_json
 
 RUN_COLUMNS = ("rec_id", "text", "theme_id", "program_codes", "fields")
 
@@ -54,7 +54,8 @@ def test_metrics_on_a_small_coding(gold, run_dir):
     assert result["program_recall"] == 1.0
     assert result["program_precision"] == pytest.approx(3 / 4)
     assert result["fields_accuracy"] == 1.0
-    assert result["per_theme"]["startup_support"] == {"n": 1, "correct": 1, "accuracy": 1.0}
+    assert result["per_theme"]["startup_support"]["accuracy"] == 1.0
+    assert result["mode"] == "codebook" and result["mapped_accuracy"] == 1.0
     table = format_table(result)
     assert "accuracy" in table and "unmatched gold units: G5" in table
 
@@ -91,3 +92,62 @@ def test_bad_files_are_one_line_errors(tmp_path, run_dir, gold):
     nothing = _write(tmp_path / "nothing.csv", GOLD_COLUMNS, [("G1", "없는 문장", "branding", "branding", "", "")])
     with pytest.raises(InputError, match="no gold key matches"):
         evaluate(nothing, run_dir)
+
+
+def test_kappa_f1_and_confusion_on_a_wrong_unit(tmp_path, run_dir):
+    # G4 accepts only startup_support, but the run says sales_channels.
+    gold = _write(tmp_path / "strict.csv", GOLD_COLUMNS, [
+        ("G1", "서울시정의 비전과", "branding", "branding", "", ""),
+        ("G2", "(3-3-1) 상생상회", "sales_channels", "sales_channels", "3-3-1;NL", "3"),
+        ("G3", "성과지표를", "performance_evaluation", "performance_evaluation", "NL", "1;2"),
+        ("G4", "청년 창업", "startup_support", "startup_support", "NL", ""),
+    ])
+    result = evaluate(gold, run_dir)
+    assert result["accuracy"] == 0.75
+    # Observed agreement 3/4; chance agreement sum(p_gold * p_pred) = 2 * (1/4 * 1/4) + 1/4 * 2/4 = 1/4.
+    assert result["kappa"] == pytest.approx((0.75 - 0.25) / (1 - 0.25), abs=1e-4)
+    sales, startup = result["per_theme"]["sales_channels"], result["per_theme"]["startup_support"]
+    assert (sales["precision"], sales["recall"]) == (0.5, 1.0) and sales["f1"] == pytest.approx(2 / 3, abs=1e-4)
+    assert (startup["precision"], startup["recall"], startup["f1"]) == (0.0, 0.0, 0.0)
+    conf = result["confusion"]
+    row = conf["counts"][conf["gold"].index("startup_support")]
+    assert row[conf["predicted"].index("sales_channels")] == 1 and sum(row) == 1
+    assert sum(conf["counts"][i][conf["predicted"].index(g)] for i, g in enumerate(conf["gold"])
+               if g in conf["predicted"]) == 3  # the diagonal is the 3 correct units
+    table = format_table(result)
+    assert "startup_support" in table and "F1" in table and "kappa" in table
+
+
+def test_discovery_run_reports_mapped_accuracy_not_zero(tmp_path, gold):
+    folder = tmp_path / "discovery"
+    folder.mkdir()
+    _write(folder / "recommendations.csv", RUN_COLUMNS, [
+        ("r1", "서울시정의 비전과 시민이 공감할 수 있는 브랜딩 필요", "discovered_02", "", ""),
+        ("r2", "(3-3-1) 상생상회 운영 및 판로 지원", "discovered_01", "3-3-1", "3"),
+        ("r3", "성과지표를 정량과 정성으로 보완", "discovered_01", "NL", "1;2"),
+        ("r4", "청년 창업 자금 지원", "discovered_03", "NL", ""),
+    ])
+    result = evaluate(gold, folder)
+    assert result["mode"] == "discovery" and result["accuracy"] is None
+    # discovered_02 -> branding, discovered_03 -> startup_support, discovered_01 -> one of its two gold
+    # themes: 3 of 4 units right under the best one-to-one matching.
+    assert result["mapped_accuracy"] == 0.75
+    table = format_table(result)
+    assert "discovery run" in table and "mapped_accuracy    0.7500" in table
+    assert "accuracy           n/a" in table
+
+
+def test_out_writes_confusion_csv_and_png_with_korean_labels(tmp_path, gold, run_dir):
+    path = write_json(evaluate(gold, run_dir), tmp_path / "eval" / "metrics.json")
+    csv_path, png_path = tmp_path / "eval" / "metrics.confusion.csv", tmp_path / "eval" / "metrics.confusion.png"
+    raw = csv_path.read_bytes()
+    assert path.is_file() and raw.startswith(b"\xef\xbb\xbf")
+    with csv_path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][0] == "정답 주제" and "판로·유통" in rows[0]
+    by_gold = {row[0]: row[1:] for row in rows[1:]}
+    assert by_gold["브랜딩·홍보·소통"][rows[0].index("브랜딩·홍보·소통") - 1] == "1"
+    from PIL import Image
+
+    with Image.open(png_path) as image:
+        assert image.format == "PNG" and image.width > 200

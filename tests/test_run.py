@@ -181,6 +181,7 @@ def test_cli_run_assign_evaluate(saved_model, tmp_path, capsys):
                      "--out", str(tmp_path / "eval.json")]) == 0
         assert "accuracy" in capsys.readouterr().out
         assert json.loads((tmp_path / "eval.json").read_text(encoding="utf-8"))["n_matched"] == 52
+        assert (tmp_path / "eval.confusion.csv").is_file() and (tmp_path / "eval.confusion.png").is_file()
 
 
 @pytest.mark.parametrize("argv, needle", [

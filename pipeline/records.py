@@ -86,8 +86,12 @@ class Program:
 class Assignment:
     """The theme given to one unit.
 
-    ``theme_source`` is ``codebook``, ``discovered`` or ``unassigned``; ``theme_score``
-    is the model's confidence in [0, 1] (cosine similarity or cluster membership).
+    ``theme_source`` is ``codebook``, ``discovered``, ``unassigned`` or ``researcher`` (a
+    correction); ``theme_score`` is the model's confidence in [0, 1] (cosine similarity or cluster
+    membership). ``theme_runner_up`` is the second-best theme id (empty where there is none),
+    ``theme_margin`` the chosen theme's score minus the runner-up's (same units as
+    ``theme_score``; ``None`` where there is no runner-up), and ``needs_review`` flags a unit a
+    researcher should look at.
     """
 
     rec_id: str
@@ -95,6 +99,9 @@ class Assignment:
     theme_label: str
     theme_score: float
     theme_source: str
+    theme_runner_up: str = ""
+    theme_margin: float | None = None
+    needs_review: bool = False
 
 
 @dataclass(frozen=True)

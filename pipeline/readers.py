@@ -3,8 +3,10 @@
 Supported inputs are plain text (UTF-8 with or without BOM, UTF-16, CP949/EUC-KR), HWPX,
 HWP 5.0, PDF (with a text layer) and DOCX. Every reader keeps the lines as the format
 gives them: the parser reads leading indentation and trailing spaces, so nothing but line
-break characters is stripped. Anything unreadable becomes an :class:`InputError` whose
-message is one line naming the file and the reason.
+break characters is stripped. Then, once for every format, :func:`normalize_text` makes the
+characters uniform (NFC, fullwidth ASCII folded, control characters removed). Anything
+unreadable becomes an :class:`InputError` whose message is one line naming the file and the
+reason.
 """
 
 from __future__ import annotations
@@ -84,7 +86,12 @@ def read_document(path: str | os.PathLike[str]) -> Document:
     if longest > MAX_LINE_LENGTH:
         raise InputError(name, f"a paragraph of {longest:,} characters without a line break: not a document")
 
-    lines = tuple(Line(text=text, number=i, page=page) for i, (text, page) in enumerate(raw_lines, start=1))
+    # One pass over the whole text: normalising line by line costs a call per line.
+    texts = normalize_text("\n".join(text for text, _ in raw_lines)).split("\n")
+    pages = (page for _, page in raw_lines)
+    lines = tuple(
+        Line(text=text, number=i, page=page) for i, (text, page) in enumerate(zip(texts, pages, strict=True), start=1)
+    )
     return Document(
         path=name,
         lines=lines,
@@ -92,6 +99,41 @@ def read_document(path: str | os.PathLike[str]) -> Document:
         sha256=hashlib.sha256(data).hexdigest(),
         encoding=encoding,
     )
+
+
+# Characters the reader rewrites (see normalize_text): C0 controls but tab and newline, DEL,
+# C1 controls, lone surrogates, the ideographic space and the fullwidth forms of ASCII.
+_TO_NORMALIZE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u3000\uff01-\uff5e]")
+
+
+def _normalize_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xFF01 <= code <= 0xFF5E:
+        return chr(code - 0xFEE0)
+    if code == 0x3000 or code in (0x0B, 0x0C, 0x0D):
+        # Vertical tab and form feed are line/page breaks of exported text: a space keeps the
+        # words either side apart without adding a line (line numbers stay those of an editor).
+        return " "
+    if 0xD800 <= code <= 0xDFFF:
+        return "\ufffd"
+    return ""
+
+
+def normalize_text(text: str) -> str:
+    """Text as every later stage sees it, whatever the format or editor that produced it.
+
+    In: extracted text (any newline-free lines joined by ``\n``). Out: the same lines with
+    fullwidth ASCII (``［질문］``, ``１．``) and the ideographic space folded to ASCII; vertical tab,
+    form feed and stray carriage returns as spaces; other control characters (C0 but tab and
+    newline, DEL, C1) removed, as Excel and XML refuse them; lone surrogates as U+FFFD; then NFC,
+    so Hangul typed as conjoining jamo (NFD, as macOS file systems store it) reads as syllables.
+    Only these are folded, not all of NFKC: NFKC would rewrite the markers the parser and the
+    researchers read (``ㅇ`` → ``ᄋ``, ``①`` → ``1``, ``㈜`` → ``(주)``, ``｢｣`` → ``「」``).
+    The number of lines never changes.
+    """
+    if _TO_NORMALIZE.search(text):
+        text = _TO_NORMALIZE.sub(_normalize_char, text)
+    return unicodedata.normalize("NFC", text)
 
 
 def read_round(

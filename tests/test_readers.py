@@ -7,6 +7,7 @@ import random
 import shutil
 import struct
 import time
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -462,3 +463,35 @@ def test_read_round_accepts_one_path_and_reads_it_once(tmp_path: Path) -> None:
     documents, errors = read_round([path, tmp_path])
     assert len(documents) == 1 and errors == []
     assert read_round(str(path))[0][0].path == str(path)
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+def test_nfd_hangul_reads_as_the_nfc_seed(tmp_path: Path) -> None:
+    # macOS stores file names, and some editors text, as conjoining jamo (NFD).
+    path = tmp_path / "nfd.txt"
+    path.write_text(unicodedata.normalize("NFD", SEED.read_text(encoding="utf-8")), encoding="utf-8")
+    assert texts(path) == SEED_LINES
+
+
+def test_fullwidth_ascii_is_folded_but_korean_markers_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "wide.txt"
+    path.write_text("［ 질문 ］\u3000ＡＢＣ１２３（３－３－１）\nㅇ ① ｢상생상회｣ ※ ㈜ 【가】 ➀ ❶ Ⅰ\n", encoding="utf-8")
+    assert texts(path) == ["[ 질문 ] ABC123(3-3-1)", "ㅇ ① ｢상생상회｣ ※ ㈜ 【가】 ➀ ❶ Ⅰ"]
+
+
+def test_control_characters_are_removed_or_spaced(tmp_path: Path) -> None:
+    path = tmp_path / "controls.txt"
+    # A few stray controls in a real text (a wholly binary file is refused before this point).
+    path.write_text(
+        "ㅇ 첫째\x0c둘째\x0b셋째\x1b[0m 넷째\x07\x7f\x85\t탭\n\x0c□ ○○○ 위원\n" + "\n".join(SEED_LINES) + "\n", encoding="utf-8"
+    )
+    assert texts(path) == ["ㅇ 첫째 둘째 셋째[0m 넷째\t탭", " □ ○○○ 위원", *SEED_LINES]
+
+
+def test_normalisation_keeps_line_numbers_and_pages_of_every_format(seed_fixtures: dict[str, Path]) -> None:
+    document = read_document(seed_fixtures["seed.pdf"])
+    # PDF text keeps its page numbers through normalisation, and the lines are numbered 1..n.
+    assert [line.number for line in document.lines] == list(range(1, len(document.lines) + 1))
+    assert {line.page for line in document.lines} >= {1, 2}

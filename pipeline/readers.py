@@ -79,16 +79,19 @@ def read_document(path: str | os.PathLike[str]) -> Document:
     else:
         raw_lines = _BINARY_READERS[suffix](name, data)
 
-    if not any(text.strip() for text, _ in raw_lines):
+    # One pass over the whole text: normalising line by line costs a call per line. The raw
+    # lines go as soon as they are joined: a long text is held in as few copies as possible.
+    pages = [page for _, page in raw_lines]
+    joined = "\n".join(text for text, _ in raw_lines)
+    del raw_lines
+    texts = normalize_text(joined).split("\n")
+    del joined
+    if not any(not text.isspace() and text for text in texts):
         reason = "no text layer (scanned PDF?)" if suffix == ".pdf" else "no text: the file holds only whitespace"
         raise InputError(name, reason)
-    longest = max(len(text) for text, _ in raw_lines)
+    longest = max(map(len, texts))
     if longest > MAX_LINE_LENGTH:
         raise InputError(name, f"a paragraph of {longest:,} characters without a line break: not a document")
-
-    # One pass over the whole text: normalising line by line costs a call per line.
-    texts = normalize_text("\n".join(text for text, _ in raw_lines)).split("\n")
-    pages = (page for _, page in raw_lines)
     lines = tuple(
         Line(text=text, number=i, page=page) for i, (text, page) in enumerate(zip(texts, pages, strict=True), start=1)
     )

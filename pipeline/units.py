@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import sys
-import tempfile
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -208,7 +208,10 @@ def write_units(units: Sequence[Unit], out: str | os.PathLike | None) -> None:
         return
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    # Not mkstemp, which makes the file 0600: the unit file is shared like any other output,
+    # so it gets the mode the user's umask gives a new file (0644 under the usual 022).
+    tmp = out.parent / f".{out.name}.{uuid.uuid4().hex}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8-sig" if suffix == ".csv" else "utf-8", newline="") as fh:
             fh.write(buf.getvalue())

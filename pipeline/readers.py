@@ -4,9 +4,10 @@ Supported inputs are plain text (UTF-8 with or without BOM, UTF-16, CP949/EUC-KR
 HWP 5.0, PDF (with a text layer) and DOCX. Every reader keeps the lines as the format
 gives them: the parser reads leading indentation and trailing spaces, so nothing but line
 break characters is stripped. Then, once for every format, :func:`normalize_text` makes the
-characters uniform (NFC, fullwidth ASCII folded, control characters removed). Anything
-unreadable becomes an :class:`InputError` whose message is one line naming the file and the
-reason.
+characters uniform (NFC, fullwidth ASCII folded, control characters removed). What a file
+may unpack to is capped (:class:`SizeLimits`), so a decompression bomb is refused before it is
+inflated. Anything unreadable becomes an :class:`InputError` whose message is one line naming
+the file and the reason.
 """
 
 from __future__ import annotations

@@ -25,7 +25,9 @@ import time
 import uuid
 import warnings
 import zipfile
+import zlib
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -405,34 +407,79 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _read_shard(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """In: a shard's path. Out: its keys (1-D bytes) and vectors (2-D float32, finite).
+
+    Raises ValueError (or the loader's own error) for anything else: a file cut short by a power
+    loss, a shard of another layout, NaN or infinite values.
+    """
+    # Opened here, not by np.load, which leaves its file open when the archive is damaged.
+    with path.open("rb") as handle, np.load(handle) as shard:
+        keys, vectors = shard["keys"], shard["vectors"]
+    if keys.ndim != 1 or keys.dtype.kind != "S":
+        raise ValueError(f"keys of shape {keys.shape} and type {keys.dtype}")
+    if vectors.ndim != 2 or vectors.dtype != np.float32 or not vectors.shape[1]:
+        raise ValueError(f"vectors of shape {vectors.shape} and type {vectors.dtype}")
+    if len(keys) != len(vectors):
+        raise ValueError(f"{len(keys)} keys for {len(vectors)} vectors")
+    if not np.isfinite(vectors).all():
+        raise ValueError("NaN or infinite values")
+    return keys, vectors
+
+
 class _Store:
-    """The loaded shards of one (embedder, model, kind) folder: text key -> vector row."""
+    """The loaded shards of one (embedder, model, kind) folder: text key -> vector row.
+
+    ``dim`` is the folder's vector length: set by the first shards read (the length most of their
+    rows have) or the first put; a shard of another length is damaged.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.shards: dict[str, np.ndarray] = {}
         self.rows: dict[str, np.ndarray] = {}
+        self.dim: int | None = None
 
     def refresh(self) -> None:
-        """Load shards that other writers (or processes) added since the last look."""
+        """Load shards that other writers (or processes) added since the last look.
+
+        A damaged shard (see ``_read_shard``, or vectors of another length) is deleted with one
+        warning; its texts are then missing, so the next encode embeds them again.
+        """
         if not self.folder.is_dir():
             return
+        loaded = []
         for path in sorted(self.folder.glob("*.npz")):
             if path.name in self.shards:
                 continue
             try:
-                with np.load(path) as shard:
-                    keys, vectors = shard["keys"], shard["vectors"]
-                if len(keys) != len(vectors):
-                    raise ValueError(f"{len(keys)} keys for {len(vectors)} vectors")
+                loaded.append((path, *_read_shard(path)))
             except FileNotFoundError:
                 continue  # merged into a bigger shard and removed by another writer meanwhile
-            except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
-                warnings.warn(f"embedding cache: skipping unreadable shard {path} ({err})", stacklevel=3)
+            except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error) as err:
+                self._drop(path, str(err))
+        if self.dim is None and loaded:
+            rows_by_dim: Counter[int] = Counter()
+            for *_, vectors in loaded:
+                rows_by_dim[vectors.shape[1]] += len(vectors)
+            self.dim = rows_by_dim.most_common(1)[0][0]
+        for path, keys, vectors in loaded:
+            if vectors.shape[1] != self.dim:
+                self._drop(path, f"vectors of {vectors.shape[1]} dimensions where the cache holds {self.dim}")
                 continue
             self.shards[path.name] = vectors
             for key, row in zip(keys.astype(str), vectors, strict=True):
                 self.rows[key] = row
+
+    @staticmethod
+    def _drop(path: Path, reason: str) -> None:
+        # A cache is rebuilt from the texts: a damaged shard is worth nothing, and left in
+        # place it would warn on every run.
+        path.unlink(missing_ok=True)
+        warnings.warn(
+            f"embedding cache: dropped damaged shard {path} ({reason or 'empty file'}); its texts are embedded again",
+            stacklevel=4,
+        )
 
 
 class EmbeddingCache:
@@ -478,6 +525,9 @@ class EmbeddingCache:
             return
         with self._lock:
             store = self._store(name, model_id, kind)
+            if store.dim is not None and vectors.shape[1] != store.dim:
+                raise ValueError(f"vectors of {vectors.shape[1]} dimensions for a cache of {store.dim}")
+            store.dim = vectors.shape[1]
             store.folder.mkdir(parents=True, exist_ok=True)
             meta = store.folder / "meta.json"
             if not meta.exists():

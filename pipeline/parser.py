@@ -70,7 +70,7 @@ _SUB = re.compile(
 _TAG = re.compile(r"^\(\s*(?P<tag>[^()\d\s][^()]{0,19}?)\s*\)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Classified:
     """A line with its role: ``kind`` is one of member, agenda, question, question_open, box, rec,
     sub, note, text, blank; ``mark`` the marker that decided it; ``text`` the content after it."""
@@ -131,16 +131,49 @@ def _is_hangul(ch: str) -> bool:
     return "가" <= ch <= "힣"
 
 
+class _Joined:
+    """Text of hard-wrapped lines, kept as pieces and joined only when read.
+
+    Rebuilding the whole string at every wrapped line made a unit of n lines cost O(n²) (a
+    10M-line paragraph ran past 300 s); appending pieces keeps it O(n). ``last_raw`` is the
+    last line as read, which decides the glue to the next one (see ``_glue``).
+    """
+
+    __slots__ = ("_pieces", "_text", "last_raw")
+
+    def __init__(self, text: str, last_raw: str) -> None:
+        self._pieces = [text] if text else []
+        self._text: str | None = text
+        self.last_raw = last_raw
+
+    def add(self, text: str, raw: str) -> None:
+        """Append a non-empty wrapped line (``text`` stripped, ``raw`` as read)."""
+        if self._pieces:
+            self._pieces.append(_glue(self.last_raw, text))
+        self._pieces.append(text)
+        self._text = None
+        self.last_raw = raw
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = "".join(self._pieces)
+            self._pieces = [self._text] if self._text else []
+        return self._text
+
+
 @dataclass
 class _Part:
     """A sub-point or note of a unit being built."""
 
     kind: str  # "sub" or "note"
     mark: str
-    text: str
-    last_raw: str
+    body: _Joined
     line_start: int
     line_end: int
+
+    @property
+    def text(self) -> str:
+        return str(self.body)
 
     @property
     def enum(self) -> int | None:
@@ -159,26 +192,26 @@ class _Builder:
     """A unit being built from consecutive lines."""
 
     kind: str  # "rec", "box", "orphan", "para"
-    intro: str
+    head: _Joined
     line_start: int
     line_end: int
-    last_raw: str
     parts: list[_Part] = field(default_factory=list)
 
-    def add_text(self, raw: str, number: int) -> None:
-        s = raw.strip()
+    @property
+    def intro(self) -> str:
+        return str(self.head)
+
+    def add_text(self, text: str, raw: str, number: int) -> None:
+        """Append a wrapped line: ``text`` is ``raw`` stripped (the classifier's copy, kept once)."""
         if self.parts:
-            part = self.parts[-1]
-            part.text = part.text + _glue(part.last_raw, s) + s if part.text else s
-            part.last_raw = raw
-            part.line_end = number
+            self.parts[-1].body.add(text, raw)
+            self.parts[-1].line_end = number
         else:
-            self.intro = self.intro + _glue(self.last_raw, s) + s if self.intro else s
-            self.last_raw = raw
+            self.head.add(text, raw)
         self.line_end = number
 
     def add_part(self, c: Classified, raw: str, number: int) -> None:
-        self.parts.append(_Part(c.kind, c.mark, c.text, raw, number, number))
+        self.parts.append(_Part(c.kind, c.mark, _Joined(c.text, raw), number, number))
         self.line_end = number
 
 
@@ -277,7 +310,8 @@ def _parse_lines(
             state.text(line, c, paragraph_mode)
         i += 1
     state.close()
-    return ParsedDocument(tuple(state.units), tuple(state.headers), tuple(state.preamble))
+    headers = tuple((kind, str(text), number) for kind, text, number in state.headers)
+    return ParsedDocument(tuple(state.units), headers, tuple(state.preamble))
 
 
 class _State:
@@ -291,21 +325,27 @@ class _State:
         self.member_label = ""
         self.members: dict[str, int] = {}
         self.n_members = 0
-        self.agenda = ""
+        self.title = _Joined("", "")  # the agenda title, which may wrap over lines
         self.question = ""
         self.cur: _Builder | None = None
         self.units: list[Unit] = []
-        self.headers: list[tuple[str, str, int]] = []
+        self.headers: list[tuple[str, str | _Joined, int]] = []
         self.preamble: list[str] = []
         self.seen_structure = False
         self.after_header = False  # the previous non-blank line was an agenda or box heading
         self.ids: dict[str, int] = {}
 
+    @property
+    def agenda(self) -> str:
+        return str(self.title)
+
     # -- headers -------------------------------------------------------------------------------
     def header(self, kind: str, text: str, number: int) -> None:
         self.close()
         self.seen_structure = True
-        self.headers.append((kind, text, number))
+        if kind == "agenda":
+            self.title = _Joined(text, text)
+        self.headers.append((kind, self.title if kind == "agenda" else text, number))
         if kind == "member":
             # Masked names (○○○) all look alike: each header is a new member. A real name met
             # again in the same document is the same member.
@@ -315,11 +355,10 @@ class _State:
                 self.members[text] = self.n_members
             self.member = self.n_members if masked else self.members[text]
             self.member_label = text
-            self.agenda = ""
+            self.title = _Joined("", "")
             self.question = ""
             self.after_header = False
         elif kind == "agenda":
-            self.agenda = text
             self.question = ""
             self.after_header = True
         else:
@@ -336,30 +375,29 @@ class _State:
             self.question = box.intro
         self.close()
         self.seen_structure = True
-        self.cur = _Builder(kind, text, line.number, line.number, line.text)
+        self.cur = _Builder(kind, _Joined(text, line.text), line.number, line.number)
         self.after_header = kind == "box"
 
     def part(self, c: Classified, line: Line) -> None:
         if self.cur is None:
             self.seen_structure = True
-            self.cur = _Builder("orphan", "", line.number, line.number, "")
+            self.cur = _Builder("orphan", _Joined("", ""), line.number, line.number)
         self.cur.add_part(c, line.text, line.number)
         self.after_header = False
 
     def text(self, line: Line, c: Classified, paragraph_mode: bool) -> None:
         if self.after_header and self.cur is None and self.headers and self.headers[-1][0] == "agenda":
-            # A wrapped agenda title: its second line belongs to the title.
-            kind, text, number = self.headers[-1]
-            self.headers[-1] = (kind, text + _glue(text, c.text) + c.text, number)
-            self.agenda = self.headers[-1][1]
+            # A wrapped agenda title: its next lines belong to the title (the header holds it too).
+            self.title.add(c.text, c.text)
             return
         if self.cur is not None:
-            self.cur.add_text(line.text, line.number)
+            self.cur.add_text(c.text, line.text, line.number)
             return
         if not self.seen_structure and not paragraph_mode:
             self.preamble.append(c.text)
             return
-        self.cur = _Builder("para" if paragraph_mode else "orphan", c.text, line.number, line.number, line.text)
+        kind = "para" if paragraph_mode else "orphan"
+        self.cur = _Builder(kind, _Joined(c.text, line.text), line.number, line.number)
 
     def blank(self, paragraph_mode: bool) -> None:
         self.after_header = False
@@ -457,5 +495,11 @@ def id_key(s: str) -> str:
     spaces) keeps its ids.
     """
     # Markers go before NFKC too: NFKC turns ① into 1, which would then count as text.
-    kept = "".join(ch for ch in s if ch not in MARKER_CHARS)
-    return "".join(ch for ch in unicodedata.normalize("NFKC", kept) if not ch.isspace() and ch not in MARKER_CHARS)
+    # translate and re.sub run in C: a per-character generator cost seconds on a long unit.
+    kept = unicodedata.normalize("NFKC", s.translate(_DROP_MARKERS)).translate(_DROP_MARKERS)
+    return _WHITESPACE.sub("", kept)
+
+
+_DROP_MARKERS = dict.fromkeys(map(ord, MARKER_CHARS))
+# \s in a str pattern is exactly str.isspace().
+_WHITESPACE = re.compile(r"\s+")

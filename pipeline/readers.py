@@ -3,8 +3,11 @@
 Supported inputs are plain text (UTF-8 with or without BOM, UTF-16, CP949/EUC-KR), HWPX,
 HWP 5.0, PDF (with a text layer) and DOCX. Every reader keeps the lines as the format
 gives them: the parser reads leading indentation and trailing spaces, so nothing but line
-break characters is stripped. Anything unreadable becomes an :class:`InputError` whose
-message is one line naming the file and the reason.
+break characters is stripped. Then, once for every format, :func:`normalize_text` makes the
+characters uniform (NFC, fullwidth ASCII folded, control characters removed). What a file
+may unpack to is capped (:class:`SizeLimits`), so a decompression bomb is refused before it is
+inflated. Anything unreadable becomes an :class:`InputError` whose message is one line naming
+the file and the reason.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -36,6 +40,51 @@ SUPPORTED_SUFFIXES = (".txt", ".hwpx", ".hwp", ".pdf", ".docx")
 MAX_LINE_LENGTH = 1024 * 1024
 _MB = 1024 * 1024
 
+#: Caps on what a file may unpack to, in MB (MiB): one archive member or HWP section, and the
+#: whole file (all members read, or a text file's bytes). A 3 MB DOCX can hold parts that
+#: inflate to gigabytes; past a cap the reader stops with an InputError before inflating more.
+#: A researcher with a genuinely larger document raises them through these environment variables.
+MAX_MEMBER_MB = 200
+MAX_FILE_MB = 500
+MEMBER_LIMIT_VAR = "ADVISORY_MAX_MEMBER_MB"
+FILE_LIMIT_VAR = "ADVISORY_MAX_FILE_MB"
+
+
+@dataclass(frozen=True)
+class SizeLimits:
+    """Caps in bytes on decompressed size: per archive member / HWP section and per file."""
+
+    member: int = MAX_MEMBER_MB * _MB
+    file: int = MAX_FILE_MB * _MB
+
+    @classmethod
+    def from_env(cls) -> SizeLimits:
+        """The caps set by ``ADVISORY_MAX_MEMBER_MB`` / ``ADVISORY_MAX_FILE_MB``, else the defaults.
+
+        Raises :class:`InputError` naming the variable when it is not a positive number.
+        """
+        member, file = MAX_MEMBER_MB, MAX_FILE_MB
+        values = []
+        for var, default in ((MEMBER_LIMIT_VAR, member), (FILE_LIMIT_VAR, file)):
+            raw = os.environ.get(var, "").strip()
+            try:
+                value = float(raw) if raw else float(default)
+            except ValueError:
+                value = -1.0
+            if not value > 0 or value == float("inf"):
+                raise InputError(var, f"must be a positive number of megabytes, got {raw!r}")
+            values.append(int(value * _MB))
+        return cls(member=values[0], file=values[1])
+
+
+def _over(name: str, what: str, size: int, limit: int, var: str) -> InputError:
+    """The one-line error for ``what`` unpacking to ``size`` bytes past ``limit``."""
+    return InputError(
+        name,
+        f"{what} unpacks to {size / _MB:,.1f} MB or more, over the limit of {limit / _MB:,.0f} MB: "
+        f"a decompression bomb, not a document (set {var} to raise the limit)",
+    )
+
 # Share of non-whitespace characters that may be control, unassigned or private-use
 # before a decoded text counts as binary garbage rather than a document.
 _MAX_BAD_CHAR_SHARE = 0.05
@@ -44,14 +93,16 @@ _MAX_BAD_CHAR_SHARE = 0.05
 _RawLine = tuple[str, int | None]
 
 
-def read_document(path: str | os.PathLike[str]) -> Document:
+def read_document(path: str | os.PathLike[str], limits: SizeLimits | None = None) -> Document:
     """Read one file into a :class:`Document`, choosing the reader by suffix (case-insensitive).
 
-    In: a path to a ``.txt``, ``.hwpx``, ``.hwp``, ``.pdf`` or ``.docx`` file.
+    In: a path to a ``.txt``, ``.hwpx``, ``.hwp``, ``.pdf`` or ``.docx`` file; the caps on
+    decompressed size (default: :meth:`SizeLimits.from_env`).
     Out: the document with every line numbered from 1 (running over pages/paragraphs),
     ``page`` set for PDF, ``encoding`` set for text files, and the SHA-256 of the bytes.
     Raises :class:`InputError` for a missing, empty, binary, undecodable, corrupt,
-    encrypted or unsupported file, or one with no text at all.
+    encrypted or unsupported file, one with no text at all, or one that is (or unpacks to)
+    more than the caps allow.
     """
     name = str(path)
     file = Path(path)
@@ -64,7 +115,11 @@ def read_document(path: str | os.PathLike[str]) -> Document:
         raise InputError(
             name, f"unsupported file type '{suffix or '(none)'}'; expected one of {', '.join(SUPPORTED_SUFFIXES)}"
         )
+    limits = limits or SizeLimits.from_env()
     try:
+        size = file.stat().st_size
+        if size > limits.file:
+            raise _over(name, "the file", size, limits.file, FILE_LIMIT_VAR)
         data = file.read_bytes()
     except OSError as exc:
         raise InputError(name, f"cannot read file: {exc.strerror or exc}") from exc
@@ -75,16 +130,24 @@ def read_document(path: str | os.PathLike[str]) -> Document:
     if suffix == ".txt":
         raw_lines, encoding = _read_txt(name, data)
     else:
-        raw_lines = _BINARY_READERS[suffix](name, data)
+        raw_lines = _BINARY_READERS[suffix](name, data, limits)
 
-    if not any(text.strip() for text, _ in raw_lines):
+    # One pass over the whole text: normalising line by line costs a call per line. The raw
+    # lines go as soon as they are joined: a long text is held in as few copies as possible.
+    pages = [page for _, page in raw_lines]
+    joined = "\n".join(text for text, _ in raw_lines)
+    del raw_lines
+    texts = normalize_text(joined).split("\n")
+    del joined
+    if not any(not text.isspace() and text for text in texts):
         reason = "no text layer (scanned PDF?)" if suffix == ".pdf" else "no text: the file holds only whitespace"
         raise InputError(name, reason)
-    longest = max(len(text) for text, _ in raw_lines)
+    longest = max(map(len, texts))
     if longest > MAX_LINE_LENGTH:
         raise InputError(name, f"a paragraph of {longest:,} characters without a line break: not a document")
-
-    lines = tuple(Line(text=text, number=i, page=page) for i, (text, page) in enumerate(raw_lines, start=1))
+    lines = tuple(
+        Line(text=text, number=i, page=page) for i, (text, page) in enumerate(zip(texts, pages, strict=True), start=1)
+    )
     return Document(
         path=name,
         lines=lines,
@@ -92,6 +155,41 @@ def read_document(path: str | os.PathLike[str]) -> Document:
         sha256=hashlib.sha256(data).hexdigest(),
         encoding=encoding,
     )
+
+
+# Characters the reader rewrites (see normalize_text): C0 controls but tab and newline, DEL,
+# C1 controls, lone surrogates, the ideographic space and the fullwidth forms of ASCII.
+_TO_NORMALIZE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u3000\uff01-\uff5e]")
+
+
+def _normalize_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xFF01 <= code <= 0xFF5E:
+        return chr(code - 0xFEE0)
+    if code == 0x3000 or code in (0x0B, 0x0C, 0x0D):
+        # Vertical tab and form feed are line/page breaks of exported text: a space keeps the
+        # words either side apart without adding a line (line numbers stay those of an editor).
+        return " "
+    if 0xD800 <= code <= 0xDFFF:
+        return "\ufffd"
+    return ""
+
+
+def normalize_text(text: str) -> str:
+    """Text as every later stage sees it, whatever the format or editor that produced it.
+
+    In: extracted text (any newline-free lines joined by ``\n``). Out: the same lines with
+    fullwidth ASCII (``［질문］``, ``１．``) and the ideographic space folded to ASCII; vertical tab,
+    form feed and stray carriage returns as spaces; other control characters (C0 but tab and
+    newline, DEL, C1) removed, as Excel and XML refuse them; lone surrogates as U+FFFD; then NFC,
+    so Hangul typed as conjoining jamo (NFD, as macOS file systems store it) reads as syllables.
+    Only these are folded, not all of NFKC: NFKC would rewrite the markers the parser and the
+    researchers read (``ㅇ`` → ``ᄋ``, ``①`` → ``1``, ``㈜`` → ``(주)``, ``｢｣`` → ``「」``).
+    The number of lines never changes.
+    """
+    if _TO_NORMALIZE.search(text):
+        text = _TO_NORMALIZE.sub(_normalize_char, text)
+    return unicodedata.normalize("NFC", text)
 
 
 def read_round(
@@ -286,13 +384,14 @@ def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _read_hwpx(name: str, data: bytes) -> list[_RawLine]:
+def _read_hwpx(name: str, data: bytes, limits: SizeLimits) -> list[_RawLine]:
     """In: the bytes of an HWPX package. Out: one line per paragraph (line breaks split it)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise InputError(name, "corrupt or truncated HWPX file (not a readable ZIP archive)") from exc
     with archive:
+        _check_zip_sizes(name, archive, limits)
         names = archive.namelist()
         if "META-INF/manifest.xml" in names and b"encryption-data" in _zip_read(name, archive, "META-INF/manifest.xml"):
             raise InputError(name, "encrypted HWPX file (password-protected)")
@@ -319,8 +418,23 @@ def _zip_read(name: str, archive: zipfile.ZipFile, member: str) -> bytes:
     """In: an open archive and a member name. Out: the member's bytes, or InputError if corrupt."""
     try:
         return archive.read(member)
-    except (zipfile.BadZipFile, zlib.error, KeyError, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, zlib.error, KeyError, EOFError, OSError, NotImplementedError) as exc:
         raise InputError(name, f"corrupt archive member {member}: {_one_line(exc)}") from exc
+
+
+def _check_zip_sizes(name: str, archive: zipfile.ZipFile, limits: SizeLimits) -> None:
+    """Refuse an archive whose members declare more than the caps, before inflating any of them.
+
+    The declared sizes can be trusted as an upper bound: zipfile stops inflating a member at
+    its declared size (and then fails its CRC check), so a member that lies gets no further.
+    """
+    total = 0
+    for info in archive.infolist():
+        if info.file_size > limits.member:
+            raise _over(name, f"archive member {info.filename}", info.file_size, limits.member, MEMBER_LIMIT_VAR)
+        total += info.file_size
+        if total > limits.file:
+            raise _over(name, "the archive", total, limits.file, FILE_LIMIT_VAR)
 
 
 def _hwpx_section_order(name: str, archive: zipfile.ZipFile, names: list[str]) -> list[str]:
@@ -413,7 +527,7 @@ _HWP_CHAR_CONTROLS = {9: " ", 10: "\n", 24: "-", 30: " ", 31: " "}
 _SECTION_STREAM = re.compile(r"Section(\d+)")
 
 
-def _read_hwp(name: str, data: bytes) -> list[_RawLine]:
+def _read_hwp(name: str, data: bytes, limits: SizeLimits) -> list[_RawLine]:
     """In: the bytes of an HWP 5.0 file. Out: one line per paragraph (line breaks split it)."""
     if data.startswith(_HWP_SIGNATURE):
         raise InputError(name, "HWP 3.x file: only HWP 5.0 is supported (save it as HWP or HWPX in Hangul)")
@@ -425,14 +539,14 @@ def _read_hwp(name: str, data: bytes) -> list[_RawLine]:
         raise InputError(name, f"corrupt or truncated HWP file ({_one_line(exc)})") from exc
     with ole:
         try:
-            return _hwp_lines(name, ole)
+            return _hwp_lines(name, ole, limits)
         except InputError:
             raise
         except Exception as exc:  # a damaged sector chain surfaces only when a stream is read
             raise InputError(name, f"corrupt or truncated HWP file ({_one_line(exc)})") from exc
 
 
-def _hwp_lines(name: str, ole: olefile.OleFileIO) -> list[_RawLine]:
+def _hwp_lines(name: str, ole: olefile.OleFileIO, limits: SizeLimits) -> list[_RawLine]:
     """In: an opened HWP compound file. Out: its body paragraphs as lines."""
     if not ole.exists("FileHeader"):
         raise InputError(name, "not an HWP document (no FileHeader stream)")
@@ -461,9 +575,16 @@ def _hwp_lines(name: str, ole: olefile.OleFileIO) -> list[_RawLine]:
     if not sections:
         raise InputError(name, "no BodyText sections in the HWP file")
     lines: list[_RawLine] = []
+    budget = limits.file  # what the sections may still unpack to
     for entry in sections:
+        stream_name = "/".join(entry)
+        cap, var = (limits.member, MEMBER_LIMIT_VAR) if limits.member <= budget else (budget, FILE_LIMIT_VAR)
+        size = ole.get_size(entry)
+        if size > cap:
+            raise _over(name, f"HWP section {stream_name}", size, cap, var)
         stream = ole.openstream(entry).read()
-        body = _inflate(name, "/".join(entry), stream) if compressed else stream
+        body = _inflate(name, stream_name, stream, cap, var) if compressed else stream
+        budget -= len(body)
         try:
             paragraphs = hwp_paragraph_texts(body)
         except ValueError as exc:
@@ -473,13 +594,18 @@ def _hwp_lines(name: str, ole: olefile.OleFileIO) -> list[_RawLine]:
     return lines
 
 
-def _inflate(name: str, stream_name: str, stream: bytes) -> bytes:
-    """In: a compressed HWP stream (raw deflate). Out: its bytes; InputError if damaged or cut short."""
+def _inflate(name: str, stream_name: str, stream: bytes, cap: int, var: str) -> bytes:
+    """In: a compressed HWP stream (raw deflate), the most it may unpack to and the variable
+    that sets that cap. Out: its bytes; InputError if damaged, cut short or over ``cap``
+    (inflating stops there).
+    """
     inflater = zlib.decompressobj(-15)
     try:
-        body = inflater.decompress(stream)
+        body = inflater.decompress(stream, cap + 1)
     except zlib.error as exc:
         raise InputError(name, f"corrupt HWP section {stream_name} ({exc})") from exc
+    if len(body) > cap:
+        raise _over(name, f"HWP section {stream_name}", len(body), cap, var)
     # Hangul pads streams after the deflate end; a stream that never reaches its end is cut short.
     if not inflater.eof:
         raise InputError(name, f"truncated HWP section {stream_name}")
@@ -559,8 +685,12 @@ def hwp_decode_para_text(payload: bytes) -> str:
 # --------------------------------------------------------------------------- PDF
 
 
-def _read_pdf(name: str, data: bytes) -> list[_RawLine]:
-    """In: the bytes of a PDF. Out: the text lines of every page, with 1-based page numbers."""
+def _read_pdf(name: str, data: bytes, limits: SizeLimits) -> list[_RawLine]:
+    """In: the bytes of a PDF. Out: the text lines of every page, with 1-based page numbers.
+
+    pdfminer inflates a page's streams whole and offers no cap: only the file's own size is
+    capped (by ``read_document``).
+    """
     import pdfplumber  # deferred: pdfminer's import is slow and only PDF input needs it
     from pdfminer.pdfdocument import PDFPasswordIncorrect
 
@@ -605,11 +735,20 @@ def _causes(exc: BaseException) -> Iterable[BaseException]:
 _W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-def _read_docx(name: str, data: bytes) -> list[_RawLine]:
-    """In: the bytes of a DOCX. Out: body paragraphs and table-cell paragraphs in document order."""
+def _read_docx(name: str, data: bytes, limits: SizeLimits) -> list[_RawLine]:
+    """In: the bytes of a DOCX. Out: body paragraphs and table-cell paragraphs in document order.
+
+    python-docx loads every part the package links (headers, footnotes, images) into memory, so
+    the archive's sizes are checked against the caps first.
+    """
     import docx  # deferred: only DOCX input needs python-docx
     from docx.text.paragraph import Paragraph
 
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            _check_zip_sizes(name, archive, limits)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(name, f"corrupt or truncated DOCX file ({_one_line(exc)})") from exc
     try:
         document = docx.Document(io.BytesIO(data))
         body = document.element.body
@@ -632,7 +771,7 @@ def _read_docx(name: str, data: bytes) -> list[_RawLine]:
     return lines
 
 
-_BINARY_READERS: dict[str, Callable[[str, bytes], list[_RawLine]]] = {
+_BINARY_READERS: dict[str, Callable[[str, bytes, SizeLimits], list[_RawLine]]] = {
     ".hwpx": _read_hwpx,
     ".hwp": _read_hwp,
     ".pdf": _read_pdf,

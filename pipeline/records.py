@@ -12,13 +12,13 @@ UNASSIGNED_ID = "unassigned"
 UNASSIGNED_LABEL = "미분류"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """One line of text as a reader extracted it.
 
     ``number`` is 1-based in the reader's own numbering (text line, or running line
     over all pages/paragraphs for PDF, DOCX, HWPX, HWP); ``page`` is set where the
-    format has pages.
+    format has pages. Slotted: a long document holds millions of them.
     """
 
     text: str

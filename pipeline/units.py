@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import logging
 import os
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -62,22 +64,46 @@ def parse_rounds(
     """Parse and map read rounds into units.
 
     Members are numbered in order of appearance within a round, across its documents.
+    Every unit gets a ``rec_id`` no other unit has (see :func:`unique_rec_id`); units that repeat
+    an earlier one of their round word for word (the same recommendation in two files, or one
+    round given as HWPX and PDF together) are all kept and reported in one warning per round.
     Raises :class:`InputError` for a round in which no unit at all is found.
     """
     parser = parser or StructureParser()
     mapper = ProgramMapper(ProgramRegistry.load(programs))
     units: list[Unit] = []
+    taken: set[str] = set()
     for rnd in rounds:
         offset = 0
+        n_before = len(units)
+        contents: set[str] = set()  # the parser's content ids met in this round
+        repeats: dict[str, int] = {}  # file -> its units that repeat an earlier one
         for doc in rnd.documents:
             parsed = parser.parse(doc, round_id=rnd.round_id)
             if not parsed.units:
                 log.warning("%s: no recommendation found", doc.path)
-            shifted = [_shift_member(u, offset) for u in parsed.units]
-            offset = max([offset, *(u.member or 0 for u in shifted)])
-            units.extend(shifted)
-        if not any(u.round == rnd.round_id for u in units):
+            source = _source_in_round(doc, rnd)
+            first_member = offset
+            for unit in parsed.units:
+                # The parser numbers repeats within one document "<digest>-2", "-3"…
+                content = unit.rec_id.split("-", 1)[0]
+                if content in contents:
+                    repeats[source] = repeats.get(source, 0) + 1
+                contents.add(content)
+                rec_id = unique_rec_id(unit.rec_id, source, taken)
+                taken.add(rec_id)
+                shifted = replace(_shift_member(unit, first_member), rec_id=rec_id)
+                offset = max(offset, shifted.member or 0)
+                units.append(shifted)
+        if len(units) == n_before:
             raise InputError(str(rnd.path), "no recommendation units found")
+        if repeats:
+            where = ", ".join(f"{n} in {source}" for source, n in repeats.items())
+            log.warning(
+                "%s: %d recommendations repeat an earlier one word for word (same agenda and question): %s; "
+                "all are kept, each with its own rec_id",
+                rnd.path, sum(repeats.values()), where,
+            )
     mapped = mapper.transform(units)
     for code, ids in unknown_codes(mapped).items():
         log.warning("program code %s is not in the registry (cited by %s)", code, ", ".join(ids))
@@ -92,6 +118,36 @@ def load_units(
 ) -> list[Unit]:
     """:func:`read_rounds` then :func:`parse_rounds`: paths in, units with program codes out."""
     return parse_rounds(read_rounds(paths, skip_bad=skip_bad), programs=programs, parser=parser)
+
+
+def unique_rec_id(rec_id: str, source: str, taken: set[str]) -> str:
+    """A rec_id for a unit that no unit in ``taken`` has.
+
+    In: the parser's id (a hash of round, member, agenda, question and text, so the same document
+    as TXT, HWPX or PDF gives the same ids), the unit's file as named in its round, the ids given.
+    Out: the parser's id while it is free; for a repeat, a hash of it with the source file (stable
+    however many other files the round holds); a counter only when that too is taken (the same
+    file name given twice).
+    """
+    if rec_id not in taken:
+        return rec_id
+    base = hashlib.sha1(f"{rec_id}\x1f{source}".encode()).hexdigest()[:10]
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _source_in_round(doc: Document, rnd: Round) -> str:
+    """The document's path inside its round's folder (its file name for a one-file round)."""
+    path = Path(doc.path)
+    if rnd.path.is_dir():
+        try:
+            return path.relative_to(rnd.path).as_posix()
+        except ValueError:
+            pass
+    return path.name
 
 
 def _shift_member(unit: Unit, offset: int) -> Unit:
@@ -129,7 +185,12 @@ def write_units(units: Sequence[Unit], out: str | os.PathLike | None) -> None:
 
     The file is written under a staging name and renamed (:mod:`pipeline.atomic`), so a failure
     leaves no partial file and a reader never sees one.
+    Raises ValueError for units sharing a rec_id (``load_units`` never makes them): a unit file
+    with duplicate ids breaks every join a researcher makes on it.
     """
+    repeated = sorted(rec_id for rec_id, n in Counter(u.rec_id for u in units).items() if n > 1)
+    if repeated:
+        raise ValueError(f"units share rec_ids: {', '.join(repeated[:5])}")
     suffix = Path(out).suffix.lower() if out is not None else ".csv"
     if suffix not in (".csv", ".jsonl"):
         raise InputError(str(out), "output must end in .csv or .jsonl")

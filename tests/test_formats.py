@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,24 @@ def test_same_units_and_ids_in_every_format(seed_fixtures, reference, tmp_path, 
     assert [u.member for u in units] == [u.member for u in reference]
     squash = lambda s: "".join(s.split())  # noqa: E731
     assert [squash(u.question) for u in units] == [squash(u.question) for u in reference]
+
+
+def test_nfd_round_parses_exactly_like_the_nfc_one(reference, tmp_path):
+    path = tmp_path / "seed.txt"
+    path.write_text(unicodedata.normalize("NFD", SEED.read_text(encoding="utf-8")), encoding="utf-8")
+    units = load_units([path])
+    assert [(u.rec_id, u.member, u.agenda, u.question, u.text, u.program_codes) for u in units] == [
+        (u.rec_id, u.member, u.agenda, u.question, u.text, u.program_codes) for u in reference
+    ]
+    assert any("NL" in u.program_codes for u in units)
+
+
+def test_fullwidth_ascii_headings_and_codes_are_found(tmp_path):
+    path = tmp_path / "wide.txt"
+    path.write_text(
+        "□ ○○○ 위원\n１． 지역상생교류 사업\n［ 사업 추진 방향 ］\nㅇ 상생상회 판로를 넓힐 필요（３－３－１）\n", encoding="utf-8"
+    )
+    (unit,) = load_units([path])
+    assert (unit.member, unit.agenda, unit.question) == (1, "지역상생교류 사업", "사업 추진 방향")
+    assert unit.text == "상생상회 판로를 넓힐 필요(3-3-1)"
+    assert "3-3-1" in unit.program_codes

@@ -7,6 +7,7 @@ import random
 import shutil
 import struct
 import time
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -15,11 +16,13 @@ import pytest
 from pipeline.errors import InputError
 from pipeline.readers import (
     SUPPORTED_SUFFIXES,
+    SizeLimits,
     hwp_decode_para_text,
     hwp_paragraph_texts,
     read_document,
     read_round,
 )
+from tests.bombs import docx_bomb, hwp_bomb, hwpx_bomb
 from tests.make_fixtures import SEED, cp949_lines, seed_lines
 
 SEED_LINES = seed_lines()
@@ -462,3 +465,92 @@ def test_read_round_accepts_one_path_and_reads_it_once(tmp_path: Path) -> None:
     documents, errors = read_round([path, tmp_path])
     assert len(documents) == 1 and errors == []
     assert read_round(str(path))[0][0].path == str(path)
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+def test_nfd_hangul_reads_as_the_nfc_seed(tmp_path: Path) -> None:
+    # macOS stores file names, and some editors text, as conjoining jamo (NFD).
+    path = tmp_path / "nfd.txt"
+    path.write_text(unicodedata.normalize("NFD", SEED.read_text(encoding="utf-8")), encoding="utf-8")
+    assert texts(path) == SEED_LINES
+
+
+def test_fullwidth_ascii_is_folded_but_korean_markers_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "wide.txt"
+    path.write_text("［ 질문 ］\u3000ＡＢＣ１２３（３－３－１）\nㅇ ① ｢상생상회｣ ※ ㈜ 【가】 ➀ ❶ Ⅰ\n", encoding="utf-8")
+    assert texts(path) == ["[ 질문 ] ABC123(3-3-1)", "ㅇ ① ｢상생상회｣ ※ ㈜ 【가】 ➀ ❶ Ⅰ"]
+
+
+def test_control_characters_are_removed_or_spaced(tmp_path: Path) -> None:
+    path = tmp_path / "controls.txt"
+    # A few stray controls in a real text (a wholly binary file is refused before this point).
+    path.write_text(
+        "ㅇ 첫째\x0c둘째\x0b셋째\x1b[0m 넷째\x07\x7f\x85\t탭\n\x0c□ ○○○ 위원\n" + "\n".join(SEED_LINES) + "\n", encoding="utf-8"
+    )
+    assert texts(path) == ["ㅇ 첫째 둘째 셋째[0m 넷째\t탭", " □ ○○○ 위원", *SEED_LINES]
+
+
+def test_normalisation_keeps_line_numbers_and_pages_of_every_format(seed_fixtures: dict[str, Path]) -> None:
+    document = read_document(seed_fixtures["seed.pdf"])
+    # PDF text keeps its page numbers through normalisation, and the lines are numbered 1..n.
+    assert [line.number for line in document.lines] == list(range(1, len(document.lines) + 1))
+    assert {line.page for line in document.lines} >= {1, 2}
+
+
+# --------------------------------------------------------------------------- decompression caps
+
+SMALL = SizeLimits(member=2 * 1024 * 1024, file=5 * 1024 * 1024)
+
+
+def expect_bomb(path: Path, limits: SizeLimits = SMALL) -> str:
+    with pytest.raises(InputError) as caught:
+        read_document(path, limits=limits)
+    message = str(caught.value)
+    assert "\n" not in message and str(path) in message and "decompression bomb" in message
+    return message
+
+
+def test_docx_with_a_part_over_the_member_cap(seed_fixtures: dict[str, Path], tmp_path: Path) -> None:
+    path = docx_bomb(seed_fixtures["seed.docx"], tmp_path / "bomb.docx", part_mb=3, parts=1)
+    assert "word/bomb0.bin unpacks to 3.0 MB" in expect_bomb(path)
+    assert len(read_document(path).lines) == len(SEED_LINES)  # the default caps read it
+
+
+def test_docx_whose_parts_together_pass_the_file_cap(seed_fixtures: dict[str, Path], tmp_path: Path) -> None:
+    path = docx_bomb(seed_fixtures["seed.docx"], tmp_path / "bomb.docx", part_mb=2, parts=3)
+    assert "the archive unpacks to" in expect_bomb(path, SizeLimits(member=3 * 1024 * 1024, file=5 * 1024 * 1024))
+
+
+def test_hwpx_with_a_section_over_the_member_cap(seed_fixtures: dict[str, Path], tmp_path: Path) -> None:
+    path = hwpx_bomb(seed_fixtures["seed.hwpx"], tmp_path / "bomb.hwpx", section_mb=3)
+    assert "Contents/section0.xml unpacks to 3.0 MB" in expect_bomb(path)
+
+
+def test_hwp_section_that_inflates_past_the_cap(seed_fixtures: dict[str, Path], tmp_path: Path) -> None:
+    if "seed.hwp" not in seed_fixtures:
+        pytest.skip("hwp-converter-ai is not installed: no HWP 5.0 fixture")
+    path = hwp_bomb(seed_fixtures["seed.hwp"], tmp_path / "bomb.hwp", section_mb=4)
+    assert "HWP section BodyText/Section0 unpacks to 2.0 MB or more" in expect_bomb(path)
+
+
+def test_text_file_over_the_file_cap(tmp_path: Path) -> None:
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"ok\n" * (2 * 1024 * 1024))
+    assert "the file unpacks to 6.0 MB" in expect_bomb(path)
+
+
+def test_caps_come_from_the_environment(
+    seed_fixtures: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = hwpx_bomb(seed_fixtures["seed.hwpx"], tmp_path / "bomb.hwpx", section_mb=3)
+    monkeypatch.setenv("ADVISORY_MAX_MEMBER_MB", "2.5")
+    with pytest.raises(InputError, match="ADVISORY_MAX_MEMBER_MB"):
+        read_document(path)
+    monkeypatch.setenv("ADVISORY_MAX_MEMBER_MB", "4")
+    assert read_document(path).lines  # 3 MB of "ㅇ 가" paragraphs
+    for bad in ("0", "-1", "lots", "inf"):
+        monkeypatch.setenv("ADVISORY_MAX_FILE_MB", bad)
+        with pytest.raises(InputError, match="ADVISORY_MAX_FILE_MB: must be a positive number"):
+            read_document(SEED)

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 
-import pandas as pd
-
-from pipeline.archive_report import SMALL_ROUND, UNITS_PER_CELL, TrendTables
+from pipeline.archive_report import SMALL_ROUND, TrendTables
 
 _CAUTION = f"권고 {SMALL_ROUND}건 미만 회차: 비중이 한두 건에 크게 흔들리므로 해석에 주의"
 
@@ -89,9 +88,9 @@ def _embedded_json(payload: object) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def _member(number: object, label: str | None) -> str:
+def _member(number: int | None, label: str | None) -> str:
     """``위원 2 (△△△)`` as in the run report; members are numbered within their round."""
-    if pd.isna(number):
+    if number is None:
         return "위원 미상"
     label = (label or "").strip().removesuffix("위원").strip()
     return f"위원 {int(number)}" + (f" ({label})" if label else "")
@@ -137,17 +136,20 @@ def _program_matrix(tables: TrendTables) -> str:
             f'</thead><tbody>{"".join(body)}</tbody></table></div>')
 
 
-def render_trends_report(tables: TrendTables, units: pd.DataFrame, archive_name: str) -> str:
-    """The report page as a string. ``units``: the rows behind each cell (round_name, theme_id, rec_id, …)."""
+def render_trends_report(tables: TrendTables, units: Sequence[tuple], per_cell: int, archive_name: str) -> str:
+    """The report page as a string.
+
+    ``units``: the rows listed behind the cells, as tuples ``(round_name, theme_id, rec_id, member,
+    member_label, agenda, question, text, program_codes)``; ``per_cell``: at most how many per cell.
+    """
     round_index = {name: i for i, name in enumerate(tables.rounds["round_name"])}
     payload = {
         "rounds": [{"name": r.round_name, "n": int(r.n_units), "small": bool(r.small_round)}
                    for r in tables.rounds.itertuples(index=False)],
         "themes": dict(zip(tables.themes["theme_id"], tables.themes["theme_label"], strict=True)),
-        "units": [[round_index[u.round_name], u.theme_id, u.rec_id,
-                   _member(u.member, u.member_label),
-                   u.agenda or "", u.question or "", u.text, u.program_codes or ""]
-                  for u in units.itertuples(index=False)],
+        "units": [[round_index[round_name], theme_id, rec_id, _member(member, member_label), agenda or "",
+                   question or "", text, codes or ""]
+                  for round_name, theme_id, rec_id, member, member_label, agenda, question, text, codes in units],
     }
     boxes = "".join(f'<label><input type="checkbox" class="round-toggle" value="{i}" checked> {_e(name)}</label>'
                     for i, name in enumerate(tables.rounds["round_name"]))
@@ -161,7 +163,7 @@ def render_trends_report(tables: TrendTables, units: pd.DataFrame, archive_name:
 <h1>회차별 주제 추이</h1>
 <p class="meta">{_e(archive_name)} · 회차 {len(tables.rounds)}개 · 권고 {n_units}건 ·
 셀마다 건수와 그 회차 권고 중 비중(%)을 표시합니다. 셀을 누르면 해당 권고가 아래에 나옵니다
-(셀당 최대 {UNITS_PER_CELL}건).</p>
+(셀당 최대 {per_cell}건).</p>
 {caution}
 <fieldset id="round-filter"><legend>회차 선택</legend>{boxes}
 <button type="button" id="rounds-all">전체 선택</button> <button type="button" id="rounds-none">전체 해제</button>

@@ -23,8 +23,11 @@ from pipeline.errors import InputError
 from pipeline.exporters import UNASSIGNED_ID, UNASSIGNED_LABEL, sort_program_codes, write_csv
 
 SMALL_ROUND = 20
-# Units listed per report cell: bounds the page for archives of 100k units; the rest are one SQL query away.
-UNITS_PER_CELL = 200
+# The report lists every unit of a cell unless the page would hold more than UNITS_IN_REPORT units
+# (a 100k-unit archive would make a page no browser opens comfortably); then each cell lists its first
+# units, at least MIN_UNITS_PER_CELL, and the rest are one SQL query away.
+UNITS_IN_REPORT = 20_000
+MIN_UNITS_PER_CELL = 10
 _THEME_KEY = (f"CASE WHEN theme_source = '{UNASSIGNED_ID}' OR coalesce(theme_id, '') = '' "
               f"THEN '{UNASSIGNED_ID}' ELSE theme_id END")
 
@@ -99,13 +102,19 @@ def trend_tables(con) -> TrendTables:
                        _with_rounds(pairs, rounds, ["theme_id", "program_code"], order))
 
 
-def _cell_units(con) -> pd.DataFrame:
-    """Up to :data:`UNITS_PER_CELL` units per (round, theme) cell, in document order."""
+def units_per_cell(n_rounds: int, n_themes: int) -> int:
+    """How many units each report cell lists: all of them in a small archive, fewer in a large one."""
+    return max(MIN_UNITS_PER_CELL, UNITS_IN_REPORT // max(n_rounds * n_themes, 1))
+
+
+def _cell_units(con, per_cell: int) -> list[tuple]:
+    """Up to ``per_cell`` units per (round, theme) cell, in document order: (round_name, theme_id, rec_id,
+    member, member_label, agenda, question, text, program_codes)."""
     return con.execute(
-        "SELECT round_name, theme_key AS theme_id, rec_id, member, member_label, agenda, question, text, "
-        f"theme_source, program_codes FROM (SELECT *, {_THEME_KEY} AS theme_key, row_number() OVER "
+        "SELECT round_name, theme_key, rec_id, member, member_label, agenda, question, text, program_codes "
+        f"FROM (SELECT *, {_THEME_KEY} AS theme_key, row_number() OVER "
         f"(PARTITION BY round_name, {_THEME_KEY} ORDER BY seq) AS rn FROM units) "
-        f"WHERE rn <= {UNITS_PER_CELL} ORDER BY round_name, theme_key, seq").df()
+        "WHERE rn <= ? ORDER BY round_name, theme_key, seq", [per_cell]).fetchall()
 
 
 def _replace_folder(out_dir: Path, marker: str, write) -> Path:
@@ -137,7 +146,8 @@ def write_trends(archive: str | os.PathLike, out_dir: str | os.PathLike, *, wait
 
     with open_archive(archive, wait=wait) as con:
         tables = trend_tables(con)
-        units = _cell_units(con)
+        per_cell = units_per_cell(len(tables.rounds), len(tables.themes))
+        units = _cell_units(con, per_cell)
     if tables.rounds.empty:
         raise InputError(str(archive), "the archive has no rounds yet")
 
@@ -148,7 +158,8 @@ def write_trends(archive: str | os.PathLike, out_dir: str | os.PathLike, *, wait
         shares = tables.theme_by_round.pivot(index="round_name", columns="theme_label", values="share")
         shares = shares.loc[list(tables.rounds["round_name"]), list(tables.themes["theme_label"])]
         share_lines(shares, tables.rounds["small_round"].astype(bool).tolist(), folder / "trends.png")
-        (folder / "report.html").write_text(render_trends_report(tables, units, Path(archive).name),
+        (folder / "report.html").write_text(render_trends_report(tables, units, per_cell,
+                                                                                Path(archive).name),
                                             encoding="utf-8", newline="\n")
 
     return _replace_folder(Path(out_dir), "theme_by_round.csv", write)

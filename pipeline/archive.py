@@ -106,6 +106,20 @@ class StoredRound:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+# Shares from a round with fewer units than this are marked in the trend tables and report.
+SMALL_ROUND = 20
+
+
+@dataclass
+class TrendTables:
+    """The trend tables; ``rounds`` has ``round_name, round_date, n_units, small_round`` in archive order."""
+
+    rounds: pd.DataFrame
+    themes: pd.DataFrame
+    theme_by_round: pd.DataFrame
+    program_by_round: pd.DataFrame
+    theme_program_by_round: pd.DataFrame
+
 def model_hash(folder: str | os.PathLike) -> str:
     """sha256 over a model folder's files (relative paths and contents, in sorted order)."""
     root = Path(folder)

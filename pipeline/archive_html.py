@@ -12,7 +12,7 @@ import html
 import json
 from collections.abc import Sequence
 
-from pipeline.archive_report import SMALL_ROUND, TrendTables
+from pipeline.archive import SMALL_ROUND, TrendTables
 
 _CAUTION = f"권고 {SMALL_ROUND}건 미만 회차: 비중이 한두 건에 크게 흔들리므로 해석에 주의"
 

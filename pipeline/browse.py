@@ -2,17 +2,40 @@
 
 ``load_run(dir)`` reads the CONTRACT files of a run folder into pandas; ``filter_units``
 narrows the units the way the HTML report's filters do; ``theme_card`` gathers what a
-researcher reads about one theme (keywords, quotes, members, programs).
+researcher reads about one theme (keywords, quotes, members, programs); ``find_folder`` is how a
+notebook finds the project's run folder or model wherever Jupyter was started.
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import pandas as pd
 
 # Re-exported: the notebooks open runs through this module.
 from pipeline.runfolder import RunFolder, load_run, read_recommendations
 
-__all__ = ["RunFolder", "filter_units", "load_run", "read_recommendations", "theme_card"]
+__all__ = ["RunFolder", "filter_units", "find_folder", "load_run", "read_recommendations", "theme_card"]
+
+
+def find_folder(name: str | Path, env: str | None = None, start: str | Path | None = None) -> Path:
+    """Where a notebook finds ``name`` (``outputs``, ``models/seed``, a file): ``$env`` when that is set,
+    else ``name`` in ``start`` (default: the working folder) or the nearest of its parents that has it.
+    A ``name`` not there yet (a results folder to write, ``outputs/new_round``) goes under the nearest
+    folder that has its first part (``outputs``), else under ``start``.
+
+    A notebook opened from ``notebooks/``, from the project folder or from a folder below it finds the
+    same ``outputs/``; ``advisory run`` writes ``./outputs`` wherever it is run.
+    """
+    if env and os.environ.get(env):
+        return Path(os.environ[env])
+    here = Path(start or Path.cwd()).resolve()
+    name = Path(name)
+    folders = (here, *here.parents)
+    found = next((f for f in folders if (f / name).exists()), None)
+    found = found or next((f for f in folders if (f / name.parts[0]).is_dir()), here)
+    return found / name
 
 
 def filter_units(

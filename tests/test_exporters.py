@@ -19,8 +19,11 @@ from openpyxl import load_workbook
 from pipeline.errors import InputError
 from pipeline.exporters import (
     CONTRACT_COLUMNS,
+    NO_CODE,
     cell_units,
+    complete_matrix,
     field_matrix,
+    member_matrix,
     program_matrix,
     recommendations_frame,
     sort_program_codes,
@@ -121,14 +124,34 @@ def test_field_matrix_rolls_codes_up_once_per_unit() -> None:
     assert fields["2 정보교류"].sum() == 0
 
 
+def test_complete_matrix_counts_every_unit_at_least_once() -> None:
+    units, assignments, themes, _ = sample_run()
+    matrix = complete_matrix(units, assignments, themes)
+    assert list(matrix.columns) == ["1-2-1", "1-10-1", "3-3-1", "NL", NO_CODE]
+    uncoded = [u for u in units if not u.program_codes]
+    assert uncoded, "the sample needs a unit without a program code"
+    assert int(matrix[NO_CODE].sum()) == len(uncoded)
+    # Each unit adds one per code it cites, or one to (코드 없음): the cells add up to that, never less.
+    assert int(matrix.to_numpy().sum()) == sum(max(len(u.program_codes), 1) for u in units)
+    assert (matrix.sum(axis=1) > 0).all()
+
+
+def test_member_matrix_counts_each_unit_once() -> None:
+    units, assignments, themes, _ = sample_run()
+    members = member_matrix(units, assignments, themes)
+    assert int(members.to_numpy().sum()) == len(units)
+    assert list(members.columns) == list(complete_matrix(units, assignments, themes).index.get_level_values(1))
+
+
 def test_cell_units_back_every_nonzero_cell() -> None:
     units, assignments, themes, _ = sample_run()
-    matrix = program_matrix(units, assignments, themes).droplevel("theme_label")
+    matrix = complete_matrix(units, assignments, themes).droplevel("theme_label")
     cells = cell_units(units, assignments, themes)
     per_cell = cells.groupby(["theme_id", "program_code"]).size()
     for (theme_id, code), n in per_cell.items():
         assert matrix.loc[theme_id, code] == n
     assert len(cells) == int(matrix.to_numpy().sum())
+    assert set(cells["rec_id"]) == {u.rec_id for u in units}
     assert cells.iloc[0]["theme_id"] == "branding"
 
 
@@ -144,22 +167,46 @@ def test_themes_frame_joins_lists() -> None:
 
 
 def test_xlsx_has_korean_sheets(run_dir: Path) -> None:
+    units = sample_run()[0]
     wb = load_workbook(run_dir / "theme_program_matrix.xlsx")
-    assert wb.sheetnames == ["주제×사업", "분야별", "셀별 권고", "사업 목록"]
+    assert wb.sheetnames == ["주제×사업", "분야별", "위원×주제", "셀별 권고", "전체 권고", "사업 목록"]
     programs = [[c.value for c in row] for row in wb["사업 목록"].iter_rows()]
     assert programs[0] == ["사업 코드", "사업명", "분야", "권고 수"]
     assert programs[1][:3] == ["1-2-1", "서울농장·워케이션 운영", "1 인적교류"]
     assert programs[-1][:2] == ["NL", "넥스트로컬"]
-    assert programs[2][1] is None  # 1-10-1 is not in the registry: no invented name
+    assert programs[2][:2] == ["1-10-1", "미등록"]  # not in the registry: marked, no invented name
     matrix = wb["주제×사업"]
-    assert [c.value for c in matrix[1]] == ["주제 ID", "주제", "1-2-1", "1-10-1", "3-3-1", "NL"]
+    assert [c.value for c in matrix[1]] == ["주제 ID", "주제", "1-2-1 서울농장·워케이션 운영", "1-10-1 (미등록)",
+                                            "3-3-1 상생상회 운영", "NL 넥스트로컬", "(코드 없음)"]
     assert matrix["B2"].value == "브랜딩·홍보·소통"
     assert matrix.column_dimensions["B"].width >= 20
-    assert [c.value for c in wb["분야별"][1]][2:] == ["1 인적교류", "2 정보교류", "3 물자교류", "NL"]
+    assert matrix.freeze_panes == "C2"
+    assert [r.sqref for r in matrix.conditional_formatting] and all(
+        rule.colorScale is not None for r in matrix.conditional_formatting for rule in r.rules)
+    counts = [c.value for row in matrix.iter_rows(min_row=2, min_col=3) for c in row]
+    assert sum(counts) == sum(max(len(u.program_codes), 1) for u in units)
+    assert [c.value for c in wb["분야별"][1]][2:] == ["1 인적교류", "2 정보교류", "3 물자교류", "NL", "(코드 없음)"]
+    members = wb["위원×주제"]
+    assert [c.value for c in members[1]][:3] == ["위원 번호", "위원", "브랜딩·홍보·소통"]
+    assert sum(c.value for row in members.iter_rows(min_row=2, min_col=3) for c in row) == len(units)
     cells = wb["셀별 권고"]
     assert [c.value for c in cells[1]] == ["주제 ID", "주제", "사업 코드", "권고 ID", "위원 번호", "위원", "안건",
                                            "권고 내용"]
-    assert cells.max_row - 1 == sum(len(u.program_codes) for u in sample_run()[0])
+    assert cells.max_row - 1 == sum(max(len(u.program_codes), 1) for u in units)
+    every = wb["전체 권고"]
+    assert [c.value for c in every[1]][:6] == ["권고 ID", "주제 ID", "주제", "점수", "분류 방식", "사업"]
+    assert [row[0].value for row in every.iter_rows(min_row=2)] == [u.rec_id for u in units]
+    assert every.auto_filter.ref == f"A1:L{len(units) + 1}" and every.freeze_panes == "A2"
+    by_id = {row[0].value: row[5].value for row in every.iter_rows(min_row=2)}
+    coded = next(u for u in units if "3-3-1" in u.program_codes)
+    assert "3-3-1 상생상회 운영" in by_id[coded.rec_id]
+    assert by_id[next(u for u in units if not u.program_codes).rec_id] == "(코드 없음)"
+
+
+def test_matrix_csv_has_the_no_code_column(run_dir: Path) -> None:
+    matrix = pd.read_csv(run_dir / "theme_program_matrix.csv", encoding="utf-8-sig", index_col=[0, 1])
+    assert matrix.columns[-1] == "(코드 없음)"
+    assert int(matrix.to_numpy().sum()) == sum(max(len(u.program_codes), 1) for u in sample_run()[0])
 
 
 def test_run_json_merges_counts_and_timings(run_dir: Path) -> None:

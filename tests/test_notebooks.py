@@ -37,19 +37,32 @@ def test_notebooks_are_stored_without_outputs() -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_executes(path: Path, seed_run: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notebook_executes(path: Path, seed_run: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch,
+                           tmp_path: Path) -> None:
     run, model, archive = seed_run
     monkeypatch.setenv("ADVISORY_ARCHIVE", str(archive))
     monkeypatch.setenv("ADVISORY_RUN", str(run))
     monkeypatch.setenv("ADVISORY_MODEL", str(model))
     monkeypatch.setenv("ADVISORY_NEW_ROUND", str(ROOT / "tests" / "fixtures" / "new_round.txt"))
+    kept = tmp_path / "내 결과"
+    monkeypatch.setenv("ADVISORY_NEW_OUT", str(kept))
     # The kernel must import this checkout's package, whichever folder it starts in.
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    # Started in a folder that is neither the checkout nor notebooks/: the notebooks must not depend on it.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(elsewhere)}}).execute()
     texts = "".join(
         o.get("text", "") + "".join(str(v) for v in o.get("data", {}).values())
         for c in nb.cells if c.cell_type == "code" for o in c.outputs
     )
     assert "Error" not in texts
-    assert "image/png" in {k for c in nb.cells if c.cell_type == "code" for o in c.outputs for k in o.get("data", {})}
+    kinds = {k for c in nb.cells if c.cell_type == "code" for o in c.outputs for k in o.get("data", {})}
+    assert "image/png" in kinds
+    if path.name in ("01_theme_browser.ipynb", "03_trends.ipynb"):
+        # The filters are widgets, not constants to edit.
+        assert "application/vnd.jupyter.widget-view+json" in kinds
+    if path.name == "02_new_round.ipynb":
+        # The results stay in the folder the reader chose.
+        assert (kept / "run" / "recommendations.csv").is_file() and (kept / "compare" / "compare.png").is_file()

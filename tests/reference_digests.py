@@ -7,7 +7,9 @@ default codebook, ``--save-model``) and ``advisory run --seed 0 --no-codebook``.
 
 ``run.json`` is compared without what legitimately differs between two runs of the same input:
 stage timings, embedding-cache counters, and the folders the input and the model were at; in
-``report.html`` the model folder (shown among the parameters) reads ``<model>``.
+``report.html`` the model folder (shown among the parameters) reads ``<model>``. In every text file
+the checkout's own folder reads ``<root>``: run.json, model.json and report.html name the codebook
+by its absolute path, and CI clones the repository into another folder.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ import hashlib
 import json
 import sys
 from pathlib import Path
+
+ROOT = str(Path(__file__).resolve().parent.parent).encode()
+TEXT_SUFFIXES = {".json", ".html", ".md", ".csv"}
 
 
 def normalized_run_json(path: Path) -> bytes:
@@ -41,6 +46,8 @@ def digests(folder: Path, model: Path | None = None) -> dict[str, str]:
         data = normalized_run_json(path) if path.name == "run.json" else path.read_bytes()
         if path.name == "report.html" and model is not None:
             data = data.replace(str(model).encode(), b"<model>")
+        if path.suffix in TEXT_SUFFIXES:
+            data = data.replace(ROOT, b"<root>")
         out[path.relative_to(folder).as_posix()] = hashlib.sha256(data).hexdigest()
     return out
 

@@ -43,6 +43,35 @@ def bertopic_backend(encode: Callable[[list[str]], np.ndarray]):
     return _Backend()
 
 
+def _class_tfidf(reduce_frequent_words: bool):
+    """BERTopic's c-TF-IDF, made to accept a one-term vocabulary (a round whose units share one term).
+
+    BERTopic squeezes the document frequencies into a scalar when the vocabulary has one term,
+    which scipy's ``diags`` rejects (``object of type 'numpy.float64' has no len()``); the one
+    weight is computed here by the same formula instead.
+    """
+    import scipy.sparse as sp
+    from bertopic.vectorizers import ClassTfidfTransformer
+
+    class _ClassTfidf(ClassTfidfTransformer):
+        def fit(self, X, multiplier: np.ndarray | None = None):
+            if X.shape[1] != 1 or not self.use_idf:
+                return super().fit(X, multiplier)
+            X = sp.csr_matrix(X, dtype=np.float64)
+            df = float(X.sum())
+            avg_nr_samples = int(X.sum(axis=1).mean())
+            if self.bm25_weighting:
+                idf = np.log(1 + ((avg_nr_samples - df + 0.5) / (df + 0.5)))
+            else:
+                idf = np.log((avg_nr_samples / df) + 1)
+            if multiplier is not None:
+                idf = idf * float(np.ravel(multiplier)[0])
+            self._idf_diag = sp.csr_matrix(np.array([[idf]], dtype=np.float64))
+            return self
+
+    return _ClassTfidf(reduce_frequent_words=reduce_frequent_words)
+
+
 def make_bertopic(encode: Callable[[list[str]], np.ndarray], n_keywords: int, reducer=None, clusterer=None):
     """A BERTopic over term documents (:func:`term_document`) with Kiwi-ready c-TF-IDF.
 
@@ -53,7 +82,6 @@ def make_bertopic(encode: Callable[[list[str]], np.ndarray], n_keywords: int, re
     from bertopic import BERTopic
     from bertopic.cluster import BaseCluster
     from bertopic.dimensionality import BaseDimensionalityReduction
-    from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.feature_extraction.text import CountVectorizer
 
     return BERTopic(
@@ -62,7 +90,7 @@ def make_bertopic(encode: Callable[[list[str]], np.ndarray], n_keywords: int, re
         umap_model=reducer if reducer is not None else BaseDimensionalityReduction(),
         hdbscan_model=clusterer if clusterer is not None else BaseCluster(),
         vectorizer_model=CountVectorizer(analyzer=split_term_document, lowercase=False),
-        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+        ctfidf_model=_class_tfidf(reduce_frequent_words=True),
         top_n_words=n_keywords,
         calculate_probabilities=False,
     )

@@ -46,7 +46,8 @@ class LexicalSpace(BaseEstimator):
                 vals.append((1.0 + math.log(counts[j])) * self.idf_[j])
         m = csr_matrix((vals, (rows, cols)), shape=(len(docs), len(self.vocabulary_)), dtype=np.float64)
         m.sort_indices()
-        return normalize(m)
+        # A round without a single term has an empty vocabulary, which normalize rejects.
+        return normalize(m) if m.shape[1] else m
 
     def get_state(self) -> tuple[list[str], np.ndarray]:
         """The fitted state: (vocabulary, idf) for JSON + safetensors."""
@@ -72,7 +73,8 @@ class AutoKMeans(ClusterMixin, BaseEstimator):
     at ``max_clusters`` and thinned to at most 12 values; the k with the best silhouette wins (ties:
     the smaller k). Fewer than ``2 * min_cluster_size`` units form one cluster. Silhouette is
     computed on at most ``silhouette_sample`` points and above ``minibatch_above`` units
-    mini-batch k-means is used, so time and memory stay linear in n. Fitted: ``labels_``,
+    mini-batch k-means is used, so time and memory stay linear in n. k never exceeds the number of
+    distinct points (identical units cannot be told apart). Fitted: ``labels_``,
     ``cluster_centers_``, ``n_clusters_``, ``silhouette_`` (None with a single candidate).
     """
 
@@ -115,11 +117,14 @@ class AutoKMeans(ClusterMixin, BaseEstimator):
         # Only tiny sets reach here unreduced (see UMAP_MIN_UNITS), so densifying is cheap.
         X = X.toarray() if issparse(X) else np.asarray(X, dtype=np.float64)
         n = len(X)
+        # More clusters than distinct points leaves empty clusters (identical units); never ask for them.
+        distinct = len(np.unique(X, axis=0))
+        candidates = sorted({min(k, distinct) for k in self.candidate_ks(n)})
         best = None
-        for k in self.candidate_ks(n):
+        for k in candidates:
             model = self._kmeans(k, n).fit(X)
             score = None
-            if len(self.candidate_ks(n)) > 1 and 1 < len(set(model.labels_)) < n:
+            if len(candidates) > 1 and 1 < len(set(model.labels_)) < n:
                 score = float(
                     silhouette_score(
                         X, model.labels_, sample_size=min(n, self.silhouette_sample), random_state=self.random_state

@@ -22,6 +22,7 @@ import pandas as pd
 
 from pipeline import plots
 from pipeline.atomic import Target, replacing
+from pipeline.cells import csv_text, xlsx_text
 from pipeline.programs import program_code_key
 from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit
 from pipeline.report import render_report, render_summary_md
@@ -280,8 +281,25 @@ def cell_units(units: Sequence[Unit], assignments: Sequence[Assignment],
     return frame
 
 
+def _csv_safe(values: pd.Series | pd.Index) -> pd.Series | pd.Index:
+    """Text values made formula-safe (:func:`pipeline.cells.csv_text`); other values as they are."""
+    return values.map(lambda v: csv_text(v) if isinstance(v, str) else v)
+
+
 def write_csv(frame: pd.DataFrame, path: Path, index: bool = False) -> None:
-    """Write ``frame`` as UTF-8 with BOM (Korean Excel opens it correctly) and LF line endings."""
+    """Write ``frame`` as UTF-8 with BOM (Korean Excel opens it correctly) and LF line endings.
+
+    Every text cell (index included) that a spreadsheet would run as a formula gets a leading ``'``.
+    """
+    frame = frame.copy()
+    for column in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            frame[column] = _csv_safe(frame[column])
+    if index and frame.index.nlevels == 1:
+        frame.index = _csv_safe(frame.index)
+    elif index:
+        frame.index = pd.MultiIndex.from_arrays(
+            [_csv_safe(frame.index.get_level_values(i)) for i in range(frame.index.nlevels)], names=frame.index.names)
     frame.to_csv(path, index=index, encoding="utf-8-sig", lineterminator="\n")
 
 
@@ -371,9 +389,15 @@ def write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
     wb.remove(wb.active)
     for name, frame in sheets.items():
         ws = wb.create_sheet(title=name)
-        ws.append([str(c) for c in frame.columns])
+        ws.append([xlsx_text(str(c)) for c in frame.columns])
         for row in frame.itertuples(index=False):
-            ws.append([None if pd.isna(v) else v.item() if hasattr(v, "item") else v for v in row])
+            ws.append([None if pd.isna(v) else xlsx_text(v) if isinstance(v, str) else v.item() if hasattr(v, "item")
+                       else v for v in row])
+        for line in ws.iter_rows():
+            for cell in line:
+                # openpyxl makes any text starting with "=" a formula; researchers' text is never one.
+                if cell.data_type == "f":
+                    cell.data_type = "s"
         for cell in ws[1]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)

@@ -109,6 +109,9 @@ class ThemeLabeler:
             terms = tokenize_views(texts, [self.tokenizer])[0]
         elif len(terms) != len(texts):
             raise ValueError(f"{len(terms)} term lists for {len(texts)} texts")
+        if not any(terms[i] for i in np.flatnonzero(labels >= 0)):
+            # No themed unit has a single term: nothing for c-TF-IDF to weigh, so no keywords.
+            return self
         documents = [term_document(t) for t in terms]
         model.fit(documents, embeddings=features, y=labels)
         # The fitted model meets raw texts from here on: its vectorizer tokenizes them with Kiwi,

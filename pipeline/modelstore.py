@@ -74,10 +74,31 @@ def _tokenizer_config(tokenizer, folder: Path, role: str) -> dict:
     return config
 
 
+MAX_TOKENIZER_FILE = 50 * 2**20
+
+
+def _inside(folder: Path, name: object) -> Path:
+    """The file ``name`` (from model.json) inside ``folder``; ``ValueError`` for anything else.
+
+    A model is data shared between researchers: the paths it names may not leave its folder
+    (absolute, ``..`` or a symlink out), nor be devices or files too big for a word list.
+    """
+    if not isinstance(name, str) or not name or Path(name).is_absolute() or ".." in Path(name).parts:
+        raise ValueError(f"tokenizer file {name!r} is not a file name inside the model folder")
+    path = folder / name
+    root = folder.resolve()
+    resolved = path.resolve()
+    if root not in resolved.parents or not resolved.is_file():
+        raise ValueError(f"tokenizer file {name!r} is not a plain file inside the model folder")
+    if resolved.stat().st_size > MAX_TOKENIZER_FILE:
+        raise ValueError(f"tokenizer file {name!r} is larger than {MAX_TOKENIZER_FILE // 2**20} MB")
+    return resolved
+
+
 def _make_tokenizer(config: dict, folder: Path, workers: int | None) -> KiwiTokenizer:
     return KiwiTokenizer(
-        user_dict=folder / config["user_dict"] if config["user_dict"] else None,
-        stopwords=folder / config["stopwords"] if config["stopwords"] else None,
+        user_dict=_inside(folder, config["user_dict"]) if config["user_dict"] is not None else None,
+        stopwords=_inside(folder, config["stopwords"]) if config["stopwords"] is not None else None,
         pos=tuple(config["pos"]),
         min_len=int(config["min_len"]),
         workers=workers,
@@ -217,6 +238,7 @@ def load_model(path: str | os.PathLike, embedder=None, workers: int | None = Non
     except (OSError, SafetensorError) as err:
         raise InputError(str(folder), f"arrays.safetensors is missing or corrupt ({err})") from err
     try:
+        _check_state(info, arrays)
         codebook = Codebook.from_dict(info["codebook"], source=str(folder / "model.json")) \
             if info["codebook"] else None
         tokenizers = {role: _make_tokenizer(cfg, folder / "tokenizer", workers)
@@ -231,6 +253,54 @@ def load_model(path: str | os.PathLike, embedder=None, workers: int | None = Non
     except (KeyError, TypeError, ValueError) as err:
         raise InputError(str(folder), f"saved model is incomplete or inconsistent ({err})") from err
     return model
+
+
+def _check_state(info: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Types, shapes and values of model.json and the arrays; ``ValueError``/``TypeError`` on any mismatch."""
+    defaults = ThemeModel().get_params(deep=False)
+    params = info["params"]
+    if not isinstance(params, dict) or set(params) - set(defaults):
+        raise ValueError("params are not ThemeModel parameters")
+    for name, value in params.items():
+        default = defaults[name]
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if isinstance(default, bool) or (isinstance(default, int) and not isinstance(default, bool)):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif isinstance(default, float):
+            ok = numeric
+        else:
+            ok = isinstance(value, str) or numeric
+        if not ok:
+            raise TypeError(f"parameter {name} has the wrong type ({value!r})")
+    for name, array in arrays.items():
+        if array.dtype != np.float64 or not np.isfinite(array).all():
+            raise ValueError(f"array {name} is not finite float64")
+    themes = info["themes"]
+    if not isinstance(themes, list) or not all(
+            isinstance(t, dict) and isinstance(t.get("id"), str) and isinstance(t.get("label"), str)
+            and t.get("source") in ("codebook", "discovered")
+            and (t.get("topic") is None or (isinstance(t["topic"], int) and not isinstance(t["topic"], bool)))
+            for t in themes):
+        raise TypeError("themes are not a list of {id, label, source, topic}")
+    book = info["codebook"]
+    codebook_ids = [t["id"] for t in book["themes"]] if book else []
+    if [t["id"] for t in themes if t["source"] == "codebook"] != codebook_ids:
+        raise ValueError("the themes do not list the codebook's themes")
+    n_terms = len(info["cluster_vocabulary"])
+    dim = info["embedder"]["dim"] if info["embedder"] else 0
+    shapes = {"cluster_idf": (n_terms,),
+              "centroids": (sum(t["source"] == "discovered" for t in themes),
+                            n_terms + (dim if params.get("semantic_weight", 0) > 0 else 0))}
+    if info["embedder"]:
+        shapes["center"] = (dim,)
+    if book:
+        n_lexicon = len(info["lexicon_vocabulary"])
+        shapes.update({"prototypes": (len(codebook_ids), dim), "raw_prototypes": (len(codebook_ids), dim),
+                       "profiles": (len(codebook_ids), n_lexicon), "lexicon_idf": (n_lexicon,)})
+    for name, shape in shapes.items():
+        if name not in arrays or arrays[name].shape != shape:
+            got = arrays[name].shape if name in arrays else "missing"
+            raise ValueError(f"array {name} has shape {got}, model.json implies {shape}")
 
 
 def _check_embedder(folder: Path, saved: dict, embedder, workers: int | None):

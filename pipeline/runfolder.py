@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.cells import from_csv_text
 from pipeline.errors import InputError
 
 RUN_FILES: tuple[str, ...] = (
@@ -51,7 +52,7 @@ def read_recommendations(run: str | Path) -> pd.DataFrame:
     path = Path(run) / "recommendations.csv"
     if not path.is_file():
         raise InputError(str(run), "not a run folder (recommendations.csv missing)")
-    frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False).map(from_csv_text)
     missing = _RECOMMENDATION_COLUMNS - set(frame.columns)
     if missing:
         raise InputError(str(path), f"missing columns: {', '.join(sorted(missing))}")
@@ -77,7 +78,7 @@ def load_run(run: str | Path) -> RunFolder:
     """Read a run folder written by ``advisory run`` or ``advisory assign``."""
     path = Path(run)
     recs = read_recommendations(path)
-    themes = pd.read_csv(path / "themes.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    themes = pd.read_csv(path / "themes.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False).map(from_csv_text)
     matrix = pd.read_csv(path / "theme_program_matrix.csv", encoding="utf-8-sig", index_col=[0, 1])
     info = json.loads((path / "run.json").read_text(encoding="utf-8"))
     return RunFolder(path, recs, themes, matrix, info)

@@ -69,6 +69,7 @@ log = logging.getLogger(__name__)
 SOURCES = ("codebook", "discovered", "unassigned")
 # Below this many units UMAP's neighbour graph is too small to be meaningful; cluster TF-IDF rows directly.
 UMAP_MIN_UNITS = 20
+UMAP_COMPONENTS = 5
 
 
 def context_text(unit: Unit) -> str:
@@ -88,6 +89,14 @@ def _zscore(s: np.ndarray) -> np.ndarray:
     """Each row standardised across its columns (themes); a constant row becomes zeros."""
     sd = s.std(axis=1, keepdims=True)
     return np.divide(s - s.mean(axis=1, keepdims=True), sd, out=np.zeros_like(s), where=sd > 1e-12)
+
+
+def _distinct_rows(features: csr_matrix) -> int:
+    """How many different rows a sparse matrix has (canonical CSR: same row, same indices and data)."""
+    features = features.tocsr()
+    features.sum_duplicates()
+    return len({(features.indices[a:b].tobytes(), features.data[a:b].tobytes())
+                for a, b in zip(features.indptr[:-1], features.indptr[1:], strict=True)})
 
 
 def _softmax(s: np.ndarray) -> np.ndarray:
@@ -267,7 +276,9 @@ class ThemeModel(BaseEstimator):
 
         features = self._cluster_features(terms.cluster, embeddings)
         self.centroids_ = np.zeros((0, features.shape[1]))
-        if len(residual) >= self.min_theme_size:
+        if len(residual) >= self.min_theme_size and features[residual].nnz == 0:
+            log.info("%d unit(s) fit no codebook theme and share no term: left unassigned", len(residual))
+        elif len(residual) >= self.min_theme_size:
             found = self._discover(units, terms.keyword, features, residual)
             first = len(themes)
             for j, members in enumerate(found):
@@ -372,12 +383,19 @@ class ThemeModel(BaseEstimator):
     def _discover(self, units: list[Unit], keyword_terms: list[list[str]], features: csr_matrix,
                   rows: np.ndarray) -> list[np.ndarray]:
         """BERTopic on the ``rows`` units; returns member row indices per theme, largest first."""
+        distinct = _distinct_rows(features[rows])
+        if distinct < 2:
+            # Identical units (or units sharing one term): one theme, nothing for UMAP or k-means to split.
+            self.discovery_silhouette_ = None
+            return [rows]
         n = len(rows)
-        if n >= UMAP_MIN_UNITS:
+        # UMAP needs enough distinct points for its neighbour graph, and its PCA start more terms than
+        # output dimensions; with fewer, k-means clusters the TF-IDF rows directly.
+        if distinct >= UMAP_MIN_UNITS and features.shape[1] > UMAP_COMPONENTS:
             from umap import UMAP
 
             reducer = UMAP(
-                n_neighbors=min(15, n - 1), n_components=5, metric="cosine", min_dist=0.0,
+                n_neighbors=min(15, n - 1), n_components=UMAP_COMPONENTS, metric="cosine", min_dist=0.0,
                 random_state=self.seed, n_jobs=1, low_memory=True, init=self.umap_init,
             )
         else:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.atomic import Target, replacing
+from pipeline.cells import csv_text
 from pipeline.errors import InputError
 from pipeline.parser import StructureParser
 from pipeline.programs import FIELD_NAMES, ProgramMapper, ProgramRegistry, unknown_codes
@@ -205,7 +206,8 @@ def write_units(units: Sequence[Unit], out: str | os.PathLike | None) -> None:
     else:
         writer = csv.DictWriter(buf, fieldnames=UNIT_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(unit_row(u) for u in units)
+        # Formula-safe cells (OWASP): a unit opening with = + - @ must not run in Excel.
+        writer.writerows({k: csv_text(v) if isinstance(v, str) else v for k, v in unit_row(u).items()} for u in units)
     if out is None:
         sys.stdout.write(buf.getvalue())
         return

@@ -42,12 +42,13 @@ def _options() -> subset.Options:
     options = subset.Options()
     options.name_IDs = list(_KEPT_NAME_IDS)
     options.name_languages = ["*"]
-    # Chromium and FreeType's light hinting ignore TrueType instructions; without them the subset is half the size.
-    options.hinting = False
+    # The TrueType instructions stay: Chromium on Linux applies them, and with them the subset draws each glyph
+    # pixel for pixel like the installed NanumGothic (without them, 1-pixel shifts in some syllables).
+    options.hinting = True
     options.layout_features = ["*"]
     options.notdef_outline = True
     options.recalc_timestamp = False
-    # Visual TrueType's hinting sources: useless without hinting, and the subsetter cannot cut them.
+    # Visual TrueType's editing sources of the hinting: browsers never read them, and the subsetter cannot cut them.
     options.drop_tables += ["TSI0", "TSI1", "TSI2", "TSI3", "TSI5"]
     return options
 

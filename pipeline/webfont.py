@@ -25,6 +25,9 @@ from fontTools.ttLib import TTFont
 
 from pipeline.plots import korean_font_path
 
+#: Kept whatever the page holds: the subset then does not depend on which Latin letters a page happens to
+#: contain (folder names differ between machines), and text typed into the search box renders too.
+PRINTABLE_ASCII = frozenset(chr(c) for c in range(0x20, 0x7F))
 #: The family name the report's CSS uses for the embedded subset.
 FAMILY = "Advisory Report Gothic"
 #: Halfwidth corner brackets NanumGothic lacks, and the glyphs of its own that draw them: (halfwidth, source).
@@ -71,12 +74,12 @@ def _rename(font: TTFont) -> None:
 
 
 def subset_font(chars: Iterable[str]) -> bytes:
-    """WOFF bytes of NanumGothic limited to ``chars`` (``｢｣`` drawn with ``「」``), renamed to :data:`FAMILY`.
+    """WOFF bytes of NanumGothic limited to ``chars`` and printable ASCII (``｢｣`` drawn with ``「」``), renamed.
 
     In: the characters the page shows (any iterable of one-character strings; duplicates and
     characters the font lacks are fine). Out: a WOFF 1.0 font; same characters give the same bytes.
     """
-    wanted = {c for c in chars if len(c) == 1}
+    wanted = {c for c in chars if len(c) == 1} | PRINTABLE_ASCII
     # The brackets' source glyphs must survive the subsetting that comes first.
     wanted |= {wide for narrow, wide in HALFWIDTH_BRACKETS if narrow in wanted}
     font = TTFont(io.BytesIO(_source()), recalcTimestamp=False, lazy=False)

@@ -9,7 +9,7 @@ names of laws and plans, so they are mapped to its ``「」``, which NanumGothic
 (351 of 1000 units), the width a halfwidth bracket has.
 
 The OFL asks that a modified font not carry the original's reserved names, so the subset is
-renamed (:data:`FAMILY`); its copyright and licence records are kept. Same characters give the
+renamed (:data:`FAMILY`); its copyright record is kept and its licence records name the OFL. Same characters give the
 same bytes: the font's timestamps are not touched and the subsetter's options are fixed.
 """
 
@@ -32,8 +32,13 @@ PRINTABLE_ASCII = frozenset(chr(c) for c in range(0x20, 0x7F))
 FAMILY = "Advisory Report Gothic"
 #: Halfwidth corner brackets NanumGothic lacks, and the glyphs of its own that draw them: (halfwidth, source).
 HALFWIDTH_BRACKETS: tuple[tuple[str, str], ...] = (("｢", "「"), ("｣", "」"))
-# name records kept: copyright, licence and licence URL (OFL); the names are replaced by FAMILY.
-_KEPT_NAME_IDS = (0, 13, 14)
+# The name record kept is the copyright; the names are replaced by FAMILY. This copy of NanumGothic names no
+# licence in its own records (13 and 14 hold the vendor's name and site), so the OFL that NAVER publishes the
+# Nanum fonts under is written there, as the licence asks of modified versions.
+_KEPT_NAME_IDS = (0,)
+_LICENSE = ("NanumGothic (NAVER Corp., formerly NHN) is licensed under the SIL Open Font License, Version 1.1. "
+            "This subset, renamed as the licence requires, holds only the characters of one report.")
+_LICENSE_URL = "https://openfontlicense.org"
 
 
 @lru_cache(maxsize=1)
@@ -69,7 +74,7 @@ def _add_halfwidth_brackets(font: TTFont, chars: set[str]) -> None:
 def _rename(font: TTFont) -> None:
     names = font["name"]
     for name_id, value in ((1, FAMILY), (2, "Regular"), (3, f"{FAMILY} subset"), (4, FAMILY),
-                           (6, FAMILY.replace(" ", "") + "-Regular")):
+                           (6, FAMILY.replace(" ", "") + "-Regular"), (13, _LICENSE), (14, _LICENSE_URL)):
         names.setName(value, name_id, 3, 1, 0x409)
 
 

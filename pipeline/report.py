@@ -1,25 +1,29 @@
 """The researcher-facing report: one self-contained HTML page and the same summaries as Markdown.
 
-The HTML has no external resources (no CDN, web fonts or images): styles and script
-are inline and the unit data is embedded as JSON, so the file can be mailed or opened
-offline. Every piece of text from the documents is escaped; the script only ever sets
-``textContent``.
+The HTML is rendered from ``templates/report.html.j2`` (jinja2, autoescaped) and has no
+external resources (no CDN or images): styles, script and a Korean font subset are inline and
+the unit data is embedded as JSON, so the file can be mailed or opened offline. Every piece of
+text from the documents is escaped; the script only ever sets ``textContent``.
 """
 
 from __future__ import annotations
 
-import html
 import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 
+import jinja2
 import pandas as pd
+from markupsafe import Markup
 
 from pipeline.programs import program_code_key
 from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit
+from pipeline.webfont import font_face_css
 
-SOURCE_BADGES: dict[str, str] = {"codebook": "코드북", "discovered": "발견", UNASSIGNED_ID: "미분류"}
+SOURCE_BADGES: dict[str, str] = {"codebook": "코드북", "discovered": "발견", "researcher": "연구자",
+                                  UNASSIGNED_ID: "미분류"}
 QUOTES_PER_THEME = 3
 _QUOTE_CHARS = 220
 _NO_CODE = "__none__"
@@ -119,6 +123,7 @@ def _overview(units: Sequence[Unit], assignments: Sequence[Assignment], themes: 
         "themes": len(themes),
         "members": len({(u.round, u.member) for u in units if u.member is not None}),
         "unassigned": sum(1 for v in assigned.values() if v[0] == UNASSIGNED_ID),
+        "needs_review": sum(1 for a in assignments if a.needs_review),
     }
 
 
@@ -143,11 +148,52 @@ def _embedded_json(payload: object) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+_TEMPLATES = resources.files("pipeline") / "templates"
+# Autoescaping everywhere: every value from the documents reaches the page as text, never as markup.
+_ENV = jinja2.Environment(loader=jinja2.PackageLoader("pipeline", "templates"), autoescape=True,
+                          undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+#: Korean names of the run parameters shown in the settings panel; the option name is shown beside them.
+SETTING_LABELS: dict[str, str] = {
+    "command": "명령", "codebook": "코드북", "path": "경로", "sha256": "SHA-256",
+    "embedder": "임베딩 모델", "embedder_model_id": "임베딩 모델 식별자", "model": "주제 모델",
+    "lexical_weight": "어휘 점수 가중치", "semantic_weight": "의미 벡터 가중치(발견)",
+    "n_refine": "프로토타입 보정 반복", "refine_weight": "보정 가중치",
+    "min_similarity": "최소 유사도(미만은 발견 단계로)",
+    "n_themes": "발견 주제 수", "min_theme_size": "최소 주제 크기", "max_themes": "최대 주제 수",
+    "n_keywords": "주제별 핵심어 수", "nmf_sample": "NMF 비교 표본 수", "umap_init": "UMAP 초기화",
+    "seed": "난수 시드", "programs": "사업 목록 파일", "save_model": "모델 저장 폴더", "workers": "작업 스레드 수",
+    "corrections": "연구자 수정 파일", "model_dir": "사용한 모델 폴더",
+}
 
 
-def _header_html(overview: dict, run_info: dict) -> str:
+def _setting_value(value: object) -> str:
+    if value is None:
+        return "없음(기본값)"
+    if isinstance(value, bool):
+        return "예" if value else "아니오"
+    if value == "auto":
+        return "자동 (auto)"
+    return str(value)
+
+
+def _settings(run_info: dict) -> list[dict]:
+    """Rows of the Korean settings panel: run parameters (one level of nesting shown indented) and the seed."""
+    params = run_info.get("parameters")
+    rows: list[dict] = []
+    if not isinstance(params, dict):
+        return rows
+    for key, value in sorted(params.items()):
+        nested = isinstance(value, dict) and bool(value)
+        rows.append({"key": key, "label": SETTING_LABELS.get(key, key), "sub": False,
+                     "value": "" if nested else _setting_value(value)})
+        if nested:
+            rows += [{"key": k, "label": SETTING_LABELS.get(k, k), "sub": True, "value": _setting_value(v)}
+                     for k, v in sorted(value.items())]
+    return rows
+
+
+def _facts(overview: dict, run_info: dict) -> list[tuple[str, str]]:
     facts = [
         ("회차", ", ".join(overview["rounds"]) or "-"),
         ("원문", ", ".join(overview["sources"]) or "-"),
@@ -155,44 +201,20 @@ def _header_html(overview: dict, run_info: dict) -> str:
         ("주제", f"{overview['themes']}개"),
         ("위원", f"{overview['members']}명"),
         ("미분류", f"{overview['unassigned']}건"),
+        ("검토 필요", f"{overview['needs_review']}건"),
     ]
     if "seed" in run_info:
         facts.append(("시드", str(run_info["seed"])))
-    items = "".join(f"<div><dt>{_e(k)}</dt><dd>{_e(v)}</dd></div>" for k, v in facts)
-    params = run_info.get("parameters")
-    details = ""
-    if isinstance(params, dict) and params:
-        rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in sorted(params.items()))
-        details = f"<details><summary>분석 설정</summary><table class=\"params\">{rows}</table></details>"
-    return (f"<header><h1>자문위원 권고 주제 분석</h1><dl class=\"facts\">{items}</dl>{details}"
-            "<nav><a href=\"#themes\">주제</a><a href=\"#matrix\">주제×사업</a><a href=\"#units\">권고 목록</a></nav>"
-            "</header>")
+    return facts
 
 
-def _card_html(s: ThemeSummary) -> str:
-    badge = SOURCE_BADGES.get(s.source, s.source)
-    keywords = "".join(f"<span class=\"chip\">{_e(k)}</span>" for k in s.keywords) or "<span class=\"muted\">-</span>"
-    quotes = "".join(
-        f"<blockquote>{_e(_quote_text(u.text))}<footer>{_e(member_name(u))} · {_e(u.rec_id)}</footer></blockquote>"
-        for u in s.quotes) or "<p class=\"muted\">해당 권고 없음</p>"
-
-    def counted(pairs: tuple[tuple[str, int], ...], cls: str = "") -> str:
-        if not pairs:
-            return "<span class=\"muted\">-</span>"
-        return "".join(f"<span class=\"chip {cls}\">{_e(name)} <b>{n}</b></span>" for name, n in pairs)
-
-    return (
-        f"<article class=\"card\" data-theme=\"{_e(s.theme_id)}\">"
-        f"<h3>{_e(s.label)} <span class=\"badge badge-{_e(s.source)}\">{_e(badge)}</span></h3>"
-        f"<p class=\"size\"><b>{s.size}</b>건 · {s.share:.0%}</p>"
-        f"<div class=\"row\"><span class=\"k\">핵심어</span>{keywords}</div>"
-        f"{quotes}"
-        f"<div class=\"row\"><span class=\"k\">위원</span>{counted(s.members)}</div>"
-        f"<div class=\"row\"><span class=\"k\">안건</span>{counted(s.agendas)}</div>"
-        f"<div class=\"row\"><span class=\"k\">사업</span>{counted(s.programs, 'code')}</div>"
-        f"<button type=\"button\" class=\"show-theme\" data-theme=\"{_e(s.theme_id)}\">이 주제의 권고 보기</button>"
-        "</article>"
-    )
+def _card(s: ThemeSummary) -> dict:
+    return {
+        "theme_id": s.theme_id, "label": s.label, "source": s.source, "badge": SOURCE_BADGES.get(s.source, s.source),
+        "size": s.size, "share": f"{s.share:.0%}", "keywords": s.keywords,
+        "quotes": [{"text": _quote_text(u.text), "member": member_name(u), "rec_id": u.rec_id} for u in s.quotes],
+        "counted": [("위원", s.members, ""), ("안건", s.agendas, ""), ("사업", s.programs, "code")],
+    }
 
 
 def _program_names(run_info: dict) -> dict[str, str]:
@@ -200,254 +222,98 @@ def _program_names(run_info: dict) -> dict[str, str]:
     return {str(k): str(v) for k, v in (run_info.get("programs") or {}).items()}
 
 
-def _matrix_html(matrix: pd.DataFrame, sizes: dict[str, int], names: dict[str, str]) -> str:
+def _matrix(matrix: pd.DataFrame, sizes: dict[str, int], names: dict[str, str]) -> dict:
     codes = [str(c) for c in matrix.columns]
     rows = _matrix_rows(matrix)
     peak = max([1, *(v for _, _, values in rows for v in values)])
-    head = "".join(f"<th scope=\"col\" title=\"{_e(names.get(c, c))}\">{_e(c)}</th>" for c in codes)
-    body = []
-    for theme_id, label, values in rows:
-        cells = []
-        for code, v in zip(codes, values, strict=True):
-            if v:
-                cells.append(f"<td style=\"--v:{v / peak:.3f}\"><button type=\"button\" class=\"cell\" "
-                             f"data-theme=\"{_e(theme_id)}\" data-code=\"{_e(code)}\" "
-                             f"title=\"{_e(label)} × {_e(code)}: {v}건\">{v}</button></td>")
-            else:
-                cells.append("<td class=\"zero\"></td>")
-        body.append(f"<tr><th scope=\"row\"><button type=\"button\" class=\"rowhead\" data-theme=\"{_e(theme_id)}\">"
-                    f"{_e(label)}</button></th><td class=\"total\">{sizes.get(theme_id, 0)}</td>{''.join(cells)}</tr>")
-    if not rows:
-        return "<p class=\"muted\">표시할 주제가 없습니다.</p>"
-    return (f"<div class=\"scroll\"><table class=\"matrix\"><thead><tr><th>주제</th><th>권고 수</th>{head}</tr>"
-            f"</thead><tbody>{''.join(body)}</tbody></table></div>")
+    return {
+        "codes": [(c, names.get(c, c)) for c in codes],
+        "rows": [{"theme_id": theme_id, "label": label, "size": sizes.get(theme_id, 0),
+                  "cells": [{"code": c, "count": v, "shade": f"{v / peak:.3f}"}
+                            for c, v in zip(codes, values, strict=True)]}
+                 for theme_id, label, values in rows],
+    }
 
 
-def _options(pairs: list[tuple[str, str]], all_label: str) -> str:
-    return f"<option value=\"\">{_e(all_label)}</option>" + "".join(
-        f"<option value=\"{_e(v)}\">{_e(label)}</option>" for v, label in pairs)
-
-
-def _filters_html(units: Sequence[Unit], themes: Sequence[Theme], has_unassigned: bool,
-                  names: dict[str, str]) -> str:
+def _filters(units: Sequence[Unit], choices: list[tuple[str, str]],
+             names: dict[str, str]) -> list[tuple[str, str, str, list[tuple[str, str]]]]:
+    """(element id, label, "all" label, options) of each select filter."""
     with_round = _several_rounds(units)
     members = sorted({(u.round, u.member is None, u.member or 0, member_name(u, with_round)) for u in units})
-    member_opts = [(key[3], key[3]) for key in members]
-    agendas = [(a, a) for a in dict.fromkeys(u.agenda for u in units)]
     codes = [(c, f"{c} {names[c]}" if c in names else c)
              for c in sorted({c for u in units for c in u.program_codes}, key=program_code_key)]
     if any(not u.program_codes for u in units):
         codes.append((_NO_CODE, "(사업 코드 없음)"))
-    theme_opts = [(t.theme_id, t.label) for t in themes]
-    if has_unassigned:
-        theme_opts.append((UNASSIGNED_ID, UNASSIGNED_LABEL))
-    return (
-        "<form class=\"filters\" id=\"filters\" onsubmit=\"return false\">"
-        f"<label>위원<select id=\"f-member\">{_options(member_opts, '전체 위원')}</select></label>"
-        f"<label>안건<select id=\"f-agenda\">{_options(agendas, '전체 안건')}</select></label>"
-        f"<label>사업<select id=\"f-program\">{_options(codes, '전체 사업')}</select></label>"
-        f"<label>주제<select id=\"f-theme\">{_options(theme_opts, '전체 주제')}</select></label>"
-        "<label class=\"grow\">검색<input type=\"search\" id=\"f-search\" placeholder=\"권고 내용·질문 검색\" "
-        "autocomplete=\"off\"></label>"
-        "<button type=\"button\" id=\"f-reset\">초기화</button>"
-        "</form>"
-        f"<p class=\"count\" aria-live=\"polite\">표시 <b id=\"shown-count\">{len(units)}</b> / 전체 "
-        f"<span id=\"total-count\">{len(units)}</span>건</p>"
-    )
+    return [
+        ("f-member", "위원", "전체 위원", [(key[3], key[3]) for key in members]),
+        ("f-agenda", "안건", "전체 안건", [(a, a) for a in dict.fromkeys(u.agenda for u in units)]),
+        ("f-program", "사업", "전체 사업", codes),
+        ("f-theme", "주제", "전체 주제", choices),
+    ]
+
+
+def _theme_choices(units: Sequence[Unit], assignments: Sequence[Assignment],
+                   themes: Sequence[Theme]) -> list[tuple[str, str]]:
+    """Every theme a unit can be moved to: the run's themes, any other theme a unit holds, then 미분류."""
+    choices = {t.theme_id: t.label for t in themes}
+    for theme_id, label, _, _ in _assigned(units, assignments).values():
+        choices.setdefault(theme_id, label)
+    choices.pop(UNASSIGNED_ID, None)
+    return [*choices.items(), (UNASSIGNED_ID, UNASSIGNED_LABEL)]
 
 
 def _units_payload(units: Sequence[Unit], assignments: Sequence[Assignment]) -> list[dict]:
     assigned = _assigned(units, assignments)
+    by_rec = {a.rec_id: a for a in assignments}
     with_round = _several_rounds(units)
-    return [{
-        "rec_id": u.rec_id, "member": member_name(u, with_round), "agenda": u.agenda, "question": u.question,
-        "text": u.text,
-        "theme_id": assigned[u.rec_id][0], "theme_label": assigned[u.rec_id][1],
-        "theme_source": assigned[u.rec_id][2], "codes": list(u.program_codes),
-        "lines": f"{u.line_start}-{u.line_end}",
-    } for u in units]
-
-
-_CSS = """
-:root{--ink:#1a202c;--muted:#718096;--line:#e2e8f0;--accent:#2b6cb0;--bg:#f7fafc}
-*{box-sizing:border-box}
-body{margin:0;font-family:"Noto Sans KR","Apple SD Gothic Neo","Malgun Gothic","NanumGothic",sans-serif;
-color:var(--ink);background:var(--bg);line-height:1.55}
-header,main{max-width:1200px;margin:0 auto;padding:16px 20px}
-header{background:#fff;border-bottom:1px solid var(--line);max-width:none}
-header>*{max-width:1160px;margin-left:auto;margin-right:auto}
-h1{font-size:1.5rem;margin:.2rem auto .6rem}
-h2{font-size:1.2rem;margin:1.6rem 0 .6rem;border-left:4px solid var(--accent);padding-left:.5rem}
-.facts{display:flex;flex-wrap:wrap;gap:.4rem 1.4rem;margin:0 auto .4rem}
-.facts div{display:flex;gap:.4rem}.facts dt{color:var(--muted)}.facts dd{margin:0;font-weight:600}
-nav{display:flex;gap:1rem;margin-top:.4rem}nav a{color:var(--accent);text-decoration:none}
-details{margin:.3rem auto;font-size:.9rem}.params th{text-align:left;padding-right:1rem;color:var(--muted)}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:14px}
-.card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px 14px}
-.card h3{margin:0;font-size:1.05rem}.size{margin:.2rem 0 .5rem;color:var(--muted)}
-.badge{font-size:.72rem;padding:1px 7px;border-radius:9px;vertical-align:middle;background:#edf2f7}
-.badge-codebook{background:#ebf8ff;color:#2c5282}.badge-discovered{background:#faf5ff;color:#553c9a}
-.row{display:flex;flex-wrap:wrap;gap:4px;align-items:center;margin:.35rem 0}
-.k{color:var(--muted);font-size:.85rem;width:3rem;flex:none}
-.chip{display:inline-block;background:#edf2f7;border-radius:4px;padding:0 6px;font-size:.85rem}
-.chip.code{background:#e6fffa}
-blockquote{margin:.4rem 0;padding:.3rem .6rem;border-left:3px solid #cbd5e0;background:#fafafa;font-size:.9rem}
-blockquote footer{color:var(--muted);font-size:.78rem}
-.muted{color:var(--muted)}
-button{font:inherit;cursor:pointer}
-.show-theme,#f-reset{margin-top:.4rem;border:1px solid var(--accent);color:var(--accent);background:#fff;
-border-radius:5px;padding:2px 10px}
-.scroll{overflow-x:auto;background:#fff;border:1px solid var(--line);border-radius:8px}
-.matrix{border-collapse:collapse;font-size:.85rem}
-.matrix th,.matrix td{border:1px solid var(--line);padding:0;text-align:center;min-width:2.6rem}
-.matrix thead th{padding:4px;white-space:nowrap;background:#f1f5f9}
-.matrix th[scope=row]{text-align:left;white-space:nowrap}
-.matrix td{background:rgba(43,108,176,calc(var(--v,0)*.85))}
-.matrix td.total{background:#f8fafc;font-weight:600;padding:4px}
-.matrix button{border:0;background:none;width:100%;padding:4px 6px;color:inherit;font-weight:600}
-.matrix button.rowhead{text-align:left;font-weight:400}
-.matrix td.active{outline:3px solid #dd6b20;outline-offset:-3px}
-.filters{display:flex;flex-wrap:wrap;gap:8px 12px;align-items:flex-end;background:#fff;padding:10px;
-border:1px solid var(--line);border-radius:8px;position:sticky;top:0;z-index:1}
-.filters label{display:flex;flex-direction:column;font-size:.8rem;color:var(--muted)}
-.filters .grow{flex:1;min-width:200px}
-.filters select,.filters input{font:inherit;font-size:.9rem;padding:3px;max-width:260px;color:var(--ink)}
-.filters input{max-width:none}
-.count{margin:.5rem 0}
-#unit-list{list-style:none;padding:0;margin:0}
-#unit-list li{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px 12px;margin-bottom:8px}
-#unit-list .meta{font-size:.8rem;color:var(--muted)}
-#unit-list .text{white-space:pre-wrap;margin:.25rem 0}
-#unit-list .q{font-size:.82rem;color:#4a5568}
-"""
-
-_JS = """
-(function () {
-  "use strict";
-  var data = JSON.parse(document.getElementById("report-data").textContent);
-  var byId = function (id) { return document.getElementById(id); };
-  var f = {member: byId("f-member"), agenda: byId("f-agenda"), program: byId("f-program"),
-           theme: byId("f-theme"), search: byId("f-search")};
-  var list = byId("unit-list"), shown = byId("shown-count"), empty = byId("no-units");
-
-  function span(cls, text) {
-    var el = document.createElement("span");
-    el.className = cls;
-    el.textContent = text;
-    return el;
-  }
-
-  var items = data.units.map(function (u) {
-    var li = document.createElement("li");
-    li.dataset.recId = u.rec_id;
-    var meta = document.createElement("div");
-    meta.className = "meta";
-    meta.textContent = [u.rec_id, u.member, u.agenda, "행 " + u.lines].filter(Boolean).join(" · ");
-    var text = document.createElement("p");
-    text.className = "text";
-    text.textContent = u.text;
-    var tags = document.createElement("div");
-    tags.className = "row";
-    tags.appendChild(span("badge badge-" + u.theme_source, u.theme_label));
-    u.codes.forEach(function (c) { tags.appendChild(span("chip code", c)); });
-    li.appendChild(meta);
-    if (u.question) { li.appendChild(span("q", "[" + u.question + "]")); }
-    li.appendChild(text);
-    li.appendChild(tags);
-    list.appendChild(li);
-    var hay = [u.text, u.question, u.agenda, u.rec_id, u.theme_label, u.member].join(" ").toLowerCase();
-    return {u: u, li: li, hay: hay};
-  });
-
-  function matches(u, hay, terms) {
-    if (f.member.value && u.member !== f.member.value) { return false; }
-    if (f.agenda.value && u.agenda !== f.agenda.value) { return false; }
-    if (f.program.value === "__none__") {
-      if (u.codes.length) { return false; }
-    } else if (f.program.value && u.codes.indexOf(f.program.value) < 0) { return false; }
-    if (f.theme.value && u.theme_id !== f.theme.value) { return false; }
-    return terms.every(function (t) { return hay.indexOf(t) >= 0; });
-  }
-
-  function apply() {
-    var terms = f.search.value.toLowerCase().split(/\\s+/).filter(Boolean);
-    var n = 0;
-    items.forEach(function (it) {
-      var ok = matches(it.u, it.hay, terms);
-      it.li.hidden = !ok;
-      if (ok) { n += 1; }
-    });
-    shown.textContent = String(n);
-    empty.hidden = n > 0;
-    document.querySelectorAll(".matrix td").forEach(function (td) {
-      var b = td.querySelector("button.cell");
-      td.classList.toggle("active", !!b && b.dataset.theme === f.theme.value &&
-                                    b.dataset.code === f.program.value);
-    });
-  }
-
-  function showList() { byId("units").scrollIntoView({behavior: "smooth", block: "start"}); }
-
-  Object.keys(f).forEach(function (k) { f[k].addEventListener(k === "search" ? "input" : "change", apply); });
-  byId("f-reset").addEventListener("click", function () {
-    Object.keys(f).forEach(function (k) { f[k].value = ""; });
-    apply();
-  });
-  document.querySelectorAll("button.cell").forEach(function (b) {
-    b.addEventListener("click", function () {
-      f.theme.value = b.dataset.theme;
-      f.program.value = b.dataset.code;
-      apply();
-      showList();
-    });
-  });
-  document.querySelectorAll("button.rowhead, button.show-theme").forEach(function (b) {
-    b.addEventListener("click", function () {
-      f.theme.value = b.dataset.theme;
-      f.program.value = "";
-      apply();
-      showList();
-    });
-  });
-  apply();
-})();
-"""
+    payload = []
+    for u in units:
+        theme_id, label, source, score = assigned[u.rec_id]
+        a = by_rec.get(u.rec_id)
+        margin = None if a is None or a.theme_margin is None else round(float(a.theme_margin), 4)
+        payload.append({
+            "rec_id": u.rec_id, "member": member_name(u, with_round), "agenda": u.agenda, "question": u.question,
+            "text": u.text, "theme_id": theme_id, "theme_label": label, "theme_source": source,
+            "theme_score": None if a is None else round(float(score), 4),
+            "theme_runner_up": "" if a is None else a.theme_runner_up, "theme_margin": margin,
+            "needs_review": bool(a is not None and a.needs_review),
+            "codes": list(u.program_codes), "lines": f"{u.line_start}-{u.line_end}",
+        })
+    return payload
 
 
 def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[Theme],
                   matrix: pd.DataFrame, run_info: dict) -> str:
-    """Return the self-contained Korean HTML report of one run.
+    """Return the self-contained Korean HTML report of one run (``templates/report.html.j2``).
 
     In: the run's units, assignments and themes, the theme × program matrix
     (:func:`pipeline.exporters.program_matrix`) and ``run_info`` (``seed`` and
-    ``parameters`` are shown). Out: an HTML document with theme cards, the clickable
-    matrix, and the unit list with member/agenda/program/theme filters and text search.
-    Same inputs give the same string.
+    ``parameters`` are shown in the settings panel). Out: an HTML document with theme cards,
+    the clickable matrix, and the unit list with member/agenda/program/theme/review filters and
+    text search; each unit shows its score and runner-up and has a theme select box, and one
+    button downloads the changed units as ``corrections.csv``. A subset of NanumGothic with
+    exactly the page's characters is embedded (:mod:`pipeline.webfont`), so Hangul renders
+    without a Korean system font. Same inputs give the same string.
     """
     summaries = theme_summaries(units, assignments, themes)
     overview = _overview(units, assignments, themes)
     sizes = {s.theme_id: s.size for s in summaries}
     sizes[UNASSIGNED_ID] = overview["unassigned"]
-    cards = "".join(_card_html(s) for s in summaries) or "<p class=\"muted\">주제가 없습니다.</p>"
-    payload = {"units": _units_payload(units, assignments)}
     names = _program_names(run_info)
-    return (
-        "<!DOCTYPE html>\n<html lang=\"ko\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{_e('권고 주제 분석 · ' + ', '.join(overview['rounds']))}</title>"
-        f"<style>{_CSS}</style></head><body>"
-        f"{_header_html(overview, run_info)}<main>"
-        f"<section id=\"themes\"><h2>주제별 요약</h2><div class=\"cards\">{cards}</div></section>"
-        "<section id=\"matrix\"><h2>주제 × 사업 코드</h2>"
-        "<p class=\"muted\">칸을 누르면 해당 주제·사업의 권고만 아래 목록에 표시됩니다.</p>"
-        f"{_matrix_html(matrix, sizes, names)}</section>"
-        f"<section id=\"units\"><h2>권고 목록</h2>{_filters_html(units, themes, overview['unassigned'] > 0, names)}"
-        "<noscript><p>목록과 필터를 보려면 자바스크립트를 켜 주세요.</p></noscript>"
-        "<p id=\"no-units\" class=\"muted\" hidden>조건에 맞는 권고가 없습니다.</p>"
-        "<ol id=\"unit-list\"></ol></section></main>"
-        f"<script type=\"application/json\" id=\"report-data\">{_embedded_json(payload)}</script>"
-        f"<script>{_JS}</script></body></html>\n"
-    )
+    choices = _theme_choices(units, assignments, themes)
+    payload = {"units": _units_payload(units, assignments),
+               "themes": [{"id": theme_id, "label": label} for theme_id, label in choices]}
+    context = {
+        "overview": overview, "facts": _facts(overview, run_info), "settings": _settings(run_info),
+        "cards": [_card(s) for s in summaries], "matrix": _matrix(matrix, sizes, names),
+        "filters": _filters(units, choices, names), "payload": Markup(_embedded_json(payload)),
+        "css": Markup((_TEMPLATES / "report.css").read_text(encoding="utf-8")),
+        "js": Markup((_TEMPLATES / "report.js").read_text(encoding="utf-8")),
+    }
+    template = _ENV.get_template("report.html.j2")
+    # The font is cut to the page's own characters, so the page is rendered once without it to learn them.
+    page = template.render(context, font_css="")
+    return template.render(context, font_css=Markup(font_face_css(set(page))))
 
 
 def _md(text: object) -> str:

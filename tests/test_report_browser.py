@@ -1,8 +1,10 @@
 """report.html in a real browser: headless Chromium driven over the DevTools protocol, offline.
 
 Checks that the page loads without console errors or network requests, that the member
-filter, the search box and matrix cells change the visible units, and that document
-text containing markup is shown as text. Saves a screenshot to tests/artifacts/report.png.
+filter, the search box, the 검토 필요 filter and matrix cells change the visible units, that
+each unit shows its score and runner-up and can be moved to any theme of the run, that the
+changes download as corrections.csv from file://, and that document text containing markup
+is shown as text. Saves a screenshot to tests/artifacts/report.png.
 
 Needs /usr/bin/chromium (Debian package ``chromium``) and the ``websocket-client`` package.
 Without them the test fails when ``CI`` is set and is skipped otherwise. Hangul renders
@@ -13,6 +15,8 @@ private fontconfig file, so no system Korean font package is needed.
 from __future__ import annotations
 
 import base64
+import contextlib
+import csv
 import itertools
 import json
 import os
@@ -21,12 +25,14 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from pipeline.exporters import write_run
 from pipeline.plots import korean_font_path
+from pipeline.records import Assignment
 from tests.sample_run import sample_run
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -107,14 +113,12 @@ def _fontconfig(tmp: Path) -> Path:
     return conf
 
 
-@pytest.fixture(scope="module")
-def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
+@contextlib.contextmanager
+def open_page(url: str, fontconfig: Path, tmp: Path) -> Iterator[DevTools]:
+    """Headless Chromium showing ``url`` with fonts from ``fontconfig``; yields its DevTools client once loaded."""
     binary = _chromium()
-    tmp = tmp_path_factory.mktemp("browser")
-    units, assignments, themes, run_info = sample_run()
-    run = write_run(tmp / "run", units, assignments, themes, run_info)
     profile = tmp / "profile"
-    env = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(tmp))}
+    env = {**os.environ, "FONTCONFIG_FILE": str(fontconfig)}
     proc = subprocess.Popen(
         [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
@@ -137,7 +141,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
         client = DevTools(ws_url)
         for domain in ("Page", "Runtime", "Log", "Network"):
             client.call(f"{domain}.enable")
-        client.call("Page.navigate", url=(run / "report.html").as_uri())
+        client.call("Page.navigate", url=url)
         client.wait_for("Page.loadEventFired")
         yield client
     finally:
@@ -149,6 +153,38 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def download(page: DevTools, button_js: str, folder: Path, name: str) -> Path:
+    """Click a download button (``button_js`` evaluates to it) and return the saved file once it is complete."""
+    folder.mkdir(parents=True, exist_ok=True)
+    page.call("Page.setDownloadBehavior", behavior="allow", downloadPath=str(folder))
+    page.js(f"({button_js}).click()")
+    target = folder / name
+    deadline = time.monotonic() + CALL_SECONDS
+    # Chromium writes to a .crdownload file and renames it when the download is complete.
+    while not target.is_file() or list(folder.glob("*.crdownload")):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{name} was not downloaded into {folder}: {sorted(folder.iterdir())}")
+        time.sleep(0.05)
+    return target
+
+
+def _sample_with_confidence() -> tuple[list, list[Assignment], list, dict]:
+    """The sample round with a runner-up, a margin and a review flag on some units, as the theme step gives them."""
+    units, assignments, themes, run_info = sample_run()
+    extra = {0: ("branding", 0.0312, True), 4: ("living_population", 0.2544, False)}
+    assignments = [replace(a, theme_runner_up=extra[i][0], theme_margin=extra[i][1], needs_review=extra[i][2])
+                   if i in extra else a for i, a in enumerate(assignments)]
+    return units, assignments, themes, run_info
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
+    tmp = tmp_path_factory.mktemp("browser")
+    run = write_run(tmp / "run", *_sample_with_confidence())
+    with open_page((run / "report.html").as_uri(), _fontconfig(tmp), tmp) as client:
+        yield client
 
 
 def _shown(page: DevTools) -> tuple[int, int]:
@@ -208,6 +244,66 @@ def test_matrix_cell_click_filters_theme_and_program(page: DevTools) -> None:
     assert page.js("document.getElementById('f-program').value") == "3-3-1"
     assert page.js("document.querySelectorAll('.matrix td.active').length") == 1
     _reset(page)
+
+
+def _unit(page: DevTools, rec_id: str, what: str) -> object:
+    """Evaluate ``what`` (an expression over ``li``) for the list item of ``rec_id``."""
+    return page.js(f"(() => {{ const li = document.querySelector('#unit-list li[data-rec-id={json.dumps(rec_id)}]'); "
+                   f"return {what}; }})()")
+
+
+def test_each_unit_shows_score_and_runner_up(page: DevTools) -> None:
+    conf = "li.querySelector('span.conf').textContent"
+    assert _unit(page, "2024_자문-001", conf) == "점수 0.81 · 차순위 브랜딩·홍보·소통 (차이 0.03)"
+    assert _unit(page, "2024_자문-005", conf) == "점수 0.90 · 차순위 생활인구·체류 (차이 0.25)"
+    # The model gave no runner-up here; the unit without any assignment has no score either.
+    assert _unit(page, "2024_자문-003", conf) == "점수 0.66 · 차순위 — (차이 —)"
+    assert _unit(page, "2024_자문-007", conf) == "점수 — · 차순위 — (차이 —)"
+    assert _unit(page, "2024_자문-001", "li.querySelector('.badge-review').textContent") == "검토 필요"
+
+
+def test_review_filter_shows_flagged_units_only(page: DevTools) -> None:
+    _reset(page)
+    page.js("document.getElementById('f-review').click()")
+    assert _shown(page) == (1, 1)
+    assert page.js("document.querySelector('#unit-list li:not([hidden])').dataset.recId") == "2024_자문-001"
+    _reset(page)
+    assert _shown(page) == (12, 12)
+
+
+def test_theme_select_offers_every_theme_of_the_run(page: DevTools) -> None:
+    options = _unit(page, "2024_자문-003",
+                    "[...li.querySelectorAll('select.theme-select option')].map(o => [o.value, o.textContent])")
+    assert options == [["branding", "브랜딩·홍보·소통"], ["living_population", "생활인구·체류"],
+                       ["nextlocal_roles", "넥스트로컬 협력체계·역할분담"], ["performance_evaluation", "성과평가·지표"],
+                       ["unassigned", "미분류"]]
+    assert _unit(page, "2024_자문-003", "li.querySelector('select.theme-select').value") == "branding"
+    assert _unit(page, "2024_자문-007", "li.querySelector('select.theme-select').value") == "unassigned"
+
+
+def _move(page: DevTools, rec_id: str, theme_id: str) -> None:
+    _unit(page, rec_id, f"(s => {{ s.value = {json.dumps(theme_id)}; s.dispatchEvent(new Event('change', "
+                        "{bubbles: true})); })(li.querySelector('select.theme-select'))")
+
+
+def test_changed_units_download_as_corrections_csv(page: DevTools, tmp_path: Path) -> None:
+    assert page.js("document.getElementById('download-corrections').disabled") is True
+    _move(page, "2024_자문-003", "living_population")
+    _move(page, "2024_자문-007", "performance_evaluation")
+    _move(page, "2024_자문-009", "branding")
+    _move(page, "2024_자문-009", "living_population")  # back to the model's theme: no longer a change
+    assert page.js("document.getElementById('changed-count').textContent") == "2"
+    assert page.js("document.querySelectorAll('#unit-list li.changed').length") == 2
+    saved = download(page, "document.getElementById('download-corrections')", tmp_path, "corrections.csv")
+    raw = saved.read_bytes()
+    assert raw.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert [(r["rec_id"], r["theme_id"]) for r in rows] == [
+        ("2024_자문-003", "living_population"), ("2024_자문-007", "performance_evaluation")]
+    assert rows[0]["note"] == "보고서에서 수정: branding → living_population"
+    _move(page, "2024_자문-003", "branding")
+    _move(page, "2024_자문-007", "unassigned")
+    assert page.js("document.getElementById('download-corrections').disabled") is True
 
 
 def test_markup_in_documents_is_shown_as_text(page: DevTools) -> None:

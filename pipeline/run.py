@@ -144,20 +144,25 @@ def _read_corrections(path: str | os.PathLike | None) -> tuple[list[Correction],
 
 
 def _corrected(model: ThemeModel, units: list[Unit], terms: UnitTerms, embeddings, assignments: list[Assignment],
-               lines: list[Correction], path: str | os.PathLike | None) -> tuple[list[Assignment], list[Theme]]:
-    """Assignments with the corrections applied and theme cards whose keywords come from the round as
-    corrected; without corrections, the assignments and cards as the model gave them.
+               lines: list[Correction], path: str | os.PathLike | None,
+               assigned: bool) -> tuple[list[Assignment], list[Theme]]:
+    """Assignments with the corrections applied (none without ``path``) and their theme cards.
+
+    The cards' keywords come from this round's units as finally themed when the round was
+    ``assigned`` to a saved model or corrected; a fitted, uncorrected round keeps the keywords its
+    fit computed from the same units and themes.
 
     A ``theme_id`` that is neither in the codebook nor among the model's themes raises ``InputError``
     naming the file and line (the caller is inside :func:`pipeline.atomic.replacing`, so nothing is
     written); rec_ids outside the round are one warning line.
     """
-    if path is None:
-        return assignments, summarize_themes(units, assignments, model.themes_)
-    labels = {t.theme_id: t.label for t in model.themes_}
-    applied = check_corrections(lines, path, labels, [u.rec_id for u in units])
-    final = apply_corrections(assignments, applied, labels)
-    return final, summarize_themes(units, final, model.round_keywords(units, final, terms, embeddings))
+    final = assignments
+    if path is not None:
+        labels = {t.theme_id: t.label for t in model.themes_}
+        final = apply_corrections(assignments, check_corrections(lines, path, labels, [u.rec_id for u in units]),
+                                  labels)
+    themes = model.round_keywords(units, final, terms, embeddings) if assigned or path is not None else model.themes_
+    return final, summarize_themes(units, final, themes)
 
 
 def _seed_everything(seed: int) -> None:
@@ -218,7 +223,8 @@ def run_round(
         with stages("cluster"):
             nmf_ari, nmf_units = nmf_agreement(terms.keyword, model.labels_, model.nmf_sample, seed)
         with stages("label"):
-            assignments, themes = _corrected(model, units, terms, embeddings, model.assignments_, lines, corrections)
+            assignments, themes = _corrected(model, units, terms, embeddings, model.assignments_, lines,
+                                             corrections, assigned=False)
         fixed = [i for i, a in enumerate(assignments) if a.theme_source == RESEARCHER]
         if fixed:
             model.learn([units[i] for i in fixed], [assignments[i].theme_id for i in fixed],
@@ -286,7 +292,8 @@ def assign_units(
     with stages("cluster"):
         assignments = model.predict(units, terms, embeddings)
     with stages("label"):
-        assignments, themes = _corrected(model, units, terms, embeddings, assignments, lines, corrections)
+        assignments, themes = _corrected(model, units, terms, embeddings, assignments, lines, corrections,
+                                         assigned=True)
     run_info = {
         "inputs": inputs,
         "parameters": {"command": "assign", "model": str(model_dir), "model_versions": info.get("versions"),

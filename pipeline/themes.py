@@ -355,11 +355,15 @@ class ThemeModel(BaseEstimator):
         """Take researcher-corrected ``units`` as examples of the themes ``theme_ids`` names; out: self.
 
         A codebook theme's prototype becomes the centred mean of its codebook vectors *and* its corrected
-        units' vectors, each counting once, and its lexical profile gains the units' Kiwi terms (with
-        ``n_refine`` > 0 the refinement is not redone). A discovered theme's centroid moves towards the
-        units, weighted against the theme's fitted size. Other themes, and the units already assigned,
-        are unchanged: this is what a model saved from a corrected run (``--save-model``) knows, and ``predict`` on
-        another round uses it. Raises ``ValueError`` for a theme id the model does not have.
+        units' vectors, each counting once (with ``n_refine`` > 0 the refinement is not redone). The
+        units are embedded as plain text, without their agenda and question: with the headings a
+        prototype drifted towards everything under the corrected units' agenda, the failure of
+        self-training refinement, and adding the units' terms to the lexical profiles cost accuracy too
+        (leave-one-member-out with the other members' gold themes as corrections, ``bench/README.md``).
+        A discovered theme's centroid moves towards the units, weighted against the theme's fitted size.
+        Other themes, and the units already assigned, are unchanged: this is what a model saved from a
+        corrected run (``--save-model``) knows, and ``predict`` on another round uses it. Raises
+        ``ValueError`` for a theme id the model does not have.
         """
         if not hasattr(self, "themes_"):
             raise ValueError("learn needs a fitted ThemeModel")
@@ -371,15 +375,12 @@ class ThemeModel(BaseEstimator):
         targets = np.array([index[t] for t in theme_ids])
         n_book = len(self.codebook) if self.codebook is not None else 0
         if n_book and (targets < n_book).any():
-            profile_terms = self.tokenizer.tokenize_batch([t.profile_text for t in self.codebook.themes])
-            prototypes, profiles = [], []
+            plain = np.asarray(self.embedder.encode([u.text for u in units], kind="passage"), dtype=np.float64)
+            prototypes = []
             for k, vectors in enumerate(self.embed_codebook()["prototypes"]):
-                rows = np.flatnonzero(targets == k)
-                examples = np.vstack([np.asarray(vectors, dtype=np.float64), embeddings[rows]])
+                examples = np.vstack([np.asarray(vectors, dtype=np.float64), plain[targets == k]])
                 prototypes.append(examples.mean(axis=0) - self.center_)
-                profiles.append(profile_terms[k] + [w for i in rows for w in terms.keyword[i]])
             self.prototypes_ = _rows_unit(np.asarray(prototypes))
-            self.profiles_ = self.lexicon_.transform(profiles)
         if (targets >= n_book).any():
             features = self._cluster_features(terms.cluster, embeddings)
             for j in range(len(self.centroids_)):

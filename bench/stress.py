@@ -31,7 +31,9 @@ share of units left to discovery/unassigned, each with a 95% percentile bootstra
 units (52 units: one unit moves accuracy by about 0.02), and the gap to ``bundled``. A
 configuration is a named set of :class:`pipeline.themes.ThemeModel` parameters (``--config``;
 ``CONFIGS`` below) plus any ``--param`` overrides. Tables go to stdout and, as Markdown and CSV,
-to ``--out`` (default ``bench/out/stress``), one file per configuration. Embeddings are cached in
+to ``--out`` (default ``bench/out/stress``), one file per configuration. Each table is followed by the review
+queue: per set and ``--review-margins`` threshold, the share of units ``needs_review`` flags and how
+many of the wrong units it flags. Embeddings are cached in
 ``bench/out/cache``.
 """
 

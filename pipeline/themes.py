@@ -145,7 +145,7 @@ class ThemeModel(BaseEstimator):
         n_keywords: int = 10,
         nmf_sample: int = 10_000,
         umap_init: str = "pca",
-        review_margin: float = 0.2,
+        review_margin: float = 0.3,
         seed: int = 0,
     ) -> None:
         self.embedder = embedder

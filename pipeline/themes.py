@@ -362,11 +362,12 @@ class ThemeModel(BaseEstimator):
         (leave-one-member-out with the other members' gold themes as corrections, ``bench/README.md``).
         A discovered theme's centroid moves towards the units, weighted against the theme's fitted size.
         Other themes, and the units already assigned, are unchanged: this is what a model saved from a
-        corrected run (``--save-model``) knows, and ``predict`` on another round uses it. Raises
-        ``ValueError`` for a theme id the model does not have.
+        corrected run (``--save-model``) knows, and ``predict`` on another round uses it. Each call
+        starts the prototypes again from the codebook. Raises ``ValueError`` for a theme id the model
+        does not have.
         """
-        if not hasattr(self, "themes_"):
-            raise ValueError("learn needs a fitted ThemeModel")
+        if not hasattr(self, "labels_"):
+            raise ValueError("learn needs a ThemeModel fitted in this process (a loaded one has no fitted round)")
         units, terms, embeddings = self._inputs(units, terms, embeddings)
         index = {t.theme_id: k for k, t in enumerate(self.themes_)}
         unknown = sorted(set(theme_ids) - set(index))

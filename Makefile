@@ -21,7 +21,9 @@ run: setup
 	$(VENV)/bin/advisory run
 
 chromium:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@# fontconfig and DejaVu: the no-Korean-font report test runs Chromium under a fontconfig that knows only DejaVu.
+	@(command -v chromium && command -v fc-list && test -d /usr/share/fonts/truetype/dejavu) >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fontconfig fonts-dejavu-core >/dev/null)
 
 test: setup chromium
 	$(PY) -m pytest -q

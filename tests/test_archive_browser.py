@@ -9,11 +9,6 @@ caution, document markup is shown as text. Saves tests/artifacts/archive_report.
 from __future__ import annotations
 
 import base64
-import json
-import os
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -22,7 +17,7 @@ import pytest
 from pipeline.archive import ModelRef, StoredRound, store_round
 from pipeline.archive_report import write_trends
 from tests.sample_run import sample_run
-from tests.test_report_browser import ARTIFACTS, CALL_SECONDS, STARTUP_SECONDS, DevTools, _chromium, _fontconfig
+from tests.test_report_browser import ARTIFACTS, DevTools, _fontconfig, open_page
 
 
 def _round(name: str, variant: str, copies: int = 1) -> StoredRound:
@@ -38,47 +33,14 @@ def _round(name: str, variant: str, copies: int = 1) -> StoredRound:
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
-    binary = _chromium()
     tmp = tmp_path_factory.mktemp("archive_browser")
     archive = tmp / "rounds.duckdb"
     store_round(archive, _round("2024 자문", "a"))
     store_round(archive, _round("2025 자문", "b"))
     store_round(archive, _round("2026 자문", "b", copies=3))
     out = write_trends(archive, tmp / "trends")
-    profile = tmp / "profile"
-    env = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(tmp))}
-    proc = subprocess.Popen(
-        [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
-         "--disable-dev-shm-usage", "--hide-scrollbars", "--window-size=1280,900",
-         f"--user-data-dir={profile}", "--remote-debugging-port=0", "--remote-allow-origins=*", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    client = None
-    try:
-        port_file = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not (port_file.is_file() and port_file.read_text().strip()):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Chromium did not start (exit status {proc.poll()})")
-            time.sleep(0.1)
-        port = port_file.read_text().split()[0]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=CALL_SECONDS) as reply:
-            targets = json.load(reply)
-        client = DevTools(next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page"))
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            client.call(f"{domain}.enable")
-        client.call("Page.navigate", url=(out / "report.html").as_uri())
-        client.wait_for("Page.loadEventFired")
+    with open_page((out / "report.html").as_uri(), _fontconfig(tmp), tmp) as client:
         yield client
-    finally:
-        if client is not None:
-            client.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _visible_columns(page: DevTools) -> int:

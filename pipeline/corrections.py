@@ -2,6 +2,7 @@
 
 The file has the columns ``rec_id,theme_id`` and optionally ``note`` (UTF-8, with or without
 BOM; other columns are ignored). :func:`read_corrections` reads and checks its shape,
+:func:`corrections_csv` writes one (what ``advisory import-qdpx`` produces),
 :func:`check_corrections` checks it against a round (theme ids must exist; rec_ids outside
 the round are reported in one warning line, since one file serves many rounds) and
 :func:`apply_corrections` is the pure step that gives each listed unit its theme with
@@ -27,6 +28,7 @@ RESEARCHER = "researcher"
 # A researcher's decision is certain as far as the pipeline is concerned; the model's score was for its own theme.
 RESEARCHER_SCORE = 1.0
 _REQUIRED = ("rec_id", "theme_id")
+COLUMNS = (*_REQUIRED, "note")
 _SHOWN_UNKNOWN = 5
 
 
@@ -79,6 +81,15 @@ def read_corrections(path: str | os.PathLike) -> list[Correction]:
         if earlier is None:
             corrections[rec_id] = Correction(rec_id, theme_id, (row.get("note") or "").strip(), line)
     return list(corrections.values())
+
+
+def corrections_csv(corrections: Sequence[Correction]) -> bytes:
+    """A corrections file's bytes: ``rec_id,theme_id,note``, UTF-8 with BOM (Korean Excel); header only if empty."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerows((c.rec_id, c.theme_id, c.note) for c in corrections)
+    return buffer.getvalue().encode("utf-8-sig")
 
 
 def check_corrections(corrections: Sequence[Correction], path: str | os.PathLike,

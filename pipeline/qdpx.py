@@ -24,14 +24,13 @@ exclusive: ``text[startPosition:endPosition]`` is the selected text.
 from __future__ import annotations
 
 import bisect
-import csv
 import io
 import json
 import logging
 import os
 import uuid
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -41,6 +40,7 @@ import pandas as pd
 from lxml import etree
 
 from pipeline.atomic import Target, replacing
+from pipeline.corrections import Correction, corrections_csv
 from pipeline.errors import InputError
 from pipeline.programs import program_code_key
 from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Document
@@ -55,7 +55,6 @@ THEMES_BRANCH = "주제"
 PROGRAMS_BRANCH = "사업 코드"
 UNREGISTERED = "미등록"
 ORIGIN = "advisory-themes"
-CORRECTION_COLUMNS = ("rec_id", "theme_id", "note")
 # Fixed zip entry dates: the same run exports to the same bytes.
 _ZIP_DATE = (2000, 1, 1, 0, 0, 0)
 
@@ -485,15 +484,6 @@ def _source_text(name: str, source: etree._Element, archive: zipfile.ZipFile, me
 
 
 @dataclass(frozen=True)
-class Correction:
-    """One row of a corrections file: the unit, the theme the researcher gave it, and where that came from."""
-
-    rec_id: str
-    theme_id: str
-    note: str
-
-
-@dataclass(frozen=True)
 class ImportResult:
     """Corrections read from a project, and what could not be used.
 
@@ -632,13 +622,5 @@ def import_qdpx(qdpx: str | os.PathLike, run_dir: str | os.PathLike, out: str | 
     if result.unassigned:
         log.warning("%s: %d units recoded to %s, left out (a correction names a theme): %s", project.path,
                     len(result.unassigned), UNASSIGNED_LABEL, _short_list(result.unassigned))
-    _write_atomic(Path(out), _corrections_csv(result.corrections))
+    _write_atomic(Path(out), corrections_csv(result.corrections))
     return result
-
-
-def _corrections_csv(corrections: Iterable[Correction]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CORRECTION_COLUMNS)
-    writer.writerows((c.rec_id, c.theme_id, c.note) for c in corrections)
-    return buffer.getvalue().encode("utf-8-sig")

@@ -17,7 +17,7 @@ import pytest
 from pipeline.archive import ModelRef, StoredRound, store_round
 from pipeline.archive_report import write_trends
 from tests.sample_run import sample_run
-from tests.test_report_browser import ARTIFACTS, DevTools, _fontconfig, open_page
+from tests.test_report_browser import ARTIFACTS, DevTools, _fontconfig, assert_loaded_offline, open_page
 
 
 def _round(name: str, variant: str, copies: int = 1) -> StoredRound:
@@ -56,12 +56,7 @@ def _click(page: DevTools, theme: str, round_index: int) -> tuple[int, int, str]
 
 def test_loads_offline_without_errors(page: DevTools) -> None:
     assert page.js("document.documentElement.lang") == "ko"
-    errors = [e for e in page.events if e.get("method") == "Runtime.exceptionThrown"
-              or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
-              or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
-    assert errors == []
-    requested = [e["params"]["request"]["url"] for e in page.events if e.get("method") == "Network.requestWillBeSent"]
-    assert requested and all(url.startswith(("file:", "data:", "about:")) for url in requested), requested
+    assert_loaded_offline(page)
     assert _visible_columns(page) == 3
 
 

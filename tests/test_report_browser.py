@@ -155,6 +155,16 @@ def open_page(url: str, fontconfig: Path, tmp: Path) -> Iterator[DevTools]:
             proc.wait()
 
 
+def assert_loaded_offline(page: DevTools) -> None:
+    """The page threw no error, logged none, and fetched nothing but itself (file:, data:, about: URLs)."""
+    errors = [e for e in page.events if e.get("method") == "Runtime.exceptionThrown"
+              or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
+              or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
+    assert errors == []
+    requested = [e["params"]["request"]["url"] for e in page.events if e.get("method") == "Network.requestWillBeSent"]
+    assert requested and all(url.startswith(("file:", "data:", "about:")) for url in requested), requested
+
+
 def download(page: DevTools, button_js: str, folder: Path, name: str) -> Path:
     """Click a download button (``button_js`` evaluates to it) and return the saved file once it is complete."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -205,12 +215,7 @@ def _reset(page: DevTools) -> None:
 
 def test_loads_offline_without_errors(page: DevTools) -> None:
     assert page.js("document.documentElement.lang") == "ko"
-    errors = [e for e in page.events if e.get("method") == "Runtime.exceptionThrown"
-              or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
-              or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
-    assert errors == []
-    requested = [e["params"]["request"]["url"] for e in page.events if e.get("method") == "Network.requestWillBeSent"]
-    assert requested and all(url.startswith(("file:", "data:", "about:")) for url in requested), requested
+    assert_loaded_offline(page)
     assert _shown(page) == (12, 12)
     assert page.js("document.querySelectorAll('.card').length") == 4
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -24,6 +25,9 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 
 from pipeline.plots import korean_font_path
+
+# fontTools' subsetter reports every table it prunes at INFO; a researcher running `advisory run` needs none of it.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 #: Kept whatever the page holds: the subset then does not depend on which Latin letters a page happens to
 #: contain (folder names differ between machines), and text typed into the search box renders too.

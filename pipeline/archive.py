@@ -2,12 +2,14 @@
 
 Tables (plain SQL works on the file; the README lists every column):
 
-- ``meta(key, value)``: ``schema_version`` (checked on open: a newer one is refused), the pinned
+- ``meta(key, value)``: ``schema_version`` (checked on open: a newer one is refused, a version-1 file
+  gains the confidence columns the first time it is opened for writing), the pinned
   model (``model_hash``, ``model_path``) and the package version that created the file;
 - ``rounds``: one row per round (name, date, order added, unit counts, model, corrections file, timings);
 - ``inputs``: the round's files with sha256; ``models``: every model used (hash, path, embedder, themes);
-- ``units``: the ``recommendations.csv`` columns with ``round_name`` first and the unit's order ``seq``
-  last (theme columns after corrections); ``assignments``: the model's own theme per unit;
+- ``units``: the ``recommendations.csv`` columns with ``round_name`` first, then the unit's order ``seq``
+  and its confidence (``theme_runner_up``, ``theme_margin``, ``needs_review``; theme columns after
+  corrections); ``assignments``: the model's own theme and confidence per unit;
   ``corrections``: the researcher's lines applied; ``themes``: ``themes.csv`` per round.
 
 Rules: a round is written in one transaction, and only its own rows are written, so adding,
@@ -28,24 +30,20 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
+from pipeline.archive_db import DEFAULT_WAIT, ROUND_TABLES, open_archive, package_version, read_meta
 from pipeline.corrections import Correction, apply_corrections, check_corrections, read_corrections
 from pipeline.errors import InputError
-from pipeline.exporters import recommendations_frame, themes_frame
+from pipeline.exporters import REVIEW_COLUMNS, recommendations_frame, themes_frame
 from pipeline.records import Assignment, Theme, Unit
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
-DEFAULT_WAIT = 60.0
-TABLES: tuple[str, ...] = ("meta", "rounds", "inputs", "models", "units", "assignments", "corrections", "themes")
 UNIT_COLUMNS: tuple[str, ...] = (
     "rec_id", "round", "source", "member", "agenda", "question", "text", "theme_id", "theme_label", "theme_score",
     "theme_source", "program_codes", "code_sources", "fields", "line_start", "line_end", "member_label", "tags",
@@ -53,29 +51,6 @@ UNIT_COLUMNS: tuple[str, ...] = (
 )
 _THEME_COLUMNS = ("theme_id", "theme_label", "theme_source", "size", "keywords", "representative_rec_ids",
                   "program_codes", "members")
-_SCHEMA = """
-CREATE TABLE meta(key VARCHAR NOT NULL, value VARCHAR NOT NULL);
-CREATE TABLE rounds(round_name VARCHAR NOT NULL, round_date DATE, position INTEGER NOT NULL,
-    n_units INTEGER NOT NULL, n_corrected INTEGER NOT NULL, model_hash VARCHAR NOT NULL, model_path VARCHAR NOT NULL,
-    corrections_path VARCHAR, corrections_sha256 VARCHAR, added_at TIMESTAMP NOT NULL, recoded_at TIMESTAMP,
-    package_version VARCHAR, timings VARCHAR NOT NULL);
-CREATE TABLE inputs(round_name VARCHAR NOT NULL, path VARCHAR, sha256 VARCHAR, format VARCHAR, encoding VARCHAR);
-CREATE TABLE models(model_hash VARCHAR NOT NULL, model_path VARCHAR NOT NULL, embedder VARCHAR,
-    embedder_model_id VARCHAR, themes VARCHAR NOT NULL);
-CREATE TABLE units(round_name VARCHAR NOT NULL, rec_id VARCHAR NOT NULL, round VARCHAR, source VARCHAR,
-    member INTEGER, agenda VARCHAR, question VARCHAR, text VARCHAR, theme_id VARCHAR, theme_label VARCHAR,
-    theme_score DOUBLE, theme_source VARCHAR, program_codes VARCHAR, code_sources VARCHAR, fields VARCHAR,
-    line_start INTEGER, line_end INTEGER, member_label VARCHAR, tags VARCHAR, unknown_codes VARCHAR, lead VARCHAR,
-    seq INTEGER NOT NULL);
-CREATE TABLE assignments(round_name VARCHAR NOT NULL, rec_id VARCHAR NOT NULL, theme_id VARCHAR,
-    theme_label VARCHAR, theme_score DOUBLE, theme_source VARCHAR);
-CREATE TABLE corrections(round_name VARCHAR NOT NULL, rec_id VARCHAR NOT NULL, theme_id VARCHAR NOT NULL,
-    note VARCHAR, line INTEGER);
-CREATE TABLE themes(round_name VARCHAR NOT NULL, theme_id VARCHAR, theme_label VARCHAR, theme_source VARCHAR,
-    size INTEGER, keywords VARCHAR, representative_rec_ids VARCHAR, program_codes VARCHAR, members VARCHAR);
-"""
-# Tables holding one round's rows, each keyed by round_name.
-_ROUND_TABLES = ("rounds", "inputs", "units", "assignments", "corrections", "themes")
 
 
 @dataclass(frozen=True)
@@ -137,80 +112,6 @@ def _file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _package_version() -> str:
-    try:
-        return metadata.version("advisory-themes")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def _connect(path: Path, read_only: bool, wait: float):
-    """A DuckDB connection, retrying while another process holds the file's lock."""
-    import duckdb
-
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as err:
-            if "lock" not in str(err).lower():
-                raise InputError(str(path), f"not a readable DuckDB archive ({err})") from err
-            if time.monotonic() >= deadline:
-                raise InputError(str(path), f"the archive is in use by another process (waited {wait:g} s); "
-                                            "try again when it has finished") from err
-            time.sleep(0.2)
-
-
-def _check_schema(con, path: Path) -> None:
-    tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    if "meta" not in tables:
-        raise InputError(str(path), "not an advisory archive (no meta table)")
-    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    version = int(row[0]) if row and str(row[0]).isdigit() else None
-    if version is None:
-        raise InputError(str(path), "not an advisory archive (no schema_version in meta)")
-    if version > SCHEMA_VERSION:
-        raise InputError(str(path), f"archive schema version {version} is newer than this advisory-themes reads "
-                                    f"({SCHEMA_VERSION}); upgrade advisory-themes to open it")
-    if version < SCHEMA_VERSION:
-        raise InputError(str(path), f"archive schema version {version} is older than {SCHEMA_VERSION} "
-                                    "and cannot be upgraded")
-
-
-@contextmanager
-def open_archive(path: str | os.PathLike, *, read_only: bool = True, create: bool = False,
-                 wait: float = DEFAULT_WAIT) -> Iterator:
-    """A checked DuckDB connection to the archive at ``path``, closed when the ``with`` block ends.
-
-    ``create``: make a new archive (schema and ``meta``) where there is no file. Raises
-    ``InputError`` for a missing file, a file that is not an archive, a newer schema, or a lock
-    held past ``wait`` seconds.
-    """
-    path = Path(path)
-    new = not path.exists()
-    if new and not create:
-        raise InputError(str(path), "no archive here; create one with `advisory archive add`")
-    if new:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    con = _connect(path, read_only=read_only and not new, wait=wait)
-    try:
-        # Checked under the lock: another process may have created the file since `new` was computed.
-        if create and not con.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0]:
-            con.execute("BEGIN TRANSACTION")
-            con.execute(_SCHEMA)
-            con.executemany("INSERT INTO meta VALUES (?, ?)", [
-                ["schema_version", str(SCHEMA_VERSION)], ["created_with", _package_version()]])
-            con.execute("COMMIT")
-        _check_schema(con, path)
-        yield con
-    finally:
-        con.close()
-
-
-def _meta(con) -> dict[str, str]:
-    return dict(con.execute("SELECT key, value FROM meta").fetchall())
-
-
 def _parse_date(value: str | None) -> dt.date | None:
     if value is None:
         return None
@@ -231,7 +132,7 @@ def _choose_model(archive: Path, model_dir: str | os.PathLike | None, wait: floa
     pinned: dict[str, str] = {}
     if archive.exists():
         with open_archive(archive, wait=wait) as con:
-            pinned = _meta(con)
+            pinned = read_meta(con)
     if model_dir is None:
         if "model_hash" not in pinned:
             raise InputError(str(archive), "the archive has no model yet: give --model DIR (a folder from "
@@ -343,11 +244,11 @@ def _write_round(con, archive: Path, stored: StoredRound, replace: bool) -> None
     round_date = stored.date
     if old is not None:
         position, round_date = old[0], stored.date or old[1]
-        for table in _ROUND_TABLES:
+        for table in ROUND_TABLES:
             con.execute(f"DELETE FROM {table} WHERE round_name = ?", [stored.name])
     else:
         position = con.execute("SELECT coalesce(max(position), 0) + 1 FROM rounds").fetchone()[0]
-    meta = _meta(con)
+    meta = read_meta(con)
     if "model_hash" not in meta:
         con.executemany("INSERT INTO meta VALUES (?, ?)", [
             ["model_hash", stored.model.sha256], ["model_path", stored.model.path]])
@@ -355,7 +256,7 @@ def _write_round(con, archive: Path, stored: StoredRound, replace: bool) -> None
     con.execute("INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)", [
         stored.name, round_date, position, len(stored.units), len(stored.corrections), stored.model.sha256,
         stored.model.path, stored.corrections_path, stored.corrections_sha256,
-        dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0), _package_version(),
+        dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0), package_version(),
         json.dumps(stored.timings, sort_keys=True)])
     if stored.inputs:
         con.executemany("INSERT INTO inputs VALUES (?, ?, ?, ?, ?)", [
@@ -374,17 +275,22 @@ def _write_coding(con, stored: StoredRound) -> None:
     """The round's units (final themes), the model's assignments, its corrections and theme summaries."""
     labels = dict(stored.model.themes)
     final = apply_corrections(stored.assignments, stored.corrections, labels)
-    units = recommendations_frame(stored.units, final)[list(UNIT_COLUMNS)]
+    frame = recommendations_frame(stored.units, final)
+    units = frame[list(UNIT_COLUMNS)].copy()
     units.insert(0, "round_name", stored.name)
     units["seq"] = range(1, len(units) + 1)
-    raw = pd.DataFrame([[stored.name, a.rec_id, a.theme_id, a.theme_label, float(a.theme_score), a.theme_source]
-                        for a in stored.assignments],
-                       columns=["round_name", "rec_id", "theme_id", "theme_label", "theme_score", "theme_source"])
+    units[list(REVIEW_COLUMNS)] = frame[list(REVIEW_COLUMNS)]
+    units["needs_review"] = units["needs_review"].astype(bool)
+    raw = pd.DataFrame([[stored.name, a.rec_id, a.theme_id, a.theme_label, float(a.theme_score), a.theme_source,
+                         a.theme_runner_up, a.theme_margin, a.needs_review] for a in stored.assignments],
+                       columns=["round_name", "rec_id", "theme_id", "theme_label", "theme_score", "theme_source",
+                                *REVIEW_COLUMNS])
     themes = themes_frame(stored.themes)[list(_THEME_COLUMNS)]
     themes.insert(0, "round_name", stored.name)
     for table, frame in (("units", units), ("assignments", raw), ("themes", themes)):
         con.register("frame", frame)
-        con.execute(f"INSERT INTO {table} SELECT * FROM frame")
+        # By name: an upgraded version-1 file has the confidence columns last, after seq.
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame")
         con.unregister("frame")
     if stored.corrections:
         con.executemany("INSERT INTO corrections VALUES (?, ?, ?, ?, ?)", [
@@ -470,7 +376,7 @@ def remove_round(archive: str | os.PathLike, round_name: str, *, wait: float = D
         try:
             if not con.execute("SELECT 1 FROM rounds WHERE round_name = ?", [round_name]).fetchone():
                 raise InputError(str(archive), f"no round {round_name!r} in the archive (see `advisory archive list`)")
-            for table in _ROUND_TABLES:
+            for table in ROUND_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE round_name = ?", [round_name])
             con.execute("COMMIT")
         except BaseException:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.archive import DEFAULT_WAIT, SMALL_ROUND, TABLES, TrendTables, open_archive
+from pipeline.archive import SMALL_ROUND, TrendTables
+from pipeline.archive_db import DEFAULT_WAIT, TABLES, open_archive
 from pipeline.archive_html import render_trends_report
 from pipeline.atomic import Target, replacing
 from pipeline.errors import InputError

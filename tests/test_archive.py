@@ -17,7 +17,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.archive import TABLES, add_round, open_archive
+from pipeline.archive import add_round
+from pipeline.archive_db import TABLES, open_archive
 from pipeline.cli import DEFAULT_ROUND, main
 from pipeline.errors import InputError
 
@@ -88,9 +89,33 @@ def test_units_match_assign_on_the_round_alone(built: dict, tmp_path: Path) -> N
     assert main(["assign", str(ROUND_2025), "--model", str(built["model"]), "--out", str(tmp_path / "a"),
                  "--cache-dir", str(built["cache"]), "--quiet"]) == 0
     run = pd.read_csv(tmp_path / "a" / "recommendations.csv", encoding="utf-8-sig", keep_default_na=False)
-    stored = _sql(built["archive"], "select rec_id, theme_id, theme_source from units where round_name = '2025 자문' "
-                                    "order by seq")
-    assert stored == list(run[["rec_id", "theme_id", "theme_source"]].itertuples(index=False, name=None))
+    stored = _sql(built["archive"], "select rec_id, theme_id, theme_source, theme_runner_up, theme_margin, "
+                                    "needs_review from units where round_name = '2025 자문' order by seq")
+    run["needs_review"] = run["needs_review"].astype(bool)
+    assert stored == list(run[["rec_id", "theme_id", "theme_source", "theme_runner_up", "theme_margin",
+                               "needs_review"]].itertuples(index=False, name=None))
+    # the model's own assignments keep the same confidence (no corrections in this round)
+    assert _sql(built["archive"], "select rec_id, theme_runner_up, theme_margin, needs_review from assignments "
+                                  "where round_name = '2025 자문' order by rec_id") == sorted(
+        (r, u, m, n) for r, _t, _s, u, m, n in stored)
+
+
+def test_version_1_archive_gains_confidence_when_next_written(built: dict, copy: Path) -> None:
+    con = duckdb.connect(str(copy))
+    for table in ("units", "assignments"):
+        for column in ("theme_runner_up", "theme_margin", "needs_review"):
+            con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    con.execute("update meta set value = '1' where key = 'schema_version'")
+    con.close()
+    # read-only use of an old file works and leaves it as it was
+    assert main(["archive", "list", "--archive", str(copy)]) == 0
+    assert _sql(copy, "select value from meta where key = 'schema_version'") == [("1",)]
+    assert main(["archive", "add", str(ROUND_2025), "--archive", str(copy), "--round-name", "again",
+                 "--cache-dir", str(built["cache"]), "--quiet"]) == 0
+    assert _sql(copy, "select value from meta where key = 'schema_version'") == [("2",)]
+    counts = _sql(copy, "select round_name, count(needs_review), count(*) from units group by 1 order by 1")
+    # rows written before the upgrade have no confidence; the new round's rows all have it
+    assert counts == [("2024 자문", 0, 52), ("2025 자문", 0, 19), ("again", 19, 19)]
 
 
 def test_name_already_present_is_refused_unless_replace(built: dict, copy: Path,
@@ -136,7 +161,7 @@ def test_newer_schema_and_foreign_files_are_refused(copy: Path, tmp_path: Path,
     con.close()
     assert main(["archive", "list", "--archive", str(copy)]) == 2
     assert capsys.readouterr().err.strip() == (
-        f"error: {copy}: archive schema version 99 is newer than this advisory-themes reads (1); "
+        f"error: {copy}: archive schema version 99 is newer than this advisory-themes reads (2); "
         "upgrade advisory-themes to open it")
     other = tmp_path / "other.duckdb"
     duckdb.connect(str(other)).close()

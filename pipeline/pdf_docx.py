@@ -1,7 +1,7 @@
 """PDF (through pdfplumber, text layer only) and DOCX (through python-docx) files.
 
-Both libraries are imported only when such a file is read: their imports are slow and most rounds
-are text or HWP.
+Both libraries are imported only when such a file is read: a round of text or HWP files does not
+pay for their imports (pdfminer's is slow).
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.parser import MARKER_CHARS, StructureParser  # noqa: E402
+from pipeline.markers import MARKER_CHARS  # noqa: E402
+from pipeline.parser import StructureParser  # noqa: E402
 from pipeline.records import Document, Line  # noqa: E402
 
 SEED = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"

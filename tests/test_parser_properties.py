@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from parse_helpers import parse_text
 
-from pipeline.parser import MARKER_CHARS, classify_line
+from pipeline.markers import MARKER_CHARS, classify_line
 
 PREFIXES = [
     "", "", "", " ", "□ ", "■ ", "□ ○○○ 위원", "김철수 위원", "❶ ", "Ⅱ. ", "1. ", "[ ", "【", "< ", "〈",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from parse_helpers import parse_text, units_from_text
 
-from pipeline.parser import classify_line
+from pipeline.markers import classify_line
 
 
 @pytest.mark.parametrize(

@@ -14,14 +14,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.readers import (
-    SUPPORTED_SUFFIXES,
-    SizeLimits,
-    hwp_decode_para_text,
-    hwp_paragraph_texts,
-    read_document,
-    read_round,
-)
+from pipeline.hwp import hwp_decode_para_text, hwp_paragraph_texts
+from pipeline.readers import SUPPORTED_SUFFIXES, SizeLimits, read_document, read_round
 from tests.bombs import docx_bomb, hwp_bomb, hwpx_bomb
 from tests.make_fixtures import SEED, cp949_lines, seed_lines
 

@@ -1,0 +1,67 @@
+"""PDF decompression bombs, written by hand: a few pages whose content streams inflate to many MB.
+
+Used by tests/test_pdf_bombs.py (a few MB against lowered caps) and bench/bench_bombs.py (GiB, for
+peak memory). The PDF is built byte by byte with zlib, and each stream is compressed as it is
+written, so a 1 GiB bomb needs no 1 GiB buffer.
+"""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+_MB = 1024 * 1024
+
+
+def pdf_bomb(path: Path, stream_mb: float, pages: int = 1, filters: int = 1) -> Path:
+    """Write a valid PDF of ``pages`` pages, each showing one line of text then ``stream_mb`` MB of NUL bytes.
+
+    NUL is whitespace in a content stream, so past the caps the file reads as ``pages`` lines.
+    Each page has its own content stream, FlateDecoded ``filters`` times over (two passes pack
+    about a million to one). Out: ``path``.
+    """
+    with path.open("wb") as out:
+        offsets: list[int] = []
+
+        def start_object() -> int:
+            offsets.append(out.tell())
+            number = len(offsets)
+            out.write(f"{number} 0 obj\n".encode())
+            return number
+
+        def write_object(body: bytes) -> None:
+            start_object()
+            out.write(body + b"\nendobj\n")
+
+        out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+        kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(pages))
+        write_object(b"<< /Type /Catalog /Pages 2 0 R >>")
+        write_object(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode())
+        write_object(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+        for page in range(1, pages + 1):
+            write_object(
+                f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
+                f"/Contents {len(offsets) + 2} 0 R >>".encode()
+            )
+            data = _deflated(f"BT /F1 12 Tf 72 770 Td (page {page} of the bomb) Tj ET\n".encode(), stream_mb, filters)
+            start_object()
+            decode = " ".join(["/FlateDecode"] * filters)
+            out.write(f"<< /Length {len(data)} /Filter [{decode}] >>\nstream\n".encode())
+            out.write(data + b"\nendstream\nendobj\n")
+        xref = out.tell()
+        out.write(f"xref\n0 {len(offsets) + 1}\n0000000000 65535 f \n".encode())
+        out.write(b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets))
+        out.write(f"trailer\n<< /Size {len(offsets) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    return path
+
+
+def _deflated(head: bytes, mb: float, passes: int) -> bytes:
+    """``head`` then ``mb`` MB of zeros, deflated ``passes`` times, a MB at a time."""
+    compressor = zlib.compressobj(9)
+    whole, rest = divmod(int(mb * _MB), _MB)
+    chunk = b"\0" * _MB
+    data = compressor.compress(head) + b"".join(compressor.compress(chunk) for _ in range(whole))
+    data += compressor.compress(chunk[:rest]) + compressor.flush()
+    for _ in range(passes - 1):
+        data = zlib.compress(data, 9)
+    return data

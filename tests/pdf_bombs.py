@@ -11,14 +11,16 @@ import zlib
 from pathlib import Path
 
 _MB = 1024 * 1024
+_FILL = b" "  # whitespace in a content stream, which pdfminer skips fast (NUL it parses at ~5 s per MB)
 
 
-def pdf_bomb(path: Path, stream_mb: float, pages: int = 1, filters: int = 1) -> Path:
-    """Write a valid PDF of ``pages`` pages, each showing one line of text then ``stream_mb`` MB of NUL bytes.
+def pdf_bomb(path: Path, stream_mb: float, pages: int = 1, filters: int = 1, hex_armour: bool = False) -> Path:
+    """Write a valid PDF of ``pages`` pages, each showing one line of text then ``stream_mb`` MB of spaces.
 
-    NUL is whitespace in a content stream, so past the caps the file reads as ``pages`` lines.
+    Under raised caps the file reads as ``pages`` lines.
     Each page has its own content stream, FlateDecoded ``filters`` times over (two passes pack
-    about a million to one). Out: ``path``.
+    about a million to one), then with ``hex_armour`` written in hex (ASCIIHexDecode first in the
+    filter chain). Out: ``path``.
     """
     with path.open("wb") as out:
         offsets: list[int] = []
@@ -45,7 +47,9 @@ def pdf_bomb(path: Path, stream_mb: float, pages: int = 1, filters: int = 1) -> 
             )
             data = _deflated(f"BT /F1 12 Tf 72 770 Td (page {page} of the bomb) Tj ET\n".encode(), stream_mb, filters)
             start_object()
-            decode = " ".join(["/FlateDecode"] * filters)
+            decode = " ".join(["/ASCIIHexDecode"] * hex_armour + ["/FlateDecode"] * filters)
+            if hex_armour:
+                data = data.hex().encode() + b">"
             out.write(f"<< /Length {len(data)} /Filter [{decode}] >>\nstream\n".encode())
             out.write(data + b"\nendstream\nendobj\n")
         xref = out.tell()
@@ -56,10 +60,10 @@ def pdf_bomb(path: Path, stream_mb: float, pages: int = 1, filters: int = 1) -> 
 
 
 def _deflated(head: bytes, mb: float, passes: int) -> bytes:
-    """``head`` then ``mb`` MB of zeros, deflated ``passes`` times, a MB at a time."""
+    """``head`` then ``mb`` MB of spaces, deflated ``passes`` times, a MB at a time."""
     compressor = zlib.compressobj(9)
     whole, rest = divmod(int(mb * _MB), _MB)
-    chunk = b"\0" * _MB
+    chunk = _FILL * _MB
     data = compressor.compress(head) + b"".join(compressor.compress(chunk) for _ in range(whole))
     data += compressor.compress(chunk[:rest]) + compressor.flush()
     for _ in range(passes - 1):

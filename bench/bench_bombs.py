@@ -3,9 +3,11 @@
 ``python bench/bench_bombs.py [GIB]`` (default 1) builds, in a temporary folder: a DOCX linking
 three parts of GIB GiB of zeros each; an HWPX whose section inflates to GIB GiB; an HWP whose
 section inflates to 9 MB (deflate packs at most ~1,000:1 and the fixture's section stream is
-10 KB), read with the member cap lowered to 1 MB; and the worst file that passes the default caps,
-an HWPX whose section is 199 MB of tiny paragraphs. Each is read by ``read_document`` in a fresh
-process; the table gives its exit status, seconds, peak RSS (from ``wait4``) and last output line.
+10 KB), read with the member cap lowered to 1 MB; the worst file that passes the default caps,
+an HWPX whose section is 199 MB of tiny paragraphs; a PDF whose page content stream inflates to
+GIB GiB, the same deflated twice (a 1 KB file), and a PDF of three pages whose streams of 199 MB
+each pass the member cap but not, together, the file cap. Each is read by ``read_document`` in a
+fresh process; the table gives its exit status, seconds, peak RSS (from ``wait4``) and last output line.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.bombs import docx_bomb, hwp_bomb, hwpx_bomb  # noqa: E402
 from tests.make_fixtures import SEED, seed_lines, write_docx, write_hwp, write_hwpx  # noqa: E402
+from tests.pdf_bombs import pdf_bomb  # noqa: E402
 
 READ = "import sys; from pipeline.readers import read_document; print(len(read_document(sys.argv[1]).lines))"
 
@@ -56,6 +59,10 @@ def main() -> None:
             (f"HWPX, section of {gib} GiB", hwpx_bomb(hwpx, folder / "bomb.hwpx", section_mb=1024 * gib), None),
             ("HWP, section of 9 MB, cap 1 MB", hwp_bomb(hwp, folder / "bomb.hwp", section_mb=9), 1),
             ("HWPX, section of 199 MB (passes the caps)", hwpx_bomb(hwpx, folder / "dense.hwpx", section_mb=199), None),
+            (f"PDF, content stream of {gib} GiB", pdf_bomb(folder / "bomb.pdf", stream_mb=1024 * gib), None),
+            (f"PDF, content stream of {gib} GiB deflated twice",
+             pdf_bomb(folder / "bomb2.pdf", stream_mb=1024 * gib, filters=2), None),
+            ("PDF, 3 pages of 199 MB each (file cap)", pdf_bomb(folder / "pages.pdf", stream_mb=199, pages=3), None),
         ]
         print("| file | size MB | exit | seconds | peak RSS MB | last line |\n|---|---|---|---|---|---|")
         for name, path, member_mb in files:

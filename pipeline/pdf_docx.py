@@ -141,7 +141,8 @@ def _measure(stream: Any, budget: _Budget) -> None:
         stream.rawdata, stream.decipher = data, None
     limits = budget.limits
     cap, var = (limits.member, MEMBER_LIMIT_VAR) if limits.member <= budget.left else (budget.left, FILE_LIMIT_VAR)
-    what = f"PDF stream {stream.objid}" if stream.objid is not None else "an inline PDF stream"
+    # Cross-reference streams and inline images have no object number.
+    what = f"PDF stream {stream.objid}" if stream.objid is not None else "a PDF stream"
     largest = 0
 
     def counted(chunks: Iterator[bytes]) -> Iterator[bytes]:

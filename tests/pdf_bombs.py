@@ -14,13 +14,18 @@ _MB = 1024 * 1024
 _FILL = b" "  # whitespace in a content stream, which pdfminer skips fast (NUL it parses at ~5 s per MB)
 
 
-def pdf_bomb(path: Path, stream_mb: float, pages: int = 1, filters: int = 1, hex_armour: bool = False) -> Path:
+def pdf_bomb(
+    path: Path, stream_mb: float, pages: int = 1, filters: int = 1, hex_armour: bool = False,
+    xref_stream_mb: float | None = None,
+) -> Path:
     """Write a valid PDF of ``pages`` pages, each showing one line of text then ``stream_mb`` MB of spaces.
 
     Under raised caps the file reads as ``pages`` lines.
     Each page has its own content stream, FlateDecoded ``filters`` times over (two passes pack
     about a million to one), then with ``hex_armour`` written in hex (ASCIIHexDecode first in the
-    filter chain). Out: ``path``.
+    filter chain). With ``xref_stream_mb`` the cross-reference table is a stream instead (PDF 1.5),
+    its entries followed by that many MB of zero padding, which pdfminer inflates while it opens
+    the file. Out: ``path``.
     """
     with path.open("wb") as out:
         offsets: list[int] = []
@@ -53,9 +58,23 @@ def pdf_bomb(path: Path, stream_mb: float, pages: int = 1, filters: int = 1, hex
             out.write(f"<< /Length {len(data)} /Filter [{decode}] >>\nstream\n".encode())
             out.write(data + b"\nendstream\nendobj\n")
         xref = out.tell()
-        out.write(f"xref\n0 {len(offsets) + 1}\n0000000000 65535 f \n".encode())
-        out.write(b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets))
-        out.write(f"trailer\n<< /Size {len(offsets) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+        if xref_stream_mb is None:
+            out.write(f"xref\n0 {len(offsets) + 1}\n0000000000 65535 f \n".encode())
+            out.write(b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets))
+            out.write(f"trailer\n<< /Size {len(offsets) + 1} /Root 1 0 R >>\n".encode())
+        else:
+            size = len(offsets) + 2  # the objects, the free entry 0 and the xref stream itself
+            entries = b"\0\0\0\0\0\xff\xff" + b"".join(b"\1" + o.to_bytes(4, "big") + b"\0\0" for o in [*offsets, xref])
+            compressor = zlib.compressobj(9)
+            data = compressor.compress(entries) + b"".join(
+                compressor.compress(b"\0" * _MB) for _ in range(int(xref_stream_mb))
+            ) + compressor.flush()
+            out.write(
+                f"{size - 1} 0 obj\n<< /Type /XRef /Size {size} /W [1 4 2] /Root 1 0 R /Length {len(data)} "
+                f"/Filter /FlateDecode >>\nstream\n".encode()
+            )
+            out.write(data + b"\nendstream\nendobj\n")
+        out.write(f"startxref\n{xref}\n%%EOF\n".encode())
     return path
 
 

@@ -68,3 +68,12 @@ def test_cli_on_a_pdf_bomb_says_one_line_and_writes_nothing(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bomb.pdf" in err[0] and "decompression bomb" in err[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb.pdf"]
+
+
+def test_cross_reference_stream_is_capped_while_the_file_opens(tmp_path: Path) -> None:
+    # pdfminer inflates a cross-reference stream inside PDFDocument(), before any page is read.
+    path = pdf_bomb(tmp_path / "xref.pdf", stream_mb=0.1, xref_stream_mb=3)
+    assert "a PDF stream unpacks to 3.0 MB or more, over the limit of 2 MB" in bomb_message(path)
+    assert [line.text for line in read_document(path, SizeLimits(member=4 * MB, file=8 * MB)).lines] == [
+        "page 1 of the bomb"
+    ]

@@ -16,14 +16,14 @@ _FILL = b" "  # whitespace in a content stream, which pdfminer skips fast (NUL i
 
 def pdf_bomb(
     path: Path, stream_mb: float, pages: int = 1, filters: int = 1, hex_armour: bool = False,
-    xref_stream_mb: float | None = None,
+    run_length: bool = False, xref_stream_mb: float | None = None,
 ) -> Path:
     """Write a valid PDF of ``pages`` pages, each showing one line of text then ``stream_mb`` MB of spaces.
 
     Under raised caps the file reads as ``pages`` lines.
-    Each page has its own content stream, FlateDecoded ``filters`` times over (two passes pack
-    about a million to one), then with ``hex_armour`` written in hex (ASCIIHexDecode first in the
-    filter chain). With ``xref_stream_mb`` the cross-reference table is a stream instead (PDF 1.5),
+    Each page has its own content stream, with ``run_length`` run-length encoded (64 to one), then
+    FlateDecoded ``filters`` times over (two passes pack about a million to one), then with
+    ``hex_armour`` written in hex (ASCIIHexDecode first in the filter chain). With ``xref_stream_mb`` the cross-reference table is a stream instead (PDF 1.5),
     its entries followed by that many MB of zero padding, which pdfminer inflates while it opens
     the file. Out: ``path``.
     """
@@ -50,9 +50,11 @@ def pdf_bomb(
                 f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
                 f"/Contents {len(offsets) + 2} 0 R >>".encode()
             )
-            data = _deflated(f"BT /F1 12 Tf 72 770 Td (page {page} of the bomb) Tj ET\n".encode(), stream_mb, filters)
+            head = f"BT /F1 12 Tf 72 770 Td (page {page} of the bomb) Tj ET\n".encode()
+            data = _encoded(head, stream_mb, filters, run_length)
             start_object()
-            decode = " ".join(["/ASCIIHexDecode"] * hex_armour + ["/FlateDecode"] * filters)
+            chain = ["/ASCIIHexDecode"] * hex_armour + ["/FlateDecode"] * filters + ["/RunLengthDecode"] * run_length
+            decode = " ".join(chain)
             if hex_armour:
                 data = data.hex().encode() + b">"
             out.write(f"<< /Length {len(data)} /Filter [{decode}] >>\nstream\n".encode())
@@ -78,13 +80,23 @@ def pdf_bomb(
     return path
 
 
-def _deflated(head: bytes, mb: float, passes: int) -> bytes:
-    """``head`` then ``mb`` MB of spaces, deflated ``passes`` times, a MB at a time."""
-    compressor = zlib.compressobj(9)
-    whole, rest = divmod(int(mb * _MB), _MB)
-    chunk = _FILL * _MB
-    data = compressor.compress(head) + b"".join(compressor.compress(chunk) for _ in range(whole))
-    data += compressor.compress(chunk[:rest]) + compressor.flush()
-    for _ in range(passes - 1):
+def _encoded(head: bytes, mb: float, passes: int, run_length: bool) -> bytes:
+    """``head`` then ``mb`` MB of spaces, run-length encoded if asked, then deflated ``passes`` times
+    (without run-length encoding the first pass streams the spaces a MB at a time)."""
+    size = int(mb * _MB)
+    if run_length:
+        # Literal runs of the head, runs of 128 spaces (length byte 129), the rest, end of data (128).
+        runs, tail = divmod(size, 128)
+        literal = b"".join(bytes([len(part) - 1]) + part for part in (head[i : i + 128] for i in range(0, len(head), 128)))
+        rest = bytes([tail - 1]) + _FILL * tail if tail else b""
+        data = literal + (bytes([129]) + _FILL) * runs + rest + bytes([128])
+    else:
+        compressor = zlib.compressobj(9)
+        whole, rest_size = divmod(size, _MB)
+        chunk = _FILL * _MB
+        data = compressor.compress(head) + b"".join(compressor.compress(chunk) for _ in range(whole))
+        data += compressor.compress(chunk[:rest_size]) + compressor.flush()
+        passes -= 1
+    for _ in range(passes):
         data = zlib.compress(data, 9)
     return data

@@ -42,7 +42,6 @@ approximate neighbours, (mini-batch) k-means, silhouette on a sample): no pairwi
 
 ``predict(units)`` assigns each unit on its own, with the prototypes, centring mean, vocabularies
 and discovered-theme centroids saved at fit time, so a unit's theme never depends on which other
-units are in the batch. Theme keywords and labels come from :mod:`pipeline.labeler`.
 units are in the batch. The codebook step is :class:`pipeline.scorer.CodebookScorer`, discovery
 :class:`pipeline.discovery.ThemeDiscoverer` (its UMAP and k-means can be swapped: ``reducer``,
 ``clusterer``); theme keywords and labels come from :mod:`pipeline.labeler`. ``ThemeModel`` composes

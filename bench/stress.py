@@ -75,14 +75,15 @@ CONFIGS: dict[str, dict] = {
 
 def _unstored_refine_model():
     """A ThemeModel whose refinement labels the fitted round only: it keeps (and saves) the codebook prototypes."""
-    from pipeline.themes import ThemeModel, _rows_unit
+    from pipeline.scorer import rows_unit
+    from pipeline.themes import ThemeModel
 
     class UnstoredRefine(ThemeModel):
         def fit(self, units, terms=None, embeddings=None):
             super().fit(units, terms, embeddings)
             if self.codebook is not None:
                 raw = np.asarray([v.mean(axis=0) for v in self.embed_codebook()["prototypes"]], dtype=np.float64)
-                self.prototypes_ = _rows_unit(raw - self.center_)
+                self.scorer_.prototypes_ = rows_unit(raw - self.center_)
             return self
 
     return UnstoredRefine

@@ -1,15 +1,24 @@
-"""How the pipeline talks to BERTopic: term documents, the embedding backend, one model factory.
+"""How the pipeline talks to BERTopic: term documents, the embedding backend, one model factory, and
+BERTopic's c-TF-IDF keywords computed without BERTopic.
 
 The theme model (discovery) and the labeler (keywords on fixed themes) both build their BERTopic
-here, so the two cannot drift apart. BERTopic itself is imported inside the functions: it pulls
-in torch-sized dependencies that ``advisory parse`` does not need.
+here, so the two cannot drift apart. BERTopic itself is imported inside the functions: importing
+any part of it imports UMAP (and numba), seconds that a codebook run does not need. That run's
+theme keywords come from :func:`class_tfidf_keywords`, the computation BERTopic's ``fit`` with
+fixed labels does for its topic words, step for step, so the keywords are the same to the byte
+(``tests/test_byte_identity.py``); a BERTopic model is fitted only where one is kept or clusters.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.preprocessing import normalize
 
 # BERTopic's c-TF-IDF joins all documents of a topic into one string and tokenizes that string.
 # Kiwi's analysis of one long string is superlinear in its length (a theme of 16k units: minutes),
@@ -26,6 +35,70 @@ def term_document(terms: Sequence[str]) -> str:
 def split_term_document(document: str) -> list[str]:
     """The terms of a term document, or of several joined by spaces (BERTopic's per-topic join)."""
     return [term for term in (part.strip() for part in document.split(TERM_SEPARATOR)) if term]
+
+
+def _sorted_topics(labels: np.ndarray) -> dict[int, int]:
+    """BERTopic's renumbering of topics by size (``_sort_mappings_by_frequency``): label -> topic, -1 kept.
+
+    The same pandas sort as BERTopic's, so topics of equal size are numbered as BERTopic numbers them.
+    """
+    sizes = pd.DataFrame(Counter(labels.tolist()).items(), columns=["Old_Topic", "Size"]).sort_values(
+        "Size", ascending=False)
+    sizes = sizes[sizes.Old_Topic != -1]
+    return {-1: -1, **{int(label): topic for label, topic in zip(sizes.Old_Topic, range(len(sizes)), strict=True)}}
+
+
+def _ctfidf(counts: sp.csr_matrix) -> sp.csr_matrix:
+    """BERTopic's ``ClassTfidfTransformer(reduce_frequent_words=True)``: l1-normalised counts per
+    topic, square-rooted, times ``log(1 + average words per topic / word frequency)``."""
+    df = np.squeeze(np.asarray(counts.sum(axis=0)), axis=0)
+    idf = np.log((int(counts.sum(axis=1).mean()) / df) + 1)
+    tf = normalize(counts, axis=1, norm="l1", copy=False)
+    tf.data = np.sqrt(tf.data)
+    return tf @ sp.diags(idf, offsets=0, shape=(len(idf), len(idf)), format="csr", dtype=np.float64)
+
+
+def _top_words(ctfidf: sp.csr_matrix, words: np.ndarray, n_keywords: int) -> list[tuple[str, ...]]:
+    """Each row's words best first, as BERTopic's ``_extract_words_per_topic`` ranks them (its partial
+    sort of the top max(n, 30) entries, then a sort of those), cut to ``n_keywords``, zero scores dropped."""
+    n = max(n_keywords, 30)
+    indices = []
+    for start, end in zip(ctfidf.indptr[:-1], ctfidf.indptr[1:], strict=True):
+        pick = min(n, end - start)
+        found = ctfidf.indices[start + np.argpartition(ctfidf.data[start:end], -pick)[-pick:]]
+        indices.append([found[i] if len(found) >= i + 1 else None for i in range(n)])
+    indices = np.array(indices)
+    scores = np.array([np.array([ctfidf[row, i] if i is not None else 0 for i in row_indices])
+                       for row, row_indices in enumerate(indices)])
+    order = np.argsort(scores, 1)
+    indices = np.take_along_axis(indices, order, axis=1)
+    scores = np.take_along_axis(scores, order, axis=1)
+    return [tuple(words[i] for i, score in list(zip(row_i[::-1], row_s[::-1], strict=True))[:n_keywords]
+                  if i is not None and score > 0)
+            for row_i, row_s in zip(indices, scores, strict=True)]
+
+
+def class_tfidf_keywords(documents: Sequence[str], labels: np.ndarray,
+                         n_keywords: int) -> tuple[dict[int, int], dict[int, tuple[str, ...]]]:
+    """The topic numbers and topic words a BERTopic from :func:`make_bertopic` fitted with ``y=labels``
+    gives, without BERTopic.
+
+    In: term documents (:func:`term_document`), one label per document (-1: none; at least one
+    document labelled). Out: label -> BERTopic topic (renumbered by size) for every label >= 0, and
+    topic -> its top ``n_keywords`` words, best first (what ``topic_model.get_topic`` lists, less
+    empty words and zero scores).
+    """
+    topic_of = _sorted_topics(labels)
+    frame = pd.DataFrame({"Document": list(documents), "Topic": [topic_of[label] for label in labels.tolist()]})
+    per_topic = frame.groupby(["Topic"], as_index=False).agg({"Document": " ".join})
+    texts = [doc.replace("\n", " ").replace("\t", " ") or "emptydoc" for doc in per_topic.Document.values]
+    vectorizer = CountVectorizer(analyzer=split_term_document, lowercase=False)
+    counts = vectorizer.fit_transform(texts)
+    top = _top_words(_ctfidf(counts), vectorizer.get_feature_names_out(), n_keywords)
+    topics = [int(topic) for topic in per_topic.Topic]
+    # Labels in document order, as a BERTopic's ``topics_`` list them.
+    return ({label: topic_of[label] for label in dict.fromkeys(labels.tolist()) if label >= 0},
+            dict(zip(topics, top, strict=True)))
 
 
 def bertopic_backend(encode: Callable[[list[str]], np.ndarray]):

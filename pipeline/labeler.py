@@ -1,10 +1,10 @@
 """Theme keywords, names and summaries: what a researcher reads on a theme card.
 
-- :class:`ThemeLabeler` fits BERTopic in "manual" mode on the final assignment (the theme model
-  already decided who belongs where; BERTopic only computes class-based TF-IDF over Kiwi terms,
-  with ``reduce_frequent_words`` so words common to every theme sink). It yields each theme's top
-  keywords and names discovered themes from them. The fitted BERTopic is what a saved model keeps
-  (safetensors serialization).
+- :class:`ThemeLabeler` computes BERTopic's class-based TF-IDF over Kiwi terms on the final
+  assignment (the theme model already decided who belongs where; ``reduce_frequent_words`` so
+  words common to every theme sink), without importing BERTopic. It yields each theme's top
+  keywords and names discovered themes from them. The BERTopic of the same fit ("manual" mode),
+  fitted only when asked for, is what a saved model keeps (safetensors serialization).
 - :func:`label_from_keywords` names a discovered theme the way the codebook does: up to three
   distinct keywords joined by ``·`` (판로·유통·상생상회), skipping a keyword that repeats part of
   one already chosen (판로 / 판로지원).
@@ -21,7 +21,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from pipeline.bertopic_adapter import make_bertopic, term_document
+from pipeline.bertopic_adapter import class_tfidf_keywords, make_bertopic, term_document
 from pipeline.programs import program_code_key
 from pipeline.records import UNASSIGNED_ID, Assignment, Theme, ThemeInfo, Unit
 from pipeline.tokenizer import tokenize_views
@@ -77,15 +77,16 @@ def _raw_representatives(model, documents: Sequence[str], texts: Sequence[str]) 
 
 
 class ThemeLabeler:
-    """c-TF-IDF keywords per theme via BERTopic (manual topic modelling on fixed labels).
+    """c-TF-IDF keywords per theme, as BERTopic computes them (manual topic modelling on fixed labels).
 
     Parameters: ``tokenizer`` (Kiwi keyword terms, stopwords removed), ``n_keywords``.
     ``fit(texts, labels, features, encode)``: ``labels`` index themes (``-1``
     unassigned), ``features`` are the vectors BERTopic stores as topic embeddings, ``encode``
     maps new texts to the same space (its embedding backend) and ``terms`` (optional) are the
-    texts' keyword terms, already computed. Fitted: ``keywords_`` (theme index
-    -> keywords, best first), ``topic_of_`` (theme index -> BERTopic topic) and ``bertopic_``
-    (None when no unit has a theme).
+    texts' keyword terms, already computed. Fitted: ``keywords_`` (theme index -> keywords, best
+    first; :func:`pipeline.bertopic_adapter.class_tfidf_keywords`, no BERTopic needed), ``topic_of_``
+    (theme index -> BERTopic topic) and ``bertopic_``, the BERTopic itself (None when no unit has a
+    theme or a term), fitted on first use: only a saved model keeps it.
     """
 
     def __init__(self, tokenizer, n_keywords: int = 10) -> None:
@@ -101,10 +102,11 @@ class ThemeLabeler:
             raise ValueError(f"{len(labels)} labels for {len(texts)} texts")
         self.keywords_: dict[int, tuple[str, ...]] = {}
         self.topic_of_: dict[int, int] = {}
-        self.bertopic_ = None
+        self._bertopic = None
+        self._inputs = None
+        self._topic_labels: dict[int, str] = {}
         if not (labels >= 0).any():
             return self
-        model = make_bertopic(encode, self.n_keywords)
         if terms is None:
             terms = tokenize_views(texts, [self.tokenizer])[0]
         elif len(terms) != len(texts):
@@ -113,6 +115,23 @@ class ThemeLabeler:
             # No themed unit has a single term: nothing for c-TF-IDF to weigh, so no keywords.
             return self
         documents = [term_document(t) for t in terms]
+        self.topic_of_, words = class_tfidf_keywords(documents, labels, self.n_keywords)
+        self.keywords_ = {theme: words[topic] for theme, topic in sorted(self.topic_of_.items())}
+        self._inputs = (list(texts), documents, labels, features, encode)
+        return self
+
+    @property
+    def bertopic_(self):
+        """The fitted BERTopic of the themes (None when there are no keywords), fitted on first use."""
+        if self._bertopic is None and self._inputs is not None:
+            self._bertopic = self._fit_bertopic(*self._inputs)
+            if self._topic_labels:
+                self._bertopic.set_topic_labels(self._topic_labels)
+        return self._bertopic
+
+    def _fit_bertopic(self, texts: list[str], documents: list[str], labels: np.ndarray, features,
+                      encode: Callable[[list[str]], np.ndarray]):
+        model = make_bertopic(encode, self.n_keywords)
         model.fit(documents, embeddings=features, y=labels)
         # The fitted model meets raw texts from here on: its vectorizer tokenizes them with Kiwi,
         # and its representative documents are the texts the term documents came from.
@@ -121,12 +140,11 @@ class ThemeLabeler:
         if model.topic_embeddings_.ndim == 3:
             # BERTopic averages sparse rows into (1, d) matrices; keep one flat vector per topic.
             model.topic_embeddings_ = model.topic_embeddings_.reshape(len(model.topic_embeddings_), -1)
-        # BERTopic renumbers topics by size; map each theme to its topic through the documents.
         topic_of = {int(mine): int(theirs) for mine, theirs in zip(labels, model.topics_, strict=True) if mine >= 0}
-        self.keywords_ = {theme: topic_keywords(model, topic) for theme, topic in sorted(topic_of.items())}
-        self.topic_of_ = topic_of
-        self.bertopic_ = model
-        return self
+        if topic_of != self.topic_of_:
+            raise RuntimeError("BERTopic numbered the themes' topics otherwise than class_tfidf_keywords "
+                               "(another BERTopic release?): update pipeline/bertopic_adapter.py")
+        return model
 
     def name_themes(self, themes: Sequence[ThemeInfo]) -> list[ThemeInfo]:
         """Themes with their keywords; discovered themes also get a label made from them."""
@@ -139,8 +157,10 @@ class ThemeLabeler:
                 label = label_from_keywords(keywords, taken)
                 taken.add(label)
             named.append(replace(theme, label=label, keywords=keywords))
-        if self.bertopic_ is not None:
-            self.bertopic_.set_topic_labels({topic: named[theme].label for theme, topic in self.topic_of_.items()})
+        # The BERTopic (fitted now or later) shows the themes' names as its topic labels.
+        self._topic_labels = {topic: named[theme].label for theme, topic in self.topic_of_.items()}
+        if self._bertopic is not None:
+            self._bertopic.set_topic_labels(self._topic_labels)
         return named
 
 

@@ -257,7 +257,7 @@ def load_model(path: str | os.PathLike, embedder=None, workers: int | None = Non
 
 def _check_state(info: dict, arrays: dict[str, np.ndarray]) -> None:
     """Types, shapes and values of model.json and the arrays; ``ValueError``/``TypeError`` on any mismatch."""
-    defaults = ThemeModel().get_params(deep=False)
+    defaults = ThemeModel().value_params()
     params = info["params"]
     if not isinstance(params, dict) or set(params) - set(defaults):
         raise ValueError("params are not ThemeModel parameters")

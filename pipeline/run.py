@@ -245,8 +245,7 @@ def run_round(
                         None if embeddings is None else embeddings[fixed])
         params = {
             "command": "run", "codebook": None if book is None else {"path": book.source, "sha256": book.sha256},
-            "embedder": embedder, "model": {k: v for k, v in model.get_params(deep=False).items()
-                                           if k not in ("embedder", "codebook", "tokenizer", "cluster_tokenizer")},
+            "embedder": embedder, "model": model.value_params(),
             "programs": str(programs) if programs else "corpus/programs.csv",
             "save_model": None if save_model is None else str(save_model), "workers": workers,
             "corrections": corrections_info,

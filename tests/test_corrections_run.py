@@ -166,11 +166,11 @@ def test_discovered_themes_have_runner_ups_and_learn_corrections(tmp_path):
                       save_model=tmp_path / "model")
     assert next(a for a in fixed.assignments if a.rec_id == unit.rec_id).theme_source == "researcher"
     ids = [t.theme_id for t in result.model.themes_]
-    j = ids.index(unit.theme_runner_up) - (len(ids) - len(result.model.centroids_))
+    j = ids.index(unit.theme_runner_up) - (len(ids) - len(result.model.discoverer_.centroids_))
     index = [u.rec_id for u in result.units].index(unit.rec_id)
-    features = result.model._cluster_features(result.model.tokenize([result.units[index]]).cluster, None)
-    before = float((features @ result.model.centroids_[j])[0])
-    after = float((features @ load_model(tmp_path / "model").centroids_[j])[0])
+    features = result.model.discoverer_.transform(result.model.tokenize([result.units[index]]).cluster, None)
+    before = float((features @ result.model.discoverer_.centroids_[j])[0])
+    after = float((features @ load_model(tmp_path / "model").discoverer_.centroids_[j])[0])
     assert after > before
 
 

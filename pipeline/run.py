@@ -34,12 +34,12 @@ from pipeline.codebook import load_codebook
 from pipeline.corrections import RESEARCHER, Correction, apply_corrections, check_corrections, read_corrections
 from pipeline.embedders import CachedEmbedder, EmbeddingCache, make_embedder
 from pipeline.errors import InputError
-from pipeline.exporters import run_target, write_run_files
 from pipeline.labeler import summarize_themes
 from pipeline.modelstore import load_model, model_target, package_versions, read_model_info, write_model_files
 from pipeline.paths import DEFAULT_OUT, DEFAULT_ROUND, default_cache_dir
 from pipeline.programs import ProgramRegistry
 from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit
+from pipeline.runfolder import run_target, write_run_files
 from pipeline.themes import ThemeModel, UnitTerms, context_text
 from pipeline.tokenizer import KiwiTokenizer
 from pipeline.units import parse_rounds, read_rounds

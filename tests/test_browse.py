@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.browse import filter_units, load_run, theme_card
 from pipeline.errors import InputError
-from pipeline.exporters import write_run
+from pipeline.runfolder import write_run
 from tests.sample_run import sample_run
 
 

@@ -28,10 +28,10 @@ from pipeline.exporters import (
     recommendations_frame,
     sort_program_codes,
     themes_frame,
-    write_run,
 )
 from pipeline.plots import heatmap, korean_font_path, korean_style
 from pipeline.records import Assignment
+from pipeline.runfolder import write_run
 from tests.sample_run import sample_run
 
 RUN_FILES = (

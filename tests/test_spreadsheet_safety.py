@@ -10,9 +10,8 @@ from openpyxl import load_workbook
 
 from pipeline.cells import EXCEL_CELL_LIMIT, csv_text, from_csv_text
 from pipeline.compare import write_comparison
-from pipeline.exporters import write_run
 from pipeline.records import Assignment, Theme
-from pipeline.runfolder import load_run
+from pipeline.runfolder import load_run, write_run
 from pipeline.units import load_units
 
 HOSTILE = ["=HYPERLINK(\"http://x\",\"y\")", " +1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]

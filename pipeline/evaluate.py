@@ -39,7 +39,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.codebook import load_codebook
 from pipeline.errors import InputError
+from pipeline.plots import heatmap
 from pipeline.runfolder import read_recommendations
 
 GOLD_COLUMNS = ("unit", "key", "theme_id", "accept", "program_codes", "fields")
@@ -199,8 +201,6 @@ def _confusion(truth: list[str], pred: list[str], labels: dict[str, str]) -> dic
 
 def _codebook_labels() -> dict[str, str]:
     """Korean labels of the bundled codebook's themes (gold themes the run never predicted need one too)."""
-    from pipeline.codebook import load_codebook
-
     try:
         return {t.theme_id: t.label for t in load_codebook().themes}
     except InputError:
@@ -241,8 +241,6 @@ def write_json(result: dict, path: str | os.PathLike) -> Path:
     ``NAME.json`` gets ``NAME.confusion.csv`` (UTF-8 with BOM, for Korean Excel) and
     ``NAME.confusion.png`` (heatmap, Korean labels). Returns the JSON path.
     """
-    from pipeline.plots import heatmap
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -34,8 +34,10 @@ from pathlib import Path
 from lxml import etree
 
 from pipeline.atomic import Target, replacing
+from pipeline.codebook import load_codebook
 from pipeline.errors import InputError
 from pipeline.programs import program_code_key
+from pipeline.readers import read_document
 from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Document, Unit
 from pipeline.runfolder import RunFolder, load_run
 
@@ -130,8 +132,6 @@ def theme_catalogue(run: RunFolder) -> list[ThemeCode]:
     known = {c.theme_id for c in codes}
     book = (run.info.get("parameters") or {}).get("codebook") or {}
     if book.get("path"):
-        from pipeline.codebook import load_codebook
-
         try:
             codebook = load_codebook(book["path"])
         except InputError as err:
@@ -161,8 +161,6 @@ def load_sources(run: RunFolder) -> dict[str, SourceText]:
     Raises :class:`InputError` when a file is gone, changed since the run (its SHA-256 differs
     from run.json), or two inputs share a file name (units name their source by file name only).
     """
-    from pipeline.readers import read_document
-
     sources: dict[str, SourceText] = {}
     for entry in run.info.get("inputs") or []:
         path = str(entry.get("path", ""))

@@ -157,7 +157,13 @@ def _read_table(path: Path, **options: object) -> pd.DataFrame:
 
 def _text_table(path: Path) -> pd.DataFrame:
     """Every cell of a run-folder CSV as text, empty cells as empty strings, formula guards removed."""
-    return _read_table(path, dtype=str, keep_default_na=False).map(from_csv_text)
+    frame = _read_table(path, dtype=str, keep_default_na=False)
+    for column in frame.columns:
+        # Only a cell starting with ' can carry a guard; testing those alone keeps a large run quick to open.
+        guarded = frame[column].str.startswith("'")
+        if guarded.any():
+            frame.loc[guarded, column] = frame.loc[guarded, column].map(from_csv_text)
+    return frame
 
 
 def read_recommendations(run: str | Path) -> pd.DataFrame:
@@ -174,7 +180,8 @@ def read_recommendations(run: str | Path) -> pd.DataFrame:
 
 
 def _split(cell: str) -> tuple[str, ...]:
-    return tuple(part for part in cell.split(";") if part)
+    """A ``;``-joined cell as its parts (an empty cell has none)."""
+    return tuple(filter(None, cell.split(";")))
 
 
 def _optional_float(cell: str) -> float | None:

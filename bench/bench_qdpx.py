@@ -28,7 +28,8 @@ from synth import synth_round  # noqa: E402
 
 from pipeline.codebook import load_codebook  # noqa: E402
 from pipeline.exporters import recommendations_frame, themes_frame, write_csv  # noqa: E402
-from pipeline.qdpx import QDA_NAMESPACE, export_qdpx, import_qdpx  # noqa: E402
+from pipeline.qdpx import QDA_NAMESPACE, export_qdpx  # noqa: E402
+from pipeline.qdpx_import import import_qdpx  # noqa: E402
 from pipeline.readers import read_document  # noqa: E402
 from pipeline.records import Assignment, Theme  # noqa: E402
 from pipeline.units import load_units  # noqa: E402

@@ -1,9 +1,9 @@
 """Open a run folder and slice it: what the notebooks call to browse themes.
 
-``load_run(dir)`` reads the CONTRACT files of a run folder into pandas; ``filter_units``
-narrows the units the way the HTML report's filters do; ``theme_card`` gathers what a
-researcher reads about one theme (keywords, quotes, members, programs); ``find_folder`` is how a
-notebook finds the project's run folder or model wherever Jupyter was started.
+``load_run(dir)`` reads a run folder (:mod:`pipeline.runfolder`); ``filter_units`` narrows the
+units the way the HTML report's filters do; ``theme_card`` is the card the run saved for one theme
+(keywords, representative units, members, programs) and ``quotes`` its representative texts;
+``find_folder`` is how a notebook finds the project's run folder or model wherever Jupyter was started.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 # Re-exported: the notebooks open runs through this module.
+from pipeline.records import Theme
 from pipeline.runfolder import RunFolder, load_run, read_recommendations
 
-__all__ = ["RunFolder", "filter_units", "find_folder", "load_run", "read_recommendations", "theme_card"]
+__all__ = ["RunFolder", "filter_units", "find_folder", "load_run", "quotes", "read_recommendations", "theme_card"]
 
 
 def find_folder(name: str | Path, env: str | None = None, start: str | Path | None = None) -> Path:
@@ -65,23 +66,19 @@ def filter_units(
     return recommendations[keep]
 
 
-def theme_card(run: RunFolder, theme: str) -> dict:
-    """What a researcher reads about one theme (id or label): label, size, keywords, quotes,
-    members raising it and the program codes its units cite, most cited first."""
-    rows = run.themes[(run.themes["theme_id"] == theme) | (run.themes["theme_label"] == theme)]
-    if rows.empty:
-        raise KeyError(f"no theme {theme!r} in {run.path}")
-    row = rows.iloc[0]
-    units = filter_units(run.recommendations, theme=row["theme_id"])
-    by_id = run.recommendations.set_index("rec_id")["text"]
-    quotes = [by_id[r] for r in row["representative_rec_ids"].split(";") if r in by_id.index]
-    codes = units["program_codes"].str.split(";").explode()
-    return {
-        "theme_id": row["theme_id"],
-        "label": row["theme_label"],
-        "size": len(units),
-        "keywords": row["keywords"].split(";") if row["keywords"] else [],
-        "quotes": quotes,
-        "members": sorted({m for m in units["member"] if m}, key=int),
-        "programs": codes[codes != ""].value_counts().to_dict(),
-    }
+def theme_card(run: RunFolder, theme: str) -> Theme:
+    """The card of one theme (id or label) as the run saved it: label, size, keywords, representative
+    units, members and the program codes its units cite (:class:`~pipeline.records.Theme`).
+
+    Raises ``KeyError`` when the run has no such theme.
+    """
+    for card in run.theme_cards:
+        if theme in (card.theme_id, card.label):
+            return card
+    raise KeyError(f"no theme {theme!r} in {run.path}")
+
+
+def quotes(run: RunFolder, card: Theme) -> list[str]:
+    """The texts of a card's representative units, most typical first."""
+    texts = dict(zip(run.recommendations["rec_id"], run.recommendations["text"], strict=True))
+    return [texts[r] for r in card.representative_rec_ids if r in texts]

@@ -293,7 +293,7 @@ def _cmd_export_qdpx(args: argparse.Namespace) -> int:
 
 
 def _cmd_import_qdpx(args: argparse.Namespace) -> int:
-    from pipeline.qdpx import import_qdpx
+    from pipeline.qdpx_import import import_qdpx
 
     result = import_qdpx(args.qdpx, args.run, args.out)
     logging.info("%d units found, %d recoded -> %s", result.matched, len(result.corrections), args.out)

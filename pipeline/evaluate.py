@@ -39,7 +39,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.codebook import load_codebook
 from pipeline.errors import InputError
+from pipeline.plots import heatmap
+from pipeline.runfolder import read_recommendations
 
 GOLD_COLUMNS = ("unit", "key", "theme_id", "accept", "program_codes", "fields")
 # List markers a unit may keep at its start (split items keep their ①, sub-points their dash).
@@ -55,23 +58,20 @@ def _split(value: str | None) -> set[str]:
     return {part.strip() for part in (value or "").split(";") if part.strip()}
 
 
-def _read_csv(path: Path, required: tuple[str, ...], what: str) -> list[dict[str, str]]:
+def read_gold(path: str | os.PathLike) -> list[dict[str, str]]:
+    """The rows of a gold coding CSV; raises ``InputError`` when unreadable or lacking columns."""
+    path = Path(path)
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)
             rows = list(reader)
             header = reader.fieldnames or []
     except (OSError, UnicodeDecodeError) as err:
-        raise InputError(str(path), f"cannot read {what} ({err.__class__.__name__})") from err
-    missing = [c for c in required if c not in header]
+        raise InputError(str(path), f"cannot read gold coding ({err.__class__.__name__})") from err
+    missing = [c for c in GOLD_COLUMNS if c not in header]
     if missing:
-        raise InputError(str(path), f"{what} lacks column(s) {', '.join(missing)}")
+        raise InputError(str(path), f"gold coding lacks column(s) {', '.join(missing)}")
     return rows
-
-
-def read_gold(path: str | os.PathLike) -> list[dict[str, str]]:
-    """The rows of a gold coding CSV; raises ``InputError`` when unreadable or lacking columns."""
-    return _read_csv(Path(path), GOLD_COLUMNS, "gold coding")
 
 
 def match_units(gold: list[dict[str, str]], texts: list[str]) -> tuple[list[tuple[dict[str, str], int]], list[str]]:
@@ -109,8 +109,7 @@ def evaluate(gold_csv: str | os.PathLike, run_dir: str | os.PathLike) -> dict:
 
     gold_path, run_path = Path(gold_csv), Path(run_dir)
     gold = read_gold(gold_path)
-    recs = _read_csv(run_path / "recommendations.csv", ("rec_id", "text", "theme_id", "program_codes", "fields"),
-                     "recommendations")
+    recs = read_recommendations(run_path).to_dict("records")
     matched, unmatched = match_units(gold, [r["text"] for r in recs])
     pairs = [(row, recs[i]) for row, i in matched]
     if not pairs:
@@ -202,8 +201,6 @@ def _confusion(truth: list[str], pred: list[str], labels: dict[str, str]) -> dic
 
 def _codebook_labels() -> dict[str, str]:
     """Korean labels of the bundled codebook's themes (gold themes the run never predicted need one too)."""
-    from pipeline.codebook import load_codebook
-
     try:
         return {t.theme_id: t.label for t in load_codebook().themes}
     except InputError:
@@ -244,8 +241,6 @@ def write_json(result: dict, path: str | os.PathLike) -> Path:
     ``NAME.json`` gets ``NAME.confusion.csv`` (UTF-8 with BOM, for Korean Excel) and
     ``NAME.confusion.png`` (heatmap, Korean labels). Returns the JSON path.
     """
-    from pipeline.plots import heatmap
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

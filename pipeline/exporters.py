@@ -1,18 +1,14 @@
-"""Tables and the run folder: what a run hands to researchers (see CONTRACT.md, "Run folder").
+"""The tables of a run folder (see CONTRACT.md, "Run folder"): frames, matrices, CSV and xlsx writers.
 
-The frame builders are pure; :func:`write_run` writes every file of a run folder into
-a staging folder that :mod:`pipeline.atomic` swaps in only when all files were written, so a
-failure never leaves a half-written run folder behind. The folder's layout and reading it back
-are :mod:`pipeline.runfolder`'s.
+The frame builders are pure; :func:`write_csv` and :func:`write_xlsx` write one file each, with
+the same bytes for the same data. Which files make a run folder, writing them together and
+reading them back are :mod:`pipeline.runfolder`'s.
 """
 
 from __future__ import annotations
 
-import copy
 import io
-import json
 import re
-import time
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -20,13 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import plots
-from pipeline.atomic import Target, replacing
 from pipeline.cells import csv_text, xlsx_text
 from pipeline.programs import program_code_key
 from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit
-from pipeline.report import render_report, render_summary_md
-from pipeline.runfolder import PLACEHOLDER, refusal
 
 CONTRACT_COLUMNS: tuple[str, ...] = (
     "rec_id", "round", "source", "member", "agenda", "question", "text",
@@ -221,7 +213,7 @@ def field_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
     return matrix[sorted(matrix.columns, key=_column_key)]
 
 
-def _with_no_code(matrix: pd.DataFrame, units: Sequence[Unit], assignments: Sequence[Assignment]) -> pd.DataFrame:
+def with_no_code(matrix: pd.DataFrame, units: Sequence[Unit], assignments: Sequence[Assignment]) -> pd.DataFrame:
     """``matrix`` plus a last :data:`NO_CODE` column: per theme row, the units citing no program code."""
     by_rec = _assignment_map(units, assignments)
     uncoded = Counter(_theme_key(by_rec.get(u.rec_id))[0] for u in units if not u.program_codes)
@@ -238,7 +230,7 @@ def complete_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
     This is the matrix of ``theme_program_matrix.csv``/``.xlsx`` and the heatmap: a unit citing
     no program code still shows under its theme, so no theme looks empty for want of codes.
     """
-    return _with_no_code(program_matrix(units, assignments, themes), units, assignments)
+    return with_no_code(program_matrix(units, assignments, themes), units, assignments)
 
 
 def member_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
@@ -342,7 +334,7 @@ def all_units_frame(units: Sequence[Unit], assignments: Sequence[Assignment],
     })
 
 
-def _xlsx_frames(units: Sequence[Unit], assignments: Sequence[Assignment],
+def xlsx_sheets(units: Sequence[Unit], assignments: Sequence[Assignment],
                  themes: Sequence[Theme], program_names: dict[str, str]) -> dict[str, pd.DataFrame]:
     """The workbook sheets with Korean headers, keyed by sheet name: the matrix (program names in the
     headers), the field roll-up, member × theme, the units behind each cell, every unit, and the programs
@@ -370,7 +362,7 @@ def _xlsx_frames(units: Sequence[Unit], assignments: Sequence[Assignment],
         columns={"member": "위원 번호", "member_label": "위원"})
     return {
         "주제×사업": korean_rows(matrix.rename(columns=lambda c: program_header(c, program_names))),
-        "분야별": korean_rows(_with_no_code(field_matrix(units, assignments, themes), units, assignments)),
+        "분야별": korean_rows(with_no_code(field_matrix(units, assignments, themes), units, assignments)),
         "위원×주제": members,
         "셀별 권고": cells,
         "전체 권고": all_units_frame(units, assignments, program_names),
@@ -396,7 +388,7 @@ def _lay_out_sheet(ws, name: str, frame: pd.DataFrame) -> None:
         ws.auto_filter.ref = f"A1:{last}"
 
 
-def _short(header: str, limit: int = 16) -> str:
+def short_header(header: str, limit: int = 16) -> str:
     """A heatmap tick label: long program names are cut so the axis stays readable (the xlsx has them whole)."""
     return header if len(header) <= limit else header[: limit - 1] + "…"
 
@@ -454,65 +446,3 @@ def _repack_deterministic(data: bytes, path: Path) -> None:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             dst.writestr(info, content)
-
-
-def _run_json(run_info: dict, units: Sequence[Unit], themes: Sequence[Theme], export_seconds: float) -> str:
-    """``run_info`` plus this run's counts and export timing, merged into any counts/timings already there."""
-    info = copy.deepcopy(dict(run_info))
-    counts = dict(info.get("counts") or {})
-    counts.update({
-        "units": len(units),
-        "themes": len(themes),
-        "unknown_codes": sum(len(u.unknown_codes) for u in units),
-    })
-    timings = dict(info.get("timings") or {})
-    timings["export"] = round(export_seconds, 4)
-    info["counts"] = counts
-    info["timings"] = timings
-    return json.dumps(info, sort_keys=True, ensure_ascii=False, indent=2, default=str) + "\n"
-
-
-def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
-                    themes: Sequence[Theme], run_info: dict, started: float) -> None:
-    """Write every run-folder file into ``folder`` (an empty staging folder); ``started`` times the export."""
-    recs = recommendations_frame(units, assignments)
-    matrix = program_matrix(units, assignments, themes)
-    complete = _with_no_code(matrix, units, assignments)
-    write_csv(recs, folder / "recommendations.csv")
-    write_csv(themes_frame(themes), folder / "themes.csv")
-    # The CSV keeps bare codes as headers (programs read it back); the xlsx and the heatmap show names.
-    write_csv(complete, folder / "theme_program_matrix.csv", index=True)
-    names = {str(k): str(v) for k, v in (run_info.get("programs") or {}).items()}
-    write_xlsx(folder / "theme_program_matrix.xlsx", _xlsx_frames(units, assignments, themes, names))
-    recs.to_parquet(folder / "recommendations.parquet", index=False)
-    plots.heatmap(complete.rename(columns=lambda c: _short(program_header(c, names))), folder / "heatmap.png",
-                  folder / "heatmap.svg")
-    (folder / "report.html").write_text(
-        render_report(units, assignments, themes, matrix, run_info), encoding="utf-8", newline="\n")
-    (folder / "summary.md").write_text(
-        render_summary_md(units, assignments, themes, matrix, run_info), encoding="utf-8", newline="\n")
-    (folder / "run.json").write_text(
-        _run_json(run_info, units, themes, time.perf_counter() - started), encoding="utf-8", newline="\n")
-
-
-def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
-              themes: Sequence[Theme], run_info: dict) -> Path:
-    """Write a complete run folder (CONTRACT.md "Run folder") to ``out_dir`` atomically; return ``out_dir``.
-
-    In: the units, their assignments, the theme summaries and ``run_info`` (inputs,
-    parameters, seed, versions, earlier ``timings``/``counts``). ``out_dir`` may be new, empty or
-    an earlier run folder, which is replaced as a whole (:func:`pipeline.runfolder.refusal`; any
-    other folder raises ``InputError`` and is left untouched). The files are written into a
-    hidden staging folder that replaces ``out_dir`` in one step (:mod:`pipeline.atomic`); on any
-    failure a previous ``out_dir`` stays as it was. ``run.json`` gets ``counts.units``,
-    ``counts.themes``, ``counts.unknown_codes`` and ``timings.export``.
-    """
-    started = time.perf_counter()
-    with replacing([run_target(Path(out_dir))]) as (staging,):
-        write_run_files(staging, units, assignments, themes, run_info, started)
-    return Path(out_dir)
-
-
-def run_target(out_dir: Path) -> Target:
-    """The atomic-replace target of a run folder (checked against :func:`pipeline.runfolder.refusal`)."""
-    return Target(Path(out_dir), "dir", refusal, carry=(PLACEHOLDER,))

@@ -106,7 +106,10 @@ class Assignment:
 
 @dataclass(frozen=True)
 class ThemeInfo:
-    """A theme the model knows: id, label, source (``codebook``/``discovered``) and keywords."""
+    """A theme the model knows: id, label, source (``codebook``/``discovered``) and keywords.
+
+    The model's list of themes, before any unit is counted; :class:`Theme` is the card a run shows.
+    """
 
     theme_id: str
     label: str
@@ -116,7 +119,14 @@ class ThemeInfo:
 
 @dataclass(frozen=True)
 class Theme:
-    """A theme summary: what a researcher reads on a theme card."""
+    """The theme card: what a researcher reads about one theme of a run (:func:`pipeline.cards.theme_cards`).
+
+    ``size`` counts the theme's units, ``representative_rec_ids`` are its most typical units,
+    ``members`` the member numbers raising it, ``program_counts`` ``(code, units)`` most cited
+    first. ``member_counts`` (``(display name, units)``) and ``agenda_counts`` (``(agenda,
+    units)``), most first, are what the report lists; ``themes.csv`` does not hold them, so a card
+    read back from a run folder has them empty.
+    """
 
     theme_id: str
     label: str
@@ -126,3 +136,5 @@ class Theme:
     representative_rec_ids: tuple[str, ...]
     members: tuple[int, ...] = ()
     program_counts: tuple[tuple[str, int], ...] = ()
+    member_counts: tuple[tuple[str, int], ...] = ()
+    agenda_counts: tuple[tuple[str, int], ...] = ()

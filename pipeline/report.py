@@ -9,59 +9,22 @@ text from the documents is escaped; the script only ever sets ``textContent``.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import resources
 
 import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+from pipeline.cards import member_name, several_rounds
 from pipeline.programs import program_code_key
 from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit
 from pipeline.webfont import font_face_css
 
 SOURCE_BADGES: dict[str, str] = {"codebook": "코드북", "discovered": "발견", "researcher": "연구자",
                                   UNASSIGNED_ID: "미분류"}
-QUOTES_PER_THEME = 3
 _QUOTE_CHARS = 220
 _NO_CODE = "__none__"
-
-
-def member_name(unit: Unit, with_round: bool = False) -> str:
-    """Display name of a unit's member: ``위원 2 (△△△)``; masked labels alone cannot tell members apart.
-
-    Members are numbered per round, so with ``with_round`` (runs over several rounds)
-    the round is prefixed: ``2024_자문 · 위원 2 (△△△)``.
-    """
-    if unit.member is None:
-        name = "위원 미상"
-    else:
-        label = unit.member_label.strip()
-        label = label[: -len("위원")].strip() if label.endswith("위원") else label
-        name = f"위원 {unit.member}" + (f" ({label})" if label else "")
-    return f"{unit.round} · {name}" if with_round else name
-
-
-def _several_rounds(units: Sequence[Unit]) -> bool:
-    return len({u.round for u in units}) > 1
-
-
-@dataclass(frozen=True)
-class ThemeSummary:
-    """What a theme card shows, computed from the units actually assigned to the theme."""
-
-    theme_id: str
-    label: str
-    source: str
-    size: int
-    share: float
-    keywords: tuple[str, ...]
-    quotes: tuple[Unit, ...]
-    members: tuple[tuple[str, int], ...]
-    agendas: tuple[tuple[str, int], ...]
-    programs: tuple[tuple[str, int], ...]
 
 
 def _assigned(units: Sequence[Unit], assignments: Sequence[Assignment]) -> dict[str, tuple[str, str, str, float]]:
@@ -75,42 +38,6 @@ def _assigned(units: Sequence[Unit], assignments: Sequence[Assignment]) -> dict[
         else:
             out[u.rec_id] = (a.theme_id, a.theme_label or a.theme_id, a.theme_source, a.theme_score)
     return out
-
-
-def theme_summaries(units: Sequence[Unit], assignments: Sequence[Assignment],
-                    themes: Sequence[Theme]) -> list[ThemeSummary]:
-    """One summary per theme, in the given order.
-
-    Quotes are the theme's representative units, topped up with its highest-scoring
-    units until there are three; members, agendas and program codes are counted over
-    the theme's units (most frequent first, ties in document order / code order).
-    """
-    assigned = _assigned(units, assignments)
-    by_rec = {u.rec_id: u for u in units}
-    total = max(len(units), 1)
-    with_round = _several_rounds(units)
-    summaries = []
-    for t in themes:
-        mine = [u for u in units if assigned[u.rec_id][0] == t.theme_id]
-        quotes = [by_rec[r] for r in t.representative_rec_ids if r in by_rec][:QUOTES_PER_THEME]
-        for u in sorted(mine, key=lambda u: -assigned[u.rec_id][3]):
-            if len(quotes) >= QUOTES_PER_THEME:
-                break
-            if u not in quotes:
-                quotes.append(u)
-        # Keyed with the member number first so equal counts list members in their numeric order.
-        members = Counter((u.round, u.member is None, u.member or 0, member_name(u, with_round)) for u in mine)
-        agendas = Counter(u.agenda or "(안건 없음)" for u in mine)
-        agenda_order = {a: i for i, a in enumerate(dict.fromkeys(u.agenda or "(안건 없음)" for u in units))}
-        programs = Counter(code for u in mine for code in u.program_codes)
-        summaries.append(ThemeSummary(
-            theme_id=t.theme_id, label=t.label, source=t.source, size=len(mine), share=len(mine) / total,
-            keywords=tuple(t.keywords), quotes=tuple(quotes),
-            members=tuple((key[3], n) for key, n in sorted(members.items(), key=lambda kv: (-kv[1], kv[0]))),
-            agendas=tuple(sorted(agendas.items(), key=lambda kv: (-kv[1], agenda_order[kv[0]]))),
-            programs=tuple(sorted(programs.items(), key=lambda kv: (-kv[1], program_code_key(kv[0])))),
-        ))
-    return summaries
 
 
 def _overview(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[Theme]) -> dict:
@@ -208,12 +135,16 @@ def _facts(overview: dict, run_info: dict) -> list[tuple[str, str]]:
     return facts
 
 
-def _card(s: ThemeSummary) -> dict:
+def _card(card: Theme, by_rec: dict[str, Unit], total: int) -> dict:
+    """What the HTML template shows of one theme card; ``total`` is the run's number of units."""
+    quotes = [by_rec[r] for r in card.representative_rec_ids if r in by_rec]
     return {
-        "theme_id": s.theme_id, "label": s.label, "source": s.source, "badge": SOURCE_BADGES.get(s.source, s.source),
-        "size": s.size, "share": f"{s.share:.0%}", "keywords": s.keywords,
-        "quotes": [{"text": _quote_text(u.text), "member": member_name(u), "rec_id": u.rec_id} for u in s.quotes],
-        "counted": [("위원", s.members, ""), ("안건", s.agendas, ""), ("사업", s.programs, "code")],
+        "theme_id": card.theme_id, "label": card.label, "source": card.source,
+        "badge": SOURCE_BADGES.get(card.source, card.source), "size": card.size, "share": f"{card.size / total:.0%}",
+        "keywords": card.keywords,
+        "quotes": [{"text": _quote_text(u.text), "member": member_name(u), "rec_id": u.rec_id} for u in quotes],
+        "counted": [("위원", card.member_counts, ""), ("안건", card.agenda_counts, ""),
+                    ("사업", card.program_counts, "code")],
     }
 
 
@@ -238,7 +169,7 @@ def _matrix(matrix: pd.DataFrame, sizes: dict[str, int], names: dict[str, str]) 
 def _filters(units: Sequence[Unit], choices: list[tuple[str, str]],
              names: dict[str, str]) -> list[tuple[str, str, str, list[tuple[str, str]]]]:
     """(element id, label, "all" label, options) of each select filter."""
-    with_round = _several_rounds(units)
+    with_round = several_rounds(units)
     members = sorted({(u.round, u.member is None, u.member or 0, member_name(u, with_round)) for u in units})
     codes = [(c, f"{c} {names[c]}" if c in names else c)
              for c in sorted({c for u in units for c in u.program_codes}, key=program_code_key)]
@@ -265,7 +196,7 @@ def _theme_choices(units: Sequence[Unit], assignments: Sequence[Assignment],
 def _units_payload(units: Sequence[Unit], assignments: Sequence[Assignment]) -> list[dict]:
     assigned = _assigned(units, assignments)
     by_rec = {a.rec_id: a for a in assignments}
-    with_round = _several_rounds(units)
+    with_round = several_rounds(units)
     payload = []
     for u in units:
         theme_id, label, source, score = assigned[u.rec_id]
@@ -286,8 +217,8 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
                   matrix: pd.DataFrame, run_info: dict) -> str:
     """Return the self-contained Korean HTML report of one run (``templates/report.html.j2``).
 
-    In: the run's units, assignments and themes, the theme × program matrix
-    (:func:`pipeline.exporters.program_matrix`) and ``run_info`` (``seed`` and
+    In: the run's units, assignments and theme cards (:func:`pipeline.cards.theme_cards`, rendered
+    as they are), the theme × program matrix (:func:`pipeline.exporters.program_matrix`) and ``run_info`` (``seed`` and
     ``parameters`` are shown in the settings panel). Out: an HTML document with theme cards,
     the clickable matrix, and the unit list with member/agenda/program/theme/review filters and
     text search; each unit shows its score and runner-up and has a theme select box, and one
@@ -295,17 +226,17 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
     exactly the page's characters is embedded (:mod:`pipeline.webfont`), so Hangul renders
     without a Korean system font. Same inputs give the same string.
     """
-    summaries = theme_summaries(units, assignments, themes)
     overview = _overview(units, assignments, themes)
-    sizes = {s.theme_id: s.size for s in summaries}
+    sizes = {card.theme_id: card.size for card in themes}
     sizes[UNASSIGNED_ID] = overview["unassigned"]
     names = _program_names(run_info)
+    by_rec = {u.rec_id: u for u in units}
     choices = _theme_choices(units, assignments, themes)
     payload = {"units": _units_payload(units, assignments),
                "themes": [{"id": theme_id, "label": label} for theme_id, label in choices]}
     context = {
         "overview": overview, "facts": _facts(overview, run_info), "settings": _settings(run_info),
-        "cards": [_card(s) for s in summaries], "matrix": _matrix(matrix, sizes, names),
+        "cards": [_card(card, by_rec, max(len(units), 1)) for card in themes], "matrix": _matrix(matrix, sizes, names),
         "filters": _filters(units, choices, names), "payload": Markup(_embedded_json(payload)),
         "css": Markup((_TEMPLATES / "report.css").read_text(encoding="utf-8")),
         "js": Markup((_TEMPLATES / "report.js").read_text(encoding="utf-8")),
@@ -342,16 +273,18 @@ def render_summary_md(units: Sequence[Unit], assignments: Sequence[Assignment], 
     if "seed" in run_info:
         lines.append(f"- 시드: {_md(run_info['seed'])}")
     lines += ["", "## 주제별 요약", ""]
-    for s in theme_summaries(units, assignments, themes):
+    by_rec = {u.rec_id: u for u in units}
+    for card in themes:
+        share = card.size / max(len(units), 1)
         lines += [
-            f"### {_md(s.label)} ({SOURCE_BADGES.get(s.source, s.source)}, {s.size}건, {s.share:.0%})", "",
-            f"- 핵심어: {_md(', '.join(s.keywords)) or '-'}",
-            f"- 위원: {', '.join(f'{_md(n)} {c}건' for n, c in s.members) or '-'}",
-            f"- 안건: {', '.join(f'{_md(n)} {c}건' for n, c in s.agendas) or '-'}",
-            f"- 사업: {', '.join(f'{_md(n)} {c}건' for n, c in s.programs) or '-'}",
+            f"### {_md(card.label)} ({SOURCE_BADGES.get(card.source, card.source)}, {card.size}건, {share:.0%})", "",
+            f"- 핵심어: {_md(', '.join(card.keywords)) or '-'}",
+            f"- 위원: {', '.join(f'{_md(n)} {c}건' for n, c in card.member_counts) or '-'}",
+            f"- 안건: {', '.join(f'{_md(n)} {c}건' for n, c in card.agenda_counts) or '-'}",
+            f"- 사업: {', '.join(f'{_md(n)} {c}건' for n, c in card.program_counts) or '-'}",
             "",
         ]
-        for u in s.quotes:
+        for u in (by_rec[r] for r in card.representative_rec_ids if r in by_rec):
             lines += [f"> {_md(_quote_text(u.text))}  ", f"> — {_md(member_name(u))}, {_md(u.rec_id)}", ""]
     lines += ["## 주제 × 사업 코드", ""]
     codes = [str(c) for c in matrix.columns]

@@ -29,17 +29,17 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.atomic import replacing
+from pipeline.cards import theme_cards
 from pipeline.clustering import nmf_agreement
 from pipeline.codebook import load_codebook
 from pipeline.corrections import RESEARCHER, Correction, apply_corrections, check_corrections, read_corrections
 from pipeline.embedders import CachedEmbedder, EmbeddingCache, make_embedder
 from pipeline.errors import InputError
-from pipeline.exporters import run_target, write_run_files
-from pipeline.labeler import summarize_themes
 from pipeline.modelstore import load_model, model_target, package_versions, read_model_info, write_model_files
 from pipeline.paths import DEFAULT_OUT, DEFAULT_ROUND, default_cache_dir
 from pipeline.programs import ProgramRegistry
 from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit
+from pipeline.runfolder import run_target, write_run_files
 from pipeline.themes import ThemeModel, UnitTerms, context_text
 from pipeline.tokenizer import KiwiTokenizer
 from pipeline.units import parse_rounds, read_rounds
@@ -172,7 +172,7 @@ def _corrected(model: ThemeModel, units: list[Unit], terms: UnitTerms, embedding
         final = apply_corrections(assignments, check_corrections(lines, path, labels, [u.rec_id for u in units]),
                                   labels)
     themes = model.round_keywords(units, final, terms, embeddings) if assigned or path is not None else model.themes_
-    return final, summarize_themes(units, final, themes)
+    return final, theme_cards(units, final, themes)
 
 
 def _seed_everything(seed: int) -> None:

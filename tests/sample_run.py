@@ -13,7 +13,8 @@ HTML/script, quotes, commas and a line break.
 
 from __future__ import annotations
 
-from pipeline.records import Assignment, Theme, Unit
+from pipeline.cards import theme_cards
+from pipeline.records import Assignment, Theme, ThemeInfo, Unit
 
 AGENDA_1 = "❶ 서울시 지역상생교류 추진"
 AGENDA_2 = "❷ ’24년 지역연계형 청년 창업 지원사업(넥스트로컬)"
@@ -124,21 +125,7 @@ def _build(rows: list, round_id: str, theme_order: list[str]) -> RunParts:
         elif theme_id is not None:
             label, source_kind, _ = _THEMES[theme_id]
             assignments.append(Assignment(rec_id, theme_id, label, score, source_kind))
-    by_id = {u.rec_id: u for u in units}
-    themes: list[Theme] = []
-    for theme_id in theme_order:
-        label, source_kind, keywords = _THEMES[theme_id]
-        mine = sorted((a for a in assignments if a.theme_id == theme_id), key=lambda a: -a.theme_score)
-        codes: dict[str, int] = {}
-        for a in mine:
-            for code in by_id[a.rec_id].program_codes:
-                codes[code] = codes.get(code, 0) + 1
-        themes.append(Theme(
-            theme_id=theme_id, label=label, source=source_kind, size=len(mine), keywords=keywords,
-            representative_rec_ids=tuple(a.rec_id for a in mine[:3]),
-            members=tuple(sorted({m for a in mine if (m := by_id[a.rec_id].member) is not None})),
-            program_counts=tuple(sorted(codes.items(), key=lambda kv: (-kv[1], kv[0]))),
-        ))
+    themes = theme_cards(units, assignments, [ThemeInfo(theme_id, *_THEMES[theme_id]) for theme_id in theme_order])
     run_info = {
         "inputs": [{"path": source, "sha256": "0" * 64}],
         "parameters": {"embedder": "test", "codebook": "corpus/themes.yaml"},

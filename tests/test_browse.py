@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.browse import filter_units, load_run, theme_card
+from pipeline.browse import filter_units, load_run, quotes, theme_card
 from pipeline.errors import InputError
-from pipeline.exporters import write_run
+from pipeline.runfolder import write_run
 from tests.sample_run import sample_run
 
 
@@ -39,8 +39,11 @@ def test_filters_narrow_the_units(run) -> None:
 
 def test_theme_card(run) -> None:
     card = theme_card(run, "living_population")
-    assert card["size"] == 2 and card["quotes"] and card["members"] == ["2", "3"]
-    assert card["programs"] == {"1-2-1": 1, "1-10-1": 1}
+    assert card == theme_card(run, "생활인구·체류")
+    assert card.size == 2 and card.members == (2, 3)
+    assert card.program_counts == (("1-2-1", 1), ("1-10-1", 1))
+    texts = quotes(run, card)
+    assert len(texts) == 2 and all(t in set(run.recommendations["text"]) for t in texts)
     with pytest.raises(KeyError):
         theme_card(run, "no_such_theme")
 

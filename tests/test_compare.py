@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.compare import compare_programs, compare_runs, write_comparison
 from pipeline.errors import InputError
-from pipeline.exporters import write_run
+from pipeline.runfolder import write_run
 from tests.sample_run import sample_run
 
 

@@ -10,7 +10,8 @@ import pytest
 from pipeline.errors import InputError
 from pipeline.evaluate import GOLD_COLUMNS, evaluate, format_table, write_json
 
-RUN_COLUMNS = ("rec_id", "text", "theme_id", "program_codes", "fields")
+# The columns of recommendations.csv that every reader of a run folder needs (theme labels left to the codebook).
+RUN_COLUMNS = ("rec_id", "text", "theme_id", "program_codes", "fields", "theme_label", "theme_source", "member")
 
 
 def _write(path: Path, columns, rows) -> Path:
@@ -26,10 +27,10 @@ def run_dir(tmp_path):
     folder = tmp_path / "run"
     folder.mkdir()
     _write(folder / "recommendations.csv", RUN_COLUMNS, [
-        ("r1", "① 서울시정의 비전과  시민이 공감할 수 있는 브랜딩 필요", "branding", "", ""),
-        ("r2", "(3-3-1) 상생상회 운영 및 판로 지원", "sales_channels", "3-3-1;NL", "3"),
-        ("r3", "성과지표를 정량과 정성으로 보완", "performance_evaluation", "NL", "1;2"),
-        ("r4", "청년 창업 자금 지원", "sales_channels", "NL", ""),
+        ("r1", "① 서울시정의 비전과  시민이 공감할 수 있는 브랜딩 필요", "branding", "", "", "", "codebook", "1"),
+        ("r2", "(3-3-1) 상생상회 운영 및 판로 지원", "sales_channels", "3-3-1;NL", "3", "", "codebook", "1"),
+        ("r3", "성과지표를 정량과 정성으로 보완", "performance_evaluation", "NL", "1;2", "", "codebook", "2"),
+        ("r4", "청년 창업 자금 지원", "sales_channels", "NL", "", "", "codebook", "2"),
     ])
     return folder
 
@@ -87,7 +88,7 @@ def test_bad_files_are_one_line_errors(tmp_path, run_dir, gold):
     broken = _write(tmp_path / "broken.csv", ("unit", "key"), [("G1", "x")])
     with pytest.raises(InputError, match="lacks column"):
         evaluate(broken, run_dir)
-    with pytest.raises(InputError, match="cannot read recommendations"):
+    with pytest.raises(InputError, match="not a run folder"):
         evaluate(gold, tmp_path)
     nothing = _write(tmp_path / "nothing.csv", GOLD_COLUMNS, [("G1", "없는 문장", "branding", "branding", "", "")])
     with pytest.raises(InputError, match="no gold key matches"):
@@ -122,10 +123,10 @@ def test_discovery_run_reports_mapped_accuracy_not_zero(tmp_path, gold):
     folder = tmp_path / "discovery"
     folder.mkdir()
     _write(folder / "recommendations.csv", RUN_COLUMNS, [
-        ("r1", "서울시정의 비전과 시민이 공감할 수 있는 브랜딩 필요", "discovered_02", "", ""),
-        ("r2", "(3-3-1) 상생상회 운영 및 판로 지원", "discovered_01", "3-3-1", "3"),
-        ("r3", "성과지표를 정량과 정성으로 보완", "discovered_01", "NL", "1;2"),
-        ("r4", "청년 창업 자금 지원", "discovered_03", "NL", ""),
+        ("r1", "서울시정의 비전과 시민이 공감할 수 있는 브랜딩 필요", "discovered_02", "", "", "", "discovered", "1"),
+        ("r2", "(3-3-1) 상생상회 운영 및 판로 지원", "discovered_01", "3-3-1", "3", "", "discovered", "1"),
+        ("r3", "성과지표를 정량과 정성으로 보완", "discovered_01", "NL", "1;2", "", "discovered", "2"),
+        ("r4", "청년 창업 자금 지원", "discovered_03", "NL", "", "", "discovered", "2"),
     ])
     result = evaluate(gold, folder)
     assert result["mode"] == "discovery" and result["accuracy"] is None

@@ -21,7 +21,8 @@ from lxml import etree
 
 from pipeline.cli import main
 from pipeline.errors import InputError
-from pipeline.qdpx import export_qdpx, import_qdpx
+from pipeline.qdpx import export_qdpx
+from pipeline.qdpx_import import import_qdpx
 from pipeline.readers import read_document
 from pipeline.run import run_round
 from tests.make_fixtures import seed_lines, write_docx

@@ -30,9 +30,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.exporters import write_run
 from pipeline.plots import korean_font_path
 from pipeline.records import Assignment
+from pipeline.runfolder import write_run
 from tests.sample_run import sample_run
 
 ARTIFACTS = Path(__file__).parent / "artifacts"

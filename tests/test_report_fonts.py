@@ -28,8 +28,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.exporters import write_run
 from pipeline.plots import korean_font_path
+from pipeline.runfolder import write_run
 from pipeline.webfont import FAMILY
 from tests.sample_run import sample_run
 from tests.test_report_browser import ARTIFACTS, DevTools, open_page

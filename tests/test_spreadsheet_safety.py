@@ -8,11 +8,11 @@ from dataclasses import replace
 
 from openpyxl import load_workbook
 
+from pipeline.cards import theme_cards
 from pipeline.cells import EXCEL_CELL_LIMIT, csv_text, from_csv_text
 from pipeline.compare import write_comparison
-from pipeline.exporters import write_run
-from pipeline.records import Assignment, Theme
-from pipeline.runfolder import load_run
+from pipeline.records import Assignment, ThemeInfo
+from pipeline.runfolder import load_run, write_run
 from pipeline.units import load_units
 
 HOSTILE = ["=HYPERLINK(\"http://x\",\"y\")", " +1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
@@ -28,8 +28,7 @@ def _hostile_run(tmp_path):
              replace(units[1], text=long_text + "\x0b\x1b끝", question="-질문")]
     label = "=1+1"
     assignments = [Assignment(u.rec_id, "discovered_01", label, 0.5, "discovered") for u in units]
-    themes = [Theme("discovered_01", label, "discovered", 2, ("=kw", "키워드"), tuple(u.rec_id for u in units),
-                    (1,), (("3-3-1", 2),))]
+    themes = theme_cards(units, assignments, [ThemeInfo("discovered_01", label, "discovered", ("=kw", "키워드"))])
     out = write_run(tmp_path / "run", units, assignments, themes, {"programs": {"3-3-1": "=상생상회"}})
     return units, out
 

@@ -37,6 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.archive_db import DEFAULT_WAIT, ROUND_TABLES, open_archive, package_version, read_meta
+from pipeline.cards import theme_cards
 from pipeline.corrections import Correction, apply_corrections, check_corrections, read_corrections
 from pipeline.errors import InputError
 from pipeline.exporters import REVIEW_COLUMNS, recommendations_frame, themes_frame
@@ -176,7 +177,6 @@ def add_round(archive: str | os.PathLike, paths: Sequence[str | os.PathLike], ro
     corrections CSV and the usual reading/embedding options. A name already in the archive is
     refused unless ``replace``. Nothing is written unless the whole round is; out: what was stored.
     """
-    from pipeline.labeler import summarize_themes
     from pipeline.run import assign_units
 
     archive = Path(archive)
@@ -196,7 +196,7 @@ def add_round(archive: str | os.PathLike, paths: Sequence[str | os.PathLike], ro
     applied, corrections_path, corrections_sha = _corrections(corrections, labels, [u.rec_id for u in result.units])
     final = apply_corrections(result.assignments, applied, labels)
     # Keywords of the round as corrected, like the themes of an uncorrected one (from the round's own units).
-    themes = summarize_themes(result.units, final, result.model.round_keywords(result.units, final)) \
+    themes = theme_cards(result.units, final, result.model.round_keywords(result.units, final)) \
         if applied else result.themes
     timings = {**result.run_info["timings"], "assign_total": round(time.perf_counter() - started, 4)}
     stored = StoredRound(round_name, result.units, result.assignments, themes, ref, round_date, applied,
@@ -322,7 +322,6 @@ def recode_round(archive: str | os.PathLike, round_name: str, model_dir: str | o
     The other rounds' rows are not touched. Raises ``InputError`` for an unknown round, or a
     correction whose theme the new model does not have.
     """
-    from pipeline.labeler import summarize_themes
     from pipeline.run import assign_units
 
     archive = Path(archive)
@@ -347,7 +346,7 @@ def recode_round(archive: str | os.PathLike, round_name: str, model_dir: str | o
             raise InputError(str(folder), f"round {round_name!r} has a correction to theme {c.theme_id!r}, which "
                                           "this model does not have")
     final = apply_corrections(result.assignments, corrections, labels)
-    themes = summarize_themes(result.units, final, result.model.round_keywords(result.units, final)) \
+    themes = theme_cards(result.units, final, result.model.round_keywords(result.units, final)) \
         if corrections else result.themes
     timings = {**result.run_info["timings"], "assign_total": round(time.perf_counter() - started, 4)}
     stored = StoredRound(round_name, result.units, result.assignments, themes, ref, row[0], corrections,

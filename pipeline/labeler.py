@@ -1,4 +1,4 @@
-"""Theme keywords, names and summaries: what a researcher reads on a theme card.
+"""Theme keywords and names (the theme cards themselves are computed by :mod:`pipeline.cards`).
 
 - :class:`ThemeLabeler` computes BERTopic's class-based TF-IDF over Kiwi terms on the final
   assignment (the theme model already decided who belongs where; ``reduce_frequent_words`` so
@@ -8,22 +8,17 @@
 - :func:`label_from_keywords` names a discovered theme the way the codebook does: up to three
   distinct keywords joined by ``·`` (판로·유통·상생상회), skipping a keyword that repeats part of
   one already chosen (판로 / 판로지원).
-- :func:`summarize_themes` builds the :class:`~pipeline.records.Theme` cards: size, keywords,
-  three representative recommendations (highest theme score, i.e. most typical), the members who
-  raise the theme and the program codes its units cite, with counts.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
 
 from pipeline.bertopic_adapter import class_tfidf_keywords, make_bertopic, term_document
-from pipeline.programs import program_code_key
-from pipeline.records import UNASSIGNED_ID, Assignment, Theme, ThemeInfo, Unit
+from pipeline.records import ThemeInfo
 from pipeline.tokenizer import tokenize_views
 
 FALLBACK_LABEL = "기타"
@@ -162,40 +157,3 @@ class ThemeLabeler:
         if self._bertopic is not None:
             self._bertopic.set_topic_labels(self._topic_labels)
         return named
-
-
-def summarize_themes(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[ThemeInfo],
-                     n_representatives: int = 3) -> list[Theme]:
-    """Theme cards for the themes that have units, in the model's theme order.
-
-    In: the round's units, their assignments (same order) and the model's themes. Out: one
-    :class:`Theme` per non-empty theme with size, keywords, the ``n_representatives`` units with
-    the highest theme score (ties: document order), members (sorted member numbers) and program
-    counts (most cited first, then code order). Unassigned units belong to no theme.
-    """
-    if len(units) != len(assignments):
-        raise ValueError(f"{len(assignments)} assignments for {len(units)} units")
-    members_of: dict[str, list[tuple[int, Unit, Assignment]]] = {}
-    for position, (unit, a) in enumerate(zip(units, assignments, strict=True)):
-        if a.rec_id != unit.rec_id:
-            raise ValueError(f"assignment {a.rec_id!r} does not match unit {unit.rec_id!r}")
-        if a.theme_id != UNASSIGNED_ID:
-            members_of.setdefault(a.theme_id, []).append((position, unit, a))
-    cards = []
-    for theme in themes:
-        rows = members_of.get(theme.theme_id)
-        if not rows:
-            continue
-        typical = sorted(rows, key=lambda r: (-r[2].theme_score, r[0]))[:n_representatives]
-        counts = Counter(code for _, unit, _ in rows for code in unit.program_codes)
-        cards.append(Theme(
-            theme_id=theme.theme_id,
-            label=rows[0][2].theme_label or theme.label,
-            source=theme.source,
-            size=len(rows),
-            keywords=tuple(theme.keywords),
-            representative_rec_ids=tuple(unit.rec_id for _, unit, _ in typical),
-            members=tuple(sorted({unit.member for _, unit, _ in rows if unit.member is not None})),
-            program_counts=tuple(sorted(counts.items(), key=lambda kv: (-kv[1], program_code_key(kv[0])))),
-        ))
-    return cards

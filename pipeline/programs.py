@@ -142,3 +142,8 @@ def _alias_hits(flat: str, aliases: list[tuple[str, str]]) -> set[str]:
 
 def _squash(s: str) -> str:
     return "".join(s.split())
+
+
+def program_names(run_info: dict) -> dict[str, str]:
+    """Program code -> name from ``run_info["programs"]`` (the registry a run used, in ``run.json``); {} if none."""
+    return {str(k): str(v) for k, v in (run_info.get("programs") or {}).items()}

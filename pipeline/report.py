@@ -17,7 +17,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from pipeline.cards import member_name, several_rounds
-from pipeline.programs import program_code_key
+from pipeline.programs import program_code_key, program_names
 from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit
 from pipeline.webfont import font_face_css
 
@@ -148,11 +148,6 @@ def _card(card: Theme, by_rec: dict[str, Unit], total: int) -> dict:
     }
 
 
-def _program_names(run_info: dict) -> dict[str, str]:
-    """Program code -> name, from ``run_info["programs"]`` (the registry the run used), if given."""
-    return {str(k): str(v) for k, v in (run_info.get("programs") or {}).items()}
-
-
 def _matrix(matrix: pd.DataFrame, sizes: dict[str, int], names: dict[str, str]) -> dict:
     codes = [str(c) for c in matrix.columns]
     rows = _matrix_rows(matrix)
@@ -229,7 +224,7 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
     overview = _overview(units, assignments, themes)
     sizes = {card.theme_id: card.size for card in themes}
     sizes[UNASSIGNED_ID] = overview["unassigned"]
-    names = _program_names(run_info)
+    names = program_names(run_info)
     by_rec = {u.rec_id: u for u in units}
     choices = _theme_choices(units, assignments, themes)
     payload = {"units": _units_payload(units, assignments),

@@ -36,6 +36,7 @@ from pipeline.exporters import (
     write_xlsx,
     xlsx_sheets,
 )
+from pipeline.programs import program_names
 from pipeline.records import Assignment, Theme, Unit
 from pipeline.report import render_report, render_summary_md
 
@@ -94,11 +95,6 @@ def _run_json(run_info: dict, units: Sequence[Unit], themes: Sequence[Theme], ex
     info["counts"] = counts
     info["timings"] = timings
     return json.dumps(info, sort_keys=True, ensure_ascii=False, indent=2, default=str) + "\n"
-
-
-def program_names(run_info: dict) -> dict[str, str]:
-    """Program code -> name, from ``run_info["programs"]`` (the registry the run used); empty if none."""
-    return {str(k): str(v) for k, v in (run_info.get("programs") or {}).items()}
 
 
 def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[Assignment],

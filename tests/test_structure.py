@@ -1,4 +1,5 @@
-"""The package's modules import each other without cycles, in-function imports included."""
+"""The package stays easy to change: no import cycle (in-function imports included), no module over
+500 lines, no class over 250."""
 
 from __future__ import annotations
 
@@ -52,3 +53,16 @@ def test_the_check_finds_a_cycle() -> None:
 
 def test_no_import_cycle_between_pipeline_modules() -> None:
     assert _cycle(_imports()) == []
+
+
+def test_every_module_and_class_stays_small() -> None:
+    too_big = []
+    for path in sorted(PACKAGE.glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        lines = source.count("\n")
+        if lines > 500:
+            too_big.append(f"{path.name}: {lines} lines")
+        too_big += [f"{path.name}: class {node.name} {node.end_lineno - node.lineno + 1} lines"
+                    for node in ast.walk(ast.parse(source))
+                    if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > 250]
+    assert too_big == []

@@ -38,7 +38,7 @@
    help discovery on the bundled round (they do help the codebook step).
 
 Everything scales linearly in the number of units (sparse TF-IDF, UMAP's
-approximate neighbours, (mini-batch) k-means, silhouette on a sample): no pairwise matrix.
+approximate neighbours, (mini-batch) k-means, k chosen by Davies-Bouldin): no pairwise matrix.
 
 ``predict(units)`` assigns each unit on its own, with the prototypes, centring mean, vocabularies
 and discovered-theme centroids saved at fit time, so a unit's theme never depends on which other
@@ -478,7 +478,7 @@ class ThemeModel(BaseEstimator):
         distinct = _distinct_rows(features[rows])
         if distinct < 2:
             # Identical units (or units sharing one term): one theme, nothing for UMAP or k-means to split.
-            self.discovery_silhouette_ = None
+            self.discovery_score_ = None
             return [rows]
         n = len(rows)
         # UMAP needs enough distinct points for its neighbour graph, and its PCA start more terms than
@@ -498,7 +498,7 @@ class ThemeModel(BaseEstimator):
         documents = [term_document(keyword_terms[i]) for i in rows]
         model = make_bertopic(self._features_for_texts, self.n_keywords, reducer, clusterer)
         topics = np.asarray(model.fit_transform(documents, embeddings=features[rows])[0])
-        self.discovery_silhouette_ = clusterer.silhouette_
+        self.discovery_score_ = clusterer.score_
         groups = [rows[topics == t] for t in sorted(set(topics.tolist())) if t >= 0]
         return sorted(groups, key=lambda m: (-len(m), int(m[0])))
 

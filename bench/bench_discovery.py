@@ -1,7 +1,8 @@
 """Discovery mode against two baselines on the same units, scored against a human coding.
 
 ``python bench/bench_discovery.py [--gold FILE] [--seeds 5] [--round FILE] [--out FILE]
-[--semantic-weights 0.3 1.0 ...] [--only-ours]``
+[--semantic-weights 0.3 1.0 ...] [--criteria silhouette davies_bouldin] [--sets bundled no_headings lomo]
+[--only-ours]``
 
 On the units of a round (default: the bundled seed) it runs, for each random seed:
 
@@ -24,11 +25,14 @@ codebook mode on the same units is reported once for reference (it does not depe
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import statistics
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -43,11 +47,51 @@ DEFAULT_GOLD = ROOT / "corpus" / "eval" / "seed_gold.csv"
 DEFAULT_ROUND = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
 
 
-def ours(units: list[Unit], seed: int, embedder=None, semantic_weight: float | None = None) -> list[str]:
+def ours(units: list[Unit], seed: int, embedder=None, semantic_weight: float | None = None,
+         criterion: str | None = None) -> list[str]:
     from pipeline.themes import ThemeModel
 
     params = {} if semantic_weight is None else {"semantic_weight": semantic_weight}
-    return [a.theme_id for a in ThemeModel(embedder, None, seed=seed, **params).fit(units).assignments_]
+    with k_criterion(criterion):
+        return [a.theme_id for a in ThemeModel(embedder, None, seed=seed, **params).fit(units).assignments_]
+
+
+@contextlib.contextmanager
+def k_criterion(criterion: str | None):
+    """While open, discovery's AutoKMeans chooses k by ``criterion`` (None: its default).
+
+    ThemeModel does not expose the criterion (a parameter there would change every saved model's
+    params), so the bench swaps the class its discovery step builds.
+    """
+    import pipeline.themes
+    from pipeline.clustering import AutoKMeans
+
+    if criterion is None:
+        yield
+        return
+    with mock.patch.object(pipeline.themes, "AutoKMeans", functools.partial(AutoKMeans, criterion=criterion)):
+        yield
+
+
+def lomo(units: list[Unit], seed: int, pairs, criterion: str | None = None) -> dict:
+    """Leave one member out without a codebook: ``lomo_fit`` (mean ARI of the six five-member fits on
+    their own units) and ``lomo`` (ARI of the held-out units of all six folds pooled, by ``predict``)."""
+    from pipeline.themes import ThemeModel
+
+    gold_of = {i: row["theme_id"] for row, i in pairs}
+    fits, pooled_gold, pooled_pred = [], [], []
+    for member in sorted({u.member for u in units}):
+        train = [i for i, u in enumerate(units) if u.member != member]
+        held = [i for i, u in enumerate(units) if u.member == member]
+        with k_criterion(criterion):
+            model = ThemeModel(None, None, seed=seed).fit([units[i] for i in train])
+        fitted = [(gold_of[i], a.theme_id) for i, a in zip(train, model.assignments_, strict=True) if i in gold_of]
+        fits.append(adjusted_rand_score([g for g, _ in fitted], [p for _, p in fitted]))
+        for i, a in zip(held, model.predict([units[i] for i in held]), strict=True):
+            if i in gold_of:
+                pooled_gold.append(gold_of[i])
+                pooled_pred.append(f"{member}:{a.theme_id}")
+    return {"lomo_fit": float(np.mean(fits)), "lomo": float(adjusted_rand_score(pooled_gold, pooled_pred))}
 
 
 def bertopic_default(units: list[Unit], seed: int, embedder) -> list[str]:
@@ -109,6 +153,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "discovery.json")
     parser.add_argument("--semantic-weights", type=float, nargs="*", default=[],
                         help="also run ours with these semantic_weight values (dense e5 vectors beside TF-IDF)")
+    parser.add_argument("--criteria", nargs="*", default=[], choices=["davies_bouldin", "silhouette"],
+                        help="also run ours with AutoKMeans choosing k by these criteria")
+    parser.add_argument("--sets", nargs="*", default=[], choices=["no_headings", "lomo"],
+                        help="also score ours (and --criteria variants) on these stress sets of bench/stress.py")
     parser.add_argument("--only-ours", action="store_true", help="skip the two baselines and the codebook mode")
     args = parser.parse_args()
 
@@ -129,14 +177,35 @@ def main() -> None:
         methods["kiwi_tfidf_kmeans"] = lambda seed: kiwi_tfidf_kmeans(units, seed)
     for weight in args.semantic_weights:
         methods[f"ours_sw{weight:g}"] = lambda seed, w=weight: ours(units, seed, embedder, w)
+    for criterion in args.criteria:
+        methods[f"ours_{criterion}"] = lambda seed, c=criterion: ours(units, seed, criterion=c)
+    variants = {"ours": None, **{f"ours_{c}": c for c in args.criteria}}
+    if "no_headings" in args.sets:
+        from stress import paragraphs, parse_text
+
+        plain = parse_text(paragraphs(units), "no_headings")
+        plain_pairs, _ = match_units(gold, [u.text for u in plain])
+        for name, criterion in variants.items():
+            methods[f"{name}@no_headings"] = (
+                lambda seed, c=criterion: ours(plain, seed, criterion=c), plain_pairs,
+                [row["theme_id"] for row, _ in plain_pairs])
     report = {"round": str(args.round), "units": len(units), "gold_matched": len(pairs),
               "seeds": list(range(args.seeds)), "methods": {}}
     for name, method in methods.items():
+        # A method is a function of the seed, or (function, its gold pairs, their gold themes) on a stress set.
+        method, its_pairs, its_gold = method if isinstance(method, tuple) else (method, pairs, gold_theme)
         runs, started = [], time.perf_counter()
         for seed in range(args.seeds):
-            runs.append({"seed": seed, **score(method(seed), pairs, gold_theme)})
+            runs.append({"seed": seed, **score(method(seed), its_pairs, its_gold)})
         report["methods"][name] = {"runs": runs, "summary": summarize(runs),
                                    "seconds_per_run": (time.perf_counter() - started) / args.seeds}
+    if "lomo" in args.sets:
+        for name, criterion in variants.items():
+            runs = [{"seed": seed, **lomo(units, seed, pairs, criterion)} for seed in range(args.seeds)]
+            report["lomo"] = report.get("lomo", {})
+            report["lomo"][name] = {"runs": runs, **{key: {"mean": statistics.fmean(r[key] for r in runs),
+                                                           "sd": statistics.pstdev(r[key] for r in runs)}
+                                                     for key in ("lomo_fit", "lomo")}}
     if not args.only_ours:
         report["codebook_mode"] = score(codebook_mode(units, embedder), pairs, gold_theme)
 
@@ -148,6 +217,9 @@ def main() -> None:
         print(f"{name:<20} {ari['mean']:8.3f} {ari['sd']:6.3f} {ari['min']:5.2f}-{ari['max']:<5.2f} "
               f"{ami['mean']:8.3f} {ami['sd']:6.3f} {ami['min']:5.2f}-{ami['max']:<5.2f} "
               f"{entry['summary']['groups']['mean']:6.1f}")
+    for name, entry in report.get("lomo", {}).items():
+        print(f"{name:<20} leave-one-member-out ARI: fit {entry['lomo_fit']['mean']:.3f} ± "
+              f"{entry['lomo_fit']['sd']:.3f}, held-out {entry['lomo']['mean']:.3f} ± {entry['lomo']['sd']:.3f}")
     if "codebook_mode" in report:
         cb = report["codebook_mode"]
         print(f"{'codebook mode':<20} ARI {cb['ari']:.3f}  AMI {cb['ami']:.3f}  accuracy {cb['accuracy']:.3f}")

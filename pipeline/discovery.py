@@ -49,8 +49,8 @@ class ThemeDiscoverer(BaseEstimator):
 
     Fitted by :meth:`fit_transform`: ``vectorizer_``, ``centroids_`` (one unit-length row per
     discovered theme), ``labels_`` (per unit: discovered theme, -1 for units not clustered),
-    ``scores_`` (cosine to the own centroid, in [0, 1]) and ``silhouette_`` (of the chosen k; None
-    when k was not chosen by silhouette).
+    ``scores_`` (cosine to the own centroid, in [0, 1]) and ``score_`` (the clusterer's criterion at
+    the chosen k, Davies-Bouldin for the default; None when no k was chosen).
     """
 
     def __init__(
@@ -112,7 +112,7 @@ class ThemeDiscoverer(BaseEstimator):
         self.centroids_ = np.zeros((0, features.shape[1]))
         self.labels_ = np.full(len(cluster_terms), -1)
         self.scores_ = np.zeros(len(cluster_terms))
-        self.silhouette_ = None
+        self.score_ = None
         if len(rows) >= self.min_theme_size and features[rows].nnz == 0:
             log.info("%d unit(s) fit no codebook theme and share no term: left unassigned", len(rows))
         elif len(rows) >= self.min_theme_size:
@@ -140,7 +140,7 @@ class ThemeDiscoverer(BaseEstimator):
         documents = [term_document(keyword_terms[i]) for i in rows]
         model = make_bertopic(encode, self.n_keywords, reducer, clusterer)
         topics = np.asarray(model.fit_transform(documents, embeddings=features[rows])[0])
-        self.silhouette_ = getattr(clusterer, "silhouette_", None)
+        self.score_ = getattr(clusterer, "score_", None)
         groups = [rows[topics == t] for t in sorted(set(topics.tolist())) if t >= 0]
         return sorted(groups, key=lambda m: (-len(m), int(m[0])))
 

@@ -38,7 +38,7 @@
    help discovery on the bundled round (they do help the codebook step).
 
 Everything scales linearly in the number of units (sparse TF-IDF, UMAP's
-approximate neighbours, (mini-batch) k-means, silhouette on a sample): no pairwise matrix.
+approximate neighbours, (mini-batch) k-means, k chosen by Davies-Bouldin): no pairwise matrix.
 
 ``predict(units)`` assigns each unit on its own, with the prototypes, centring mean, vocabularies
 and discovered-theme centroids saved at fit time, so a unit's theme never depends on which other

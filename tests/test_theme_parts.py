@@ -78,7 +78,7 @@ def test_reducer_and_clusterer_are_swappable_and_left_unfitted(units):
     assert _RecordingSVD.fitted_shapes and _RecordingSVD.fitted_shapes[0][0] == len(units)
     assert [t.source for t in model.themes_] == ["discovered"] * 3
     assert not hasattr(clusterer, "labels_") and not hasattr(reducer, "components_")
-    assert model.discoverer_.silhouette_ is None  # a fixed k is not chosen by silhouette
+    assert model.discoverer_.score_ is None  # a fixed k is not chosen by a criterion
     # The saved parameters are values only: the sub-model objects are not part of a model's state.
     assert {"reducer", "clusterer"}.isdisjoint(model.to_state()[0]["params"])
 

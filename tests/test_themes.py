@@ -131,7 +131,7 @@ def test_autokmeans_finds_separated_blobs_and_scales():
     km = AutoKMeans(random_state=0).fit(x)
     assert km.n_clusters_ == 7
     np.testing.assert_array_equal(km.predict(x), km.labels_)
-    # Mini-batch k-means and a sampled silhouette keep 30k points cheap (no pairwise matrix).
+    # Mini-batch k-means and the Davies-Bouldin choice of k keep 30k points cheap (no pairwise matrix).
     big = np.vstack([c + rng.normal(size=(4_300, 5)) for c in centers])
     fitted = AutoKMeans(minibatch_above=10_000, random_state=0).fit(big)
     assert fitted.labels_.shape == (len(big),) and 2 <= fitted.n_clusters_ <= 50

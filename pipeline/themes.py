@@ -60,6 +60,7 @@ from sklearn.base import BaseEstimator
 from pipeline.bertopic_adapter import make_bertopic, term_document
 from pipeline.clustering import AutoKMeans, LexicalSpace
 from pipeline.codebook import Codebook
+from pipeline.embedders import embed_units
 from pipeline.labeler import ThemeLabeler
 from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, ThemeInfo, Unit
 from pipeline.tokenizer import KiwiTokenizer, tokenize_views
@@ -212,7 +213,7 @@ class ThemeModel(BaseEstimator):
         """Sentence embeddings of each unit in context (the ``embed`` stage); None when not used."""
         if not self.needs_embedder:
             return None
-        return np.asarray(self.embedder.encode([context_text(u) for u in units], kind="passage"), dtype=np.float64)
+        return np.asarray(embed_units(self.embedder, units), dtype=np.float64)
 
     def embed_codebook(self) -> dict[str, list[np.ndarray]] | None:
         """Vectors of the codebook's texts, computed once per codebook and embedder (part of the embed stage).

@@ -160,7 +160,8 @@ def main() -> None:
     parser.add_argument("--only-ours", action="store_true", help="skip the two baselines and the codebook mode")
     args = parser.parse_args()
 
-    from pipeline.embedders import CachedEmbedder, EmbeddingCache, make_embedder
+    from pipeline.embedcache import CachedEmbedder, EmbeddingCache
+    from pipeline.embedders import make_embedder
     from pipeline.units import load_units
 
     units = load_units([args.round])

@@ -146,11 +146,11 @@ def synthetic_round(work: Path, n_units: int, seed: int = 0) -> Path:
 
 
 def embedded_texts(paths: Sequence[Path]) -> list[str]:
-    """The passage texts the pipeline embeds for the units of ``paths`` (unit text in its context)."""
-    from pipeline.themes import context_text
+    """The distinct passage texts the pipeline embeds for the units of ``paths`` (headings and unit texts)."""
+    from pipeline.embedders import unit_passages
     from pipeline.units import load_units
 
-    return [context_text(unit) for unit in load_units(paths)]
+    return unit_passages(load_units(paths))
 
 
 # ---- the pipeline and its baselines ---------------------------------------------------------------
@@ -347,7 +347,8 @@ def check_bertopic(bench: Bench, n_units: int) -> str:
     """BERTopic defaults on our precomputed embeddings against our warm-cache run, at ``n_units``."""
     import numpy as np
 
-    from pipeline.embedders import CachedEmbedder, EmbeddingCache, make_embedder
+    from pipeline.embedcache import CachedEmbedder, EmbeddingCache
+    from pipeline.embedders import embed_units, make_embedder
     from pipeline.units import load_units
 
     warm = bench.warm_run(n_units)
@@ -358,7 +359,7 @@ def check_bertopic(bench: Bench, n_units: int) -> str:
     if bench.embedder == "tfidf":
         embedder.fit(texts)
     cached = CachedEmbedder(embedder, EmbeddingCache(bench.cache_dir(n_units)))
-    vectors = cached.encode(texts)
+    vectors = embed_units(cached, units)
     vectors_file = bench.work / "texts" / f"bertopic_{bench.tag}_{n_units}.npy"
     vectors_file.parent.mkdir(parents=True, exist_ok=True)
     np.save(vectors_file, vectors)

@@ -217,7 +217,8 @@ class Bench:
     """Shared state of one bench process: the round, gold coding, embedder (cached) and tokenizers."""
 
     def __init__(self) -> None:
-        from pipeline.embedders import CachedEmbedder, EmbeddingCache, make_embedder
+        from pipeline.embedcache import CachedEmbedder, EmbeddingCache
+        from pipeline.embedders import make_embedder
         from pipeline.tokenizer import KiwiTokenizer
         from pipeline.units import load_units
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 FORMULA_START = re.compile(r"^(?:[\t\r]|\s*[=+\-@])")
 EXCEL_CELL_LIMIT = 32_767
 
@@ -35,6 +33,9 @@ def from_csv_text(text: str) -> str:
 def xlsx_text(text: str) -> str:
     """``text`` as an xlsx cell: characters XML 1.0 forbids become U+FFFD, and text over Excel's
     32,767-character limit is cut with a visible note saying so (the CSV keeps the full text)."""
+    # Imported here: every command reads cells.csv_text, only the xlsx export needs openpyxl.
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
     if len(text) <= EXCEL_CELL_LIMIT:
         return text

@@ -11,16 +11,13 @@ import importlib.util
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")  # files only; never open a window (CI has no display)
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 # Dates and the generator string are the only run-varying parts of matplotlib's output.
 _PNG_METADATA = {"Software": None}
@@ -42,8 +39,24 @@ def korean_font_path() -> Path:
     return path
 
 
+def _pyplot():
+    """matplotlib's pyplot on the Agg backend, imported on the first chart.
+
+    matplotlib takes about a second to import, which a command that draws no chart (``advisory
+    parse``, ``evaluate``) should not pay.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never open a window (CI has no display)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _font_family() -> str:
     """Register the bundled font with matplotlib (idempotent) and return its family name."""
+    from matplotlib import font_manager
+
     path = korean_font_path()
     if not any(Path(f.fname) == path for f in font_manager.fontManager.ttflist):
         font_manager.fontManager.addfont(str(path))
@@ -53,6 +66,7 @@ def _font_family() -> str:
 @contextmanager
 def korean_style() -> Iterator[None]:
     """Matplotlib settings for Korean charts with stable bytes, scoped to the ``with`` block."""
+    plt = _pyplot()
     with plt.rc_context({
         "font.family": [_font_family()],
         "axes.unicode_minus": False,  # NanumGothic has no U+2212 minus glyph
@@ -66,7 +80,7 @@ def _save(fig: plt.Figure, path_png: Path | str, path_svg: Path | str | None) ->
     fig.savefig(path_png, dpi=150, bbox_inches="tight", metadata=_PNG_METADATA)
     if path_svg is not None:
         fig.savefig(path_svg, bbox_inches="tight", metadata=_SVG_METADATA)
-    plt.close(fig)
+    _pyplot().close(fig)
 
 
 def _row_labels(matrix: pd.DataFrame) -> list[str]:
@@ -88,6 +102,9 @@ def heatmap(matrix: pd.DataFrame, path_png: Path | str, path_svg: Path | str | N
     rows = _row_labels(matrix)
     cols = [str(c) for c in matrix.columns]
     values = matrix.to_numpy(dtype=float) if matrix.size else np.zeros((len(rows), len(cols)))
+    plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     with korean_style():
         width = min(4.0 + 0.55 * max(len(cols), 4), 30.0)
         height = min(1.8 + 0.42 * max(len(rows), 3), 20.0)
@@ -128,6 +145,7 @@ def share_change_chart(panels: Mapping[str, pd.Series], path_png: Path | str,
     and the change in share as a fraction (0.05 = +5%p) as values; bars read top-down
     in the Series' order. Writes a PNG (and an SVG when ``path_svg`` is given).
     """
+    plt = _pyplot()
     with korean_style():
         heights = [max(len(series), 2) for series in panels.values()] or [2]
         fig, axes = plt.subplots(len(heights), 1, squeeze=False, gridspec_kw={"height_ratios": heights},
@@ -169,6 +187,7 @@ def share_lines(shares: pd.DataFrame, small: Sequence[bool], path_png: Path | st
     reliable share; those rounds are shaded and named in the legend. Writes a PNG.
     """
     n_rounds = len(shares.index)
+    plt = _pyplot()
     with korean_style():
         fig, ax = plt.subplots(figsize=(min(6.0 + 0.35 * n_rounds, 16.0), 6.0))
         colors = plt.get_cmap("tab10").colors

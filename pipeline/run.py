@@ -33,14 +33,15 @@ from pipeline.cards import theme_cards
 from pipeline.clustering import nmf_agreement
 from pipeline.codebook import load_codebook
 from pipeline.corrections import RESEARCHER, Correction, apply_corrections, check_corrections, read_corrections
-from pipeline.embedders import CachedEmbedder, EmbeddingCache, make_embedder
+from pipeline.embedcache import CachedEmbedder, EmbeddingCache
+from pipeline.embedders import make_embedder, unit_passages
 from pipeline.errors import InputError
 from pipeline.modelstore import load_model, model_target, package_versions, read_model_info, write_model_files
 from pipeline.paths import DEFAULT_OUT, DEFAULT_ROUND, default_cache_dir
 from pipeline.programs import ProgramRegistry
 from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit
 from pipeline.runfolder import run_target, write_run_files
-from pipeline.themes import ThemeModel, UnitTerms, context_text
+from pipeline.themes import ThemeModel, UnitTerms
 from pipeline.tokenizer import KiwiTokenizer
 from pipeline.units import parse_rounds, read_rounds
 
@@ -122,7 +123,7 @@ def _stage_features(model: ThemeModel, units: list[Unit], stages: _Stages, fitti
     with stages("embed"):
         if fitting and model.needs_embedder:
             # Only the tfidf embedder learns anything here (its vocabulary); for the others this is a no-op.
-            model.embedder.fit([context_text(u) for u in units])
+            model.embedder.fit(unit_passages(units))
         embeddings = model.embed(units)
         if fitting:
             model.embed_codebook()

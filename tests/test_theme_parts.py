@@ -16,10 +16,10 @@ from pipeline.bertopic_adapter import class_tfidf_keywords, make_bertopic, term_
 from pipeline.clustering import AutoKMeans
 from pipeline.codebook import load_codebook
 from pipeline.discovery import ThemeDiscoverer
-from pipeline.embedders import make_embedder
+from pipeline.embedders import make_embedder, unit_passages
 from pipeline.labeler import topic_keywords
 from pipeline.scorer import CodebookScorer
-from pipeline.themes import ThemeModel, context_text
+from pipeline.themes import ThemeModel
 from pipeline.units import load_units
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ def units():
 
 @pytest.fixture(scope="module")
 def codebook_model(units):
-    embedder = make_embedder("tfidf").fit([context_text(u) for u in units])
+    embedder = make_embedder("tfidf").fit(unit_passages(units))
     return ThemeModel(embedder, load_codebook(), seed=0, lexical_weight=0.4).fit(units)
 
 

@@ -12,10 +12,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from pipeline.bertopic_adapter import split_term_document, term_document
 from pipeline.clustering import AutoKMeans, LexicalSpace, NMFView, nmf_agreement
 from pipeline.codebook import DEFAULT_CODEBOOK, Codebook, load_codebook
-from pipeline.embedders import make_embedder
+from pipeline.embedders import make_embedder, unit_passages
 from pipeline.errors import InputError
 from pipeline.labeler import ThemeLabeler, label_from_keywords
-from pipeline.themes import ThemeModel, context_text
+from pipeline.themes import ThemeModel
 from pipeline.tokenizer import KiwiTokenizer
 from pipeline.units import load_units
 
@@ -44,7 +44,7 @@ def units():
 @pytest.fixture(scope="module")
 def tfidf_embedder(units):
     embedder = make_embedder("tfidf")
-    return embedder.fit([context_text(u) for u in units])
+    return embedder.fit(unit_passages(units))
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +176,7 @@ def test_prediction_is_unit_by_unit(units, codebook_model):
 def test_units_that_fit_no_codebook_theme_are_discovered(units, tfidf_embedder):
     off = [replace(units[0], rec_id=f"off{i}", text=t, agenda="", question="", program_codes=(),
                    code_sources=(), fields=()) for i, t in enumerate(OFF_TOPIC)]
-    embedder = make_embedder("tfidf").fit([context_text(u) for u in units + off])
+    embedder = make_embedder("tfidf").fit(unit_passages(units + off))
     # The floor is off by default (bench/stress.py); a researcher who asks for it gets off-codebook text discovered.
     model = ThemeModel(embedder, load_codebook(), seed=0, min_similarity="auto").fit(units + off)
     by_id = {a.rec_id: a for a in model.assignments_}

@@ -11,13 +11,14 @@ import importlib.util
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 # Dates and the generator string are the only run-varying parts of matplotlib's output.
 _PNG_METADATA = {"Software": None}
@@ -39,18 +40,18 @@ def korean_font_path() -> Path:
     return path
 
 
-def _pyplot():
-    """matplotlib's pyplot on the Agg backend, imported on the first chart.
+def _figure(**subplots: Any) -> tuple[Figure, Any]:
+    """A new figure and its axes (``Figure.subplots`` arguments), matplotlib imported on the first chart.
 
-    matplotlib takes about a second to import, which a command that draws no chart (``advisory
-    parse``, ``evaluate``) should not pay.
+    Figures are made without pyplot: they are only ever saved to files, so no backend or window
+    is involved and pyplot's import (a third of a warm run's export) is not paid; a command that
+    draws no chart (``advisory parse``, ``evaluate``) imports no matplotlib at all.
     """
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")  # files only; never open a window (CI has no display)
-    import matplotlib.pyplot as plt
-
-    return plt
+    figsize = subplots.pop("figsize")
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(**subplots)
 
 
 def _font_family() -> str:
@@ -66,8 +67,9 @@ def _font_family() -> str:
 @contextmanager
 def korean_style() -> Iterator[None]:
     """Matplotlib settings for Korean charts with stable bytes, scoped to the ``with`` block."""
-    plt = _pyplot()
-    with plt.rc_context({
+    import matplotlib
+
+    with matplotlib.rc_context({
         "font.family": [_font_family()],
         "axes.unicode_minus": False,  # NanumGothic has no U+2212 minus glyph
         "svg.hashsalt": "advisory-themes",
@@ -76,11 +78,10 @@ def korean_style() -> Iterator[None]:
         yield
 
 
-def _save(fig: plt.Figure, path_png: Path | str, path_svg: Path | str | None) -> None:
+def _save(fig: Figure, path_png: Path | str, path_svg: Path | str | None) -> None:
     fig.savefig(path_png, dpi=150, bbox_inches="tight", metadata=_PNG_METADATA)
     if path_svg is not None:
         fig.savefig(path_svg, bbox_inches="tight", metadata=_SVG_METADATA)
-    _pyplot().close(fig)
 
 
 def _row_labels(matrix: pd.DataFrame) -> list[str]:
@@ -102,13 +103,12 @@ def heatmap(matrix: pd.DataFrame, path_png: Path | str, path_svg: Path | str | N
     rows = _row_labels(matrix)
     cols = [str(c) for c in matrix.columns]
     values = matrix.to_numpy(dtype=float) if matrix.size else np.zeros((len(rows), len(cols)))
-    plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
     with korean_style():
         width = min(4.0 + 0.55 * max(len(cols), 4), 30.0)
         height = min(1.8 + 0.42 * max(len(rows), 3), 20.0)
-        fig, ax = plt.subplots(figsize=(width, height))
+        fig, ax = _figure(figsize=(width, height))
         if values.size == 0:
             ax.text(0.5, 0.5, "표시할 권고가 없습니다", ha="center", va="center", fontsize=12)
             ax.set_axis_off()
@@ -145,11 +145,10 @@ def share_change_chart(panels: Mapping[str, pd.Series], path_png: Path | str,
     and the change in share as a fraction (0.05 = +5%p) as values; bars read top-down
     in the Series' order. Writes a PNG (and an SVG when ``path_svg`` is given).
     """
-    plt = _pyplot()
     with korean_style():
         heights = [max(len(series), 2) for series in panels.values()] or [2]
-        fig, axes = plt.subplots(len(heights), 1, squeeze=False, gridspec_kw={"height_ratios": heights},
-                                 figsize=(8.0, min(1.2 * len(heights) + 0.36 * sum(heights), 30.0)))
+        fig, axes = _figure(nrows=len(heights), ncols=1, squeeze=False, gridspec_kw={"height_ratios": heights},
+                             figsize=(8.0, min(1.2 * len(heights) + 0.36 * sum(heights), 30.0)))
         for ax, (title, changes) in zip(axes[:, 0], panels.items(), strict=False):
             _change_bars(ax, changes)
             ax.set_title(title, fontsize=12, loc="left")
@@ -159,7 +158,7 @@ def share_change_chart(panels: Mapping[str, pd.Series], path_png: Path | str,
         _save(fig, path_png, path_svg)
 
 
-def _change_bars(ax: plt.Axes, changes: pd.Series) -> None:
+def _change_bars(ax: Axes, changes: pd.Series) -> None:
     """One panel of :func:`share_change_chart`: blue bars for gains, red for losses, labelled in %p."""
     if changes.empty:
         ax.text(0.5, 0.5, "비교할 항목이 없습니다", ha="center", va="center", fontsize=11)
@@ -187,10 +186,11 @@ def share_lines(shares: pd.DataFrame, small: Sequence[bool], path_png: Path | st
     reliable share; those rounds are shaded and named in the legend. Writes a PNG.
     """
     n_rounds = len(shares.index)
-    plt = _pyplot()
+    from matplotlib import colormaps
+
     with korean_style():
-        fig, ax = plt.subplots(figsize=(min(6.0 + 0.35 * n_rounds, 16.0), 6.0))
-        colors = plt.get_cmap("tab10").colors
+        fig, ax = _figure(figsize=(min(6.0 + 0.35 * n_rounds, 16.0), 6.0))
+        colors = colormaps["tab10"].colors
         for k, label in enumerate(shares.columns):
             # Ten distinct colours, then the same colours dashed: neighbouring themes stay distinguishable.
             ax.plot(range(n_rounds), shares[label].to_numpy(dtype=float) * 100, marker="o" if n_rounds <= 30 else None,

@@ -91,7 +91,8 @@ def subset_font(chars: Iterable[str]) -> bytes:
     wanted = {c for c in chars if len(c) == 1} | PRINTABLE_ASCII
     # The brackets' source glyphs must survive the subsetting that comes first.
     wanted |= {wide for narrow, wide in HALFWIDTH_BRACKETS if narrow in wanted}
-    font = TTFont(io.BytesIO(_source()), recalcTimestamp=False, lazy=False)
+    # Lazy: only the kept glyphs are decompiled (decompiling all 11k of them cost 1.4 s per report).
+    font = TTFont(io.BytesIO(_source()), recalcTimestamp=False)
     subsetter = subset.Subsetter(_options())
     subsetter.populate(unicodes=sorted(ord(c) for c in wanted))
     subsetter.subset(font)

@@ -177,6 +177,7 @@ def add_round(archive: str | os.PathLike, paths: Sequence[str | os.PathLike], ro
     corrections CSV and the usual reading/embedding options. A name already in the archive is
     refused unless ``replace``. Nothing is written unless the whole round is; out: what was stored.
     """
+    # Deferred: pipeline.run brings scikit-learn (about 1.3 s to import), which list, remove and trends never need.
     from pipeline.run import assign_units
 
     archive = Path(archive)

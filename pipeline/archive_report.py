@@ -21,6 +21,7 @@ from pipeline.archive_html import render_trends_report
 from pipeline.atomic import Target, replacing
 from pipeline.errors import InputError
 from pipeline.exporters import UNASSIGNED_ID, UNASSIGNED_LABEL, sort_program_codes, write_csv
+from pipeline.plots import share_lines
 
 # The report lists every unit of a cell unless the page would hold more than UNITS_IN_REPORT units
 # (a 100k-unit archive would make a page no browser opens comfortably); then each cell lists its first
@@ -123,8 +124,6 @@ def _replace_folder(out_dir: Path, marker: str, write) -> Path:
 
 def write_trends(archive: str | os.PathLike, out_dir: str | os.PathLike, *, wait: float = DEFAULT_WAIT) -> Path:
     """Write the trend CSVs, ``trends.png`` and ``report.html`` of an archive into ``out_dir``; returns it."""
-    from pipeline.plots import share_lines
-
     with open_archive(archive, wait=wait) as con:
         tables = trend_tables(con)
         per_cell = units_per_cell(len(tables.rounds), len(tables.themes))

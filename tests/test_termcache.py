@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from pipeline.tokenizer import DEFAULT_USER_DICT, KiwiTokenizer, tokenize_views
 from tests.reference_digests import digests
 
 SEED = Path(__file__).resolve().parents[1] / "corpus" / "rounds" / "000_95284008f5259e47.txt"
+REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "reference_digests.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture
@@ -112,17 +114,18 @@ def reruns(tmp_path_factory: pytest.TempPathFactory) -> dict:
                 return real(*args, **kwargs)
 
             patch.setattr(tokenizer_module, "Kiwi", counting)
-            run_round(None, out / name, seed=0, cache_dir=cache)
+            run_round(None, out / name, seed=0, cache_dir=cache, save_model=out / f"{name}_model")
             builds[name] = len(count)
     return {"out": out, "builds": builds}
 
 
-def test_warm_round_builds_no_kiwi_and_writes_identical_bytes(reruns):
+def test_warm_round_builds_no_kiwi_and_writes_the_reference_bytes(reruns):
     out, builds = reruns["out"], reruns["builds"]
     assert builds["cold"] >= 1
     assert builds["warm"] == 0
-    cold, warm = digests(out / "cold"), digests(out / "warm")
-    assert cold and warm == cold
+    for name in ("cold", "warm"):
+        assert digests(out / name, out / f"{name}_model") == REFERENCE["run"]
+        assert digests(out / f"{name}_model") == REFERENCE["model"]
 
 
 def test_no_cache_writes_no_analyses(tmp_path, kiwi_builds):

@@ -56,7 +56,12 @@ def _read_shard(path: Path) -> dict[str, list[Token]]:
             raise ValueError(f"bad entry for key {str(key)[:64]!r}")
         if not all(_is_token(token) for token in tokens):
             raise ValueError(f"bad token in the analysis of {key}")
-    return {key: [tuple(token) for token in tokens] for key, tokens in zip(keys, analyses, strict=True)}
+    # One string object per distinct form and tag: a round's tokens repeat a few thousand words, and
+    # the loaded tokens stay in memory for the whole run.
+    strings: dict[str, str] = {}
+    return {key: [(strings.setdefault(form, form), strings.setdefault(tag, tag), start, length)
+                  for form, tag, start, length in tokens]
+            for key, tokens in zip(keys, analyses, strict=True)}
 
 
 class TermCache:
@@ -86,19 +91,27 @@ class TermCache:
         folder = self.folder(analysis)
         if folder.is_dir():
             for path in sorted(folder.glob("*.json.gz")):
-                if path.name in names:
-                    continue
-                try:
-                    rows.update(_read_shard(path))
-                except FileNotFoundError:
-                    continue  # merged into a bigger shard and removed by another writer meanwhile
-                except (OSError, EOFError, ValueError, zlib.error) as err:
-                    path.unlink(missing_ok=True)
-                    warnings.warn(f"term cache: dropped damaged shard {path} ({err or 'empty file'}); "
-                                  "its texts are analysed again", stacklevel=4)
-                    continue
-                names.add(path.name)
+                if path.name not in names:
+                    loaded = self._load(path)
+                    if loaded is not None:
+                        rows.update(loaded)
+                        names.add(path.name)
         return rows
+
+    @staticmethod
+    def _load(path: Path) -> dict[str, list[Token]] | None:
+        """A shard's tokens; None when it is gone or damaged (then deleted, with one warning)."""
+        try:
+            return _read_shard(path)
+        except FileNotFoundError:
+            return None  # merged into a bigger shard and removed by another writer meanwhile
+        except (OSError, EOFError, ValueError, zlib.error) as err:
+            # A cache is rebuilt from the texts: a damaged shard is worth nothing, and left in place
+            # it would warn on every run.
+            path.unlink(missing_ok=True)
+            warnings.warn(f"term cache: dropped damaged shard {path} ({err or 'empty file'}); "
+                          "its texts are analysed again", stacklevel=5)
+            return None
 
     def get(self, analysis: str, keys: Sequence[str]) -> dict[str, list[Token]]:
         """The cached tokens among ``keys`` (sha256 hex of each text) for one analysis id."""
@@ -106,22 +119,32 @@ class TermCache:
         return {key: rows[key] for key in keys if key in rows}
 
     def put(self, analysis: str, keys: Sequence[str], analyses: Sequence[list[Token]]) -> None:
-        """Store the tokens of each key as one new shard."""
+        """Store the tokens of each key as one new shard.
+
+        They are not kept in memory (a cold round of 100k texts would hold all its tokens): a later
+        ``get`` for them in this process misses, as each text is asked for once per analysis.
+        """
         if len(keys) != len(analyses):
             raise ValueError(f"{len(keys)} keys for {len(analyses)} analyses")
         if not keys:
             return
-        names, rows = self._loaded.setdefault(analysis, (set(), {}))
+        names, _ = self._loaded.setdefault(analysis, (set(), {}))
         folder = self.folder(analysis)
         folder.mkdir(parents=True, exist_ok=True)
         names.add(self._write_shard(folder, list(keys), list(analyses)).name)
-        rows.update(zip(keys, analyses, strict=True))
         if len(names) > self.max_shards:
-            merged = self._write_shard(folder, list(rows), list(rows.values()))
-            for old in names:
-                (folder / old).unlink(missing_ok=True)
-            names.clear()
-            names.add(merged.name)
+            self._merge(folder, names)
+
+    def _merge(self, folder: Path, names: set[str]) -> None:
+        # Reads the shards back (tokens that were put are not held), writes them as one, then removes them.
+        merged: dict[str, list[Token]] = {}
+        for name in sorted(names):
+            merged.update(self._load(folder / name) or {})
+        path = self._write_shard(folder, list(merged), list(merged.values()))
+        for old in names:
+            (folder / old).unlink(missing_ok=True)
+        names.clear()
+        names.add(path.name)
 
     @staticmethod
     def _write_shard(folder: Path, keys: list[str], analyses: list[list[Token]]) -> Path:

@@ -162,7 +162,7 @@ class KiwiTokenizer:
         time: from the cache where it has them, the rest analysed and stored (without a cache, all
         analysed), so only one chunk's tokens are held at once."""
         texts = list(texts)
-        analysis = analysis_id([(e.word, e.tag, e.score) for e in self._kiwi_order()])
+        analysis = analysis_id([(e.word, e.tag, e.score) for e in self._kiwi_order()]) if self.cache is not None else ""
         for start in range(0, len(texts), CACHE_CHUNK):
             chunk = texts[start : start + CACHE_CHUNK]
             if self.cache is None:

@@ -180,6 +180,19 @@ def _split(cell: str) -> tuple[str, ...]:
     return tuple(filter(None, cell.split(";")))
 
 
+def unit_from_cells(row) -> Unit:
+    """A :class:`Unit` from one row of ``recommendations.csv`` columns, every cell text ("" when empty);
+    sub-points and notes are not in those columns and stay empty. The archive's ``units`` rows too."""
+    return Unit(
+        rec_id=row.rec_id, round=row.round, source=row.source, member=int(row.member) if row.member else None,
+        member_label=row.member_label, agenda=row.agenda, question=row.question, text=row.text,
+        line_start=int(row.line_start), line_end=int(row.line_end), lead=row.lead, tags=_split(row.tags),
+        program_codes=_split(row.program_codes),
+        code_sources=tuple(tuple(pair.rsplit(":", 1)) for pair in _split(row.code_sources)),
+        fields=_split(row.fields), unknown_codes=_split(row.unknown_codes),
+    )
+
+
 def _optional_float(cell: str) -> float | None:
     return float(cell) if cell else None
 
@@ -226,14 +239,7 @@ class RunFolder:
     @cached_property
     def units(self) -> tuple[Unit, ...]:
         """The run's units in file order (sub-points and notes are not in the run folder and stay empty)."""
-        return tuple(Unit(
-            rec_id=r.rec_id, round=r.round, source=r.source, member=int(r.member) if r.member else None,
-            member_label=r.member_label, agenda=r.agenda, question=r.question, text=r.text,
-            line_start=int(r.line_start), line_end=int(r.line_end), lead=r.lead, tags=_split(r.tags),
-            program_codes=_split(r.program_codes),
-            code_sources=tuple(tuple(pair.rsplit(":", 1)) for pair in _split(r.code_sources)),
-            fields=_split(r.fields), unknown_codes=_split(r.unknown_codes),
-        ) for r in self._rows)
+        return tuple(unit_from_cells(r) for r in self._rows)
 
     @cached_property
     def assignments(self) -> tuple[Assignment, ...]:

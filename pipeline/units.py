@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pipeline.atomic import Target, replacing
+from pipeline.atomic import write_file
 from pipeline.cells import csv_text
 from pipeline.errors import InputError
 from pipeline.parser import StructureParser
@@ -211,5 +211,4 @@ def write_units(units: Sequence[Unit], out: str | os.PathLike | None) -> None:
     if out is None:
         sys.stdout.write(buf.getvalue())
         return
-    with replacing([Target(Path(out), "file")]) as (staging,):
-        staging.write_text(buf.getvalue(), encoding="utf-8-sig" if suffix == ".csv" else "utf-8", newline="")
+    write_file(out, buf.getvalue().encode("utf-8-sig" if suffix == ".csv" else "utf-8"))

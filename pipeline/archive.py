@@ -42,7 +42,7 @@ from pipeline.corrections import Correction, apply_corrections, check_correction
 from pipeline.errors import InputError
 from pipeline.exporters import REVIEW_COLUMNS, recommendations_frame, themes_frame
 from pipeline.records import Assignment, Theme, Unit
-from pipeline.runfolder import unit_from_cells
+from pipeline.units import unit_from_cells
 
 log = logging.getLogger(__name__)
 

@@ -39,6 +39,7 @@ from pipeline.exporters import (
 from pipeline.programs import program_names
 from pipeline.records import Assignment, Theme, Unit
 from pipeline.report import render_report, render_summary_md
+from pipeline.units import split_cell, unit_from_cells
 
 RUN_FILES: tuple[str, ...] = (
     "recommendations.csv", "recommendations.parquet", "themes.csv", "theme_program_matrix.csv",
@@ -175,24 +176,6 @@ def read_recommendations(run: str | Path) -> pd.DataFrame:
     return frame
 
 
-def _split(cell: str) -> tuple[str, ...]:
-    """A ``;``-joined cell as its parts (an empty cell has none)."""
-    return tuple(filter(None, cell.split(";")))
-
-
-def unit_from_cells(row) -> Unit:
-    """A :class:`Unit` from one row of ``recommendations.csv`` columns, every cell text ("" when empty);
-    sub-points and notes are not in those columns and stay empty. The archive's ``units`` rows too."""
-    return Unit(
-        rec_id=row.rec_id, round=row.round, source=row.source, member=int(row.member) if row.member else None,
-        member_label=row.member_label, agenda=row.agenda, question=row.question, text=row.text,
-        line_start=int(row.line_start), line_end=int(row.line_end), lead=row.lead, tags=_split(row.tags),
-        program_codes=_split(row.program_codes),
-        code_sources=tuple(tuple(pair.rsplit(":", 1)) for pair in _split(row.code_sources)),
-        fields=_split(row.fields), unknown_codes=_split(row.unknown_codes),
-    )
-
-
 def _optional_float(cell: str) -> float | None:
     return float(cell) if cell else None
 
@@ -260,10 +243,10 @@ class RunFolder:
                              f"lacks the column {missing[0]} (made by an older version?)")
         return tuple(Theme(
             theme_id=r.theme_id, label=r.theme_label, source=r.theme_source, size=int(r.size or 0),
-            keywords=_split(r.keywords), representative_rec_ids=_split(r.representative_rec_ids),
-            members=tuple(int(m) for m in _split(r.members)),
+            keywords=split_cell(r.keywords), representative_rec_ids=split_cell(r.representative_rec_ids),
+            members=tuple(int(m) for m in split_cell(r.members)),
             program_counts=tuple((code, int(n)) for code, n in (pair.rsplit(":", 1)
-                                                                 for pair in _split(r.program_codes))),
+                                                                 for pair in split_cell(r.program_codes))),
         ) for r in self.themes.astype(object).itertuples(index=False))
 
 

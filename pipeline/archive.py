@@ -42,6 +42,7 @@ from pipeline.corrections import Correction, apply_corrections, check_correction
 from pipeline.errors import InputError
 from pipeline.exporters import REVIEW_COLUMNS, recommendations_frame, themes_frame
 from pipeline.records import Assignment, Theme, Unit
+from pipeline.units import unit_from_cells
 
 log = logging.getLogger(__name__)
 
@@ -298,21 +299,13 @@ def _write_coding(con, stored: StoredRound) -> None:
             [stored.name, c.rec_id, c.theme_id, c.note, c.line] for c in stored.corrections])
 
 
-def _split(value: object) -> tuple[str, ...]:
-    return tuple(v for v in str(value or "").split(";") if v)
-
-
 def stored_units(con, round_name: str) -> list[Unit]:
     """The units of an archived round rebuilt as :class:`Unit` records, in document order."""
-    frame = con.execute("SELECT * FROM units WHERE round_name = ? ORDER BY seq", [round_name]).df()
-    return [Unit(
-        rec_id=r.rec_id, round=r.round, source=r.source, member=None if pd.isna(r.member) else int(r.member),
-        member_label=r.member_label or "", agenda=r.agenda or "", question=r.question or "", text=r.text,
-        line_start=int(r.line_start), line_end=int(r.line_end), lead=r.lead or "", tags=_split(r.tags),
-        program_codes=_split(r.program_codes),
-        code_sources=tuple(tuple(p.rsplit(":", 1)) for p in _split(r.code_sources)),
-        fields=_split(r.fields), unknown_codes=_split(r.unknown_codes),
-    ) for r in frame.itertuples(index=False)]
+    # Every cell as text, NULL as "": the row shape of recommendations.csv that unit_from_cells reads.
+    # Ordered by the table's integer seq, not the text column of the same name.
+    frame = con.execute("SELECT coalesce(COLUMNS(*)::VARCHAR, '') FROM units WHERE round_name = ? ORDER BY units.seq",
+                        [round_name]).df()
+    return [unit_from_cells(r) for r in frame.itertuples(index=False)]
 
 
 def recode_round(archive: str | os.PathLike, round_name: str, model_dir: str | os.PathLike, *,

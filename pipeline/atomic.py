@@ -241,3 +241,10 @@ def replacing(targets: Sequence[Target]) -> Iterator[list[Path]]:
     for target, had_old in committed:
         if had_old:
             _remove(target.staging)
+
+
+def write_file(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to the file ``path`` as one :func:`replacing` step: readers see the old file or the
+    whole new one, never half of it."""
+    with replacing([Target(Path(path), "file")]) as (staging,):
+        staging.write_bytes(data)

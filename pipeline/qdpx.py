@@ -33,7 +33,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from pipeline.atomic import Target, replacing
+from pipeline.atomic import write_file
 from pipeline.codebook import load_codebook
 from pipeline.errors import InputError
 from pipeline.programs import program_code_key
@@ -281,12 +281,6 @@ def schema() -> etree.XMLSchema:
         return etree.XMLSchema(etree.parse(str(path)))
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through the package's one atomic-replace helper: no half-written file."""
-    with replacing([Target(path, "file")]) as (staging,):
-        staging.write_bytes(data)
-
-
 @dataclass(frozen=True)
 class ExportSummary:
     """What :func:`export_qdpx` wrote: the file and how many sources, coded selections, codes and cases."""
@@ -325,6 +319,6 @@ def export_qdpx(run_dir: str | os.PathLike, out: str | os.PathLike) -> ExportSum
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
-    write_atomic(out, buffer.getvalue())
+    write_file(out, buffer.getvalue())
     return ExportSummary(out, len(sources), len(project.findall(f".//{Q}PlainTextSelection")),
                          len(project.findall(f".//{Q}Code")), len(project.findall(f".//{Q}Case")))

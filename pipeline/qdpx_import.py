@@ -21,9 +21,10 @@ from pathlib import Path
 
 from lxml import etree
 
+from pipeline.atomic import write_file
 from pipeline.corrections import Correction, corrections_csv
 from pipeline.errors import InputError
-from pipeline.qdpx import Q, SourceText, make_guid, run_theme, schema, source_guids, theme_catalogue, write_atomic
+from pipeline.qdpx import Q, SourceText, make_guid, run_theme, schema, source_guids, theme_catalogue
 from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Unit
 from pipeline.runfolder import RunFolder, load_run
 
@@ -266,5 +267,5 @@ def import_qdpx(qdpx: str | os.PathLike, run_dir: str | os.PathLike, out: str | 
     if result.unassigned:
         log.warning("%s: %d units recoded to %s, left out (a correction names a theme): %s", project.path,
                     len(result.unassigned), UNASSIGNED_LABEL, _short_list(result.unassigned))
-    write_atomic(Path(out), corrections_csv(result.corrections))
+    write_file(out, corrections_csv(result.corrections))
     return result

@@ -39,6 +39,7 @@ from pipeline.exporters import (
 from pipeline.programs import program_names
 from pipeline.records import Assignment, Theme, Unit
 from pipeline.report import render_report, render_summary_md
+from pipeline.units import split_cell, unit_from_cells
 
 RUN_FILES: tuple[str, ...] = (
     "recommendations.csv", "recommendations.parquet", "themes.csv", "theme_program_matrix.csv",
@@ -175,11 +176,6 @@ def read_recommendations(run: str | Path) -> pd.DataFrame:
     return frame
 
 
-def _split(cell: str) -> tuple[str, ...]:
-    """A ``;``-joined cell as its parts (an empty cell has none)."""
-    return tuple(filter(None, cell.split(";")))
-
-
 def _optional_float(cell: str) -> float | None:
     return float(cell) if cell else None
 
@@ -226,14 +222,7 @@ class RunFolder:
     @cached_property
     def units(self) -> tuple[Unit, ...]:
         """The run's units in file order (sub-points and notes are not in the run folder and stay empty)."""
-        return tuple(Unit(
-            rec_id=r.rec_id, round=r.round, source=r.source, member=int(r.member) if r.member else None,
-            member_label=r.member_label, agenda=r.agenda, question=r.question, text=r.text,
-            line_start=int(r.line_start), line_end=int(r.line_end), lead=r.lead, tags=_split(r.tags),
-            program_codes=_split(r.program_codes),
-            code_sources=tuple(tuple(pair.rsplit(":", 1)) for pair in _split(r.code_sources)),
-            fields=_split(r.fields), unknown_codes=_split(r.unknown_codes),
-        ) for r in self._rows)
+        return tuple(unit_from_cells(r) for r in self._rows)
 
     @cached_property
     def assignments(self) -> tuple[Assignment, ...]:
@@ -254,10 +243,10 @@ class RunFolder:
                              f"lacks the column {missing[0]} (made by an older version?)")
         return tuple(Theme(
             theme_id=r.theme_id, label=r.theme_label, source=r.theme_source, size=int(r.size or 0),
-            keywords=_split(r.keywords), representative_rec_ids=_split(r.representative_rec_ids),
-            members=tuple(int(m) for m in _split(r.members)),
+            keywords=split_cell(r.keywords), representative_rec_ids=split_cell(r.representative_rec_ids),
+            members=tuple(int(m) for m in split_cell(r.members)),
             program_counts=tuple((code, int(n)) for code, n in (pair.rsplit(":", 1)
-                                                                 for pair in _split(r.program_codes))),
+                                                                 for pair in split_cell(r.program_codes))),
         ) for r in self.themes.astype(object).itertuples(index=False))
 
 

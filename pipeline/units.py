@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pipeline.atomic import Target, replacing
+from pipeline.atomic import write_file
 from pipeline.cells import csv_text
 from pipeline.errors import InputError
 from pipeline.parser import StructureParser
@@ -183,6 +183,25 @@ def unit_row(unit: Unit) -> dict[str, object]:
     }
 
 
+def split_cell(cell: str) -> tuple[str, ...]:
+    """A ``;``-joined cell as its parts (an empty cell has none)."""
+    return tuple(filter(None, cell.split(";")))
+
+
+def unit_from_cells(row) -> Unit:
+    """A :class:`Unit` from one row of ``recommendations.csv`` columns, every cell text ("" when empty);
+    the inverse of :func:`unit_row` for the columns a run folder and the archive keep (sub-points and notes
+    are not among them and stay empty)."""
+    return Unit(
+        rec_id=row.rec_id, round=row.round, source=row.source, member=int(row.member) if row.member else None,
+        member_label=row.member_label, agenda=row.agenda, question=row.question, text=row.text,
+        line_start=int(row.line_start), line_end=int(row.line_end), lead=row.lead, tags=split_cell(row.tags),
+        program_codes=split_cell(row.program_codes),
+        code_sources=tuple(tuple(pair.rsplit(":", 1)) for pair in split_cell(row.code_sources)),
+        fields=split_cell(row.fields), unknown_codes=split_cell(row.unknown_codes),
+    )
+
+
 def write_units(units: Sequence[Unit], out: str | os.PathLike | None) -> None:
     """Write units as CSV (UTF-8 with BOM, for Korean Excel) or JSONL (by suffix); stdout if None.
 
@@ -211,5 +230,4 @@ def write_units(units: Sequence[Unit], out: str | os.PathLike | None) -> None:
     if out is None:
         sys.stdout.write(buf.getvalue())
         return
-    with replacing([Target(Path(out), "file")]) as (staging,):
-        staging.write_text(buf.getvalue(), encoding="utf-8-sig" if suffix == ".csv" else "utf-8", newline="")
+    write_file(out, buf.getvalue().encode("utf-8-sig" if suffix == ".csv" else "utf-8"))

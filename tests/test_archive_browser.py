@@ -8,7 +8,6 @@ caution, document markup is shown as text. Saves tests/artifacts/archive_report.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -17,7 +16,7 @@ import pytest
 from pipeline.archive import ModelRef, StoredRound, store_round
 from pipeline.archive_report import write_trends
 from tests.sample_run import sample_run
-from tests.test_report_browser import ARTIFACTS, DevTools, _fontconfig, assert_loaded_offline, open_page
+from tests.test_report_browser import DevTools, _fontconfig, assert_loaded_offline, open_page, save_screenshot
 
 
 def _round(name: str, variant: str, copies: int = 1) -> StoredRound:
@@ -99,11 +98,4 @@ def test_markup_in_documents_is_shown_as_text(page: DevTools) -> None:
 
 
 def test_screenshot(page: DevTools) -> None:
-    page.js("window.scrollTo(0, 0)")
-    height = int(page.js("Math.min(document.documentElement.scrollHeight, 4000)"))
-    shot = page.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                     clip={"x": 0, "y": 0, "width": 1280, "height": height, "scale": 1})
-    ARTIFACTS.mkdir(exist_ok=True)
-    png = base64.b64decode(shot["data"])
-    (ARTIFACTS / "archive_report.png").write_bytes(png)
-    assert png.startswith(b"\x89PNG")
+    assert save_screenshot(page, "archive_report.png").startswith(b"\x89PNG")

@@ -5,6 +5,7 @@ assigned round taken from that round."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -94,15 +95,13 @@ def test_listed_units_take_the_researchers_theme(runs):
         assert cited == 0 or matrix[matrix["theme_id"] == theme_id].iloc[0, 2:].sum() > 0
 
 
-def test_the_saved_model_learns_from_the_corrected_units(runs, tmp_path):
+def test_the_saved_model_learns_from_the_corrected_units(runs):
     base, _, fixes, out = runs
     learned = load_model(out / "model")
-    # Each corrected unit's text as a plain paragraph of another round: a unit near a corrected one.
-    paragraphs = tmp_path / "paragraphs.txt"
+    # The corrected units as units of another round, under the same agenda and question headings: the
+    # model saw the corrections, so units like them in the next round move to the researcher's theme.
     units = {u.rec_id: u for u in base.units}
-    paragraphs.write_text("\n\n".join(" ".join(units[r].text.split()) for r in fixes) + "\n", encoding="utf-8")
-    new_units = load_units([paragraphs])
-    assert len(new_units) == len(fixes)
+    new_units = [replace(units[r], rec_id=f"next-{i}", round="다음 회차") for i, r in enumerate(fixes)]
     before = [a.theme_id for a in base.model.predict(new_units)]
     after = [a.theme_id for a in learned.predict(new_units)]
     moved = [b != a == target for b, a, target in zip(before, after, fixes.values(), strict=True)]

@@ -155,6 +155,18 @@ def open_page(url: str, fontconfig: Path, tmp: Path) -> Iterator[DevTools]:
             proc.wait()
 
 
+def save_screenshot(page: DevTools, name: str) -> bytes:
+    """The top of the page (up to 4,000 px) as PNG bytes, also saved as ``tests/artifacts/NAME`` to look at."""
+    page.js("window.scrollTo(0, 0)")
+    height = int(page.js("Math.min(document.documentElement.scrollHeight, 4000)"))
+    shot = page.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                     clip={"x": 0, "y": 0, "width": 1280, "height": height, "scale": 1})
+    ARTIFACTS.mkdir(exist_ok=True)
+    png = base64.b64decode(shot["data"])
+    (ARTIFACTS / name).write_bytes(png)
+    return png
+
+
 def assert_loaded_offline(page: DevTools) -> None:
     """The page threw no error, logged none, and fetched nothing but itself (file:, data:, about: URLs)."""
     errors = [e for e in page.events if e.get("method") == "Runtime.exceptionThrown"
@@ -318,11 +330,4 @@ def test_markup_in_documents_is_shown_as_text(page: DevTools) -> None:
 
 def test_screenshot(page: DevTools) -> None:
     _reset(page)
-    page.js("window.scrollTo(0, 0)")
-    height = int(page.js("Math.min(document.documentElement.scrollHeight, 4000)"))
-    shot = page.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                     clip={"x": 0, "y": 0, "width": 1280, "height": height, "scale": 1})
-    ARTIFACTS.mkdir(exist_ok=True)
-    png = base64.b64decode(shot["data"])
-    (ARTIFACTS / "report.png").write_bytes(png)
-    assert png.startswith(b"\x89PNG")
+    assert save_screenshot(page, "report.png").startswith(b"\x89PNG")

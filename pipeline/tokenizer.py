@@ -148,8 +148,8 @@ class KiwiTokenizer:
     def __call__(self, text: str) -> list[str]:
         """Terms of one text, in reading order (a compound follows its parts).
 
-        Single texts (scikit-learn's vectorizers call this per document) bypass the cache: one shard
-        per text would cost more than it saves.
+        Single texts (scikit-learn's vectorizers call this per document) bypass the cache: a lookup
+        and a committed write per text would cost more than Kiwi's analysis of it.
         """
         return self._terms(self._analyse([text])[0])
 

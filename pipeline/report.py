@@ -175,7 +175,7 @@ def _filters(units: Sequence[Unit], choices: list[tuple[str, str]],
     codes = [(c, f"{c} {names[c]}" if c in names else c)
              for c in sorted({c for u in units for c in u.program_codes}, key=program_code_key)]
     if any(not u.program_codes for u in units):
-        codes.append((_NO_CODE, "(사업 코드 없음)"))
+        codes.append((_NO_CODE, NO_CODE))  # the matrix column's label, so the two read alike
     return [
         ("f-member", "위원", "전체 위원", [(key[3], key[3]) for key in members]),
         ("f-agenda", "안건", "전체 안건", [(a, a) for a in dict.fromkeys(u.agenda for u in units)]),

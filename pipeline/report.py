@@ -17,8 +17,9 @@ import pandas as pd
 from markupsafe import Markup
 
 from pipeline.cards import member_name, several_rounds
+from pipeline.exporters import NO_CODE
 from pipeline.programs import program_code_key, program_names
-from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit
+from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, ThemeInfo, Unit
 from pipeline.webfont import font_face_css
 
 SOURCE_BADGES: dict[str, str] = {"codebook": "코드북", "discovered": "발견", "researcher": "연구자",
@@ -149,14 +150,19 @@ def _card(card: Theme, by_rec: dict[str, Unit], total: int) -> dict:
 
 
 def _matrix(matrix: pd.DataFrame, sizes: dict[str, int], names: dict[str, str]) -> dict:
+    """The clickable matrix: headers as in the CSV, and per cell the program filter's value for its column.
+
+    The :data:`~pipeline.exporters.NO_CODE` column filters on the program filter's "no code" option.
+    """
     codes = [str(c) for c in matrix.columns]
+    filter_values = [_NO_CODE if c == NO_CODE else c for c in codes]
     rows = _matrix_rows(matrix)
     peak = max([1, *(v for _, _, values in rows for v in values)])
     return {
-        "codes": [(c, names.get(c, c)) for c in codes],
+        "codes": [(c, "사업 코드가 없는 권고" if c == NO_CODE else names.get(c, c)) for c in codes],
         "rows": [{"theme_id": theme_id, "label": label, "size": sizes.get(theme_id, 0),
-                  "cells": [{"code": c, "count": v, "shade": f"{v / peak:.3f}"}
-                            for c, v in zip(codes, values, strict=True)]}
+                  "cells": [{"code": c, "value": f, "count": v, "shade": f"{v / peak:.3f}"}
+                            for c, f, v in zip(codes, filter_values, values, strict=True)]}
                  for theme_id, label, values in rows],
     }
 
@@ -169,7 +175,7 @@ def _filters(units: Sequence[Unit], choices: list[tuple[str, str]],
     codes = [(c, f"{c} {names[c]}" if c in names else c)
              for c in sorted({c for u in units for c in u.program_codes}, key=program_code_key)]
     if any(not u.program_codes for u in units):
-        codes.append((_NO_CODE, "(사업 코드 없음)"))
+        codes.append((_NO_CODE, NO_CODE))  # the matrix column's label, so the two read alike
     return [
         ("f-member", "위원", "전체 위원", [(key[3], key[3]) for key in members]),
         ("f-agenda", "안건", "전체 안건", [(a, a) for a in dict.fromkeys(u.agenda for u in units)]),
@@ -178,10 +184,14 @@ def _filters(units: Sequence[Unit], choices: list[tuple[str, str]],
     ]
 
 
-def _theme_choices(units: Sequence[Unit], assignments: Sequence[Assignment],
-                   themes: Sequence[Theme]) -> list[tuple[str, str]]:
-    """Every theme a unit can be moved to: the run's themes, any other theme a unit holds, then 미분류."""
-    choices = {t.theme_id: t.label for t in themes}
+def _theme_choices(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[Theme],
+                   model_themes: Sequence[ThemeInfo]) -> list[tuple[str, str]]:
+    """Every theme a unit can be moved to: the model's themes in its order (codebook themes first, those
+    without units included), any other theme a card or unit holds, then 미분류. A theme with a card is
+    shown with the card's label."""
+    choices = {t.theme_id: t.label for t in model_themes}
+    # Assigning to an existing key keeps its position: the model's order with the cards' labels.
+    choices.update((t.theme_id, t.label) for t in themes)
     for theme_id, label, _, _ in _assigned(units, assignments).values():
         choices.setdefault(theme_id, label)
     choices.pop(UNASSIGNED_ID, None)
@@ -209,15 +219,18 @@ def _units_payload(units: Sequence[Unit], assignments: Sequence[Assignment]) -> 
 
 
 def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[Theme],
-                  matrix: pd.DataFrame, run_info: dict) -> str:
+                  matrix: pd.DataFrame, run_info: dict, model_themes: Sequence[ThemeInfo] = ()) -> str:
     """Return the self-contained Korean HTML report of one run (``templates/report.html.j2``).
 
     In: the run's units, assignments and theme cards (:func:`pipeline.cards.theme_cards`, rendered
-    as they are), the theme × program matrix (:func:`pipeline.exporters.program_matrix`) and ``run_info`` (``seed`` and
-    ``parameters`` are shown in the settings panel). Out: an HTML document with theme cards,
-    the clickable matrix, and the unit list with member/agenda/program/theme/review filters and
-    text search; each unit shows its score and runner-up and has a theme select box, and one
-    button downloads the changed units as ``corrections.csv``. A subset of NanumGothic with
+    as they are), the theme × program matrix of ``theme_program_matrix.csv``
+    (:func:`pipeline.exporters.complete_matrix`, shown as it is), ``run_info`` (``seed`` and
+    ``parameters`` are shown in the settings panel) and the model's themes (:class:`ThemeInfo`, in
+    the model's order; a codebook theme no unit took has no card but is offered for corrections).
+    Out: an HTML document with theme cards, the clickable matrix, and the unit list with
+    member/agenda/program/theme/review filters and text search; each unit shows its score and
+    runner-up and has a theme select box (the model's themes, any other theme of the run, then
+    미분류), and one button downloads the changed units as ``corrections.csv``. A subset of NanumGothic with
     exactly the page's characters is embedded (:mod:`pipeline.webfont`), so Hangul renders
     without a Korean system font. Same inputs give the same string.
     """
@@ -226,7 +239,7 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
     sizes[UNASSIGNED_ID] = overview["unassigned"]
     names = program_names(run_info)
     by_rec = {u.rec_id: u for u in units}
-    choices = _theme_choices(units, assignments, themes)
+    choices = _theme_choices(units, assignments, themes, model_themes)
     payload = {"units": _units_payload(units, assignments),
                "themes": [{"id": theme_id, "label": label} for theme_id, label in choices]}
     context = {
@@ -255,7 +268,8 @@ def render_summary_md(units: Sequence[Unit], assignments: Sequence[Assignment], 
                       matrix: pd.DataFrame, run_info: dict) -> str:
     """Return the report's summaries as Markdown: overview, one section per theme, and the matrix table.
 
-    Same inputs as :func:`render_report`; same inputs give the same string.
+    Same inputs as :func:`render_report` (the matrix table has the CSV's columns, :data:`NO_CODE`
+    last); same inputs give the same string.
     """
     overview = _overview(units, assignments, themes)
     lines = [
@@ -290,5 +304,5 @@ def render_summary_md(units: Sequence[Unit], assignments: Sequence[Assignment], 
         for _, label, values in rows:
             lines.append(f"| {_md(label)} | " + " | ".join(str(v) if v else "" for v in values) + " |")
     else:
-        lines.append("사업 코드가 있는 권고가 없습니다.")
+        lines.append("표시할 주제가 없습니다.")
     return "\n".join(lines) + "\n"

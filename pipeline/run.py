@@ -268,7 +268,7 @@ def run_round(
         log.info("%s …", STAGE_NAMES["export"])
         if save_model is not None:
             write_model_files(model, staging[1])
-        write_run_files(staging[0], units, assignments, themes, run_info, time.perf_counter())
+        write_run_files(staging[0], units, assignments, themes, run_info, time.perf_counter(), model.themes_)
     return RunResult(Path(out_dir), units, assignments, themes, model, run_info)
 
 
@@ -351,5 +351,5 @@ def assign_round(
                               skip_bad=skip_bad, workers=workers, corrections=corrections)
         log.info("%s …", STAGE_NAMES["export"])
         write_run_files(staging, result.units, result.assignments, result.themes, result.run_info,
-                        time.perf_counter())
+                        time.perf_counter(), result.model.themes_)
     return RunResult(Path(out_dir), result.units, result.assignments, result.themes, result.model, result.run_info)

@@ -26,18 +26,17 @@ from pipeline.atomic import Target, replacing
 from pipeline.cells import from_csv_text
 from pipeline.errors import InputError
 from pipeline.exporters import (
+    complete_matrix,
     program_header,
-    program_matrix,
     recommendations_frame,
     short_header,
     themes_frame,
-    with_no_code,
     write_csv,
     write_xlsx,
     xlsx_sheets,
 )
 from pipeline.programs import program_names
-from pipeline.records import Assignment, Theme, Unit
+from pipeline.records import Assignment, Theme, ThemeInfo, Unit
 from pipeline.report import render_report, render_summary_md
 from pipeline.units import split_cell, unit_from_cells
 
@@ -99,11 +98,15 @@ def _run_json(run_info: dict, units: Sequence[Unit], themes: Sequence[Theme], ex
 
 
 def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
-                    themes: Sequence[Theme], run_info: dict, started: float) -> None:
-    """Write every run-folder file into ``folder`` (an empty staging folder); ``started`` times the export."""
+                    themes: Sequence[Theme], run_info: dict, started: float,
+                    model_themes: Sequence[ThemeInfo] = ()) -> None:
+    """Write every run-folder file into ``folder`` (an empty staging folder); ``started`` times the export.
+
+    ``model_themes``: every theme the model knows, in its order; the report's theme select boxes offer them all.
+    """
     recs = recommendations_frame(units, assignments)
-    matrix = program_matrix(units, assignments, themes)
-    complete = with_no_code(matrix, units, assignments)
+    # One matrix for the CSV, the heatmap, the report and summary.md: same columns, (코드 없음) last.
+    complete = complete_matrix(units, assignments, themes)
     write_csv(recs, folder / "recommendations.csv")
     write_csv(themes_frame(themes), folder / "themes.csv")
     # The CSV keeps bare codes as headers (programs read it back); the xlsx and the heatmap show names.
@@ -114,15 +117,15 @@ def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[A
     plots.heatmap(complete.rename(columns=lambda c: short_header(program_header(c, names))), folder / "heatmap.png",
                   folder / "heatmap.svg")
     (folder / "report.html").write_text(
-        render_report(units, assignments, themes, matrix, run_info), encoding="utf-8", newline="\n")
+        render_report(units, assignments, themes, complete, run_info, model_themes), encoding="utf-8", newline="\n")
     (folder / "summary.md").write_text(
-        render_summary_md(units, assignments, themes, matrix, run_info), encoding="utf-8", newline="\n")
+        render_summary_md(units, assignments, themes, complete, run_info), encoding="utf-8", newline="\n")
     (folder / "run.json").write_text(
         _run_json(run_info, units, themes, time.perf_counter() - started), encoding="utf-8", newline="\n")
 
 
 def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
-              themes: Sequence[Theme], run_info: dict) -> Path:
+              themes: Sequence[Theme], run_info: dict, model_themes: Sequence[ThemeInfo] = ()) -> Path:
     """Write a complete run folder (CONTRACT.md "Run folder") to ``out_dir`` atomically; return ``out_dir``.
 
     In: the units, their assignments, the theme cards and ``run_info`` (inputs, parameters, seed,
@@ -131,11 +134,12 @@ def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assign
     ``InputError`` and is left untouched). The files are written into a hidden staging folder that
     replaces ``out_dir`` in one step (:mod:`pipeline.atomic`); on any failure a previous
     ``out_dir`` stays as it was. ``run.json`` gets ``counts.units``, ``counts.themes``,
-    ``counts.unknown_codes`` and ``timings.export``.
+    ``counts.unknown_codes`` and ``timings.export``. ``model_themes`` (the model's themes, in its
+    order) are offered in the report's theme select boxes besides the themes that have cards.
     """
     started = time.perf_counter()
     with replacing([run_target(Path(out_dir))]) as (staging,):
-        write_run_files(staging, units, assignments, themes, run_info, started)
+        write_run_files(staging, units, assignments, themes, run_info, started, model_themes)
     return Path(out_dir)
 
 

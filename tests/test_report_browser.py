@@ -1,8 +1,9 @@
 """report.html in a real browser: headless Chromium driven over the DevTools protocol, offline.
 
 Checks that the page loads without console errors or network requests, that the member
-filter, the search box, the 검토 필요 filter and matrix cells change the visible units, that
-each unit shows its score and runner-up and can be moved to any theme of the run, that the
+filter, the search box, the 검토 필요 filter and matrix cells (the ``(코드 없음)`` column included) change
+the visible units, that each unit shows its score and runner-up and can be moved to any theme of the
+model (a codebook theme without units included), that the
 changes download as corrections.csv from file://, and that document text containing markup
 is shown as text. Saves a screenshot to tests/artifacts/report.png.
 
@@ -31,7 +32,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.plots import korean_font_path
-from pipeline.records import Assignment
+from pipeline.records import Assignment, ThemeInfo
 from pipeline.runfolder import write_run
 from tests.sample_run import sample_run
 
@@ -201,10 +202,18 @@ def _sample_with_confidence() -> tuple[list, list[Assignment], list, dict]:
     return units, assignments, themes, run_info
 
 
+#: The model's themes in its order: the sample's four, with a codebook theme that took no unit among them.
+MODEL_THEMES = [ThemeInfo("branding", "브랜딩·홍보·소통", "codebook"),
+                ThemeInfo("governance_finance", "거버넌스·재원", "codebook"),
+                ThemeInfo("living_population", "생활인구·체류", "codebook"),
+                ThemeInfo("nextlocal_roles", "넥스트로컬 협력체계·역할분담", "codebook"),
+                ThemeInfo("performance_evaluation", "성과평가·지표", "codebook")]
+
+
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
     tmp = tmp_path_factory.mktemp("browser")
-    run = write_run(tmp / "run", *_sample_with_confidence())
+    run = write_run(tmp / "run", *_sample_with_confidence(), MODEL_THEMES)
     with open_page((run / "report.html").as_uri(), _fontconfig(tmp), tmp) as client:
         yield client
 
@@ -263,6 +272,15 @@ def test_matrix_cell_click_filters_theme_and_program(page: DevTools) -> None:
     _reset(page)
 
 
+def test_no_code_cell_click_filters_units_citing_no_code(page: DevTools) -> None:
+    _reset(page)
+    page.js("document.querySelector('button.cell[data-theme=\"branding\"][data-code=\"__none__\"]').click()")
+    assert _shown(page) == (1, 1)
+    assert page.js("document.querySelector('#unit-list li:not([hidden])').dataset.recId") == "2024_자문-003"
+    assert page.js("document.querySelectorAll('.matrix td.active').length") == 1
+    _reset(page)
+
+
 def _unit(page: DevTools, rec_id: str, what: str) -> object:
     """Evaluate ``what`` (an expression over ``li``) for the list item of ``rec_id``."""
     return page.js(f"(() => {{ const li = document.querySelector('#unit-list li[data-rec-id={json.dumps(rec_id)}]'); "
@@ -288,10 +306,11 @@ def test_review_filter_shows_flagged_units_only(page: DevTools) -> None:
     assert _shown(page) == (12, 12)
 
 
-def test_theme_select_offers_every_theme_of_the_run(page: DevTools) -> None:
+def test_theme_select_offers_every_theme_of_the_model(page: DevTools) -> None:
     options = _unit(page, "2024_자문-003",
                     "[...li.querySelectorAll('select.theme-select option')].map(o => [o.value, o.textContent])")
-    assert options == [["branding", "브랜딩·홍보·소통"], ["living_population", "생활인구·체류"],
+    assert options == [["branding", "브랜딩·홍보·소통"], ["governance_finance", "거버넌스·재원"],
+                       ["living_population", "생활인구·체류"],
                        ["nextlocal_roles", "넥스트로컬 협력체계·역할분담"], ["performance_evaluation", "성과평가·지표"],
                        ["unassigned", "미분류"]]
     assert _unit(page, "2024_자문-003", "li.querySelector('select.theme-select').value") == "branding"

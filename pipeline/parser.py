@@ -205,18 +205,15 @@ def _parse_lines(
         line, c = lines[i], classified[i]
         if c.kind == "question_open":
             # A heading wrapped over lines: join until the closing bracket (at most 3 lines).
-            close = BRACKETS[c.mark]
-            for j in range(i + 1, min(i + 4, len(lines))):
-                nxt = lines[j].text.strip()
-                if classified[j].kind in ("text", "blank") and nxt.endswith(close):
-                    middle = (lines[k].text.strip() for k in range(i + 1, j))
-                    joined = " ".join(part for part in (c.text, *middle, nxt[:-1].strip()) if part)
-                    state.header("question", joined, line.number)
-                    i = j + 1
-                    break
-            else:
+            j = _wrapped_close(lines, classified, i, BRACKETS[c.mark])
+            if j is None:
                 state.text(line, Classified("text", line.text.strip()), paragraph_mode)
                 i += 1
+            else:
+                middle = (lines[k].text.strip() for k in range(i + 1, j))
+                joined = " ".join(part for part in (c.text, *middle, lines[j].text.strip()[:-1].strip()) if part)
+                state.header("question", joined, line.number)
+                i = j + 1
             continue
         if c.kind == "blank":
             state.blank(paragraph_mode)
@@ -234,6 +231,21 @@ def _parse_lines(
     state.close()
     headers = tuple((kind, str(text), number) for kind, text, number in state.headers)
     return ParsedDocument(tuple(state.units), headers, tuple(state.preamble))
+
+
+def _wrapped_close(lines: Sequence, classified: Sequence[Classified], i: int, close: str) -> int | None:
+    """The line that closes the bracket opened on line ``i`` (at most 3 lines on), or None.
+
+    Only plain text or blank lines can carry a wrapped heading: an agenda, member or
+    recommendation line before the closing bracket means the bracket was never closed, and
+    joining would swallow that line into the question.
+    """
+    for j in range(i + 1, min(i + 4, len(lines))):
+        if classified[j].kind not in ("text", "blank"):
+            return None
+        if lines[j].text.strip().endswith(close):
+            return j
+    return None
 
 
 class _State:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from parse_helpers import parse_text
 
@@ -70,6 +70,8 @@ def test_never_raises_on_arbitrary_text(text):
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(BLOCKS, SUFFIXES).map("".join), min_size=1, max_size=6).map("\n".join))
+# Found by this test: an agenda line inside an unclosed bracket was swallowed into the question.
+@example(text="[ 0\nⅡ. 0\n ]")
 def test_no_content_lost_or_duplicated(text):
     assert _actual(text) == _expected(text)
 

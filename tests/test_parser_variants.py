@@ -91,6 +91,13 @@ def test_question_heading_wrapped_over_two_lines():
     assert units[0].question == "인구감소 및 지역소멸 위기 공동 대응 방안"
 
 
+def test_unclosed_bracket_does_not_swallow_the_next_agenda():
+    # "[ 질문" is never closed before the agenda line: the agenda stays an agenda, not part of a question.
+    doc = parse_text("[ 지역 교류 방향\nⅡ. 넥스트로컬\n ]\n ㅇ 청년 창업 지원 확대\n")
+    assert doc.units[0].agenda.startswith("넥스트로컬")  # the stray "]" wraps onto the title: kept, not lost
+    assert "넥스트로컬" not in doc.units[0].question
+
+
 @pytest.mark.parametrize("mark", ["ㅇ", "○", "◦", "●"])
 def test_recommendation_markers(mark):
     units = parse_text(f"[ 질문 ]\n {mark} 첫째 권고\n {mark} 둘째 권고\n").units

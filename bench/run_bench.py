@@ -67,6 +67,7 @@ class ChildRun:
     load_before: float = 0.0  # 1-minute load average at the start: other work competing for the cores
     log: str = ""
     result: dict = field(default_factory=dict)  # run.json or the child's own result file
+    cpu_s: float = 0.0  # user + system CPU seconds of the child: steadier than wall time when others load the cores
 
     @property
     def ok(self) -> bool:
@@ -130,7 +131,7 @@ def run_child(cmd: Sequence[str], log_path: Path, timeout_s: float, mem_limit_gb
     tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
     # ru_maxrss is in KiB on Linux.
     return ChildRun(list(cmd), wall, usage.ru_maxrss / 1024, proc.returncode, stopped[0] if stopped else "",
-                    load_before, tail)
+                    load_before, tail, cpu_s=usage.ru_utime + usage.ru_stime)
 
 
 # ---- rounds -------------------------------------------------------------------------------------

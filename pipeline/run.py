@@ -106,13 +106,16 @@ def _embedder(name: str, cache_dir: str | os.PathLike | None, use_cache: bool, w
         base = make_embedder(name, workers=workers, max_tokens=max_tokens)
     except ValueError as err:
         raise InputError("--embedder", str(err)) from err
-    cache = EmbeddingCache(Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
-    return CachedEmbedder(base, cache)
+    return CachedEmbedder(base, EmbeddingCache(_cache_folder(cache_dir)) if use_cache else None)
+
+
+def _cache_folder(cache_dir: str | os.PathLike | None) -> Path:
+    return Path(cache_dir) if cache_dir is not None else default_cache_dir()
 
 
 def _term_cache(cache_dir: str | os.PathLike | None, use_cache: bool) -> TermCache | None:
     # Kiwi's analyses live beside the embeddings and follow the same --cache-dir and --no-cache.
-    return TermCache(Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
+    return TermCache(_cache_folder(cache_dir)) if use_cache else None
 
 
 def _tokenizers(workers: int | None, cache: TermCache | None) -> dict:

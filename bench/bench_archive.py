@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from synth import synth_round  # noqa: E402
 
-from pipeline.archive import ModelRef, StoredRound, model_hash, store_round  # noqa: E402
-from pipeline.records import Assignment  # noqa: E402
+from pipeline.archive.rounds import ModelRef, StoredRound, model_hash, store_round  # noqa: E402
+from pipeline.core.records import Assignment  # noqa: E402
 
 
 def _timed(args: list[str]) -> tuple[float, float, float]:
@@ -55,7 +55,7 @@ def _timed(args: list[str]) -> tuple[float, float, float]:
 
 
 def _units(text: str, path: Path):
-    from pipeline.units import load_units
+    from pipeline.read.rounds import load_units
 
     path.write_text(text, encoding="utf-8")
     return load_units([path])
@@ -63,7 +63,7 @@ def _units(text: str, path: Path):
 
 def build_archive(archive: Path, model: Path, n_rounds: int, n_units: int, work: Path) -> float:
     """Store ``n_rounds`` parsed synthetic rounds with themes drawn at random; returns seconds."""
-    from pipeline.modelstore import read_model_info
+    from pipeline.themes.store import read_model_info
 
     info = read_model_info(model)
     themes = tuple((t["id"], t["label"]) for t in info["themes"])

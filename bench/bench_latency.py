@@ -48,7 +48,7 @@ from run_bench import (  # noqa: E402
     write_section,
 )
 
-from pipeline.paths import DEFAULT_ROUND  # noqa: E402
+from pipeline.core.paths import DEFAULT_ROUND  # noqa: E402
 
 HEAVY = ("torch", "sentence_transformers", "bertopic", "umap", "pynndescent", "numba", "hdbscan",
          "matplotlib", "openpyxl", "sklearn", "pandas", "scipy")
@@ -128,7 +128,7 @@ def _median(runs: Sequence[ChildRun]) -> float:
 
 def latency(bench: Latency, repeats: int) -> str:
     """Floor, warm and first-run times of the bundled round, as a Markdown table and verdicts."""
-    from pipeline.units import load_units
+    from pipeline.read.rounds import load_units
 
     texts = bench.work / "floor_texts.json"
     texts.parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.units import load_units  # noqa: E402
+from pipeline.read.rounds import load_units  # noqa: E402
 
 SEED = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
 # A wrapped line of the seed's own kind: Korean words with a trailing space before the wrap.

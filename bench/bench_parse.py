@@ -17,9 +17,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from synth import synth_round  # noqa: E402
 
-from pipeline.parser import StructureParser  # noqa: E402
-from pipeline.programs import ProgramMapper, ProgramRegistry  # noqa: E402
-from pipeline.readers import read_document  # noqa: E402
+from pipeline.read.documents import read_document  # noqa: E402
+from pipeline.read.parser import StructureParser  # noqa: E402
+from pipeline.read.programs import ProgramMapper, ProgramRegistry  # noqa: E402
 
 
 def best_of(fn, repeat: int = 3) -> tuple[float, object]:

@@ -26,13 +26,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from synth import synth_round  # noqa: E402
 
-from pipeline.codebook import load_codebook  # noqa: E402
-from pipeline.exporters import recommendations_frame, themes_frame, write_csv  # noqa: E402
-from pipeline.qdpx import QDA_NAMESPACE, export_qdpx  # noqa: E402
-from pipeline.qdpx_import import import_qdpx  # noqa: E402
-from pipeline.readers import read_document  # noqa: E402
-from pipeline.records import Assignment, Theme  # noqa: E402
-from pipeline.units import load_units  # noqa: E402
+from pipeline.core.records import Assignment, Theme  # noqa: E402
+from pipeline.qda.export import QDA_NAMESPACE, export_qdpx  # noqa: E402
+from pipeline.qda.importer import import_qdpx  # noqa: E402
+from pipeline.read.documents import read_document  # noqa: E402
+from pipeline.read.rounds import load_units  # noqa: E402
+from pipeline.runfolder.tables import recommendations_frame, themes_frame, write_csv  # noqa: E402
+from pipeline.themes.codebook import load_codebook  # noqa: E402
 
 
 def make_run_folder(round_file: Path, folder: Path) -> int:

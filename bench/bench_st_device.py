@@ -22,8 +22,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.embedders import SentenceTransformerEmbedder  # noqa: E402
-from tests.st_model import build_tiny_st_model  # noqa: E402
+from pipeline.features.embedders import SentenceTransformerEmbedder  # noqa: E402
+from tests.support.st_model import build_tiny_st_model  # noqa: E402
 
 SEED = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
 

@@ -35,15 +35,15 @@ sys.path.insert(0, str(ROOT))
 
 from run_bench import README, code_version, synthetic_round, write_section  # noqa: E402
 
-from pipeline.paths import DEFAULT_ROUND  # noqa: E402
-from pipeline.termcache import TermCache, analysis_id  # noqa: E402
-from pipeline.tokenizer import CACHE_CHUNK, KiwiTokenizer  # noqa: E402
-from pipeline.units import load_units  # noqa: E402
+from pipeline.core.paths import DEFAULT_ROUND  # noqa: E402
+from pipeline.features.termcache import TermCache, analysis_id  # noqa: E402
+from pipeline.features.tokenizer import CACHE_CHUNK, KiwiTokenizer  # noqa: E402
+from pipeline.read.rounds import load_units  # noqa: E402
 
 WARM = """
 import hashlib, json, sys, time, tracemalloc
-from pipeline.termcache import TermCache
-from pipeline.tokenizer import KiwiTokenizer
+from pipeline.features.termcache import TermCache
+from pipeline.features.tokenizer import KiwiTokenizer
 texts, folder, analysis, trace = json.load(open(sys.argv[1], encoding="utf-8")), sys.argv[2], sys.argv[3], sys.argv[4]
 keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
 def status_kb(field):

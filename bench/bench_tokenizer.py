@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from kiwipiepy import Kiwi  # noqa: E402
 from synth import synth_round  # noqa: E402
 
-from pipeline.tokenizer import KiwiTokenizer, tokenize_views  # noqa: E402
-from pipeline.units import load_units  # noqa: E402
+from pipeline.features.tokenizer import KiwiTokenizer, tokenize_views  # noqa: E402
+from pipeline.read.rounds import load_units  # noqa: E402
 
 
 def unit_texts(n_units: int, seed: int = 0) -> list[str]:

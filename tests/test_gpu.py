@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.embedders import SentenceTransformerEmbedder
-from tests.st_model import build_tiny_st_model
+from pipeline.features.embedders import SentenceTransformerEmbedder
+from tests.support.st_model import build_tiny_st_model
 
 torch = pytest.importorskip("torch")
 TEXTS = ["넥스트로컬 청년 창업 지원", "생활인구 유입을 위한 워케이션", "상생상회 판로", "성과지표 평가 체계"]

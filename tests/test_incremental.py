@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import pipeline.modelstore
-import pipeline.run
-from pipeline import embedders
-from pipeline.embedcache import CachedEmbedder, EmbeddingCache
-from pipeline.embedders import Embedder, unit_passages
-from pipeline.run import run_round
-from pipeline.units import load_units
+import pipeline.themes.store
+import pipeline.workflow
+from pipeline.features import embedders
+from pipeline.features.embedcache import CachedEmbedder, EmbeddingCache
+from pipeline.features.embedders import Embedder, unit_passages
+from pipeline.read.rounds import load_units
+from pipeline.workflow import run_round
 
 SEED = Path(__file__).resolve().parents[1] / "corpus" / "rounds" / "000_95284008f5259e47.txt"
 
@@ -132,7 +132,7 @@ def test_run_json_counts_rerun_and_new_round(tmp_path: Path, new_round: Path, mo
         return made[-1]
 
     # run_round builds its embedder from the spec through make_embedder, as the CLI does.
-    for module in (embedders, pipeline.run, pipeline.modelstore):
+    for module in (embedders, pipeline.workflow, pipeline.themes.store):
         monkeypatch.setattr(module, "make_embedder", make)
     cache = tmp_path / "cache"
 

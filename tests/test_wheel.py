@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.runfolder import RUN_FILES
+from pipeline.runfolder.folder import RUN_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,7 +55,7 @@ def _env(cache: Path) -> dict[str, str]:
 
 
 def test_the_installed_package_is_the_wheel_not_the_checkout(venv: Path, tmp_path: Path) -> None:
-    where = subprocess.run([str(venv / "python"), "-c", "import pipeline.paths as p; print(p.CORPUS_DIR)"],
+    where = subprocess.run([str(venv / "python"), "-c", "import pipeline.core.paths as p; print(p.CORPUS_DIR)"],
                            cwd=tmp_path, env=_env(tmp_path / "cache"), check=True, capture_output=True,
                            text=True).stdout.strip()
     assert Path(where).is_relative_to(venv.parent)

@@ -1,0 +1,385 @@
+"""The archive of rounds: every coded round in one DuckDB file (CONTRACT.md "Archive of rounds").
+
+Tables (plain SQL works on the file; the README lists every column):
+
+- ``meta(key, value)``: ``schema_version`` (checked on open: a newer one is refused, a version-1 file
+  gains the confidence columns the first time it is opened for writing), the pinned
+  model (``model_hash``, ``model_path``) and the package version that created the file;
+- ``rounds``: one row per round (name, date, order added, unit counts, model, corrections file, timings);
+- ``inputs``: the round's files with sha256; ``models``: every model used (hash, path, embedder, themes);
+- ``units``: the ``recommendations.csv`` columns with ``round_name`` first, then the unit's order ``seq``
+  and its confidence (``theme_runner_up``, ``theme_margin``, ``needs_review``; theme columns after
+  corrections); ``assignments``: the model's own theme and confidence per unit;
+  ``corrections``: the researcher's lines applied; ``themes``: ``themes.csv`` per round.
+
+Rules: a round is written in one transaction, and only its own rows are written, so adding,
+replacing or removing one round never changes another's rows. The first round pins its model
+(folder path and a hash of its files); later rounds use it unless ``--model`` names another
+explicitly (that round then records its own model, with a warning). ``recode`` re-assigns the
+stored units of one round with a model, keeping its corrections. DuckDB allows one writing
+process per file: a second one waits up to ``wait`` seconds, then stops with a one-line message.
+The model work of ``add`` happens before the file is opened, so a waiting process waits only
+for the other's write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.archive.db import DEFAULT_WAIT, ROUND_TABLES, open_archive, package_version, read_meta
+from pipeline.core.errors import InputError
+from pipeline.core.records import Assignment, Theme, Unit
+from pipeline.read.rounds import unit_from_cells
+from pipeline.runfolder.cards import theme_cards
+from pipeline.runfolder.tables import REVIEW_COLUMNS, recommendations_frame, themes_frame
+from pipeline.themes.corrections import Correction, apply_corrections, check_corrections, read_corrections
+
+log = logging.getLogger(__name__)
+
+UNIT_COLUMNS: tuple[str, ...] = (
+    "rec_id", "round", "source", "member", "agenda", "question", "text", "theme_id", "theme_label", "theme_score",
+    "theme_source", "program_codes", "code_sources", "fields", "line_start", "line_end", "member_label", "tags",
+    "unknown_codes", "lead",
+)
+_THEME_COLUMNS = ("theme_id", "theme_label", "theme_source", "size", "keywords", "representative_rec_ids",
+                  "program_codes", "members")
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A saved theme model as the archive knows it: folder, content hash, embedder and themes (id, label)."""
+
+    path: str
+    sha256: str
+    embedder: str | None = None
+    embedder_model_id: str | None = None
+    themes: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class StoredRound:
+    """Everything one round puts in the archive (built by :func:`add_round`, or directly in tests)."""
+
+    name: str
+    units: list[Unit]
+    assignments: list[Assignment]
+    themes: list[Theme]
+    model: ModelRef
+    date: dt.date | None = None
+    corrections: list[Correction] = field(default_factory=list)
+    corrections_path: str | None = None
+    corrections_sha256: str | None = None
+    inputs: list[dict] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+# Shares from a round with fewer units than this are marked in the trend tables and report.
+SMALL_ROUND = 20
+
+
+@dataclass
+class TrendTables:
+    """The trend tables; ``rounds`` has ``round_name, round_date, n_units, small_round`` in archive order."""
+
+    rounds: pd.DataFrame
+    themes: pd.DataFrame
+    theme_by_round: pd.DataFrame
+    program_by_round: pd.DataFrame
+    theme_program_by_round: pd.DataFrame
+
+def model_hash(folder: str | os.PathLike) -> str:
+    """sha256 over a model folder's files (relative paths and contents, in sorted order)."""
+    root = Path(folder)
+    if not (root / "model.json").is_file():
+        raise InputError(str(root), "not a saved theme model (no model.json); save one with "
+                                    "`advisory run --save-model DIR`")
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as err:
+        raise InputError("--date", f"{value!r} is not a date in the form YYYY-MM-DD") from err
+
+
+def _model_ref(model_dir: Path, sha256: str, model) -> ModelRef:
+    embedder = model.embedder if model.needs_embedder else None
+    return ModelRef(str(model_dir), sha256, getattr(embedder, "name", None), getattr(embedder, "model_id", None),
+                    tuple((t.theme_id, t.label) for t in model.themes_))
+
+
+def _choose_model(archive: Path, model_dir: str | os.PathLike | None, wait: float) -> tuple[Path, str]:
+    """The model folder a new round is coded with and its hash, by the pinning rule (module docstring)."""
+    pinned: dict[str, str] = {}
+    if archive.exists():
+        with open_archive(archive, wait=wait) as con:
+            pinned = read_meta(con)
+    if model_dir is None:
+        if "model_hash" not in pinned:
+            raise InputError(str(archive), "the archive has no model yet: give --model DIR (a folder from "
+                                           "`advisory run --save-model`) for its first round")
+        folder = Path(pinned["model_path"])
+        if not folder.is_dir():
+            raise InputError(str(folder), "the archive's pinned model folder is missing; give --model DIR")
+        sha = model_hash(folder)
+        if sha != pinned["model_hash"]:
+            raise InputError(str(folder), f"the pinned model folder has changed since the archive pinned it "
+                                          f"({pinned['model_hash'][:12]} -> {sha[:12]}); give --model DIR to "
+                                          "code this round with it as it is now")
+        return folder, sha
+    folder = Path(model_dir)
+    sha = model_hash(folder)
+    if pinned.get("model_hash") not in (None, sha):
+        log.warning("%s: not the archive's pinned model (%s, %s); this round is coded with it as asked",
+                    folder, pinned["model_path"], pinned["model_hash"][:12])
+    return folder, sha
+
+
+def _corrections(path: str | os.PathLike | None, theme_labels: dict[str, str],
+                 rec_ids: list[str]) -> tuple[list[Correction], str | None, str | None]:
+    if path is None:
+        return [], None, None
+    path = Path(path)
+    applied = check_corrections(read_corrections(path), path, theme_labels, rec_ids)
+    return applied, str(path), _file_sha256(path)
+
+
+def add_round(archive: str | os.PathLike, paths: Sequence[str | os.PathLike], round_name: str, *,
+              date: str | None = None, model_dir: str | os.PathLike | None = None,
+              corrections: str | os.PathLike | None = None, replace: bool = False,
+              programs: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None,
+              use_cache: bool = True, skip_bad: bool = False, workers: int | None = None,
+              wait: float = DEFAULT_WAIT) -> StoredRound:
+    """Read, parse and assign a round with the archive's model and store it as ``round_name``.
+
+    In: the archive file (created on the first add), the round's files/folders, its name, an
+    optional ISO date, model folder (required for the first round; see the pinning rule),
+    corrections CSV and the usual reading/embedding options. A name already in the archive is
+    refused unless ``replace``. Nothing is written unless the whole round is; out: what was stored.
+    """
+    # Deferred: pipeline.workflow brings scikit-learn (about 1.3 s to import), which list, remove and trends never need.
+    from pipeline.workflow import assign_units
+
+    archive = Path(archive)
+    round_name = round_name.strip()
+    if not round_name:
+        raise InputError("--round-name", "a round needs a non-empty name")
+    round_date = _parse_date(date)
+    if archive.exists() and not replace:
+        with open_archive(archive, wait=wait) as con:
+            _refuse_existing(con, archive, round_name)
+    folder, sha = _choose_model(archive, model_dir, wait)
+    started = time.perf_counter()
+    result = assign_units(paths, folder, programs=programs, cache_dir=cache_dir, use_cache=use_cache,
+                          skip_bad=skip_bad, workers=workers)
+    ref = _model_ref(folder, sha, result.model)
+    labels = dict(ref.themes)
+    applied, corrections_path, corrections_sha = _corrections(corrections, labels, [u.rec_id for u in result.units])
+    final = apply_corrections(result.assignments, applied, labels)
+    # Keywords of the round as corrected, like the themes of an uncorrected one (from the round's own units).
+    themes = theme_cards(result.units, final, result.model.round_keywords(result.units, final)) \
+        if applied else result.themes
+    timings = {**result.run_info["timings"], "assign_total": round(time.perf_counter() - started, 4)}
+    stored = StoredRound(round_name, result.units, result.assignments, themes, ref, round_date, applied,
+                         corrections_path, corrections_sha, result.run_info["inputs"], timings)
+    store_round(archive, stored, replace=replace, wait=wait)
+    return stored
+
+
+def _refuse_existing(con, archive: Path, round_name: str) -> None:
+    if con.execute("SELECT 1 FROM rounds WHERE round_name = ?", [round_name]).fetchone():
+        raise InputError(str(archive), f"round {round_name!r} is already in the archive; use --replace to "
+                                       "replace it or choose another --round-name")
+
+
+def store_round(archive: str | os.PathLike, stored: StoredRound, *, replace: bool = False,
+                wait: float = DEFAULT_WAIT) -> None:
+    """Write one round's rows in one transaction (the archive is created when missing).
+
+    A name already present is refused unless ``replace`` (its rows are then replaced, keeping
+    its place in the order and, when ``stored.date`` is None, its date). The first round pins
+    its model. On any failure the archive is left as it was; a file this call created is removed.
+    """
+    archive = Path(archive)
+    created = not archive.exists()
+    try:
+        with open_archive(archive, read_only=False, create=True, wait=wait) as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                _write_round(con, archive, stored, replace)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+    except BaseException:
+        if created:
+            for leftover in (archive, archive.with_name(archive.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+
+
+def _write_round(con, archive: Path, stored: StoredRound, replace: bool) -> None:
+    old = con.execute("SELECT position, round_date FROM rounds WHERE round_name = ?", [stored.name]).fetchone()
+    if old is not None and not replace:
+        _refuse_existing(con, archive, stored.name)
+    round_date = stored.date
+    if old is not None:
+        position, round_date = old[0], stored.date or old[1]
+        for table in ROUND_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE round_name = ?", [stored.name])
+    else:
+        position = con.execute("SELECT coalesce(max(position), 0) + 1 FROM rounds").fetchone()[0]
+    meta = read_meta(con)
+    if "model_hash" not in meta:
+        con.executemany("INSERT INTO meta VALUES (?, ?)", [
+            ["model_hash", stored.model.sha256], ["model_path", stored.model.path]])
+    _write_model(con, stored.model)
+    con.execute("INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)", [
+        stored.name, round_date, position, len(stored.units), len(stored.corrections), stored.model.sha256,
+        stored.model.path, stored.corrections_path, stored.corrections_sha256,
+        dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0), package_version(),
+        json.dumps(stored.timings, sort_keys=True)])
+    if stored.inputs:
+        con.executemany("INSERT INTO inputs VALUES (?, ?, ?, ?, ?)", [
+            [stored.name, i.get("path"), i.get("sha256"), i.get("format"), i.get("encoding")] for i in stored.inputs])
+    _write_coding(con, stored)
+
+
+def _write_model(con, model: ModelRef) -> None:
+    if not con.execute("SELECT 1 FROM models WHERE model_hash = ?", [model.sha256]).fetchone():
+        con.execute("INSERT INTO models VALUES (?, ?, ?, ?, ?)", [
+            model.sha256, model.path, model.embedder, model.embedder_model_id,
+            json.dumps([list(t) for t in model.themes], ensure_ascii=False)])
+
+
+def _write_coding(con, stored: StoredRound) -> None:
+    """The round's units (final themes), the model's assignments, its corrections and theme summaries."""
+    labels = dict(stored.model.themes)
+    final = apply_corrections(stored.assignments, stored.corrections, labels)
+    frame = recommendations_frame(stored.units, final)
+    units = frame[list(UNIT_COLUMNS)].copy()
+    units.insert(0, "round_name", stored.name)
+    units["seq"] = range(1, len(units) + 1)
+    units[list(REVIEW_COLUMNS)] = frame[list(REVIEW_COLUMNS)]
+    units["needs_review"] = units["needs_review"].astype(bool)
+    raw = pd.DataFrame([[stored.name, a.rec_id, a.theme_id, a.theme_label, float(a.theme_score), a.theme_source,
+                         a.theme_runner_up, a.theme_margin, a.needs_review] for a in stored.assignments],
+                       columns=["round_name", "rec_id", "theme_id", "theme_label", "theme_score", "theme_source",
+                                *REVIEW_COLUMNS])
+    themes = themes_frame(stored.themes)[list(_THEME_COLUMNS)]
+    themes.insert(0, "round_name", stored.name)
+    for table, frame in (("units", units), ("assignments", raw), ("themes", themes)):
+        con.register("frame", frame)
+        # By name: an upgraded version-1 file has the confidence columns last, after seq.
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame")
+        con.unregister("frame")
+    if stored.corrections:
+        con.executemany("INSERT INTO corrections VALUES (?, ?, ?, ?, ?)", [
+            [stored.name, c.rec_id, c.theme_id, c.note, c.line] for c in stored.corrections])
+
+
+def stored_units(con, round_name: str) -> list[Unit]:
+    """The units of an archived round rebuilt as :class:`Unit` records, in document order."""
+    # Every cell as text, NULL as "": the row shape of recommendations.csv that unit_from_cells reads.
+    # Ordered by the table's integer seq, not the text column of the same name.
+    frame = con.execute("SELECT coalesce(COLUMNS(*)::VARCHAR, '') FROM units WHERE round_name = ? ORDER BY units.seq",
+                        [round_name]).df()
+    return [unit_from_cells(r) for r in frame.itertuples(index=False)]
+
+
+def recode_round(archive: str | os.PathLike, round_name: str, model_dir: str | os.PathLike, *,
+                 cache_dir: str | os.PathLike | None = None, use_cache: bool = True, workers: int | None = None,
+                 wait: float = DEFAULT_WAIT) -> StoredRound:
+    """Re-assign an archived round's stored units with ``model_dir``, keeping its corrections; one transaction.
+
+    The other rounds' rows are not touched. Raises ``InputError`` for an unknown round, or a
+    correction whose theme the new model does not have.
+    """
+    from pipeline.workflow import assign_units
+
+    archive = Path(archive)
+    with open_archive(archive, wait=wait) as con:
+        row = con.execute("SELECT round_date, corrections_path, corrections_sha256 FROM rounds WHERE round_name = ?",
+                          [round_name]).fetchone()
+        if row is None:
+            raise InputError(str(archive), f"no round {round_name!r} in the archive (see `advisory archive list`)")
+        units = stored_units(con, round_name)
+        inputs = con.execute("SELECT path, sha256, format, encoding FROM inputs WHERE round_name = ?",
+                             [round_name]).df().to_dict("records")
+        corrections = [Correction(*r) for r in con.execute(
+            "SELECT rec_id, theme_id, note, line FROM corrections WHERE round_name = ?", [round_name]).fetchall()]
+    folder = Path(model_dir)
+    sha = model_hash(folder)
+    started = time.perf_counter()
+    result = assign_units([], folder, cache_dir=cache_dir, use_cache=use_cache, workers=workers, units=units)
+    ref = _model_ref(folder, sha, result.model)
+    labels = dict(ref.themes)
+    for c in corrections:
+        if c.theme_id not in labels:
+            raise InputError(str(folder), f"round {round_name!r} has a correction to theme {c.theme_id!r}, which "
+                                          "this model does not have")
+    final = apply_corrections(result.assignments, corrections, labels)
+    themes = theme_cards(result.units, final, result.model.round_keywords(result.units, final)) \
+        if corrections else result.themes
+    timings = {**result.run_info["timings"], "assign_total": round(time.perf_counter() - started, 4)}
+    stored = StoredRound(round_name, result.units, result.assignments, themes, ref, row[0], corrections,
+                         row[1], row[2], inputs, timings)
+    with open_archive(archive, read_only=False, wait=wait) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            added = con.execute("SELECT added_at FROM rounds WHERE round_name = ?", [round_name]).fetchone()
+            if added is None:
+                raise InputError(str(archive), f"round {round_name!r} was removed meanwhile")
+            _write_round(con, archive, stored, replace=True)
+            con.execute("UPDATE rounds SET added_at = ?, recoded_at = ? WHERE round_name = ?", [
+                added[0], dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0), round_name])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return stored
+
+
+def remove_round(archive: str | os.PathLike, round_name: str, *, wait: float = DEFAULT_WAIT) -> None:
+    """Delete one round's rows from every table in one transaction; the pinned model stays pinned."""
+    archive = Path(archive)
+    with open_archive(archive, read_only=False, wait=wait) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if not con.execute("SELECT 1 FROM rounds WHERE round_name = ?", [round_name]).fetchone():
+                raise InputError(str(archive), f"no round {round_name!r} in the archive (see `advisory archive list`)")
+            for table in ROUND_TABLES:
+                con.execute(f"DELETE FROM {table} WHERE round_name = ?", [round_name])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+
+def list_rounds(archive: str | os.PathLike, *, wait: float = DEFAULT_WAIT) -> pd.DataFrame:
+    """One row per round in archive order: name, date, units, corrected units, model hash (12 chars), added."""
+    with open_archive(archive, wait=wait) as con:
+        return con.execute(
+            "SELECT round_name, round_date, n_units, n_corrected, left(model_hash, 12) AS model, "
+            "added_at, recoded_at FROM rounds ORDER BY round_date NULLS LAST, position").df()

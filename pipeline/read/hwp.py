@@ -1,0 +1,321 @@
+"""Hangul word processor files: HWPX (a ZIP of XML parts) and HWP 5.0 (an OLE compound file).
+
+Both give one line per paragraph, line breaks inside a paragraph splitting it, tables after the
+paragraph that anchors them; page headers and footers are skipped. Sections are unpacked within the
+caps of :class:`~pipeline.read.limits.SizeLimits`.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import zipfile
+import zlib
+from xml.etree import ElementTree
+
+import olefile
+
+from pipeline.core.errors import InputError
+from pipeline.read.limits import (
+    FILE_LIMIT_VAR,
+    MEMBER_LIMIT_VAR,
+    RawLine,
+    SizeLimits,
+    check_zip_sizes,
+    one_line,
+    over_limit,
+    paragraph_lines,
+)
+
+# --------------------------------------------------------------------------- HWPX
+
+_SECTION_NAME = re.compile(r"Contents/section(\d+)\.xml", re.IGNORECASE)
+# Subtrees whose text is not body text: page headers/footers repeat on every page and
+# hidden comments are not shown; the parser must not see them as paragraphs.
+_HWPX_SKIP = frozenset({"header", "footer", "hiddenComment", "linesegarray"})
+# Inline elements of <hp:t> that stand for characters.
+_HWPX_INLINE = {"lineBreak": "\n", "tab": " ", "nbSpace": " ", "fwSpace": " ", "hyphen": "-"}
+
+
+def _local(tag: object) -> str:
+    """In: an ElementTree tag ('{ns}name'). Out: the name without namespace ('' for comments)."""
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def read_hwpx(name: str, data: bytes, limits: SizeLimits) -> list[RawLine]:
+    """In: the bytes of an HWPX package. Out: one line per paragraph (line breaks split it)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(name, "corrupt or truncated HWPX file (not a readable ZIP archive)") from exc
+    with archive:
+        check_zip_sizes(name, archive, limits)
+        names = archive.namelist()
+        if "META-INF/manifest.xml" in names and b"encryption-data" in _zip_read(name, archive, "META-INF/manifest.xml"):
+            raise InputError(name, "encrypted HWPX file (password-protected)")
+        sections = _hwpx_section_order(name, archive, names)
+        if not sections:
+            raise InputError(name, "not an HWPX document: no Contents/section*.xml in the archive")
+        lines: list[RawLine] = []
+        for section in sections:
+            try:
+                root = ElementTree.fromstring(_zip_read(name, archive, section))
+            except ElementTree.ParseError as exc:
+                raise InputError(name, f"corrupt HWPX section {section}: {one_line(exc)}") from exc
+            for paragraph in _hwpx_paragraph_texts(root):
+                lines.extend(paragraph_lines(paragraph))
+    return lines
+
+
+def _zip_read(name: str, archive: zipfile.ZipFile, member: str) -> bytes:
+    """In: an open archive and a member name. Out: the member's bytes, or InputError if corrupt."""
+    try:
+        return archive.read(member)
+    except (zipfile.BadZipFile, zlib.error, KeyError, EOFError, OSError, NotImplementedError) as exc:
+        raise InputError(name, f"corrupt archive member {member}: {one_line(exc)}") from exc
+
+
+def _hwpx_section_order(name: str, archive: zipfile.ZipFile, names: list[str]) -> list[str]:
+    """Section parts in reading order: the content.hpf spine when it lists them, else by number."""
+    present = {n for n in names if _SECTION_NAME.fullmatch(n)}
+    manifest = next((n for n in names if n.lower() == "contents/content.hpf"), None)
+    if manifest is not None:
+        try:
+            package = ElementTree.fromstring(_zip_read(name, archive, manifest))
+        except ElementTree.ParseError:
+            # A broken manifest does not hide the sections; numeric order is the fallback.
+            package = None
+        if package is not None:
+            hrefs = {item.get("id"): item.get("href", "") for item in package.iter() if _local(item.tag) == "item"}
+            ordered = []
+            for ref in package.iter():
+                if _local(ref.tag) != "itemref":
+                    continue
+                href = hrefs.get(ref.get("idref"), "")
+                # Hrefs are package-relative in Hancom's files; accept Contents-relative too.
+                for candidate in (href, f"Contents/{href}"):
+                    if candidate in present and candidate not in ordered:
+                        ordered.append(candidate)
+                        break
+            if ordered:
+                return ordered
+    return sorted(present, key=lambda n: int(_SECTION_NAME.fullmatch(n).group(1)))  # type: ignore[union-attr]
+
+
+def _hwpx_paragraph_texts(root: ElementTree.Element) -> list[str]:
+    """In: a section's XML root. Out: paragraph texts in document order (tables after their anchor)."""
+    texts: list[str] = []
+
+    def emit(paragraph: ElementTree.Element) -> None:
+        pieces: list[str] = []
+        nested: list[ElementTree.Element] = []
+        _hwpx_collect(paragraph, pieces, nested, in_text=False)
+        texts.append("".join(pieces))
+        for inner in nested:
+            emit(inner)
+
+    def walk(element: ElementTree.Element) -> None:
+        for child in element:
+            local = _local(child.tag)
+            if local == "p":
+                emit(child)
+            elif local not in _HWPX_SKIP:
+                walk(child)
+
+    walk(root)
+    return texts
+
+
+def _hwpx_collect(
+    element: ElementTree.Element, pieces: list[str], nested: list[ElementTree.Element], in_text: bool
+) -> None:
+    """Gather the characters of one paragraph; paragraphs nested in tables or text boxes go to ``nested``."""
+    for child in element:
+        local = _local(child.tag)
+        if local == "p":
+            nested.append(child)
+        elif local in _HWPX_SKIP:
+            pass
+        elif local == "t":
+            pieces.append(child.text or "")
+            _hwpx_collect(child, pieces, nested, in_text=True)
+        elif local in _HWPX_INLINE:
+            pieces.append(_HWPX_INLINE[local])
+        else:
+            _hwpx_collect(child, pieces, nested, in_text=False)
+        # Inside <hp:t>, the text after an inline element (its tail) is part of the run.
+        if in_text and child.tail:
+            pieces.append(child.tail)
+
+
+# --------------------------------------------------------------------------- HWP 5.0
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_HWP_SIGNATURE = b"HWP Document File"
+_HWPTAG_PARA_HEADER = 66
+_HWPTAG_PARA_TEXT = 67
+_HWPTAG_CTRL_HEADER = 71
+# Control ids are four characters stored as a little-endian DWORD: "head" reads b"daeh".
+_HWP_PAGE_FURNITURE = frozenset({b"daeh", b"toof"})
+# Control characters that occupy 8 WCHARs (the code, 6 WCHARs of parameters, the code
+# again): inline controls 4-9, 19, 20 and extended controls 1-3, 11, 12, 14-18, 21-23.
+_HWP_WIDE_CONTROLS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23})
+# Single-WCHAR controls that stand for visible characters (tab is a wide control, 9).
+_HWP_CHAR_CONTROLS = {9: " ", 10: "\n", 24: "-", 30: " ", 31: " "}
+_SECTION_STREAM = re.compile(r"Section(\d+)")
+
+
+def read_hwp(name: str, data: bytes, limits: SizeLimits) -> list[RawLine]:
+    """In: the bytes of an HWP 5.0 file. Out: one line per paragraph (line breaks split it)."""
+    if data.startswith(_HWP_SIGNATURE):
+        raise InputError(name, "HWP 3.x file: only HWP 5.0 is supported (save it as HWP or HWPX in Hangul)")
+    if not data.startswith(_OLE_MAGIC):
+        raise InputError(name, "not an HWP 5.0 file (no OLE compound-file signature)")
+    try:
+        ole = olefile.OleFileIO(io.BytesIO(data))
+    except Exception as exc:  # olefile raises OSError, IndexError, struct.error… on damage
+        raise InputError(name, f"corrupt or truncated HWP file ({one_line(exc)})") from exc
+    with ole:
+        try:
+            return _hwp_lines(name, ole, limits)
+        except InputError:
+            raise
+        except Exception as exc:  # a damaged sector chain surfaces only when a stream is read
+            raise InputError(name, f"corrupt or truncated HWP file ({one_line(exc)})") from exc
+
+
+def _hwp_lines(name: str, ole: olefile.OleFileIO, limits: SizeLimits) -> list[RawLine]:
+    """In: an opened HWP compound file. Out: its body paragraphs as lines."""
+    if not ole.exists("FileHeader"):
+        raise InputError(name, "not an HWP document (no FileHeader stream)")
+    header = ole.openstream("FileHeader").read()
+    if not header.startswith(_HWP_SIGNATURE) or len(header) < 40:
+        raise InputError(name, "not an HWP document (bad FileHeader signature)")
+    version, flags = struct.unpack_from("<II", header, 32)
+    if version >> 24 != 5:
+        raise InputError(name, f"unsupported HWP version {version >> 24}.{(version >> 16) & 0xFF}")
+    if flags & 0x02:
+        raise InputError(name, "encrypted HWP file (password-protected)")
+    if flags & 0x10:
+        raise InputError(name, "DRM-protected HWP file")
+    if flags & 0x04 or ole.exists("ViewText"):
+        raise InputError(name, "distribution-protected HWP file (배포용 문서): its text is encrypted")
+    compressed = bool(flags & 0x01)
+
+    sections = sorted(
+        (
+            entry
+            for entry in ole.listdir()
+            if len(entry) == 2 and entry[0] == "BodyText" and _SECTION_STREAM.fullmatch(entry[1])
+        ),
+        key=lambda entry: int(entry[1][len("Section") :]),
+    )
+    if not sections:
+        raise InputError(name, "no BodyText sections in the HWP file")
+    lines: list[RawLine] = []
+    budget = limits.file  # what the sections may still unpack to
+    for entry in sections:
+        stream_name = "/".join(entry)
+        cap, var = (limits.member, MEMBER_LIMIT_VAR) if limits.member <= budget else (budget, FILE_LIMIT_VAR)
+        size = ole.get_size(entry)
+        if size > cap:
+            raise over_limit(name, f"HWP section {stream_name}", size, cap, var)
+        stream = ole.openstream(entry).read()
+        body = _inflate(name, stream_name, stream, cap, var) if compressed else stream
+        budget -= len(body)
+        try:
+            paragraphs = hwp_paragraph_texts(body)
+        except ValueError as exc:
+            raise InputError(name, f"corrupt HWP section {'/'.join(entry)}: {exc}") from exc
+        for paragraph in paragraphs:
+            lines.extend(paragraph_lines(paragraph))
+    return lines
+
+
+def _inflate(name: str, stream_name: str, stream: bytes, cap: int, var: str) -> bytes:
+    """In: a compressed HWP stream (raw deflate), the most it may unpack to and the variable
+    that sets that cap. Out: its bytes; InputError if damaged, cut short or over ``cap``
+    (inflating stops there).
+    """
+    inflater = zlib.decompressobj(-15)
+    try:
+        body = inflater.decompress(stream, cap + 1)
+    except zlib.error as exc:
+        raise InputError(name, f"corrupt HWP section {stream_name} ({exc})") from exc
+    if len(body) > cap:
+        raise over_limit(name, f"HWP section {stream_name}", len(body), cap, var)
+    # Hangul pads streams after the deflate end; a stream that never reaches its end is cut short.
+    if not inflater.eof:
+        raise InputError(name, f"truncated HWP section {stream_name}")
+    return body
+
+
+def hwp_paragraph_texts(body: bytes) -> list[str]:
+    """Walk the records of an uncompressed HWP 5.0 BodyText section.
+
+    In: the section's bytes (a sequence of records with 32-bit headers: tag id in bits
+    0-9, level 10-19, size 20-31, size 0xFFF meaning a 32-bit size follows).
+    Out: one text per paragraph (``PARA_HEADER``), in record order, so table-cell
+    paragraphs follow the paragraph that anchors the table; ``\\n`` marks line breaks.
+    Raises ValueError when a record runs past the end of the data.
+    """
+    paragraphs: list[str] = []
+    pos = 0
+    end = len(body)
+    # Level of a page header/footer control whose records are being skipped, else None.
+    skip_below: int | None = None
+    while pos + 4 <= end:
+        (header,) = struct.unpack_from("<I", body, pos)
+        pos += 4
+        tag = header & 0x3FF
+        level = (header >> 10) & 0x3FF
+        size = header >> 20
+        if size == 0xFFF:
+            if pos + 4 > end:
+                raise ValueError("record header cut short")
+            (size,) = struct.unpack_from("<I", body, pos)
+            pos += 4
+        if pos + size > end:
+            raise ValueError(f"record of {size} bytes runs past the end of the section")
+        if skip_below is not None and level <= skip_below:
+            skip_below = None
+        if skip_below is None:
+            if tag == _HWPTAG_PARA_HEADER:
+                paragraphs.append("")
+            elif tag == _HWPTAG_PARA_TEXT and paragraphs:
+                paragraphs[-1] = hwp_decode_para_text(body[pos : pos + size])
+            elif tag == _HWPTAG_CTRL_HEADER and body[pos : pos + 4] in _HWP_PAGE_FURNITURE:
+                # Page headers/footers are not body text (the HWPX reader skips them too).
+                skip_below = level
+        pos += size
+    return paragraphs
+
+
+def hwp_decode_para_text(payload: bytes) -> str:
+    """Decode an ``HWPTAG_PARA_TEXT`` payload (UTF-16LE with embedded control characters).
+
+    In: the record's bytes. Out: the paragraph's visible text, control objects removed
+    (8-WCHAR inline/extended controls skipped whole), tab as a space, line break as
+    ``\\n``; the paragraph end (13) stops the text.
+    """
+    count = len(payload) // 2
+    units = struct.unpack(f"<{count}H", payload[: 2 * count])
+    pieces: list[str] = []
+    start = 0
+    i = 0
+    while i < count:
+        code = units[i]
+        if code >= 32:
+            i += 1
+            continue
+        pieces.append(payload[2 * start : 2 * i].decode("utf-16-le", errors="replace"))
+        if code == 13:
+            start = count
+            break
+        pieces.append(_HWP_CHAR_CONTROLS.get(code, ""))
+        i += 8 if code in _HWP_WIDE_CONTROLS else 1
+        start = i
+    # Empty when the text ended at a paragraph end or inside a control's parameters.
+    pieces.append(payload[2 * start : 2 * count].decode("utf-16-le", errors="replace"))
+    return "".join(pieces)

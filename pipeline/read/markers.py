@@ -1,0 +1,92 @@
+"""Markers and line kinds: the characters that give an advisory document its structure, and
+:func:`classify_line`, which tells what one line is.
+
+The kinds, their markers and the order in which they are tested are listed in :mod:`pipeline.read.parser`'s
+docstring, with what the parser makes of each.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+BOXES = "□■▢◆◇▣☐"
+REC_MARKS = "ㅇ○◦●◯❍"
+DASHES = "-–—·∙•▪▫‣"
+NOTE_MARKS = "※*"
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+DINGBAT_CIRCLED = "➀➁➂➃➄➅➆➇➈➉"
+AGENDA_DINGBATS = "❶❷❸❹❺❻❼❽❾❿➊➋➌➍➎➏➐➑➒➓"
+ROMAN = "ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩⅪⅫ"
+BRACKETS = {"[": "]", "【": "】", "<": ">", "〈": "〉", "《": "》"}
+
+#: Characters that act as structural markers somewhere; the content-preservation property is
+#: stated over the input with these removed (they also occur inside content, e.g. ``서울-지역``).
+MARKER_CHARS = frozenset(
+    BOXES + REC_MARKS + DASHES + NOTE_MARKS + AGENDA_DINGBATS + ROMAN + CIRCLED + DINGBAT_CIRCLED
+    + "".join(k + v for k, v in BRACKETS.items())
+)
+
+#: Characters that mask a member's name (``○○○``, ``김OO``): such names never identify a person.
+MASKS = "○◯△▲☆★◇OＯxX＊*"
+# ``위원``, ``위원장``, optionally ``의견``/``자문의견``, an affiliation in brackets, a colon.
+_TRAILER = r"(?:장)?(?:\s*(?:자문\s*)?(?:의견|내용))?(?:\s*[(（][^()（）]{0,40}[)）])?\s*[:：]?"
+_MEMBER_BOX = re.compile(rf"^[{BOXES}]\s*(?P<name>\S.{{0,30}}?)\s*위원{_TRAILER}$")
+_MEMBER_BARE = re.compile(rf"^(?P<name>[{MASKS}]{{2,5}}|[가-힣][가-힣{MASKS}]{{1,4}})\s*위원{_TRAILER}$")
+_BOX = re.compile(rf"^[{BOXES}]\s*(?P<text>.*)$")
+_AGENDA = (
+    re.compile(rf"^(?P<mark>[{AGENDA_DINGBATS}])\s*(?P<text>.*)$"),
+    re.compile(rf"^(?P<mark>[{ROMAN}])\s*[.．]?\s+(?P<text>\S.*)$"),
+    re.compile(r"^(?P<mark>X?(?:IX|IV|V?I{1,3}|V|X))\s*[.．]\s*(?P<text>\S.*)$"),
+    # ``1. 제목`` but not a dotted date such as ``2024. 3. 5.`` or ``3. 5.``
+    re.compile(r"^(?P<mark>\d{1,2})\s*[.．]\s+(?P<text>(?!\d{1,2}\s*[.．])\D.*)$"),
+)
+_CODE_ONLY = re.compile(r"^\s*\d{1,2}\s*-\s*\d{1,2}\s*-\s*\d{1,2}\s*$")
+_REC = re.compile(rf"^(?P<mark>[{REC_MARKS}]|o(?=\s+[가-힣(\[‘“]))\s*(?P<text>.*)$")
+_SUB = re.compile(
+    rf"^(?P<mark>[{DASHES}{NOTE_MARKS}]|[{CIRCLED}{DINGBAT_CIRCLED}]|[가-하][.)]|\(?\d{{1,2}}\))\s*(?P<text>.*)$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    """A line with its role: ``kind`` is one of member, agenda, question, question_open, box, rec,
+    sub, note, text, blank; ``mark`` the marker that decided it; ``text`` the content after it."""
+
+    kind: str
+    text: str
+    mark: str = ""
+
+
+def classify_line(raw: str) -> Classified:
+    """Tell what one line is (:mod:`pipeline.read.parser`'s docstring lists the order of tests)."""
+    s = raw.strip()
+    if not s:
+        return Classified("blank", "")
+    m = _MEMBER_BOX.match(s) or _MEMBER_BARE.match(s)
+    if m:
+        return Classified("member", s.lstrip(BOXES).strip(), s[0] if s[0] in BOXES else "")
+    for pattern in _AGENDA:
+        m = pattern.match(s)
+        if m:
+            return Classified("agenda", m.group("text").strip(), m.group("mark"))
+    if s[0] in BRACKETS:
+        close = BRACKETS[s[0]]
+        inner = s[1:-1] if s.endswith(close) else s[1:]
+        if not _CODE_ONLY.match(inner) and inner.strip() and close not in inner:
+            kind = "question" if s.endswith(close) else "question_open"
+            if kind == "question" and (_MEMBER_BARE.match(inner.strip()) or _MEMBER_BOX.match("□" + inner.strip())):
+                return Classified("member", inner.strip(), s[0])
+            return Classified(kind, inner.strip(), s[0])
+    m = _BOX.match(s)
+    if m:
+        return Classified("box", m.group("text").strip(), s[0])
+    m = _REC.match(s)
+    if m:
+        return Classified("rec", m.group("text").strip(), m.group("mark"))
+    m = _SUB.match(s)
+    if m:
+        mark = m.group("mark")
+        kind = "note" if mark in NOTE_MARKS else "sub"
+        return Classified(kind, m.group("text").strip(), mark)
+    return Classified("text", s)

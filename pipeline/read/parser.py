@@ -1,0 +1,448 @@
+"""Structure parser: document lines -> recommendation units with their context.
+
+What a line is, in the order it is tested (``pipeline.read.markers.classify_line``):
+
+* member header   ``□ ○○○ 위원`` (also ``■ ▢ ◆``, any mask or a real name, or a bare ``홍길동 위원`` line)
+* agenda item     ``❶ …``, ``Ⅰ. …``, ``1. …``
+* question        ``[ … ]``, ``【 … 】``, ``< … >``, ``〈 … 〉`` (a program code in brackets is not one)
+* box paragraph   a ``□`` line that does not end in ``위원`` (press-release style): a heading when
+  recommendations follow it, otherwise a unit of its own
+* recommendation  ``ㅇ ○ ◦ ● ❍``
+* sub-point       ``- – · ▪ •``, enumerators ``①…⑳ ➀…➉ 가.``; notes ``※ *``
+* anything else   continuation text (hard-wrapped lines are joined, blank lines between them ignored)
+
+A document with no recommendation markers promotes its dash bullets to units; one with neither
+is read as one unit per blank-line separated paragraph. A recommendation whose intro is followed
+by line-initial ``①/②/③`` items that each carry their own dash sub-points is split into one
+unit per item (the intro is kept as ``lead`` of the first part).
+
+Markers are structure, not content: every other non-whitespace character of the input lands in
+exactly one unit (``text`` or ``lead``) or one header field (``ParsedDocument.headers``,
+``ParsedDocument.preamble``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from pipeline.core.records import Document, Line, Unit
+from pipeline.read.markers import (
+    BRACKETS,
+    CIRCLED,
+    DASHES,
+    DINGBAT_CIRCLED,
+    MARKER_CHARS,
+    MASKS,
+    Classified,
+    classify_line,
+)
+
+# A label in brackets at the start of a unit or part, ``(문제점) …``: not a number, at most 20 characters.
+_TAG = re.compile(r"^\(\s*(?P<tag>[^()\d\s][^()]{0,19}?)\s*\)")
+
+
+def _glue(prev_raw: str, nxt: str) -> str:
+    """Separator for joining a hard-wrapped line to the next one.
+
+    A trailing space before the wrap means a word break. Without one, a wrap between two Hangul
+    syllables is a break inside a word (HWP wraps Korean mid-word: ``게스트`` / ``하우스``).
+    """
+    if not prev_raw or prev_raw[-1].isspace():
+        return " "
+    if _is_hangul(prev_raw[-1]) and nxt and _is_hangul(nxt[0]):
+        return ""
+    return " "
+
+
+def _is_hangul(ch: str) -> bool:
+    return "가" <= ch <= "힣"
+
+
+class _Joined:
+    """Text of hard-wrapped lines, kept as pieces and joined only when read.
+
+    Rebuilding the whole string at every wrapped line made a unit of n lines cost O(n²) (a
+    10M-line paragraph ran past 300 s); appending pieces keeps it O(n). ``last_raw`` is the
+    last line as read, which decides the glue to the next one (see ``_glue``).
+    """
+
+    __slots__ = ("_pieces", "_text", "last_raw")
+
+    def __init__(self, text: str, last_raw: str) -> None:
+        self._pieces = [text] if text else []
+        self._text: str | None = text
+        self.last_raw = last_raw
+
+    def add(self, text: str, raw: str) -> None:
+        """Append a non-empty wrapped line (``text`` stripped, ``raw`` as read)."""
+        if self._pieces:
+            self._pieces.append(_glue(self.last_raw, text))
+        self._pieces.append(text)
+        self._text = None
+        self.last_raw = raw
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = "".join(self._pieces)
+            self._pieces = [self._text] if self._text else []
+        return self._text
+
+
+@dataclass
+class _Part:
+    """A sub-point or note of a unit being built."""
+
+    kind: str  # "sub" or "note"
+    mark: str
+    body: _Joined
+    line_start: int
+    line_end: int
+
+    @property
+    def text(self) -> str:
+        return str(self.body)
+
+    @property
+    def enum(self) -> int | None:
+        for table in (CIRCLED, DINGBAT_CIRCLED):
+            if self.mark in table:
+                return table.index(self.mark) + 1
+        return None
+
+    def rendered(self) -> str:
+        """The part as it reads in the unit text, marker kept (``- …``, ``※ …``, ``② …``)."""
+        return f"{self.mark} {self.text}".strip()
+
+
+@dataclass
+class _Builder:
+    """A unit being built from consecutive lines."""
+
+    kind: str  # "rec", "box", "orphan", "para"
+    head: _Joined
+    line_start: int
+    line_end: int
+    parts: list[_Part] = field(default_factory=list)
+
+    @property
+    def intro(self) -> str:
+        return str(self.head)
+
+    def add_text(self, text: str, raw: str, number: int) -> None:
+        """Append a wrapped line: ``text`` is ``raw`` stripped (the classifier's copy, kept once)."""
+        if self.parts:
+            self.parts[-1].body.add(text, raw)
+            self.parts[-1].line_end = number
+        else:
+            self.head.add(text, raw)
+        self.line_end = number
+
+    def add_part(self, c: Classified, raw: str, number: int) -> None:
+        self.parts.append(_Part(c.kind, c.mark, _Joined(c.text, raw), number, number))
+        self.line_end = number
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    """What the parser read from one document.
+
+    ``units`` are in document order; ``headers`` are (kind, text, line) for every member, agenda
+    and question heading met; ``preamble`` holds text before the first structure (a title).
+    """
+
+    units: tuple[Unit, ...]
+    headers: tuple[tuple[str, str, int], ...]
+    preamble: tuple[str, ...]
+
+
+class StructureParser:
+    """Turn :class:`~pipeline.core.records.Document` lines into :class:`~pipeline.core.records.Unit` records.
+
+    Parameters
+    ----------
+    split_enumerated:
+        Split a recommendation whose ``①/②/③`` items carry their own dash sub-points into one
+        unit per item (default True).
+
+    Program codes are not looked at here: :class:`pipeline.read.programs.ProgramMapper` adds them.
+    """
+
+    def __init__(self, split_enumerated: bool = True) -> None:
+        self.split_enumerated = split_enumerated
+
+    def fit(self, documents: Iterable[Document] | None = None) -> StructureParser:
+        """No-op, for pipeline symmetry: the parser has nothing to learn."""
+        return self
+
+    def transform(self, documents: Iterable[Document]) -> list[Unit]:
+        """Units of every document, in order. Members are numbered per document."""
+        units: list[Unit] = []
+        for doc in documents:
+            units.extend(self.parse(doc).units)
+        return units
+
+    def parse(self, doc: Document, round_id: str | None = None) -> ParsedDocument:
+        """Parse one document; ``round_id`` defaults to the document's file stem."""
+        return _parse_lines(doc.lines, round_id or doc.round, _basename(doc.path), self.split_enumerated)
+
+
+def _basename(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _parse_lines(
+    lines: Sequence[Line], round_id: str, source: str, split_enumerated: bool
+) -> ParsedDocument:
+    classified = [classify_line(line.text) for line in lines]
+    has_recs = any(c.kind == "rec" for c in classified)
+    has_dash = any(c.kind == "sub" and c.mark in DASHES for c in classified)
+    paragraph_mode = not has_recs and not has_dash and not any(c.kind == "box" for c in classified)
+    if not has_recs:
+        # No ㅇ/○ markers: dash bullets are the top level a reader sees.
+        classified = [
+            Classified("rec", c.text, c.mark) if c.kind == "sub" and c.mark in DASHES else c
+            for c in classified
+        ]
+
+    state = _State(round_id, source, split_enumerated)
+    i = 0
+    while i < len(lines):
+        line, c = lines[i], classified[i]
+        if c.kind == "question_open":
+            # A heading wrapped over lines: join until the closing bracket (at most 3 lines).
+            j = _wrapped_close(lines, classified, i, BRACKETS[c.mark])
+            if j is None:
+                state.text(line, Classified("text", line.text.strip()), paragraph_mode)
+                i += 1
+            else:
+                middle = (lines[k].text.strip() for k in range(i + 1, j))
+                joined = " ".join(part for part in (c.text, *middle, lines[j].text.strip()[:-1].strip()) if part)
+                state.header("question", joined, line.number)
+                i = j + 1
+            continue
+        if c.kind == "blank":
+            state.blank(paragraph_mode)
+        elif c.kind in ("member", "agenda", "question"):
+            state.header(c.kind, c.text, line.number)
+        elif c.kind == "box":
+            state.start("box", c.text, line)
+        elif c.kind == "rec":
+            state.start("rec", c.text, line)
+        elif c.kind in ("sub", "note"):
+            state.part(c, line)
+        else:
+            state.text(line, c, paragraph_mode)
+        i += 1
+    state.close()
+    headers = tuple((kind, str(text), number) for kind, text, number in state.headers)
+    return ParsedDocument(tuple(state.units), headers, tuple(state.preamble))
+
+
+def _wrapped_close(lines: Sequence, classified: Sequence[Classified], i: int, close: str) -> int | None:
+    """The line that closes the bracket opened on line ``i`` (at most 3 lines on), or None.
+
+    Only plain text or blank lines can carry a wrapped heading: an agenda, member or
+    recommendation line before the closing bracket means the bracket was never closed, and
+    joining would swallow that line into the question.
+    """
+    for j in range(i + 1, min(i + 4, len(lines))):
+        if classified[j].kind not in ("text", "blank"):
+            return None
+        if lines[j].text.strip().endswith(close):
+            return j
+    return None
+
+
+class _State:
+    """Mutable parse state: the open unit and the current member/agenda/question."""
+
+    def __init__(self, round_id: str, source: str, split_enumerated: bool) -> None:
+        self.round_id = round_id
+        self.source = source
+        self.split_enumerated = split_enumerated
+        self.member: int | None = None
+        self.member_label = ""
+        self.members: dict[str, int] = {}
+        self.n_members = 0
+        self.title = _Joined("", "")  # the agenda title, which may wrap over lines
+        self.question = ""
+        self.cur: _Builder | None = None
+        self.units: list[Unit] = []
+        self.headers: list[tuple[str, str | _Joined, int]] = []
+        self.preamble: list[str] = []
+        self.seen_structure = False
+        self.after_header = False  # the previous non-blank line was an agenda or box heading
+        self.ids: dict[str, int] = {}
+
+    @property
+    def agenda(self) -> str:
+        return str(self.title)
+
+    # -- headers -------------------------------------------------------------------------------
+    def header(self, kind: str, text: str, number: int) -> None:
+        self.close()
+        self.seen_structure = True
+        if kind == "agenda":
+            self.title = _Joined(text, text)
+        self.headers.append((kind, self.title if kind == "agenda" else text, number))
+        if kind == "member":
+            # Masked names (○○○) all look alike: each header is a new member. A real name met
+            # again in the same document is the same member.
+            masked = any(ch in MASKS for ch in text) or not any(_is_hangul(ch) for ch in text.replace("위원", ""))
+            if masked or text not in self.members:
+                self.n_members += 1
+                self.members[text] = self.n_members
+            self.member = self.n_members if masked else self.members[text]
+            self.member_label = text
+            self.title = _Joined("", "")
+            self.question = ""
+            self.after_header = False
+        elif kind == "agenda":
+            self.question = ""
+            self.after_header = True
+        else:
+            self.question = text
+            self.after_header = False
+
+    # -- units ---------------------------------------------------------------------------------
+    def start(self, kind: str, text: str, line: Line) -> None:
+        if kind == "rec" and self.cur is not None and self.cur.kind == "box" and not self.cur.parts:
+            # A box paragraph followed by recommendations is their heading.
+            box = self.cur
+            self.cur = None
+            self.headers.append(("question", box.intro, box.line_start))
+            self.question = box.intro
+        self.close()
+        self.seen_structure = True
+        self.cur = _Builder(kind, _Joined(text, line.text), line.number, line.number)
+        self.after_header = kind == "box"
+
+    def part(self, c: Classified, line: Line) -> None:
+        if self.cur is None:
+            self.seen_structure = True
+            self.cur = _Builder("orphan", _Joined("", ""), line.number, line.number)
+        self.cur.add_part(c, line.text, line.number)
+        self.after_header = False
+
+    def text(self, line: Line, c: Classified, paragraph_mode: bool) -> None:
+        if self.after_header and self.cur is None and self.headers and self.headers[-1][0] == "agenda":
+            # A wrapped agenda title: its next lines belong to the title (the header holds it too).
+            self.title.add(c.text, c.text)
+            return
+        if self.cur is not None:
+            self.cur.add_text(c.text, line.text, line.number)
+            return
+        if not self.seen_structure and not paragraph_mode:
+            self.preamble.append(c.text)
+            return
+        kind = "para" if paragraph_mode else "orphan"
+        self.cur = _Builder(kind, _Joined(c.text, line.text), line.number, line.number)
+
+    def blank(self, paragraph_mode: bool) -> None:
+        self.after_header = False
+        if paragraph_mode or (self.cur is not None and self.cur.kind == "para"):
+            self.close()
+
+    def close(self) -> None:
+        b, self.cur = self.cur, None
+        if b is None:
+            return
+        pieces = _split_items(b) if self.split_enumerated else None
+        if pieces is None:
+            text = " ".join(x for x in [b.intro, *(p.rendered() for p in b.parts)] if x)
+            self._emit(text, "", b.parts, b.line_start, b.line_end, b.intro)
+            return
+        for k, (head, rest) in enumerate(pieces):
+            # The item's own enumerator is structure here: the unit starts with the item's words.
+            text = " ".join(x for x in [head.text, *(p.rendered() for p in rest)] if x)
+            start = b.line_start if k == 0 else head.line_start
+            end = rest[-1].line_end if rest else head.line_end
+            self._emit(text, b.intro if k == 0 else "", rest, start, end, head.text)
+
+    def _emit(
+        self,
+        text: str,
+        lead: str,
+        parts: Sequence[_Part],
+        line_start: int,
+        line_end: int,
+        intro: str,
+    ) -> None:
+        if not text and not lead:
+            return
+        tags = _tags([intro, *(p.text for p in parts)])
+        key = "\x1f".join(
+            id_key(x) for x in (self.round_id, str(self.member or ""), self.agenda, self.question, lead, text)
+        )
+        digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
+        self.ids[digest] = self.ids.get(digest, 0) + 1
+        rec_id = digest if self.ids[digest] == 1 else f"{digest}-{self.ids[digest]}"
+        self.units.append(
+            Unit(
+                rec_id=rec_id,
+                round=self.round_id,
+                source=self.source,
+                member=self.member,
+                member_label=self.member_label,
+                agenda=self.agenda,
+                question=self.question,
+                text=text,
+                line_start=line_start,
+                line_end=line_end,
+                lead=lead,
+                tags=tags,
+                subpoints=tuple(p.rendered() for p in parts if p.kind == "sub"),
+                notes=tuple(p.text for p in parts if p.kind == "note"),
+            )
+        )
+
+
+def _split_items(b: _Builder) -> list[tuple[_Part, list[_Part]]] | None:
+    """Split points of a multi-part recommendation, or None when it is one unit.
+
+    An item is a line-initial enumerator whose next part is a dash sub-point; items must run
+    ①, ②, ③ … with the first directly after the intro.
+    """
+    if b.kind != "rec" or not b.intro or len(b.parts) < 4:
+        return None
+    items = [
+        k
+        for k, p in enumerate(b.parts[:-1])
+        if p.enum is not None and b.parts[k + 1].kind == "sub" and b.parts[k + 1].mark in DASHES
+    ]
+    if len(items) < 2 or items[0] != 0:
+        return None
+    if [b.parts[k].enum for k in items] != list(range(1, len(items) + 1)):
+        return None
+    bounds = [*items, len(b.parts)]
+    return [(b.parts[s], b.parts[s + 1 : e]) for s, e in zip(bounds, bounds[1:], strict=False)]
+
+
+def _tags(texts: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for t in texts:
+        m = _TAG.match(t)
+        if m:
+            seen.setdefault(m.group("tag"), None)
+    return tuple(seen)
+
+
+def id_key(s: str) -> str:
+    """Text as rec_ids see it: NFKC, no whitespace, no marker characters.
+
+    So a round re-saved in another format or encoding (CP949 has no ❶ or ➀; a PDF loses trailing
+    spaces) keeps its ids.
+    """
+    # Markers go before NFKC too: NFKC turns ① into 1, which would then count as text.
+    # translate and re.sub run in C: a per-character generator cost seconds on a long unit.
+    kept = unicodedata.normalize("NFKC", s.translate(_DROP_MARKERS)).translate(_DROP_MARKERS)
+    return _WHITESPACE.sub("", kept)
+
+
+_DROP_MARKERS = dict.fromkeys(map(ord, MARKER_CHARS))
+# \s in a str pattern is exactly str.isspace().
+_WHITESPACE = re.compile(r"\s+")

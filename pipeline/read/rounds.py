@@ -1,0 +1,233 @@
+"""The parse stage end to end: paths -> documents -> units with program codes.
+
+``load_units`` is what every command calls first; ``write_units`` is ``advisory parse``'s output.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import os
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from pipeline.core.atomic import write_file
+from pipeline.core.cells import csv_text
+from pipeline.core.errors import InputError
+from pipeline.core.records import Document, Unit
+from pipeline.read.documents import read_round
+from pipeline.read.parser import StructureParser
+from pipeline.read.programs import FIELD_NAMES, ProgramMapper, ProgramRegistry, unknown_codes
+
+log = logging.getLogger(__name__)
+
+#: Columns of ``advisory parse`` output (CONTRACT order, less the theme columns).
+UNIT_COLUMNS = (
+    "rec_id", "round", "source", "member", "agenda", "question", "text", "program_codes", "code_sources",
+    "fields", "line_start", "line_end", "member_label", "lead", "tags", "subpoints", "notes", "unknown_codes",
+)
+
+
+@dataclass(frozen=True)
+class Round:
+    """The documents of one round, as read: ``path`` is the file or folder the round came from."""
+
+    round_id: str
+    path: Path
+    documents: tuple[Document, ...]
+
+
+def read_rounds(paths: Sequence[str | os.PathLike], skip_bad: bool = False) -> list[Round]:
+    """Read every path (a file is a round; a folder of files is one round).
+
+    Raises :class:`InputError` on bad input, or logs and skips it with ``skip_bad``.
+    """
+    rounds = []
+    for path in map(Path, paths):
+        docs, bad = read_round([path], skip_bad=skip_bad)
+        for err in bad:
+            log.warning("skipped %s", err)
+        rounds.append(Round(path.name if path.is_dir() else path.stem, path, tuple(docs)))
+    return rounds
+
+
+def parse_rounds(
+    rounds: Sequence[Round],
+    programs: str | os.PathLike | None = None,
+    parser: StructureParser | None = None,
+) -> list[Unit]:
+    """Parse and map read rounds into units.
+
+    Members are numbered in order of appearance within a round, across its documents.
+    Every unit gets a ``rec_id`` no other unit has (see :func:`unique_rec_id`); units that repeat
+    an earlier one of their round word for word (the same recommendation in two files, or one
+    round given as HWPX and PDF together) are all kept and reported in one warning per round.
+    Raises :class:`InputError` for a round in which no unit at all is found.
+    """
+    parser = parser or StructureParser()
+    mapper = ProgramMapper(ProgramRegistry.load(programs))
+    units: list[Unit] = []
+    taken: set[str] = set()
+    for rnd in rounds:
+        offset = 0
+        n_before = len(units)
+        contents: set[str] = set()  # the parser's content ids met in this round
+        repeats: dict[str, int] = {}  # file -> its units that repeat an earlier one
+        for doc in rnd.documents:
+            parsed = parser.parse(doc, round_id=rnd.round_id)
+            if not parsed.units:
+                log.warning("%s: no recommendation found", doc.path)
+            source = _source_in_round(doc, rnd)
+            first_member = offset
+            for unit in parsed.units:
+                # The parser numbers repeats within one document "<digest>-2", "-3"…
+                content = unit.rec_id.split("-", 1)[0]
+                if content in contents:
+                    repeats[source] = repeats.get(source, 0) + 1
+                contents.add(content)
+                rec_id = unique_rec_id(unit.rec_id, source, taken)
+                taken.add(rec_id)
+                shifted = replace(_shift_member(unit, first_member), rec_id=rec_id)
+                offset = max(offset, shifted.member or 0)
+                units.append(shifted)
+        if len(units) == n_before:
+            raise InputError(str(rnd.path), "no recommendation units found")
+        if repeats:
+            where = ", ".join(f"{n} in {source}" for source, n in repeats.items())
+            log.warning(
+                "%s: %d recommendations repeat an earlier one word for word (same agenda and question): %s; "
+                "all are kept, each with its own rec_id",
+                rnd.path, sum(repeats.values()), where,
+            )
+    mapped = mapper.transform(units)
+    for code in unknown_codes(mapped):
+        # File and line, so the researcher can open the round there and fix the code or the registry.
+        where = ", ".join(f"{u.source}:{u.line_start} ({u.rec_id})" for u in mapped if code in u.unknown_codes)
+        log.warning("사업 코드 %s는 사업 목록(programs.csv)에 없습니다 — %s", code, where)
+    return mapped
+
+
+def load_units(
+    paths: Sequence[str | os.PathLike],
+    programs: str | os.PathLike | None = None,
+    skip_bad: bool = False,
+    parser: StructureParser | None = None,
+) -> list[Unit]:
+    """:func:`read_rounds` then :func:`parse_rounds`: paths in, units with program codes out."""
+    return parse_rounds(read_rounds(paths, skip_bad=skip_bad), programs=programs, parser=parser)
+
+
+def unique_rec_id(rec_id: str, source: str, taken: set[str]) -> str:
+    """A rec_id for a unit that no unit in ``taken`` has.
+
+    In: the parser's id (a hash of round, member, agenda, question and text, so the same document
+    as TXT, HWPX or PDF gives the same ids), the unit's file as named in its round, the ids given.
+    Out: the parser's id while it is free; for a repeat, a hash of it with the source file (stable
+    however many other files the round holds); a counter only when that too is taken (the same
+    file name given twice).
+    """
+    if rec_id not in taken:
+        return rec_id
+    base = hashlib.sha1(f"{rec_id}\x1f{source}".encode()).hexdigest()[:10]
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _source_in_round(doc: Document, rnd: Round) -> str:
+    """The document's path inside its round's folder (its file name for a one-file round)."""
+    path = Path(doc.path)
+    if rnd.path.is_dir():
+        try:
+            return path.relative_to(rnd.path).as_posix()
+        except ValueError:
+            pass
+    return path.name
+
+
+def _shift_member(unit: Unit, offset: int) -> Unit:
+    if not offset or unit.member is None:
+        return unit
+    return replace(unit, member=unit.member + offset)
+
+
+def unit_row(unit: Unit) -> dict[str, object]:
+    """One unit as a flat row: lists ``;``-joined, code sources as ``code:source``."""
+    return {
+        "rec_id": unit.rec_id,
+        "round": unit.round,
+        "source": unit.source,
+        "member": "" if unit.member is None else unit.member,
+        "agenda": unit.agenda,
+        "question": unit.question,
+        "text": unit.text,
+        "program_codes": ";".join(unit.program_codes),
+        "code_sources": ";".join(f"{c}:{s}" for c, s in unit.code_sources),
+        "fields": ";".join(unit.fields),
+        "line_start": unit.line_start,
+        "line_end": unit.line_end,
+        "member_label": unit.member_label,
+        "lead": unit.lead,
+        "tags": ";".join(unit.tags),
+        "subpoints": " | ".join(unit.subpoints),
+        "notes": " | ".join(unit.notes),
+        "unknown_codes": ";".join(unit.unknown_codes),
+    }
+
+
+def split_cell(cell: str) -> tuple[str, ...]:
+    """A ``;``-joined cell as its parts (an empty cell has none)."""
+    return tuple(filter(None, cell.split(";")))
+
+
+def unit_from_cells(row) -> Unit:
+    """A :class:`Unit` from one row of ``recommendations.csv`` columns, every cell text ("" when empty);
+    the inverse of :func:`unit_row` for the columns a run folder and the archive keep (sub-points and notes
+    are not among them and stay empty)."""
+    return Unit(
+        rec_id=row.rec_id, round=row.round, source=row.source, member=int(row.member) if row.member else None,
+        member_label=row.member_label, agenda=row.agenda, question=row.question, text=row.text,
+        line_start=int(row.line_start), line_end=int(row.line_end), lead=row.lead, tags=split_cell(row.tags),
+        program_codes=split_cell(row.program_codes),
+        code_sources=tuple(tuple(pair.rsplit(":", 1)) for pair in split_cell(row.code_sources)),
+        fields=split_cell(row.fields), unknown_codes=split_cell(row.unknown_codes),
+    )
+
+
+def write_units(units: Sequence[Unit], out: str | os.PathLike | None) -> None:
+    """Write units as CSV (UTF-8 with BOM, for Korean Excel) or JSONL (by suffix); stdout if None.
+
+    The file is written under a staging name and renamed (:mod:`pipeline.core.atomic`), so a failure
+    leaves no partial file and a reader never sees one.
+    Raises ValueError for units sharing a rec_id (``load_units`` never makes them): a unit file
+    with duplicate ids breaks every join a researcher makes on it.
+    """
+    repeated = sorted(rec_id for rec_id, n in Counter(u.rec_id for u in units).items() if n > 1)
+    if repeated:
+        raise ValueError(f"units share rec_ids: {', '.join(repeated[:5])}")
+    suffix = Path(out).suffix.lower() if out is not None else ".csv"
+    if suffix not in (".csv", ".jsonl"):
+        raise InputError(str(out), "output must end in .csv or .jsonl")
+    buf = io.StringIO()
+    if suffix == ".jsonl":
+        for u in units:
+            row = unit_row(u)
+            row["field_names"] = [FIELD_NAMES[f] for f in u.fields]
+            buf.write(json.dumps(row, ensure_ascii=False) + "\n")
+    else:
+        writer = csv.DictWriter(buf, fieldnames=UNIT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        # Formula-safe cells (OWASP): a unit opening with = + - @ must not run in Excel.
+        writer.writerows({k: csv_text(v) if isinstance(v, str) else v for k, v in unit_row(u).items()} for u in units)
+    if out is None:
+        sys.stdout.write(buf.getvalue())
+        return
+    write_file(out, buf.getvalue().encode("utf-8-sig" if suffix == ".csv" else "utf-8"))

@@ -1,0 +1,14 @@
+"""The run folder: theme cards, its tables (CSV, xlsx, matrices), report.html and summary.md with the
+embedded font subset, heatmaps; ``write_run`` writes it atomically and ``load_run`` reads it back."""
+
+from pipeline.core.lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "theme_cards": "cards",
+    "RunFolder": "folder", "load_run": "folder", "write_run": "folder", "run_target": "folder",
+    "recommendations_frame": "tables", "themes_frame": "tables", "complete_matrix": "tables",
+    "write_csv": "tables", "write_xlsx": "tables",
+    "render_report": "report", "render_summary_md": "report",
+    "heatmap": "plots", "share_lines": "plots", "share_change_chart": "plots",
+    "subset_font": "fonts",
+})

@@ -1,0 +1,273 @@
+"""The run folder: its layout, the rule for where a run may be written, writing it and reading it back.
+
+A run folder (CONTRACT.md, "Run folder") is what a run hands to researchers. :func:`write_run`
+writes every file into a staging folder that :mod:`pipeline.core.atomic` swaps in only when all files
+were written, so a failure never leaves a half-written run folder behind; ``--out`` may be a new
+folder, an empty one, or an earlier run folder, which is replaced as a whole (:func:`refusal`).
+:func:`load_run` reads one back as a :class:`RunFolder`: the tables as pandas frames for the
+notebooks, and the same run as typed records (units, assignments, theme cards, program names,
+provenance) for ``evaluate``, ``compare``, ``browse`` and the REFI-QDA exchange.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.core.atomic import Target, replacing
+from pipeline.core.cells import from_csv_text
+from pipeline.core.errors import InputError
+from pipeline.core.records import Assignment, Theme, ThemeInfo, Unit
+from pipeline.read.programs import program_names
+from pipeline.read.rounds import split_cell, unit_from_cells
+from pipeline.runfolder import plots
+from pipeline.runfolder.report import render_report, render_summary_md
+from pipeline.runfolder.tables import (
+    complete_matrix,
+    program_header,
+    recommendations_frame,
+    short_header,
+    themes_frame,
+    write_csv,
+    write_xlsx,
+    xlsx_sheets,
+)
+
+RUN_FILES: tuple[str, ...] = (
+    "recommendations.csv", "recommendations.parquet", "themes.csv", "theme_program_matrix.csv",
+    "theme_program_matrix.xlsx", "heatmap.png", "heatmap.svg", "report.html", "summary.md", "run.json",
+)
+# The repository's placeholder in outputs/: it counts as empty, and a new run folder keeps it.
+PLACEHOLDER = ".gitkeep"
+_RECOMMENDATION_COLUMNS = {"rec_id", "theme_id", "theme_label", "theme_source", "program_codes", "fields", "member",
+                           "text"}
+# What the typed records need of recommendations.csv beyond the columns every reader needs.
+_UNIT_COLUMNS = ("round", "source", "agenda", "question", "code_sources", "line_start", "line_end", "theme_score",
+                 "theme_runner_up", "theme_margin", "needs_review", "member_label", "tags", "unknown_codes", "lead")
+_THEME_COLUMNS = ("theme_id", "theme_label", "theme_source", "size", "keywords", "representative_rec_ids",
+                  "program_codes", "members")
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def refusal(folder: Path) -> str | None:
+    """Why ``folder`` (which exists) may not be replaced by a run folder; ``None`` when it may.
+
+    It may when it is empty (a ``.gitkeep`` aside) or an earlier run folder: it has ``run.json``
+    and nothing that a run does not write, so replacing it loses nothing a run did not make.
+    """
+    entries = sorted(p.name for p in folder.iterdir() if p.name != PLACEHOLDER)
+    if not entries:
+        return None
+    if "run.json" not in entries:
+        return "is not empty and is not an earlier run folder (no run.json); choose a new or empty folder"
+    foreign = [name for name in entries if name not in RUN_FILES]
+    if foreign:
+        return (f"is an earlier run folder but also holds {foreign[0]!r}, which a run does not write; "
+                "move it away or choose another folder")
+    return None
+
+
+def run_target(out_dir: Path) -> Target:
+    """The atomic-replace target of a run folder (checked against :func:`refusal`)."""
+    return Target(Path(out_dir), "dir", refusal, carry=(PLACEHOLDER,))
+
+
+def _run_json(run_info: dict, units: Sequence[Unit], themes: Sequence[Theme], export_seconds: float) -> str:
+    """``run_info`` plus this run's counts and export timing, merged into any counts/timings already there."""
+    info = copy.deepcopy(dict(run_info))
+    counts = dict(info.get("counts") or {})
+    counts.update({
+        "units": len(units),
+        "themes": len(themes),
+        "unknown_codes": sum(len(u.unknown_codes) for u in units),
+    })
+    timings = dict(info.get("timings") or {})
+    timings["export"] = round(export_seconds, 4)
+    info["counts"] = counts
+    info["timings"] = timings
+    return json.dumps(info, sort_keys=True, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
+                    themes: Sequence[Theme], run_info: dict, started: float,
+                    model_themes: Sequence[ThemeInfo] = ()) -> None:
+    """Write every run-folder file into ``folder`` (an empty staging folder); ``started`` times the export.
+
+    ``model_themes``: every theme the model knows, in its order; the report's theme select boxes offer them all.
+    """
+    recs = recommendations_frame(units, assignments)
+    # One matrix for the CSV, the heatmap, the report and summary.md: same columns, (코드 없음) last.
+    complete = complete_matrix(units, assignments, themes)
+    write_csv(recs, folder / "recommendations.csv")
+    write_csv(themes_frame(themes), folder / "themes.csv")
+    # The CSV keeps bare codes as headers (programs read it back); the xlsx and the heatmap show names.
+    write_csv(complete, folder / "theme_program_matrix.csv", index=True)
+    names = program_names(run_info)
+    write_xlsx(folder / "theme_program_matrix.xlsx", xlsx_sheets(units, assignments, themes, names))
+    recs.to_parquet(folder / "recommendations.parquet", index=False)
+    plots.heatmap(complete.rename(columns=lambda c: short_header(program_header(c, names))), folder / "heatmap.png",
+                  folder / "heatmap.svg")
+    (folder / "report.html").write_text(
+        render_report(units, assignments, themes, complete, run_info, model_themes), encoding="utf-8", newline="\n")
+    (folder / "summary.md").write_text(
+        render_summary_md(units, assignments, themes, complete, run_info), encoding="utf-8", newline="\n")
+    (folder / "run.json").write_text(
+        _run_json(run_info, units, themes, time.perf_counter() - started), encoding="utf-8", newline="\n")
+
+
+def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
+              themes: Sequence[Theme], run_info: dict, model_themes: Sequence[ThemeInfo] = ()) -> Path:
+    """Write a complete run folder (CONTRACT.md "Run folder") to ``out_dir`` atomically; return ``out_dir``.
+
+    In: the units, their assignments, the theme cards and ``run_info`` (inputs, parameters, seed,
+    versions, program names, earlier ``timings``/``counts``). ``out_dir`` may be new, empty or an
+    earlier run folder, which is replaced as a whole (:func:`refusal`; any other folder raises
+    ``InputError`` and is left untouched). The files are written into a hidden staging folder that
+    replaces ``out_dir`` in one step (:mod:`pipeline.core.atomic`); on any failure a previous
+    ``out_dir`` stays as it was. ``run.json`` gets ``counts.units``, ``counts.themes``,
+    ``counts.unknown_codes`` and ``timings.export``. ``model_themes`` (the model's themes, in its
+    order) are offered in the report's theme select boxes besides the themes that have cards.
+    """
+    started = time.perf_counter()
+    with replacing([run_target(Path(out_dir))]) as (staging,):
+        write_run_files(staging, units, assignments, themes, run_info, started, model_themes)
+    return Path(out_dir)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_table(path: Path, **options: object) -> pd.DataFrame:
+    """A CSV the pipeline wrote (UTF-8 with BOM); ``InputError`` naming the folder when missing or unreadable."""
+    if not path.is_file():
+        raise InputError(str(path.parent), f"not a run folder ({path.name} missing)")
+    try:
+        return pd.read_csv(path, encoding="utf-8-sig", **options)
+    except (ValueError, OSError) as exc:
+        raise InputError(str(path), f"unreadable: {' '.join(str(exc).split())}") from exc
+
+
+def _text_table(path: Path) -> pd.DataFrame:
+    """Every cell of a run-folder CSV as text, empty cells as empty strings, formula guards removed."""
+    frame = _read_table(path, dtype=str, keep_default_na=False)
+    for column in frame.columns:
+        # Only a cell starting with ' can carry a guard; testing those alone keeps a large run quick to open.
+        guarded = frame[column].str.startswith("'")
+        if guarded.any():
+            frame.loc[guarded, column] = frame.loc[guarded, column].map(from_csv_text)
+    return frame
+
+
+def read_recommendations(run: str | Path) -> pd.DataFrame:
+    """A run's ``recommendations.csv`` as strings (empty cells stay empty strings).
+
+    Raises :class:`InputError` when the folder is not a run folder.
+    """
+    path = Path(run) / "recommendations.csv"
+    frame = _text_table(path)
+    missing = _RECOMMENDATION_COLUMNS - set(frame.columns)
+    if missing:
+        raise InputError(str(path), f"missing columns: {', '.join(sorted(missing))}")
+    return frame
+
+
+def _optional_float(cell: str) -> float | None:
+    return float(cell) if cell else None
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """A loaded run folder (:func:`load_run`).
+
+    ``recommendations`` and ``themes`` are ``recommendations.csv`` and ``themes.csv`` with every
+    cell as text, ``info`` is ``run.json`` (the run's provenance: inputs, parameters, seed,
+    versions, counts, timings, program names). The same run as typed records: :attr:`units`,
+    :attr:`assignments` (one per unit, same order), :attr:`theme_cards`, :attr:`program_names`.
+    """
+
+    path: Path
+    recommendations: pd.DataFrame
+    themes: pd.DataFrame
+    info: dict
+
+    @property
+    def heatmap(self) -> Path:
+        return self.path / "heatmap.png"
+
+    @cached_property
+    def matrix(self) -> pd.DataFrame:
+        """``theme_program_matrix.csv``: index ``(theme_id, theme_label)``, one count column per program code."""
+        return _read_table(self.path / "theme_program_matrix.csv", index_col=[0, 1])
+
+    @property
+    def program_names(self) -> dict[str, str]:
+        """Program code -> name of the registry the run used."""
+        return program_names(self.info)
+
+    @cached_property
+    def _rows(self) -> tuple:
+        """The rows of recommendations.csv as named tuples of strings, checked to hold every column a run writes."""
+        missing = [c for c in _UNIT_COLUMNS if c not in self.recommendations.columns]
+        if missing:
+            raise InputError(str(self.path / "recommendations.csv"),
+                             f"lacks the column {missing[0]} (made by an older version?)")
+        # Rows as plain tuples once: iterating pandas' Arrow-backed strings costs more than building the records.
+        return tuple(self.recommendations.astype(object).itertuples(index=False))
+
+    @cached_property
+    def units(self) -> tuple[Unit, ...]:
+        """The run's units in file order (sub-points and notes are not in the run folder and stay empty)."""
+        return tuple(unit_from_cells(r) for r in self._rows)
+
+    @cached_property
+    def assignments(self) -> tuple[Assignment, ...]:
+        """The theme of every unit, in the order of :attr:`units`."""
+        return tuple(Assignment(
+            rec_id=r.rec_id, theme_id=r.theme_id, theme_label=r.theme_label,
+            theme_score=float(r.theme_score) if r.theme_score else 0.0, theme_source=r.theme_source,
+            theme_runner_up=r.theme_runner_up, theme_margin=_optional_float(r.theme_margin),
+            needs_review=r.needs_review == "1",
+        ) for r in self._rows)
+
+    @cached_property
+    def theme_cards(self) -> tuple[Theme, ...]:
+        """The theme cards of ``themes.csv``, in its order."""
+        missing = [c for c in _THEME_COLUMNS if c not in self.themes.columns]
+        if missing:
+            raise InputError(str(self.path / "themes.csv"),
+                             f"lacks the column {missing[0]} (made by an older version?)")
+        return tuple(Theme(
+            theme_id=r.theme_id, label=r.theme_label, source=r.theme_source, size=int(r.size or 0),
+            keywords=split_cell(r.keywords), representative_rec_ids=split_cell(r.representative_rec_ids),
+            members=tuple(int(m) for m in split_cell(r.members)),
+            program_counts=tuple((code, int(n)) for code, n in (pair.rsplit(":", 1)
+                                                                 for pair in split_cell(r.program_codes))),
+        ) for r in self.themes.astype(object).itertuples(index=False))
+
+
+def load_run(run: str | Path) -> RunFolder:
+    """Read a run folder written by ``advisory run`` or ``advisory assign``.
+
+    Raises :class:`InputError` (one line naming the folder or file) when ``run.json``,
+    ``recommendations.csv`` or ``themes.csv`` is missing or unreadable.
+    """
+    path = Path(run)
+    recs = read_recommendations(path)
+    themes = _text_table(path / "themes.csv")
+    info_path = path / "run.json"
+    if not info_path.is_file():
+        raise InputError(str(path), "not a run folder (run.json missing)")
+    try:
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise InputError(str(info_path), f"unreadable: {' '.join(str(exc).split())}") from exc
+    return RunFolder(path, recs, themes, info)

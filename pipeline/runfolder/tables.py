@@ -1,0 +1,448 @@
+"""The tables of a run folder (see CONTRACT.md, "Run folder"): frames, matrices, CSV and xlsx writers.
+
+The frame builders are pure; :func:`write_csv` and :func:`write_xlsx` write one file each, with
+the same bytes for the same data. Which files make a run folder, writing them together and
+reading them back are :mod:`pipeline.runfolder.folder`'s.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.core.cells import csv_text, xlsx_text
+from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit
+from pipeline.read.programs import program_code_key
+
+CONTRACT_COLUMNS: tuple[str, ...] = (
+    "rec_id", "round", "source", "member", "agenda", "question", "text",
+    "theme_id", "theme_label", "theme_score", "theme_source",
+    "program_codes", "code_sources", "fields", "line_start", "line_end",
+)
+#: Confidence columns (CONTRACT "Added in the second round of work"), right after the contract's first columns.
+REVIEW_COLUMNS: tuple[str, ...] = ("theme_runner_up", "theme_margin", "needs_review")
+EXTRA_COLUMNS: tuple[str, ...] = ("member_label", "tags", "unknown_codes", "lead")
+THEME_COLUMNS: tuple[str, ...] = (
+    "theme_id", "theme_label", "theme_source", "size", "keywords", "representative_rec_ids", "program_codes",
+    "members",
+)
+FIELD_LABELS: dict[str, str] = {"1": "1 인적교류", "2": "2 정보교류", "3": "3 물자교류"}
+MATRIX_INDEX: tuple[str, str] = ("theme_id", "theme_label")
+#: The matrix column of units that cite no program code: with it every unit is counted in some cell.
+NO_CODE = "(코드 없음)"
+#: Shown beside a cited code that the program registry does not list.
+UNREGISTERED = "미등록"
+#: Count sheets (colour scale on the counts, the two label columns frozen) and list sheets (autofilter).
+_MATRIX_SHEETS = ("주제×사업", "분야별", "위원×주제")
+_LIST_SHEETS = ("셀별 권고", "전체 권고")
+
+# Fixed xlsx timestamp: openpyxl stamps "now" into the file, which would change its bytes every run.
+_XLSX_TIMESTAMP = "2000-01-01T00:00:00Z"
+_ZIP_DATE = (2000, 1, 1, 0, 0, 0)
+
+
+def sort_program_codes(codes: Iterable[str]) -> list[str]:
+    """Return the distinct ``codes`` in natural order with ``NL`` last."""
+    return sorted(set(codes), key=program_code_key)
+
+
+def code_field(code: str) -> str:
+    """Field column a program code rolls up to: ``1 인적교류`` etc. by its first digit; other codes stay as is."""
+    head = code.split("-", 1)[0]
+    return FIELD_LABELS.get(head, code) if "-" in code else code
+
+
+def _assignment_map(units: Sequence[Unit], assignments: Sequence[Assignment]) -> dict[str, Assignment]:
+    """Index assignments by rec_id, rejecting ones that name no unit or repeat a unit."""
+    known = {u.rec_id for u in units}
+    by_rec: dict[str, Assignment] = {}
+    for a in assignments:
+        if a.rec_id not in known:
+            raise ValueError(f"assignment names unknown rec_id {a.rec_id!r}")
+        if a.rec_id in by_rec:
+            raise ValueError(f"rec_id {a.rec_id!r} has more than one assignment")
+        by_rec[a.rec_id] = a
+    return by_rec
+
+
+def _theme_key(a: Assignment | None) -> tuple[str, str]:
+    """(theme_id, theme_label) of the matrix row a unit counts in; unassigned units share one row."""
+    if a is None or a.theme_source == UNASSIGNED_ID or not a.theme_id:
+        return (UNASSIGNED_ID, UNASSIGNED_LABEL)
+    return (a.theme_id, a.theme_label or a.theme_id)
+
+
+def recommendations_frame(units: Sequence[Unit], assignments: Sequence[Assignment]) -> pd.DataFrame:
+    """One row per unit with its theme: CONTRACT columns in order, then ``theme_runner_up, theme_margin,
+    needs_review``, then ``member_label, tags, unknown_codes, lead``.
+
+    In: parsed units and the theme model's assignments (at most one per unit; units
+    without one get ``theme_source`` ``unassigned`` and need review). Out: a DataFrame in unit order;
+    tuple fields are ``;``-joined, ``code_sources`` reads ``3-3-1:explicit;NL:agenda``,
+    ``theme_score`` and ``theme_margin`` are rounded to 4 decimals (the margin empty where there is
+    no runner-up), ``needs_review`` is 1 or 0. Raises ``ValueError`` for an assignment
+    whose rec_id is not among the units.
+    """
+    by_rec = _assignment_map(units, assignments)
+    rows = []
+    for u in units:
+        a = by_rec.get(u.rec_id)
+        rows.append({
+            "rec_id": u.rec_id, "round": u.round, "source": u.source, "member": u.member,
+            "agenda": u.agenda, "question": u.question, "text": u.text,
+            "theme_id": a.theme_id if a else "",
+            "theme_label": a.theme_label if a else "",
+            "theme_score": round(float(a.theme_score), 4) if a else None,
+            "theme_source": a.theme_source if a else UNASSIGNED_ID,
+            "program_codes": ";".join(u.program_codes),
+            "code_sources": ";".join(f"{code}:{source}" for code, source in u.code_sources),
+            "fields": ";".join(u.fields),
+            "line_start": u.line_start, "line_end": u.line_end,
+            **_review_cells(a),
+            "member_label": u.member_label, "tags": ";".join(u.tags),
+            "unknown_codes": ";".join(u.unknown_codes), "lead": u.lead,
+        })
+    frame = pd.DataFrame(rows, columns=[*CONTRACT_COLUMNS, *REVIEW_COLUMNS, *EXTRA_COLUMNS])
+    # Nullable ints: a member-less unit stays empty instead of turning the column into 1.0, 2.0, ...
+    frame["member"] = frame["member"].astype("Int64")
+    frame["theme_score"] = frame["theme_score"].astype("Float64")
+    frame["theme_margin"] = frame["theme_margin"].astype("Float64")
+    for col in ("line_start", "line_end", "needs_review"):
+        frame[col] = frame[col].astype("int64")
+    return frame
+
+
+def _review_cells(a: Assignment | None) -> dict:
+    """``theme_runner_up, theme_margin, needs_review`` of a unit; a unit without an assignment needs review."""
+    if a is None:
+        return {"theme_runner_up": "", "theme_margin": None, "needs_review": 1}
+    margin = None if a.theme_margin is None else round(float(a.theme_margin), 4)
+    return {"theme_runner_up": a.theme_runner_up, "theme_margin": margin, "needs_review": int(a.needs_review)}
+
+
+def themes_frame(themes: Sequence[Theme]) -> pd.DataFrame:
+    """One row per theme, in the given order.
+
+    Out columns: ``theme_id, theme_label, theme_source, size, keywords,
+    representative_rec_ids, program_codes, members``; lists are ``;``-joined and
+    ``program_codes`` reads ``3-3-1:4;NL:2`` (the theme's own order of counts).
+    """
+    rows = [{
+        "theme_id": t.theme_id, "theme_label": t.label, "theme_source": t.source, "size": int(t.size),
+        "keywords": ";".join(t.keywords),
+        "representative_rec_ids": ";".join(t.representative_rec_ids),
+        "program_codes": ";".join(f"{code}:{count}" for code, count in t.program_counts),
+        "members": ";".join(str(m) for m in t.members),
+    } for t in themes]
+    return pd.DataFrame(rows, columns=list(THEME_COLUMNS)).astype({"size": "int64"})
+
+
+def _theme_rows(units: Sequence[Unit], by_rec: dict[str, Assignment],
+                themes: Sequence[Theme] | None) -> list[tuple[str, str]]:
+    """Matrix rows: the given themes in order, then themes seen only in assignments, then unassigned."""
+    rows: list[tuple[str, str]] = [(t.theme_id, t.label) for t in themes or ()]
+    seen = {theme_id for theme_id, _ in rows}
+    has_unassigned = False
+    for u in units:
+        key = _theme_key(by_rec.get(u.rec_id))
+        if key[0] == UNASSIGNED_ID and UNASSIGNED_ID not in seen:
+            has_unassigned = True
+        elif key[0] not in seen:
+            rows.append(key)
+            seen.add(key[0])
+    if has_unassigned:
+        rows.append((UNASSIGNED_ID, UNASSIGNED_LABEL))
+    return rows
+
+
+def _counts(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[Theme] | None,
+            column_of: Callable[[str], str]) -> pd.DataFrame:
+    """Count units per (theme row, column); ``column_of(code)`` maps a program code to its column."""
+    by_rec = _assignment_map(units, assignments)
+    rows = _theme_rows(units, by_rec, themes)
+    row_of = {theme_id: i for i, (theme_id, _) in enumerate(rows)}
+    columns = sorted({column_of(c) for u in units for c in u.program_codes}, key=_column_key)
+    col_of = {c: j for j, c in enumerate(columns)}
+    cells = [[0] * len(columns) for _ in rows]
+    for u in units:
+        r = row_of[_theme_key(by_rec.get(u.rec_id))[0]]
+        # A unit counts once per column even when two of its codes roll up to the same field.
+        for col in {column_of(c) for c in u.program_codes}:
+            cells[r][col_of[col]] += 1
+    index = pd.MultiIndex.from_tuples(rows, names=list(MATRIX_INDEX))
+    return pd.DataFrame(cells, index=index, columns=pd.Index(columns, name="program_code"), dtype="int64")
+
+
+def _column_key(column: str) -> tuple[int, tuple[int, ...], str]:
+    """Order matrix columns: field roll-up labels sort like their digit, codes like :func:`program_code_key`."""
+    head = column.split(" ", 1)[0]
+    if column in FIELD_LABELS.values():
+        return (0, (int(head),), column)
+    return program_code_key(column)
+
+
+def program_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
+                   themes: Sequence[Theme] | None = None) -> pd.DataFrame:
+    """Theme × program-code matrix of unit counts.
+
+    In: units, assignments and (optionally) the themes, whose order fixes the row order.
+    Out: index ``(theme_id, theme_label)`` (themes not in ``themes`` follow in order of
+    first appearance, then a ``unassigned``/미분류 row if any unit has no theme); columns
+    are the program codes cited by any unit, natural order, ``NL`` last.
+    """
+    return _counts(units, assignments, themes, lambda code: code)
+
+
+def field_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
+                 themes: Sequence[Theme] | None = None) -> pd.DataFrame:
+    """:func:`program_matrix` rolled up to fields: columns ``1 인적교류``, ``2 정보교류``, ``3 물자교류``, then ``NL``.
+
+    A cell counts units with at least one code of that field, so a unit citing
+    ``1-2-1`` and ``1-10-1`` counts once. All three field columns are always present.
+    """
+    matrix = _counts(units, assignments, themes, code_field)
+    for label in FIELD_LABELS.values():
+        if label not in matrix.columns:
+            matrix[label] = 0
+    return matrix[sorted(matrix.columns, key=_column_key)]
+
+
+def with_no_code(matrix: pd.DataFrame, units: Sequence[Unit], assignments: Sequence[Assignment]) -> pd.DataFrame:
+    """``matrix`` plus a last :data:`NO_CODE` column: per theme row, the units citing no program code."""
+    by_rec = _assignment_map(units, assignments)
+    uncoded = Counter(_theme_key(by_rec.get(u.rec_id))[0] for u in units if not u.program_codes)
+    out = matrix.copy()
+    out[NO_CODE] = pd.Series([uncoded.get(theme_id, 0) for theme_id, _ in matrix.index], index=matrix.index,
+                             dtype="int64")
+    return out
+
+
+def complete_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
+                    themes: Sequence[Theme] | None = None) -> pd.DataFrame:
+    """:func:`program_matrix` with a last :data:`NO_CODE` column, so that every unit is counted at least once.
+
+    This is the matrix of ``theme_program_matrix.csv``/``.xlsx`` and the heatmap: a unit citing
+    no program code still shows under its theme, so no theme looks empty for want of codes.
+    """
+    return with_no_code(program_matrix(units, assignments, themes), units, assignments)
+
+
+def member_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
+                  themes: Sequence[Theme] | None = None) -> pd.DataFrame:
+    """Member × theme matrix of unit counts: who raises which theme.
+
+    Out: index ``(member, member_label)`` in order of appearance (units without a member last, as
+    ``(위원 없음)``), columns the theme labels in :func:`program_matrix`'s row order; every unit counts once.
+    """
+    by_rec = _assignment_map(units, assignments)
+    rows = _theme_rows(units, by_rec, themes)
+    col_of = {theme_id: j for j, (theme_id, _) in enumerate(rows)}
+    members: dict[tuple[object, str], list[int]] = {}
+    for u in sorted(units, key=lambda u: u.member is None):
+        key = (u.member, u.member_label or f"위원 {u.member}") if u.member is not None else (None, "(위원 없음)")
+        counts = members.setdefault(key, [0] * len(rows))
+        counts[col_of[_theme_key(by_rec.get(u.rec_id))[0]]] += 1
+    index = pd.MultiIndex.from_tuples(list(members), names=["member", "member_label"])
+    return pd.DataFrame(list(members.values()), index=index, columns=[label for _, label in rows], dtype="int64")
+
+
+def program_header(code: str, names: dict[str, str]) -> str:
+    """A matrix header: the code and its registry name (``3-3-1 상생상회``), ``미등록`` for a code not listed."""
+    if code == NO_CODE or code in FIELD_LABELS.values():
+        return code
+    return f"{code} {names[code]}" if names.get(code) else f"{code} ({UNREGISTERED})"
+
+
+def cell_units(units: Sequence[Unit], assignments: Sequence[Assignment],
+               themes: Sequence[Theme] | None = None) -> pd.DataFrame:
+    """The units behind each nonzero cell of :func:`complete_matrix`, one row per (cell, unit).
+
+    Out columns: ``theme_id, theme_label, program_code, rec_id, member, member_label,
+    agenda, text``, then the unit's ``theme_score, theme_runner_up, theme_margin, needs_review``;
+    ordered by matrix row, then column, then unit order. A unit citing no code has one row
+    with ``program_code`` :data:`NO_CODE`.
+    """
+    by_rec = _assignment_map(units, assignments)
+    row_order = {theme_id: i for i, (theme_id, _) in enumerate(_theme_rows(units, by_rec, themes))}
+    records = []
+    for position, u in enumerate(units):
+        theme_id, theme_label = _theme_key(by_rec.get(u.rec_id))
+        # NO_CODE sorts after every code, as its column does.
+        for code, key in [(c, (0, program_code_key(c))) for c in u.program_codes] or [(NO_CODE, (1, ()))]:
+            records.append(((row_order[theme_id], key, position), {
+                "theme_id": theme_id, "theme_label": theme_label, "program_code": code,
+                "rec_id": u.rec_id, "member": u.member, "member_label": u.member_label,
+                "agenda": u.agenda, "text": u.text, "theme_score": _score(by_rec.get(u.rec_id)),
+                **_review_cells(by_rec.get(u.rec_id)),
+            }))
+    records.sort(key=lambda r: r[0])
+    frame = pd.DataFrame([r for _, r in records],
+                         columns=["theme_id", "theme_label", "program_code", "rec_id", "member", "member_label",
+                                  "agenda", "text", "theme_score", *REVIEW_COLUMNS])
+    frame["member"] = frame["member"].astype("Int64")
+    frame["theme_score"] = frame["theme_score"].astype("Float64")
+    frame["theme_margin"] = frame["theme_margin"].astype("Float64")
+    frame["needs_review"] = frame["needs_review"].astype("int64")
+    return frame
+
+
+def _csv_safe(values: pd.Series | pd.Index) -> pd.Series | pd.Index:
+    """Text values made formula-safe (:func:`pipeline.core.cells.csv_text`); other values as they are."""
+    return values.map(lambda v: csv_text(v) if isinstance(v, str) else v)
+
+
+def _score(a: Assignment | None) -> float | None:
+    return None if a is None else round(float(a.theme_score), 4)
+
+
+def write_csv(frame: pd.DataFrame, path: Path, index: bool = False) -> None:
+    """Write ``frame`` as UTF-8 with BOM (Korean Excel opens it correctly) and LF line endings.
+
+    Every text cell (index included) that a spreadsheet would run as a formula gets a leading ``'``.
+    """
+    frame = frame.copy()
+    for column in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            frame[column] = _csv_safe(frame[column])
+    if index and frame.index.nlevels == 1:
+        frame.index = _csv_safe(frame.index)
+    elif index:
+        frame.index = pd.MultiIndex.from_arrays(
+            [_csv_safe(frame.index.get_level_values(i)) for i in range(frame.index.nlevels)], names=frame.index.names)
+    frame.to_csv(path, index=index, encoding="utf-8-sig", lineterminator="\n")
+
+
+def all_units_frame(units: Sequence[Unit], assignments: Sequence[Assignment],
+                    program_names: dict[str, str]) -> pd.DataFrame:
+    """The "전체 권고" sheet: every unit in order with its theme, score, programs (with names), runner-up theme,
+    margin, review flag, member and lines."""
+    recs = recommendations_frame(units, assignments)
+    programs = [
+        "; ".join(program_header(code, program_names) for code in u.program_codes) or NO_CODE for u in units]
+    return pd.DataFrame({
+        "권고 ID": recs["rec_id"], "주제 ID": recs["theme_id"], "주제": recs["theme_label"],
+        "점수": recs["theme_score"], "분류 방식": recs["theme_source"], "사업": programs,
+        "차순위 주제": recs["theme_runner_up"], "점수 차이": recs["theme_margin"], "검토 필요": recs["needs_review"],
+        "위원 번호": recs["member"], "위원": recs["member_label"], "안건": recs["agenda"],
+        "시작 줄": recs["line_start"], "끝 줄": recs["line_end"], "권고 내용": recs["text"],
+    })
+
+
+def xlsx_sheets(units: Sequence[Unit], assignments: Sequence[Assignment],
+                 themes: Sequence[Theme], program_names: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """The workbook sheets with Korean headers, keyed by sheet name: the matrix (program names in the
+    headers), the field roll-up, member × theme, the units behind each cell, every unit, and the programs
+    cited (with names, ``미등록`` where the registry has none)."""
+    def korean_rows(matrix: pd.DataFrame) -> pd.DataFrame:
+        out = matrix.reset_index().rename(columns={"theme_id": "주제 ID", "theme_label": "주제"})
+        out.columns.name = None
+        return out
+
+    cells = cell_units(units, assignments, themes).rename(columns={
+        "theme_id": "주제 ID", "theme_label": "주제", "program_code": "사업 코드", "rec_id": "권고 ID",
+        "member": "위원 번호", "member_label": "위원", "agenda": "안건", "text": "권고 내용",
+        "theme_score": "주제 점수", "theme_runner_up": "차순위 주제", "theme_margin": "점수 차이",
+        "needs_review": "검토 필요",
+    })
+    cited = pd.Series([c for u in units for c in u.program_codes], dtype=str).value_counts()
+    programs = pd.DataFrame({
+        "사업 코드": sort_program_codes(cited.index),
+    })
+    programs["사업명"] = programs["사업 코드"].map(lambda c: program_names.get(c) or UNREGISTERED)
+    programs["분야"] = programs["사업 코드"].map(lambda c: code_field(c) if "-" in c else "")
+    programs["권고 수"] = programs["사업 코드"].map(cited).astype("int64")
+    matrix = complete_matrix(units, assignments, themes)
+    members = member_matrix(units, assignments, themes).reset_index().rename(
+        columns={"member": "위원 번호", "member_label": "위원"})
+    return {
+        "주제×사업": korean_rows(matrix.rename(columns=lambda c: program_header(c, program_names))),
+        "분야별": korean_rows(with_no_code(field_matrix(units, assignments, themes), units, assignments)),
+        "위원×주제": members,
+        "셀별 권고": cells,
+        "전체 권고": all_units_frame(units, assignments, program_names),
+        "사업 목록": programs,
+    }
+
+
+def _lay_out_sheet(ws, name: str, frame: pd.DataFrame) -> None:
+    """Freeze the header row (and a matrix's two label columns); a colour scale on a matrix's counts, an
+    autofilter on a list, so a researcher can sort and filter in Excel without setting anything up."""
+    from openpyxl.formatting.rule import ColorScaleRule
+    from openpyxl.utils import get_column_letter
+
+    last = f"{get_column_letter(max(len(frame.columns), 1))}{len(frame) + 1}"
+    if name in _MATRIX_SHEETS:
+        ws.freeze_panes = "C2"
+        if len(frame.columns) > 2 and len(frame):
+            ws.conditional_formatting.add(f"C2:{last}", ColorScaleRule(
+                start_type="num", start_value=0, start_color="FFFFFF", end_type="max", end_color="2B6CB0"))
+    else:
+        ws.freeze_panes = "A2"
+    if name in _LIST_SHEETS:
+        ws.auto_filter.ref = f"A1:{last}"
+
+
+def short_header(header: str, limit: int = 16) -> str:
+    """A heatmap tick label: long program names are cut so the axis stays readable (the xlsx has them whole)."""
+    return header if len(header) <= limit else header[: limit - 1] + "…"
+
+
+def _display_width(value: object) -> int:
+    """Approximate column width in Excel units: Hangul and other wide characters take two."""
+    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
+    """Write ``sheets`` to one workbook with bold frozen headers and readable widths; same data → same bytes."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, frame in sheets.items():
+        ws = wb.create_sheet(title=name)
+        ws.append([xlsx_text(str(c)) for c in frame.columns])
+        for row in frame.itertuples(index=False):
+            ws.append([None if pd.isna(v) else xlsx_text(v) if isinstance(v, str) else v.item() if hasattr(v, "item")
+                       else v for v in row])
+        for line in ws.iter_rows():
+            for cell in line:
+                # openpyxl makes any text starting with "=" a formula; researchers' text is never one.
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        _lay_out_sheet(ws, name, frame)
+        for j, column in enumerate(frame.columns, 1):
+            letter = ws.cell(row=1, column=j).column_letter
+            longest = max([_display_width(column), *(_display_width(v) for v in frame[column])])
+            # Long texts wrap inside a capped width instead of producing one endless line.
+            ws.column_dimensions[letter].width = min(max(longest + 2, 6), 80)
+            if longest > 78:
+                for cell in ws[letter][1:]:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    _repack_deterministic(buffer.getvalue(), path)
+
+
+def _repack_deterministic(data: bytes, path: Path) -> None:
+    """Rewrite an xlsx zip with fixed entry dates and document timestamps, so reruns give identical bytes."""
+    stamp = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            content = src.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                content = stamp.sub(rb"\g<1>" + _XLSX_TIMESTAMP.encode() + rb"\g<2>", content)
+            info = zipfile.ZipInfo(item.filename, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, content)

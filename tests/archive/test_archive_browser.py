@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from tests.test_report_browser import DevTools, _fontconfig, assert_loaded_offline, open_page, save_screenshot
 
 from pipeline.archive.rounds import ModelRef, StoredRound, store_round
 from pipeline.archive.trends import write_trends
+from tests.support.browser import DevTools, assert_loaded_offline, fontconfig, open_page, save_screenshot
 from tests.support.sample_run import sample_run
 
 
@@ -38,7 +38,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
     store_round(archive, _round("2025 자문", "b"))
     store_round(archive, _round("2026 자문", "b", copies=3))
     out = write_trends(archive, tmp / "trends")
-    with open_page((out / "report.html").as_uri(), _fontconfig(tmp), tmp) as client:
+    with open_page((out / "report.html").as_uri(), fontconfig(tmp), tmp) as client:
         yield client
 
 

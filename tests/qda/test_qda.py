@@ -91,7 +91,7 @@ def test_export_validates_against_the_refi_qda_schema(exported, runs):
         names = archive.namelist()
     assert names[0] == "project.qde" and len(names) == 3 and all(n.startswith("Sources/") for n in names[1:])
     # the package validates with its own copy of the schema: it must be the standard's
-    assert (Path(__file__).resolve().parents[2] / "pipeline" / "schemas" / "Project.xsd").read_bytes() == \
+    assert (Path(__file__).resolve().parents[2] / "pipeline" / "qda" / "schemas" / "Project.xsd").read_bytes() == \
         SCHEMA.read_bytes()
 
     recs = _recs(runs[0])

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.test_report_browser import DevTools, _fontconfig, download, open_page
 
 from pipeline.workflow import run_round
+from tests.support.browser import DevTools, download, fontconfig, open_page
 
 HAS_CORRECTIONS = "corrections" in inspect.signature(run_round).parameters
 
@@ -33,7 +33,7 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def page(first_run: Path) -> Iterator[DevTools]:
-    with open_page((first_run / "run" / "report.html").as_uri(), _fontconfig(first_run), first_run) as client:
+    with open_page((first_run / "run" / "report.html").as_uri(), fontconfig(first_run), first_run) as client:
         yield client
 
 

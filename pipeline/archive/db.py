@@ -6,14 +6,16 @@ package opens the file directly.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from pipeline.core.errors import InputError
+from pipeline.core.errors import InputError, one_line
 
 SCHEMA_VERSION = 2
 DEFAULT_WAIT = 60.0
@@ -54,26 +56,90 @@ def package_version() -> str:
         return "unknown"
 
 
-def _connect(path: Path, read_only: bool, wait: float):
+# DuckDB loads, and downloads, an extension for a file it recognises as another format (a SQLite file
+# given as the archive): an archive is one DuckDB file, so nothing is loaded or fetched.
+_CONFIG = {"autoload_known_extensions": False, "autoinstall_known_extensions": False}
+_LOCK_CONFLICT = "Could not set lock on file"
+
+
+def check_wait(wait: float) -> float:
+    """``wait`` as a number of seconds (finite, >= 0); ``ValueError`` otherwise (``nan`` would wait forever)."""
+    if not (isinstance(wait, int | float) and math.isfinite(wait) and wait >= 0):
+        raise ValueError(f"wait must be a finite number of seconds >= 0, got {wait!r}")
+    return float(wait)
+
+
+def _in_use(path: Path, wait: float) -> InputError:
+    return InputError(str(path), f"the archive is in use by another process (waited {wait:g} s); "
+                                 "try again when it has finished")
+
+
+def _connect(path: Path, read_only: bool, wait: float, deadline: float):
     """A DuckDB connection, retrying while another process holds the file's lock."""
     import duckdb
 
-    deadline = time.monotonic() + wait
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as err:
-            if "lock" not in str(err).lower():
-                raise InputError(str(path), f"not a readable DuckDB archive ({err})") from err
+            return duckdb.connect(str(path), read_only=read_only, config=dict(_CONFIG))
+        except duckdb.ConnectionException as err:
+            if "different configuration" not in str(err):
+                raise InputError(str(path), f"not a readable DuckDB archive ({one_line(err)})") from err
+            return _shared(path, read_only)
+        except duckdb.Error as err:
+            # The file's path, which DuckDB quotes, may itself contain "lock".
+            if _LOCK_CONFLICT not in str(err).replace(str(path), ""):
+                raise InputError(str(path), f"not a readable DuckDB archive ({one_line(err)})") from err
             if time.monotonic() >= deadline:
-                raise InputError(str(path), f"the archive is in use by another process (waited {wait:g} s); "
-                                            "try again when it has finished") from err
+                raise _in_use(path, wait) from err
             time.sleep(0.2)
 
 
+def _shared(path: Path, read_only: bool):
+    """A connection to a file this process has open already (a notebook's own ``duckdb.connect``): DuckDB
+    shares that database, which refuses other settings at connect time, so they are set on it here."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+        for name, value in _CONFIG.items():
+            con.execute(f"SET {name} = {str(value).lower()}")
+    except duckdb.Error as err:
+        raise InputError(str(path), f"this process has the archive open in another mode ({one_line(err)})") from err
+    return con
+
+
+@lru_cache(maxsize=1)
+def _columns_written() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each table's (column, type) in the order :data:`SCHEMA` creates them (read from an in-memory database)."""
+    import duckdb
+
+    con = duckdb.connect(":memory:", config=dict(_CONFIG))
+    try:
+        con.execute(SCHEMA)
+        return _columns(con)
+    finally:
+        con.close()
+
+
+def _columns(con) -> dict[str, tuple[tuple[str, str], ...]]:
+    """The (column, type) of each table of the archive; a view is not a table (one may read a URL)."""
+    rows = con.execute("SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c "
+                       "JOIN information_schema.tables t USING (table_catalog, table_schema, table_name) "
+                       "WHERE c.table_schema = 'main' AND t.table_type = 'BASE TABLE' "
+                       "ORDER BY c.table_name, c.ordinal_position").fetchall()
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for table, column, kind in rows:
+        tables.setdefault(table, []).append((column, kind))
+    return {table: tuple(columns) for table, columns in tables.items()}
+
+
 def _check_schema(con, path: Path) -> int:
-    tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    if "meta" not in tables:
+    """The archive's schema version, its tables checked against what this version writes; InputError otherwise."""
+    found = _columns(con)
+    if not found:
+        raise InputError(str(path), "not an advisory archive yet: it has no tables (a first `advisory archive add` "
+                                    "that did not finish leaves such a file; the next add sets it up)")
+    if "meta" not in found:
         raise InputError(str(path), "not an advisory archive (no meta table)")
     row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     version = int(row[0]) if row and str(row[0]).isdigit() else None
@@ -85,6 +151,19 @@ def _check_schema(con, path: Path) -> int:
     if version < 1:
         raise InputError(str(path), f"archive schema version {version} is older than {SCHEMA_VERSION} "
                                     "and cannot be upgraded")
+    confidence = {column.split()[0] for column in _CONFIDENCE.split(", ")}
+    for table, expected in _columns_written().items():
+        if version == 1 and table in ("units", "assignments"):
+            expected = tuple(c for c in expected if c[0] not in confidence)
+        got = found.get(table, ())
+        if got != expected:
+            missing = [name for name, kind in expected if (name, kind) not in got]
+            extra = [name for name, kind in got if (name, kind) not in expected]
+            detail = "missing" if not got else ", ".join(
+                part for part in (missing and f"lacks {', '.join(missing)}", extra and f"has {', '.join(extra)}")
+                if part) or "has its columns in another order"
+            raise InputError(str(path), f"table {table} is not as advisory-themes writes it ({detail}): "
+                                        "the archive was edited by hand; restore a copy")
     return version
 
 
@@ -98,35 +177,112 @@ def _upgrade(con) -> None:
     con.execute("COMMIT")
 
 
+def _create_tables(con) -> None:
+    con.execute("BEGIN TRANSACTION")
+    con.execute(SCHEMA)
+    con.executemany("INSERT INTO meta VALUES (?, ?)", [
+        ["schema_version", str(SCHEMA_VERSION)], ["created_with", package_version()]])
+    con.execute("COMMIT")
+
+
+@contextmanager
+def _writers_lock(path: Path, wait: float, deadline: float) -> Iterator[None]:
+    """Held by every process writing the archive, from before it looks for the file until after it is closed.
+
+    DuckDB's own lock lives in the database file, so it cannot say who creates a missing file, nor keep
+    another writer out while a failed first add removes the file it made. This lock is a file beside the
+    archive (``FILE.lock``, left in place; :mod:`filelock` works on Linux, macOS and Windows).
+    """
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(path) + ".lock")
+    try:
+        lock.acquire(timeout=max(deadline - time.monotonic(), 0.0), poll_interval=0.2)
+    except Timeout as err:
+        raise _in_use(path, wait) from err
+    except OSError as err:
+        raise InputError(str(path), f"cannot lock the archive for writing ({one_line(err)})") from err
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _remove(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+
+
+@contextmanager
+def _checked(con, path: Path) -> Iterator:
+    """The connection for the ``with`` block; any DuckDB error in it (a damaged file: "Corrupt database
+    file") becomes one line naming the archive, and the connection is closed."""
+    import duckdb
+
+    try:
+        yield con
+    except duckdb.Error as err:
+        raise InputError(str(path), f"damaged or unreadable archive ({one_line(err)})") from err
+    finally:
+        con.close()
+
+
 @contextmanager
 def open_archive(path: str | os.PathLike, *, read_only: bool = True, create: bool = False,
                  wait: float = DEFAULT_WAIT) -> Iterator:
     """A checked DuckDB connection to the archive at ``path``, closed when the ``with`` block ends.
 
-    ``create``: make a new archive (schema and ``meta``) where there is no file. Raises
-    ``InputError`` for a missing file, a file that is not an archive, a newer schema, or a lock
-    held past ``wait`` seconds.
+    ``create`` (with ``read_only=False``): make a new archive (schema and ``meta``) where there is no file,
+    or where a first add was killed before it committed anything (a file with no tables, or an empty
+    file). Writers hold the archive's lock file from before they look for the archive until they have
+    closed it, so of two first adds one creates the file and the other adds to it; when the ``with``
+    block fails, a file this call created is removed, and no other. Raises ``InputError`` for a missing
+    file, a file that is not an archive, a damaged one or one whose tables were edited, a newer schema,
+    or a lock held past ``wait`` seconds.
     """
     path = Path(path)
-    new = not path.exists()
-    if new and not create:
-        raise InputError(str(path), "no archive here; create one with `advisory archive add`")
-    if new:
+    wait = check_wait(wait)
+    deadline = time.monotonic() + wait
+    if read_only:
+        if not path.exists():
+            raise InputError(str(path), "no archive here; create one with `advisory archive add`")
+        with _checked(_connect(path, True, wait, deadline), path) as con:
+            _check_schema(con, path)
+            yield con
+        return
+    if create:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = _connect(path, read_only=read_only and not new, wait=wait)
-    try:
-        # Checked under the lock: another process may have created the file since `new` was computed.
-        if create and not con.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0]:
-            con.execute("BEGIN TRANSACTION")
-            con.execute(SCHEMA)
-            con.executemany("INSERT INTO meta VALUES (?, ?)", [
-                ["schema_version", str(SCHEMA_VERSION)], ["created_with", package_version()]])
-            con.execute("COMMIT")
-        if _check_schema(con, path) < SCHEMA_VERSION and not read_only:
-            _upgrade(con)
-        yield con
-    finally:
-        con.close()
+    with _writers_lock(path, wait, deadline):
+        if create and path.is_file() and path.stat().st_size == 0:
+            path.unlink()  # DuckDB refuses an empty file; a first add killed as it made the file leaves one
+        created = not path.exists()
+        if created and not create:
+            raise InputError(str(path), "no archive here; create one with `advisory archive add`")
+        try:
+            with _checked(_connect(path, False, wait, deadline), path) as con:
+                if create and not _columns(con):
+                    _create_tables(con)
+                if _check_schema(con, path) < SCHEMA_VERSION:
+                    _upgrade(con)
+                yield con
+        except BaseException:
+            if created:
+                _remove(path)
+            raise
+
+
+def open_if_any(path: str | os.PathLike, *, wait: float = DEFAULT_WAIT):
+    """A read-only connection as :func:`open_archive` gives, or ``nullcontext(None)`` where a first add
+    would create the archive: no file, an empty one, or one with no tables (a first add killed)."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0 or not _has_tables(path, wait):
+        return nullcontext(None)
+    return open_archive(path, wait=wait)
+
+
+def _has_tables(path: Path, wait: float) -> bool:
+    with _checked(_connect(path, True, wait, time.monotonic() + check_wait(wait)), path) as con:
+        return bool(_columns(con))
 
 
 def read_meta(con) -> dict[str, str]:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.archive.db import DEFAULT_WAIT, ROUND_TABLES, open_archive, package_version, read_meta
+from pipeline.archive.db import DEFAULT_WAIT, ROUND_TABLES, open_archive, open_if_any, package_version, read_meta
 from pipeline.core.errors import InputError
 from pipeline.core.records import Assignment, Theme, Unit
 from pipeline.read.rounds import unit_from_cells
@@ -131,10 +131,8 @@ def _model_ref(model_dir: Path, sha256: str, model) -> ModelRef:
 
 def _choose_model(archive: Path, model_dir: str | os.PathLike | None, wait: float) -> tuple[Path, str]:
     """The model folder a new round is coded with and its hash, by the pinning rule (module docstring)."""
-    pinned: dict[str, str] = {}
-    if archive.exists():
-        with open_archive(archive, wait=wait) as con:
-            pinned = read_meta(con)
+    with open_if_any(archive, wait=wait) as con:
+        pinned = read_meta(con) if con is not None else {}
     if model_dir is None:
         if "model_hash" not in pinned:
             raise InputError(str(archive), "the archive has no model yet: give --model DIR (a folder from "
@@ -182,13 +180,12 @@ def add_round(archive: str | os.PathLike, paths: Sequence[str | os.PathLike], ro
     from pipeline.workflow import assign_units
 
     archive = Path(archive)
-    round_name = round_name.strip()
-    if not round_name:
-        raise InputError("--round-name", "a round needs a non-empty name")
+    round_name = check_round_name(round_name)
     round_date = _parse_date(date)
-    if archive.exists() and not replace:
-        with open_archive(archive, wait=wait) as con:
-            _refuse_existing(con, archive, round_name)
+    if not replace:
+        with open_if_any(archive, wait=wait) as con:
+            if con is not None:
+                _refuse_existing(con, archive, round_name)
     folder, sha = _choose_model(archive, model_dir, wait)
     started = time.perf_counter()
     result = assign_units(paths, folder, programs=programs, cache_dir=cache_dir, use_cache=use_cache,
@@ -207,6 +204,21 @@ def add_round(archive: str | os.PathLike, paths: Sequence[str | os.PathLike], ro
     return stored
 
 
+# A round name is a label people read in lists, tables and chart axes, not a document.
+MAX_ROUND_NAME = 200
+
+
+def check_round_name(name: str) -> str:
+    """``name`` stripped; ``InputError`` for an empty name or one over :data:`MAX_ROUND_NAME` characters."""
+    name = name.strip()
+    if not name:
+        raise InputError("--round-name", "a round needs a non-empty name")
+    if len(name) > MAX_ROUND_NAME:
+        raise InputError("--round-name", f"a round name has at most {MAX_ROUND_NAME} characters, this one has "
+                                         f"{len(name):,}")
+    return name
+
+
 def _refuse_existing(con, archive: Path, round_name: str) -> None:
     if con.execute("SELECT 1 FROM rounds WHERE round_name = ?", [round_name]).fetchone():
         raise InputError(str(archive), f"round {round_name!r} is already in the archive; use --replace to "
@@ -219,24 +231,19 @@ def store_round(archive: str | os.PathLike, stored: StoredRound, *, replace: boo
 
     A name already present is refused unless ``replace`` (its rows are then replaced, keeping
     its place in the order and, when ``stored.date`` is None, its date). The first round pins
-    its model. On any failure the archive is left as it was; a file this call created is removed.
+    its model. On any failure the archive is left as it was; a file this call created is removed
+    (:func:`~pipeline.archive.db.open_archive`).
     """
     archive = Path(archive)
-    created = not archive.exists()
-    try:
-        with open_archive(archive, read_only=False, create=True, wait=wait) as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                _write_round(con, archive, stored, replace)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-    except BaseException:
-        if created:
-            for leftover in (archive, archive.with_name(archive.name + ".wal")):
-                leftover.unlink(missing_ok=True)
-        raise
+    check_round_name(stored.name)
+    with open_archive(archive, read_only=False, create=True, wait=wait) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _write_round(con, archive, stored, replace)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
 
 
 def _write_round(con, archive: Path, stored: StoredRound, replace: bool) -> None:

@@ -122,6 +122,13 @@ def _replace_folder(out_dir: Path, marker: str, write) -> Path:
     return out_dir
 
 
+def _legend_labels(themes: pd.DataFrame) -> list[str]:
+    """Each theme's label, with its id where another theme has the same label."""
+    counts = themes["theme_label"].value_counts()
+    return [f"{label} ({theme_id})" if counts[label] > 1 else label
+            for theme_id, label in zip(themes["theme_id"], themes["theme_label"], strict=True)]
+
+
 def write_trends(archive: str | os.PathLike, out_dir: str | os.PathLike, *, wait: float = DEFAULT_WAIT) -> Path:
     """Write the trend CSVs, ``trends.png`` and ``report.html`` of an archive into ``out_dir``; returns it."""
     with open_archive(archive, wait=wait) as con:
@@ -135,8 +142,10 @@ def write_trends(archive: str | os.PathLike, out_dir: str | os.PathLike, *, wait
         write_csv(tables.theme_by_round, folder / "theme_by_round.csv")
         write_csv(tables.program_by_round, folder / "program_by_round.csv")
         write_csv(tables.theme_program_by_round, folder / "theme_program_by_round.csv")
-        shares = tables.theme_by_round.pivot(index="round_name", columns="theme_label", values="share")
-        shares = shares.loc[list(tables.rounds["round_name"]), list(tables.themes["theme_label"])]
+        # On theme ids: two models may give different themes the same label.
+        shares = tables.theme_by_round.pivot(index="round_name", columns="theme_id", values="share")
+        shares = shares.loc[list(tables.rounds["round_name"]), list(tables.themes["theme_id"])]
+        shares.columns = _legend_labels(tables.themes)
         share_lines(shares, tables.rounds["small_round"].astype(bool).tolist(), folder / "trends.png")
         (folder / "report.html").write_text(render_trends_report(tables, units, per_cell,
                                                                                 Path(archive).name),

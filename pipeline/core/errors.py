@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class InputError(Exception):
     """Bad input: the message names the file and says what is wrong with it."""
@@ -10,3 +13,27 @@ class InputError(Exception):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """In: an exception from a third-party library. Out: its message on one short line."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@contextmanager
+def reading(name: str, what: str) -> Iterator[None]:
+    """Around the parsing of one input ``name`` (``what`` it should be, e.g. "an HWPX file") by code that a
+    hostile file can make fail in ways nobody listed: a third-party parser, a recursive walk.
+
+    Any exception but :class:`InputError` and ``MemoryError`` becomes one :class:`InputError` naming the
+    input, so it is one line and exit status 2, and ``--skip-bad`` skips the file.
+    """
+    try:
+        yield
+    except (InputError, MemoryError):
+        raise
+    except RecursionError as exc:
+        raise InputError(name, f"nested too deeply to be read as {what}") from exc
+    except Exception as exc:
+        raise InputError(name, f"cannot be read as {what} ({type(exc).__name__}: {one_line(exc)})") from exc

@@ -20,6 +20,7 @@ import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
@@ -100,8 +101,9 @@ class _Store:
     @staticmethod
     def _drop(path: Path, reason: str) -> None:
         # A cache is rebuilt from the texts: a damaged shard is worth nothing, and left in
-        # place it would warn on every run.
-        path.unlink(missing_ok=True)
+        # place it would warn on every run (where it cannot be removed, it is only skipped).
+        with suppress(OSError):
+            path.unlink(missing_ok=True)
         warnings.warn(
             f"embedding cache: dropped damaged shard {path} ({reason or 'empty file'}); its texts are embedded again",
             stacklevel=4,
@@ -115,6 +117,11 @@ class EmbeddingCache:
     one ``.npz`` (text keys + float32 vectors) per ``put``, written to a temporary file and
     renamed into place, so concurrent threads or processes never see half a shard. Past
     ``max_shards`` shards a ``put`` merges them into one. Vectors come back bit for bit as stored.
+
+    A cache that cannot be used never stops a run: a folder that cannot be read (not a folder, no
+    permission) gets one warning and is neither read nor written for the rest of the run; one that
+    cannot be written (read-only, disk full) gets one warning and is only read. The texts it would
+    have given are embedded.
     """
 
     def __init__(self, directory: str | Path, max_shards: int = 64) -> None:
@@ -122,6 +129,8 @@ class EmbeddingCache:
         self.max_shards = max_shards
         self._stores: dict[Path, _Store] = {}
         self._lock = threading.Lock()
+        self._unreadable = False
+        self._unwritable = False
 
     def folder(self, name: str, model_id: str, kind: str) -> Path:
         """The folder holding the shards of one embedder, model and kind."""
@@ -138,8 +147,16 @@ class EmbeddingCache:
     def get(self, name: str, model_id: str, kind: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """The cached vectors among ``keys`` (see ``text_key``), as key -> float32 row."""
         with self._lock:
+            if self._unreadable:
+                return {}
             store = self._store(name, model_id, kind)
-            store.refresh()
+            try:
+                store.refresh()
+            except OSError as err:
+                self._unreadable = self._unwritable = True
+                warnings.warn(f"embedding cache: cannot read {self.directory} ({err}); this run embeds its texts "
+                              "without it", stacklevel=3)
+                return {}
             return {key: store.rows[key] for key in keys if key in store.rows}
 
     def put(self, name: str, model_id: str, kind: str, keys: Sequence[str], vectors: np.ndarray) -> None:
@@ -153,32 +170,48 @@ class EmbeddingCache:
             store = self._store(name, model_id, kind)
             if store.dim is not None and vectors.shape[1] != store.dim:
                 raise ValueError(f"vectors of {vectors.shape[1]} dimensions for a cache of {store.dim}")
-            store.dim = vectors.shape[1]
-            store.folder.mkdir(parents=True, exist_ok=True)
-            meta = store.folder / "meta.json"
-            if not meta.exists():
-                self._write_atomic(meta, json.dumps({"name": name, "model_id": model_id, "kind": kind}))
-            shard = self._write_shard(store.folder, np.asarray(keys, dtype="S64"), vectors)
-            store.shards[shard.name] = vectors
-            for key, row in zip(keys, vectors, strict=True):
-                store.rows[key] = row
-            if len(store.shards) > self.max_shards:
-                self._merge(store)
+            if self._unwritable:
+                return
+            try:
+                store.folder.mkdir(parents=True, exist_ok=True)
+                meta = store.folder / "meta.json"
+                if not meta.exists():
+                    self._write_atomic(meta, json.dumps({"name": name, "model_id": model_id, "kind": kind}))
+                shard = self._write_shard(store.folder, np.asarray(keys, dtype="S64"), vectors)
+                store.dim = vectors.shape[1]
+                store.shards[shard.name] = vectors
+                for key, row in zip(keys, vectors, strict=True):
+                    store.rows[key] = row
+                if len(store.shards) > self.max_shards:
+                    self._merge(store)
+            except OSError as err:
+                self._unwritable = True
+                warnings.warn(f"embedding cache: cannot write {self.directory} ({err}); this run's new vectors are "
+                              "not stored", stacklevel=3)
 
     @staticmethod
     def _write_atomic(path: Path, text: str) -> None:
         temporary = path.with_name(f".tmp-{uuid.uuid4().hex}")
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
+        try:
+            temporary.write_text(text, encoding="utf-8")
+            os.replace(temporary, path)
+        finally:
+            with suppress(OSError):
+                temporary.unlink(missing_ok=True)
 
     @staticmethod
     def _write_shard(folder: Path, keys: np.ndarray, vectors: np.ndarray) -> Path:
         # Names sort by time, so a merge keeps the order shards were written in.
         path = folder / f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}.npz"
         temporary = folder / f".tmp-{uuid.uuid4().hex}"
-        with temporary.open("wb") as handle:
-            np.savez(handle, keys=keys, vectors=vectors)
-        os.replace(temporary, path)
+        try:
+            with temporary.open("wb") as handle:
+                np.savez(handle, keys=keys, vectors=vectors)
+            os.replace(temporary, path)
+        finally:
+            # A full disk leaves half a shard; it is not a shard (no .npz suffix), but it takes room.
+            with suppress(OSError):
+                temporary.unlink(missing_ok=True)
         return path
 
     def _merge(self, store: _Store) -> None:

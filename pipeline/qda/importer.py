@@ -12,9 +12,9 @@ texts, theme codes and schema are :mod:`pipeline.qda.export`'s, shared with the 
 from __future__ import annotations
 
 import bisect
+import io
 import logging
 import os
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +22,12 @@ from pathlib import Path
 from lxml import etree
 
 from pipeline.core.atomic import write_file
-from pipeline.core.errors import InputError
+from pipeline.core.errors import InputError, one_line
 from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Unit
 from pipeline.qda.export import Q, SourceText, make_guid, run_theme, schema, source_guids, theme_catalogue
-from pipeline.runfolder.folder import RunFolder, load_run
+from pipeline.read.limits import SizeLimits
+from pipeline.read.zipped import ZipPackage, open_zip
+from pipeline.runfolder.folder import RunFolder, load_run, refuse_inside
 from pipeline.themes.corrections import Correction, corrections_csv
 
 log = logging.getLogger(__name__)
@@ -63,37 +65,20 @@ def read_qdpx(path: str | os.PathLike) -> QdaProject:
 
     In: the file. Out: its codes, source texts (by source GUID, where the project holds the
     text) and text selections. Raises :class:`InputError` naming the file when it is missing, not
-    a zip, has no ``project.qde``, or that is not well-formed XML or not valid REFI-QDA 1.0.
+    a zip, unpacks past the caps (:class:`~pipeline.read.limits.SizeLimits`), has no ``project.qde``,
+    or that is not well-formed XML, declares a DTD or is not valid REFI-QDA 1.0.
     """
     name = str(path)
     if not Path(path).is_file():
         raise InputError(name, "file not found")
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(name, "not a REFI-QDA project: not a zip archive") from exc
-    with archive:
-        members = {m.lower(): m for m in archive.namelist()}
+    with open_zip(name, path, SizeLimits.from_env(), "not a REFI-QDA project: not a zip archive") as archive:
+        members = {m.lower(): m for m in archive.names()}
         if "project.qde" not in members:
             raise InputError(name, "not a REFI-QDA project: no project.qde in the archive")
-        try:
-            qde = archive.read(members["project.qde"])
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise InputError(name, f"corrupt project.qde in the archive: {exc}") from exc
-        # No entity expansion and no network: a project file is untrusted input.
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-        try:
-            root = etree.fromstring(qde, parser)
-        except etree.XMLSyntaxError as exc:
-            raise InputError(name, f"project.qde is not well-formed XML: {' '.join(str(exc).split())}") from exc
-        checker = schema()
-        if not checker.validate(root):
-            error = checker.error_log.last_error
-            raise InputError(name, f"project.qde is not valid REFI-QDA 1.0 (line {error.line}): "
-                                   f"{' '.join(error.message.split())}")
+        root = _project_root(name, archive.read(members["project.qde"]))
         texts = {}
         for source in root.iter(Q + "TextSource"):
-            text = _source_text(name, source, archive, members)
+            text = _source_text(source, archive, members)
             if text is not None:
                 texts[_norm_guid(source.get("guid"))] = SourceText.from_text(source.get("name") or "", text)
     codes = {_norm_guid(c.get("guid")): c.get("name") or "" for c in root.iter(Q + "Code")}
@@ -110,7 +95,45 @@ def read_qdpx(path: str | os.PathLike) -> QdaProject:
     return QdaProject(name, codes, texts, tuple(selections))
 
 
-def _source_text(name: str, source: etree._Element, archive: zipfile.ZipFile, members: dict[str, str]) -> str | None:
+# About eight elements a unit (its selection, codings and case reference): room for 125,000 units, far more
+# than a round holds. lxml spends 140 to 700 bytes on an element, so this also bounds the tree to well under 1 GB.
+MAX_ELEMENTS = 1_000_000
+
+
+def _project_root(name: str, qde: bytes) -> etree._Element:
+    """``project.qde`` parsed and checked against the REFI-QDA 1.0 schema; InputError naming the file otherwise.
+
+    A project file is untrusted input: no DTD is loaded, no entity expanded, nothing fetched, and a
+    project that declares a DTD at all is refused (REFI-QDA projects have none; its entity references
+    would reach the schema check unexpanded, which lxml cannot validate).
+    """
+    # Parsed incrementally so that elements are counted as the tree grows: a few KB of "<a/>" inflate
+    # to millions of them, and lxml spends about 140 bytes on each.
+    events = etree.iterparse(io.BytesIO(qde), events=("start",), resolve_entities=False, no_network=True,
+                             huge_tree=False, load_dtd=False)
+    try:
+        for count, _ in enumerate(events, start=1):
+            if count > MAX_ELEMENTS:
+                raise InputError(name, f"project.qde holds more than {MAX_ELEMENTS:,} XML elements: "
+                                       "not a project of one round")
+    except etree.XMLSyntaxError as exc:
+        raise InputError(name, f"project.qde is not well-formed XML: {one_line(exc)}") from exc
+    root = events.root
+    if root.getroottree().docinfo.doctype:
+        raise InputError(name, "project.qde declares a DTD (<!DOCTYPE …>), which REFI-QDA projects do not use")
+    checker = schema()
+    try:
+        valid = checker.validate(root)
+    except etree.XMLSchemaValidateError as exc:
+        raise InputError(name, f"project.qde cannot be checked against REFI-QDA 1.0: {one_line(exc)}") from exc
+    if not valid:
+        error = checker.error_log.last_error
+        raise InputError(name, f"project.qde is not valid REFI-QDA 1.0 (line {error.line}): "
+                               f"{' '.join(error.message.split())}")
+    return root
+
+
+def _source_text(source: etree._Element, archive: ZipPackage, members: dict[str, str]) -> str | None:
     """The plain text of a TextSource: inline ``PlainTextContent`` or its ``internal://`` file; None if absent."""
     inline = source.find(Q + "PlainTextContent")
     if inline is not None:
@@ -121,11 +144,7 @@ def _source_text(name: str, source: etree._Element, archive: zipfile.ZipFile, me
     member = members.get(f"sources/{target[len('internal://'):]}".lower())
     if member is None:
         return None
-    try:
-        data = archive.read(member)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise InputError(name, f"corrupt source {member} in the archive: {exc}") from exc
-    return data.decode("utf-8-sig", errors="replace")
+    return archive.read(member).decode("utf-8-sig", errors="replace")
 
 
 @dataclass(frozen=True)
@@ -255,6 +274,9 @@ def import_qdpx(qdpx: str | os.PathLike, run_dir: str | os.PathLike, out: str | 
     match no unit, units with several themes and units recoded to 미분류 each give one warning
     line. Raises :class:`InputError` for a malformed project or run folder; nothing is written then.
     """
+    refuse_inside(out, run_dir)
+    if Path(out).resolve() == Path(qdpx).resolve():
+        raise InputError(str(out), "--out is the project being imported; write the corrections to another file")
     project = read_qdpx(qdpx)
     run = load_run(run_dir)
     result = corrections_from_project(project, run)

@@ -7,6 +7,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "read_document": "documents", "read_round": "documents", "normalize_text": "documents",
     "SUPPORTED_SUFFIXES": "documents",
     "SizeLimits": "limits",
+    "open_zip": "zipped", "ZipPackage": "zipped",
     "classify_line": "markers",
     "StructureParser": "parser", "ParsedDocument": "parser",
     "ProgramRegistry": "programs", "ProgramMapper": "programs", "unknown_codes": "programs",

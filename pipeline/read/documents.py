@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from pipeline.core.errors import InputError
+from pipeline.core.errors import InputError, reading
 from pipeline.core.records import Document, Line
 from pipeline.read.docx import read_docx
 from pipeline.read.hwp import read_hwp, read_hwpx
@@ -66,10 +66,11 @@ def read_document(path: str | os.PathLike[str], limits: SizeLimits | None = None
         raise InputError(name, "empty file (0 bytes)")
 
     encoding: str | None = None
-    if suffix == ".txt":
-        raw_lines, encoding = read_txt(name, data)
-    else:
-        raw_lines = _BINARY_READERS[suffix](name, data, limits)
+    with reading(name, f"a {suffix.lstrip('.').upper()} file"):
+        if suffix == ".txt":
+            raw_lines, encoding = read_txt(name, data)
+        else:
+            raw_lines = _BINARY_READERS[suffix](name, data, limits)
 
     # One pass over the whole text: normalising line by line costs a call per line. The raw
     # lines go as soon as they are joined: a long text is held in as few copies as possible.

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import io
-import zipfile
 
 from pipeline.core.errors import InputError
-from pipeline.read.limits import (
-    RawLine,
-    SizeLimits,
-    check_zip_sizes,
-    one_line,
-)
+from pipeline.read.limits import RawLine, SizeLimits, one_line
+from pipeline.read.zipped import open_zip
 
 _W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -20,16 +15,14 @@ def read_docx(name: str, data: bytes, limits: SizeLimits) -> list[RawLine]:
     """In: the bytes of a DOCX. Out: body paragraphs and table-cell paragraphs in document order.
 
     python-docx loads every part the package links (headers, footnotes, images) into memory, so
-    the archive's sizes are checked against the caps first.
+    the archive's sizes are checked against the caps first (:func:`~pipeline.read.zipped.open_zip`;
+    zipfile, which python-docx reads through, inflates no member past its declared size).
     """
     import docx  # deferred: only DOCX input needs python-docx
     from docx.text.paragraph import Paragraph
 
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            check_zip_sizes(name, archive, limits)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise InputError(name, f"corrupt or truncated DOCX file ({one_line(exc)})") from exc
+    with open_zip(name, data, limits, "corrupt or truncated DOCX file"):
+        pass
     try:
         document = docx.Document(io.BytesIO(data))
         body = document.element.body

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import re
 import struct
-import zipfile
 import zlib
 from xml.etree import ElementTree
 
@@ -22,11 +21,11 @@ from pipeline.read.limits import (
     MEMBER_LIMIT_VAR,
     RawLine,
     SizeLimits,
-    check_zip_sizes,
     one_line,
     over_limit,
     paragraph_lines,
 )
+from pipeline.read.zipped import ZipPackage, open_zip
 
 # --------------------------------------------------------------------------- HWPX
 
@@ -45,44 +44,48 @@ def _local(tag: object) -> str:
 
 def read_hwpx(name: str, data: bytes, limits: SizeLimits) -> list[RawLine]:
     """In: the bytes of an HWPX package. Out: one line per paragraph (line breaks split it)."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise InputError(name, "corrupt or truncated HWPX file (not a readable ZIP archive)") from exc
-    with archive:
-        check_zip_sizes(name, archive, limits)
-        names = archive.namelist()
-        if "META-INF/manifest.xml" in names and b"encryption-data" in _zip_read(name, archive, "META-INF/manifest.xml"):
+    with open_zip(name, data, limits, "corrupt or truncated HWPX file (not a readable ZIP archive)") as archive:
+        names = archive.names()
+        if "META-INF/manifest.xml" in names and b"encryption-data" in archive.read("META-INF/manifest.xml"):
             raise InputError(name, "encrypted HWPX file (password-protected)")
-        sections = _hwpx_section_order(name, archive, names)
+        sections = _hwpx_section_order(archive, names)
         if not sections:
             raise InputError(name, "not an HWPX document: no Contents/section*.xml in the archive")
         lines: list[RawLine] = []
         for section in sections:
             try:
-                root = ElementTree.fromstring(_zip_read(name, archive, section))
+                root = ElementTree.fromstring(archive.read(section))
             except ElementTree.ParseError as exc:
                 raise InputError(name, f"corrupt HWPX section {section}: {one_line(exc)}") from exc
+            _check_depth(name, section, root)
             for paragraph in _hwpx_paragraph_texts(root):
                 lines.extend(paragraph_lines(paragraph))
     return lines
 
 
-def _zip_read(name: str, archive: zipfile.ZipFile, member: str) -> bytes:
-    """In: an open archive and a member name. Out: the member's bytes, or InputError if corrupt."""
-    try:
-        return archive.read(member)
-    except (zipfile.BadZipFile, zlib.error, KeyError, EOFError, OSError, NotImplementedError) as exc:
-        raise InputError(name, f"corrupt archive member {member}: {one_line(exc)}") from exc
+# Hancom nests a table in a table cell a few levels deep (about ten elements a level); past this the
+# walk below would exhaust Python's stack. lxml (DOCX, REFI-QDA) refuses XML deeper than 256 too.
+MAX_DEPTH = 256
 
 
-def _hwpx_section_order(name: str, archive: zipfile.ZipFile, names: list[str]) -> list[str]:
+def _check_depth(name: str, section: str, root: ElementTree.Element) -> None:
+    """Refuse a section whose elements nest deeper than :data:`MAX_DEPTH` (measured without recursion)."""
+    level = [root]
+    for _ in range(MAX_DEPTH):
+        level = [child for element in level for child in element]
+        if not level:
+            return
+    raise InputError(name, f"HWPX section {section} nests its elements more than {MAX_DEPTH} levels deep: "
+                           "not a document")
+
+
+def _hwpx_section_order(archive: ZipPackage, names: list[str]) -> list[str]:
     """Section parts in reading order: the content.hpf spine when it lists them, else by number."""
     present = {n for n in names if _SECTION_NAME.fullmatch(n)}
     manifest = next((n for n in names if n.lower() == "contents/content.hpf"), None)
     if manifest is not None:
         try:
-            package = ElementTree.fromstring(_zip_read(name, archive, manifest))
+            package = ElementTree.fromstring(archive.read(manifest))
         except ElementTree.ParseError:
             # A broken manifest does not hide the sections; numeric order is the fallback.
             package = None

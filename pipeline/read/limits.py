@@ -12,7 +12,7 @@ import os
 import zipfile
 from dataclasses import dataclass
 
-from pipeline.core.errors import InputError
+from pipeline.core.errors import InputError, one_line  # noqa: F401  (one_line: the readers' import)
 
 # A "line" longer than this is not prose but a dump (minified data, a binary blob with a
 # .txt suffix). Text files are checked on the raw bytes, before any decoding or encoding
@@ -69,12 +69,6 @@ def over_limit(name: str, what: str, size: int, limit: int, var: str) -> InputEr
 
 # Paragraph-level text the reader has extracted, before numbering.
 RawLine = tuple[str, int | None]
-
-
-def one_line(exc: BaseException, limit: int = 200) -> str:
-    """In: an exception from a third-party library. Out: its message on one short line."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def split_lines(text: str, page: int | None = None) -> list[RawLine]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -74,6 +75,18 @@ def refusal(folder: Path) -> str | None:
         return (f"is an earlier run folder but also holds {foreign[0]!r}, which a run does not write; "
                 "move it away or choose another folder")
     return None
+
+
+def refuse_inside(out: str | os.PathLike, run_dir: str | os.PathLike, option: str = "--out") -> None:
+    """Raise ``InputError`` when the file ``out`` would be written inside the run folder ``run_dir``.
+
+    A file there would replace one of the run's own files (``--out RUN/recommendations.csv``) or sit
+    among them as a file a run does not write, so that the next run into the folder is refused.
+    """
+    target, folder = Path(out).resolve(), Path(run_dir).resolve()
+    if folder == target or folder in target.parents:
+        raise InputError(str(out), f"{option} is inside the run folder {run_dir}, whose files belong to the run; "
+                                   "write it outside that folder")
 
 
 def run_target(out_dir: Path) -> Target:

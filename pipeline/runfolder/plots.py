@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from pipeline.runfolder.tables import short_header
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -84,11 +86,21 @@ def _save(fig: Figure, path_png: Path | str, path_svg: Path | str | None) -> Non
         fig.savefig(path_svg, bbox_inches="tight", metadata=_SVG_METADATA)
 
 
+# The most characters of a theme label, round name or other text drawn as a tick label or legend entry.
+# The figures are saved with a tight bounding box, which grows with the text: one 40,000-character round
+# name made a canvas of gigabytes.
+MAX_LABEL = 48
+
+
+def _label(value: object) -> str:
+    return short_header(str(value), MAX_LABEL)
+
+
 def _row_labels(matrix: pd.DataFrame) -> list[str]:
     """Theme labels for the y axis: the last index level when rows are (theme_id, theme_label)."""
     index = matrix.index
     values = index.get_level_values(-1) if isinstance(index, pd.MultiIndex) else index
-    return [str(v) for v in values]
+    return [_label(v) for v in values]
 
 
 def heatmap(matrix: pd.DataFrame, path_png: Path | str, path_svg: Path | str | None = None,
@@ -101,7 +113,7 @@ def heatmap(matrix: pd.DataFrame, path_png: Path | str, path_svg: Path | str | N
     ``xlabel``/``ylabel`` name the axes (another count matrix, e.g. a confusion matrix, reuses it).
     """
     rows = _row_labels(matrix)
-    cols = [str(c) for c in matrix.columns]
+    cols = [_label(c) for c in matrix.columns]
     values = matrix.to_numpy(dtype=float) if matrix.size else np.zeros((len(rows), len(cols)))
     from matplotlib.ticker import MaxNLocator
 
@@ -167,7 +179,7 @@ def _change_bars(ax: Axes, changes: pd.Series) -> None:
     points = changes.astype(float).to_numpy() * 100
     colors = ["#2b6cb0" if v > 0 else "#c53030" if v < 0 else "#a0aec0" for v in points]
     ax.barh(range(len(points)), points, color=colors)
-    ax.set_yticks(range(len(points)), labels=[str(i) for i in changes.index], fontsize=10)
+    ax.set_yticks(range(len(points)), labels=[_label(i) for i in changes.index], fontsize=10)
     ax.invert_yaxis()  # first label on top, as in the table
     ax.axvline(0, color="#4a5568", linewidth=0.8)
     for y, v in enumerate(points):
@@ -195,13 +207,13 @@ def share_lines(shares: pd.DataFrame, small: Sequence[bool], path_png: Path | st
             # Ten distinct colours, then the same colours dashed: neighbouring themes stay distinguishable.
             ax.plot(range(n_rounds), shares[label].to_numpy(dtype=float) * 100, marker="o" if n_rounds <= 30 else None,
                     markersize=4, linewidth=1.5, color=colors[k % len(colors)],
-                    linestyle="-" if k < len(colors) else "--", label=str(label))
+                    linestyle="-" if k < len(colors) else "--", label=_label(label))
         for x in np.flatnonzero(np.asarray(small, dtype=bool)):
             ax.axvspan(x - 0.5, x + 0.5, color="#fbd38d", alpha=0.35, linewidth=0,
                        label="권고 20건 미만 회차 (비중 해석 주의)" if x == np.flatnonzero(small)[0] else None)
         step = max(1, int(np.ceil(n_rounds / 20)))  # at most ~20 readable round names on the axis
         ticks = list(range(0, n_rounds, step))
-        ax.set_xticks(ticks, labels=[str(shares.index[i]) for i in ticks], rotation=45, ha="right",
+        ax.set_xticks(ticks, labels=[_label(shares.index[i]) for i in ticks], rotation=45, ha="right",
                       rotation_mode="anchor", fontsize=9)
         ax.set_xlim(-0.5, max(n_rounds - 0.5, 0.5))
         ax.set_ylabel("권고 중 비중 (%)")

@@ -10,6 +10,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "LexicalSpace": "clustering", "AutoKMeans": "clustering", "NMFView": "clustering", "nmf_agreement": "clustering",
     "ThemeLabeler": "keywords", "topic_keywords": "keywords",
     "make_bertopic": "bertopic_adapter", "class_tfidf_keywords": "bertopic_adapter",
+    "import_bertopic": "bertopic_adapter",
     "ThemeModel": "model", "UnitTerms": "model",
     "save_model": "store", "load_model": "store", "read_model_info": "store",
     "Correction": "corrections", "read_corrections": "corrections", "check_corrections": "corrections",

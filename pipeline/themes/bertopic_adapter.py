@@ -11,6 +11,7 @@ fixed labels does for its topic words, step for step, so the keywords are the sa
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 
@@ -101,12 +102,38 @@ def class_tfidf_keywords(documents: Sequence[str], labels: np.ndarray,
             dict(zip(topics, top, strict=True)))
 
 
+def import_bertopic() -> None:
+    """Import BERTopic (and the parts of it used here) without its side effect on the warnings.
+
+    ``bertopic/_bertopic.py`` runs ``warnings.filterwarnings("ignore", category=UserWarning)`` (and
+    FutureWarning) when imported, which silenced every warning of the process after it, the cache's
+    "cannot write" among them. Those blanket filters are dropped; the narrow ones that the libraries
+    BERTopic imports add (numpy's "size changed", say) are kept. Every module of the package imports
+    BERTopic after calling this.
+    """
+    with warnings.catch_warnings():
+        before = list(warnings.filters)
+        import bertopic  # noqa: F401
+        import bertopic.backend  # noqa: F401
+        import bertopic.cluster  # noqa: F401
+        import bertopic.dimensionality  # noqa: F401
+        import bertopic.vectorizers  # noqa: F401
+
+        added = [f for f in warnings.filters if f not in before]
+    for action, message, category, module, lineno in reversed(added):
+        if action == "ignore" and message is None and module is None:
+            continue  # a whole category silenced for the whole process
+        warnings.filterwarnings(action, message.pattern if message else "", category,
+                                module.pattern if module else "", lineno)
+
+
 def bertopic_backend(encode: Callable[[list[str]], np.ndarray]):
     """A BERTopic embedding backend that embeds with ``encode`` (texts -> vectors).
 
     Handing BERTopic a backend (rather than only precomputed vectors) keeps it from falling back
     to ``language="english"``, which strips every non-ASCII character from topic words.
     """
+    import_bertopic()
     from bertopic.backend import BaseEmbedder
 
     class _Backend(BaseEmbedder):
@@ -124,6 +151,8 @@ def _class_tfidf(reduce_frequent_words: bool):
     weight is computed here by the same formula instead.
     """
     import scipy.sparse as sp
+
+    import_bertopic()
     from bertopic.vectorizers import ClassTfidfTransformer
 
     class _ClassTfidf(ClassTfidfTransformer):
@@ -152,6 +181,7 @@ def make_bertopic(encode: Callable[[list[str]], np.ndarray], n_keywords: int, re
     BERTopic's ``umap_model``/``hdbscan_model`` (``None``: none, i.e. the labels are given to
     ``fit``, as the labeler does). ``reduce_frequent_words`` sinks words common to every theme.
     """
+    import_bertopic()
     from bertopic import BERTopic
     from bertopic.cluster import BaseCluster
     from bertopic.dimensionality import BaseDimensionalityReduction

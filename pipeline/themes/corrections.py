@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pipeline.core.cells import csv_text, from_csv_text
 from pipeline.core.errors import InputError
 from pipeline.core.records import Assignment
 
@@ -69,7 +70,7 @@ def read_corrections(path: str | os.PathLike) -> list[Correction]:
     corrections: dict[str, Correction] = {}
     for row in reader:
         line = reader.line_num
-        rec_id, theme_id = (row.get("rec_id") or "").strip(), (row.get("theme_id") or "").strip()
+        rec_id, theme_id = (from_csv_text((row.get(key) or "").strip()) for key in _REQUIRED)
         if not rec_id and not theme_id:
             continue  # a blank line or a row of empty cells from a spreadsheet
         if not rec_id or not theme_id:
@@ -79,7 +80,7 @@ def read_corrections(path: str | os.PathLike) -> list[Correction]:
             raise InputError(str(path), f"line {line}: rec_id {rec_id} is corrected to {theme_id} here but to "
                                         f"{earlier.theme_id} on line {earlier.line}")
         if earlier is None:
-            corrections[rec_id] = Correction(rec_id, theme_id, (row.get("note") or "").strip(), line)
+            corrections[rec_id] = Correction(rec_id, theme_id, from_csv_text((row.get("note") or "").strip()), line)
     return list(corrections.values())
 
 
@@ -88,7 +89,8 @@ def corrections_csv(corrections: Sequence[Correction]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    writer.writerows((c.rec_id, c.theme_id, c.note) for c in corrections)
+    # A note starts with the project's file name, which may start like a formula (=1+2.qdpx).
+    writer.writerows((csv_text(c.rec_id), csv_text(c.theme_id), csv_text(c.note)) for c in corrections)
     return buffer.getvalue().encode("utf-8-sig")
 
 

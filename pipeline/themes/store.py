@@ -22,10 +22,12 @@ this module keeps the folder layout, the format and the version checks. Writing 
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
 import shutil
+import tempfile
 from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
@@ -33,10 +35,10 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.core.atomic import Target, replacing
-from pipeline.core.errors import InputError
+from pipeline.core.errors import InputError, reading
 from pipeline.features.embedders import make_embedder
 from pipeline.features.tokenizer import KiwiTokenizer
-from pipeline.themes.bertopic_adapter import bertopic_backend
+from pipeline.themes.bertopic_adapter import bertopic_backend, import_bertopic
 from pipeline.themes.codebook import Codebook
 from pipeline.themes.keywords import topic_keywords
 from pipeline.themes.model import ThemeModel
@@ -247,7 +249,7 @@ def load_model(path: str | os.PathLike, embedder=None, workers: int | None = Non
             embedder = _check_embedder(folder, info["embedder"], embedder, workers)
         model = ThemeModel.from_state(info, arrays, embedder=embedder, codebook=codebook,
                                       tokenizer=tokenizers["keyword"], cluster_tokenizer=tokenizers["cluster"])
-        if (folder / "bertopic").is_dir():
+        if (folder / "bertopic").exists():
             model.bertopic_ = _load_bertopic(folder, model)
             model.themes_ = [replace(t, keywords=_keywords(model, k)) for k, t in enumerate(model.themes_)]
     except (KeyError, TypeError, ValueError) as err:
@@ -313,10 +315,79 @@ def _check_embedder(folder: Path, saved: dict, embedder, workers: int | None):
     return embedder
 
 
+# What BERTopic's safetensors serialization writes with save_ctfidf=True and no embedding model: the whole of
+# a saved model's bertopic/ folder.
+BERTOPIC_FILES = ("config.json", "ctfidf.safetensors", "ctfidf_config.json", "topic_embeddings.safetensors",
+                  "topics.json")
+MAX_BERTOPIC_FILE = 1024 * 2**20
+
+
+def _bertopic_files(folder: Path) -> dict[str, bytes]:
+    """The files of ``folder/bertopic``, checked before BERTopic sees them; ``ValueError`` for anything else.
+
+    ``BERTopic.load`` unpickles a file given instead of a folder, ``torch.load``s ``*.bin`` files when the
+    safetensors are missing, opens images with PIL and builds a SentenceTransformer (from the hub) for an
+    ``embedding_model`` named in ``config.json``. So the folder must hold exactly :data:`BERTOPIC_FILES`,
+    as plain files, with JSON that names no model and safetensors that parse.
+    """
+    from safetensors.numpy import load as load_safetensors
+
+    root = folder / "bertopic"
+    if root.is_symlink() or not root.is_dir():
+        raise ValueError("bertopic/ is not a folder inside the model folder")
+    present = sorted(p.name for p in root.iterdir())
+    if present != sorted(BERTOPIC_FILES):
+        raise ValueError(f"bertopic/ holds {', '.join(present) or 'nothing'}, not the files a saved model has "
+                         f"({', '.join(BERTOPIC_FILES)})")
+    files = {}
+    for name in BERTOPIC_FILES:
+        path = root / name
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_BERTOPIC_FILE:
+            raise ValueError(f"bertopic/{name} is not a plain file of at most {MAX_BERTOPIC_FILE // 2**20} MB")
+        files[name] = path.read_bytes()
+    documents = {name: json.loads(data) for name, data in files.items() if name.endswith(".json")}
+    if not all(isinstance(document, dict) for document in documents.values()):
+        raise ValueError("bertopic/*.json are not JSON objects")
+    _check_bertopic_config(documents["config.json"], documents["ctfidf_config.json"])
+    for name in ("ctfidf.safetensors", "topic_embeddings.safetensors"):
+        try:
+            load_safetensors(files[name])
+        except Exception as err:  # safetensors raises its own error type, or others, on damage
+            raise ValueError(f"bertopic/{name} is not a readable safetensors file ({err})") from err
+    return files
+
+
+def _check_bertopic_config(config: dict, ctfidf: dict) -> None:
+    """BERTopic's parameters and its vectorizer's, as BERTopic writes them: no model named anywhere, and a
+    vectorizer that reads the documents it is given (not files named by them)."""
+    import_bertopic()
+    from bertopic import BERTopic
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    allowed = {name for name in inspect.signature(BERTopic.__init__).parameters if "model" not in name} - {"self"}
+    if set(config) - allowed:
+        raise ValueError(f"bertopic/config.json names {', '.join(sorted(set(config) - allowed))}, which BERTopic "
+                         "does not save (an embedding model is never loaded from a saved model)")
+    vectorizer = ctfidf.get("vectorizer_model")
+    params = vectorizer.get("params") if isinstance(vectorizer, dict) else None
+    if not isinstance(params, dict) or not isinstance(vectorizer.get("vocab"), dict):
+        raise ValueError("bertopic/ctfidf_config.json has no vectorizer parameters and vocabulary")
+    allowed = set(CountVectorizer().get_params()) - {"tokenizer", "preprocessor", "dtype"}
+    if set(params) - allowed or params.get("input", "content") != "content":
+        raise ValueError("bertopic/ctfidf_config.json has vectorizer parameters BERTopic does not save")
+
+
 def _load_bertopic(folder: Path, model: ThemeModel):
+    import_bertopic()
     from bertopic import BERTopic
 
-    topic_model = BERTopic.load(str(folder / "bertopic"), embedding_model=bertopic_backend(model._features_for_texts))
+    files = _bertopic_files(folder)
+    # Loaded from a private copy of the checked files, so BERTopic reads exactly what was checked.
+    with tempfile.TemporaryDirectory(prefix="advisory-bertopic-") as copy:
+        for name, data in files.items():
+            (Path(copy) / name).write_bytes(data)
+        with reading(str(folder / "bertopic"), "a saved BERTopic model"):
+            topic_model = BERTopic.load(copy, embedding_model=bertopic_backend(model._features_for_texts))
     # BERTopic's safetensors format keeps the vocabulary but not the tokenizer; put Kiwi back.
     topic_model.vectorizer_model.set_params(tokenizer=model.tokenizer, lowercase=False, token_pattern=None)
     return topic_model

@@ -15,7 +15,7 @@ _MB = 1024 * 1024
 _CHUNK = b"\0" * _MB
 
 
-def _copy_zip(source: Path, target: zipfile.ZipFile, replace: dict[str, bytes] | None = None,
+def copy_zip(source: Path, target: zipfile.ZipFile, replace: dict[str, bytes] | None = None,
               skip: frozenset[str] = frozenset()) -> None:
     with zipfile.ZipFile(source) as archive:
         for info in archive.infolist():
@@ -25,7 +25,7 @@ def _copy_zip(source: Path, target: zipfile.ZipFile, replace: dict[str, bytes] |
             target.writestr(info, data, compress_type=info.compress_type)
 
 
-def _stream_member(archive: zipfile.ZipFile, name: str, head: bytes, filler: bytes, mb: int, tail: bytes) -> None:
+def stream_member(archive: zipfile.ZipFile, name: str, head: bytes, filler: bytes, mb: int, tail: bytes) -> None:
     """Write member ``name``: ``head``, then ``mb`` MB of ``filler`` repeated, then ``tail``."""
     block = filler * (_MB // len(filler))
     info = zipfile.ZipInfo(name)
@@ -53,9 +53,9 @@ def docx_bomb(seed_docx: Path, path: Path, part_mb: int, parts: int = 3) -> Path
     rels = rels.replace("</Relationships>", links + "</Relationships>")
     types = types.replace("</Types>", '<Default Extension="bin" ContentType="application/octet-stream"/></Types>')
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        _copy_zip(seed_docx, out, {"word/_rels/document.xml.rels": rels.encode(), "[Content_Types].xml": types.encode()})
+        copy_zip(seed_docx, out, {"word/_rels/document.xml.rels": rels.encode(), "[Content_Types].xml": types.encode()})
         for i in range(parts):
-            _stream_member(out, f"word/bomb{i}.bin", b"", _CHUNK, part_mb, b"")
+            stream_member(out, f"word/bomb{i}.bin", b"", _CHUNK, part_mb, b"")
     return path
 
 
@@ -68,8 +68,8 @@ def hwpx_bomb(seed_hwpx: Path, path: Path, section_mb: int) -> Path:
     )
     paragraph = "<hp:p><hp:run><hp:t>ㅇ 가</hp:t></hp:run></hp:p>".encode()
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        _copy_zip(seed_hwpx, out, skip=frozenset({"Contents/section0.xml"}))
-        _stream_member(out, "Contents/section0.xml", head, paragraph, section_mb, b"</hs:sec>")
+        copy_zip(seed_hwpx, out, skip=frozenset({"Contents/section0.xml"}))
+        stream_member(out, "Contents/section0.xml", head, paragraph, section_mb, b"</hs:sec>")
     return path
 
 

@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from bench.run_bench import run_child
+from bench.lib.runner import run_child
 from pipeline.cli import main
 from pipeline.qda.export import export_qdpx
 from pipeline.themes.corrections import read_corrections

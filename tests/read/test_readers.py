@@ -388,21 +388,50 @@ def test_encrypted_pdf(tmp_path: Path) -> None:
     expect_error(path, "encrypted PDF")
 
 
-def test_text_named_pdf(tmp_path: Path) -> None:
-    path = tmp_path / "fake.pdf"
+@pytest.mark.parametrize("suffix", [".pdf", ".hwp", ".hwpx", ".docx"])
+def test_text_under_another_suffix_is_read_as_text_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, suffix: str
+) -> None:
+    path = tmp_path / f"memo{suffix}"
     path.write_text("ㅇ 권고\n", encoding="utf-8")
-    expect_error(path, "not a PDF file")
+    with caplog.at_level("WARNING"):
+        document = read_document(path)
+    assert [line.text for line in document.lines] == ["ㅇ 권고"] and document.format == "txt"
+    (warning,) = caplog.messages
+    assert str(path) in warning and f".{suffix[1:]}" in warning and "텍스트" in warning
 
 
-def test_text_named_hwp(tmp_path: Path) -> None:
-    path = tmp_path / "fake.hwp"
-    path.write_text("ㅇ 권고\n", encoding="utf-8")
+@pytest.mark.parametrize(
+    ("fixture", "as_name", "read_as"),
+    [("seed.hwp", "seed.hwpx", "hwp"), ("seed.hwpx", "seed.hwp", "hwpx"), ("seed.pdf", "seed.txt", "pdf"),
+     ("seed.docx", "seed.hwpx", "docx"), ("seed.hwpx", "seed.docx", "hwpx")],
+)
+def test_format_comes_from_the_content_and_a_wrong_suffix_is_one_warning(
+    seed_fixtures: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture, fixture: str, as_name: str,
+    read_as: str,
+) -> None:
+    if fixture not in seed_fixtures:
+        pytest.skip("hwp-converter-ai is not installed: no HWP 5.0 fixture")
+    path = tmp_path / as_name
+    shutil.copy(seed_fixtures[fixture], path)
+    with caplog.at_level("WARNING"):
+        document = read_document(path)
+    assert document.format == read_as
+    assert [line.text for line in document.lines] == [line.text for line in read_document(seed_fixtures[fixture]).lines]
+    (warning,) = caplog.messages
+    assert str(path) in warning and Path(as_name).suffix in warning and read_as.upper() in warning
+
+
+def test_binary_junk_named_hwp_keeps_the_hwp_refusal(tmp_path: Path) -> None:
+    path = tmp_path / "junk.hwp"
+    path.write_bytes(b"\x00\x01\x02" * 100)
     expect_error(path, "not an HWP 5.0 file")
 
 
 @pytest.mark.parametrize(
     ("flag", "reason"),
-    [(0x02, "encrypted HWP"), (0x04, "distribution-protected"), (0x10, "DRM-protected")],
+    [(0x02, "encrypted HWP"), (0x04, "distribution-protected HWP file (배포용 문서) without its ViewText"),
+     (0x10, "DRM-protected")],
 )
 def test_protected_hwp(seed_fixtures: dict[str, Path], tmp_path: Path, flag: int, reason: str) -> None:
     olefile = pytest.importorskip("olefile")

@@ -36,14 +36,13 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pipeline.core.records import Document, Line, Unit, Unplaced
+from pipeline.read.builders import Builder, Part, split_items
 from pipeline.read.markers import (
     BRACKETS,
-    CIRCLED,
     DASHES,
-    DINGBAT_CIRCLED,
     MARKER_CHARS,
     MASKS,
     Classified,
@@ -54,60 +53,6 @@ from pipeline.read.wrapping import PROSE_MIN_HANGUL, Joined, is_hangul, is_prose
 
 # A label in brackets at the start of a unit or part, ``(문제점) …``: not a number, at most 20 characters.
 _TAG = re.compile(r"^\(\s*(?P<tag>[^()\d\s][^()]{0,19}?)\s*\)")
-
-
-@dataclass
-class _Part:
-    """A sub-point or note of a unit being built."""
-
-    kind: str  # "sub" or "note"
-    mark: str
-    body: Joined
-    line_start: int
-    line_end: int
-
-    @property
-    def text(self) -> str:
-        return str(self.body)
-
-    @property
-    def enum(self) -> int | None:
-        for table in (CIRCLED, DINGBAT_CIRCLED):
-            if self.mark in table:
-                return table.index(self.mark) + 1
-        return None
-
-    def rendered(self) -> str:
-        """The part as it reads in the unit text, marker kept (``- …``, ``※ …``, ``② …``)."""
-        return f"{self.mark} {self.text}".strip()
-
-
-@dataclass
-class _Builder:
-    """A unit being built from consecutive lines."""
-
-    kind: str  # "rec", "box", "orphan", "para"
-    head: Joined
-    line_start: int
-    line_end: int
-    parts: list[_Part] = field(default_factory=list)
-
-    @property
-    def intro(self) -> str:
-        return str(self.head)
-
-    def add_text(self, text: str, raw: str, number: int) -> None:
-        """Append a wrapped line: ``text`` is ``raw`` stripped (the classifier's copy, kept once)."""
-        if self.parts:
-            self.parts[-1].body.add(text, raw)
-            self.parts[-1].line_end = number
-        else:
-            self.head.add(text, raw)
-        self.line_end = number
-
-    def add_part(self, c: Classified, raw: str, number: int) -> None:
-        self.parts.append(_Part(c.kind, c.mark, Joined(c.text, raw), number, number))
-        self.line_end = number
 
 
 @dataclass(frozen=True)
@@ -165,7 +110,9 @@ def _parse_lines(
 ) -> ParsedDocument:
     classified = [classify_line(line.text) for line in lines]
     has_recs = any(c.kind == "rec" for c in classified)
-    has_dash = any(c.kind == "sub" and c.mark in DASHES for c in classified)
+    # A dash with no words after it (a divider line, "-") is no bullet: it must not take a document out of
+    # paragraph mode, where its paragraphs would become a preamble.
+    has_dash = any(c.kind == "sub" and c.mark in DASHES and c.text for c in classified)
     paragraph_mode = not has_recs and not has_dash and not any(c.kind == "box" for c in classified)
     if not has_recs:
         # No ㅇ/○ markers: dash bullets are the top level a reader sees.
@@ -239,7 +186,7 @@ class _State:
         self.n_members = 0
         self.title = Joined("", "")  # the agenda title, which may wrap over lines
         self.question = ""
-        self.cur: _Builder | None = None
+        self.cur: Builder | None = None
         self.units: list[Unit] = []
         self.headers: list[tuple[str, str | Joined, int]] = []
         self.preamble: list[str] = []
@@ -305,13 +252,13 @@ class _State:
             self.current["question"] = self.ledger.heading(range(box.line_start, box.line_end + 1))
         self.close()
         self.structure()
-        self.cur = _Builder(kind, Joined(text, line.text), line.number, line.number)
+        self.cur = Builder(kind, Joined(text, line.text), line.number, line.number)
         self.after_header = kind == "box"
 
     def part(self, c: Classified, line: Line) -> None:
         if self.cur is None:
             self.structure()
-            self.cur = _Builder("orphan", Joined("", ""), line.number, line.number)
+            self.cur = Builder("orphan", Joined("", ""), line.number, line.number)
         self.cur.add_part(c, line.text, line.number)
         self.after_header = False
 
@@ -328,7 +275,7 @@ class _State:
             self.opening.append(line)
             return
         kind = "para" if paragraph_mode else "orphan"
-        self.cur = _Builder(kind, Joined(c.text, line.text), line.number, line.number)
+        self.cur = Builder(kind, Joined(c.text, line.text), line.number, line.number)
 
     def blank(self, paragraph_mode: bool) -> None:
         self.after_header = False
@@ -363,24 +310,26 @@ class _State:
         for p in paragraphs[:start]:
             self.preamble.extend(ln.text.strip() for ln in p)
             self.ledger.preamble(ln.number for ln in p)
-        run: list[Line] = []
+        run: list[list[Line]] = []
         for p, is_p in zip(paragraphs[start:], prose[start:], strict=True):
             if is_p:
                 self._paragraph_unit(run)
-                self._paragraph_unit(p)
+                self._paragraph_unit([p])
                 run = []
             else:
-                run.extend(p)
+                run.append(p)
         self._paragraph_unit(run)
 
-    def _paragraph_unit(self, lines: Sequence[Line]) -> None:
-        """One unit of ``lines``, wrapped lines joined (nothing for no lines)."""
-        if lines:
-            body = Joined(lines[0].text.strip(), lines[0].text)
-            for ln in lines[1:]:
-                if ln.text.strip():
+    def _paragraph_unit(self, paragraphs: Sequence[Sequence[Line]]) -> None:
+        """One unit of ``paragraphs`` (nothing for none): wrapped lines joined, paragraphs with a space."""
+        if paragraphs:
+            first = paragraphs[0][0]
+            body = Joined("", "")
+            for paragraph in paragraphs:
+                body.new_paragraph()
+                for ln in paragraph:
                     body.add(ln.text.strip(), ln.text)
-            self.cur = _Builder("para", body, lines[0].number, lines[-1].number)
+            self.cur = Builder("para", body, first.number, paragraphs[-1][-1].number)
             self.close()
 
     def resolve(self, kinds: Sequence[str]) -> None:
@@ -409,7 +358,7 @@ class _State:
         b, self.cur = self.cur, None
         if b is None:
             return
-        pieces = _split_items(b) if self.split_enumerated else None
+        pieces = split_items(b) if self.split_enumerated else None
         if pieces is None:
             text = " ".join(x for x in [b.intro, *(p.rendered() for p in b.parts)] if x)
             self._emit(text, "", b.parts, b.line_start, b.line_end, b.intro)
@@ -425,7 +374,7 @@ class _State:
         self,
         text: str,
         lead: str,
-        parts: Sequence[_Part],
+        parts: Sequence[Part],
         line_start: int,
         line_end: int,
         intro: str,
@@ -458,27 +407,6 @@ class _State:
                 notes=tuple(p.text for p in parts if p.kind == "note"),
             )
         )
-
-
-def _split_items(b: _Builder) -> list[tuple[_Part, list[_Part]]] | None:
-    """Split points of a multi-part recommendation, or None when it is one unit.
-
-    An item is a line-initial enumerator whose next part is a dash sub-point; items must run
-    ①, ②, ③ … with the first directly after the intro.
-    """
-    if b.kind != "rec" or not b.intro or len(b.parts) < 4:
-        return None
-    items = [
-        k
-        for k, p in enumerate(b.parts[:-1])
-        if p.enum is not None and b.parts[k + 1].kind == "sub" and b.parts[k + 1].mark in DASHES
-    ]
-    if len(items) < 2 or items[0] != 0:
-        return None
-    if [b.parts[k].enum for k in items] != list(range(1, len(items) + 1)):
-        return None
-    bounds = [*items, len(b.parts)]
-    return [(b.parts[s], b.parts[s + 1 : e]) for s, e in zip(bounds, bounds[1:], strict=False)]
 
 
 def _tags(texts: Iterable[str]) -> tuple[str, ...]:

@@ -20,8 +20,8 @@ PREAMBLE = "preamble"
 HEADING_WITHOUT_UNITS = "heading_without_units"
 #: How the report and the warning name each reason (the researcher reads them).
 REASON_LABELS = {
-    PREAMBLE: "첫 구조 앞의 짧은 글 (제목, 문서 번호 등)",
-    HEADING_WITHOUT_UNITS: "아래에 권고가 없는 제목 (목차, 번호 붙은 표의 행 등)",
+    PREAMBLE: "첫 구조 앞 제목·문서 번호",
+    HEADING_WITHOUT_UNITS: "권고가 없는 제목·목차·번호 행",
 }
 
 

@@ -53,6 +53,10 @@ class Joined:
         self._text: str | None = text
         self.last_raw = last_raw
 
+    def new_paragraph(self) -> None:
+        """The next text starts a paragraph of its own: it is joined with a space, never glued to a word."""
+        self.last_raw = ""
+
     def add(self, text: str, raw: str) -> None:
         """Append a non-empty wrapped line (``text`` stripped, ``raw`` as read)."""
         if self._pieces:

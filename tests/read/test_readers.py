@@ -153,7 +153,7 @@ def test_docx_reads_table_cells_in_document_order(tmp_path: Path) -> None:
 
 def test_pdf_gives_the_seed_lines_with_pages(seed_fixtures: dict[str, Path]) -> None:
     document = read_document(seed_fixtures["seed.pdf"])
-    # PDF text has no blank lines and pdfplumber collapses runs of spaces, so compare the
+    # PDF text has no blank lines and loses runs of spaces, so compare the
     # non-blank lines with whitespace normalised.
     got = [" ".join(line.text.split()) for line in document.lines if line.text.strip()]
     assert got == [" ".join(line.split()) for line in SEED_LINES if line.strip()]

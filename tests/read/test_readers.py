@@ -221,6 +221,9 @@ def test_hwp_record_walker_keeps_paragraphs_and_skips_headers() -> None:
         ]
     )
     assert hwp_paragraph_texts(body) == ["첫 문단", "", "", long_text]
+    furniture: list[str] = []
+    hwp_paragraph_texts(body, furniture)
+    assert furniture == ["머리말"]  # what a header-only document is told it holds
     with pytest.raises(ValueError, match="past the end"):
         hwp_paragraph_texts(body[:-10])
 

@@ -31,5 +31,8 @@ test: setup chromium
 lint: setup
 	$(VENV)/bin/ruff check pipeline tests bench
 
+# The quick study (read + parse a synthetic 10,000-unit round): its figures go to bench/results/parse.json
+# and bench/README.md's tables are regenerated from bench/results/ (see bench/README.md for the others).
 bench: setup
-	$(PY) bench/bench_parse.py
+	$(PY) -m bench.speed.parse 10000
+	$(PY) -m bench.report

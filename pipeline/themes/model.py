@@ -11,7 +11,7 @@
    the z-scored TF-IDF similarity between the unit's Kiwi terms and the theme's words. z-scoring
    makes the two kinds of evidence commensurable without a scale fitted to any gold coding.
    Every unit takes its best codebook theme by default. Two optional mechanisms are off by
-   default because the stress sets of ``bench/stress.py`` (headings removed, other marker styles,
+   default because the stress sets of ``bench/quality/stress.py`` (headings removed, other marker styles,
    leave-one-member-out with a saved model) showed they only cost accuracy on material the model
    had not seen, and changed no unit of the bundled round (see ``bench/README.md``):
    ``n_refine`` self-training rounds move each prototype towards the mean of the units it won

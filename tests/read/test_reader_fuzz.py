@@ -3,7 +3,7 @@
 Each example is one file: raw arbitrary bytes under a supported suffix, the seed fixture of that
 format with bytes flipped, cut or inserted, or (for the archives and HWP) the seed with its text
 part replaced by arbitrary bytes. Memory stays bounded because the readers cap what any of these
-may unpack to (bench/bench_bombs.py measures the bombs themselves).
+may unpack to (bench/safety/bombs.py measures the bombs themselves).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ def build_tiny_st_model(folder: str | Path, seed: int = 0, hidden_size: int = 32
     """Write a random BERT sentence-transformers model to ``folder``; returns the model's folder.
 
     Tiny by default; ``hidden_size=384, layers=12, heads=12, max_length=512`` gives the size of
-    multilingual-e5-small's encoder, for timing (``bench/bench_st_device.py``).
+    multilingual-e5-small's encoder, for timing (``bench/speed/st_device.py``).
     """
     import torch
     from sentence_transformers import SentenceTransformer

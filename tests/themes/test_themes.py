@@ -177,7 +177,7 @@ def test_units_that_fit_no_codebook_theme_are_discovered(units, tfidf_embedder):
     off = [replace(units[0], rec_id=f"off{i}", text=t, agenda="", question="", program_codes=(),
                    code_sources=(), fields=()) for i, t in enumerate(OFF_TOPIC)]
     embedder = make_embedder("tfidf").fit(unit_passages(units + off))
-    # The floor is off by default (bench/stress.py); a researcher who asks for it gets off-codebook text discovered.
+    # The floor is off by default (bench/quality/stress.py); a researcher who asks for it gets off-codebook text discovered.
     model = ThemeModel(embedder, load_codebook(), seed=0, min_similarity="auto").fit(units + off)
     by_id = {a.rec_id: a for a in model.assignments_}
     assert {by_id[u.rec_id].theme_source for u in off} == {"discovered"}

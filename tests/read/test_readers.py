@@ -9,15 +9,17 @@ import struct
 import time
 import unicodedata
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from pipeline.core.errors import InputError
 from pipeline.read.documents import SUPPORTED_SUFFIXES, SizeLimits, read_document, read_round
-from pipeline.read.hwp import hwp_decode_para_text, hwp_paragraph_texts
+from pipeline.read.hwp import FURNITURE_ONLY, hwp_decode_para_text, hwp_paragraph_texts
+from pipeline.read.parser import StructureParser
 from tests.support.bombs import docx_bomb, hwp_bomb, hwpx_bomb
-from tests.support.make_fixtures import SEED, cp949_lines, seed_lines
+from tests.support.make_fixtures import SEED, cp949_lines, seed_lines, write_page_furniture_hwpx
 
 SEED_LINES = seed_lines()
 
@@ -102,6 +104,19 @@ def test_hwpx_gives_the_seed_lines(seed_fixtures: dict[str, Path]) -> None:
     document = read_document(seed_fixtures["seed.hwpx"])
     assert [line.text for line in document.lines] == SEED_LINES
     assert document.format == "hwpx"
+
+
+def test_hwpx_with_text_only_in_its_page_header_and_footer_says_so(tmp_path: Path) -> None:
+    path = write_page_furniture_hwpx(tmp_path / "cover.hwpx", "2025년 자문회의 결과", "서울특별시 지역상생과")
+    with pytest.raises(InputError) as caught:
+        read_document(path)
+    assert str(caught.value) == f"{path}: {FURNITURE_ONLY}"
+
+
+def test_hwpx_page_header_and_footer_stay_out_of_the_body(tmp_path: Path) -> None:
+    body = ["□ 김철수 위원", " ㅇ 상생상회 판로 확대 필요"]
+    path = write_page_furniture_hwpx(tmp_path / "round.hwpx", "2025년 자문회의 결과", "서울특별시 지역상생과", body)
+    assert texts(path) == body
 
 
 def test_hwpx_line_breaks_tabs_tables_and_section_order(tmp_path: Path) -> None:
@@ -407,7 +422,8 @@ def test_text_under_another_suffix_is_read_as_text_with_one_warning(
 @pytest.mark.parametrize(
     ("fixture", "as_name", "read_as"),
     [("seed.hwp", "seed.hwpx", "hwp"), ("seed.hwpx", "seed.hwp", "hwpx"), ("seed.pdf", "seed.txt", "pdf"),
-     ("seed.docx", "seed.hwpx", "docx"), ("seed.hwpx", "seed.docx", "hwpx")],
+     ("seed.docx", "seed.hwpx", "docx"), ("seed.hwpx", "seed.docx", "hwpx"), ("seed.pdf", "seed.hwp", "pdf"),
+     ("seed.docx", "seed.hwp", "docx"), ("seed.hwp", "seed.docx", "hwp")],
 )
 def test_format_comes_from_the_content_and_a_wrong_suffix_is_one_warning(
     seed_fixtures: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture, fixture: str, as_name: str,
@@ -423,6 +439,11 @@ def test_format_comes_from_the_content_and_a_wrong_suffix_is_one_warning(
     assert [line.text for line in document.lines] == [line.text for line in read_document(seed_fixtures[fixture]).lines]
     (warning,) = caplog.messages
     assert str(path) in warning and Path(as_name).suffix in warning and read_as.upper() in warning
+    # The same units as the rightly named file (same stem, so the same rec_ids), the file name aside.
+    parser = StructureParser()
+    renamed = [replace(u, source="-") for u in parser.parse(document).units]
+    right = [replace(u, source="-") for u in parser.parse(read_document(seed_fixtures[fixture])).units]
+    assert len(renamed) == 52 and renamed == right
 
 
 def test_binary_junk_named_hwp_keeps_the_hwp_refusal(tmp_path: Path) -> None:

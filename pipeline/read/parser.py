@@ -17,12 +17,16 @@ by line-initial ``①/②/③`` items that each carry their own dash sub-points 
 unit per item (the intro is kept as ``lead`` of the first part).
 
 Text before the first structure is content (an intro, a table of figures, a form's boxes) but for a title:
-a first paragraph that is not prose (:func:`pipeline.read.wrapping.is_prose`) is left out of the units, the
-rest becomes units, a prose paragraph each and a run of short fragments (a table's cells) one; a rest with
-neither prose nor :data:`~pipeline.read.wrapping.PROSE_MIN_HANGUL` syllables (a date, a document number)
-stays out too. An agenda or question heading under which no unit came is content when it is prose (a
-numbered sentence, ``1. 신청서는 검은색 펜으로 작성하시기 바랍니다.``): it becomes a unit of its own; a
-short one (a table-of-contents entry) stays a heading without units.
+the paragraphs that are not prose (:func:`pipeline.read.wrapping.is_prose`) before the first prose one, when
+they are at most three (a notice's number, title and date), else the first paragraph alone when it is not
+prose, are left out of the units (:func:`pipeline.read.placement.split_opening`); the rest becomes units, a
+prose paragraph each and a run of short fragments (a table's cells) one; a rest with neither prose nor
+:data:`~pipeline.read.wrapping.PROSE_MIN_HANGUL` syllables (a date, a document number) stays out too. An
+agenda or question heading under which no unit came is content when it is prose (a numbered sentence,
+``1. 신청서는 검은색 펜으로 작성하시기 바랍니다.``): it becomes a unit of its own; a short one (a
+table-of-contents entry) stays a heading without units. An outline's section (``Ⅰ. 추진 배경`` over
+``1.`` items, :class:`pipeline.read.placement.Outline`) is not an agenda level of its own: units under its
+items take the item as their agenda, and the section heading is listed as a ``section_heading``.
 
 Markers are structure, not content: every other non-whitespace character of the input lands in
 exactly one unit (``text`` or ``lead``) or one header field (``ParsedDocument.headers``,
@@ -46,10 +50,11 @@ from pipeline.read.markers import (
     MARKER_CHARS,
     MASKS,
     Classified,
+    agenda_family,
     classify_line,
 )
-from pipeline.read.placement import LineLedger
-from pipeline.read.wrapping import PROSE_MIN_HANGUL, Joined, is_hangul, is_prose
+from pipeline.read.placement import LineLedger, Outline, split_opening
+from pipeline.read.wrapping import Joined, is_hangul, is_prose
 
 # A label in brackets at the start of a unit or part, ``(문제점) …``: not a number, at most 20 characters.
 _TAG = re.compile(r"^\(\s*(?P<tag>[^()\d\s][^()]{0,19}?)\s*\)")
@@ -140,7 +145,7 @@ def _parse_lines(
         if c.kind == "blank":
             state.blank(paragraph_mode)
         elif c.kind in ("member", "agenda", "question"):
-            state.header(c.kind, c.text, [line.number])
+            state.header(c.kind, c.text, [line.number], c.mark)
         elif c.kind == "box":
             state.start("box", c.text, line)
         elif c.kind == "rec":
@@ -153,6 +158,7 @@ def _parse_lines(
     state.close()
     state.flush_preamble()
     state.resolve(("agenda", "question"))
+    state.close_sections(0)
     headers = tuple((kind, str(text), number) for kind, text, number in state.headers
                     if (kind, number) not in state.converted)
     return ParsedDocument(tuple(state.units), headers, tuple(state.preamble), state.ledger.unplaced(lines, source))
@@ -197,6 +203,7 @@ class _State:
         self.current: dict[str, int | None] = {"member": None, "agenda": None, "question": None}
         # Agenda/question headings no unit has come under yet: kind -> (ledger id, index in headers).
         self.pending: dict[str, tuple[int, int]] = {}
+        self.sections = Outline()
         self.converted: set[tuple[str, int]] = set()  # (kind, line) of headings that became units
         self.seen_structure = False
         self.after_header = False  # the previous non-blank line was an agenda or box heading
@@ -207,15 +214,21 @@ class _State:
         return str(self.title)
 
     # -- headers -------------------------------------------------------------------------------
-    def header(self, kind: str, text: str, numbers: Sequence[int]) -> None:
+    def header(self, kind: str, text: str, numbers: Sequence[int], mark: str = "") -> None:
         self.close()
         self.structure()
+        if kind == "agenda":
+            self.outline(agenda_family(mark))
         self.resolve({"member": ("agenda", "question"), "agenda": ("agenda", "question")}.get(kind, ("question",)))
+        if kind == "member":
+            self.close_sections(0)
         number = numbers[0]
         heading = self.ledger.heading(numbers)
         self.current[kind] = heading
         if kind != "member":
             self.pending[kind] = (heading, len(self.headers))
+        if kind == "agenda":
+            self.sections.families[heading] = agenda_family(mark)
         # A heading opens a new context for the levels below it.
         for lower in {"member": ("agenda", "question"), "agenda": ("question",)}.get(kind, ()):
             self.current[lower] = None
@@ -291,68 +304,69 @@ class _State:
             self.flush_preamble()
 
     def flush_preamble(self) -> None:
-        """Decide the text before the first structure (the module docstring says how)."""
-        paragraphs: list[list[Line]] = [[]]
-        for line in self.opening:
-            if line is None:
-                paragraphs.append([])
-            else:
-                paragraphs[-1].append(line)
-        paragraphs = [p for p in paragraphs if p]
+        """Decide the text before the first structure (:func:`pipeline.read.placement.split_opening`)."""
+        left_out, groups = split_opening(self.opening)
         self.opening = []
-        if not paragraphs:
-            return
-        prose = [is_prose(" ".join(ln.text for ln in p)) for p in paragraphs]
-        start = 0 if prose[0] else 1
-        rest = paragraphs[start:]
-        if not any(prose[start:]) and sum(is_hangul(ch) for p in rest for ln in p for ch in ln.text) < PROSE_MIN_HANGUL:
-            start = len(paragraphs)
-        for p in paragraphs[:start]:
-            self.preamble.extend(ln.text.strip() for ln in p)
-            self.ledger.preamble(ln.number for ln in p)
-        run: list[list[Line]] = []
-        for p, is_p in zip(paragraphs[start:], prose[start:], strict=True):
-            if is_p:
-                self._paragraph_unit(run)
-                self._paragraph_unit([p])
-                run = []
-            else:
-                run.append(p)
-        self._paragraph_unit(run)
+        for paragraph in left_out:
+            self.preamble.extend(ln.text.strip() for ln in paragraph)
+            self.ledger.preamble(ln.number for ln in paragraph)
+        for group in groups:
+            self._paragraph_unit(group)
 
     def _paragraph_unit(self, paragraphs: Sequence[Sequence[Line]]) -> None:
-        """One unit of ``paragraphs`` (nothing for none): wrapped lines joined, paragraphs with a space."""
-        if paragraphs:
-            first = paragraphs[0][0]
-            body = Joined("", "")
-            for paragraph in paragraphs:
-                body.new_paragraph()
-                for ln in paragraph:
-                    body.add(ln.text.strip(), ln.text)
-            self.cur = Builder("para", body, first.number, paragraphs[-1][-1].number)
-            self.close()
+        """One unit of ``paragraphs``: wrapped lines joined, paragraphs with a space."""
+        body = Joined("", "")
+        for paragraph in paragraphs:
+            body.new_paragraph()
+            for ln in paragraph:
+                body.add(ln.text.strip(), ln.text)
+        self.cur = Builder("para", body, paragraphs[0][0].number, paragraphs[-1][-1].number)
+        self.close()
+
+    # -- an outline's sections (:class:`pipeline.read.placement.Outline`) ----------------------------
+    def outline(self, family: str) -> None:
+        """Before an agenda heading of ``family``: a section of the outline opens or closes."""
+        depth = self.sections.level(family)
+        if depth is not None:
+            self.resolve(("agenda", "question"))  # the last item closes before its section
+            self.close_sections(depth)
+            return
+        pending = self.pending.get("agenda")
+        if pending is not None and not self.ledger.is_used(pending[0]) and self.sections.opens(pending[0], family):
+            del self.pending["agenda"]
+            self.sections.open(pending, len(self.units))
+
+    def close_sections(self, depth: int) -> None:
+        """Close the open sections from ``depth`` down: a heading with units under its items is a section."""
+        for (heading, index), units_made in self.sections.close(depth):
+            if len(self.units) > units_made:
+                self.ledger.section(heading)
+            else:
+                self.settle("agenda", heading, index)
 
     def resolve(self, kinds: Sequence[str]) -> None:
-        """Headings of ``kinds`` under which no unit came: a prose one becomes a unit of its own."""
+        """Headings of ``kinds`` under which no unit came are settled (:meth:`settle`)."""
         for kind in kinds:
-            if kind not in self.pending:
-                continue
-            heading, index = self.pending.pop(kind)
-            if self.ledger.is_used(heading):
-                continue
-            text = str(self.headers[index][1])
-            if not is_prose(text):
-                continue
-            numbers = self.ledger.lines(heading)
-            # The heading is the unit's text: it does not stand under itself.
-            title, question = self.title, self.question
-            if kind == "agenda":
-                self.title, self.question = Joined("", ""), ""
-            else:
-                self.question = ""
-            self._emit(text, "", (), numbers[0], numbers[-1], text)
-            self.title, self.question = title, question
-            self.converted.add((kind, self.headers[index][2]))
+            if kind in self.pending:
+                self.settle(kind, *self.pending.pop(kind))
+
+    def settle(self, kind: str, heading: int, index: int) -> None:
+        """A heading under which no unit came: a prose one becomes a unit of its own."""
+        text = str(self.headers[index][1])
+        if self.ledger.is_used(heading) or not is_prose(text):
+            return
+        numbers = self.ledger.lines(heading)
+        # The heading is the unit's text: it stands under neither itself nor the headings below it (a section
+        # settled at its end has its last item as the current agenda).
+        saved = self.title, self.question, dict(self.current)
+        lower = ("agenda", "question") if kind == "agenda" else ("question",)
+        self.current.update(dict.fromkeys(lower))
+        self.title = Joined("", "") if kind == "agenda" else self.title
+        self.question = ""
+        self._emit(text, "", (), numbers[0], numbers[-1], text)
+        self.ledger.use([heading])
+        self.title, self.question, self.current = saved
+        self.converted.add((kind, self.headers[index][2]))
 
     def close(self) -> None:
         b, self.cur = self.cur, None

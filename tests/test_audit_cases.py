@@ -326,7 +326,7 @@ CASES = [
     Case("docx-nested-5000", "a DOCX whose body nests 5,000 tables", _nested("docx", skip_bad=False),
          refused("corrupt or truncated DOCX file")),
     Case("marker-less-dash-line", "a document without markers whose paragraphs are separated by a lone '-' line",
-         _marker_less_dash, done(), then=_paragraphs_kept, fixed_by="issue 22"),
+         _marker_less_dash, done(), then=_paragraphs_kept),
 
     # ---- saved models: BERTopic only from the files the tool writes
     Case("model-pickle-not-safetensors", "a model whose bertopic/ has topic_embeddings.bin (a pickle) instead of "

@@ -65,7 +65,7 @@ def test_folder_with_bad_file_fails_unless_skip_bad(tmp_path, capsys):
     folder = tmp_path / "round"
     folder.mkdir()
     (folder / "a_good.txt").write_text("□ 김철수 위원\n ㅇ 상생상회 판로 확대\n", encoding="utf-8")
-    (folder / "b_bad.docx").write_bytes(b"not a zip")
+    (folder / "b_bad.docx").write_bytes(b"PK\x03\x04 not a whole zip")
     (folder / "c_good.txt").write_text("□ 이영희 위원\n ㅇ 생활인구 확대\n", encoding="utf-8")
     out = tmp_path / "u.csv"
     assert main(["parse", str(folder), "--out", str(out)]) == 2
@@ -85,6 +85,30 @@ def test_parse_out_file_gets_the_mode_the_umask_gives(tmp_path, umask, mode):
         for name in ("units.csv", "units.jsonl"):
             assert main(["parse", "--quiet", "--out", str(tmp_path / name)]) == 0
             assert stat.S_IMODE((tmp_path / name).stat().st_mode) == mode
+            # The bundled round's title line is in no unit: it is listed beside the output.
+            assert stat.S_IMODE((tmp_path / "units.unplaced.csv").stat().st_mode) == mode
     finally:
         os.umask(old)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["units.csv", "units.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["units.csv", "units.jsonl", "units.unplaced.csv"]
+
+
+def test_parse_lists_the_lines_no_unit_took_beside_its_output(tmp_path, caplog):
+    doc = tmp_path / "notice.txt"
+    doc.write_text("보도자료\n\n1. 목차 항목\n2. 다른 항목\n\n□ 김철수 위원\n ㅇ 상생상회 판로 확대\n", encoding="utf-8")
+    out = tmp_path / "units.csv"
+    with caplog.at_level("WARNING"):
+        assert main(["parse", str(doc), "--out", str(out)]) == 0
+    rows = list(csv.DictReader((tmp_path / "units.unplaced.csv").open(encoding="utf-8-sig")))
+    assert [(r["source"], r["line_start"], r["line_end"], r["reason"], r["text"]) for r in rows] == [
+        ("notice.txt", "1", "1", "preamble", "보도자료"),
+        ("notice.txt", "3", "4", "heading_without_units", "1. 목차 항목\n2. 다른 항목"),
+    ]
+    (warning,) = [m for m in caplog.messages if "권고 단위에 들어가지 않은 줄" in m]
+    assert "3개" in warning and "units.unplaced.csv" in warning
+
+
+def test_parse_writes_no_unplaced_file_when_every_line_is_in_a_unit(tmp_path):
+    doc = tmp_path / "round.txt"
+    doc.write_text("□ 김철수 위원\n ㅇ 상생상회 판로 확대\n", encoding="utf-8")
+    assert main(["parse", str(doc), "--out", str(tmp_path / "units.csv")]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["round.txt", "units.csv"]

@@ -73,6 +73,18 @@ class Unit:
 
 
 @dataclass(frozen=True)
+class Unplaced:
+    """A stretch of lines the parser put in no unit (``unplaced.csv``): the file, first and last line,
+    why (:mod:`pipeline.read.placement`) and the lines' words, one document line per text line."""
+
+    source: str
+    line_start: int
+    line_end: int
+    reason: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Program:
     """One entry of the program registry (``corpus/programs.csv``)."""
 

@@ -1,17 +1,20 @@
-"""Files to units: format readers (text, HWP/HWPX, PDF, DOCX) with size caps, the line markers, the
-structure parser, program codes, and the parse stage over whole rounds."""
+"""Files to units: format readers (text, HWP/HWPX, PDF, DOCX; the format read from the content) with size caps,
+the line markers, the structure parser with the lines no unit took, program codes, and the parse stage over
+whole rounds."""
 
 from pipeline.core.lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "read_document": "documents", "read_round": "documents", "normalize_text": "documents",
-    "SUPPORTED_SUFFIXES": "documents",
+    "SUPPORTED_SUFFIXES": "documents", "content_format": "documents",
+    "decrypt_view_text": "distribution",
+    "LineLedger": "placement", "REASON_LABELS": "placement", "Outline": "placement", "split_opening": "placement",
     "SizeLimits": "limits",
     "open_zip": "zipped", "ZipPackage": "zipped",
-    "classify_line": "markers",
+    "classify_line": "markers", "agenda_family": "markers",
     "StructureParser": "parser", "ParsedDocument": "parser",
     "ProgramRegistry": "programs", "ProgramMapper": "programs", "unknown_codes": "programs",
     "program_names": "programs",
     "Round": "rounds", "read_rounds": "rounds", "parse_rounds": "rounds", "load_units": "rounds",
-    "write_units": "rounds",
+    "write_units": "rounds", "parse_with_unplaced": "rounds", "unplaced_csv": "rounds", "UNPLACED_COLUMNS": "rounds",
 })

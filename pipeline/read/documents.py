@@ -1,10 +1,13 @@
 """Readers: turn a round's files into :class:`Document` records of numbered lines.
 
 Supported inputs are plain text (UTF-8 with or without BOM, UTF-16, CP949/EUC-KR), HWPX,
-HWP 5.0, PDF (with a text layer) and DOCX. This module picks the format's reader by suffix
-(:mod:`pipeline.read.textfile`, :mod:`pipeline.read.hwp`, :mod:`pipeline.read.pdf`) and finishes what they
-extract. Every reader keeps the lines as the format gives them: the parser reads leading
-indentation and trailing spaces, so nothing but line break characters is stripped. Then, once
+HWP 5.0, PDF (with a text layer) and DOCX. This module picks the format's reader by the file's content
+(:func:`content_format`: OLE compound file, ZIP of HWPX or DOCX parts, ``%PDF``, else text), the suffix
+being only a hint: a file whose suffix names another format is read as what it is, with one warning
+naming both. The readers (:mod:`pipeline.read.textfile`, :mod:`pipeline.read.hwp`, :mod:`pipeline.read.pdf`,
+:mod:`pipeline.read.docx`) extract lines and this module finishes them. Every reader keeps the lines
+as the format gives them: the parser reads leading indentation and trailing spaces, so nothing but
+line break characters is stripped. Then, once
 for every format, :func:`normalize_text` makes the characters uniform (NFC, fullwidth ASCII
 folded, control characters removed). What a file may unpack to is capped (:class:`SizeLimits`,
 in :mod:`pipeline.read.limits`), so a decompression bomb is refused before it is inflated.
@@ -15,9 +18,12 @@ and the reason.
 from __future__ import annotations
 
 import hashlib
+import io
+import logging
 import os
 import re
 import unicodedata
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -29,16 +35,22 @@ from pipeline.read.limits import FILE_LIMIT_VAR, MAX_LINE_LENGTH, RawLine, SizeL
 from pipeline.read.pdf import read_pdf
 from pipeline.read.textfile import read_txt
 
+log = logging.getLogger(__name__)
+
 SUPPORTED_SUFFIXES = (".txt", ".hwpx", ".hwp", ".pdf", ".docx")
+#: How a warning names each format (the researcher sees it).
+FORMAT_NAMES = {"txt": "텍스트", "hwpx": "HWPX", "hwp": "HWP", "pdf": "PDF", "docx": "DOCX"}
 
 
 def read_document(path: str | os.PathLike[str], limits: SizeLimits | None = None) -> Document:
-    """Read one file into a :class:`Document`, choosing the reader by suffix (case-insensitive).
+    """Read one file into a :class:`Document`, choosing the reader by content (:func:`content_format`).
 
     In: a path to a ``.txt``, ``.hwpx``, ``.hwp``, ``.pdf`` or ``.docx`` file; the caps on
-    decompressed size (default: :meth:`SizeLimits.from_env`).
+    decompressed size (default: :meth:`SizeLimits.from_env`). A file whose content is another of these
+    formats than its suffix says is read as its content, with one warning naming both.
     Out: the document with every line numbered from 1 (running over pages/paragraphs),
-    ``page`` set for PDF, ``encoding`` set for text files, and the SHA-256 of the bytes.
+    ``page`` set for PDF, ``encoding`` set for text files, ``format`` the format read, and the
+    SHA-256 of the bytes.
     Raises :class:`InputError` for a missing, empty, binary, undecodable, corrupt,
     encrypted or unsupported file, one with no text at all, or one that is (or unpacks to)
     more than the caps allow.
@@ -65,12 +77,13 @@ def read_document(path: str | os.PathLike[str], limits: SizeLimits | None = None
     if not data:
         raise InputError(name, "empty file (0 bytes)")
 
+    fmt = _format_of(name, suffix.lstrip("."), data)
     encoding: str | None = None
-    with reading(name, f"a {suffix.lstrip('.').upper()} file"):
-        if suffix == ".txt":
+    with reading(name, f"a {fmt.upper()} file"):
+        if fmt == "txt":
             raw_lines, encoding = read_txt(name, data)
         else:
-            raw_lines = _BINARY_READERS[suffix](name, data, limits)
+            raw_lines = _BINARY_READERS[fmt](name, data, limits)
 
     # One pass over the whole text: normalising line by line costs a call per line. The raw
     # lines go as soon as they are joined: a long text is held in as few copies as possible.
@@ -80,7 +93,7 @@ def read_document(path: str | os.PathLike[str], limits: SizeLimits | None = None
     texts = normalize_text(joined).split("\n")
     del joined
     if not any(not text.isspace() and text for text in texts):
-        reason = "no text layer (scanned PDF?)" if suffix == ".pdf" else "no text: the file holds only whitespace"
+        reason = "no text layer (scanned PDF?)" if fmt == "pdf" else "no text: the file holds only whitespace"
         raise InputError(name, reason)
     longest = max(map(len, texts))
     if longest > MAX_LINE_LENGTH:
@@ -91,10 +104,60 @@ def read_document(path: str | os.PathLike[str], limits: SizeLimits | None = None
     return Document(
         path=name,
         lines=lines,
-        format=suffix.lstrip("."),
+        format=fmt,
         sha256=hashlib.sha256(data).hexdigest(),
         encoding=encoding,
     )
+
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_HWP3_MAGIC = b"HWP Document File"
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def content_format(data: bytes) -> str | None:
+    """The format ``data`` holds, by its first bytes: ``hwp`` (an OLE compound file, or HWP 3.x, which
+    the HWP reader refuses by name), ``hwpx`` or ``docx`` (a ZIP holding their parts), ``pdf``
+    (``%PDF-`` in the first KB, where viewers look for it), ``txt`` (a byte-order mark, or no NUL byte
+    in the first 4 KB); None when it cannot tell (a ZIP of neither, one too damaged to list, binary
+    data), and the suffix decides.
+    """
+    if data.startswith((_OLE_MAGIC, _HWP3_MAGIC)):
+        return "hwp"
+    if data.startswith(b"PK\x03\x04"):
+        return _zip_format(data)
+    if b"%PDF-" in data[:1024]:
+        return "pdf"
+    if data.startswith(_BOMS) or b"\x00" not in data[:4096]:
+        return "txt"
+    return None
+
+
+def _zip_format(data: bytes) -> str | None:
+    """``hwpx`` or ``docx`` by the part names of a ZIP (its directory only: nothing is inflated)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None  # damaged: the suffix's reader says how
+    if "word/document.xml" in names:
+        return "docx"
+    if any(n.lower().startswith("contents/section") for n in names) or "mimetype" in names:
+        return "hwpx"
+    return None
+
+
+def _format_of(name: str, suffix_format: str, data: bytes) -> str:
+    """The reader to use for a file: its content's format, or its suffix's when the content cannot tell.
+
+    A mismatch is one warning naming both, so a researcher can rename the file; the text is read either way.
+    """
+    found = content_format(data)
+    if found is None or found == suffix_format:
+        return suffix_format
+    log.warning("%s: 확장자는 .%s이지만 내용은 %s 파일입니다 — %s로 읽습니다", name, suffix_format,
+                FORMAT_NAMES[found], FORMAT_NAMES[found])
+    return found
 
 
 # Characters the reader rewrites (see normalize_text): C0 controls but tab and newline, DEL,
@@ -201,8 +264,8 @@ def _supported_files(folder: Path) -> list[Path]:
 
 
 _BINARY_READERS: dict[str, Callable[[str, bytes, SizeLimits], list[RawLine]]] = {
-    ".hwpx": read_hwpx,
-    ".hwp": read_hwp,
-    ".pdf": read_pdf,
-    ".docx": read_docx,
+    "hwpx": read_hwpx,
+    "hwp": read_hwp,
+    "pdf": read_pdf,
+    "docx": read_docx,
 }

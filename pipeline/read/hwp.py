@@ -1,8 +1,9 @@
 """Hangul word processor files: HWPX (a ZIP of XML parts) and HWP 5.0 (an OLE compound file).
 
 Both give one line per paragraph, line breaks inside a paragraph splitting it, tables after the
-paragraph that anchors them; page headers and footers are skipped. Sections are unpacked within the
-caps of :class:`~pipeline.read.limits.SizeLimits`.
+paragraph that anchors them; page headers and footers are skipped (a file whose only text is there says
+so). Sections are unpacked within the caps of :class:`~pipeline.read.limits.SizeLimits`. A
+distribution-protected HWP (배포용 문서) is read from its ViewText streams (:mod:`pipeline.read.distribution`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from xml.etree import ElementTree
 import olefile
 
 from pipeline.core.errors import InputError
+from pipeline.read.distribution import decrypt_view_text
 from pipeline.read.limits import (
     FILE_LIMIT_VAR,
     MEMBER_LIMIT_VAR,
@@ -52,6 +54,7 @@ def read_hwpx(name: str, data: bytes, limits: SizeLimits) -> list[RawLine]:
         if not sections:
             raise InputError(name, "not an HWPX document: no Contents/section*.xml in the archive")
         lines: list[RawLine] = []
+        furniture = False
         for section in sections:
             try:
                 root = ElementTree.fromstring(archive.read(section))
@@ -60,12 +63,32 @@ def read_hwpx(name: str, data: bytes, limits: SizeLimits) -> list[RawLine]:
             _check_depth(name, section, root)
             for paragraph in _hwpx_paragraph_texts(root):
                 lines.extend(paragraph_lines(paragraph))
+            furniture = furniture or _hwpx_has_furniture_text(root)
+    if furniture and not any(text.strip() for text, _ in lines):
+        raise InputError(name, FURNITURE_ONLY)
     return lines
 
 
 # Hancom nests a table in a table cell a few levels deep (about ten elements a level); past this the
 # walk below would exhaust Python's stack. lxml (DOCX, REFI-QDA) refuses XML deeper than 256 too.
 MAX_DEPTH = 256
+
+
+#: The reason given for a document whose only text is in its page headers and footers.
+FURNITURE_ONLY = (
+    "no body text: the only text is in the page header/footer (머리말/꼬리말), which is not read as content"
+)
+
+
+def _hwpx_has_furniture_text(root: ElementTree.Element) -> bool:
+    """In: a section's XML root. Out: whether a page header or footer in it holds visible text."""
+    for element in root.iter():
+        if _local(element.tag) in ("header", "footer"):
+            if any(_local(t.tag) == "t" and (t.text or "").strip() for t in element.iter()):
+                return True
+    return False
+
+
 
 
 def _check_depth(name: str, section: str, root: ElementTree.Element) -> None:
@@ -202,21 +225,17 @@ def _hwp_lines(name: str, ole: olefile.OleFileIO, limits: SizeLimits) -> list[Ra
         raise InputError(name, "encrypted HWP file (password-protected)")
     if flags & 0x10:
         raise InputError(name, "DRM-protected HWP file")
-    if flags & 0x04 or ole.exists("ViewText"):
-        raise InputError(name, "distribution-protected HWP file (배포용 문서): its text is encrypted")
     compressed = bool(flags & 0x01)
-
-    sections = sorted(
-        (
-            entry
-            for entry in ole.listdir()
-            if len(entry) == 2 and entry[0] == "BodyText" and _SECTION_STREAM.fullmatch(entry[1])
-        ),
-        key=lambda entry: int(entry[1][len("Section") :]),
-    )
+    # A 배포용 문서 keeps its sections encrypted in ViewText; its BodyText holds only Hangul's notice
+    # that a newer viewer is needed. Some editors leave a stale ViewText beside a real BodyText, so the
+    # flag decides, and ViewText is read without it only when there is no BodyText at all.
+    storage = "ViewText" if flags & 0x04 or not _sections(ole, "BodyText") else "BodyText"
+    sections = _sections(ole, storage)
     if not sections:
-        raise InputError(name, "no BodyText sections in the HWP file")
+        raise InputError(name, "distribution-protected HWP file (배포용 문서) without its ViewText sections"
+                         if flags & 0x04 else "no BodyText sections in the HWP file")
     lines: list[RawLine] = []
+    furniture: list[str] = []
     budget = limits.file  # what the sections may still unpack to
     for entry in sections:
         stream_name = "/".join(entry)
@@ -225,15 +244,29 @@ def _hwp_lines(name: str, ole: olefile.OleFileIO, limits: SizeLimits) -> list[Ra
         if size > cap:
             raise over_limit(name, f"HWP section {stream_name}", size, cap, var)
         stream = ole.openstream(entry).read()
+        if storage == "ViewText":
+            try:
+                stream = decrypt_view_text(stream)
+            except ValueError as exc:
+                raise InputError(name, f"corrupt distribution-protected HWP section {stream_name}: {exc}") from exc
         body = _inflate(name, stream_name, stream, cap, var) if compressed else stream
         budget -= len(body)
         try:
-            paragraphs = hwp_paragraph_texts(body)
+            paragraphs = hwp_paragraph_texts(body, furniture)
         except ValueError as exc:
-            raise InputError(name, f"corrupt HWP section {'/'.join(entry)}: {exc}") from exc
+            raise InputError(name, f"corrupt HWP section {stream_name}: {exc}") from exc
         for paragraph in paragraphs:
             lines.extend(paragraph_lines(paragraph))
+    if not any(text.strip() for text, _ in lines) and any(text.strip() for text in furniture):
+        raise InputError(name, FURNITURE_ONLY)
     return lines
+
+
+def _sections(ole: olefile.OleFileIO, storage: str) -> list[list[str]]:
+    """The ``Section<n>`` streams of ``storage`` (BodyText or ViewText), in section order."""
+    found = [entry for entry in ole.listdir() if len(entry) == 2 and entry[0] == storage
+             and _SECTION_STREAM.fullmatch(entry[1])]
+    return sorted(found, key=lambda entry: int(entry[1][len("Section") :]))
 
 
 def _inflate(name: str, stream_name: str, stream: bytes, cap: int, var: str) -> bytes:
@@ -254,11 +287,12 @@ def _inflate(name: str, stream_name: str, stream: bytes, cap: int, var: str) -> 
     return body
 
 
-def hwp_paragraph_texts(body: bytes) -> list[str]:
+def hwp_paragraph_texts(body: bytes, furniture: list[str] | None = None) -> list[str]:
     """Walk the records of an uncompressed HWP 5.0 BodyText section.
 
     In: the section's bytes (a sequence of records with 32-bit headers: tag id in bits
-    0-9, level 10-19, size 20-31, size 0xFFF meaning a 32-bit size follows).
+    0-9, level 10-19, size 20-31, size 0xFFF meaning a 32-bit size follows); optionally a list
+    that receives the texts of the page headers and footers the walk skips.
     Out: one text per paragraph (``PARA_HEADER``), in record order, so table-cell
     paragraphs follow the paragraph that anchors the table; ``\\n`` marks line breaks.
     Raises ValueError when a record runs past the end of the data.
@@ -283,7 +317,9 @@ def hwp_paragraph_texts(body: bytes) -> list[str]:
             raise ValueError(f"record of {size} bytes runs past the end of the section")
         if skip_below is not None and level <= skip_below:
             skip_below = None
-        if skip_below is None:
+        if skip_below is not None and tag == _HWPTAG_PARA_TEXT and furniture is not None:
+            furniture.append(hwp_decode_para_text(body[pos : pos + size]))
+        elif skip_below is None:
             if tag == _HWPTAG_PARA_HEADER:
                 paragraphs.append("")
             elif tag == _HWPTAG_PARA_TEXT and paragraphs:

@@ -58,6 +58,17 @@ class Classified:
     mark: str = ""
 
 
+def agenda_family(mark: str) -> str:
+    """The numbering an agenda marker belongs to: ``dingbat`` (❶), ``roman`` (Ⅰ., IV.) or ``arabic`` (1.).
+
+    An outline nests one numbering in another (``Ⅰ.`` sections over ``1.`` items); a change of family
+    between two agenda headings is how the parser tells a section from its items.
+    """
+    if mark in AGENDA_DINGBATS:
+        return "dingbat"
+    return "arabic" if mark.isdigit() else "roman"
+
+
 def classify_line(raw: str) -> Classified:
     """Tell what one line is (:mod:`pipeline.read.parser`'s docstring lists the order of tests)."""
     s = raw.strip()

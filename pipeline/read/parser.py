@@ -16,9 +16,22 @@ is read as one unit per blank-line separated paragraph. A recommendation whose i
 by line-initial ``①/②/③`` items that each carry their own dash sub-points is split into one
 unit per item (the intro is kept as ``lead`` of the first part).
 
+Text before the first structure is content (an intro, a table of figures, a form's boxes) but for a title:
+the paragraphs that are not prose (:func:`pipeline.read.wrapping.is_prose`) before the first prose one, when
+they are at most three (a notice's number, title and date), else the first paragraph alone when it is not
+prose, are left out of the units (:func:`pipeline.read.placement.split_opening`); the rest becomes units, a
+prose paragraph each and a run of short fragments (a table's cells) one; a rest with neither prose nor
+:data:`~pipeline.read.wrapping.PROSE_MIN_HANGUL` syllables (a date, a document number) stays out too. An
+agenda or question heading under which no unit came is content when it is prose (a numbered sentence,
+``1. 신청서는 검은색 펜으로 작성하시기 바랍니다.``): it becomes a unit of its own; a short one (a
+table-of-contents entry) stays a heading without units. An outline's section (``Ⅰ. 추진 배경`` over
+``1.`` items, :class:`pipeline.read.placement.Outline`) is not an agenda level of its own: units under its
+items take the item as their agenda, and the section heading is listed as a ``section_heading``.
+
 Markers are structure, not content: every other non-whitespace character of the input lands in
 exactly one unit (``text`` or ``lead``) or one header field (``ParsedDocument.headers``,
-``ParsedDocument.preamble``).
+``ParsedDocument.preamble``). Every line whose words no unit took, a heading under which no unit came
+included, is listed in ``ParsedDocument.unplaced`` with its reason (:mod:`pipeline.read.placement`).
 """
 
 from __future__ import annotations
@@ -27,123 +40,24 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from pipeline.core.records import Document, Line, Unit
+from pipeline.core.records import Document, Line, Unit, Unplaced
+from pipeline.read.builders import Builder, Part, split_items
 from pipeline.read.markers import (
     BRACKETS,
-    CIRCLED,
     DASHES,
-    DINGBAT_CIRCLED,
     MARKER_CHARS,
     MASKS,
     Classified,
+    agenda_family,
     classify_line,
 )
+from pipeline.read.placement import LineLedger, Outline, split_opening
+from pipeline.read.wrapping import Joined, is_hangul, is_prose
 
 # A label in brackets at the start of a unit or part, ``(문제점) …``: not a number, at most 20 characters.
 _TAG = re.compile(r"^\(\s*(?P<tag>[^()\d\s][^()]{0,19}?)\s*\)")
-
-
-def _glue(prev_raw: str, nxt: str) -> str:
-    """Separator for joining a hard-wrapped line to the next one.
-
-    A trailing space before the wrap means a word break. Without one, a wrap between two Hangul
-    syllables is a break inside a word (HWP wraps Korean mid-word: ``게스트`` / ``하우스``).
-    """
-    if not prev_raw or prev_raw[-1].isspace():
-        return " "
-    if _is_hangul(prev_raw[-1]) and nxt and _is_hangul(nxt[0]):
-        return ""
-    return " "
-
-
-def _is_hangul(ch: str) -> bool:
-    return "가" <= ch <= "힣"
-
-
-class _Joined:
-    """Text of hard-wrapped lines, kept as pieces and joined only when read.
-
-    Rebuilding the whole string at every wrapped line made a unit of n lines cost O(n²) (a
-    10M-line paragraph ran past 300 s); appending pieces keeps it O(n). ``last_raw`` is the
-    last line as read, which decides the glue to the next one (see ``_glue``).
-    """
-
-    __slots__ = ("_pieces", "_text", "last_raw")
-
-    def __init__(self, text: str, last_raw: str) -> None:
-        self._pieces = [text] if text else []
-        self._text: str | None = text
-        self.last_raw = last_raw
-
-    def add(self, text: str, raw: str) -> None:
-        """Append a non-empty wrapped line (``text`` stripped, ``raw`` as read)."""
-        if self._pieces:
-            self._pieces.append(_glue(self.last_raw, text))
-        self._pieces.append(text)
-        self._text = None
-        self.last_raw = raw
-
-    def __str__(self) -> str:
-        if self._text is None:
-            self._text = "".join(self._pieces)
-            self._pieces = [self._text] if self._text else []
-        return self._text
-
-
-@dataclass
-class _Part:
-    """A sub-point or note of a unit being built."""
-
-    kind: str  # "sub" or "note"
-    mark: str
-    body: _Joined
-    line_start: int
-    line_end: int
-
-    @property
-    def text(self) -> str:
-        return str(self.body)
-
-    @property
-    def enum(self) -> int | None:
-        for table in (CIRCLED, DINGBAT_CIRCLED):
-            if self.mark in table:
-                return table.index(self.mark) + 1
-        return None
-
-    def rendered(self) -> str:
-        """The part as it reads in the unit text, marker kept (``- …``, ``※ …``, ``② …``)."""
-        return f"{self.mark} {self.text}".strip()
-
-
-@dataclass
-class _Builder:
-    """A unit being built from consecutive lines."""
-
-    kind: str  # "rec", "box", "orphan", "para"
-    head: _Joined
-    line_start: int
-    line_end: int
-    parts: list[_Part] = field(default_factory=list)
-
-    @property
-    def intro(self) -> str:
-        return str(self.head)
-
-    def add_text(self, text: str, raw: str, number: int) -> None:
-        """Append a wrapped line: ``text`` is ``raw`` stripped (the classifier's copy, kept once)."""
-        if self.parts:
-            self.parts[-1].body.add(text, raw)
-            self.parts[-1].line_end = number
-        else:
-            self.head.add(text, raw)
-        self.line_end = number
-
-    def add_part(self, c: Classified, raw: str, number: int) -> None:
-        self.parts.append(_Part(c.kind, c.mark, _Joined(c.text, raw), number, number))
-        self.line_end = number
 
 
 @dataclass(frozen=True)
@@ -151,12 +65,14 @@ class ParsedDocument:
     """What the parser read from one document.
 
     ``units`` are in document order; ``headers`` are (kind, text, line) for every member, agenda
-    and question heading met; ``preamble`` holds text before the first structure (a title).
+    and question heading met; ``preamble`` holds the text before the first structure that no unit
+    took (a title); ``unplaced`` lists every stretch of lines whose words are in no unit, with why.
     """
 
     units: tuple[Unit, ...]
     headers: tuple[tuple[str, str, int], ...]
     preamble: tuple[str, ...]
+    unplaced: tuple[Unplaced, ...] = ()
 
 
 class StructureParser:
@@ -199,7 +115,9 @@ def _parse_lines(
 ) -> ParsedDocument:
     classified = [classify_line(line.text) for line in lines]
     has_recs = any(c.kind == "rec" for c in classified)
-    has_dash = any(c.kind == "sub" and c.mark in DASHES for c in classified)
+    # A dash with no words after it (a divider line, "-") is no bullet: it must not take a document out of
+    # paragraph mode, where its paragraphs would become a preamble.
+    has_dash = any(c.kind == "sub" and c.mark in DASHES and c.text for c in classified)
     paragraph_mode = not has_recs and not has_dash and not any(c.kind == "box" for c in classified)
     if not has_recs:
         # No ㅇ/○ markers: dash bullets are the top level a reader sees.
@@ -221,13 +139,13 @@ def _parse_lines(
             else:
                 middle = (lines[k].text.strip() for k in range(i + 1, j))
                 joined = " ".join(part for part in (c.text, *middle, lines[j].text.strip()[:-1].strip()) if part)
-                state.header("question", joined, line.number)
+                state.header("question", joined, [ln.number for ln in lines[i : j + 1]])
                 i = j + 1
             continue
         if c.kind == "blank":
             state.blank(paragraph_mode)
         elif c.kind in ("member", "agenda", "question"):
-            state.header(c.kind, c.text, line.number)
+            state.header(c.kind, c.text, [line.number], c.mark)
         elif c.kind == "box":
             state.start("box", c.text, line)
         elif c.kind == "rec":
@@ -238,8 +156,12 @@ def _parse_lines(
             state.text(line, c, paragraph_mode)
         i += 1
     state.close()
-    headers = tuple((kind, str(text), number) for kind, text, number in state.headers)
-    return ParsedDocument(tuple(state.units), headers, tuple(state.preamble))
+    state.flush_preamble()
+    state.resolve(("agenda", "question"))
+    state.close_sections(0)
+    headers = tuple((kind, str(text), number) for kind, text, number in state.headers
+                    if (kind, number) not in state.converted)
+    return ParsedDocument(tuple(state.units), headers, tuple(state.preamble), state.ledger.unplaced(lines, source))
 
 
 def _wrapped_close(lines: Sequence, classified: Sequence[Classified], i: int, close: str) -> int | None:
@@ -268,12 +190,21 @@ class _State:
         self.member_label = ""
         self.members: dict[str, int] = {}
         self.n_members = 0
-        self.title = _Joined("", "")  # the agenda title, which may wrap over lines
+        self.title = Joined("", "")  # the agenda title, which may wrap over lines
         self.question = ""
-        self.cur: _Builder | None = None
+        self.cur: Builder | None = None
         self.units: list[Unit] = []
-        self.headers: list[tuple[str, str | _Joined, int]] = []
+        self.headers: list[tuple[str, str | Joined, int]] = []
         self.preamble: list[str] = []
+        # Lines before the first structure, None between paragraphs, until the first structure decides them.
+        self.opening: list[Line | None] = []
+        self.ledger = LineLedger()
+        # The ledger's ids of the member, agenda and question headings the next unit stands under.
+        self.current: dict[str, int | None] = {"member": None, "agenda": None, "question": None}
+        # Agenda/question headings no unit has come under yet: kind -> (ledger id, index in headers).
+        self.pending: dict[str, tuple[int, int]] = {}
+        self.sections = Outline()
+        self.converted: set[tuple[str, int]] = set()  # (kind, line) of headings that became units
         self.seen_structure = False
         self.after_header = False  # the previous non-blank line was an agenda or box heading
         self.ids: dict[str, int] = {}
@@ -283,22 +214,37 @@ class _State:
         return str(self.title)
 
     # -- headers -------------------------------------------------------------------------------
-    def header(self, kind: str, text: str, number: int) -> None:
+    def header(self, kind: str, text: str, numbers: Sequence[int], mark: str = "") -> None:
         self.close()
-        self.seen_structure = True
+        self.structure()
         if kind == "agenda":
-            self.title = _Joined(text, text)
+            self.outline(agenda_family(mark))
+        self.resolve({"member": ("agenda", "question"), "agenda": ("agenda", "question")}.get(kind, ("question",)))
+        if kind == "member":
+            self.close_sections(0)
+        number = numbers[0]
+        heading = self.ledger.heading(numbers)
+        self.current[kind] = heading
+        if kind != "member":
+            self.pending[kind] = (heading, len(self.headers))
+        if kind == "agenda":
+            self.sections.families[heading] = agenda_family(mark)
+        # A heading opens a new context for the levels below it.
+        for lower in {"member": ("agenda", "question"), "agenda": ("question",)}.get(kind, ()):
+            self.current[lower] = None
+        if kind == "agenda":
+            self.title = Joined(text, text)
         self.headers.append((kind, self.title if kind == "agenda" else text, number))
         if kind == "member":
             # Masked names (○○○) all look alike: each header is a new member. A real name met
             # again in the same document is the same member.
-            masked = any(ch in MASKS for ch in text) or not any(_is_hangul(ch) for ch in text.replace("위원", ""))
+            masked = any(ch in MASKS for ch in text) or not any(is_hangul(ch) for ch in text.replace("위원", ""))
             if masked or text not in self.members:
                 self.n_members += 1
                 self.members[text] = self.n_members
             self.member = self.n_members if masked else self.members[text]
             self.member_label = text
-            self.title = _Joined("", "")
+            self.title = Joined("", "")
             self.question = ""
             self.after_header = False
         elif kind == "agenda":
@@ -316,15 +262,16 @@ class _State:
             self.cur = None
             self.headers.append(("question", box.intro, box.line_start))
             self.question = box.intro
+            self.current["question"] = self.ledger.heading(range(box.line_start, box.line_end + 1))
         self.close()
-        self.seen_structure = True
-        self.cur = _Builder(kind, _Joined(text, line.text), line.number, line.number)
+        self.structure()
+        self.cur = Builder(kind, Joined(text, line.text), line.number, line.number)
         self.after_header = kind == "box"
 
     def part(self, c: Classified, line: Line) -> None:
         if self.cur is None:
-            self.seen_structure = True
-            self.cur = _Builder("orphan", _Joined("", ""), line.number, line.number)
+            self.structure()
+            self.cur = Builder("orphan", Joined("", ""), line.number, line.number)
         self.cur.add_part(c, line.text, line.number)
         self.after_header = False
 
@@ -332,26 +279,100 @@ class _State:
         if self.after_header and self.cur is None and self.headers and self.headers[-1][0] == "agenda":
             # A wrapped agenda title: its next lines belong to the title (the header holds it too).
             self.title.add(c.text, c.text)
+            self.ledger.extend(self.current["agenda"], line.number)
             return
         if self.cur is not None:
             self.cur.add_text(c.text, line.text, line.number)
             return
         if not self.seen_structure and not paragraph_mode:
-            self.preamble.append(c.text)
+            self.opening.append(line)
             return
         kind = "para" if paragraph_mode else "orphan"
-        self.cur = _Builder(kind, _Joined(c.text, line.text), line.number, line.number)
+        self.cur = Builder(kind, Joined(c.text, line.text), line.number, line.number)
 
     def blank(self, paragraph_mode: bool) -> None:
         self.after_header = False
+        if self.opening and self.opening[-1] is not None:
+            self.opening.append(None)
         if paragraph_mode or (self.cur is not None and self.cur.kind == "para"):
             self.close()
+
+    def structure(self) -> None:
+        """The first structure is met: the text before it is decided (:meth:`flush_preamble`)."""
+        if not self.seen_structure:
+            self.seen_structure = True
+            self.flush_preamble()
+
+    def flush_preamble(self) -> None:
+        """Decide the text before the first structure (:func:`pipeline.read.placement.split_opening`)."""
+        left_out, groups = split_opening(self.opening)
+        self.opening = []
+        for paragraph in left_out:
+            self.preamble.extend(ln.text.strip() for ln in paragraph)
+            self.ledger.preamble(ln.number for ln in paragraph)
+        for group in groups:
+            self._paragraph_unit(group)
+
+    def _paragraph_unit(self, paragraphs: Sequence[Sequence[Line]]) -> None:
+        """One unit of ``paragraphs``: wrapped lines joined, paragraphs with a space."""
+        body = Joined("", "")
+        for paragraph in paragraphs:
+            body.new_paragraph()
+            for ln in paragraph:
+                body.add(ln.text.strip(), ln.text)
+        self.cur = Builder("para", body, paragraphs[0][0].number, paragraphs[-1][-1].number)
+        self.close()
+
+    # -- an outline's sections (:class:`pipeline.read.placement.Outline`) ----------------------------
+    def outline(self, family: str) -> None:
+        """Before an agenda heading of ``family``: a section of the outline opens or closes."""
+        depth = self.sections.level(family)
+        if depth is not None:
+            self.resolve(("agenda", "question"))  # the last item closes before its section
+            self.close_sections(depth)
+            return
+        pending = self.pending.get("agenda")
+        if pending is not None and not self.ledger.is_used(pending[0]) and self.sections.opens(pending[0], family):
+            del self.pending["agenda"]
+            self.sections.open(pending, len(self.units))
+
+    def close_sections(self, depth: int) -> None:
+        """Close the open sections from ``depth`` down: a heading with units under its items is a section."""
+        for (heading, index), units_made in self.sections.close(depth):
+            if len(self.units) > units_made:
+                self.ledger.section(heading)
+            else:
+                self.settle("agenda", heading, index)
+
+    def resolve(self, kinds: Sequence[str]) -> None:
+        """Headings of ``kinds`` under which no unit came are settled (:meth:`settle`)."""
+        for kind in kinds:
+            if kind in self.pending:
+                self.settle(kind, *self.pending.pop(kind))
+
+    def settle(self, kind: str, heading: int, index: int) -> None:
+        """A heading under which no unit came: a prose one becomes a unit of its own."""
+        text = str(self.headers[index][1])
+        if self.ledger.is_used(heading) or not is_prose(text):
+            return
+        numbers = self.ledger.lines(heading)
+        # The heading is the unit's text: it stands under neither itself nor the headings below it (a section
+        # settled at its end has its last item as the current agenda).
+        saved = self.title, self.question, dict(self.current)
+        lower = ("agenda", "question") if kind == "agenda" else ("question",)
+        self.current.update(dict.fromkeys(lower))
+        self.title = Joined("", "") if kind == "agenda" else self.title
+        self.question = ""
+        self._emit(text, "", (), numbers[0], numbers[-1], text)
+        self.ledger.use([heading])
+        self.title, self.question, self.current = saved
+        self.converted.add((kind, self.headers[index][2]))
 
     def close(self) -> None:
         b, self.cur = self.cur, None
         if b is None:
             return
-        pieces = _split_items(b) if self.split_enumerated else None
+        pieces = split_items(b) if self.split_enumerated else None
         if pieces is None:
             text = " ".join(x for x in [b.intro, *(p.rendered() for p in b.parts)] if x)
             self._emit(text, "", b.parts, b.line_start, b.line_end, b.intro)
@@ -367,13 +388,14 @@ class _State:
         self,
         text: str,
         lead: str,
-        parts: Sequence[_Part],
+        parts: Sequence[Part],
         line_start: int,
         line_end: int,
         intro: str,
     ) -> None:
         if not text and not lead:
             return
+        self.ledger.use(self.current.values())
         tags = _tags([intro, *(p.text for p in parts)])
         key = "\x1f".join(
             id_key(x) for x in (self.round_id, str(self.member or ""), self.agenda, self.question, lead, text)
@@ -399,27 +421,6 @@ class _State:
                 notes=tuple(p.text for p in parts if p.kind == "note"),
             )
         )
-
-
-def _split_items(b: _Builder) -> list[tuple[_Part, list[_Part]]] | None:
-    """Split points of a multi-part recommendation, or None when it is one unit.
-
-    An item is a line-initial enumerator whose next part is a dash sub-point; items must run
-    ①, ②, ③ … with the first directly after the intro.
-    """
-    if b.kind != "rec" or not b.intro or len(b.parts) < 4:
-        return None
-    items = [
-        k
-        for k, p in enumerate(b.parts[:-1])
-        if p.enum is not None and b.parts[k + 1].kind == "sub" and b.parts[k + 1].mark in DASHES
-    ]
-    if len(items) < 2 or items[0] != 0:
-        return None
-    if [b.parts[k].enum for k in items] != list(range(1, len(items) + 1)):
-        return None
-    bounds = [*items, len(b.parts)]
-    return [(b.parts[s], b.parts[s + 1 : e]) for s, e in zip(bounds, bounds[1:], strict=False)]
 
 
 def _tags(texts: Iterable[str]) -> tuple[str, ...]:

@@ -1,6 +1,9 @@
-"""The parse stage end to end: paths -> documents -> units with program codes.
+"""The parse stage end to end: paths -> documents -> units with program codes, and the unplaced lines.
 
-``load_units`` is what every command calls first; ``write_units`` is ``advisory parse``'s output.
+``load_units`` is what every command calls first; ``write_units`` is ``advisory parse``'s output. The lines
+no unit took (:class:`~pipeline.core.records.Unplaced`) come with the units from :func:`parse_with_unplaced`;
+:func:`unplaced_csv` is the one table of them, ``unplaced.csv`` in a run folder and ``<stem>.unplaced.csv``
+beside ``advisory parse --out``.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from pathlib import Path
 from pipeline.core.atomic import write_file
 from pipeline.core.cells import csv_text
 from pipeline.core.errors import InputError
-from pipeline.core.records import Document, Unit
+from pipeline.core.records import Document, Unit, Unplaced
 from pipeline.read.documents import read_round
 from pipeline.read.parser import StructureParser
+from pipeline.read.placement import REASON_LABELS
 from pipeline.read.programs import FIELD_NAMES, ProgramMapper, ProgramRegistry, unknown_codes
 
 log = logging.getLogger(__name__)
@@ -32,6 +36,8 @@ UNIT_COLUMNS = (
     "rec_id", "round", "source", "member", "agenda", "question", "text", "program_codes", "code_sources",
     "fields", "line_start", "line_end", "member_label", "lead", "tags", "subpoints", "notes", "unknown_codes",
 )
+#: Columns of ``unplaced.csv``.
+UNPLACED_COLUMNS = ("source", "line_start", "line_end", "reason", "text")
 
 
 @dataclass(frozen=True)
@@ -62,17 +68,28 @@ def parse_rounds(
     programs: str | os.PathLike | None = None,
     parser: StructureParser | None = None,
 ) -> list[Unit]:
-    """Parse and map read rounds into units.
+    """The units of :func:`parse_with_unplaced`."""
+    return parse_with_unplaced(rounds, programs, parser)[0]
+
+
+def parse_with_unplaced(
+    rounds: Sequence[Round],
+    programs: str | os.PathLike | None = None,
+    parser: StructureParser | None = None,
+) -> tuple[list[Unit], list[Unplaced]]:
+    """Parse and map read rounds into units, and list the lines no unit took.
 
     Members are numbered in order of appearance within a round, across its documents.
     Every unit gets a ``rec_id`` no other unit has (see :func:`unique_rec_id`); units that repeat
     an earlier one of their round word for word (the same recommendation in two files, or one
     round given as HWPX and PDF together) are all kept and reported in one warning per round.
+    The unplaced stretches name their file as the units do (its path inside a round folder).
     Raises :class:`InputError` for a round in which no unit at all is found.
     """
     parser = parser or StructureParser()
     mapper = ProgramMapper(ProgramRegistry.load(programs))
     units: list[Unit] = []
+    unplaced: list[Unplaced] = []
     taken: set[str] = set()
     for rnd in rounds:
         offset = 0
@@ -84,6 +101,7 @@ def parse_rounds(
             if not parsed.units:
                 log.warning("%s: no recommendation found", doc.path)
             source = _source_in_round(doc, rnd)
+            unplaced.extend(replace(stretch, source=source) for stretch in parsed.unplaced)
             first_member = offset
             for unit in parsed.units:
                 # The parser numbers repeats within one document "<digest>-2", "-3"…
@@ -110,7 +128,39 @@ def parse_rounds(
         # File and line, so the researcher can open the round there and fix the code or the registry.
         where = ", ".join(f"{u.source}:{u.line_start} ({u.rec_id})" for u in mapped if code in u.unknown_codes)
         log.warning("사업 코드 %s는 사업 목록(programs.csv)에 없습니다 — %s", code, where)
-    return mapped
+    return mapped, unplaced
+
+
+def unplaced_line_count(unplaced: Sequence[Unplaced]) -> int:
+    """How many document lines the stretches hold (each stretch's text has one line per document line)."""
+    return sum(len(stretch.text.split("\n")) for stretch in unplaced)
+
+
+def warn_unplaced(unplaced: Sequence[Unplaced], listed_in: str | os.PathLike | None) -> None:
+    """One warning line with the number of lines no unit took, why, and the file that lists them."""
+    if not unplaced:
+        return
+    reasons = Counter(stretch.reason for stretch in unplaced)
+    why = ", ".join(f"{REASON_LABELS.get(reason, reason)} {n}곳" for reason, n in reasons.most_common())
+    where = f" — 목록: {listed_in}" if listed_in is not None else " — 목록은 --out 파일 옆 <이름>.unplaced.csv"
+    log.warning("권고 단위에 들어가지 않은 줄 %d개 (%s)%s", unplaced_line_count(unplaced), why, where)
+
+
+def unplaced_csv(unplaced: Sequence[Unplaced]) -> bytes:
+    """``unplaced.csv``: :data:`UNPLACED_COLUMNS`, one row per stretch, with the CSV rules of
+    ``recommendations.csv`` (UTF-8 with BOM, LF, formula-safe cells); the header alone when there is none."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(UNPLACED_COLUMNS)
+    for s in unplaced:
+        writer.writerow([csv_text(s.source), s.line_start, s.line_end, s.reason, csv_text(s.text)])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def unplaced_path(out: str | os.PathLike) -> Path:
+    """Where ``advisory parse --out FILE`` lists the unplaced lines: ``<FILE stem>.unplaced.csv`` beside it."""
+    path = Path(out)
+    return path.with_name(f"{path.stem}.unplaced.csv")
 
 
 def load_units(

@@ -25,9 +25,9 @@ import pandas as pd
 from pipeline.core.atomic import Target, replacing
 from pipeline.core.cells import from_csv_text
 from pipeline.core.errors import InputError
-from pipeline.core.records import Assignment, Theme, ThemeInfo, Unit
+from pipeline.core.records import Assignment, Theme, ThemeInfo, Unit, Unplaced
 from pipeline.read.programs import program_names
-from pipeline.read.rounds import split_cell, unit_from_cells
+from pipeline.read.rounds import split_cell, unit_from_cells, unplaced_csv
 from pipeline.runfolder import plots
 from pipeline.runfolder.report import render_report, render_summary_md
 from pipeline.runfolder.tables import (
@@ -44,6 +44,7 @@ from pipeline.runfolder.tables import (
 RUN_FILES: tuple[str, ...] = (
     "recommendations.csv", "recommendations.parquet", "themes.csv", "theme_program_matrix.csv",
     "theme_program_matrix.xlsx", "heatmap.png", "heatmap.svg", "report.html", "summary.md", "run.json",
+    "unplaced.csv",
 )
 # The repository's placeholder in outputs/: it counts as empty, and a new run folder keeps it.
 PLACEHOLDER = ".gitkeep"
@@ -112,10 +113,11 @@ def _run_json(run_info: dict, units: Sequence[Unit], themes: Sequence[Theme], ex
 
 def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
                     themes: Sequence[Theme], run_info: dict, started: float,
-                    model_themes: Sequence[ThemeInfo] = ()) -> None:
+                    model_themes: Sequence[ThemeInfo] = (), unplaced: Sequence[Unplaced] = ()) -> None:
     """Write every run-folder file into ``folder`` (an empty staging folder); ``started`` times the export.
 
     ``model_themes``: every theme the model knows, in its order; the report's theme select boxes offer them all.
+    ``unplaced``: the lines of the round no unit took, written to ``unplaced.csv`` and listed in the report.
     """
     recs = recommendations_frame(units, assignments)
     # One matrix for the CSV, the heatmap, the report and summary.md: same columns, (코드 없음) last.
@@ -129,8 +131,10 @@ def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[A
     recs.to_parquet(folder / "recommendations.parquet", index=False)
     plots.heatmap(complete.rename(columns=lambda c: short_header(program_header(c, names))), folder / "heatmap.png",
                   folder / "heatmap.svg")
+    (folder / "unplaced.csv").write_bytes(unplaced_csv(unplaced))
     (folder / "report.html").write_text(
-        render_report(units, assignments, themes, complete, run_info, model_themes), encoding="utf-8", newline="\n")
+        render_report(units, assignments, themes, complete, run_info, model_themes, unplaced), encoding="utf-8",
+        newline="\n")
     (folder / "summary.md").write_text(
         render_summary_md(units, assignments, themes, complete, run_info), encoding="utf-8", newline="\n")
     (folder / "run.json").write_text(

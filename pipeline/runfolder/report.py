@@ -16,7 +16,8 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, ThemeInfo, Unit
+from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, ThemeInfo, Unit, Unplaced
+from pipeline.read.placement import REASON_LABELS
 from pipeline.read.programs import program_code_key, program_names
 from pipeline.runfolder.cards import member_name, several_rounds
 from pipeline.runfolder.fonts import font_face_css
@@ -218,8 +219,17 @@ def _units_payload(units: Sequence[Unit], assignments: Sequence[Assignment]) -> 
     return payload
 
 
+def _unplaced(unplaced: Sequence[Unplaced]) -> dict:
+    """The report's collapsed list of the lines no unit took: rows and the number of lines."""
+    rows = [{"source": s.source, "lines": f"{s.line_start}-{s.line_end}" if s.line_end > s.line_start
+             else str(s.line_start), "reason": REASON_LABELS.get(s.reason, s.reason), "text": s.text}
+            for s in unplaced]
+    return {"rows": rows, "lines": sum(len(s.text.split("\n")) for s in unplaced)}
+
+
 def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[Theme],
-                  matrix: pd.DataFrame, run_info: dict, model_themes: Sequence[ThemeInfo] = ()) -> str:
+                  matrix: pd.DataFrame, run_info: dict, model_themes: Sequence[ThemeInfo] = (),
+                  unplaced: Sequence[Unplaced] = ()) -> str:
     """Return the self-contained Korean HTML report of one run (``templates/report.html.j2``).
 
     In: the run's units, assignments and theme cards (:func:`pipeline.runfolder.cards.theme_cards`, rendered
@@ -230,7 +240,8 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
     Out: an HTML document with theme cards, the clickable matrix, and the unit list with
     member/agenda/program/theme/review filters and text search; each unit shows its score and
     runner-up and has a theme select box (the model's themes, any other theme of the run, then
-    미분류), and one button downloads the changed units as ``corrections.csv``. A subset of NanumGothic with
+    미분류), and one button downloads the changed units as ``corrections.csv``. The lines no unit took
+    (``unplaced``, as in ``unplaced.csv``) are listed in a collapsed section. A subset of NanumGothic with
     exactly the page's characters is embedded (:mod:`pipeline.runfolder.fonts`), so Hangul renders
     without a Korean system font. Same inputs give the same string.
     """
@@ -246,6 +257,7 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
         "overview": overview, "facts": _facts(overview, run_info), "settings": _settings(run_info),
         "cards": [_card(card, by_rec, max(len(units), 1)) for card in themes], "matrix": _matrix(matrix, sizes, names),
         "filters": _filters(units, choices, names), "payload": Markup(_embedded_json(payload)),
+        "unplaced": _unplaced(unplaced),
         "css": Markup((_TEMPLATES / "report.css").read_text(encoding="utf-8")),
         "js": Markup((_TEMPLATES / "report.js").read_text(encoding="utf-8")),
     }

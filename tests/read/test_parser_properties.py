@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.read.markers import MARKER_CHARS, classify_line
-from tests.support.parse_helpers import parse_text
+from tests.support.parse_helpers import parse_text, placed_and_unplaced
 
 PREFIXES = [
     "", "", "", " ", "□ ", "■ ", "□ ○○○ 위원", "김철수 위원", "❶ ", "Ⅱ. ", "1. ", "[ ", "【", "< ", "〈",
@@ -94,3 +94,22 @@ def test_text_without_markers_gives_one_unit_per_paragraph(paragraphs):
     text = "\n\n".join(paragraphs)
     units = parse_text(text).units
     assert len(units) == len(paragraphs)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(BLOCKS, SUFFIXES).map("".join), min_size=1, max_size=6).map("\n".join))
+def test_every_line_is_in_a_unit_a_heading_with_units_or_the_unplaced_list(text):
+    doc = parse_text(text)
+    spans = [(s.line_start, s.line_end) for s in doc.unplaced]
+    expected: Counter = Counter()
+    for number, raw in enumerate(text.split("\n"), start=1):
+        c = classify_line(raw)
+        if any(a <= number <= b for a, b in spans):
+            expected += _content(raw.strip())  # listed as written, marker included
+        else:
+            expected += _content((c.mark + c.text) if c.kind in ("sub", "note") else c.text)
+    got: Counter = Counter()
+    for placed in placed_and_unplaced(doc):
+        got += _content(placed)
+    assert got == expected
+    assert all(s.reason in ("preamble", "heading_without_units", "section_heading") and s.text for s in doc.unplaced)

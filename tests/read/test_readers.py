@@ -9,15 +9,17 @@ import struct
 import time
 import unicodedata
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from pipeline.core.errors import InputError
 from pipeline.read.documents import SUPPORTED_SUFFIXES, SizeLimits, read_document, read_round
-from pipeline.read.hwp import hwp_decode_para_text, hwp_paragraph_texts
+from pipeline.read.hwp import FURNITURE_ONLY, hwp_decode_para_text, hwp_paragraph_texts
+from pipeline.read.parser import StructureParser
 from tests.support.bombs import docx_bomb, hwp_bomb, hwpx_bomb
-from tests.support.make_fixtures import SEED, cp949_lines, seed_lines
+from tests.support.make_fixtures import SEED, cp949_lines, seed_lines, write_page_furniture_hwpx
 
 SEED_LINES = seed_lines()
 
@@ -104,6 +106,19 @@ def test_hwpx_gives_the_seed_lines(seed_fixtures: dict[str, Path]) -> None:
     assert document.format == "hwpx"
 
 
+def test_hwpx_with_text_only_in_its_page_header_and_footer_says_so(tmp_path: Path) -> None:
+    path = write_page_furniture_hwpx(tmp_path / "cover.hwpx", "2025년 자문회의 결과", "서울특별시 지역상생과")
+    with pytest.raises(InputError) as caught:
+        read_document(path)
+    assert str(caught.value) == f"{path}: {FURNITURE_ONLY}"
+
+
+def test_hwpx_page_header_and_footer_stay_out_of_the_body(tmp_path: Path) -> None:
+    body = ["□ 김철수 위원", " ㅇ 상생상회 판로 확대 필요"]
+    path = write_page_furniture_hwpx(tmp_path / "round.hwpx", "2025년 자문회의 결과", "서울특별시 지역상생과", body)
+    assert texts(path) == body
+
+
 def test_hwpx_line_breaks_tabs_tables_and_section_order(tmp_path: Path) -> None:
     hp = 'xmlns:hp="http://www.hancom.co.kr/hwpml/2011/paragraph"'
     section0 = (
@@ -153,7 +168,7 @@ def test_docx_reads_table_cells_in_document_order(tmp_path: Path) -> None:
 
 def test_pdf_gives_the_seed_lines_with_pages(seed_fixtures: dict[str, Path]) -> None:
     document = read_document(seed_fixtures["seed.pdf"])
-    # PDF text has no blank lines and pdfplumber collapses runs of spaces, so compare the
+    # PDF text has no blank lines and loses runs of spaces, so compare the
     # non-blank lines with whitespace normalised.
     got = [" ".join(line.text.split()) for line in document.lines if line.text.strip()]
     assert got == [" ".join(line.split()) for line in SEED_LINES if line.strip()]
@@ -221,6 +236,9 @@ def test_hwp_record_walker_keeps_paragraphs_and_skips_headers() -> None:
         ]
     )
     assert hwp_paragraph_texts(body) == ["첫 문단", "", "", long_text]
+    furniture: list[str] = []
+    hwp_paragraph_texts(body, furniture)
+    assert furniture == ["머리말"]  # what a header-only document is told it holds
     with pytest.raises(ValueError, match="past the end"):
         hwp_paragraph_texts(body[:-10])
 
@@ -388,21 +406,56 @@ def test_encrypted_pdf(tmp_path: Path) -> None:
     expect_error(path, "encrypted PDF")
 
 
-def test_text_named_pdf(tmp_path: Path) -> None:
-    path = tmp_path / "fake.pdf"
+@pytest.mark.parametrize("suffix", [".pdf", ".hwp", ".hwpx", ".docx"])
+def test_text_under_another_suffix_is_read_as_text_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, suffix: str
+) -> None:
+    path = tmp_path / f"memo{suffix}"
     path.write_text("ㅇ 권고\n", encoding="utf-8")
-    expect_error(path, "not a PDF file")
+    with caplog.at_level("WARNING"):
+        document = read_document(path)
+    assert [line.text for line in document.lines] == ["ㅇ 권고"] and document.format == "txt"
+    (warning,) = caplog.messages
+    assert str(path) in warning and f".{suffix[1:]}" in warning and "텍스트" in warning
 
 
-def test_text_named_hwp(tmp_path: Path) -> None:
-    path = tmp_path / "fake.hwp"
-    path.write_text("ㅇ 권고\n", encoding="utf-8")
+@pytest.mark.parametrize(
+    ("fixture", "as_name", "read_as"),
+    [("seed.hwp", "seed.hwpx", "hwp"), ("seed.hwpx", "seed.hwp", "hwpx"), ("seed.pdf", "seed.txt", "pdf"),
+     ("seed.docx", "seed.hwpx", "docx"), ("seed.hwpx", "seed.docx", "hwpx"), ("seed.pdf", "seed.hwp", "pdf"),
+     ("seed.docx", "seed.hwp", "docx"), ("seed.hwp", "seed.docx", "hwp")],
+)
+def test_format_comes_from_the_content_and_a_wrong_suffix_is_one_warning(
+    seed_fixtures: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture, fixture: str, as_name: str,
+    read_as: str,
+) -> None:
+    if fixture not in seed_fixtures:
+        pytest.skip("hwp-converter-ai is not installed: no HWP 5.0 fixture")
+    path = tmp_path / as_name
+    shutil.copy(seed_fixtures[fixture], path)
+    with caplog.at_level("WARNING"):
+        document = read_document(path)
+    assert document.format == read_as
+    assert [line.text for line in document.lines] == [line.text for line in read_document(seed_fixtures[fixture]).lines]
+    (warning,) = caplog.messages
+    assert str(path) in warning and Path(as_name).suffix in warning and read_as.upper() in warning
+    # The same units as the rightly named file (same stem, so the same rec_ids), the file name aside.
+    parser = StructureParser()
+    renamed = [replace(u, source="-") for u in parser.parse(document).units]
+    right = [replace(u, source="-") for u in parser.parse(read_document(seed_fixtures[fixture])).units]
+    assert len(renamed) == 52 and renamed == right
+
+
+def test_binary_junk_named_hwp_keeps_the_hwp_refusal(tmp_path: Path) -> None:
+    path = tmp_path / "junk.hwp"
+    path.write_bytes(b"\x00\x01\x02" * 100)
     expect_error(path, "not an HWP 5.0 file")
 
 
 @pytest.mark.parametrize(
     ("flag", "reason"),
-    [(0x02, "encrypted HWP"), (0x04, "distribution-protected"), (0x10, "DRM-protected")],
+    [(0x02, "encrypted HWP"), (0x04, "distribution-protected HWP file (배포용 문서) without its ViewText"),
+     (0x10, "DRM-protected")],
 )
 def test_protected_hwp(seed_fixtures: dict[str, Path], tmp_path: Path, flag: int, reason: str) -> None:
     olefile = pytest.importorskip("olefile")

@@ -17,6 +17,7 @@ from tests.support.sample_run import sample_run
 RUN_FILES = (
     "recommendations.csv", "themes.csv", "theme_program_matrix.csv", "theme_program_matrix.xlsx",
     "recommendations.parquet", "heatmap.png", "heatmap.svg", "report.html", "summary.md", "run.json",
+    "unplaced.csv",
 )
 
 

@@ -116,6 +116,26 @@ def write_hwpx(lines: list[str], path: Path) -> Path:
     return path
 
 
+def write_page_furniture_hwpx(path: Path, header: str, footer: str, lines: list[str] | None = None) -> Path:
+    """Write an HWPX whose page header and footer hold ``header`` and ``footer`` (python-hwpx's page API, as
+    Hangul's 머리말/꼬리말) and whose body holds ``lines`` (none: only the skeleton's empty paragraph).
+
+    In: the target path, the two texts, the body lines. Out: the path.
+    """
+    from hwpx import HwpxDocument
+
+    document = HwpxDocument.new()
+    for k, line in enumerate(lines or []):
+        if k == 0:
+            document.paragraphs[0].text = line
+        else:
+            document.add_paragraph(line)
+    document.page.set_header(text=header)
+    document.page.set_footer(text=footer)
+    document.save_to_path(path)
+    return path
+
+
 def write_docx(lines: list[str], path: Path) -> Path:
     """In: lines and the target path. Out: the path of a DOCX with one paragraph per line."""
     import docx

@@ -28,3 +28,12 @@ def units_from_text(text: str, path: str = "doc.txt") -> list[Unit]:
 
 def squash(s: str) -> str:
     return "".join(s.split())
+
+
+def placed_and_unplaced(parsed: ParsedDocument) -> list[str]:
+    """Every text the parser placed: unit texts and leads, the headings units stand under (those not listed
+    as unplaced), and the unplaced stretches. Each line's words should be in exactly one of them."""
+    spans = [(s.line_start, s.line_end) for s in parsed.unplaced]
+    used = [text for _, text, line in parsed.headers if not any(a <= line <= b for a, b in spans)]
+    return [*(u.text for u in parsed.units), *(u.lead for u in parsed.units), *used,
+            *(s.text for s in parsed.unplaced)]

@@ -309,7 +309,9 @@ class CodingRecord:
 
     def run_info(self) -> list[dict] | None:
         """run.json's ``parameters.corrections``: each file read (path, sha256, rows); None without any."""
-        listed = [{"path": f.path, "sha256": f.sha256, "rows": len(f.rows)} for f in self.files if f.path]
+        # A run folder's own record counts once it holds a decision: a rerun with none writes what a first run does.
+        listed = [{"path": f.path, "sha256": f.sha256, "rows": len(f.rows)} for f in self.files
+                  if f.path and (f.rows or not f.own)]
         return listed or None
 
     def for_round(self, rec_ids: Sequence[str]) -> list[Correction]:

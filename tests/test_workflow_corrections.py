@@ -258,3 +258,38 @@ def test_a_rerun_into_the_run_folder_keeps_its_record(runs, tmp_path):
     info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     assert info["parameters"]["corrections"][0]["path"] == str(folder / "corrections.csv")
     assert info["counts"]["corrected"] == len(fixes)
+
+
+def test_every_bad_line_of_every_file_is_one_message_before_any_stage(tmp_path, capsys):
+    """Two files with bad lines: one error line naming all of them, printed before the first stage line."""
+    units = load_units([SEED])
+    first = tmp_path / "a.csv"
+    first.write_text(f"rec_id,theme_id\n{units[0].rec_id},performance_evalution\n{units[1].rec_id},\n",
+                     encoding="utf-8")
+    second = tmp_path / "b.csv"
+    second.write_text(f"rec_id,theme_id,note\n{units[2].rec_id},판로·유통,\"열린 따옴표\n", encoding="utf-8")
+    out = tmp_path / "run"
+    code = main(["run", str(SEED), "--out", str(out), "--embedder", "tfidf", "--no-cache",
+                 "--corrections", str(first), "--corrections", str(second)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and not out.exists()
+    assert len(err) == 1 and err[0].startswith(f"error: {first}: 수정 파일 오류 3건 — ")
+    assert "a.csv 2행: 'performance_evalution'은(는) 코드북에도 모델에도 없는 주제입니다 (혹시 performance_evaluation?)" \
+        in err[0] and "a.csv 3행" in err[0] and "b.csv 2행: 따옴표" in err[0]
+    # A file of another round stops the run too, before any work on the themes.
+    other = tmp_path / "other.csv"
+    other.write_text("rec_id,theme_id\n다른-회차-001,branding\n", encoding="utf-8")
+    assert main(["run", str(SEED), "--out", str(out), "--embedder", "tfidf", "--no-cache",
+                 "--corrections", str(other)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "형태소 분석 …" not in err and err[-1] == (f"error: {other}: 수정 파일 오류 1건 — other.csv: 1건 모두 이 회차에 "
+                                                  "없는 rec_id입니다 (다른 회차의 수정 파일인가요?)")
+    assert not out.exists()
+
+
+def test_the_reports_hint_is_the_command_of_its_round(runs):
+    _, corrected, _, out = runs
+    report = (corrected.out_dir / "report.html").read_text(encoding="utf-8")
+    hint = report.split('<pre class="command" id="rerun-command">')[1].split("</pre>")[0]
+    assert hint == (f"advisory run {SEED} --out {corrected.out_dir} --save-model {out / 'model'} "
+                    "--corrections corrections.csv")

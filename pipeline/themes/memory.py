@@ -54,7 +54,8 @@ class ExampleMemory(BaseEstimator):
 
     def match(self, rec_ids: Sequence[str], texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Per unit: the index of its example in ``examples_`` (-1: none) and the similarity (1.0 for its own
-        ``rec_id``; else the best cosine, ties to the earliest example, kept from ``min_similarity``)."""
+        ``rec_id``; else the best cosine, rounded to 4 decimals, ties to the earliest example, kept from
+        ``min_similarity``)."""
         found, similarity = np.full(len(rec_ids), -1), np.zeros(len(rec_ids))
         if not self.examples_ or not len(rec_ids):
             return found, similarity

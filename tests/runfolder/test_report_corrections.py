@@ -174,6 +174,18 @@ def test_the_rerun_has_report_and_qda_decisions_in_effect(cycle: dict, second_pa
     assert len(record) == len(recs)
 
 
+def test_the_first_browser_drops_its_kept_edits_once_the_rerun_has_them(first_page: DevTools,
+                                                                       second_page: DevTools) -> None:
+    """The browser that made the edits reloads the rerun's report: both are in effect (the new theme by its
+    id now), so none is pending and closing asks nothing."""
+    first_page.events.clear()
+    first_page.call("Page.reload")
+    first_page.wait_for("Page.loadEventFired")
+    assert first_page.js("document.getElementById('changed-count').textContent") == "0"
+    assert first_page.js("document.getElementById('restored-note').hidden") is True
+    assert not _closing_is_held(first_page)
+
+
 def test_a_second_edit_downloads_the_whole_record_and_the_last_rerun_keeps_everything(
         cycle: dict, second_page: DevTools, report_edits: dict, recoded: tuple[Path, dict]) -> None:
     recs = _recs(cycle["run"])

@@ -201,6 +201,9 @@
     Object.keys(kept.edits).forEach(function (rec) {
       var it = byRec[rec], e = kept.edits[rec];
       if (!it) { return; }
+      // A theme named here that a rerun has since made is that theme now.
+      var named = e.theme_id ? null : data.themes.filter(function (t) { return t.label === e.theme_label; })[0];
+      if (named) { e = {theme_id: named.id, theme_label: named.label, time: e.time, previous: e.previous}; }
       var value = e.theme_id || "new:" + e.theme_label;
       if (!e.theme_id) { addThemeOption(value, e.theme_label); }
       if (e.theme_id === it.u.theme_id) { return; }

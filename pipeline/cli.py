@@ -65,8 +65,10 @@ def _add_workers(p: argparse.ArgumentParser) -> None:
 
 
 def _add_corrections(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--corrections", type=Path, default=None,
-                   help="연구자 수정 파일 CSV (rec_id,theme_id[,note]): 적힌 권고는 그 주제로 고정")
+    p.add_argument("--corrections", type=Path, action="append", default=None, metavar="FILE",
+                   help="연구자 수정 파일 CSV (rec_id,theme_id[,theme_label,note,…]): 적힌 권고는 그 주제로 "
+                        "고정. 여러 번 줄 수 있고 차례로 합쳐지며 나중 파일이 이깁니다; 결과 폴더에 기록된 이전 "
+                        "결정도 이어집니다")
 
 
 def _whole_number(minimum: int) -> Callable[[str], int]:
@@ -104,6 +106,7 @@ class _KoreanHelp(argparse.RawDescriptionHelpFormatter):
 def _korean(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Korean section title and -h/--help text (argparse writes them in English)."""
     p._optionals.title = "옵션"  # no public setter; argparse documents the group titles only through this
+    p._positionals.title = "인자"
     p.add_argument("-h", "--help", action="help", help="이 도움말을 보여 주고 끝냅니다")
     return p
 
@@ -197,7 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
                     _cmd_import_qdpx)
     p.add_argument("qdpx", type=Path, help="REFI-QDA 프로젝트 (.qdpx, 어느 도구에서 왔든)")
     p.add_argument("--run", type=Path, required=True, help="프로젝트를 내보낸 결과 폴더")
-    p.add_argument("--out", type=Path, required=True, help="쓸 수정 파일 CSV (rec_id,theme_id,note)")
+    p.add_argument("--out", type=Path, required=True,
+                   help="쓸 수정 파일 CSV: 프로젝트에서 주제가 코딩된 모든 권고 "
+                        "(결과 폴더의 corrections.csv와 같은 열)")
+    p.add_argument("--changed-only", action="store_true",
+                   help="결과 폴더와 주제가 달라진 권고만 씀 (기본: 모든 권고; 그 파일로 다시 실행하면 "
+                        "모든 권고가 연구자 결정이 됨)")
     _add_logging(p)
     _add_archive(sub)
     return parser
@@ -218,16 +226,21 @@ def _add_archive(sub) -> None:
         _add_logging(p)
         return p
 
-    p = command("add", "회차를 읽고 나누어 보관소의 모델로 분류한 뒤 저장합니다", """\
+    p = command("add", "회차를 보관소에 저장합니다: 검토한 결과 폴더 그대로(--run), 또는 파일을 보관소의 모델로 "
+                       "분류해서",
+                """\
+  advisory archive add --run outputs/2024 --archive a.duckdb --round-name "2024 자문" --date 2024-11-01
   advisory archive add 2024.txt --archive a.duckdb --round-name "2024 자문" --date 2024-11-01 --model models/seed
   advisory archive add 2025/ --archive a.duckdb --round-name "2025 자문" --corrections corrections.csv""",
                 _cmd_archive_add)
-    p.add_argument("paths", nargs="+", type=Path, help="회차의 파일 또는 폴더")
+    p.add_argument("paths", nargs="*", type=Path, help="회차의 파일 또는 폴더 (--run 을 쓰지 않을 때)")
+    p.add_argument("--run", type=Path, default=None,
+                   help="검토를 마친 결과 폴더: 그 주제·수정 기록·확신도를 그대로 저장 (다시 분류하지 않음)")
     p.add_argument("--round-name", required=True, help="보관소 안의 회차 이름, 예: '2025 자문'")
     p.add_argument("--date", default=None, help="회차 날짜 YYYY-MM-DD (회차 순서를 정함)")
     p.add_argument("--model", type=Path, default=None,
                    help="저장한 주제 모델 (첫 회차에는 필수이며 고정됨; 기본: 고정된 모델)")
-    p.add_argument("--corrections", type=Path, default=None, help="연구자 수정 CSV (rec_id,theme_id[,note])")
+    _add_corrections(p)
     p.add_argument("--replace", action="store_true", help="같은 이름의 회차를 바꿈")
     p.add_argument("--programs", type=Path, default=None, help="사업 목록 CSV (기본: 번들 corpus/programs.csv)")
     p.add_argument("--skip-bad", action="store_true", help="폴더 안의 읽을 수 없는 파일을 건너뜀")
@@ -328,7 +341,7 @@ def _cmd_export_qdpx(args: argparse.Namespace) -> int:
     from pipeline.qda.export import export_qdpx
 
     done = export_qdpx(args.run_dir, args.out)
-    logging.info("%d sources, %d coded selections, %d codes, %d cases -> %s",
+    logging.info("문서 %d개, 코딩된 구간 %d개, 코드 %d개, 케이스 %d개 → %s",
                  done.sources, done.selections, done.codes, done.cases, done.path)
     return 0
 
@@ -336,28 +349,43 @@ def _cmd_export_qdpx(args: argparse.Namespace) -> int:
 def _cmd_import_qdpx(args: argparse.Namespace) -> int:
     from pipeline.qda.importer import import_qdpx
 
-    result = import_qdpx(args.qdpx, args.run, args.out)
-    logging.info("%d units found, %d recoded -> %s", result.matched, len(result.corrections), args.out)
+    result = import_qdpx(args.qdpx, args.run, args.out, changed_only=args.changed_only)
+    logging.info("권고 %d건을 찾았고 그중 %d건의 주제가 결과 폴더와 다릅니다; 주제 코딩 %d건 → %s", result.matched,
+                 len(result.changed), len(result.corrections), args.out)
     return 0
 
 
 def _cmd_archive_add(args: argparse.Namespace) -> int:
-    from pipeline.archive.rounds import add_round
+    from pipeline.archive.rounds import add_round, add_run_folder
 
-    stored = add_round(args.archive, args.paths, args.round_name, date=args.date, model_dir=args.model,
-                       corrections=args.corrections, replace=args.replace, programs=args.programs,
-                       cache_dir=args.cache_dir, use_cache=not args.no_cache, skip_bad=args.skip_bad,
-                       workers=args.workers, wait=args.wait)
-    logging.info("%s: %d units (%d corrected) -> %s", stored.name, len(stored.units), len(stored.corrections),
+    if args.run is not None:
+        if args.paths or args.corrections or args.model:
+            raise InputError("--run", "검토한 결과 폴더는 그대로 저장합니다: 회차 파일, --model, --corrections 와 함께 "
+                                      "쓸 수 없습니다 (결정은 결과 폴더의 corrections.csv에 있습니다)")
+        stored = add_run_folder(args.archive, args.run, args.round_name, date=args.date, replace=args.replace,
+                                wait=args.wait)
+    elif not args.paths:
+        raise InputError("archive add", "회차의 파일·폴더나 --run 결과 폴더를 주세요")
+    else:
+        stored = add_round(args.archive, args.paths, args.round_name, date=args.date, model_dir=args.model,
+                           corrections=args.corrections, replace=args.replace, programs=args.programs,
+                           cache_dir=args.cache_dir, use_cache=not args.no_cache, skip_bad=args.skip_bad,
+                           workers=args.workers, wait=args.wait)
+    logging.info("%s: 권고 %d건 (연구자 결정 %d건) → %s", stored.name, len(stored.units), len(stored.corrections),
                  args.archive)
     return 0
+
+
+#: ``archive list``'s columns as researchers read them.
+LIST_HEADERS = {"round_name": "회차", "round_date": "날짜", "n_units": "권고 수", "n_corrected": "연구자 결정",
+                "model": "모델", "added_at": "저장 시각", "recoded_at": "재분류 시각"}
 
 
 def _cmd_archive_list(args: argparse.Namespace) -> int:
     from pipeline.archive.rounds import list_rounds
 
     rounds = list_rounds(args.archive, wait=args.wait)
-    print(rounds.to_string(index=False) if len(rounds) else "(no rounds)")
+    print(rounds.rename(columns=LIST_HEADERS).to_string(index=False) if len(rounds) else "(회차 없음)")
     return 0
 
 
@@ -365,7 +393,7 @@ def _cmd_archive_remove(args: argparse.Namespace) -> int:
     from pipeline.archive.rounds import remove_round
 
     remove_round(args.archive, args.round, wait=args.wait)
-    logging.info("%s removed from %s", args.round, args.archive)
+    logging.info("%s 회차를 %s에서 지웠습니다", args.round, args.archive)
     return 0
 
 
@@ -374,21 +402,21 @@ def _cmd_archive_recode(args: argparse.Namespace) -> int:
 
     stored = recode_round(args.archive, args.round, args.model, cache_dir=args.cache_dir,
                           use_cache=not args.no_cache, workers=args.workers, wait=args.wait)
-    logging.info("%s: %d units recoded with %s", stored.name, len(stored.units), args.model)
+    logging.info("%s: 권고 %d건을 %s 모델로 다시 분류했습니다", stored.name, len(stored.units), args.model)
     return 0
 
 
 def _cmd_archive_trends(args: argparse.Namespace) -> int:
     from pipeline.archive.trends import write_trends
 
-    logging.info("trends -> %s", write_trends(args.archive, args.out, wait=args.wait))
+    logging.info("회차별 추이 → %s", write_trends(args.archive, args.out, wait=args.wait))
     return 0
 
 
 def _cmd_archive_export(args: argparse.Namespace) -> int:
     from pipeline.archive.trends import export_tables
 
-    logging.info("tables -> %s", export_tables(args.archive, args.out, wait=args.wait))
+    logging.info("보관소 표 → %s", export_tables(args.archive, args.out, wait=args.wait))
     return 0
 
 

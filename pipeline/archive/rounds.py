@@ -40,9 +40,9 @@ from pipeline.archive.db import DEFAULT_WAIT, ROUND_TABLES, open_archive, open_i
 from pipeline.core.errors import InputError
 from pipeline.core.records import Assignment, Theme, Unit
 from pipeline.read.rounds import unit_from_cells
-from pipeline.runfolder.cards import theme_cards
+from pipeline.runfolder.folder import load_run
 from pipeline.runfolder.tables import REVIEW_COLUMNS, recommendations_frame, themes_frame
-from pipeline.themes.corrections import Correction, apply_corrections, check_corrections, read_corrections
+from pipeline.themes.corrections import CodingRecord, Correction
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ UNIT_COLUMNS: tuple[str, ...] = (
     "theme_source", "program_codes", "code_sources", "fields", "line_start", "line_end", "member_label", "tags",
     "unknown_codes", "lead",
 )
+_RECORD_COLUMNS = ["round_name", "rec_id", "theme_id", "note", "line", "theme_label", "source", "time",
+                   "previous_theme_id"]
 _THEME_COLUMNS = ("theme_id", "theme_label", "theme_source", "size", "keywords", "representative_rec_ids",
                   "program_codes", "members")
 
@@ -68,7 +70,13 @@ class ModelRef:
 
 @dataclass
 class StoredRound:
-    """Everything one round puts in the archive (built by :func:`add_round`, or directly in tests)."""
+    """Everything one round puts in the archive (built by :func:`add_round`, :func:`add_run_folder` or
+    :func:`recode_round`, or directly in tests).
+
+    ``assignments`` are the model's own choices (the ``assignments`` table; a reviewed run folder keeps
+    them only for the units no researcher decided), ``final`` the units' themes with the researcher's
+    decisions (``corrections``) applied (the ``units`` table; the model's own when None).
+    """
 
     name: str
     units: list[Unit]
@@ -81,6 +89,7 @@ class StoredRound:
     corrections_sha256: str | None = None
     inputs: list[dict] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    final: list[Assignment] | None = None
 
 
 # Shares from a round with fewer units than this are marked in the trend tables and report.
@@ -154,18 +163,13 @@ def _choose_model(archive: Path, model_dir: str | os.PathLike | None, wait: floa
     return folder, sha
 
 
-def _corrections(path: str | os.PathLike | None, theme_labels: dict[str, str],
-                 rec_ids: list[str]) -> tuple[list[Correction], str | None, str | None]:
-    if path is None:
-        return [], None, None
-    path = Path(path)
-    applied = check_corrections(read_corrections(path), path, theme_labels, rec_ids)
-    return applied, str(path), _file_sha256(path)
+def _record_files(corrections: str | os.PathLike | Sequence[str | os.PathLike] | None) -> list[Path]:
+    return [Path(corrections)] if isinstance(corrections, str | os.PathLike) else [Path(c) for c in corrections or ()]
 
 
 def add_round(archive: str | os.PathLike, paths: Sequence[str | os.PathLike], round_name: str, *,
               date: str | None = None, model_dir: str | os.PathLike | None = None,
-              corrections: str | os.PathLike | None = None, replace: bool = False,
+              corrections: str | os.PathLike | Sequence[str | os.PathLike] | None = None, replace: bool = False,
               programs: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None,
               use_cache: bool = True, skip_bad: bool = False, workers: int | None = None,
               wait: float = DEFAULT_WAIT) -> StoredRound:
@@ -173,12 +177,33 @@ def add_round(archive: str | os.PathLike, paths: Sequence[str | os.PathLike], ro
 
     In: the archive file (created on the first add), the round's files/folders, its name, an
     optional ISO date, model folder (required for the first round; see the pinning rule),
-    corrections CSV and the usual reading/embedding options. A name already in the archive is
-    refused unless ``replace``. Nothing is written unless the whole round is; out: what was stored.
+    corrections files (merged in order, checked before any work, applied as ``advisory assign`` applies
+    them: :func:`pipeline.workflow.code_round`) and the usual reading/embedding options. A name already
+    in the archive is refused unless ``replace``. Nothing is written unless the whole round is; out:
+    what was stored.
     """
     # Deferred: pipeline.workflow brings scikit-learn (about 1.3 s to import), which list, remove and trends never need.
     from pipeline.workflow import assign_units
 
+    archive, round_name, round_date = _checked_name(archive, round_name, date, replace, wait)
+    folder, sha = _choose_model(archive, model_dir, wait)
+    started = time.perf_counter()
+    files = _record_files(corrections)
+    result = assign_units(paths, folder, programs=programs, cache_dir=cache_dir, use_cache=use_cache,
+                          skip_bad=skip_bad, workers=workers, corrections=files)
+    timings = {**result.run_info["timings"], "assign_total": round(time.perf_counter() - started, 4)}
+    stored = StoredRound(round_name, result.units, result.model_assignments, result.themes,
+                         _model_ref(folder, sha, result.model), round_date, result.corrections,
+                         ";".join(map(str, files)) or None,
+                         ";".join(hashlib.sha256(f.read_bytes()).hexdigest() for f in files) or None,
+                         result.run_info["inputs"], timings, result.assignments)
+    store_round(archive, stored, replace=replace, wait=wait)
+    return stored
+
+
+def _checked_name(archive: str | os.PathLike, round_name: str, date: str | None, replace: bool,
+                  wait: float) -> tuple[Path, str, dt.date | None]:
+    """The archive path, the stripped round name and its date, refusing an empty or (without ``replace``) taken name."""
     archive = Path(archive)
     round_name = check_round_name(round_name)
     round_date = _parse_date(date)
@@ -186,20 +211,40 @@ def add_round(archive: str | os.PathLike, paths: Sequence[str | os.PathLike], ro
         with open_if_any(archive, wait=wait) as con:
             if con is not None:
                 _refuse_existing(con, archive, round_name)
-    folder, sha = _choose_model(archive, model_dir, wait)
-    started = time.perf_counter()
-    result = assign_units(paths, folder, programs=programs, cache_dir=cache_dir, use_cache=use_cache,
-                          skip_bad=skip_bad, workers=workers)
-    ref = _model_ref(folder, sha, result.model)
-    labels = dict(ref.themes)
-    applied, corrections_path, corrections_sha = _corrections(corrections, labels, [u.rec_id for u in result.units])
-    final = apply_corrections(result.assignments, applied, labels)
-    # Keywords of the round as corrected, like the themes of an uncorrected one (from the round's own units).
-    themes = theme_cards(result.units, final, result.model.round_keywords(result.units, final)) \
-        if applied else result.themes
-    timings = {**result.run_info["timings"], "assign_total": round(time.perf_counter() - started, 4)}
-    stored = StoredRound(round_name, result.units, result.assignments, themes, ref, round_date, applied,
-                         corrections_path, corrections_sha, result.run_info["inputs"], timings)
+    return archive, round_name, round_date
+
+
+def _run_model(run) -> ModelRef:
+    """The saved model a run folder names (``--save-model`` of a run, ``--model`` of an assign), hashed as it is now;
+    an empty reference when the run saved none or the folder is gone."""
+    params = run.info.get("parameters") or {}
+    folder = params.get("save_model") if params.get("command") == "run" else params.get("model")
+    themes = tuple((t.theme_id, t.label) for t in run.theme_cards)
+    if folder and (Path(folder) / "model.json").is_file():
+        return ModelRef(str(folder), model_hash(folder), params.get("embedder"), params.get("embedder_model_id"),
+                        themes)
+    return ModelRef("", "", params.get("embedder"), params.get("embedder_model_id"), themes)
+
+
+def add_run_folder(archive: str | os.PathLike, run_dir: str | os.PathLike, round_name: str, *,
+                   date: str | None = None, replace: bool = False, wait: float = DEFAULT_WAIT) -> StoredRound:
+    """Store a reviewed run folder as ``round_name`` exactly as it is: nothing is assigned again.
+
+    The units and their themes, scores, runner-ups, margins and review flags are ``recommendations.csv``'s,
+    the theme summaries ``themes.csv``'s, the researcher's decisions ``corrections.csv``'s, the inputs
+    and timings ``run.json``'s. The round records the model the run names when that folder still holds
+    a saved model (hashed now), and pins it when the archive has none. Raises ``InputError`` for a
+    folder that is not a run folder, or a name already taken (unless ``replace``).
+    """
+    archive, round_name, round_date = _checked_name(archive, round_name, date, replace, wait)
+    run = load_run(run_dir)
+    decided = {c.rec_id for c in run.corrections}
+    record = run.path / "corrections.csv"
+    stored = StoredRound(
+        round_name, list(run.units), [a for a in run.assignments if a.rec_id not in decided], list(run.theme_cards),
+        _run_model(run), round_date, list(run.corrections), str(record) if run.corrections else None,
+        _file_sha256(record) if run.corrections else None, list(run.info.get("inputs") or []),
+        dict(run.info.get("timings") or {}), list(run.assignments))
     store_round(archive, stored, replace=replace, wait=wait)
     return stored
 
@@ -258,10 +303,12 @@ def _write_round(con, archive: Path, stored: StoredRound, replace: bool) -> None
     else:
         position = con.execute("SELECT coalesce(max(position), 0) + 1 FROM rounds").fetchone()[0]
     meta = read_meta(con)
-    if "model_hash" not in meta:
+    # A reviewed run folder made without a saved model names none: there is nothing to pin or list.
+    if "model_hash" not in meta and stored.model.sha256:
         con.executemany("INSERT INTO meta VALUES (?, ?)", [
             ["model_hash", stored.model.sha256], ["model_path", stored.model.path]])
-    _write_model(con, stored.model)
+    if stored.model.sha256:
+        _write_model(con, stored.model)
     con.execute("INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)", [
         stored.name, round_date, position, len(stored.units), len(stored.corrections), stored.model.sha256,
         stored.model.path, stored.corrections_path, stored.corrections_sha256,
@@ -282,9 +329,7 @@ def _write_model(con, model: ModelRef) -> None:
 
 def _write_coding(con, stored: StoredRound) -> None:
     """The round's units (final themes), the model's assignments, its corrections and theme summaries."""
-    labels = dict(stored.model.themes)
-    final = apply_corrections(stored.assignments, stored.corrections, labels)
-    frame = recommendations_frame(stored.units, final)
+    frame = recommendations_frame(stored.units, stored.assignments if stored.final is None else stored.final)
     units = frame[list(UNIT_COLUMNS)].copy()
     units.insert(0, "round_name", stored.name)
     units["seq"] = range(1, len(units) + 1)
@@ -296,14 +341,23 @@ def _write_coding(con, stored: StoredRound) -> None:
                                 *REVIEW_COLUMNS])
     themes = themes_frame(stored.themes)[list(_THEME_COLUMNS)]
     themes.insert(0, "round_name", stored.name)
-    for table, frame in (("units", units), ("assignments", raw), ("themes", themes)):
+    record = pd.DataFrame([[stored.name, c.rec_id, c.theme_id, c.note, c.line, c.theme_label, c.source, c.time,
+                            c.previous_theme_id] for c in stored.corrections], columns=_RECORD_COLUMNS)
+    for table, frame in (("units", units), ("assignments", raw), ("themes", themes), ("corrections", record)):
         con.register("frame", frame)
         # By name: an upgraded version-1 file has the confidence columns last, after seq.
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame")
         con.unregister("frame")
-    if stored.corrections:
-        con.executemany("INSERT INTO corrections VALUES (?, ?, ?, ?, ?)", [
-            [stored.name, c.rec_id, c.theme_id, c.note, c.line] for c in stored.corrections])
+
+
+def _stored_corrections(con, round_name: str) -> list[Correction]:
+    """A round's researcher decisions as stored (a version-2 file, read before its upgrade, lacks the record's
+    newer columns: they read as empty)."""
+    frame = con.execute("SELECT * FROM corrections WHERE round_name = ? ORDER BY line", [round_name]).df()
+    cells = frame.astype(object).where(frame.notna(), None)
+    return [Correction(r["rec_id"], r["theme_id"], r.get("theme_label") or "", r["note"] or "",
+                       r.get("source") or "file", r.get("time") or "", r.get("previous_theme_id") or "",
+                       int(r["line"] or 0)) for r in cells.to_dict("records")]
 
 
 def stored_units(con, round_name: str) -> list[Unit]:
@@ -320,8 +374,10 @@ def recode_round(archive: str | os.PathLike, round_name: str, model_dir: str | o
                  wait: float = DEFAULT_WAIT) -> StoredRound:
     """Re-assign an archived round's stored units with ``model_dir``, keeping its corrections; one transaction.
 
-    The other rounds' rows are not touched. Raises ``InputError`` for an unknown round, or a
-    correction whose theme the new model does not have.
+    The decisions are applied as ``add`` applies them (:func:`pipeline.workflow.code_round`): a researcher
+    theme the new model lacks is made again from its stored label. The other rounds' rows are not
+    touched. Raises ``InputError`` for an unknown round, or a correction to a theme the new model does
+    not have and the archive has no label for.
     """
     from pipeline.workflow import assign_units
 
@@ -334,24 +390,16 @@ def recode_round(archive: str | os.PathLike, round_name: str, model_dir: str | o
         units = stored_units(con, round_name)
         inputs = con.execute("SELECT path, sha256, format, encoding FROM inputs WHERE round_name = ?",
                              [round_name]).df().to_dict("records")
-        corrections = [Correction(*r) for r in con.execute(
-            "SELECT rec_id, theme_id, note, line FROM corrections WHERE round_name = ?", [round_name]).fetchall()]
+        corrections = _stored_corrections(con, round_name)
     folder = Path(model_dir)
     sha = model_hash(folder)
     started = time.perf_counter()
-    result = assign_units([], folder, cache_dir=cache_dir, use_cache=use_cache, workers=workers, units=units)
-    ref = _model_ref(folder, sha, result.model)
-    labels = dict(ref.themes)
-    for c in corrections:
-        if c.theme_id not in labels:
-            raise InputError(str(folder), f"round {round_name!r} has a correction to theme {c.theme_id!r}, which "
-                                          "this model does not have")
-    final = apply_corrections(result.assignments, corrections, labels)
-    themes = theme_cards(result.units, final, result.model.round_keywords(result.units, final)) \
-        if corrections else result.themes
+    result = assign_units([], folder, cache_dir=cache_dir, use_cache=use_cache, workers=workers, units=units,
+                          record=CodingRecord.from_rows(corrections))
     timings = {**result.run_info["timings"], "assign_total": round(time.perf_counter() - started, 4)}
-    stored = StoredRound(round_name, result.units, result.assignments, themes, ref, row[0], corrections,
-                         row[1], row[2], inputs, timings)
+    stored = StoredRound(round_name, result.units, result.model_assignments, result.themes,
+                         _model_ref(folder, sha, result.model), row[0], result.corrections, row[1], row[2], inputs,
+                         timings, result.assignments)
     with open_archive(archive, read_only=False, wait=wait) as con:
         con.execute("BEGIN TRANSACTION")
         try:

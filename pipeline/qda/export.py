@@ -39,6 +39,7 @@ from pipeline.core.errors import InputError
 from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Document, Unit
 from pipeline.read.documents import read_document
 from pipeline.read.programs import program_code_key
+from pipeline.runfolder.cards import member_name, several_rounds
 from pipeline.runfolder.folder import RunFolder, load_run
 from pipeline.themes.codebook import load_codebook
 
@@ -51,6 +52,11 @@ Q = f"{{{QDA_NAMESPACE}}}"
 GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:advisory-themes:refi-qda")
 THEMES_BRANCH = "주제"
 PROGRAMS_BRANCH = "사업 코드"
+#: The code of the units the model was unsure of (``needs_review``), so a QDA user can pull them up.
+REVIEW_CODE = "검토 필요"
+#: Each unit's confidence as case variables (REFI-QDA keeps variables on cases): name -> type.
+VARIABLES: dict[str, str] = {"주제 점수": "Float", "차순위 주제": "Text", "점수 차이": "Float", "검토 필요": "Boolean",
+                             "주제 출처": "Text"}
 UNREGISTERED = "미등록"
 ORIGIN = "advisory-themes"
 # Fixed zip entry dates: the same run exports to the same bytes.
@@ -241,6 +247,9 @@ def build_project(run: RunFolder, sources: dict[str, SourceText]) -> etree._Elem
     for theme in theme_catalogue(run):
         theme_guid[theme.theme_id] = make_guid("theme", theme.theme_id)
         _code(branch, theme_guid[theme.theme_id], theme.label, theme.description)
+    if any(a.needs_review for a in run.assignments):
+        _code(codes, make_guid("review", "needs_review"), REVIEW_CODE,
+              "모델이 확신하지 못한 권고: 미분류이거나 차순위 주제와의 점수 차이가 작음 (needs_review = 1)")
     program_guid = {}
     programs = _program_codes(run)
     if programs:
@@ -265,14 +274,7 @@ def build_project(run: RunFolder, sources: dict[str, SourceText]) -> etree._Elem
         if unit.member is not None:
             members.setdefault((unit.round, unit.member), []).append(unit.rec_id)
 
-    cases = _sub(project, "Cases") if members else None
-    labels = {(u.round, u.member): u.member_label for u in run.units if u.member is not None}
-    for (round_id, member), rec_ids in sorted(members.items()):
-        case = _sub(cases, "Case", guid=make_guid("case", round_id, str(member)),
-                    name=labels[(round_id, member)] or f"위원 {member}")
-        _sub(case, "Description", f"{round_id} · 위원 {member}")
-        for rec_id in rec_ids:
-            _sub(case, "SelectionRef", targetGUID=make_guid("selection", rec_id))
+    _variables_and_cases(project, run, members)
 
     sources_el = _sub(project, "Sources")
     for name in sources:
@@ -284,10 +286,45 @@ def build_project(run: RunFolder, sources: dict[str, SourceText]) -> etree._Elem
             _sub(selection, "Description", f"{unit.rec_id} · {unit.agenda} · {unit.question}")
             code_guids = [theme_guid[run_theme(a)]]
             code_guids += [program_guid[c] for c in dict.fromkeys([*unit.program_codes, *unit.unknown_codes])]
+            code_guids += [make_guid("review", "needs_review")] if a.needs_review else []
             for code in code_guids:
                 coding = _sub(selection, "Coding", guid=make_guid("coding", unit.rec_id, code), creatingUser=user)
                 _sub(coding, "CodeRef", targetGUID=code)
     return project
+
+
+def _value(parent: etree._Element, variable: str, kind: str, value: object) -> None:
+    entry = _sub(parent, "VariableValue")
+    _sub(entry, "VariableRef", targetGUID=make_guid("variable", variable))
+    text = ("true" if value else "false") if kind == "Boolean" else f"{value:.4f}" if kind == "Float" else str(value)
+    _sub(entry, f"{kind}Value", text)
+
+
+def _variables_and_cases(project: etree._Element, run: RunFolder, members: dict[tuple[str, int], list[str]]) -> None:
+    """One case per member (``위원 2 (△△△)``, holding the member's selections) and one per unit (``권고 REC_ID``)
+    with the unit's score, runner-up, margin, review flag and theme source as variables."""
+    variables = _sub(project, "Variables")
+    for name, kind in VARIABLES.items():
+        _sub(variables, "Variable", guid=make_guid("variable", name), name=name, typeOfVariable=kind)
+    cases = _sub(project, "Cases")
+    with_round = several_rounds(run.units)
+    first = {(u.round, u.member): u for u in run.units if u.member is not None}
+    for (round_id, member), rec_ids in sorted(members.items()):
+        case = _sub(cases, "Case", guid=make_guid("case", round_id, str(member)),
+                    name=member_name(first[(round_id, member)], with_round))
+        _sub(case, "Description", f"{round_id} · 위원 {member} · {first[(round_id, member)].member_label}".rstrip(" ·"))
+        for rec_id in rec_ids:
+            _sub(case, "SelectionRef", targetGUID=make_guid("selection", rec_id))
+    labels = {t.theme_id: t.label for t in theme_catalogue(run)}
+    for unit, a in zip(run.units, run.assignments, strict=True):
+        case = _sub(cases, "Case", guid=make_guid("unit case", unit.rec_id), name=f"권고 {unit.rec_id}")
+        _sub(case, "Description", f"{member_name(unit, with_round)} · {unit.agenda}")
+        values = {"주제 점수": a.theme_score, "차순위 주제": labels.get(a.theme_runner_up, a.theme_runner_up),
+                  "점수 차이": a.theme_margin, "검토 필요": a.needs_review, "주제 출처": a.theme_source}
+        for name, kind in VARIABLES.items():
+            if values[name] is not None and values[name] != "":
+                _value(case, name, kind, values[name])
+        _sub(case, "SelectionRef", targetGUID=make_guid("selection", unit.rec_id))
 
 
 @lru_cache(maxsize=1)

@@ -1,34 +1,53 @@
-"""REFI-QDA exchange, import side: a recoded ``.qdpx`` project back as corrections of a run.
+"""REFI-QDA exchange, import side: a recoded ``.qdpx`` project back as the coding record of a run.
 
-:func:`import_qdpx` reads a project after a researcher has recoded it (in MAXQDA, NVivo, ATLAS.ti,
-QualCoder, ...) and returns one correction (``rec_id,theme_id,note``) per unit whose theme differs
-from the run's. A selection is matched to its unit by GUID, or, when the tool made new GUIDs, by
-overlap with the unit's lines in the project's copy of the source text; a code is a theme by GUID,
-or by its name being a theme's label or id, so renamed or moved codes still count. Projects from
-other tools are read too; what matches no unit is reported in one warning line. The GUIDs, source
-texts, theme codes and schema are :mod:`pipeline.qda.export`'s, shared with the export.
+:func:`import_qdpx` reads a project after a researcher has coded it (in MAXQDA, NVivo, ATLAS.ti,
+QualCoder, ...) and writes every unit's theme as the project has it: a full record (the run folder's
+``corrections.csv`` columns, ``source`` = ``qdpx``), not a list of changes; the changes against the run
+are printed. A selection is matched to its unit by GUID, or, when the tool made new GUIDs, by position in
+the project's copy of the source, used only where the text there is the unit's
+(:mod:`pipeline.qda.locate`), else by its own text. A code is a theme by GUID or by its name being a
+theme's label or id, so renamed or moved codes keep their meaning; a code created in the tool is a new
+researcher theme when it sits under the ``주제`` branch (or in a code set of that name), or is the only code
+left on a unit whose theme code was removed. A unit coded with two themes keeps the first and the second
+is reported. The GUIDs, source texts, theme codes and schema are :mod:`pipeline.qda.export`'s.
+
+How tools write projects, as far as this reads them: ATLAS.ti counts a Windows line end as one
+character in positions while its source files keep both (so its copies are read with ``\\n`` line
+ends); NVivo counts both, and writes cases as codes with the same GUID (those codings are case
+membership, not themes); MAXQDA renews GUIDs and may leave selections without codings (annotations).
 """
 
 from __future__ import annotations
 
-import bisect
 import io
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
 
 from pipeline.core.atomic import write_file
 from pipeline.core.errors import InputError, one_line
-from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Unit
-from pipeline.qda.export import Q, SourceText, make_guid, run_theme, schema, source_guids, theme_catalogue
+from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL
+from pipeline.qda.export import (
+    PROGRAMS_BRANCH,
+    REVIEW_CODE,
+    THEMES_BRANCH,
+    Q,
+    SourceText,
+    make_guid,
+    run_theme,
+    schema,
+    source_guids,
+    theme_catalogue,
+)
+from pipeline.qda.locate import UnitSpans, locate_units
 from pipeline.read.limits import SizeLimits
 from pipeline.read.zipped import ZipPackage, open_zip
 from pipeline.runfolder.folder import RunFolder, load_run, refuse_inside
-from pipeline.themes.corrections import Correction, corrections_csv
+from pipeline.themes.corrections import Correction, corrections_csv, researcher_theme_id
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +59,7 @@ def _norm_guid(value: str | None) -> str:
 
 @dataclass(frozen=True)
 class CodedSelection:
-    """A text selection of a project with the GUIDs of the codes applied to it."""
+    """A text selection of a project with the codes applied to it, in document order, and each coding's time."""
 
     guid: str
     source_guid: str
@@ -48,16 +67,22 @@ class CodedSelection:
     start: int
     end: int
     code_guids: tuple[str, ...]
+    times: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class QdaProject:
-    """What import reads of a ``.qdpx``: code names by GUID, text sources' texts, coded text selections."""
+    """What import reads of a ``.qdpx``: code names and parents by GUID, text sources' texts, coded text
+    selections, code sets (name -> code GUIDs), case GUIDs and the tool that wrote it (``origin``)."""
 
     path: str
     codes: dict[str, str]
     texts: dict[str, SourceText]
     selections: tuple[CodedSelection, ...]
+    parents: dict[str, str] = field(default_factory=dict)
+    sets: dict[str, frozenset[str]] = field(default_factory=dict)
+    cases: frozenset[str] = frozenset()
+    origin: str = ""
 
 
 def read_qdpx(path: str | os.PathLike) -> QdaProject:
@@ -76,23 +101,42 @@ def read_qdpx(path: str | os.PathLike) -> QdaProject:
         if "project.qde" not in members:
             raise InputError(name, "not a REFI-QDA project: no project.qde in the archive")
         root = _project_root(name, archive.read(members["project.qde"]))
+        origin = root.get("origin") or ""
         texts = {}
         for source in root.iter(Q + "TextSource"):
             text = _source_text(source, archive, members)
             if text is not None:
+                if "ATLAS" in origin.upper():
+                    text = text.replace("\r\n", "\n")  # ATLAS.ti's positions count a Windows line end once
                 texts[_norm_guid(source.get("guid"))] = SourceText.from_text(source.get("name") or "", text)
-    codes = {_norm_guid(c.get("guid")): c.get("name") or "" for c in root.iter(Q + "Code")}
+    return _project(name, root, texts, origin)
+
+
+def _project(name: str, root: etree._Element, texts: dict[str, SourceText], origin: str) -> QdaProject:
+    """The codes (with their parents), code sets, cases and coded selections of a parsed ``project.qde``."""
+    codes, parents = {}, {}
+    for code in root.iter(Q + "Code"):
+        guid = _norm_guid(code.get("guid"))
+        codes[guid] = code.get("name") or ""
+        parent = code.getparent()
+        parents[guid] = _norm_guid(parent.get("guid")) if parent is not None and parent.tag == Q + "Code" else ""
+    sets = {(s.get("name") or "").strip(): frozenset(_norm_guid(m.get("targetGUID"))
+                                                     for m in s.iterfind(Q + "MemberCode"))
+            for s in root.iter(Q + "Set")}
+    cases = frozenset(_norm_guid(c.get("guid")) for c in root.iter(Q + "Case"))
     selections = []
     for source in root.iter(Q + "TextSource"):
         for sel in source.iterchildren(Q + "PlainTextSelection"):
+            codings = [(c.find(Q + "CodeRef"), c.get("creationDateTime") or sel.get("modifiedDateTime") or "")
+                       for c in sel.iterfind(Q + "Coding")]
             selections.append(CodedSelection(
                 guid=_norm_guid(sel.get("guid")), source_guid=_norm_guid(source.get("guid")),
                 source_name=source.get("name") or "", start=int(sel.get("startPosition")),
                 end=int(sel.get("endPosition")),
-                code_guids=tuple(_norm_guid(ref.get("targetGUID"))
-                                 for ref in sel.iterfind(f"{Q}Coding/{Q}CodeRef")),
+                code_guids=tuple(_norm_guid(ref.get("targetGUID")) for ref, _ in codings),
+                times=tuple(time for _, time in codings),
             ))
-    return QdaProject(name, codes, texts, tuple(selections))
+    return QdaProject(name, codes, texts, tuple(selections), parents, sets, cases, origin)
 
 
 # About eight elements a unit (its selection, codings and case reference): room for 125,000 units, far more
@@ -149,115 +193,158 @@ def _source_text(source: etree._Element, archive: ZipPackage, members: dict[str,
 
 @dataclass(frozen=True)
 class ImportResult:
-    """Corrections read from a project, and what could not be used.
+    """The record read from a project, and what could not be used.
 
-    ``unmatched`` holds the GUIDs of selections that match no unit of the run, ``ambiguous`` the
-    units coded with more than one theme, ``unassigned`` the units recoded to 미분류 (a
-    corrections file names a theme, so these are left out); ``matched`` counts the units found.
+    ``corrections``: one row per unit found with a theme code (every unit of an unchanged project);
+    ``changed``: ``(rec_id, run theme, project theme)`` where they differ; ``new_themes``: codes made in
+    the tool that became researcher themes (id -> label). Reported, not used: ``unmatched`` (selections
+    matching no unit), ``ambiguous`` (``(rec_id, second theme)``: a unit's second theme code),
+    ``uncoded`` (units found without a theme code) and ``skipped_codes`` (codes that are not themes).
     """
 
     corrections: tuple[Correction, ...]
     matched: int
+    changed: tuple[tuple[str, str, str], ...] = ()
+    new_themes: dict[str, str] = field(default_factory=dict)
     unmatched: tuple[str, ...] = ()
-    ambiguous: tuple[str, ...] = ()
-    unassigned: tuple[str, ...] = ()
+    ambiguous: tuple[tuple[str, str], ...] = ()
+    uncoded: tuple[str, ...] = ()
+    skipped_codes: tuple[str, ...] = ()
 
 
 def _stem(name: str) -> str:
     return name.rsplit(".", 1)[0] if "." in name else name
 
 
-def corrections_from_project(project: QdaProject, run: RunFolder) -> ImportResult:
-    """Compare a project's theme codings with the run's themes: one correction per unit whose theme changed.
+@dataclass
+class _Codes:
+    """Which project codes are themes: GUID -> theme id, and the labels of themes made in the tool."""
 
-    Selections map to units by GUID, else by the largest overlap with a unit's lines in the
-    project's copy of the unit's source (matched by GUID or file name, with or without extension).
-    Codes map to themes by GUID, else by name equal to a theme's label or id.
-    """
+    themes: dict[str, str]
+    ignored: set[str]
+    new: dict[str, str] = field(default_factory=dict)
+
+
+def _theme_codes(project: QdaProject, run: RunFolder) -> _Codes:
+    """Theme codes by GUID or name; program codes, branches, the review code and NVivo's case codes are not themes;
+    a new code under the 주제 branch (or in a code set named 주제) is a new researcher theme."""
     catalogue = theme_catalogue(run)
-    theme_of_code = {make_guid("theme", t.theme_id): t.theme_id for t in catalogue}
-    by_name = {}
+    themes = {make_guid("theme", t.theme_id): t.theme_id for t in catalogue}
+    by_name: dict[str, str] = {}
     for theme in reversed(catalogue):
         by_name[theme.label.strip()] = theme.theme_id
         by_name[theme.theme_id.casefold()] = theme.theme_id
-    for guid, code_name in project.codes.items():
-        if guid not in theme_of_code:
-            found = by_name.get(code_name.strip()) or by_name.get(code_name.strip().casefold())
-            if found:
-                theme_of_code[guid] = found
-    by_guid = {make_guid("selection", u.rec_id): u.rec_id for u in run.units}
-    source_guid = source_guids(run)
-    spans = _unit_spans(project, run, source_guid)
+    programs = {c for u in run.units for c in (*u.program_codes, *u.unknown_codes)}
+    branches = {g for g, n in project.codes.items() if n.strip() in (THEMES_BRANCH, PROGRAMS_BRANCH)}
+    ignored = set(project.cases) | branches | {make_guid("review", "needs_review")} | {
+        g for g, n in project.codes.items() if n.strip() == REVIEW_CODE or n.split(" ", 1)[0] in programs
+        or make_guid("program", n.split(" ", 1)[0]) == g}
+    codes = _Codes(themes, ignored)
+    theme_branch = {g for g in branches if project.codes[g].strip() == THEMES_BRANCH}
+    in_set = project.sets.get(THEMES_BRANCH, frozenset())
+    for guid, name in project.codes.items():
+        if guid in themes or guid in ignored:
+            continue
+        found = by_name.get(name.strip()) or by_name.get(name.strip().casefold())
+        if found:
+            themes[guid] = found
+        elif guid in in_set or _under(project, guid, theme_branch):
+            codes.new[guid] = name.strip()
+    return codes
 
-    themes: dict[str, set[str]] = {}
-    unmatched = []
+
+def _under(project: QdaProject, guid: str, branches: set[str]) -> bool:
+    seen = set()
+    while guid and guid not in seen:
+        seen.add(guid)
+        guid = project.parents.get(guid, "")
+        if guid in branches:
+            return True
+    return False
+
+
+def _spans(project: QdaProject, run: RunFolder) -> dict[str, UnitSpans]:
+    """Project source GUID -> the run's units located in the project's copy of that source (by GUID, else by
+    file name with or without extension: some tools drop it)."""
+    source_guid = source_guids(run)
+    ours = {guid: name for name, guid in source_guid.items()}
+    by_source: dict[str, list] = {}
+    for unit in run.units:
+        by_source.setdefault(unit.source, []).append(unit)
+    spans = {}
+    for guid, text in project.texts.items():
+        name = ours.get(guid) or next((n for n in source_guid if text.name in (n, _stem(n))), None)
+        located = locate_units(text, by_source.get(name, []))
+        if located is not None:
+            spans[guid] = located
+    return spans
+
+
+def _unit_of(sel: CodedSelection, by_guid: dict[str, str], spans: dict[str, UnitSpans]) -> str | None:
+    rec_id = by_guid.get(sel.guid)
+    located = spans.get(sel.source_guid)
+    if rec_id is None and located is not None:
+        rec_id = located.best_overlap(sel.start, sel.end) or located.by_text(sel.start, sel.end)
+    return rec_id
+
+
+def corrections_from_project(project: QdaProject, run: RunFolder) -> ImportResult:
+    """Every unit's theme as the project codes it: a full record, with what differs from the run and what
+    could not be used (:class:`ImportResult`)."""
+    codes = _theme_codes(project, run)
+    by_guid = {make_guid("selection", u.rec_id): u.rec_id for u in run.units}
+    spans = _spans(project, run)
+    given: dict[str, list[tuple[str, str]]] = {}
+    others: dict[str, list[str]] = {}
+    unmatched, skipped, found = [], {}, set()
     for sel in project.selections:
-        rec_id = by_guid.get(sel.guid)
-        if rec_id is None and sel.source_guid in spans:
-            rec_id = spans[sel.source_guid].best_overlap(sel.start, sel.end)
+        rec_id = _unit_of(sel, by_guid, spans)
         if rec_id is None:
             unmatched.append(sel.guid)
             continue
-        themes.setdefault(rec_id, set()).update(theme_of_code[c] for c in sel.code_guids if c in theme_of_code)
-
-    corrections, ambiguous, unassigned = [], [], []
-    file_name = Path(project.path).name
-    for a in run.assignments:
-        given = themes.get(a.rec_id)
-        old = run_theme(a)
-        if not given or given == {old}:
-            continue
-        if len(given) > 1:
-            ambiguous.append(a.rec_id)
-        elif (new := next(iter(given))) == UNASSIGNED_ID:
-            unassigned.append(a.rec_id)
+        found.add(rec_id)
+        times = sel.times or ("",) * len(sel.code_guids)
+        for guid, time in zip(sel.code_guids, times, strict=True):
+            if guid in codes.themes:
+                given.setdefault(rec_id, []).append((codes.themes[guid], time))
+            elif guid in codes.new:
+                given.setdefault(rec_id, []).append((researcher_theme_id(codes.new[guid]), time))
+            elif guid not in codes.ignored:
+                others.setdefault(rec_id, []).append(guid)
+    # A unit whose theme code was removed and that carries one other code made in the tool: that code is its theme.
+    for rec_id, guids in others.items():
+        lone = list(dict.fromkeys(guids))
+        if rec_id not in given and len(lone) == 1 and lone[0] in project.codes:
+            codes.new[lone[0]] = project.codes[lone[0]].strip()
+            given[rec_id] = [(researcher_theme_id(codes.new[lone[0]]), "")]
         else:
-            corrections.append(Correction(a.rec_id, new, f"{file_name}: {old} → {new}"))
-    return ImportResult(tuple(corrections), len(themes), tuple(unmatched), tuple(ambiguous), tuple(unassigned))
+            skipped.update((g, project.codes.get(g, g)) for g in lone)
+    return _record(project, run, given, found, codes, unmatched, sorted(set(skipped.values())))
 
 
-@dataclass(frozen=True)
-class _Spans:
-    """The run's units in one source of a project: spans sorted by start, for overlap lookups."""
-
-    starts: tuple[int, ...]
-    spans: tuple[tuple[int, int, str], ...]
-    longest: int
-
-    def best_overlap(self, start: int, end: int) -> str | None:
-        """The rec_id whose span overlaps ``[start, end)`` most; None if none does.
-
-        Only spans starting in ``[start - longest, end)`` can overlap, so this looks at a few
-        spans, not the whole round (a tool that renews every GUID sends every selection here).
-        """
-        best, best_overlap = None, 0
-        low = bisect.bisect_left(self.starts, start - self.longest)
-        for k in range(low, bisect.bisect_left(self.starts, end)):
-            s, e, rec_id = self.spans[k]
-            overlap = min(e, end) - max(s, start)
-            if overlap > best_overlap:
-                best, best_overlap = rec_id, overlap
-        return best
-
-
-def _unit_spans(project: QdaProject, run: RunFolder, source_guid: dict[str, str]) -> dict[str, _Spans]:
-    """Project source GUID -> the run's units' spans in the project's copy of that source.
-
-    A project source is the run's input with the same GUID, or else with the same file name
-    (with or without extension: some tools drop it).
-    """
-    ours = {guid: name for name, guid in source_guid.items()}
-    by_source: dict[str, list[Unit]] = {}
-    for unit in run.units:
-        by_source.setdefault(unit.source, []).append(unit)
-    spans: dict[str, _Spans] = {}
-    for guid, text in project.texts.items():
-        name = ours.get(guid) or next((n for n in source_guid if text.name in (n, _stem(n))), None)
-        found = sorted((*text.span(u.line_start, u.line_end), u.rec_id)
-                       for u in by_source.get(name, []) if u.line_end <= text.n_lines)
-        if found:
-            spans[guid] = _Spans(tuple(f[0] for f in found), tuple(found), max(e - s for s, e, _ in found))
-    return spans
+def _record(project: QdaProject, run: RunFolder, given: dict[str, list[tuple[str, str]]], found: set[str],
+            codes: _Codes, unmatched: Sequence[str], skipped: Sequence[str]) -> ImportResult:
+    """The full record of the units ``given`` themes (in the run's order), and what differs from the run."""
+    labels = {t.theme_id: t.label for t in theme_catalogue(run)} | {UNASSIGNED_ID: UNASSIGNED_LABEL}
+    new_themes = {researcher_theme_id(label): label for label in codes.new.values()}
+    labels |= new_themes
+    file_name = Path(project.path).name
+    rows, changed, ambiguous, uncoded = [], [], [], []
+    for unit, a in zip(run.units, run.assignments, strict=True):
+        themes = list(dict.fromkeys(t for t, _ in given.get(unit.rec_id, [])))
+        if not themes:
+            uncoded += [unit.rec_id] if unit.rec_id in found else []
+            continue
+        old, new = run_theme(a), themes[0]
+        ambiguous += [(unit.rec_id, t) for t in themes[1:]]
+        time = next(t for theme, t in given[unit.rec_id] if theme == new)
+        note = f"{file_name}: {old} → {new}" if new != old else f"{file_name}: {old} 그대로"
+        rows.append(Correction(unit.rec_id, new, labels.get(new, new), note, "qdpx", time, old))
+        if new != old:
+            changed.append((unit.rec_id, old, new))
+    used = {r.theme_id for r in rows}
+    return ImportResult(tuple(rows), len(found), tuple(changed), {k: v for k, v in new_themes.items() if k in used},
+                        tuple(unmatched), tuple(ambiguous), tuple(uncoded), tuple(skipped))
 
 
 def _short_list(items: Sequence[str], limit: int = 5) -> str:
@@ -265,14 +352,40 @@ def _short_list(items: Sequence[str], limit: int = 5) -> str:
     return shown + (f" … (+{len(items) - limit})" if len(items) > limit else "")
 
 
-def import_qdpx(qdpx: str | os.PathLike, run_dir: str | os.PathLike, out: str | os.PathLike) -> ImportResult:
-    """Turn the theme codings of a (recoded) ``.qdpx`` into a corrections CSV for the units of a run folder.
+def _report(result: ImportResult, project: QdaProject, run: RunFolder) -> None:
+    """One line per change against the run, and one warning line per kind of thing left out."""
+    labels = {t.theme_id: t.label for t in theme_catalogue(run)} | {UNASSIGNED_ID: UNASSIGNED_LABEL}
+    labels |= result.new_themes
+    for label in result.new_themes.values():
+        log.info("QDA 도구에서 만든 코드 '%s'를 새 주제(연구자)로 가져옵니다", label)
+    for rec_id, old, new in result.changed:
+        log.info("  %s: %s → %s", rec_id, labels.get(old, old), labels.get(new, new))
+    if result.unmatched:
+        log.warning("%s: 코딩된 구간 %d개는 %s의 어느 권고와도 맞지 않아 건너뜁니다 (GUID %s)", project.path,
+                    len(result.unmatched), run.path, _short_list(result.unmatched))
+    if result.ambiguous:
+        log.warning("%s: 권고 %d건에 주제 코드가 둘 이상이라 첫 주제를 씁니다; 건너뛴 주제: %s", project.path,
+                    len({r for r, _ in result.ambiguous}),
+                    _short_list([f"{r} ({labels.get(t, t)})" for r, t in result.ambiguous]))
+    if result.uncoded:
+        log.warning("%s: 권고 %d건에 주제 코드가 없어 기록에서 뺍니다: %s", project.path, len(result.uncoded),
+                    _short_list(result.uncoded))
+    if result.skipped_codes:
+        log.warning("%s: 주제가 아닌 코드 %d개는 건너뜁니다 ('%s' 아래에 두면 새 주제가 됩니다): %s", project.path,
+                    len(result.skipped_codes), THEMES_BRANCH, _short_list(list(result.skipped_codes)))
+
+
+def import_qdpx(qdpx: str | os.PathLike, run_dir: str | os.PathLike, out: str | os.PathLike, *,
+                changed_only: bool = False) -> ImportResult:
+    """Write the theme codings of a (recoded) ``.qdpx`` as the coding record of a run folder's units.
 
     In: the project file, the run folder it was exported from (or a run of the same input), the
-    corrections CSV to write. Out: the :class:`ImportResult`; the CSV (``rec_id,theme_id,note``,
-    UTF-8 with BOM) is written atomically, header only when nothing changed. Selections that
-    match no unit, units with several themes and units recoded to 미분류 each give one warning
-    line. Raises :class:`InputError` for a malformed project or run folder; nothing is written then.
+    corrections CSV to write. Out: the :class:`ImportResult`; the CSV (the record's columns, UTF-8 with
+    BOM, one row per unit the project codes with a theme; with ``changed_only``, only the rows whose theme
+    differs from the run's) is written atomically. The changes against the run are logged one line each;
+    selections that match no unit, units with several themes or none, and codes that are not themes are
+    each one warning line. Raises :class:`InputError` for a
+    malformed project or run folder; nothing is written then.
     """
     refuse_inside(out, run_dir)
     if Path(out).resolve() == Path(qdpx).resolve():
@@ -280,14 +393,7 @@ def import_qdpx(qdpx: str | os.PathLike, run_dir: str | os.PathLike, out: str | 
     project = read_qdpx(qdpx)
     run = load_run(run_dir)
     result = corrections_from_project(project, run)
-    if result.unmatched:
-        log.warning("%s: %d coded selections match no unit of %s (GUIDs %s)", project.path, len(result.unmatched),
-                    run.path, _short_list(result.unmatched))
-    if result.ambiguous:
-        log.warning("%s: %d units carry more than one theme code, left out: %s", project.path,
-                    len(result.ambiguous), _short_list(result.ambiguous))
-    if result.unassigned:
-        log.warning("%s: %d units recoded to %s, left out (a correction names a theme): %s", project.path,
-                    len(result.unassigned), UNASSIGNED_LABEL, _short_list(result.unassigned))
-    write_file(out, corrections_csv(result.corrections))
+    _report(result, project, run)
+    rows = [c for c in result.corrections if not c.keeps] if changed_only else result.corrections
+    write_file(out, corrections_csv(rows))
     return result

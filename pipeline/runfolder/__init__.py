@@ -7,6 +7,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "theme_cards": "cards",
     "RunFolder": "folder", "load_run": "folder", "write_run": "folder", "run_target": "folder",
     "refuse_inside": "folder",
+    "prior_record": "folder",
     "recommendations_frame": "tables", "themes_frame": "tables", "complete_matrix": "tables",
     "write_csv": "tables", "write_xlsx": "tables",
     "render_report": "report", "render_summary_md": "report",

@@ -40,12 +40,15 @@ from pipeline.runfolder.tables import (
     write_xlsx,
     xlsx_sheets,
 )
+from pipeline.themes.corrections import Correction, corrections_csv, load_record
 
 RUN_FILES: tuple[str, ...] = (
     "recommendations.csv", "recommendations.parquet", "themes.csv", "theme_program_matrix.csv",
     "theme_program_matrix.xlsx", "heatmap.png", "heatmap.svg", "report.html", "summary.md", "run.json",
-    "unplaced.csv",
+    "unplaced.csv", "corrections.csv",
 )
+#: The run folder's coding record: every researcher decision made on its units.
+RECORD = "corrections.csv"
 # The repository's placeholder in outputs/: it counts as empty, and a new run folder keeps it.
 PLACEHOLDER = ".gitkeep"
 _RECOMMENDATION_COLUMNS = {"rec_id", "theme_id", "theme_label", "theme_source", "program_codes", "fields", "member",
@@ -95,6 +98,17 @@ def run_target(out_dir: Path) -> Target:
     return Target(Path(out_dir), "dir", refusal, carry=(PLACEHOLDER,))
 
 
+def prior_record(out_dir: Path) -> Path | None:
+    """The coding record of ``out_dir`` when it is an earlier run folder a run may replace; None otherwise.
+
+    A rerun into the folder reads it first, so the researcher's decisions made on it are kept.
+    """
+    path = Path(out_dir) / RECORD
+    if not path.is_file() or not (Path(out_dir) / "run.json").is_file() or refusal(Path(out_dir)) is not None:
+        return None
+    return path
+
+
 def _run_json(run_info: dict, units: Sequence[Unit], themes: Sequence[Theme], export_seconds: float) -> str:
     """``run_info`` plus this run's counts and export timing, merged into any counts/timings already there."""
     info = copy.deepcopy(dict(run_info))
@@ -113,11 +127,14 @@ def _run_json(run_info: dict, units: Sequence[Unit], themes: Sequence[Theme], ex
 
 def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
                     themes: Sequence[Theme], run_info: dict, started: float,
-                    model_themes: Sequence[ThemeInfo] = (), unplaced: Sequence[Unplaced] = ()) -> None:
+                    model_themes: Sequence[ThemeInfo] = (), unplaced: Sequence[Unplaced] = (), *,
+                    record: Sequence[Correction] = (), rerun: str | None = None) -> None:
     """Write every run-folder file into ``folder`` (an empty staging folder); ``started`` times the export.
 
     ``model_themes``: every theme the model knows, in its order; the report's theme select boxes offer them all.
     ``unplaced``: the lines of the round no unit took, written to ``unplaced.csv`` and listed in the report.
+    ``record``: the researcher's decisions applied (``corrections.csv``; the report's download starts from
+    them); ``rerun``: the command that reruns the round with a downloaded record (the report's hint).
     """
     recs = recommendations_frame(units, assignments)
     # One matrix for the CSV, the heatmap, the report and summary.md: same columns, (코드 없음) last.
@@ -132,9 +149,10 @@ def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[A
     plots.heatmap(complete.rename(columns=lambda c: short_header(program_header(c, names))), folder / "heatmap.png",
                   folder / "heatmap.svg")
     (folder / "unplaced.csv").write_bytes(unplaced_csv(unplaced))
+    (folder / RECORD).write_bytes(corrections_csv(record))
     (folder / "report.html").write_text(
-        render_report(units, assignments, themes, complete, run_info, model_themes, unplaced), encoding="utf-8",
-        newline="\n")
+        render_report(units, assignments, themes, complete, run_info, model_themes, unplaced, record=record,
+                      rerun=rerun), encoding="utf-8", newline="\n")
     (folder / "summary.md").write_text(
         render_summary_md(units, assignments, themes, complete, run_info), encoding="utf-8", newline="\n")
     (folder / "run.json").write_text(
@@ -142,7 +160,8 @@ def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[A
 
 
 def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
-              themes: Sequence[Theme], run_info: dict, model_themes: Sequence[ThemeInfo] = ()) -> Path:
+              themes: Sequence[Theme], run_info: dict, model_themes: Sequence[ThemeInfo] = (), *,
+              record: Sequence[Correction] = ()) -> Path:
     """Write a complete run folder (CONTRACT.md "Run folder") to ``out_dir`` atomically; return ``out_dir``.
 
     In: the units, their assignments, the theme cards and ``run_info`` (inputs, parameters, seed,
@@ -156,7 +175,7 @@ def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assign
     """
     started = time.perf_counter()
     with replacing([run_target(Path(out_dir))]) as (staging,):
-        write_run_files(staging, units, assignments, themes, run_info, started, model_themes)
+        write_run_files(staging, units, assignments, themes, run_info, started, model_themes, record=record)
     return Path(out_dir)
 
 
@@ -254,6 +273,17 @@ class RunFolder:
             theme_runner_up=r.theme_runner_up, theme_margin=_optional_float(r.theme_margin),
             needs_review=r.needs_review == "1",
         ) for r in self._rows)
+
+    @cached_property
+    def corrections(self) -> tuple[Correction, ...]:
+        """The coding record ``corrections.csv`` (empty for a folder made before runs kept one), checked like any
+        corrections file; rows naming no theme of the run keep their ids."""
+        path = self.path / RECORD
+        if not path.is_file():
+            return ()
+        themes = [ThemeInfo(t.theme_id, t.label, t.source) for t in self.theme_cards]
+        record = load_record([path], themes, provisional=lambda theme_id: True)
+        return tuple(c for f in record.files for c in f.rows)
 
     @cached_property
     def theme_cards(self) -> tuple[Theme, ...]:

@@ -191,34 +191,51 @@ def _change_bars(ax: Axes, changes: pd.Series) -> None:
 
 def share_lines(shares: pd.DataFrame, small: Sequence[bool], path_png: Path | str,
                 title: str = "회차별 주제 비중") -> None:
-    """Theme shares over rounds as lines, one per column of ``shares``.
+    """Theme shares over rounds as small multiples: one panel per column of ``shares``.
 
     ``shares``: index = round names in order, columns = theme labels, values = share of the
     round's units (0.25 = 25%). ``small``: per round, whether it has too few units for a
-    reliable share; those rounds are shaded and named in the legend. Writes a PNG.
+    reliable share; those rounds are shaded. Each panel draws its theme in colour over the other
+    themes in light grey, on one shared scale, so two themes with the same shares stay apart (on one
+    plot their lines lay exactly on top of each other) and each line is named by its panel. Writes a PNG.
     """
-    n_rounds = len(shares.index)
+    n_rounds, n_themes = len(shares.index), max(len(shares.columns), 1)
+    ncols = min(4, n_themes)
+    nrows = -(-n_themes // ncols)
     from matplotlib import colormaps
 
     with korean_style():
-        fig, ax = _figure(figsize=(min(6.0 + 0.35 * n_rounds, 16.0), 6.0))
+        fig, axes = _figure(nrows=nrows, ncols=ncols, squeeze=False, sharex=True, sharey=True,
+                            figsize=(min(3.2 * ncols + 0.12 * n_rounds, 18.0), 1.2 + 2.3 * nrows))
         colors = colormaps["tab10"].colors
-        for k, label in enumerate(shares.columns):
-            # Ten distinct colours, then the same colours dashed: neighbouring themes stay distinguishable.
-            ax.plot(range(n_rounds), shares[label].to_numpy(dtype=float) * 100, marker="o" if n_rounds <= 30 else None,
-                    markersize=4, linewidth=1.5, color=colors[k % len(colors)],
-                    linestyle="-" if k < len(colors) else "--", label=_label(label))
-        for x in np.flatnonzero(np.asarray(small, dtype=bool)):
-            ax.axvspan(x - 0.5, x + 0.5, color="#fbd38d", alpha=0.35, linewidth=0,
-                       label="권고 20건 미만 회차 (비중 해석 주의)" if x == np.flatnonzero(small)[0] else None)
-        step = max(1, int(np.ceil(n_rounds / 20)))  # at most ~20 readable round names on the axis
+        values = shares.to_numpy(dtype=float) * 100
+        x = np.arange(n_rounds)
+        flagged = np.flatnonzero(np.asarray(small, dtype=bool))
+        for k, ax in enumerate(axes.ravel()):
+            if k >= len(shares.columns):
+                ax.set_axis_off()
+                continue
+            for j in range(values.shape[1]):
+                if j != k:
+                    ax.plot(x, values[:, j], color="#cbd5e0", linewidth=0.8)
+            ax.plot(x, values[:, k], color=colors[k % len(colors)], linewidth=2.0,
+                    marker="o" if n_rounds <= 30 else None, markersize=4)
+            for r in flagged:
+                ax.axvspan(r - 0.5, r + 0.5, color="#fbd38d", alpha=0.35, linewidth=0)
+            ax.set_title(_label(shares.columns[k]), fontsize=10, loc="left")
+            ax.grid(axis="y", color="#edf2f7", linewidth=0.8)
+        step = max(1, int(np.ceil(n_rounds / 12)))  # at most ~12 readable round names under a panel
         ticks = list(range(0, n_rounds, step))
-        ax.set_xticks(ticks, labels=[_label(shares.index[i]) for i in ticks], rotation=45, ha="right",
-                      rotation_mode="anchor", fontsize=9)
-        ax.set_xlim(-0.5, max(n_rounds - 0.5, 0.5))
-        ax.set_ylabel("권고 중 비중 (%)")
-        ax.set_xlabel("회차")
-        ax.set_title(title, fontsize=12, loc="left")
-        if len(shares.columns):
-            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
+        for column in range(ncols):
+            # Round names under the lowest panel of each column (a column may end a row early).
+            ax = axes[(len(shares.columns) - 1 - column) // ncols if column < len(shares.columns) else 0, column]
+            ax.tick_params(labelbottom=True)
+            ax.set_xticks(ticks, labels=[_label(shares.index[i]) for i in ticks], rotation=45, ha="right",
+                          rotation_mode="anchor", fontsize=8)
+        axes[0, 0].set_xlim(-0.5, max(n_rounds - 0.5, 0.5))
+        for ax in axes[:, 0]:
+            ax.set_ylabel("권고 중 비중 (%)", fontsize=9)
+        note = " · 음영: 권고 20건 미만 회차 (비중 해석 주의)" if len(flagged) else ""
+        fig.suptitle(title + note, fontsize=12, x=0.01, ha="left")
+        fig.tight_layout()
         _save(fig, path_png, None)

@@ -8,6 +8,7 @@ text from the documents is escaped; the script only ever sets ``textContent``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from importlib import resources
@@ -22,6 +23,8 @@ from pipeline.read.programs import program_code_key, program_names
 from pipeline.runfolder.cards import member_name, several_rounds
 from pipeline.runfolder.fonts import font_face_css
 from pipeline.runfolder.tables import NO_CODE
+from pipeline.themes.corrections import COLUMNS as RECORD_COLUMNS
+from pipeline.themes.corrections import Correction
 
 SOURCE_BADGES: dict[str, str] = {"codebook": "코드북", "discovered": "발견", "researcher": "연구자",
                                   UNASSIGNED_ID: "미분류"}
@@ -227,9 +230,21 @@ def _unplaced(unplaced: Sequence[Unplaced]) -> dict:
     return {"rows": rows, "lines": sum(len(s.text.split("\n")) for s in unplaced)}
 
 
+def _run_key(units: Sequence[Unit]) -> str:
+    """What the page's saved edits are kept under in the browser: its rounds and units, so a rerun of the same
+    round finds them again and another round's page does not."""
+    key = "\n".join(sorted({u.round for u in units}) + sorted(u.rec_id for u in units))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+#: The hint's command when the caller gives none (a run folder written by code, not by a command).
+GENERIC_RERUN = "advisory run <회차 파일> --out <이 결과 폴더> --corrections corrections.csv"
+
+
 def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[Theme],
                   matrix: pd.DataFrame, run_info: dict, model_themes: Sequence[ThemeInfo] = (),
-                  unplaced: Sequence[Unplaced] = ()) -> str:
+                  unplaced: Sequence[Unplaced] = (), *,
+                  record: Sequence[Correction] = (), rerun: str | None = None) -> str:
     """Return the self-contained Korean HTML report of one run (``templates/report.html.j2``).
 
     In: the run's units, assignments and theme cards (:func:`pipeline.runfolder.cards.theme_cards`, rendered
@@ -239,9 +254,12 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
     the model's order; a codebook theme no unit took has no card but is offered for corrections).
     Out: an HTML document with theme cards, the clickable matrix, and the unit list with
     member/agenda/program/theme/review filters and text search; each unit shows its score and
-    runner-up and has a theme select box (the model's themes, any other theme of the run, then
-    미분류), and one button downloads the changed units as ``corrections.csv``. The lines no unit took
-    (``unplaced``, as in ``unplaced.csv``) are listed in a collapsed section. A subset of NanumGothic with
+    runner-up and has a theme select box (the model's themes, any other theme of the run, "새 주제…" and
+    미분류). The page keeps its edits in the browser (``localStorage``, keyed by :func:`_run_key`), warns
+    before closing with edits not downloaded, and one button downloads the whole record as
+    ``corrections.csv``: the run's ``record`` with this page's edits on top. ``rerun`` is the command the
+    hint shows (:func:`pipeline.workflow.rerun_command`). The lines no unit took (``unplaced``, as in
+    ``unplaced.csv``) are listed in a collapsed section. A subset of NanumGothic with
     exactly the page's characters is embedded (:mod:`pipeline.runfolder.fonts`), so Hangul renders
     without a Korean system font. Same inputs give the same string.
     """
@@ -252,7 +270,10 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
     by_rec = {u.rec_id: u for u in units}
     choices = _theme_choices(units, assignments, themes, model_themes)
     payload = {"units": _units_payload(units, assignments),
-               "themes": [{"id": theme_id, "label": label} for theme_id, label in choices]}
+               "themes": [{"id": theme_id, "label": label} for theme_id, label in choices],
+               "record": [dict(zip(RECORD_COLUMNS, (c.rec_id, c.theme_id, c.theme_label, c.note, c.source, c.time,
+                                                    c.previous_theme_id), strict=True)) for c in record],
+               "run_key": _run_key(units)}
     context = {
         "overview": overview, "facts": _facts(overview, run_info), "settings": _settings(run_info),
         "cards": [_card(card, by_rec, max(len(units), 1)) for card in themes], "matrix": _matrix(matrix, sizes, names),
@@ -260,6 +281,7 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
         "unplaced": _unplaced(unplaced),
         "css": Markup((_TEMPLATES / "report.css").read_text(encoding="utf-8")),
         "js": Markup((_TEMPLATES / "report.js").read_text(encoding="utf-8")),
+        "rerun": rerun or GENERIC_RERUN, "record_count": len(record),
     }
     template = _ENV.get_template("report.html.j2")
     # The font is cut to the page's own characters, so the page is rendered once without it to learn them.

@@ -13,6 +13,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "import_bertopic": "bertopic_adapter",
     "ThemeModel": "model", "UnitTerms": "model",
     "save_model": "store", "load_model": "store", "read_model_info": "store",
-    "Correction": "corrections", "read_corrections": "corrections", "check_corrections": "corrections",
-    "apply_corrections": "corrections",
+    "Correction": "corrections", "CodingRecord": "corrections", "load_record": "corrections", "settle": "corrections",
+    "apply_corrections": "corrections", "corrections_csv": "corrections", "researcher_theme_id": "corrections",
+    "ExampleMemory": "memory", "ResearcherThemes": "researcher",
 })

@@ -66,6 +66,8 @@ from pipeline.features.tokenizer import KiwiTokenizer, tokenize_views
 from pipeline.themes.codebook import Codebook
 from pipeline.themes.discovery import ThemeDiscoverer
 from pipeline.themes.keywords import ThemeLabeler
+from pipeline.themes.memory import ExampleMemory
+from pipeline.themes.researcher import ResearcherThemes
 from pipeline.themes.scorer import CodebookScorer, codebook_vectors, make_assignments, rows_unit
 
 
@@ -114,9 +116,14 @@ class _SavedState:
             raise ValueError("cannot save an unfitted ThemeModel: fit it first")
         state, arrays = self.discoverer_.to_state()
         book = self.codebook.to_dict() if self.codebook is not None else None
+        scored = set(self.scored_rows[len(self.codebook or ()):])
         state.update(params=self.value_params(), embedder=None, codebook=book,
-                     themes=[{"id": t.theme_id, "label": t.label, "source": t.source, "topic": self.topic_of_.get(k)}
+                     themes=[{"id": t.theme_id, "label": t.label, "source": t.source, "topic": self.topic_of_.get(k),
+                              # A researcher theme is a prototype of the codebook step or a discovered centroid.
+                              **({"vector": "prototype"} if k in scored else {})}
                              for k, t in enumerate(self.themes_)])
+        if getattr(self, "memory_", None) is not None:
+            state["examples"] = self.memory_.to_state()
         if self.needs_embedder:
             state["embedder"] = {"name": self.embedder.name, "model_id": self.embedder.model_id,
                                  "max_tokens": getattr(self.embedder, "max_tokens", None),
@@ -143,13 +150,18 @@ class _SavedState:
         model.topic_of_ = {k: t["topic"] for k, t in enumerate(state["themes"]) if t["topic"] is not None}
         model.bertopic_ = None
         model.themes_ = [ThemeInfo(t["id"], t["label"], t["source"]) for t in state["themes"]]
-        n_discovered = sum(t.source == "discovered" for t in model.themes_)
-        if n_discovered != len(model.discoverer_.centroids_):
-            raise ValueError(f"{len(model.discoverer_.centroids_)} centroids for {n_discovered} discovered themes")
+        prototypes = [k for k, t in enumerate(state["themes"]) if t["source"] == "codebook"]
+        model.scored_ = prototypes + [k for k, t in enumerate(state["themes"]) if t.get("vector") == "prototype"]
+        n_centroids = len(model.themes_) - len(model.scored_)
+        if n_centroids != len(model.discoverer_.centroids_):
+            raise ValueError(f"{len(model.discoverer_.centroids_)} centroids for {n_centroids} discovered themes")
+        if model.scorer_ is not None and len(model.scorer_.prototypes_) != len(model.scored_):
+            raise ValueError(f"{len(model.scorer_.prototypes_)} prototypes for {len(model.scored_)} scored themes")
+        model.memory_ = ExampleMemory.from_state(state["examples"]) if state.get("examples") else None
         return model
 
 
-class ThemeModel(_SavedState, BaseEstimator):
+class ThemeModel(ResearcherThemes, _SavedState, BaseEstimator):
     """Codebook-guided theme model with BERTopic discovery; see the module docstring for the method.
 
     Parameters: ``embedder`` (a :class:`pipeline.features.embedders.Embedder`; needed with a codebook or
@@ -341,12 +353,13 @@ class ThemeModel(_SavedState, BaseEstimator):
         residual = np.arange(n)
         if self.codebook is not None:
             *out, residual = self.scorer_.assign(terms.keyword, embeddings, self.center_)
+            out = self._scored_labels(out)
         if len(residual) and len(self.discoverer_.centroids_):
             features = self._features([terms.cluster[i] for i in residual],
                                       None if embeddings is None else embeddings[residual])
             self.discoverer_.place(out, residual, *self.discoverer_.predict(features), features,
                                    len(self.codebook or ()))
-        return make_assignments(units, self.themes_, *out, self.review_margin)
+        return self._remember(units, make_assignments(units, self.themes_, *out, self.review_margin))
 
     def fit_predict(self, units: Sequence[Unit], terms: UnitTerms | None = None, embeddings=None) -> list[Assignment]:
         """``fit`` and return the fitted (transductive) assignments of ``units``."""
@@ -372,11 +385,12 @@ class ThemeModel(_SavedState, BaseEstimator):
               embeddings=None) -> ThemeModel:
         """Take researcher-corrected ``units`` as examples of the themes ``theme_ids`` names; out: self.
 
-        A codebook theme's prototype becomes the centred mean of its codebook vectors and its corrected
-        units' vectors, the units embedded as plain text (:meth:`CodebookScorer.learn`); a discovered
-        theme's centroid moves towards its units (:meth:`ThemeDiscoverer.learn`). Other themes and the
-        units already assigned are unchanged; a model saved from a corrected run knows the corrections.
-        Raises ``ValueError`` for a theme id the model does not have.
+        The model remembers every unit (:class:`ExampleMemory`), so ``predict`` gives it, and a unit nearly
+        identical to it, the researcher's theme. A researcher theme (:meth:`adopt`) gets vectors of its own
+        units (a prototype of the codebook step, :meth:`CodebookScorer.learn`, or without a codebook a
+        centroid), so units like them in a later round can take it. The model's own themes do not move,
+        so no unit nobody corrected changes theme for want of a near tie (``bench/README.md``,
+        "Corrections"). Raises ``ValueError`` for a theme id the model does not have.
         """
         if not hasattr(self, "labels_"):
             raise ValueError("learn needs a ThemeModel fitted in this process (a loaded one has no fitted round)")
@@ -385,14 +399,11 @@ class ThemeModel(_SavedState, BaseEstimator):
         unknown = sorted(set(theme_ids) - set(index))
         if unknown:
             raise ValueError(f"theme ids not in the model: {', '.join(unknown)}")
-        targets = np.array([index[t] for t in theme_ids])
-        n_book = len(self.codebook) if self.codebook is not None else 0
-        if n_book and (targets < n_book).any():
+        rows, centroids = self._learning_rows(np.array([index[t] for t in theme_ids], dtype=np.int64))
+        if (rows >= len(self.codebook or ())).any():
             plain = np.asarray(self.embedder.encode([u.text for u in units], kind="passage"), dtype=np.float64)
-            self.scorer_.learn(plain, targets, self.center_, self.embed_codebook()["prototypes"])
-        if (targets >= n_book).any():
-            sizes = np.bincount(self.labels_[self.labels_ >= n_book] - n_book,
-                                minlength=len(self.discoverer_.centroids_))
-            self.discoverer_.learn(self._features(terms.cluster, embeddings),
-                                   np.where(targets >= n_book, targets - n_book, -1), sizes)
+            self.scorer_.learn(plain, rows, self.center_, terms.keyword)
+        if (centroids >= len(self.discoverer_.centroids_)).any():
+            self._learn_centroids(self._features(terms.cluster, embeddings), centroids)
+        self.memory_ = ExampleMemory().fit([u.rec_id for u in units], [u.text for u in units], list(theme_ids))
         return self

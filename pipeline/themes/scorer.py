@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, vstack
 from sklearn.base import BaseEstimator
 
 from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, ThemeInfo, Unit
@@ -28,10 +28,12 @@ def rows_unit(x: np.ndarray) -> np.ndarray:
     return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
 
 
-def _zscore(s: np.ndarray) -> np.ndarray:
-    """Each row standardised across its columns (themes); a constant row becomes zeros."""
-    sd = s.std(axis=1, keepdims=True)
-    return np.divide(s - s.mean(axis=1, keepdims=True), sd, out=np.zeros_like(s), where=sd > 1e-12)
+def _zscore(s: np.ndarray, n: int | None = None) -> np.ndarray:
+    """Each row standardised by the mean and spread of its first ``n`` columns (all by default); a row
+    constant there becomes zeros."""
+    head = s[:, :n]
+    sd = head.std(axis=1, keepdims=True)
+    return np.divide(s - head.mean(axis=1, keepdims=True), sd, out=np.zeros_like(s), where=sd > 1e-12)
 
 
 def _softmax(s: np.ndarray) -> np.ndarray:
@@ -124,7 +126,10 @@ class CodebookScorer(BaseEstimator):
         return floor if np.isfinite(floor) else -1.0
 
     def _blend(self, semantic: np.ndarray, lexical: np.ndarray) -> np.ndarray:
-        return (1.0 - self.lexical_weight) * _zscore(semantic) + self.lexical_weight * _zscore(lexical)
+        # Standardised by the codebook's themes alone: a researcher theme (a column after them) then wins the
+        # units it fits best without moving the codebook themes' order for any other unit.
+        n = len(self.codebook)
+        return (1.0 - self.lexical_weight) * _zscore(semantic, n) + self.lexical_weight * _zscore(lexical, n)
 
     def assign(self, keyword_terms: list[list[str]], embeddings: np.ndarray,
                center: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -156,22 +161,36 @@ class CodebookScorer(BaseEstimator):
         return labels, scores, fits, runner, margins
 
     def learn(self, plain_embeddings: np.ndarray, targets: np.ndarray, center: np.ndarray,
-              prototype_vectors: Sequence[np.ndarray]) -> CodebookScorer:
-        """Corrected units as examples of codebook themes ``targets`` (indices; others ignored); out: self.
+              keyword_terms: Sequence[Sequence[str]]) -> CodebookScorer:
+        """Researcher themes from their corrected units: ``targets`` names each unit's row (-1: none); out: self.
 
-        Every prototype starts again from its codebook vectors: the centred mean of those and of the
-        units corrected into it, each counting once (with ``n_refine`` > 0 the refinement is not
-        redone). The units are embedded as plain text, without their agenda and question: with the
-        headings a prototype drifted towards everything under the corrected units' agenda, the
-        failure of self-training refinement, and adding the units' terms to the lexical profiles
-        cost accuracy too (leave-one-member-out with the other members' gold themes as corrections,
-        ``bench/README.md``).
+        A row after the codebook's is a researcher theme, which has no codebook text: its prototype is
+        the centred mean of its units' plain-text vectors (without agenda and question: with them a
+        prototype pulls every unit under the same heading, the failure of self-training refinement), its
+        lexical profile their ``keyword_terms`` (one list per unit); it is added when ``targets`` first
+        names it. The codebook's own prototypes do not move: units corrected into them taught unseen
+        units nothing (leave-one-member-out, ``bench/README.md``) and tipped near ties of units nobody
+        corrected (``python -m bench.quality.corrections``); the model remembers those units instead
+        (:class:`pipeline.themes.memory.ExampleMemory`).
         """
-        prototypes = []
-        for k, vectors in enumerate(prototype_vectors):
-            examples = np.vstack([np.asarray(vectors, dtype=np.float64), plain_embeddings[targets == k]])
-            prototypes.append(examples.mean(axis=0) - center)
-        self.prototypes_ = rows_unit(np.asarray(prototypes))
+        n_book = len(self.codebook)
+        prototypes, raw = list(self.prototypes_), list(self.raw_prototypes_)
+        profiles = [self.profiles_[k] for k in range(self.profiles_.shape[0])]
+        for k in range(n_book, int(targets.max(initial=-1)) + 1):
+            mine = np.flatnonzero(targets == k)
+            if not len(mine):
+                continue
+            mean = plain_embeddings[mine].mean(axis=0)
+            row = (rows_unit((mean - center)[None, :])[0], rows_unit(mean[None, :])[0],
+                   self.lexicon_.transform([[term for i in mine for term in keyword_terms[i]]]))
+            if k < len(prototypes):
+                prototypes[k], raw[k], profiles[k] = row
+            else:
+                prototypes.append(row[0])
+                raw.append(row[1])
+                profiles.append(row[2])
+        self.prototypes_, self.raw_prototypes_ = np.asarray(prototypes), np.asarray(raw)
+        self.profiles_ = csr_matrix(vstack(profiles))
         return self
 
     def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
@@ -191,7 +210,7 @@ class CodebookScorer(BaseEstimator):
         scorer.prototypes_ = arrays["prototypes"]
         scorer.raw_prototypes_ = arrays["raw_prototypes"]
         scorer.profiles_ = csr_matrix(arrays["profiles"])
-        if len(scorer.prototypes_) != len(scorer.codebook):
+        if len(scorer.prototypes_) < len(scorer.codebook):
             raise ValueError(f"{len(scorer.prototypes_)} prototypes for {len(scorer.codebook)} codebook themes")
         return scorer
 

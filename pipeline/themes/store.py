@@ -280,25 +280,28 @@ def _check_state(info: dict, arrays: dict[str, np.ndarray]) -> None:
     themes = info["themes"]
     if not isinstance(themes, list) or not all(
             isinstance(t, dict) and isinstance(t.get("id"), str) and isinstance(t.get("label"), str)
-            and t.get("source") in ("codebook", "discovered")
+            and t.get("source") in ("codebook", "discovered", "researcher") and t.get("vector") in (None, "prototype")
             and (t.get("topic") is None or (isinstance(t["topic"], int) and not isinstance(t["topic"], bool)))
             for t in themes):
         raise TypeError("themes are not a list of {id, label, source, topic}")
+    if not isinstance(info.get("examples", []), list):
+        raise TypeError("examples are not a list")
     book = info["codebook"]
     codebook_ids = [t["id"] for t in book["themes"]] if book else []
     if [t["id"] for t in themes if t["source"] == "codebook"] != codebook_ids:
         raise ValueError("the themes do not list the codebook's themes")
     n_terms = len(info["cluster_vocabulary"])
     dim = info["embedder"]["dim"] if info["embedder"] else 0
+    # The codebook step scores the codebook's themes and the researcher's prototypes; the rest are centroids.
+    n_scored = len(codebook_ids) + sum(t.get("vector") == "prototype" for t in themes)
     shapes = {"cluster_idf": (n_terms,),
-              "centroids": (sum(t["source"] == "discovered" for t in themes),
-                            n_terms + (dim if params.get("semantic_weight", 0) > 0 else 0))}
+              "centroids": (len(themes) - n_scored, n_terms + (dim if params.get("semantic_weight", 0) > 0 else 0))}
     if info["embedder"]:
         shapes["center"] = (dim,)
     if book:
         n_lexicon = len(info["lexicon_vocabulary"])
-        shapes.update({"prototypes": (len(codebook_ids), dim), "raw_prototypes": (len(codebook_ids), dim),
-                       "profiles": (len(codebook_ids), n_lexicon), "lexicon_idf": (n_lexicon,)})
+        shapes.update({"prototypes": (n_scored, dim), "raw_prototypes": (n_scored, dim),
+                       "profiles": (n_scored, n_lexicon), "lexicon_idf": (n_lexicon,)})
     for name, shape in shapes.items():
         if name not in arrays or arrays[name].shape != shape:
             got = arrays[name].shape if name in arrays else "missing"

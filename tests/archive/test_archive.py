@@ -105,6 +105,8 @@ def test_version_1_archive_gains_confidence_when_next_written(built: dict, copy:
     for table in ("units", "assignments"):
         for column in ("theme_runner_up", "theme_margin", "needs_review"):
             con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    for column in ("theme_label", "source", "time", "previous_theme_id"):
+        con.execute(f"ALTER TABLE corrections DROP COLUMN {column}")
     con.execute("update meta set value = '1' where key = 'schema_version'")
     con.close()
     # read-only use of an old file works and leaves it as it was
@@ -112,7 +114,7 @@ def test_version_1_archive_gains_confidence_when_next_written(built: dict, copy:
     assert _sql(copy, "select value from meta where key = 'schema_version'") == [("1",)]
     assert main(["archive", "add", str(ROUND_2025), "--archive", str(copy), "--round-name", "again",
                  "--cache-dir", str(built["cache"]), "--quiet"]) == 0
-    assert _sql(copy, "select value from meta where key = 'schema_version'") == [("2",)]
+    assert _sql(copy, "select value from meta where key = 'schema_version'") == [("3",)]
     counts = _sql(copy, "select round_name, count(needs_review), count(*) from units group by 1 order by 1")
     # rows written before the upgrade have no confidence; the new round's rows all have it
     assert counts == [("2024 자문", 0, 52), ("2025 자문", 0, 19), ("again", 19, 19)]
@@ -161,7 +163,7 @@ def test_newer_schema_and_foreign_files_are_refused(copy: Path, tmp_path: Path,
     con.close()
     assert main(["archive", "list", "--archive", str(copy)]) == 2
     assert capsys.readouterr().err.strip() == (
-        f"error: {copy}: archive schema version 99 is newer than this advisory-themes reads (2); "
+        f"error: {copy}: archive schema version 99 is newer than this advisory-themes reads (3); "
         "upgrade advisory-themes to open it")
     other = tmp_path / "other.duckdb"
     duckdb.connect(str(other)).close()
@@ -209,10 +211,10 @@ def test_corrections_are_stored_and_applied(built: dict, copy: Path, tmp_path: P
                 [rec_id]) == [(model_theme, True)]
     assert _sql(copy, "select rec_id, theme_id, note, line from corrections") == [(rec_id, "branding", "홍보 얘기", 2)]
     assert _sql(copy, "select n_corrected from rounds where round_name = '2025 자문'") == [(1,)]
-    assert "1 of 2 corrected rec_ids are not in this round" in caplog.text
+    assert "수정 파일의 rec_id 1건은 이 회차에 없어 건너뜁니다: old-2023" in caplog.text
     bad = tmp_path / "bad.csv"
     bad.write_text(f"rec_id,theme_id\n{rec_id},tourism\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"bad.csv: line 2: theme_id 'tourism'"):
+    with pytest.raises(InputError, match=r"bad.csv 2행: 'tourism'은\(는\) 코드북에도 모델에도 없는 주제"):
         add_round(copy, [ROUND_2025], "2025 자문", corrections=bad, replace=True, cache_dir=built["cache"])
     # recoding keeps the researcher's decision and leaves the other round alone
     assert main(["archive", "recode", "--archive", str(copy), "--round", "2025 자문", "--model", str(built["model"]),
@@ -315,3 +317,77 @@ def test_two_adds_at_once_both_land_and_nothing_is_corrupted(built: dict, copy: 
         ("2024 자문", 52), ("2025 자문", 19), ("동시 A", 19), ("동시 B", 19)]
     assert _sql(copy, "select count(distinct position), count(*) from rounds") == [(4, 4)]
     assert _rows(copy, "2024 자문") == built["before_2024"]
+
+
+def test_add_run_stores_the_reviewed_run_folder_as_it_is(built: dict, copy: Path, tmp_path: Path) -> None:
+    """A reviewed run folder (two decisions, one to 미분류 and one to a researcher theme) goes in unchanged:
+    its themes, scores, review flags, theme summaries and decisions, not a new assignment."""
+    run = tmp_path / "reviewed"
+    shutil.copytree(built["root"] / "run", run)
+    recs = pd.read_csv(run / "recommendations.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    (run / "corrections.csv").write_text(
+        "rec_id,theme_id,theme_label,note,source,time,previous_theme_id\n"
+        f"{recs.loc[0, 'rec_id']},unassigned,미분류,맞는 주제 없음,report,2025-03-01T09:00:00Z,{recs.loc[0, 'theme_id']}\n"
+        f"{recs.loc[1, 'rec_id']},,기후·환경,,report,,{recs.loc[1, 'theme_id']}\n", encoding="utf-8-sig")
+    assert main(["run", str(DEFAULT_ROUND), "--out", str(run), "--save-model", str(tmp_path / "model"),
+                 "--cache-dir", str(built["cache"]), "--quiet"]) == 0
+    assert main(["archive", "add", "--run", str(run), "--archive", str(copy), "--round-name", "2024 검토",
+                 "--quiet"]) == 0
+    recs = pd.read_csv(run / "recommendations.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    columns = ["rec_id", "theme_id", "theme_label", "theme_source", "theme_score", "theme_runner_up", "theme_margin",
+               "needs_review", "program_codes", "line_start"]
+    stored = pd.DataFrame(_sql(copy, f"select {', '.join(columns)} from units where round_name = '2024 검토' "
+                                     "order by seq"), columns=columns)
+    for column in ("theme_score", "theme_margin"):
+        assert stored[column].fillna(-1).tolist() == recs[column].replace("", "-1").astype(float).tolist()
+    stored["needs_review"] = stored["needs_review"].astype(int).astype(str)
+    stored["line_start"] = stored["line_start"].astype(str)
+    text = [c for c in columns if c not in ("theme_score", "theme_margin")]
+    assert stored[text].fillna("").values.tolist() == recs[text].values.tolist()
+    themes = pd.read_csv(run / "themes.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert [tuple(map(str, r)) for r in _sql(copy, "select * exclude (round_name) from themes where round_name = "
+                                                   "'2024 검토'")] == [tuple(r) for r in themes.values.tolist()]
+    assert sorted(_sql(copy, "select rec_id, theme_id, source from corrections where round_name = '2024 검토'")) == \
+        sorted([(recs.loc[0, "rec_id"], "unassigned", "report"), (recs.loc[1, "rec_id"], recs.loc[1, "theme_id"], "report")])
+    assert recs.loc[1, "theme_label"] == "기후·환경" and recs.loc[1, "theme_source"] == "researcher"
+    # The model's own choice is kept only where no researcher decided; the model the run saved is recorded.
+    assert _sql(copy, "select count(*) from assignments where round_name = '2024 검토'") == [(len(recs) - 2,)]
+    assert _sql(copy, "select model_path, n_corrected from rounds where round_name = '2024 검토'") == [
+        (str(tmp_path / "model"), 2)]
+    assert _rows(copy, "2024 자문") == built["before_2024"]
+
+
+def test_unassigned_in_a_corrections_file_works_in_archive_add(built: dict, copy: Path, tmp_path: Path) -> None:
+    rec_id = _sql(copy, "select rec_id from units where round_name = '2025 자문' order by seq limit 1")[0][0]
+    corrections = tmp_path / "fix.csv"
+    corrections.write_text(f"rec_id,theme_id\n{rec_id},미분류\n", encoding="utf-8")
+    assert main(["archive", "add", str(ROUND_2025), "--archive", str(copy), "--round-name", "2025 자문", "--replace",
+                 "--corrections", str(corrections), "--cache-dir", str(built["cache"]), "--quiet"]) == 0
+    assert _sql(copy, "select theme_id, theme_label, theme_source from units where rec_id = ?", [rec_id]) == [
+        ("unassigned", "미분류", "researcher")]
+
+
+def test_archive_list_speaks_korean(copy: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["archive", "list", "--archive", str(copy)]) == 0
+    header = capsys.readouterr().out.splitlines()[0].split()
+    assert header[:4] == ["회차", "날짜", "권고", "수"] and "연구자" in header
+
+
+def test_the_trend_report_carries_its_korean_font(built: dict, tmp_path: Path) -> None:
+    """The trend report embeds NanumGothic cut to its characters, as the run report does: every Hangul
+    character of the page is in the embedded font."""
+    import base64
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    from pipeline.runfolder.fonts import FAMILY
+
+    out = tmp_path / "trends"
+    assert main(["archive", "trends", "--archive", str(built["archive"]), "--out", str(out), "--quiet"]) == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    data = re.search(r"@font-face\{font-family:\"" + FAMILY + r"\".*?base64,([A-Za-z0-9+/=]+)\)", page)
+    assert data is not None and f'"{FAMILY}"' in page.split("</style>")[0].split("body{")[1]
+    cmap = TTFont(io.BytesIO(base64.b64decode(data[1]))).getBestCmap()
+    hangul = {ch for ch in page if "\uac00" <= ch <= "\ud7a3"}
+    assert len(hangul) > 50 and all(ord(ch) in cmap for ch in hangul)

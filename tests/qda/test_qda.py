@@ -1,8 +1,7 @@
-"""REFI-QDA exchange: export a run as a .qdpx project, import a recoded project as corrections.
+"""REFI-QDA exchange: export a run as a .qdpx project, import a (recoded) project as the run's coding record.
 
-One round (the seed round as a DOCX, so offsets go through a binary reader, plus the text of
-``new_round.txt``) is run twice with the tfidf embedder for the whole module; every test exports
-or edits projects of those two runs.
+The runs come from ``conftest.py`` (a DOCX and a text file, tfidf embedder, made once for the package);
+projects edited the way MAXQDA, NVivo and ATLAS.ti write them are in ``test_qda_tools.py``.
 """
 
 from __future__ import annotations
@@ -24,33 +23,13 @@ from pipeline.core.errors import InputError
 from pipeline.qda.export import export_qdpx
 from pipeline.qda.importer import import_qdpx
 from pipeline.read.documents import read_document
-from pipeline.workflow import run_round
-from tests.support.make_fixtures import seed_lines, write_docx
+from pipeline.themes.corrections import COLUMNS
 
 REFI = Path(__file__).resolve().parents[1] / "fixtures" / "refi-qda"
 SCHEMA = REFI / "Project.xsd"
 ATLAS_SAMPLE = REFI / "sample-atlasti-project.qdpx"
-NEW_ROUND = Path(__file__).resolve().parents[1] / "fixtures" / "new_round.txt"
 NS = {"q": "urn:QDA-XML:project:1.0"}
 BOM = b"\xef\xbb\xbf"
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> tuple[Path, Path]:
-    """Two run folders of the same two-file round (a DOCX and a text file), same seed."""
-    base = tmp_path_factory.mktemp("qdpx")
-    round_dir = base / "round"
-    round_dir.mkdir()
-    write_docx(seed_lines(), round_dir / "seed.docx")
-    shutil.copy(NEW_ROUND, round_dir / "new_round.txt")
-    first = run_round([round_dir], base / "run_a", embedder="tfidf", use_cache=False)
-    second = run_round([round_dir], base / "run_b", embedder="tfidf", use_cache=False)
-    return first.out_dir, second.out_dir
-
-
-@pytest.fixture(scope="module")
-def exported(runs, tmp_path_factory) -> Path:
-    return export_qdpx(runs[0], tmp_path_factory.mktemp("export") / "run_a.qdpx").path
 
 
 def _recs(run: Path) -> pd.DataFrame:
@@ -105,15 +84,40 @@ def test_export_validates_against_the_refi_qda_schema(exported, runs):
     for row in recs.itertuples(index=False):
         label = themes.set_index("theme_id").loc[row.theme_id, "theme_label"]
         expected_programs = [f"{c} {names[c]}" for c in row.program_codes.split(";") if c]
-        assert by_rec[row.rec_id] == [label, *expected_programs], row.rec_id
-    # every member is a case holding exactly the member's units
-    cases = project.findall(".//q:Case", NS)
-    guid_to_rec = {s.get("guid"): s.get("name") for s in selections}
-    members = recs[recs["member"] != ""].groupby("member")["rec_id"].apply(set)
-    assert len(cases) == len(members)
-    for case in cases:
+        review = ["검토 필요"] if row.needs_review == "1" else []
+        assert by_rec[row.rec_id] == [label, *expected_programs, *review], row.rec_id
+    assert "1" in set(recs["needs_review"]) and "0" in set(recs["needs_review"])
+
+
+def test_cases_tell_members_apart_and_carry_each_units_confidence(exported, runs):
+    """Masked names (○○○ 위원) cannot tell members apart: cases are named by number; each unit is a case too,
+    whose variables (score, runner-up, margin, review flag) a QDA user can filter on."""
+    project = _project(exported)
+    recs = _recs(runs[0]).set_index("rec_id")
+    guid_to_rec = {s.get("guid"): s.get("name") for s in project.iterfind(".//q:PlainTextSelection", NS)}
+    variables = {v.get("guid"): (v.get("name"), v.get("typeOfVariable")) for v in project.iterfind(".//q:Variable", NS)}
+    assert sorted(variables.values()) == sorted([("주제 점수", "Float"), ("차순위 주제", "Text"), ("점수 차이", "Float"),
+                                                 ("검토 필요", "Boolean"), ("주제 출처", "Text")])
+    members, units = {}, {}
+    for case in project.iterfind(".//q:Case", NS):
         held = {guid_to_rec[r.get("targetGUID")] for r in case.iterfind("q:SelectionRef", NS)}
-        assert held in list(members), case.get("name")
+        if case.get("name").startswith("권고 "):
+            values = {variables[v.find("q:VariableRef", NS).get("targetGUID")][0]: v[1].text
+                      for v in case.iterfind("q:VariableValue", NS)}
+            units[case.get("name")] = (held, values)
+        else:
+            members[case.get("name")] = held
+    member_units = recs[recs["member"] != ""].groupby("member")
+    assert sorted(members) == sorted(f"위원 {m} ({label.removesuffix('위원').strip()})" for m, label in
+                                     member_units["member_label"].first().items())
+    assert len(set(members)) == len(members) == recs["member"].replace("", None).nunique()
+    assert sorted(units) == sorted(f"권고 {r}" for r in recs.index)
+    for name, (held, values) in units.items():
+        row = recs.loc[name.removeprefix("권고 ")]
+        assert held == {row.name}
+        assert values["검토 필요"] == ("true" if row["needs_review"] == "1" else "false")
+        assert float(values["주제 점수"]) == pytest.approx(float(row["theme_score"]), abs=1e-4)
+        assert ("점수 차이" in values) == (row["theme_margin"] != "")
 
 
 def test_selection_offsets_cut_each_unit_out_of_its_source(exported, runs):
@@ -144,15 +148,20 @@ def test_guids_are_stable_across_runs_of_the_same_input(runs, tmp_path):
     assert a.read_bytes() == b.read_bytes()
 
 
-def test_round_trip_gives_no_corrections(exported, runs, tmp_path):
+def test_round_trip_returns_every_units_theme(exported, runs, tmp_path):
     out = tmp_path / "corrections.csv"
     result = import_qdpx(exported, runs[0], out)
-    assert result.matched == len(_recs(runs[0])) and not result.corrections and not result.unmatched
-    assert list(_read_corrections(out).columns) == ["rec_id", "theme_id", "note"]
-    assert _read_corrections(out).empty
+    recs = _recs(runs[0])
+    assert result.matched == len(recs) and not result.changed and not result.unmatched
+    got = _read_corrections(out)
+    assert list(got.columns) == list(COLUMNS)
+    assert list(zip(got["rec_id"], got["theme_id"], strict=True)) == list(zip(recs["rec_id"], recs["theme_id"],
+                                                                              strict=True))
+    assert set(got["source"]) == {"qdpx"} and (got["previous_theme_id"] == got["theme_id"]).all()
+    assert list(got["theme_label"]) == list(recs["theme_label"])
 
 
-def test_recoding_two_units_in_the_xml_gives_exactly_those_two(exported, runs, tmp_path):
+def test_recoding_two_units_in_the_xml_gives_those_two_changes(exported, runs, tmp_path, caplog):
     recs = _recs(runs[0])
     project = _project(exported)
     codes = _codes(project)
@@ -169,10 +178,45 @@ def test_recoding_two_units_in_the_xml_gives_exactly_those_two(exported, runs, t
     edited = _rezip(exported, tmp_path / "recoded.qdpx", project)
 
     out = tmp_path / "corrections.csv"
-    assert main(["import-qdpx", str(edited), "--run", str(runs[0]), "--out", str(out)]) == 0
-    got = _read_corrections(out)
-    assert sorted(zip(got["rec_id"], got["theme_id"], strict=True)) == sorted(wanted.items())
-    assert all("recoded.qdpx" in note for note in got["note"])
+    with caplog.at_level(logging.INFO):
+        assert main(["import-qdpx", str(edited), "--run", str(runs[0]), "--out", str(out)]) == 0
+    got = _read_corrections(out).set_index("rec_id")
+    assert len(got) == len(recs)
+    changed = got[got["theme_id"] != got["previous_theme_id"]]
+    assert changed["theme_id"].to_dict() == wanted
+    assert all(note.startswith("recoded.qdpx: ") and "→" in note for note in changed["note"])
+    # The diff is printed, one line per change, with the themes' labels.
+    lines = [r.getMessage() for r in caplog.records if "→" in r.getMessage() and r.getMessage().startswith("  ")]
+    assert sorted(lines) == sorted(f"  {r}: {labels[recs.set_index('rec_id').loc[r, 'theme_id']]} → {labels[t]}"
+                                   for r, t in wanted.items())
+    # --changed-only writes the two changes alone (the units left as they were keep the model's confidence).
+    assert main(["import-qdpx", str(edited), "--run", str(runs[0]), "--out", str(out), "--changed-only"]) == 0
+    assert _read_corrections(out).set_index("rec_id")["theme_id"].to_dict() == wanted
+
+
+def test_a_code_made_in_the_tool_becomes_a_researcher_theme(exported, runs, tmp_path):
+    """A new code under 주제, applied to a unit in place of its theme: a researcher theme; a unit coded with two
+    themes keeps the first and the second is reported."""
+    recs = _recs(runs[0])
+    project = _project(exported)
+    branch = project.find(".//q:Code[@name='주제']", NS)
+    climate = etree.SubElement(branch, f"{{{NS['q']}}}Code", guid=str(uuid.uuid4()).upper(), name="기후·환경",
+                               isCodable="true")
+    target, double = recs.iloc[2], recs.iloc[5]
+    project.find(f".//q:PlainTextSelection[@name='{target['rec_id']}']/q:Coding/q:CodeRef", NS).set(
+        "targetGUID", climate.get("guid"))
+    coding = etree.SubElement(project.find(f".//q:PlainTextSelection[@name='{double['rec_id']}']", NS),
+                              f"{{{NS['q']}}}Coding", guid=str(uuid.uuid4()))
+    etree.SubElement(coding, f"{{{NS['q']}}}CodeRef", targetGUID=climate.get("guid"))
+    edited = _rezip(exported, tmp_path / "new-code.qdpx", project)
+    result = import_qdpx(edited, runs[0], tmp_path / "c.csv")
+    climate_id = next(iter(result.new_themes))
+    assert result.new_themes == {climate_id: "기후·환경"} and climate_id.startswith("researcher_")
+    assert result.changed == ((target["rec_id"], target["theme_id"], climate_id),)
+    assert result.ambiguous == ((double["rec_id"], climate_id),)
+    rows = {c.rec_id: c for c in result.corrections}
+    assert (rows[target["rec_id"]].theme_id, rows[target["rec_id"]].theme_label) == (climate_id, "기후·환경")
+    assert rows[double["rec_id"]].theme_id == double["theme_id"]  # the first theme code is kept
 
 
 def test_renamed_moved_codes_and_new_selection_guids_still_map_back(exported, runs, tmp_path):
@@ -207,8 +251,8 @@ def test_renamed_moved_codes_and_new_selection_guids_still_map_back(exported, ru
     etree.XMLSchema(etree.parse(str(SCHEMA))).assertValid(project)
 
     result = import_qdpx(edited, runs[0], tmp_path / "c.csv")
-    assert result.matched == len(recs) and not result.unmatched
-    assert [(c.rec_id, c.theme_id) for c in result.corrections] == [(target["rec_id"], other)]
+    assert result.matched == len(recs) and not result.unmatched and len(result.corrections) == len(recs)
+    assert [(r, new) for r, _, new in result.changed] == [(target["rec_id"], other)]
 
 
 def test_selection_outside_every_unit_is_one_warning(exported, runs, tmp_path, caplog):
@@ -222,17 +266,20 @@ def test_selection_outside_every_unit_is_one_warning(exported, runs, tmp_path, c
     etree.SubElement(coding, f"{{{NS['q']}}}CodeRef", targetGUID=theme)
     source.insert(0, sel)
     edited = _rezip(exported, tmp_path / "extra.qdpx", project)
-    with caplog.at_level(logging.WARNING, logger="pipeline.qda.export"):
+    with caplog.at_level(logging.WARNING):
         result = import_qdpx(edited, runs[0], tmp_path / "c.csv")
-    assert len(result.unmatched) == 1 and not result.corrections
+    assert len(result.unmatched) == 1 and not result.changed
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "1 coded selections match no unit" in warnings[0]
+    assert len(warnings) == 1 and "코딩된 구간 1개는" in warnings[0] and "어느 권고와도 맞지 않아" in warnings[0]
 
 
-def test_atlas_ti_sample_is_read(runs, tmp_path):
+def test_atlas_ti_sample_is_read(runs, tmp_path, caplog):
+    """The real ATLAS.ti export: read without error; it holds no source of this run, so no unit is found."""
     out = tmp_path / "corrections.csv"
-    assert main(["import-qdpx", str(ATLAS_SAMPLE), "--run", str(runs[0]), "--out", str(out)]) == 0
+    with caplog.at_level(logging.INFO):
+        assert main(["import-qdpx", str(ATLAS_SAMPLE), "--run", str(runs[0]), "--out", str(out)]) == 0
     assert _read_corrections(out).empty
+    assert "권고 0건을 찾았고" in caplog.text
 
 
 def _zip_with(path: Path, entries: dict[str, bytes]) -> Path:

@@ -3,7 +3,7 @@
 Checks that the page loads without console errors or network requests, that the member
 filter, the search box, the 검토 필요 filter and matrix cells (the ``(코드 없음)`` column included) change
 the visible units, that each unit shows its score and runner-up and can be moved to any theme of the
-model (a codebook theme without units included), that the
+model (a codebook theme without units included) or to a new one, that the
 changes download as corrections.csv from file://, and that document text containing markup
 is shown as text. Saves a screenshot to tests/artifacts/report.png.
 
@@ -156,7 +156,7 @@ def test_theme_select_offers_every_theme_of_the_model(page: DevTools) -> None:
     assert options == [["branding", "브랜딩·홍보·소통"], ["governance_finance", "거버넌스·재원"],
                        ["living_population", "생활인구·체류"],
                        ["nextlocal_roles", "넥스트로컬 협력체계·역할분담"], ["performance_evaluation", "성과평가·지표"],
-                       ["unassigned", "미분류"]]
+                       ["__new__", "새 주제…"], ["unassigned", "미분류"]]
     assert _unit(page, "2024_자문-003", "li.querySelector('select.theme-select').value") == "branding"
     assert _unit(page, "2024_자문-007", "li.querySelector('select.theme-select').value") == "unassigned"
 

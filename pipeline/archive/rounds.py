@@ -89,13 +89,15 @@ SMALL_ROUND = 20
 
 @dataclass
 class TrendTables:
-    """The trend tables; ``rounds`` has ``round_name, round_date, n_units, small_round`` in archive order."""
+    """The trend tables; ``rounds`` has ``round_name, round_date, n_units, small_round`` in archive order;
+    ``new_themes`` lists each round's new-theme candidates (``advisory archive trends``: ``new_themes.csv``)."""
 
     rounds: pd.DataFrame
     themes: pd.DataFrame
     theme_by_round: pd.DataFrame
     program_by_round: pd.DataFrame
     theme_program_by_round: pd.DataFrame
+    new_themes: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 def model_hash(folder: str | os.PathLike) -> str:
     """sha256 over a model folder's files (relative paths and contents, in sorted order)."""
@@ -194,11 +196,13 @@ def add_round(archive: str | os.PathLike, paths: Sequence[str | os.PathLike], ro
     result = assign_units(paths, folder, programs=programs, cache_dir=cache_dir, use_cache=use_cache,
                           skip_bad=skip_bad, workers=workers)
     ref = _model_ref(folder, sha, result.model)
-    labels = dict(ref.themes)
+    # The round's own new-theme candidates can be corrected into, like the model's themes.
+    labels = {t.theme_id: t.label for t in result.model_themes}
     applied, corrections_path, corrections_sha = _corrections(corrections, labels, [u.rec_id for u in result.units])
     final = apply_corrections(result.assignments, applied, labels)
     # Keywords of the round as corrected, like the themes of an uncorrected one (from the round's own units).
-    themes = theme_cards(result.units, final, result.model.round_keywords(result.units, final)) \
+    themes = theme_cards(result.units, final, result.model.round_keywords(result.units, final,
+                                                                          themes=result.model_themes)) \
         if applied else result.themes
     timings = {**result.run_info["timings"], "assign_total": round(time.perf_counter() - started, 4)}
     stored = StoredRound(round_name, result.units, result.assignments, themes, ref, round_date, applied,
@@ -275,7 +279,8 @@ def _write_model(con, model: ModelRef) -> None:
 
 def _write_coding(con, stored: StoredRound) -> None:
     """The round's units (final themes), the model's assignments, its corrections and theme summaries."""
-    labels = dict(stored.model.themes)
+    # Corrections may name the model's themes or the round's own new-theme candidates (its cards).
+    labels = {**dict(stored.model.themes), **{t.theme_id: t.label for t in stored.themes}}
     final = apply_corrections(stored.assignments, stored.corrections, labels)
     frame = recommendations_frame(stored.units, final)
     units = frame[list(UNIT_COLUMNS)].copy()
@@ -334,13 +339,14 @@ def recode_round(archive: str | os.PathLike, round_name: str, model_dir: str | o
     started = time.perf_counter()
     result = assign_units([], folder, cache_dir=cache_dir, use_cache=use_cache, workers=workers, units=units)
     ref = _model_ref(folder, sha, result.model)
-    labels = dict(ref.themes)
+    labels = {t.theme_id: t.label for t in result.model_themes}
     for c in corrections:
         if c.theme_id not in labels:
             raise InputError(str(folder), f"round {round_name!r} has a correction to theme {c.theme_id!r}, which "
                                           "this model does not have")
     final = apply_corrections(result.assignments, corrections, labels)
-    themes = theme_cards(result.units, final, result.model.round_keywords(result.units, final)) \
+    themes = theme_cards(result.units, final, result.model.round_keywords(result.units, final,
+                                                                          themes=result.model_themes)) \
         if corrections else result.themes
     timings = {**result.run_info["timings"], "assign_total": round(time.perf_counter() - started, 4)}
     stored = StoredRound(round_name, result.units, result.assignments, themes, ref, row[0], corrections,

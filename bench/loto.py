@@ -46,7 +46,6 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import numpy as np  # noqa: E402
-from sklearn.metrics import adjusted_rand_score  # noqa: E402
 from stress import ROOT, STYLES, Bench, paragraphs, parse_text  # noqa: E402
 
 from pipeline.study.evaluate import match_units, new_theme_agreement, read_gold  # noqa: E402
@@ -90,6 +89,20 @@ def coded(gold: list[dict], units, assignments, left_out: str) -> Coded:
                  np.array([a.theme_id in ok for a, ok in zip(rows, accept, strict=True)]))
 
 
+def ari(truth: np.ndarray, pred: np.ndarray) -> float:
+    """scikit-learn's adjusted Rand index from a contingency table, without its input checks (the
+    bootstrap calls it hundreds of thousands of times); 1.0 where the index is undefined, as there."""
+    _, rows = np.unique(truth, return_inverse=True)
+    _, cols = np.unique(pred, return_inverse=True)
+    table = np.zeros((rows.max() + 1, cols.max() + 1))
+    np.add.at(table, (rows, cols), 1)
+    pairs = lambda x: (x * (x - 1) / 2).sum()  # noqa: E731
+    both, a, b, n = pairs(table), pairs(table.sum(axis=1)), pairs(table.sum(axis=0)), len(truth) * (len(truth) - 1) / 2
+    expected = a * b / n if n else 0.0
+    top = (a + b) / 2
+    return 1.0 if top == expected else float((both - expected) / (top - expected))
+
+
 def per_theme(c: Coded, units: np.ndarray | None = None) -> dict[str, float | None]:
     """The protocol's figures for one left-out theme, over ``units`` (a resample of gold rows; default all)."""
     idx = np.arange(len(c.truth)) if units is None else units
@@ -104,7 +117,7 @@ def per_theme(c: Coded, units: np.ndarray | None = None) -> dict[str, float | No
         "surfaced": float(new[mine].mean()),
         "others": float(new[~mine].mean()),
         "known": float((hit & ~new)[~mine].mean()),
-        "grouped": float(adjusted_rand_score(truth[new], pred[new])) if len(candidates) >= 2 else None,
+        "grouped": ari(truth[new], pred[new]) if len(candidates) >= 2 else None,
         "one_group": largest / len(found) if len(found) else None,
     }
 
@@ -210,8 +223,8 @@ def _fmt(value: float | None, interval: tuple[float, float] | None = None) -> st
     return f"{value:.2f}" + (f" [{interval[0]:.2f}, {interval[1]:.2f}]" if interval else "")
 
 
-def set_table(name: str, codings: list[Coded], n_boot: int) -> tuple[str, list[dict]]:
-    """Per left-out theme and the mean with intervals, as Markdown and as rows."""
+def set_table(name: str, codings: list[Coded], mean: dict, ci: dict) -> tuple[str, list[dict]]:
+    """Per left-out theme and the mean with its intervals (``mean``, ``ci``), as Markdown and as rows."""
     head = ["| left out | units | surfaced | one group | grouped (ARI) | others to new | known accuracy |",
             "|---|---:|---:|---:|---:|---:|---:|"]
     rows = []
@@ -220,7 +233,6 @@ def set_table(name: str, codings: list[Coded], n_boot: int) -> tuple[str, list[d
         rows.append({"set": name, "left_out": c.left_out, "units": int((c.truth == c.left_out).sum()), **r})
         head.append(f"| {c.left_out} | {rows[-1]['units']} | {_fmt(r['surfaced'])} | {_fmt(r['one_group'])} | "
                     f"{_fmt(r['grouped'])} | {_fmt(r['others'])} | {_fmt(r['known'])} |")
-    mean, ci = mean_over_themes(codings), bootstrap(codings, n_boot)
     rows.append({"set": name, "left_out": "mean", "units": None, **mean})
     head.append(f"| **mean of 10** | | {_fmt(mean['surfaced'], ci.get('surfaced'))} | "
                 f"{_fmt(mean['one_group'], ci.get('one_group'))} | {_fmt(mean['grouped'], ci.get('grouped'))} | "
@@ -228,12 +240,11 @@ def set_table(name: str, codings: list[Coded], n_boot: int) -> tuple[str, list[d
     return f"**{name}**\n\n" + "\n".join(head), rows
 
 
-def summary_table(results: dict[str, list[Coded]], n_boot: int) -> str:
-    """One line per set (or anchor): the means over the ten themes with intervals."""
+def summary_table(summaries: dict[str, tuple[dict, dict]]) -> str:
+    """One line per set (or anchor): the means over the ten themes with their intervals."""
     lines = ["| set | surfaced | one group | grouped (ARI) | others to new | known accuracy |",
              "|---|---:|---:|---:|---:|---:|"]
-    for name, codings in results.items():
-        mean, ci = mean_over_themes(codings), bootstrap(codings, n_boot)
+    for name, (mean, ci) in summaries.items():
         lines.append(f"| {name} | " + " | ".join(_fmt(mean[k], ci.get(k)) for k in
                                                   ("surfaced", "one_group", "grouped", "others", "known")) + " |")
     return "\n".join(lines)
@@ -286,9 +297,10 @@ def main() -> None:
         for name in ("bundled", "no_headings"):
             results[f"anchor {threshold:g} ({name})"] = loto.anchor(name, threshold)
     args.out.mkdir(parents=True, exist_ok=True)
-    blocks, rows = [summary_table(results, args.boot)], []
+    summaries = {name: (mean_over_themes(codings), bootstrap(codings, args.boot)) for name, codings in results.items()}
+    blocks, rows = [summary_table(summaries)], []
     for name, codings in results.items():
-        md, table_rows = set_table(name, codings, args.boot)
+        md, table_rows = set_table(name, codings, *summaries[name])
         blocks.append(md)
         rows += table_rows
     if args.new_rounds:

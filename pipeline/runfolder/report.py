@@ -28,6 +28,9 @@ from pipeline.themes.promote import candidate_theme, theme_yaml, unnamed
 SOURCE_BADGES: dict[str, str] = {"codebook": "코드북", "discovered": "발견", "researcher": "연구자",
                                   UNASSIGNED_ID: "미분류"}
 _QUOTE_CHARS = 220
+#: What the "new this round" section says without candidates: with a codebook, and without one.
+NO_CANDIDATES = "코드북에 없는 새 주제 후보가 없습니다: 모든 권고가 코드북 주제에 들어갔습니다."
+NO_CODEBOOK = "코드북 없이 분석한 결과입니다: 모든 주제가 이 회차에서 발견한 주제입니다."
 _NO_CODE = "__none__"
 
 
@@ -129,6 +132,11 @@ def _settings(run_info: dict) -> list[dict]:
 def _new_theme_cards(themes: Sequence[Theme]) -> list[Theme]:
     """The cards of the round's new-theme candidates (codebook mode), in card order."""
     return [card for card in themes if is_new_theme(card.theme_id, card.source)]
+
+
+def _codebook_mode(themes: Sequence[Theme], model_themes: Sequence[ThemeInfo] = ()) -> bool:
+    """Whether the run had a codebook (without one every theme is found in the round; none is "new")."""
+    return any(t.source == "codebook" for t in (*themes, *model_themes))
 
 
 def _candidate(card: Theme, by_rec: dict[str, Unit], total: int) -> dict:
@@ -270,7 +278,9 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
         "overview": overview, "facts": _facts(overview, run_info), "settings": _settings(run_info),
         "cards": [_card(card, by_rec, max(len(units), 1)) for card in themes], "matrix": _matrix(matrix, sizes, names),
         "candidates": [_candidate(card, by_rec, max(len(units), 1)) for card in _new_theme_cards(themes)],
+        "codebook_mode": _codebook_mode(themes, model_themes),
         "filters": _filters(units, choices, names), "payload": Markup(_embedded_json(payload)),
+        "no_candidates": NO_CANDIDATES, "no_codebook": NO_CODEBOOK,
         "css": Markup((_TEMPLATES / "report.css").read_text(encoding="utf-8")),
         "js": Markup((_TEMPLATES / "report.js").read_text(encoding="utf-8")),
     }
@@ -339,7 +349,7 @@ def _new_themes_md(themes: Sequence[Theme], by_rec: dict[str, Unit]) -> list[str
     cards = _new_theme_cards(themes)
     lines = ["## 이번 회차의 새 주제", ""]
     if not cards:
-        return [*lines, "코드북에 없는 새 주제 후보가 없습니다.", ""]
+        return [*lines, NO_CANDIDATES if _codebook_mode(themes) else NO_CODEBOOK, ""]
     lines += [f"코드북 주제에 맞지 않는 권고가 모인 새 주제 후보 {len(cards)}개 (권고 {sum(c.size for c in cards)}건). "
               "이름을 붙여 코드북에 더하려면 `advisory codebook promote`.", ""]
     for card in cards:

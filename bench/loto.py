@@ -21,10 +21,11 @@ the concern existed) with the codebook minus X is saved, loaded, and the whole r
 (``advisory assign``: ``ThemeModel.predict_open``), headed or as plain paragraphs. Intervals are 95%
 percentile bootstrap intervals over the round's units (the same resample for all ten themes).
 
-``--anchor T …`` also runs BERTopic's own zero-shot topic modelling as the rule to beat: every theme's
-``label: description`` is a zero-shot topic, a unit whose cosine to its nearest topic is below
-``zeroshot_min_similarity`` = T is left to BERTopic's clustering (the discovery step's k-means), and
-such units count as new. The units and their vectors are the ones the codebook step scores.
+``--anchor T …`` also runs BERTopic's zero-shot rule as the rule to beat (:func:`zero_shot`): every
+theme's ``label: description`` is a zero-shot topic, a unit whose cosine to its nearest topic is below
+``zeroshot_min_similarity`` = T is left to clustering (the discovery step's k-means), and such units
+count as new. The units and their vectors are the ones the codebook step scores; the anchor also runs
+on the new-concerns rounds.
 
 ``--new-rounds`` scores the two synthetic "new concerns" rounds in ``tests/fixtures`` (written for
 this purpose, not from the gold coding; their gold files sit beside them) with ``run`` and with
@@ -194,27 +195,26 @@ class Loto:
 
 
 def zero_shot(book, units, vectors: np.ndarray, threshold: float, embedder) -> list:
-    """Assignments by BERTopic's zero-shot topic modelling: a unit takes its nearest ``label: description``
-    topic when the cosine reaches ``threshold``, else BERTopic clusters it (a new theme)."""
-    from bertopic import BERTopic
-    from bertopic.dimensionality import BaseDimensionalityReduction
+    """Assignments by BERTopic's zero-shot rule: a unit takes its nearest ``label: description`` topic when
+    their cosine reaches ``threshold`` (``zeroshot_min_similarity``), else it is clustered (a new theme).
 
+    The split is BERTopic's ``_zeroshot_topic_modeling`` (cosine of the documents' embeddings to the
+    topics' embeddings, argmax, threshold), computed here because a fitted BERTopic renumbers its topics
+    by size when every document is assigned, which loses which zero-shot topic each one took; the
+    units left over are clustered as BERTopic would with the discovery step's k-means.
+    """
     from pipeline.core.records import Assignment
-    from pipeline.themes.bertopic_adapter import bertopic_backend
     from pipeline.themes.clustering import AutoKMeans
 
-    topics = [f"{t.label}: {t.description}" for t in book.themes]
-    model = BERTopic(embedding_model=bertopic_backend(lambda texts: embedder.encode(texts, kind="query")),
-                     umap_model=BaseDimensionalityReduction(), hdbscan_model=AutoKMeans(min_cluster_size=3),
-                     zeroshot_topic_list=topics, zeroshot_min_similarity=threshold, language="multilingual")
-    assigned = model.fit_transform([u.text for u in units], embeddings=vectors)[0]
-    by_label = {topic: t.theme_id for topic, t in zip(topics, book.themes, strict=True)}
-    out = []
-    for unit, topic in zip(units, assigned, strict=True):
-        theme = by_label.get(model.topic_labels_.get(topic, ""))
-        out.append(Assignment(unit.rec_id, theme, "", 1.0, "codebook") if theme else
-                   Assignment(unit.rec_id, f"new_theme_{int(topic) + 1:02d}", "", 1.0, "discovered"))
-    return out
+    topics = np.asarray(embedder.encode([f"{t.label}: {t.description}" for t in book.themes], kind="query"))
+    sims = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)) @ (
+        topics / np.linalg.norm(topics, axis=1, keepdims=True)).T
+    left = np.flatnonzero(sims.max(axis=1) < threshold)
+    clusters = AutoKMeans(min_cluster_size=3).fit(vectors[left]).labels_ if len(left) else []
+    found = dict(zip(left.tolist(), clusters, strict=True))
+    return [Assignment(u.rec_id, f"new_theme_{found[i] + 1:02d}", "", 1.0, "discovered") if i in found else
+            Assignment(u.rec_id, book.themes[int(sims[i].argmax())].theme_id, "", 1.0, "codebook")
+            for i, u in enumerate(units)]
 
 
 def _fmt(value: float | None, interval: tuple[float, float] | None = None) -> str:
@@ -250,8 +250,9 @@ def summary_table(summaries: dict[str, tuple[dict, dict]]) -> str:
     return "\n".join(lines)
 
 
-def new_rounds(bench: Bench) -> str:
-    """``run`` and ``assign`` (model fitted on the bundled round) on the synthetic new-concerns rounds."""
+def new_rounds(bench: Bench, anchors: list[float]) -> str:
+    """``run``, ``assign`` (model fitted on the bundled round) and the zero-shot anchor at each of ``anchors``
+    on the synthetic new-concerns rounds."""
     from pipeline.read.rounds import load_units
     from pipeline.themes.codebook import load_codebook
 
@@ -263,8 +264,10 @@ def new_rounds(bench: Bench) -> str:
         gold = read_gold(path.with_name(path.stem + "_gold.csv"))
         for variant, units in (("", load_units([path])), (" (no headings)", None)):
             units = units or parse_text(paragraphs(load_units([path])), f"{name}_plain")
-            for mode, assignments in (("run", Loto(bench).model(book).fit(units).assignments_),
-                                      ("assign", model.predict_open(units)[0])):
+            modes = [("run", Loto(bench).model(book).fit(units).assignments_), ("assign", model.predict_open(units)[0])]
+            vectors = np.asarray(Loto(bench).model(book).embed(units))
+            modes += [(f"anchor {t:g}", zero_shot(book, units, vectors, t, bench.embedder)) for t in anchors]
+            for mode, assignments in modes:
                 pairs, _ = match_units(gold, [u.text for u in units])
                 truth = [row["theme_id"] for row, _ in pairs]
                 got = [assignments[i] for _, i in pairs]
@@ -304,7 +307,7 @@ def main() -> None:
         blocks.append(md)
         rows += table_rows
     if args.new_rounds:
-        blocks.append("**new-concerns rounds**\n\n" + new_rounds(bench))
+        blocks.append("**new-concerns rounds**\n\n" + new_rounds(bench, args.anchor))
     text = "\n\n".join(blocks) + f"\n\n({time.perf_counter() - started:.0f} s)\n"
     print(text)
     (args.out / "loto.md").write_text(text, encoding="utf-8")

@@ -51,9 +51,9 @@ from pipeline.themes.scorer import rows_unit
 NEW_THEME_PREFIX = "new_theme_"
 # Separation rounds per group; groups settle in two or three on every round measured.
 _MAX_ROUNDS = 20
-# Candidate sets larger than this many dense cells are seeded on their text vectors alone, so that
-# the TF-IDF columns of a 100k-unit round are never made dense.
-_DENSE_CELLS = 20_000_000
+# Candidate sets larger than this many dense cells (16 MB) are seeded on their text vectors alone, so
+# that the TF-IDF columns of a large round are never made dense (k-means' cost grows with the width).
+_DENSE_CELLS = 2_000_000
 
 
 def new_theme_id(number: int) -> str:

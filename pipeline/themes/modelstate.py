@@ -2,8 +2,8 @@
 
 :class:`SavedState` is the part of the theme model that :mod:`pipeline.themes.store` writes to
 ``model.json`` and the arrays file and builds a fitted model from; each sub-model (codebook scorer,
-discoverer) contributes its own fitted state. Kept apart from the model's method so each file stays
-readable on its own.
+discoverer) contributes its own fitted state. Kept apart from :mod:`pipeline.themes.model` so that
+each file stays readable on its own.
 """
 
 from __future__ import annotations

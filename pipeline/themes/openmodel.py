@@ -2,8 +2,8 @@
 
 :class:`NewThemeSteps` is the part of :class:`~pipeline.themes.model.ThemeModel` that finds the new
 themes of a round from the codebook step's fits, and :meth:`~NewThemeSteps.predict_open`, which puts
-an assigned round onto a saved model and then finds the round's own new themes. Kept apart from the
-model's method so each file stays readable on its own.
+an assigned round onto a saved model and then finds the round's own new themes. Kept apart from
+:mod:`pipeline.themes.model` so that each file stays readable on its own.
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ class NewThemeSteps:
             taken.add(name)
             new.append(ThemeInfo(ids[j], CANDIDATE_LABEL.format(name), "discovered", keywords))
         return new
+
 
 def place_new_themes(out: Sequence[np.ndarray], finder: NewThemeFinder, first: int) -> np.ndarray:
     """Write the units of ``finder``'s groups into a model's ``out`` (labels, scores, runner-ups, margins) as

@@ -98,7 +98,8 @@ SETTING_LABELS: dict[str, str] = {
     "min_similarity": "최소 유사도(미만은 발견 단계로)",
     "n_themes": "발견 주제 수", "min_theme_size": "최소 주제 크기", "max_themes": "최대 주제 수",
     "n_keywords": "주제별 핵심어 수", "nmf_sample": "NMF 비교 표본 수", "umap_init": "UMAP 초기화",
-    "new_themes": "새 주제 후보 찾기 (auto: tfidf가 아닌 임베딩일 때)", "min_new_theme_size": "새 주제 후보의 최소 권고 수",
+    "new_themes": "새 주제 후보 찾기 (auto: tfidf가 아닌 임베딩일 때)",
+    "min_new_theme_size": "새 주제 후보의 최소 권고 수",
     "seed": "난수 시드", "programs": "사업 목록 파일", "save_model": "모델 저장 폴더", "workers": "작업 스레드 수",
     "corrections": "연구자 수정 파일", "model_dir": "사용한 모델 폴더",
 }

@@ -27,7 +27,7 @@ DESCRIPTION = """자문위원 의견 주제 분석 (advisory-themes)
 자문위원회 회차 문서(HWP, HWPX, PDF, DOCX, TXT)를 권고 단위로 나누고, 위원들이 제기한 주제와
 주제별 관련 사업을 찾아 표, 엑셀 행렬, 히트맵, HTML 보고서로 씁니다.
 
-작업 순서: parse → run → assign → evaluate → compare → export-qdpx / import-qdpx → archive"""
+작업 순서: parse → run → assign → evaluate → compare → export-qdpx / import-qdpx → codebook → archive"""
 
 EPILOG = """예:
   advisory run                                  번들 회차를 분석해 ./outputs 에 씁니다
@@ -207,8 +207,29 @@ def build_parser() -> argparse.ArgumentParser:
                    help="결과 폴더와 주제가 달라진 권고만 씀 (기본: 모든 권고; 그 파일로 다시 실행하면 "
                         "모든 권고가 연구자 결정이 됨)")
     _add_logging(p)
+    _add_codebook(sub)
     _add_archive(sub)
     return parser
+
+
+def _add_codebook(sub) -> None:
+    """``advisory codebook promote``: a new-theme candidate of a run becomes a codebook theme."""
+    group = _subcommand(sub, "codebook", "코드북 관리: 회차에서 발견한 새 주제 후보를 코드북 주제로 올립니다", """\
+  advisory codebook promote outputs new_theme_01 --label "참여자 안전·보험" --out themes_2026.yaml""", None)
+    commands = group.add_subparsers(dest="codebook_command", required=True, metavar="<명령>", title="명령")
+    p = _subcommand(commands, "promote", "새 주제 후보를 이름 붙여 코드북에 더한 새 코드북 파일(YAML)을 씁니다", """\
+  advisory codebook promote outputs new_theme_01 --label "참여자 안전·보험" --out themes_2026.yaml
+  advisory codebook promote outputs/2026 new_theme_02 --label "행사 환경 영향" --id event_environment \\
+      --codebook themes_2026.yaml --out themes_2026.yaml
+  advisory run 2026_자문.hwpx --codebook themes_2026.yaml     새 주제가 코드북 주제로 분류됩니다""", _cmd_promote)
+    p.add_argument("run_dir", type=Path, help="새 주제 후보가 있는 결과 폴더 (advisory run 또는 assign)")
+    p.add_argument("theme_id", help="올릴 새 주제 후보의 주제 ID (themes.csv, 예: new_theme_01)")
+    p.add_argument("--label", required=True, help="코드북에 쓸 주제 이름 (한국어)")
+    p.add_argument("--id", default=None, help="코드북에 쓸 주제 ID (영문 소문자·숫자·_; 기본: 후보의 ID)")
+    p.add_argument("--codebook", type=Path, default=None,
+                   help="새 주제를 더할 코드북 (기본: 결과 폴더를 만든 코드북, 없으면 번들 corpus/themes.yaml)")
+    p.add_argument("--out", type=Path, required=True, help="쓸 코드북 YAML 파일")
+    _add_logging(p)
 
 
 def _add_archive(sub) -> None:
@@ -352,6 +373,16 @@ def _cmd_import_qdpx(args: argparse.Namespace) -> int:
     result = import_qdpx(args.qdpx, args.run, args.out, changed_only=args.changed_only)
     logging.info("권고 %d건을 찾았고 그중 %d건의 주제가 결과 폴더와 다릅니다; 주제 코딩 %d건 → %s", result.matched,
                  len(result.changed), len(result.corrections), args.out)
+    return 0
+
+
+def _cmd_promote(args: argparse.Namespace) -> int:
+    from pipeline.runfolder.folder import promote_candidate
+
+    theme = promote_candidate(args.run_dir, args.theme_id, args.label, args.out, codebook=args.codebook,
+                              new_id=args.id)
+    logging.info("코드북에 새 주제를 더했습니다: %s (%s, 예시 %d건) → %s", theme.label, theme.theme_id,
+                 len(theme.examples), args.out)
     return 0
 
 

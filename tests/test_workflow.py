@@ -130,6 +130,8 @@ def test_codebook_mode_meets_the_accuracy_floor_on_the_seed(saved_model):
     assert metrics["n_matched"] == metrics["n_gold"]
     assert metrics["accuracy"] >= 0.85 and metrics["ari"] >= 0.50
     assert metrics["program_precision"] == 1.0 and metrics["program_recall"] == 1.0
+    # Every unit of the seed round is on a codebook theme: nothing is offered as a new theme.
+    assert result.run_info["counts"]["new_themes"] == 0 and metrics["new_themes"]["known_to_new"] == 0
 
 
 @pytest.mark.parametrize("document", [NEW_ROUND, NEW_PARAGRAPHS])

@@ -67,6 +67,14 @@ def _program_rows(tables: TrendTables) -> list[dict]:
             for code in dict.fromkeys(tables.program_by_round["program_code"])]
 
 
+def _new_theme_rows(tables: TrendTables) -> list[dict]:
+    """Each round's new-theme candidates, rounds in order: when a concern the codebook lacks first appeared."""
+    return [{"round": r.round_name, "label": r.theme_label, "size": int(r.size), "share": float(r.share) * 100,
+             "keywords": str(r.keywords).replace(";", ", "), "members": str(r.members).replace(";", ", "),
+             "programs": str(r.program_codes).replace(";", ", ")}
+            for r in tables.new_themes.fillna("").itertuples(index=False)]
+
+
 def render_trends_report(tables: TrendTables, units: Sequence[tuple], per_cell: int, archive_name: str) -> str:
     """The report page as a string; the same tables and units give the same string.
 
@@ -87,6 +95,7 @@ def render_trends_report(tables: TrendTables, units: Sequence[tuple], per_cell: 
         "per_cell": per_cell, "caution": _CAUTION,
         "small": tables.rounds.loc[tables.rounds["small_round"] == 1, "round_name"].tolist(),
         "theme_rows": _theme_rows(tables), "program_rows": _program_rows(tables),
+        "new_theme_rows": _new_theme_rows(tables),
         "payload": Markup(_embedded_json(payload)),
         "css": Markup((_TEMPLATES / "trends.css").read_text(encoding="utf-8")),
         "js": Markup((_TEMPLATES / "trends.js").read_text(encoding="utf-8")),

@@ -98,13 +98,15 @@ SMALL_ROUND = 20
 
 @dataclass
 class TrendTables:
-    """The trend tables; ``rounds`` has ``round_name, round_date, n_units, small_round`` in archive order."""
+    """The trend tables; ``rounds`` has ``round_name, round_date, n_units, small_round`` in archive order;
+    ``new_themes`` lists each round's new-theme candidates (``advisory archive trends``: ``new_themes.csv``)."""
 
     rounds: pd.DataFrame
     themes: pd.DataFrame
     theme_by_round: pd.DataFrame
     program_by_round: pd.DataFrame
     theme_program_by_round: pd.DataFrame
+    new_themes: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 def model_hash(folder: str | os.PathLike) -> str:
     """sha256 over a model folder's files (relative paths and contents, in sorted order)."""

@@ -2,10 +2,13 @@
 
 :func:`trend_tables` computes, in SQL over the archive, the theme × round, program × round and
 theme × program × round counts with each round's unit count ``n_units`` and the share
-``count / n_units``; a round under :data:`~pipeline.archive.rounds.SMALL_ROUND` units is flagged
-``small_round`` (its shares swing with a single unit). :func:`write_trends` writes them as CSV
-(UTF-8 BOM), ``trends.png`` and one offline ``report.html``; :func:`export_tables` writes every
-table as Parquet. Both write into a temporary folder swapped in at the end, so a failure leaves no half-written folder.
+``count / n_units``, and each round's new-theme candidates (``new_themes.csv``: a candidate is a theme
+of its own round, keyed ``<id>@<round>`` in the trend tables and labelled with its round, so its row
+shows the round the concern first appeared in); a round under
+:data:`~pipeline.archive.rounds.SMALL_ROUND` units is flagged ``small_round`` (its shares swing with a
+single unit). :func:`write_trends` writes them as CSV (UTF-8 BOM), ``trends.png`` and one offline
+``report.html``; :func:`export_tables` writes every table as Parquet. Both write into a temporary
+folder swapped in at the end, so a failure leaves no half-written folder.
 """
 
 from __future__ import annotations
@@ -22,14 +25,19 @@ from pipeline.core.atomic import Target, replacing
 from pipeline.core.errors import InputError
 from pipeline.runfolder.plots import share_lines
 from pipeline.runfolder.tables import UNASSIGNED_ID, UNASSIGNED_LABEL, sort_program_codes, write_csv
+from pipeline.themes.openset import NEW_THEME_PREFIX
 
 # The report lists every unit of a cell unless the page would hold more than UNITS_IN_REPORT units
 # (a 100k-unit archive would make a page no browser opens comfortably); then each cell lists its first
 # units, at least MIN_UNITS_PER_CELL, and the rest are one SQL query away.
 UNITS_IN_REPORT = 20_000
 MIN_UNITS_PER_CELL = 10
+# A new-theme candidate is a theme of its round only (new_theme_01 of two rounds are two concerns), so
+# the trend tables key it by id and round, and label it with its round: the row shows when it appeared.
+_CANDIDATE = f"theme_source = 'discovered' AND starts_with(theme_id, '{NEW_THEME_PREFIX}')"
 _THEME_KEY = (f"CASE WHEN theme_source = '{UNASSIGNED_ID}' OR coalesce(theme_id, '') = '' "
-              f"THEN '{UNASSIGNED_ID}' ELSE theme_id END")
+              f"THEN '{UNASSIGNED_ID}' WHEN {_CANDIDATE} THEN theme_id || '@' || round_name ELSE theme_id END")
+_THEME_LABEL = f"CASE WHEN {_CANDIDATE} THEN theme_label || ' (' || round_name || ')' ELSE theme_label END"
 
 
 def _with_rounds(counts: pd.DataFrame, rounds: pd.DataFrame, keys: list[str], order: dict[str, list]) -> pd.DataFrame:
@@ -62,7 +70,7 @@ def trend_tables(con) -> TrendTables:
     theme_counts = con.execute(f"SELECT round_name, {_THEME_KEY} AS theme_id, count(*) AS count FROM units "
                                "GROUP BY ALL").df()
     labels = dict(con.execute(
-        f"SELECT {_THEME_KEY} AS key, arg_max(theme_label, position) FROM units JOIN rounds USING (round_name) "
+        f"SELECT {_THEME_KEY} AS key, arg_max({_THEME_LABEL}, position) FROM units JOIN rounds USING (round_name) "
         "GROUP BY key").fetchall())
     labels[UNASSIGNED_ID] = UNASSIGNED_LABEL
     totals = theme_counts.groupby("theme_id")["count"].sum()
@@ -88,7 +96,20 @@ def trend_tables(con) -> TrendTables:
     pairs = pair_counts.assign(theme_label=pair_counts["theme_id"].map(dict(
         zip(themes["theme_id"], themes["theme_label"], strict=True))))
     return TrendTables(rounds, themes, by_theme, _with_rounds(program_grid, rounds, ["program_code"], order),
-                       _with_rounds(pairs, rounds, ["theme_id", "program_code"], order))
+                       _with_rounds(pairs, rounds, ["theme_id", "program_code"], order), _new_themes(con, rounds))
+
+
+def _new_themes(con, rounds: pd.DataFrame) -> pd.DataFrame:
+    """Every round's new-theme candidates in round order (then by size): ``round_name, round_date, n_units,
+    theme_id, theme_label, size, share, keywords, members, program_codes`` (``themes.csv``'s columns)."""
+    found = con.execute(f"SELECT round_name, theme_id, theme_label, size, keywords, members, program_codes "
+                        f"FROM themes WHERE {_CANDIDATE}").df()
+    frame = rounds[["round_name", "round_date", "n_units"]].merge(found, on="round_name", how="inner")
+    frame["share"] = (frame["size"] / frame["n_units"].where(frame["n_units"] > 0)).round(4).fillna(0.0)
+    frame["_r"] = frame["round_name"].map({name: i for i, name in enumerate(rounds["round_name"])})
+    frame = frame.sort_values(["_r", "size", "theme_id"], ascending=[True, False, True], kind="stable")
+    return frame[["round_name", "round_date", "n_units", "theme_id", "theme_label", "size", "share", "keywords",
+                  "members", "program_codes"]].reset_index(drop=True)
 
 
 def units_per_cell(n_rounds: int, n_themes: int) -> int:
@@ -142,6 +163,7 @@ def write_trends(archive: str | os.PathLike, out_dir: str | os.PathLike, *, wait
         write_csv(tables.theme_by_round, folder / "theme_by_round.csv")
         write_csv(tables.program_by_round, folder / "program_by_round.csv")
         write_csv(tables.theme_program_by_round, folder / "theme_program_by_round.csv")
+        write_csv(tables.new_themes, folder / "new_themes.csv")
         # On theme ids: two models may give different themes the same label.
         shares = tables.theme_by_round.pivot(index="round_name", columns="theme_id", values="share")
         shares = shares.loc[list(tables.rounds["round_name"]), list(tables.themes["theme_id"])]

@@ -458,10 +458,9 @@ def make_embedder(spec: str, workers: int | None = None, max_tokens: int | None 
     raise ValueError(f"unknown embedder {spec!r}: choose {EMBEDDER_CHOICES}")
 
 
-# Weight of a unit's heading vector against its text's own (both unit length) in ``embed_units``.
-# Equal weight came closest to embedding ``agenda question: text`` whole on the bundled round
-# (centred cosine 0.896 per unit, 0.942 correlation of pairwise similarities; 0.5 gave 0.870 and
-# 0.870, 2.0 gave 0.860 and 0.936), chosen without looking at the gold coding.
+# Weight of a unit's heading vector against its text's own (both unit length) in ``embed_units``. Equal weight came
+# closest to embedding ``agenda question: text`` whole on the bundled round (centred cosine 0.896 per unit, 0.942
+# correlation of pairwise similarities; 0.5 gave 0.870 and 0.870, 2.0 gave 0.860 and 0.936), chosen without the gold.
 HEADING_WEIGHT = 1.0
 
 
@@ -477,23 +476,25 @@ def unit_passages(units: Sequence) -> list[str]:
 
 
 def embed_units(embedder: Embedder, units: Sequence) -> np.ndarray:
-    """Passage vectors of units in context: in ``units`` (with ``text``, ``agenda`` and ``question``),
-    out float32 ``(len(units), d)`` with L2-normalised rows.
+    """Passage vectors of units in context (:func:`embed_unit_views`' first array)."""
+    return embed_unit_views(embedder, units)[0]
 
-    A round has only a few dozen distinct agenda/question headings, so each heading is embedded once
-    and its vector is added, weighted ``HEADING_WEIGHT``, to the vector of the unit's own text, then
-    normalised; a unit without headings keeps its text's vector. Embedding ``agenda question: text``
-    per unit instead embedded the same headings again with every unit (about a fifth of a cold
-    round's tokens on a synthetic 2,000-unit round).
+
+def embed_unit_views(embedder: Embedder, units: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """Each unit's vector in context and of its text alone (float32, L2-normalised rows), from one call.
+
+    Each distinct agenda/question heading is embedded once and its vector added, weighted
+    ``HEADING_WEIGHT``, to the unit text's own vector (embedding ``agenda question: text`` per unit
+    embedded the headings again with every unit: a fifth of a cold 2,000-unit round's tokens). The
+    text-only vectors come free; new-theme candidates are grouped by them (:mod:`pipeline.themes.openset`).
     """
     passages = unit_passages(units)
     if not passages:
-        return embedder.encode([], kind="passage")
+        return embedder.encode([], kind="passage"), embedder.encode([], kind="passage")
     row = {text: index for index, text in enumerate(passages)}
     vectors = np.asarray(embedder.encode(passages, kind="passage"), dtype=np.float32)
-    combined = vectors[[row[unit.text] for unit in units]]
-    for index, unit in enumerate(units):
-        heading = unit_heading(unit)
-        if heading:
-            combined[index] += HEADING_WEIGHT * vectors[row[heading]]
-    return _l2_normalise(combined)
+    text_only = vectors[[row[unit.text] for unit in units]]
+    combined = text_only.copy()
+    for index, heading in ((i, h) for i, h in enumerate(map(unit_heading, units)) if h):
+        combined[index] += HEADING_WEIGHT * vectors[row[heading]]
+    return _l2_normalise(combined), _l2_normalise(text_only)

@@ -17,6 +17,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+from pipeline.core.errors import InputError
 from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, ThemeInfo, Unit, Unplaced
 from pipeline.read.placement import REASON_LABELS
 from pipeline.read.programs import program_code_key, program_names
@@ -25,10 +26,15 @@ from pipeline.runfolder.fonts import font_face_css
 from pipeline.runfolder.tables import NO_CODE
 from pipeline.themes.corrections import COLUMNS as RECORD_COLUMNS
 from pipeline.themes.corrections import Correction
+from pipeline.themes.openset import is_new_theme
+from pipeline.themes.promote import candidate_theme, theme_yaml, unnamed
 
 SOURCE_BADGES: dict[str, str] = {"codebook": "코드북", "discovered": "발견", "researcher": "연구자",
                                   UNASSIGNED_ID: "미분류"}
 _QUOTE_CHARS = 220
+#: What the "new this round" section says without candidates: with a codebook, and without one.
+NO_CANDIDATES = "코드북에 없는 새 주제 후보가 없습니다: 모든 권고가 코드북 주제에 들어갔습니다."
+NO_CODEBOOK = "코드북 없이 분석한 결과입니다: 모든 주제가 이 회차에서 발견한 주제입니다."
 _NO_CODE = "__none__"
 
 
@@ -56,6 +62,8 @@ def _overview(units: Sequence[Unit], assignments: Sequence[Assignment], themes: 
         "members": len({(u.round, u.member) for u in units if u.member is not None}),
         "unassigned": sum(1 for v in assigned.values() if v[0] == UNASSIGNED_ID),
         "needs_review": sum(1 for a in assignments if a.needs_review),
+        "new_themes": len(_new_theme_cards(themes)),
+        "new_theme_units": sum(card.size for card in _new_theme_cards(themes)),
     }
 
 
@@ -94,6 +102,8 @@ SETTING_LABELS: dict[str, str] = {
     "min_similarity": "최소 유사도(미만은 발견 단계로)",
     "n_themes": "발견 주제 수", "min_theme_size": "최소 주제 크기", "max_themes": "최대 주제 수",
     "n_keywords": "주제별 핵심어 수", "nmf_sample": "NMF 비교 표본 수", "umap_init": "UMAP 초기화",
+    "new_themes": "새 주제 후보 찾기 (auto: tfidf가 아닌 임베딩일 때)",
+    "min_new_theme_size": "새 주제 후보의 최소 권고 수",
     "seed": "난수 시드", "programs": "사업 목록 파일", "save_model": "모델 저장 폴더", "workers": "작업 스레드 수",
     "corrections": "연구자 수정 파일", "model_dir": "사용한 모델 폴더",
 }
@@ -125,6 +135,29 @@ def _settings(run_info: dict) -> list[dict]:
     return rows
 
 
+def _new_theme_cards(themes: Sequence[Theme]) -> list[Theme]:
+    """The cards of the round's new-theme candidates (codebook mode), in card order."""
+    return [card for card in themes if is_new_theme(card.theme_id, card.source)]
+
+
+def _codebook_mode(themes: Sequence[Theme], model_themes: Sequence[ThemeInfo] = ()) -> bool:
+    """Whether the run had a codebook (without one every theme is found in the round; none is "new")."""
+    return any(t.source == "codebook" for t in (*themes, *model_themes))
+
+
+def _candidate(card: Theme, by_rec: dict[str, Unit], total: int) -> dict:
+    """What the report's "new this round" section shows of one candidate, with the codebook entry it
+    would become (:mod:`pipeline.themes.promote`) as YAML to copy and the command that writes it."""
+    name = unnamed(card.label)
+    try:
+        snippet = theme_yaml(candidate_theme(card.theme_id, name, card.keywords,
+                                             [by_rec[r].text for r in card.representative_rec_ids if r in by_rec]))
+    except InputError:  # a candidate without keywords has no entry to offer
+        snippet = ""
+    return {**_card(card, by_rec, total), "name": name, "yaml": snippet,
+            "command": f'advisory codebook promote <결과 폴더> {card.theme_id} --label "{name}" --out themes.yaml'}
+
+
 def _facts(overview: dict, run_info: dict) -> list[tuple[str, str]]:
     facts = [
         ("회차", ", ".join(overview["rounds"]) or "-"),
@@ -134,6 +167,7 @@ def _facts(overview: dict, run_info: dict) -> list[tuple[str, str]]:
         ("위원", f"{overview['members']}명"),
         ("미분류", f"{overview['unassigned']}건"),
         ("검토 필요", f"{overview['needs_review']}건"),
+        ("새 주제 후보", f"{overview['new_themes']}개 (권고 {overview['new_theme_units']}건)"),
     ]
     if "seed" in run_info:
         facts.append(("시드", str(run_info["seed"])))
@@ -277,8 +311,11 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
     context = {
         "overview": overview, "facts": _facts(overview, run_info), "settings": _settings(run_info),
         "cards": [_card(card, by_rec, max(len(units), 1)) for card in themes], "matrix": _matrix(matrix, sizes, names),
+        "candidates": [_candidate(card, by_rec, max(len(units), 1)) for card in _new_theme_cards(themes)],
+        "codebook_mode": _codebook_mode(themes, model_themes),
         "filters": _filters(units, choices, names), "payload": Markup(_embedded_json(payload)),
         "unplaced": _unplaced(unplaced),
+        "no_candidates": NO_CANDIDATES, "no_codebook": NO_CODEBOOK,
         "css": Markup((_TEMPLATES / "report.css").read_text(encoding="utf-8")),
         "js": Markup((_TEMPLATES / "report.js").read_text(encoding="utf-8")),
         "rerun": rerun or GENERIC_RERUN, "record_count": len(record),
@@ -315,8 +352,8 @@ def render_summary_md(units: Sequence[Unit], assignments: Sequence[Assignment], 
     ]
     if "seed" in run_info:
         lines.append(f"- 시드: {_md(run_info['seed'])}")
-    lines += ["", "## 주제별 요약", ""]
     by_rec = {u.rec_id: u for u in units}
+    lines += ["", *_new_themes_md(themes, by_rec), "## 주제별 요약", ""]
     for card in themes:
         share = card.size / max(len(units), 1)
         lines += [
@@ -340,3 +377,25 @@ def render_summary_md(units: Sequence[Unit], assignments: Sequence[Assignment], 
     else:
         lines.append("표시할 주제가 없습니다.")
     return "\n".join(lines) + "\n"
+
+
+def _new_themes_md(themes: Sequence[Theme], by_rec: dict[str, Unit]) -> list[str]:
+    """summary.md's first section: what is new this round (the new-theme candidates: who raised them,
+    which programs they concern, their most central unit), or that nothing is."""
+    cards = _new_theme_cards(themes)
+    lines = ["## 이번 회차의 새 주제", ""]
+    if not cards:
+        return [*lines, NO_CANDIDATES if _codebook_mode(themes) else NO_CODEBOOK, ""]
+    lines += [f"코드북 주제에 맞지 않는 권고가 모인 새 주제 후보 {len(cards)}개 (권고 {sum(c.size for c in cards)}건). "
+              "이름을 붙여 코드북에 더하려면 `advisory codebook promote`.", ""]
+    for card in cards:
+        lines += [
+            f"### {_md(card.label)} ({_md(card.theme_id)}, {card.size}건)", "",
+            f"- 핵심어: {_md(', '.join(card.keywords)) or '-'}",
+            f"- 제기한 위원: {', '.join(f'{_md(n)} {c}건' for n, c in card.member_counts) or '-'}",
+            f"- 관련 사업: {', '.join(f'{_md(n)} {c}건' for n, c in card.program_counts) or '-'}",
+            "",
+        ]
+        lines += [f"> {_md(_quote_text(by_rec[r].text))}" for r in card.representative_rec_ids[:1] if r in by_rec]
+        lines.append("")
+    return lines

@@ -21,7 +21,13 @@ once. Reported on the matched units:
   accuracy of the mapped labels is reported. A discovery-only run (no predicted theme is a gold
   theme) has no meaningful plain ``accuracy``: it is ``None`` there, never a bare 0, and
   ``mode`` is ``"discovery"`` (else ``"codebook"``);
-- ``unmatched``: gold keys with no unit.
+- ``unmatched``: gold keys with no unit;
+- ``new_themes`` (:func:`new_theme_agreement`): gold units whose theme is not in the run's codebook
+  (``new``) against the run's new-theme candidates: the share of them ``surfaced`` (put in a
+  candidate), how they are ``grouped`` (ARI of candidate against gold theme over every unit in a
+  candidate, and per gold theme the share of its surfaced units in its largest candidate), and the
+  known units sent to a candidate. The codebook is the run's (``run.json``: the codebook file, or the
+  saved model's for ``assign``), else the bundled one.
 
 ``write_json`` writes the metrics as JSON and, beside it, the confusion matrix as CSV (UTF-8 with
 BOM, rows gold, columns predicted, Korean labels) and as a PNG heatmap with Korean labels.
@@ -43,6 +49,7 @@ from pipeline.core.errors import InputError
 from pipeline.runfolder.folder import read_recommendations
 from pipeline.runfolder.plots import heatmap
 from pipeline.themes.codebook import load_codebook
+from pipeline.themes.openset import is_new_theme
 
 GOLD_COLUMNS = ("unit", "key", "theme_id", "accept", "program_codes", "fields")
 # List markers a unit may keep at its start (split items keep their ①, sub-points their dash).
@@ -156,7 +163,70 @@ def evaluate(gold_csv: str | os.PathLike, run_dir: str | os.PathLike) -> dict:
             sum(_split(g["fields"]) == _split(r["fields"]) for g, r in pairs) / len(pairs), 4),
         "per_theme": dict(sorted(per_theme.items())),
         "confusion": _confusion(credited, pred, labels),
+        "new_themes": new_theme_agreement(truth, pred, [is_new_theme(r["theme_id"], r["theme_source"])
+                                                        for _, r in pairs], hits, _codebook_ids(run_path, recs)),
     }
+
+
+def new_theme_agreement(truth: list[str], pred: list[str], new: list[bool], hits: list[bool],
+                        known_ids: set[str]) -> dict:
+    """How a run treats gold units whose theme its codebook lacks, and the others.
+
+    In, per matched unit: gold theme, predicted theme, whether the prediction is a new-theme
+    candidate, whether it is credited (in ``accept``); and the codebook's theme ids. Out:
+    ``n_new_gold`` (units whose gold theme is not in ``known_ids``), ``surfaced`` (their share in a
+    candidate; None without any), ``grouped_ari`` (ARI of candidate against gold theme over every
+    unit in a candidate; None under two such units), ``new_themes_found`` (candidates holding a
+    gold-new unit), ``per_new_theme`` (per gold-new theme: ``n``, ``surfaced``, ``largest_group``:
+    the share of its surfaced units in its most common candidate), ``known_to_new`` (known units in a
+    candidate) with its share, and ``known_accuracy`` (accuracy on the known units).
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    gold_new = [t not in known_ids for t in truth]
+    flagged = [i for i, is_new in enumerate(new) if is_new]
+    per_theme: dict[str, dict] = {}
+    for theme in sorted({t for t, g in zip(truth, gold_new, strict=True) if g}):
+        rows = [i for i, t in enumerate(truth) if t == theme]
+        found = [pred[i] for i in rows if new[i]]
+        largest = max((found.count(p) for p in set(found)), default=0)
+        per_theme[theme] = {"n": len(rows), "surfaced": round(len(found) / len(rows), 4),
+                            "largest_group": round(largest / len(found), 4) if found else None}
+    n_new, n_known = sum(gold_new), len(truth) - sum(gold_new)
+    surfaced = [i for i in flagged if gold_new[i]]
+    known_to_new = len(flagged) - len(surfaced)
+    known_hits = [h and not n for h, n, g in zip(hits, new, gold_new, strict=True) if not g]
+    return {
+        "n_new_gold": n_new,
+        "surfaced": round(len(surfaced) / n_new, 4) if n_new else None,
+        "grouped_ari": round(float(adjusted_rand_score([truth[i] for i in flagged], [pred[i] for i in flagged])), 4)
+        if len(flagged) >= 2 else None,
+        "new_themes_found": len({pred[i] for i in surfaced}),
+        "per_new_theme": per_theme,
+        "known_to_new": known_to_new,
+        "known_to_new_share": round(known_to_new / n_known, 4) if n_known else None,
+        "known_accuracy": round(sum(known_hits) / n_known, 4) if n_known else None,
+    }
+
+
+def _codebook_ids(run: Path, recs: list[dict]) -> set[str]:
+    """The theme ids of the codebook a run was made with: the codebook file ``run.json`` names, or for an
+    ``assign`` run the saved model's; else the bundled codebook's. Codebook themes of the run count too."""
+    ids = {r["theme_id"] for r in recs if r.get("theme_source") == "codebook"}
+    try:
+        params = json.loads((run / "run.json").read_text(encoding="utf-8")).get("parameters") or {}
+    except (OSError, ValueError):
+        params = {}
+    book = params.get("codebook") or {}
+    try:
+        if book.get("path"):
+            return ids | set(load_codebook(book["path"]).ids)
+        if params.get("model"):
+            model = json.loads((Path(params["model"]) / "model.json").read_text(encoding="utf-8"))
+            return ids | {t["id"] for t in (model.get("codebook") or {}).get("themes", [])}
+    except (InputError, OSError, ValueError, TypeError, AttributeError):
+        pass
+    return ids | set(_codebook_labels())
 
 
 def _precision_recall(truth: list[str], pred: list[str], themes: set[str]) -> dict[str, dict[str, float]]:
@@ -222,9 +292,22 @@ def format_table(result: dict) -> str:
         acc = "" if entry["accuracy"] is None else f"{entry['accuracy']:.2f}"
         lines.append(f"    {theme:<22} {entry['n']:>3} {acc:>5} {entry['precision']:5.2f} {entry['recall']:5.2f} "
                      f"{entry['f1']:5.2f}")
+    new = result.get("new_themes") or {}
+    if new.get("n_new_gold") or new.get("known_to_new"):
+        lines.append(f"  new themes: {new['n_new_gold']} gold unit(s) outside the codebook, surfaced "
+                     f"{_share(new['surfaced'])} in {new['new_themes_found']} candidate(s), grouped ARI "
+                     f"{_share(new['grouped_ari'])}; known units sent to new {new['known_to_new']}, known accuracy "
+                     f"{_share(new['known_accuracy'])}")
+        for theme, entry in new["per_new_theme"].items():
+            lines.append(f"    {theme:<22} {entry['n']:>3} surfaced {entry['surfaced']:.2f} "
+                         f"largest group {_share(entry['largest_group'])}")
     if result["unmatched"]:
         lines.append(f"  unmatched gold units: {', '.join(result['unmatched'])}")
     return "\n".join(lines)
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def confusion_frame(result: dict) -> pd.DataFrame:

@@ -1,5 +1,6 @@
-"""Features to themes: the codebook, its scorer, discovery (BERTopic, UMAP, k-means), keywords and
-labels, ``ThemeModel`` that composes them, its saved form, and researcher corrections."""
+"""Features to themes: the codebook, its scorer, discovery (BERTopic, UMAP, k-means), new-theme
+candidates in codebook mode and their promotion into the codebook, keywords and labels, ``ThemeModel``
+that composes them, its saved form, and researcher corrections."""
 
 from pipeline.core.lazy import lazy_exports
 
@@ -16,4 +17,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "Correction": "corrections", "CodingRecord": "corrections", "load_record": "corrections", "settle": "corrections",
     "apply_corrections": "corrections", "corrections_csv": "corrections", "researcher_theme_id": "corrections",
     "ExampleMemory": "memory", "ResearcherThemes": "researcher",
+    "NewThemeFinder": "openset", "novelty": "openset", "is_new_theme": "openset", "new_theme_id": "openset",
+    "candidate_theme": "promote", "promote": "promote", "theme_yaml": "promote", "codebook_yaml": "promote",
+    "run_codebook": "promote",
 })

@@ -53,7 +53,9 @@ SOURCES = ("report", "qdpx", "file")
 MAX_FIELD = 131_072
 _SHOWN = 5
 _SHOWN_PROBLEMS = 20
-_DISCOVERED_ID = re.compile(r"discovered_\d+")
+# A theme a fit makes: a discovered theme, or a new-theme candidate of the codebook step (themes.openset).
+_DISCOVERED_ID = re.compile(r"(discovered|new_theme)_\d+")
+_CANDIDATE_ID = re.compile(r"new_theme_\d+")
 
 
 @dataclass(frozen=True)
@@ -424,8 +426,14 @@ def load_record(paths: Sequence[str | os.PathLike], themes: Sequence[ThemeInfo],
 
 
 def is_discovered_id(theme_id: str) -> bool:
-    """Whether ``theme_id`` has the form of a discovered theme's id (``discovered_03``)."""
+    """Whether ``theme_id`` has the form of an id a fit makes (``discovered_03``, ``new_theme_01``)."""
     return bool(_DISCOVERED_ID.fullmatch(theme_id))
+
+
+def is_candidate_id(theme_id: str) -> bool:
+    """Whether ``theme_id`` has the form of a new-theme candidate's id (``new_theme_01``), which a round
+    assigned to a saved model may find."""
+    return bool(_CANDIDATE_ID.fullmatch(theme_id))
 
 
 # --------------------------------------------------------------------------- writing and applying

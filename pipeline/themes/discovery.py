@@ -191,6 +191,15 @@ class ThemeDiscoverer(BaseEstimator):
         second, margins[rows] = self.runner_up(features, own)
         runner[rows] = np.where(second >= 0, first + second, -1)
 
+    def add_centroids(self, features: csr_matrix, groups: Sequence[np.ndarray]) -> ThemeDiscoverer:
+        """Append one centroid per group of units (row indices into ``features``, this discoverer's space)
+        found by another step, the new themes of a codebook run (:mod:`pipeline.themes.openset`); out: self.
+        A saved model keeps them, so :meth:`predict` and :meth:`learn` treat them as discovered themes."""
+        if len(groups):
+            added = rows_unit(np.vstack([np.asarray(features[g].mean(axis=0)) for g in groups]))
+            self.centroids_ = np.vstack([np.asarray(self.centroids_).reshape(-1, added.shape[1]), added])
+        return self
+
     def learn(self, features: csr_matrix, targets: np.ndarray, sizes: np.ndarray) -> ThemeDiscoverer:
         """Move each discovered theme's centroid towards the units ``targets`` puts in it (-1: none);
         ``sizes`` are the themes' fitted sizes, the weight of the old centroid. Out: self."""

@@ -22,6 +22,8 @@ from pipeline.features.tokenizer import tokenize_views
 from pipeline.themes.bertopic_adapter import class_tfidf_keywords, make_bertopic, term_document
 
 FALLBACK_LABEL = "기타"
+#: The label of a new-theme candidate in a codebook run, around the keywords' name.
+CANDIDATE_LABEL = "새 주제 후보: {}"
 
 
 def label_from_keywords(keywords: Sequence[str], taken: set[str] | frozenset[str] = frozenset(),
@@ -141,8 +143,10 @@ class ThemeLabeler:
                                "(another BERTopic release?): update pipeline/bertopic_adapter.py")
         return model
 
-    def name_themes(self, themes: Sequence[ThemeInfo]) -> list[ThemeInfo]:
-        """Themes with their keywords; discovered themes also get a label made from them."""
+    def name_themes(self, themes: Sequence[ThemeInfo], candidates: frozenset[str] = frozenset()) -> list[ThemeInfo]:
+        """Themes with their keywords; discovered themes also get a label made from them, which for the
+        new-theme candidates of a codebook run (their ids in ``candidates``) reads
+        ``새 주제 후보: <keywords>`` until a researcher names them."""
         named: list[ThemeInfo] = []
         taken = {t.label for t in themes if t.source == "codebook"}
         for k, theme in enumerate(themes):
@@ -151,6 +155,8 @@ class ThemeLabeler:
             if theme.source != "codebook":
                 label = label_from_keywords(keywords, taken)
                 taken.add(label)
+                if theme.theme_id in candidates:
+                    label = CANDIDATE_LABEL.format(label)
             named.append(replace(theme, label=label, keywords=keywords))
         # The BERTopic (fitted now or later) shows the themes' names as its topic labels.
         self._topic_labels = {topic: named[theme].label for theme, topic in self.topic_of_.items()}

@@ -37,13 +37,24 @@
    the same ARI within seed noise (0.318 +- 0.009 vs 0.321 +- 0.015 over 5 seeds).
    ``semantic_weight`` mixes in the centred sentence embeddings; 0 by default because they did not
    help discovery on the bundled round (they do help the codebook step).
+3. **New themes** (codebook mode; ``new_themes="auto"``, the default: with any embedder but tfidf,
+   whose vectors only share words, see :attr:`ThemeModel.finds_new_themes`). A round can raise
+   concerns the codebook lacks; the codebook step would spread such units over its themes. Units whose fits
+   look like those of a unit whose theme is missing, and that form a group of at least
+   ``min_new_theme_size`` separated from every unit that does fit the codebook, become new-theme
+   candidates ``new_theme_NN`` (``theme_source`` ``discovered``, labelled ``새 주제 후보: <keywords>``);
+   :mod:`pipeline.themes.openset` has the rule and why, ``python -m bench.quality.loto`` measures it. Their units
+   always need review; a researcher names a candidate and adds it to the codebook with
+   :mod:`pipeline.themes.promote`.
 
 Everything scales linearly in the number of units (sparse TF-IDF, UMAP's
 approximate neighbours, (mini-batch) k-means, k chosen by Davies-Bouldin): no pairwise matrix.
 
 ``predict(units)`` assigns each unit on its own, with the prototypes, centring mean, vocabularies
 and discovered-theme centroids saved at fit time, so a unit's theme never depends on which other
-units are in the batch. The codebook step is :class:`pipeline.themes.scorer.CodebookScorer`, discovery
+units are in the batch. ``predict_open(units)`` (``advisory assign``) does the same and then finds
+the batch's own new themes, as a fit does (:class:`pipeline.themes.openmodel.NewThemeSteps`).
+The codebook step is :class:`pipeline.themes.scorer.CodebookScorer`, discovery
 :class:`pipeline.themes.discovery.ThemeDiscoverer` (its UMAP and k-means can be swapped: ``reducer``,
 ``clusterer``); theme keywords and labels come from :mod:`pipeline.themes.keywords`. ``ThemeModel`` composes
 the three and owns what they share: the tokenizers, the embedder and the round's centring mean.
@@ -53,7 +64,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -61,107 +72,19 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
 from pipeline.core.records import Assignment, ThemeInfo, Unit
-from pipeline.features.embedders import embed_units
-from pipeline.features.tokenizer import KiwiTokenizer, tokenize_views
 from pipeline.themes.codebook import Codebook
 from pipeline.themes.discovery import ThemeDiscoverer
 from pipeline.themes.keywords import ThemeLabeler
 from pipeline.themes.memory import ExampleMemory
+from pipeline.themes.modelinputs import ModelInputs, UnitTerms
+from pipeline.themes.modelstate import SavedState
+from pipeline.themes.openmodel import NewThemeSteps, new_theme_ids, place_new_themes
+from pipeline.themes.openset import NewThemeFinder, is_new_theme
 from pipeline.themes.researcher import ResearcherThemes
-from pipeline.themes.scorer import CodebookScorer, codebook_vectors, make_assignments, rows_unit
+from pipeline.themes.scorer import CodebookScorer, make_assignments, rows_unit
 
 
-@dataclass
-class UnitTerms:
-    """Kiwi terms of each unit's text: ``keyword`` without stopwords, ``cluster`` with them."""
-
-    keyword: list[list[str]]
-    cluster: list[list[str]]
-
-    def __len__(self) -> int:
-        return len(self.keyword)
-
-
-class _SavedState:
-    """:class:`ThemeModel`'s saved state: what :mod:`pipeline.themes.store` writes to model.json and
-    the arrays file, and builds a fitted model from. Each sub-model contributes its own fitted state."""
-
-    #: Parameters that are objects, not values: a saved model records them its own way (or not at all:
-    #: ``predict`` needs no reducer or clusterer).
-    _OBJECT_PARAMS = ("embedder", "codebook", "tokenizer", "cluster_tokenizer", "reducer", "clusterer")
-
-    @property
-    def bertopic_(self):
-        """The representation model (BERTopic; None when no theme has keywords). A fitted model's is
-        fitted on first use: only saving needs it, so a codebook run that saves nothing never imports
-        BERTopic. Set to a :class:`ThemeLabeler` (its BERTopic) or to a loaded BERTopic."""
-        source = getattr(self, "_bertopic", None)
-        return source.bertopic_ if isinstance(source, ThemeLabeler) else source
-
-    @bertopic_.setter
-    def bertopic_(self, source) -> None:
-        self._bertopic = source
-
-    def value_params(self) -> dict:
-        """:meth:`get_params` less the object parameters: the values run.json and model.json record."""
-        return {k: v for k, v in self.get_params(deep=False).items() if k not in self._OBJECT_PARAMS}
-
-    def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
-        """The fitted model as JSON-ready values and named arrays (for model.json and safetensors).
-
-        ``params`` are :meth:`get_params` less the object parameters (the codebook and the embedder's
-        identity are stored as values, the tokenizers by the caller); the sub-models add their state.
-        """
-        if not hasattr(self, "themes_"):
-            raise ValueError("cannot save an unfitted ThemeModel: fit it first")
-        state, arrays = self.discoverer_.to_state()
-        book = self.codebook.to_dict() if self.codebook is not None else None
-        scored = set(self.scored_rows[len(self.codebook or ()):])
-        state.update(params=self.value_params(), embedder=None, codebook=book,
-                     themes=[{"id": t.theme_id, "label": t.label, "source": t.source, "topic": self.topic_of_.get(k),
-                              # A researcher theme is a prototype of the codebook step or a discovered centroid.
-                              **({"vector": "prototype"} if k in scored else {})}
-                             for k, t in enumerate(self.themes_)])
-        if getattr(self, "memory_", None) is not None:
-            state["examples"] = self.memory_.to_state()
-        if self.needs_embedder:
-            state["embedder"] = {"name": self.embedder.name, "model_id": self.embedder.model_id,
-                                 "max_tokens": getattr(self.embedder, "max_tokens", None),
-                                 "dim": int(self.center_.shape[0])}
-            arrays["center"] = self.center_
-        if self.codebook is not None:
-            scorer_state, scorer_arrays = self.scorer_.to_state()
-            state.update(scorer_state)
-            arrays.update(scorer_arrays)
-        return state, arrays
-
-    @classmethod
-    def from_state(cls, state: dict, arrays: dict[str, np.ndarray], **objects) -> ThemeModel:
-        """A fitted model (less its BERTopic) from :meth:`to_state`'s output and the object parameters.
-
-        Raises ``KeyError``/``ValueError`` when the state is incomplete or inconsistent.
-        """
-        model = cls(**objects, **state["params"])
-        model.discoverer_ = ThemeDiscoverer.from_state(state, arrays, **model._sub_params(ThemeDiscoverer))
-        model.center_ = arrays.get("center")
-        model.scorer_ = None
-        if model.codebook is not None:
-            model.scorer_ = CodebookScorer.from_state(state, arrays, **model._sub_params(CodebookScorer))
-        model.topic_of_ = {k: t["topic"] for k, t in enumerate(state["themes"]) if t["topic"] is not None}
-        model.bertopic_ = None
-        model.themes_ = [ThemeInfo(t["id"], t["label"], t["source"]) for t in state["themes"]]
-        prototypes = [k for k, t in enumerate(state["themes"]) if t["source"] == "codebook"]
-        model.scored_ = prototypes + [k for k, t in enumerate(state["themes"]) if t.get("vector") == "prototype"]
-        n_centroids = len(model.themes_) - len(model.scored_)
-        if n_centroids != len(model.discoverer_.centroids_):
-            raise ValueError(f"{len(model.discoverer_.centroids_)} centroids for {n_centroids} discovered themes")
-        if model.scorer_ is not None and len(model.scorer_.prototypes_) != len(model.scored_):
-            raise ValueError(f"{len(model.scorer_.prototypes_)} prototypes for {len(model.scored_)} scored themes")
-        model.memory_ = ExampleMemory.from_state(state["examples"]) if state.get("examples") else None
-        return model
-
-
-class ThemeModel(ResearcherThemes, _SavedState, BaseEstimator):
+class ThemeModel(ResearcherThemes, ModelInputs, NewThemeSteps, SavedState, BaseEstimator):
     """Codebook-guided theme model with BERTopic discovery; see the module docstring for the method.
 
     Parameters: ``embedder`` (a :class:`pipeline.features.embedders.Embedder`; needed with a codebook or
@@ -170,12 +93,15 @@ class ThemeModel(ResearcherThemes, _SavedState, BaseEstimator):
     ``KiwiTokenizer(stopwords=None)``); the codebook step's (:class:`CodebookScorer`) and
     discovery's (:class:`ThemeDiscoverer`, whose ``reducer`` and ``clusterer`` a saved model does
     not keep: ``predict`` needs neither) under the same names; ``nmf_sample`` (units in the NMF
-    stability view), ``review_margin`` (:func:`pipeline.themes.scorer.make_assignments`), ``seed``.
+    stability view), ``review_margin`` (:func:`pipeline.themes.scorer.make_assignments`), ``new_themes``
+    and ``min_new_theme_size`` (step 3 of the module docstring), ``seed``.
 
     After ``fit``: ``themes_`` (list of :class:`ThemeInfo`, codebook themes first), ``labels_``
     (index into ``themes_``, -1 unassigned), ``scores_`` in [0, 1], ``assignments_``, ``center_``
     (the round's mean embedding, None without embeddings), the fitted ``scorer_`` (None without a
-    codebook) and ``discoverer_``, ``bertopic_`` (the representation model; ``topic_of_`` maps theme
+    codebook) and ``discoverer_`` (its centroids include the new themes'), ``finder_`` (the
+    :class:`~pipeline.themes.openset.NewThemeFinder` of the fit; None without one), ``bertopic_`` (the
+    representation model; ``topic_of_`` maps theme
     index -> BERTopic topic), and ``timings_`` (``cluster``, ``label``: keywords and names). The NMF
     cross-check is a diagnostic of a fit, not part of it: :func:`pipeline.themes.clustering.nmf_agreement`.
     """
@@ -199,6 +125,8 @@ class ThemeModel(ResearcherThemes, _SavedState, BaseEstimator):
         nmf_sample: int = 10_000,
         umap_init: str = "pca",
         review_margin: float = 0.3,
+        new_themes: bool | str = "auto",
+        min_new_theme_size: int = 3,
         seed: int = 0,
         reducer=None,
         clusterer=None,
@@ -219,6 +147,8 @@ class ThemeModel(ResearcherThemes, _SavedState, BaseEstimator):
         self.nmf_sample = nmf_sample
         self.umap_init = umap_init
         self.review_margin = review_margin
+        self.new_themes = new_themes
+        self.min_new_theme_size = min_new_theme_size
         self.seed = seed
         self.reducer = reducer
         self.clusterer = clusterer
@@ -231,63 +161,13 @@ class ThemeModel(ResearcherThemes, _SavedState, BaseEstimator):
     def _validate(self) -> None:
         CodebookScorer(**self._sub_params(CodebookScorer)).validate()
         ThemeDiscoverer(**self._sub_params(ThemeDiscoverer)).validate()
+        NewThemeFinder(min_size=self.min_new_theme_size).validate()
+        if self.new_themes not in (True, False, "auto"):
+            raise ValueError(f"new_themes must be True, False or 'auto', got {self.new_themes!r}")
         if self.nmf_sample < 2:
             raise ValueError(f"nmf_sample must be >= 2, got {self.nmf_sample}")
         if self.needs_embedder and self.embedder is None:
             raise ValueError("an embedder is needed with a codebook or semantic_weight > 0")
-
-    @property
-    def needs_embedder(self) -> bool:
-        """Whether sentence embeddings are used (codebook mode, or discovery with ``semantic_weight``)."""
-        return self.codebook is not None or self.semantic_weight > 0
-
-    def _tokenizers(self):
-        if self.tokenizer is None:
-            self.tokenizer = KiwiTokenizer()
-        if self.cluster_tokenizer is None:
-            self.cluster_tokenizer = KiwiTokenizer(stopwords=None)
-        return self.tokenizer, self.cluster_tokenizer
-
-    def tokenize(self, units: Sequence[Unit]) -> UnitTerms:
-        """Kiwi terms of each unit's text (the ``tokenize`` stage): one analysis, two views."""
-        keyword, cluster = tokenize_views([u.text for u in units], self._tokenizers())
-        return UnitTerms(keyword, cluster)
-
-    def embed(self, units: Sequence[Unit]) -> np.ndarray | None:
-        """Sentence embeddings of each unit in context (the ``embed`` stage); None when not used."""
-        if not self.needs_embedder:
-            return None
-        return np.asarray(embed_units(self.embedder, units), dtype=np.float64)
-
-    def embed_codebook(self) -> dict[str, list[np.ndarray]] | None:
-        """Vectors of the codebook's texts (:func:`pipeline.themes.scorer.codebook_vectors`), computed once per
-        codebook and embedder (part of the embed stage); None without a codebook. ``fit`` calls this
-        itself; calling it first lets a caller time it with the units. Examples are embedded as
-        passages only to calibrate the ``"auto"`` similarity floor."""
-        if self.codebook is None:
-            return None
-        self._validate()
-        key = (self.codebook, self.embedder.name, self.embedder.model_id, self.min_similarity == "auto")
-        cached = getattr(self, "_codebook_vectors", None)
-        if cached is None or cached[0] != key:
-            self._codebook_vectors = (key, codebook_vectors(self.embedder, self.codebook, key[-1]))
-        return self._codebook_vectors[1]
-
-    def _inputs(self, units, terms, embeddings) -> tuple[list[Unit], UnitTerms, np.ndarray | None]:
-        units = list(units)
-        if not units:
-            raise ValueError("no units to assign")
-        if terms is None:
-            terms = self.tokenize(units)
-        if len(terms) != len(units):
-            raise ValueError(f"{len(terms)} term lists for {len(units)} units")
-        if self.needs_embedder:
-            if embeddings is None:
-                embeddings = self.embed(units)
-            embeddings = np.asarray(embeddings, dtype=np.float64)
-            if embeddings.shape[0] != len(units):
-                raise ValueError(f"{embeddings.shape[0]} embeddings for {len(units)} units")
-        return units, terms, embeddings
 
     def _features(self, cluster_terms, embeddings: np.ndarray | None) -> csr_matrix:
         """Discovery's features of units: TF-IDF of their terms, plus centred embeddings with ``semantic_weight``."""
@@ -302,24 +182,29 @@ class ThemeModel(ResearcherThemes, _SavedState, BaseEstimator):
             embeddings = np.asarray(self.embedder.encode(texts, kind="passage"), dtype=np.float64)
         return self._features(cluster_tok.tokenize_batch(texts), embeddings)
 
-    def fit(self, units: Sequence[Unit], terms: UnitTerms | None = None, embeddings=None) -> ThemeModel:
-        """Learn the round's themes from ``units`` (optionally with precomputed terms/embeddings)."""
+    def fit(self, units: Sequence[Unit], terms: UnitTerms | None = None, embeddings=None,
+            text_embeddings=None) -> ThemeModel:
+        """Learn the round's themes from ``units`` (optionally with precomputed terms/embeddings; the
+        text-only vectors, :meth:`embed_views`, are what new themes are grouped by)."""
         self._validate()
         self._tokenizers()
-        units, terms, embeddings = self._inputs(units, terms, embeddings)
+        units, terms, embeddings, text = self._inputs(units, terms, embeddings, text_embeddings)
         started = time.perf_counter()
         n = len(units)
         out = np.full(n, -1), np.zeros(n), np.full(n, -1), np.full(n, np.nan)  # labels, scores, runner, margins
         residual = np.arange(n)
         themes: list[ThemeInfo] = []
         self.center_ = embeddings.mean(axis=0) if embeddings is not None else None
-        self.scorer_ = None
+        self.scorer_ = self.finder_ = None
         if self.codebook is not None:
             themes = [ThemeInfo(t.theme_id, t.label, "codebook") for t in self.codebook.themes]
             vectors = self.embed_codebook()
             self.scorer_ = CodebookScorer(**self._sub_params(CodebookScorer)).fit(
                 terms.keyword, embeddings, self.center_, vectors["prototypes"], vectors["examples"])
             *out, residual = self.scorer_.assign(terms.keyword, embeddings, self.center_)
+            if self.finds_new_themes:
+                self.finder_ = self._find_new_themes(self.scorer_, terms, embeddings, self.center_, text)
+                residual = np.setdiff1d(residual, np.flatnonzero(self.finder_.labels_ >= 0))
         semantic = rows_unit(embeddings - self.center_) if self.semantic_weight > 0 else None
         self.discoverer_ = ThemeDiscoverer(**self._sub_params(ThemeDiscoverer))
         features = self.discoverer_.fit_transform(terms.cluster, semantic, terms.keyword, residual,
@@ -329,6 +214,11 @@ class ThemeModel(ResearcherThemes, _SavedState, BaseEstimator):
         if len(self.discoverer_.centroids_):
             self.discoverer_.place(out, residual, self.discoverer_.labels_[residual],
                                    self.discoverer_.scores_[residual], features[residual], len(self.codebook or ()))
+        review = None
+        if self.finder_ is not None and self.finder_.groups_:
+            review = place_new_themes(out, self.finder_, len(themes))
+            themes += [ThemeInfo(i, "", "discovered") for i in new_theme_ids(themes, len(self.finder_.groups_))]
+            self.discoverer_.add_centroids(features, self.finder_.groups_)
         labels, scores, runner, margins = out
         self.themes_, self.labels_, self.scores_ = themes, labels, scores
         cluster_seconds = time.perf_counter() - started
@@ -338,16 +228,17 @@ class ThemeModel(ResearcherThemes, _SavedState, BaseEstimator):
         labeler.fit([u.text for u in units], labels, features, self._features_for_texts, terms=terms.keyword)
         self.bertopic_ = labeler
         self.topic_of_ = dict(labeler.topic_of_)
-        self.themes_ = labeler.name_themes(self.themes_)
-        self.assignments_ = make_assignments(units, self.themes_, labels, scores, runner, margins, self.review_margin)
+        candidates = frozenset(t.theme_id for t in themes if is_new_theme(t.theme_id, t.source))
+        self.themes_ = labeler.name_themes(self.themes_, candidates)
+        self.assignments_ = make_assignments(units, self.themes_, labels, scores, runner, margins, self.review_margin,
+                                             review)
         self.timings_ = {"cluster": cluster_seconds, "label": time.perf_counter() - started}
         return self
 
-    def predict(self, units: Sequence[Unit], terms: UnitTerms | None = None, embeddings=None) -> list[Assignment]:
-        """Assign each unit on its own to a fitted theme (codebook first, else nearest discovered theme)."""
+    def _predicted(self, units: list[Unit], terms: UnitTerms, embeddings) -> tuple[np.ndarray, ...]:
+        """Per unit, on its own: labels, scores, runner-ups and margins into ``themes_`` (see :meth:`predict`)."""
         if not hasattr(self, "themes_"):
             raise NotFittedError("ThemeModel is not fitted: call fit(units) or load a saved model")
-        units, terms, embeddings = self._inputs(units, terms, embeddings)
         n = len(units)
         out = np.full(n, -1), np.zeros(n), np.full(n, -1), np.full(n, np.nan)
         residual = np.arange(n)
@@ -359,27 +250,35 @@ class ThemeModel(ResearcherThemes, _SavedState, BaseEstimator):
                                       None if embeddings is None else embeddings[residual])
             self.discoverer_.place(out, residual, *self.discoverer_.predict(features), features,
                                    len(self.codebook or ()))
-        return self._remember(units, make_assignments(units, self.themes_, *out, self.review_margin))
+        return out
 
-    def fit_predict(self, units: Sequence[Unit], terms: UnitTerms | None = None, embeddings=None) -> list[Assignment]:
-        """``fit`` and return the fitted (transductive) assignments of ``units``."""
-        return self.fit(units, terms, embeddings).assignments_
+    def predict(self, units: Sequence[Unit], terms: UnitTerms | None = None, embeddings=None) -> list[Assignment]:
+        """Assign each unit on its own to a fitted theme (codebook first, else nearest discovered theme)."""
+        if not hasattr(self, "themes_"):
+            raise NotFittedError("ThemeModel is not fitted: call fit(units) or load a saved model")
+        units, terms, embeddings, _ = self._inputs(units, terms, embeddings, need_text=False)
+        assignments = make_assignments(units, self.themes_, *self._predicted(units, terms, embeddings),
+                                       self.review_margin)
+        return self._remember(units, assignments)
 
     def round_keywords(self, units: Sequence[Unit], assignments: Sequence[Assignment],
-                       terms: UnitTerms | None = None, embeddings=None) -> list[ThemeInfo]:
-        """The model's themes with keywords from ``units`` as ``assignments`` place them; out: one
-        :class:`ThemeInfo` per theme, in the model's order (no keywords where a theme has no unit).
+                       terms: UnitTerms | None = None, embeddings=None,
+                       themes: Sequence[ThemeInfo] | None = None) -> list[ThemeInfo]:
+        """The model's themes (or ``themes``: the model's and a round's new ones, :meth:`predict_open`)
+        with keywords from ``units`` as ``assignments`` place them; out: one :class:`ThemeInfo` per
+        theme, in that order (no keywords where a theme has no unit).
 
         c-TF-IDF over this round's units only, so a theme card never shows a word its round lacks
         (a saved model's own keywords come from the round it was fitted on). Labels are kept.
         """
-        units, terms, embeddings = self._inputs(units, terms, embeddings)
-        index = {t.theme_id: k for k, t in enumerate(self.themes_)}
+        units, terms, embeddings, _ = self._inputs(units, terms, embeddings, need_text=False)
+        themes = list(self.themes_ if themes is None else themes)
+        index = {t.theme_id: k for k, t in enumerate(themes)}
         labels = np.array([index.get(a.theme_id, -1) for a in assignments])
         labeler = ThemeLabeler(self.tokenizer, n_keywords=self.n_keywords)
         labeler.fit([u.text for u in units], labels, self._features(terms.cluster, embeddings),
                     self._features_for_texts, terms=terms.keyword)
-        return [replace(t, keywords=labeler.keywords_.get(k, ())) for k, t in enumerate(self.themes_)]
+        return [replace(t, keywords=labeler.keywords_.get(k, ())) for k, t in enumerate(themes)]
 
     def learn(self, units: Sequence[Unit], theme_ids: Sequence[str], terms: UnitTerms | None = None,
               embeddings=None) -> ThemeModel:
@@ -394,7 +293,7 @@ class ThemeModel(ResearcherThemes, _SavedState, BaseEstimator):
         """
         if not hasattr(self, "labels_"):
             raise ValueError("learn needs a ThemeModel fitted in this process (a loaded one has no fitted round)")
-        units, terms, embeddings = self._inputs(units, terms, embeddings)
+        units, terms, embeddings, _ = self._inputs(units, terms, embeddings, need_text=False)
         index = {t.theme_id: k for k, t in enumerate(self.themes_)}
         unknown = sorted(set(theme_ids) - set(index))
         if unknown:

@@ -102,7 +102,7 @@ class CodebookScorer(BaseEstimator):
         fits = (rows_unit(embeddings) @ self.raw_prototypes_.T).max(axis=1) >= self.min_similarity_
         labels = None
         for _ in range(self.n_refine):
-            new = self._blend(units_c @ self.prototypes_.T, lexical).argmax(axis=1)
+            new = self.blend(units_c @ self.prototypes_.T, lexical).argmax(axis=1)
             if labels is not None and np.array_equal(new, labels):
                 break
             labels = new
@@ -125,7 +125,8 @@ class CodebookScorer(BaseEstimator):
             floor = min(floor, float(sims.max(axis=1).min()))
         return floor if np.isfinite(floor) else -1.0
 
-    def _blend(self, semantic: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+    def blend(self, semantic: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        """The score each unit's theme is chosen by: :meth:`channels` z-scored across themes and blended."""
         # Standardised by the codebook's themes alone: a researcher theme (a column after them) then wins the
         # units it fits best without moving the codebook themes' order for any other unit.
         n = len(self.codebook)
@@ -145,9 +146,7 @@ class CodebookScorer(BaseEstimator):
         """Per unit, independently: best codebook theme, its softmax share, whether it fits at all, the
         runner-up theme by the same blended score (-1 with a one-theme codebook) and the margin between
         their softmax shares (NaN without a runner-up)."""
-        semantic = rows_unit(embeddings - center) @ self.prototypes_.T
-        lexical = (self.lexicon_.transform(keyword_terms) @ self.profiles_.T).toarray()
-        blended = self._blend(semantic, lexical)
+        blended = self.blend(*self.channels(keyword_terms, embeddings, center))
         labels = blended.argmax(axis=1)
         shares = _softmax(blended)
         rows = np.arange(len(labels))
@@ -159,6 +158,14 @@ class CodebookScorer(BaseEstimator):
             runner = others.argmax(axis=1)
             margins = scores - shares[rows, runner]
         return labels, scores, fits, runner, margins
+
+    def channels(self, keyword_terms: list[list[str]], embeddings: np.ndarray,
+                 center: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The two kinds of evidence, units x themes, before they are z-scored and blended: the centred
+        cosine to each prototype and the TF-IDF cosine to each theme's lexical profile."""
+        semantic = rows_unit(embeddings - center) @ self.prototypes_.T
+        lexical = (self.lexicon_.transform(keyword_terms) @ self.profiles_.T).toarray()
+        return semantic, lexical
 
     def learn(self, plain_embeddings: np.ndarray, targets: np.ndarray, center: np.ndarray,
               keyword_terms: Sequence[Sequence[str]]) -> CodebookScorer:
@@ -228,14 +235,17 @@ def codebook_vectors(embedder, codebook: Codebook, with_examples: bool) -> dict[
 
 
 def make_assignments(units: Sequence[Unit], themes: Sequence[ThemeInfo], labels: np.ndarray, scores: np.ndarray,
-                     runner: np.ndarray, margins: np.ndarray, review_margin: float) -> list[Assignment]:
+                     runner: np.ndarray, margins: np.ndarray, review_margin: float,
+                     review: np.ndarray | None = None) -> list[Assignment]:
     """One :class:`Assignment` per unit: ``labels``/``runner`` index ``themes`` (-1: none).
 
-    ``needs_review``: the unit is unassigned, or its margin over the runner-up is below
-    ``review_margin`` (rounded as written, so the flag matches the CSV).
+    ``needs_review``: the unit is unassigned, its margin over the runner-up is below
+    ``review_margin`` (rounded as written, so the flag matches the CSV), or ``review`` (a mask) marks
+    it. A runner-up without a margin (NaN: the two scores are not on one scale) is named, no margin.
     """
     out = []
-    for unit, k, score, second, margin in zip(units, labels, scores, runner, margins, strict=True):
+    review = np.zeros(len(labels), dtype=bool) if review is None else np.asarray(review, dtype=bool)
+    for unit, k, score, second, margin, flagged in zip(units, labels, scores, runner, margins, review, strict=True):
         if k < 0:
             out.append(Assignment(unit.rec_id, UNASSIGNED_ID, UNASSIGNED_LABEL, 0.0, "unassigned",
                                   needs_review=True))
@@ -244,6 +254,6 @@ def make_assignments(units: Sequence[Unit], themes: Sequence[ThemeInfo], labels:
         margin = None if second < 0 or np.isnan(margin) else round(float(margin), 4)
         out.append(Assignment(
             unit.rec_id, theme.theme_id, theme.label, round(float(score), 4), theme.source,
-            theme_runner_up=themes[second].theme_id if margin is not None else "",
-            theme_margin=margin, needs_review=margin is not None and margin < review_margin))
+            theme_runner_up=themes[second].theme_id if second >= 0 else "",
+            theme_margin=margin, needs_review=bool(flagged) or (margin is not None and margin < review_margin)))
     return out

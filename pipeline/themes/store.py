@@ -266,12 +266,14 @@ def _check_state(info: dict, arrays: dict[str, np.ndarray]) -> None:
     for name, value in params.items():
         default = defaults[name]
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
-        if isinstance(default, bool) or (isinstance(default, int) and not isinstance(default, bool)):
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, int):
             ok = isinstance(value, int) and not isinstance(value, bool)
         elif isinstance(default, float):
             ok = numeric
-        else:
-            ok = isinstance(value, str) or numeric
+        else:  # "auto" or a value: min_similarity (or a number), new_themes (or True/False)
+            ok = isinstance(value, str | bool) or numeric
         if not ok:
             raise TypeError(f"parameter {name} has the wrong type ({value!r})")
     for name, array in arrays.items():

@@ -251,8 +251,9 @@ def test_trends_files(built: dict, tmp_path: Path) -> None:
     out = tmp_path / "trends"
     assert main(["archive", "trends", "--archive", str(built["archive"]), "--out", str(out), "--quiet"]) == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["theme_by_round.csv", "program_by_round.csv", "theme_program_by_round.csv", "trends.png", "report.html"])
-    for name in ("theme_by_round.csv", "program_by_round.csv", "theme_program_by_round.csv"):
+        ["theme_by_round.csv", "program_by_round.csv", "theme_program_by_round.csv", "new_themes.csv", "trends.png",
+         "report.html"])
+    for name in ("theme_by_round.csv", "program_by_round.csv", "theme_program_by_round.csv", "new_themes.csv"):
         assert (out / name).read_bytes().startswith(b"\xef\xbb\xbf")
     themes = pd.read_csv(out / "theme_by_round.csv", encoding="utf-8-sig", keep_default_na=False)
     per_round = themes.groupby("round_name").agg(count=("count", "sum"), share=("share", "sum"),

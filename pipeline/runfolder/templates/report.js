@@ -325,6 +325,34 @@
   var restored = restore();
   restoredNote.hidden = restored === 0;
   restoredNote.textContent = "이 브라우저에 남아 있던 수정 " + restored + "건을 되살렸습니다.";
+  // New-theme candidates: copy a candidate's codebook entry. The Clipboard API needs a secure context,
+  // which a report opened from a file may not be; a selected, hidden textarea is the fallback.
+  document.querySelectorAll("button.copy-yaml").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var text = byId(b.dataset.target).textContent, status = b.nextElementSibling;
+      function done(ok) {
+        status.textContent = ok ? "복사했습니다" : "복사하지 못했습니다: 위 글을 직접 선택해 복사하세요";
+      }
+      function fallback() {
+        var area = document.createElement("textarea");
+        area.value = text;
+        area.setAttribute("readonly", "");
+        area.style.position = "fixed";
+        area.style.opacity = "0";
+        document.body.appendChild(area);
+        area.select();
+        var ok = false;
+        try { ok = document.execCommand("copy"); } catch (err) { ok = false; }
+        area.remove();
+        done(ok);
+      }
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(function () { done(true); }, fallback);
+      } else {
+        fallback();
+      }
+    });
+  });
   apply();
   refreshChanges();
 })();

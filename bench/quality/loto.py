@@ -1,0 +1,320 @@
+"""Leave one theme out: do units of a theme the codebook lacks surface as one new theme?
+
+``python -m bench.quality.loto [--sets NAME ...] [--anchor T ...] [--boot 2000] [--out DIR]``
+
+The protocol is built by rule from the data at hand, the bundled round and its gold coding
+(``corpus/eval/seed_gold.csv``), as the stress sets of ``bench.quality.stress`` are
+(:mod:`bench.lib.stress_sets`): for each of the codebook's ten themes X, X is dropped from the
+codebook and the round is coded again. X's units should come out as one new theme (``theme_source``
+``discovered``, a ``new_theme_NN`` candidate) and every other unit should stay where it was. Per
+left-out theme and as the mean over the ten:
+
+- ``surfaced``: the share of X's units put in a new-theme candidate;
+- ``grouped``: ARI of candidate against gold theme over the units in a candidate, where at least two
+  candidates appear (else n/a), and ``one group``: the share of X's surfaced units in X's largest candidate;
+- ``others to new``: the share of the other units put in a candidate;
+- ``known accuracy``: accuracy on the other units (a unit in a candidate counts as wrong).
+
+Sets: every fitted stress set (``bundled``, ``no_headings``, ``press_release``, ``markers_a`` …
+``markers_e``; sets whose parse gives the same units share one fit), and ``assign`` /
+``assign_no_headings``: a model fitted on the round *without X's units* (last year's round, before
+the concern existed) with the codebook minus X is saved, loaded, and the whole round is assigned to it
+(``advisory assign``: ``ThemeModel.predict_open``), headed or as plain paragraphs. Intervals are 95%
+percentile bootstrap intervals over the round's units (the same resample for all ten themes).
+
+``--anchor T …`` also runs BERTopic's zero-shot rule as the rule to beat (:func:`zero_shot`): every
+theme's ``label: description`` is a zero-shot topic, a unit whose cosine to its nearest topic is below
+``zeroshot_min_similarity`` = T is left to clustering (the discovery step's k-means), and such units
+count as new. The units and their vectors are the ones the codebook step scores; the anchor also runs
+on the new-concerns rounds.
+
+``--new-rounds`` scores the two synthetic "new concerns" rounds in ``tests/fixtures`` (written for
+this purpose, not from the gold coding; their gold files sit beside them) with ``run`` and with
+``assign`` onto a model fitted on the bundled round, as :func:`pipeline.study.evaluate.new_theme_agreement`
+scores them. Tables go to stdout and to ``--out`` (default ``bench/out/loto``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from bench.lib.paths import ROOT
+from bench.lib.rounds import paragraphs, parse_text
+from bench.lib.stress_sets import STYLES, Bench
+from pipeline.study.evaluate import match_units, new_theme_agreement, read_gold
+from pipeline.themes.openset import is_new_theme
+
+FITTED_SETS = ("bundled", "no_headings", "press_release", *STYLES)
+ASSIGN_SETS = ("assign", "assign_no_headings")
+NEW_ROUNDS = {
+    "new_concerns": ROOT / "tests" / "fixtures" / "new_concerns_round.txt",
+    "new_concerns_press": ROOT / "tests" / "fixtures" / "new_concerns_press.txt",
+}
+
+
+@dataclass
+class Coded:
+    """One coding of a set with one theme left out: per gold unit (in gold order) its gold theme,
+    predicted theme, whether that is a new-theme candidate, and whether it is credited."""
+
+    left_out: str
+    truth: np.ndarray
+    pred: np.ndarray
+    new: np.ndarray
+    hit: np.ndarray
+
+
+def drop_theme(book, theme_id: str):
+    """The codebook without ``theme_id``."""
+    return replace(book, themes=tuple(t for t in book.themes if t.theme_id != theme_id))
+
+
+def coded(gold: list[dict], units, assignments, left_out: str) -> Coded:
+    """Gold units in gold order against ``assignments`` of ``units``; every gold unit must match."""
+    pairs, unmatched = match_units(gold, [u.text for u in units])
+    if unmatched:
+        raise SystemExit(f"gold units unmatched: {', '.join(unmatched)}")
+    pairs.sort(key=lambda pair: gold.index(pair[0]))
+    rows = [assignments[i] for _, i in pairs]
+    accept = [set(row["accept"].split(";")) | {row["theme_id"]} for row, _ in pairs]
+    return Coded(left_out, np.array([row["theme_id"] for row, _ in pairs]), np.array([a.theme_id for a in rows]),
+                 np.array([is_new_theme(a.theme_id, a.theme_source) for a in rows]),
+                 np.array([a.theme_id in ok for a, ok in zip(rows, accept, strict=True)]))
+
+
+def ari(truth: np.ndarray, pred: np.ndarray) -> float:
+    """scikit-learn's adjusted Rand index from a contingency table, without its input checks (the
+    bootstrap calls it hundreds of thousands of times); 1.0 where the index is undefined, as there."""
+    _, rows = np.unique(truth, return_inverse=True)
+    _, cols = np.unique(pred, return_inverse=True)
+    table = np.zeros((rows.max() + 1, cols.max() + 1))
+    np.add.at(table, (rows, cols), 1)
+    pairs = lambda x: (x * (x - 1) / 2).sum()  # noqa: E731
+    both, a, b, n = pairs(table), pairs(table.sum(axis=1)), pairs(table.sum(axis=0)), len(truth) * (len(truth) - 1) / 2
+    expected = a * b / n if n else 0.0
+    top = (a + b) / 2
+    return 1.0 if top == expected else float((both - expected) / (top - expected))
+
+
+def per_theme(c: Coded, units: np.ndarray | None = None) -> dict[str, float | None]:
+    """The protocol's figures for one left-out theme, over ``units`` (a resample of gold rows; default all)."""
+    idx = np.arange(len(c.truth)) if units is None else units
+    truth, pred, new, hit = c.truth[idx], c.pred[idx], c.new[idx], c.hit[idx]
+    mine = truth == c.left_out
+    if not mine.any():
+        return {"surfaced": None, "others": None, "known": None, "grouped": None, "one_group": None}
+    found = pred[mine & new]
+    largest = max((int((found == p).sum()) for p in set(found.tolist())), default=0)
+    candidates = set(pred[new].tolist())
+    return {
+        "surfaced": float(new[mine].mean()),
+        "others": float(new[~mine].mean()),
+        "known": float((hit & ~new)[~mine].mean()),
+        "grouped": ari(truth[new], pred[new]) if len(candidates) >= 2 else None,
+        "one_group": largest / len(found) if len(found) else None,
+    }
+
+
+def mean_over_themes(codings: list[Coded], units: np.ndarray | None = None) -> dict[str, float | None]:
+    """The mean of each figure over the left-out themes that have one (n/a ones are left out)."""
+    rows = [per_theme(c, units) for c in codings]
+    out = {}
+    for key in rows[0]:
+        values = [r[key] for r in rows if r[key] is not None]
+        out[key] = float(np.mean(values)) if values else None
+    return out
+
+
+def bootstrap(codings: list[Coded], n_boot: int, seed: int = 0) -> dict[str, tuple[float, float] | None]:
+    """95% percentile interval of each mean over resamples of the round's units (one resample for all themes)."""
+    rng = np.random.default_rng(seed)
+    n = len(codings[0].truth)
+    draws: dict[str, list[float]] = {}
+    for _ in range(n_boot):
+        for key, value in mean_over_themes(codings, rng.integers(0, n, n)).items():
+            if value is not None:
+                draws.setdefault(key, []).append(value)
+    return {key: (float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))) for key, v in draws.items()}
+
+
+class Loto:
+    """The runs of the protocol on one bench (round, gold, cached embedder)."""
+
+    def __init__(self, bench: Bench) -> None:
+        from pipeline.themes.codebook import load_codebook
+
+        self.bench = bench
+        self.book = load_codebook()
+        self.ids = list(self.book.ids)
+        self._fits: dict[tuple, list[Coded]] = {}
+
+    def model(self, book, **params):
+        from pipeline.themes.model import ThemeModel
+
+        return ThemeModel(self.bench.embedder, book, seed=0, **self.bench.tokenizers, **params)
+
+    def fitted(self, name: str) -> list[Coded]:
+        units = self.bench.set_units(name)
+        key = tuple((u.text, u.agenda, u.question) for u in units)
+        if key not in self._fits:
+            self._fits[key] = [coded(self.bench.gold, units, self.model(drop_theme(self.book, x)).fit(units)
+                                     .assignments_, x) for x in self.ids]
+        return self._fits[key]
+
+    def assigned(self) -> dict[str, list[Coded]]:
+        """Fit on the round without X's units, with the codebook without X; assign the whole round."""
+        from pipeline.themes.store import load_model, save_model
+
+        units = self.bench.units
+        plain = parse_text(paragraphs(units), "plain")
+        gold_of = {i: row["theme_id"] for row, i in match_units(self.bench.gold, [u.text for u in units])[0]}
+        out: dict[str, list[Coded]] = {name: [] for name in ASSIGN_SETS}
+        for x in self.ids:
+            model = self.model(drop_theme(self.book, x)).fit([u for i, u in enumerate(units) if gold_of.get(i) != x])
+            with tempfile.TemporaryDirectory() as tmp:
+                save_model(model, Path(tmp) / "model")
+                loaded = load_model(Path(tmp) / "model", embedder=self.bench.embedder)
+            for name, round_units in (("assign", units), ("assign_no_headings", plain)):
+                out[name].append(coded(self.bench.gold, round_units, loaded.predict_open(round_units)[0], x))
+        return out
+
+    def anchor(self, name: str, threshold: float) -> list[Coded]:
+        """BERTopic's zero-shot topic modelling at ``zeroshot_min_similarity`` = ``threshold``."""
+        units = self.bench.set_units(name)
+        vectors = np.asarray(self.model(self.book).embed(units))
+        return [coded(self.bench.gold, units, zero_shot(drop_theme(self.book, x), units, vectors, threshold,
+                                                        self.bench.embedder), x) for x in self.ids]
+
+
+def zero_shot(book, units, vectors: np.ndarray, threshold: float, embedder) -> list:
+    """Assignments by BERTopic's zero-shot rule: a unit takes its nearest ``label: description`` topic when
+    their cosine reaches ``threshold`` (``zeroshot_min_similarity``), else it is clustered (a new theme).
+
+    The split is BERTopic's ``_zeroshot_topic_modeling`` (cosine of the documents' embeddings to the
+    topics' embeddings, argmax, threshold), computed here because a fitted BERTopic renumbers its topics
+    by size when every document is assigned, which loses which zero-shot topic each one took; the
+    units left over are clustered as BERTopic would with the discovery step's k-means.
+    """
+    from pipeline.core.records import Assignment
+    from pipeline.themes.clustering import AutoKMeans
+
+    topics = np.asarray(embedder.encode([f"{t.label}: {t.description}" for t in book.themes], kind="query"))
+    sims = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)) @ (
+        topics / np.linalg.norm(topics, axis=1, keepdims=True)).T
+    left = np.flatnonzero(sims.max(axis=1) < threshold)
+    clusters = AutoKMeans(min_cluster_size=3).fit(vectors[left]).labels_ if len(left) else []
+    found = dict(zip(left.tolist(), clusters, strict=True))
+    return [Assignment(u.rec_id, f"new_theme_{found[i] + 1:02d}", "", 1.0, "discovered") if i in found else
+            Assignment(u.rec_id, book.themes[int(sims[i].argmax())].theme_id, "", 1.0, "codebook")
+            for i, u in enumerate(units)]
+
+
+def _fmt(value: float | None, interval: tuple[float, float] | None = None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.2f}" + (f" [{interval[0]:.2f}, {interval[1]:.2f}]" if interval else "")
+
+
+def set_table(name: str, codings: list[Coded], mean: dict, ci: dict) -> tuple[str, list[dict]]:
+    """Per left-out theme and the mean with its intervals (``mean``, ``ci``), as Markdown and as rows."""
+    head = ["| left out | units | surfaced | one group | grouped (ARI) | others to new | known accuracy |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
+    rows = []
+    for c in codings:
+        r = per_theme(c)
+        rows.append({"set": name, "left_out": c.left_out, "units": int((c.truth == c.left_out).sum()), **r})
+        head.append(f"| {c.left_out} | {rows[-1]['units']} | {_fmt(r['surfaced'])} | {_fmt(r['one_group'])} | "
+                    f"{_fmt(r['grouped'])} | {_fmt(r['others'])} | {_fmt(r['known'])} |")
+    rows.append({"set": name, "left_out": "mean", "units": None, **mean})
+    head.append(f"| **mean of 10** | | {_fmt(mean['surfaced'], ci.get('surfaced'))} | "
+                f"{_fmt(mean['one_group'], ci.get('one_group'))} | {_fmt(mean['grouped'], ci.get('grouped'))} | "
+                f"{_fmt(mean['others'], ci.get('others'))} | {_fmt(mean['known'], ci.get('known'))} |")
+    return f"**{name}**\n\n" + "\n".join(head), rows
+
+
+def summary_table(summaries: dict[str, tuple[dict, dict]]) -> str:
+    """One line per set (or anchor): the means over the ten themes with their intervals."""
+    lines = ["| set | surfaced | one group | grouped (ARI) | others to new | known accuracy |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, (mean, ci) in summaries.items():
+        lines.append(f"| {name} | " + " | ".join(_fmt(mean[k], ci.get(k)) for k in
+                                                  ("surfaced", "one_group", "grouped", "others", "known")) + " |")
+    return "\n".join(lines)
+
+
+def new_rounds(bench: Bench, anchors: list[float]) -> str:
+    """``run``, ``assign`` (model fitted on the bundled round) and the zero-shot anchor at each of ``anchors``
+    on the synthetic new-concerns rounds."""
+    from pipeline.read.rounds import load_units
+    from pipeline.themes.codebook import load_codebook
+
+    book = load_codebook()
+    model = Loto(bench).model(book).fit(bench.units)
+    lines = ["| round | mode | known accuracy | new units surfaced | candidates | grouped (ARI) | known units to new |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for name, path in NEW_ROUNDS.items():
+        gold = read_gold(path.with_name(path.stem + "_gold.csv"))
+        for variant, units in (("", load_units([path])), (" (no headings)", None)):
+            units = units or parse_text(paragraphs(load_units([path])), f"{name}_plain")
+            modes = [("run", Loto(bench).model(book).fit(units).assignments_), ("assign", model.predict_open(units)[0])]
+            vectors = np.asarray(Loto(bench).model(book).embed(units))
+            modes += [(f"anchor {t:g}", zero_shot(book, units, vectors, t, bench.embedder)) for t in anchors]
+            for mode, assignments in modes:
+                pairs, _ = match_units(gold, [u.text for u in units])
+                truth = [row["theme_id"] for row, _ in pairs]
+                got = [assignments[i] for _, i in pairs]
+                accept = [set(row["accept"].split(";")) | {row["theme_id"]} for row, _ in pairs]
+                r = new_theme_agreement(truth, [a.theme_id for a in got],
+                                        [is_new_theme(a.theme_id, a.theme_source) for a in got],
+                                        [a.theme_id in ok for a, ok in zip(got, accept, strict=True)], set(book.ids))
+                surfaced = f"{r['surfaced']:.2f} ({round(r['surfaced'] * r['n_new_gold'])}/{r['n_new_gold']})"
+                lines.append(f"| {name}{variant} | {mode} | {_fmt(r['known_accuracy'])} | {surfaced} | "
+                             f"{r['new_themes_found']} | {_fmt(r['grouped_ari'])} | {r['known_to_new']} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", nargs="+", default=[*FITTED_SETS, *ASSIGN_SETS],
+                        choices=[*FITTED_SETS, *ASSIGN_SETS])
+    parser.add_argument("--anchor", nargs="*", type=float, default=[],
+                        help="BERTopic zeroshot_min_similarity values to run as the anchor (on bundled, no_headings)")
+    parser.add_argument("--new-rounds", action="store_true", help="also score the synthetic new-concerns rounds")
+    parser.add_argument("--boot", type=int, default=2000, help="bootstrap resamples")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "loto")
+    args = parser.parse_args(argv)
+    bench, started = Bench(), time.perf_counter()
+    loto = Loto(bench)
+    results: dict[str, list[Coded]] = {name: loto.fitted(name) for name in args.sets if name in FITTED_SETS}
+    if any(name in ASSIGN_SETS for name in args.sets):
+        results.update({k: v for k, v in loto.assigned().items() if k in args.sets})
+    for threshold in args.anchor:
+        for name in ("bundled", "no_headings"):
+            results[f"anchor {threshold:g} ({name})"] = loto.anchor(name, threshold)
+    args.out.mkdir(parents=True, exist_ok=True)
+    summaries = {name: (mean_over_themes(codings), bootstrap(codings, args.boot)) for name, codings in results.items()}
+    blocks, rows = [summary_table(summaries)], []
+    for name, codings in results.items():
+        md, table_rows = set_table(name, codings, *summaries[name])
+        blocks.append(md)
+        rows += table_rows
+    if args.new_rounds:
+        blocks.append("**new-concerns rounds**\n\n" + new_rounds(bench, args.anchor))
+    text = "\n\n".join(blocks) + f"\n\n({time.perf_counter() - started:.0f} s)\n"
+    print(text)
+    (args.out / "loto.md").write_text(text, encoding="utf-8")
+    with (args.out / "loto.csv").open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""New themes in codebook mode: the units that fit no codebook theme, grouped into candidate themes.
+
+A round can raise concerns its codebook lacks. The codebook step gives every unit its best theme
+however poor the fit (a similarity floor rejected known-theme units that lacked headings, see
+:mod:`pipeline.themes.model`), so without this step such units are spread over the codebook's themes
+and the round reads as if nothing new was said. :class:`NewThemeFinder` decides which units form
+new themes instead, in three steps, each judged against the round itself rather than a constant:
+
+1. **Novelty of each unit** (:func:`novelty`): the log-likelihood ratio that the unit's best fits
+   come from a round whose codebook lacks its theme rather than one that has it. Both cases are read
+   off the round by leaving each unit's own theme out (a self leave-one-theme-out, no gold coding):
+   a unit's fit to the theme it took is what a known unit's fit looks like, and its best fit to any
+   *other* theme is what the fit of a unit whose theme is missing looks like. Each kind of evidence
+   the codebook step uses (centred cosine to the prototypes, TF-IDF cosine to the lexical profiles)
+   is a Gaussian per case, and the ratio sums the two. Units with a positive ratio are candidates.
+   One unit's fits alone do not tell a new concern from a weakly phrased known one (on the bundled
+   round's leave-one-theme-out the ratio ranks a left-out theme's units above the others with an
+   AUC of about 0.8), so a candidate becomes new only in a group.
+2. **Groups**: :class:`~pipeline.themes.clustering.AutoKMeans` (discovery's k-means that picks k)
+   clusters the candidates in a space that weighs half and half the centred sentence vectors of
+   their *text alone* and the TF-IDF of their Kiwi terms. Text alone, because units under one
+   agenda or question share its vector: with headings, a round whose new concerns were raised under
+   several agenda items lost them to their agenda-mates.
+3. **Separation**: a group is a new theme only when every member is closer to what the other members
+   share (the centroid of the rest of the group) than any unit that fits the codebook (novelty <= 0)
+   is to the group's centroid. Members that fail return to their codebook theme, candidates outside
+   the group that are closer than both join it, and this repeats until nothing changes. At least
+   ``min_size`` members must remain: in a round of 20-50 units a concern raised by three units is a
+   theme worth showing, and one odd unit may be noise. A group that only shares the round's common
+   wording (``서울시-지역 간 …``) has known units as near to its centre as its own members and fails.
+
+Units in no accepted group keep their codebook theme, so a round whose units all fit the codebook
+loses nothing: on every stress set of ``bench.quality.stress`` (headings removed included) no unit is
+sent to a new theme. Everything is linear in the units: no units x units matrix is built.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.sparse import csr_matrix, hstack
+from sklearn.base import BaseEstimator
+from sklearn.preprocessing import normalize
+
+from pipeline.themes.clustering import AutoKMeans, LexicalSpace
+from pipeline.themes.scorer import rows_unit
+
+#: Theme ids of new-theme candidates: ``new_theme_01``, ``new_theme_02``, … (``theme_source`` ``discovered``).
+NEW_THEME_PREFIX = "new_theme_"
+# Separation rounds per group; groups settle in two or three on every round measured.
+_MAX_ROUNDS = 20
+# Candidate sets larger than this many dense cells (16 MB) are seeded on their text vectors alone, so
+# that the TF-IDF columns of a large round are never made dense (k-means' cost grows with the width).
+_DENSE_CELLS = 2_000_000
+
+
+def new_theme_id(number: int) -> str:
+    """The id of the ``number``-th new-theme candidate (1-based): ``new_theme_01``."""
+    return f"{NEW_THEME_PREFIX}{number:02d}"
+
+
+def is_new_theme(theme_id: str, source: str) -> bool:
+    """Whether a theme is a new-theme candidate (found in a round, not yet in the codebook)."""
+    return source == "discovered" and theme_id.startswith(NEW_THEME_PREFIX)
+
+
+def _log_density(x: np.ndarray, sample: np.ndarray) -> np.ndarray | None:
+    """Log density of ``x`` under a Gaussian fitted to ``sample``; None when the sample has no spread."""
+    sd = float(sample.std())
+    if not sd > 1e-9:
+        return None
+    mean = float(sample.mean())
+    return -0.5 * ((x - mean) / sd) ** 2 - math.log(sd)
+
+
+def novelty(semantic: np.ndarray, lexical: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per unit, the log-likelihood ratio "its theme is missing from the codebook" : "it is there".
+
+    In: units x themes fits (centred cosine to the prototypes, TF-IDF cosine to the profiles) and each
+    unit's codebook theme. The evidence is each unit's best fit per kind; "there" is modelled by the
+    round's fits to the theme each unit took, "missing" by its best fit to any other theme (module
+    docstring). A kind of evidence without spread in the round adds nothing; with fewer than two units
+    or two themes there is no "other theme" and every ratio is ``-inf`` (nothing is new).
+    """
+    n, k = semantic.shape
+    if n < 2 or k < 2:
+        return np.full(n, -np.inf)
+    rows = np.arange(n)
+    ratio = np.zeros(n)
+    for fits in (np.asarray(semantic, dtype=np.float64), np.asarray(lexical, dtype=np.float64)):
+        others = fits.copy()
+        others[rows, labels] = -np.inf
+        best = fits.max(axis=1)
+        missing, there = _log_density(best, others.max(axis=1)), _log_density(best, fits[rows, labels])
+        if missing is not None and there is not None:
+            ratio += missing - there
+    return ratio
+
+
+def _leave_one_out(features: csr_matrix, members: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Cosine of each member to the sum of the *other* members (``total`` is the sum of all of them)."""
+    rows = features[members]
+    dots = np.asarray(rows @ total).ravel()
+    squares = np.asarray(rows.multiply(rows).sum(axis=1)).ravel()
+    norms = np.sqrt(np.maximum(float(total @ total) - 2 * dots + squares, 0.0))
+    own = dots - squares
+    return np.divide(own, norms, out=np.zeros_like(own), where=norms > 1e-12)
+
+
+class NewThemeFinder(BaseEstimator):
+    """Groups of units that fit no codebook theme and share a subject; see the module docstring.
+
+    Parameters: ``min_size`` (members a new theme needs), ``text_weight`` in [0, 1] (share of the
+    text-only sentence vectors, against the TF-IDF of Kiwi terms, in the space groups are found and
+    judged in), ``seed`` (k-means).
+
+    ``fit(semantic, lexical, labels, text_vectors, cluster_terms)``: the codebook step's two fits
+    (units x themes, :meth:`~pipeline.themes.scorer.CodebookScorer.channels`), its theme per unit,
+    each unit's sentence vector of its text alone and its Kiwi terms. Fitted: ``novelty_`` (per
+    unit, :func:`novelty`), ``groups_`` (member row indices per new theme, largest first),
+    ``labels_`` (per unit: its group, -1 for none) and ``scores_`` (a member's cosine to the rest of
+    its group, in [0, 1]; 0 elsewhere).
+    """
+
+    def __init__(self, min_size: int = 3, text_weight: float = 0.5, seed: int = 0) -> None:
+        self.min_size = min_size
+        self.text_weight = text_weight
+        self.seed = seed
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first parameter out of range."""
+        if isinstance(self.min_size, bool) or not isinstance(self.min_size, int) or self.min_size < 2:
+            raise ValueError(f"min_size must be an integer >= 2, got {self.min_size!r}")
+        if not 0.0 <= self.text_weight <= 1.0:
+            raise ValueError(f"text_weight must be in [0, 1], got {self.text_weight}")
+
+    def fit(self, semantic: np.ndarray, lexical: np.ndarray, labels: np.ndarray, text_vectors: np.ndarray,
+            cluster_terms: Sequence[Sequence[str]]) -> NewThemeFinder:
+        """Find the round's new themes; out: self."""
+        self.validate()
+        labels = np.asarray(labels, dtype=int)
+        n = len(labels)
+        if not (semantic.shape[0] == lexical.shape[0] == len(text_vectors) == len(cluster_terms) == n):
+            raise ValueError("semantic, lexical, labels, text_vectors and cluster_terms must have one row per unit")
+        self.novelty_ = novelty(semantic, lexical, labels)
+        self.labels_ = np.full(n, -1)
+        self.scores_ = np.zeros(n)
+        self.groups_: list[np.ndarray] = []
+        candidates = np.flatnonzero(self.novelty_ > 0)
+        if len(candidates) < self.min_size:
+            return self
+        features = self.features(text_vectors, cluster_terms)
+        seeds = self._seeds(features, candidates, np.shape(text_vectors)[1])
+        self.groups_ = self._separate(features, candidates, seeds)
+        for j, members in enumerate(self.groups_):
+            self.labels_[members] = j
+            total = np.asarray(features[members].sum(axis=0)).ravel()
+            self.scores_[members] = np.clip(_leave_one_out(features, members, total), 0.0, 1.0)
+        return self
+
+    def features(self, text_vectors: np.ndarray, cluster_terms: Sequence[Sequence[str]]) -> csr_matrix:
+        """The space groups are found and judged in: unit-length rows of the round's centred text
+        vectors (weight ``text_weight``) beside the TF-IDF of the round's terms (the rest)."""
+        text = np.asarray(text_vectors, dtype=np.float64)
+        semantic = rows_unit(text - text.mean(axis=0))
+        lexical = LexicalSpace().fit(cluster_terms).transform(cluster_terms)
+        joined = hstack([csr_matrix(math.sqrt(self.text_weight) * semantic),
+                         math.sqrt(1.0 - self.text_weight) * lexical], format="csr")
+        return normalize(joined)
+
+    def _seeds(self, features: csr_matrix, candidates: np.ndarray, text_width: int) -> list[np.ndarray]:
+        """The candidates clustered by k-means that picks its own k (member row indices per cluster);
+        ``text_width`` columns of ``features`` hold the text vectors, the rest the TF-IDF."""
+        rows = features[candidates]
+        if rows.shape[0] * rows.shape[1] > _DENSE_CELLS:
+            rows = rows[:, :text_width]
+        clusterer = AutoKMeans(min_cluster_size=self.min_size, random_state=self.seed).fit(rows)
+        return [candidates[clusterer.labels_ == j] for j in sorted(set(clusterer.labels_.tolist()))]
+
+    def _separate(self, features: csr_matrix, candidates: np.ndarray, seeds: list[np.ndarray]) -> list[np.ndarray]:
+        """The seeds that hold as new themes after separation (module docstring), largest first."""
+        n = features.shape[0]
+        is_candidate = np.zeros(n, dtype=bool)
+        is_candidate[candidates] = True
+        known = features[np.flatnonzero(~is_candidate)]
+        taken = np.zeros(n, dtype=bool)
+        groups = []
+        for seed in sorted(seeds, key=lambda g: (-len(g), int(g[0]))):
+            members = self._settle(features, known, candidates[~taken[candidates]], np.sort(seed[~taken[seed]]))
+            if members is not None:
+                groups.append(members)
+                taken[members] = True
+        return sorted(groups, key=lambda g: (-len(g), int(g[0])))
+
+    def _settle(self, features: csr_matrix, known: csr_matrix, free: np.ndarray,
+                members: np.ndarray) -> np.ndarray | None:
+        """One group moved to where it holds (members closer than every known unit), or None."""
+        for _ in range(_MAX_ROUNDS):
+            if len(members) < self.min_size:
+                return None
+            total = np.asarray(features[members].sum(axis=0)).ravel()
+            centre = total / max(float(np.linalg.norm(total)), 1e-12)
+            boundary = float(np.max(known @ centre)) if known.shape[0] else -np.inf
+            own = _leave_one_out(features, members, total)
+            outside = np.setdiff1d(free, members)
+            near = outside[np.asarray(features[outside] @ centre).ravel() > max(boundary, float(own.min()))]
+            update = np.union1d(members[own > boundary], near)
+            if np.array_equal(update, members):
+                return members
+            members = update
+        return None
+

@@ -1,0 +1,93 @@
+"""Promoting a new-theme candidate into the codebook (``advisory codebook promote``).
+
+A candidate (:mod:`pipeline.themes.openset`) is a group of a round's units that fit no codebook theme,
+named ``새 주제 후보: <keywords>`` until a researcher names it. Promoting it writes what a codebook theme
+needs (:mod:`pipeline.themes.codebook`): the researcher's id and label, a description and keywords
+from the candidate's c-TF-IDF keywords, and the candidate's most central units (the highest theme
+scores: closest to the rest of the group) as examples, the texts whose embeddings become the theme's
+prototype. A rerun with the new codebook then finds those units under it as a codebook theme. The
+same entry, as YAML, is what the report offers to copy for each candidate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import yaml
+
+from pipeline.core.errors import InputError
+from pipeline.themes.codebook import Codebook, CodebookTheme, load_codebook
+from pipeline.themes.keywords import CANDIDATE_LABEL
+
+#: Keywords a promoted theme takes from its candidate, and how many of them its description names.
+PROMOTED_KEYWORDS = 8
+_DESCRIBED_KEYWORDS = 5
+
+
+def unnamed(label: str) -> str:
+    """A candidate's label without the ``새 주제 후보: `` prefix (its keywords' name)."""
+    prefix = CANDIDATE_LABEL.format("")
+    return label[len(prefix):] if label.startswith(prefix) else label
+
+
+def candidate_theme(theme_id: str, label: str, keywords: Sequence[str], examples: Sequence[str]) -> CodebookTheme:
+    """The codebook theme a candidate becomes: ``label`` (whitespace folded; the keywords' name when
+    empty), a description naming its first keywords, up to :data:`PROMOTED_KEYWORDS` keywords, and
+    ``examples`` (unit texts, each on one line). Raises ``InputError`` for an invalid id or no keywords."""
+    label = " ".join(unnamed(label).split()) or "·".join(keywords[:3])
+    words = [w for w in dict.fromkeys(" ".join(k.split()) for k in keywords) if w][:PROMOTED_KEYWORDS]
+    if not words:
+        raise InputError(theme_id, "the candidate has no keywords to describe it with")
+    description = f"{label}: {', '.join(words[:_DESCRIBED_KEYWORDS])}에 관한 권고 (회차에서 발견한 새 주제)"
+    book = Codebook.from_dict({"themes": [{"id": theme_id, "label": label, "description": description,
+                                           "keywords": words, "examples": [" ".join(e.split()) for e in examples
+                                                                           if e.strip()]}]}, source=theme_id)
+    return book.themes[0]
+
+
+def promote(codebook: Codebook, theme: CodebookTheme) -> Codebook:
+    """``codebook`` with ``theme`` added last; ``InputError`` naming the codebook when the id is taken."""
+    if theme.theme_id in codebook.ids:
+        raise InputError(codebook.source or "codebook", f"theme id {theme.theme_id!r} is already in the codebook; "
+                                                        "choose another id (--id)")
+    return replace(codebook, themes=(*codebook.themes, theme), sha256="")
+
+
+def _entry(theme: CodebookTheme) -> dict:
+    return {"id": theme.theme_id, "label": theme.label, "description": theme.description,
+            "keywords": list(theme.keywords), "examples": list(theme.examples)}
+
+
+def _dump(data: object) -> str:
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000, default_flow_style=False)
+
+
+def theme_yaml(theme: CodebookTheme) -> str:
+    """One theme as the list item ``themes.yaml`` holds (to paste under ``themes:``)."""
+    return _dump([_entry(theme)])
+
+
+def codebook_yaml(codebook: Codebook) -> str:
+    """A whole codebook in the layout of ``corpus/themes.yaml``, readable by :func:`load_codebook`."""
+    return _dump({"version": 1, "themes": [_entry(t) for t in codebook.themes]})
+
+
+def run_codebook(run_info: dict, path: str | None = None) -> Codebook:
+    """The codebook a run was made with: ``path`` when given, else the file ``run.json`` (``run_info``)
+    names, else for an ``assign`` run the saved model's, else the bundled one. ``InputError`` when the
+    file or model cannot be read."""
+    if path is not None:
+        return load_codebook(path)
+    params = run_info.get("parameters") or {}
+    book = params.get("codebook") or {}
+    if book.get("path"):
+        return load_codebook(book["path"])
+    if params.get("command") == "assign" and params.get("model"):
+        from pipeline.themes.store import read_model_info
+
+        info = read_model_info(Path(params["model"]))
+        if info.get("codebook"):
+            return Codebook.from_dict(info["codebook"], source=str(params["model"]))
+    return load_codebook()

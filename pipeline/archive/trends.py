@@ -21,7 +21,7 @@ import pandas as pd
 from pipeline.archive.db import DEFAULT_WAIT, TABLES, open_archive
 from pipeline.archive.html import render_trends_report
 from pipeline.archive.rounds import SMALL_ROUND, TrendTables
-from pipeline.core.atomic import Target, replacing
+from pipeline.core.atomic import FolderKind, replacing
 from pipeline.core.errors import InputError
 from pipeline.runfolder.plots import share_lines
 from pipeline.runfolder.tables import UNASSIGNED_ID, UNASSIGNED_LABEL, sort_program_codes, write_csv
@@ -37,6 +37,9 @@ MIN_UNITS_PER_CELL = 10
 _CANDIDATE = f"theme_source = 'discovered' AND starts_with(theme_id, '{NEW_THEME_PREFIX}')"
 _THEME_KEY = (f"CASE WHEN theme_source = '{UNASSIGNED_ID}' OR coalesce(theme_id, '') = '' "
               f"THEN '{UNASSIGNED_ID}' WHEN {_CANDIDATE} THEN theme_id || '@' || round_name ELSE theme_id END")
+#: What ``trends --out`` and ``export --out`` may replace: an earlier folder of the same command.
+TRENDS_FOLDER = FolderKind("an earlier trends folder", "theme_by_round.csv")
+EXPORT_FOLDER = FolderKind("an earlier export folder", "units.parquet")
 _THEME_LABEL = f"CASE WHEN {_CANDIDATE} THEN theme_label || ' (' || round_name || ')' ELSE theme_label END"
 
 
@@ -127,18 +130,10 @@ def _cell_units(con, per_cell: int) -> list[tuple]:
         "WHERE rn <= ? ORDER BY round_name, theme_key, seq", [per_cell]).fetchall()
 
 
-def _replace_folder(out_dir: Path, marker: str, write) -> Path:
-    """Run ``write(folder)`` on a staging folder and swap it in for ``out_dir`` (:mod:`pipeline.core.atomic`).
-
-    ``out_dir`` may be missing, empty, or an earlier folder of the same kind (it has ``marker``);
-    any other non-empty folder is refused and left untouched.
-    """
-    def refusal(folder: Path) -> str | None:
-        if any(folder.iterdir()) and not (folder / marker).exists():
-            return f"is not empty and has no {marker}; choose a new or empty folder"
-        return None
-
-    with replacing([Target(out_dir, "dir", accepts=refusal)]) as (staging,):
+def _replace_folder(kind: FolderKind, out_dir: Path, write) -> Path:
+    """Run ``write(folder)`` on a staging folder and swap it in for ``out_dir`` (:mod:`pipeline.core.atomic`),
+    which may be missing, empty or an earlier folder of the ``kind``."""
+    with replacing([kind.target(out_dir)]) as (staging,):
         write(staging)
     return out_dir
 
@@ -173,7 +168,7 @@ def write_trends(archive: str | os.PathLike, out_dir: str | os.PathLike, *, wait
                                                                                 Path(archive).name),
                                             encoding="utf-8", newline="\n")
 
-    return _replace_folder(Path(out_dir), "theme_by_round.csv", write)
+    return _replace_folder(TRENDS_FOLDER, Path(out_dir), write)
 
 
 def export_tables(archive: str | os.PathLike, out_dir: str | os.PathLike, *, wait: float = DEFAULT_WAIT) -> Path:
@@ -188,4 +183,4 @@ def export_tables(archive: str | os.PathLike, out_dir: str | os.PathLike, *, wai
                 target = str(folder / f"{table}.parquet").replace("'", "''")
                 con.execute(f"COPY (SELECT * FROM {table} ORDER BY {order[table]}) TO '{target}' (FORMAT parquet)")
 
-    return _replace_folder(Path(out_dir), "units.parquet", write)
+    return _replace_folder(EXPORT_FOLDER, Path(out_dir), write)

@@ -12,5 +12,6 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "CORPUS_DIR": "paths", "DEFAULT_ROUND": "paths", "DEFAULT_CODEBOOK": "paths", "DEFAULT_PROGRAMS": "paths",
     "DEFAULT_OUT": "paths", "default_cache_dir": "paths",
     "Target": "atomic", "replacing": "atomic", "write_file": "atomic", "remove_debris": "atomic",
+    "FolderKind": "atomic", "refuse_inside": "atomic",
     "csv_text": "cells", "xlsx_text": "cells", "from_csv_text": "cells",
 })

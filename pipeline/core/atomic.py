@@ -11,8 +11,8 @@ when everything in it is written.
   model together; they are committed only when both are written, and the first is swapped back
   if the second cannot be committed.
 - **Refusals before any work.** ``accepts(path)`` says whether an existing target may be
-  replaced (e.g. "an earlier run folder"); otherwise :class:`~pipeline.core.errors.InputError` is
-  raised at the start, with nothing touched.
+  replaced (:class:`FolderKind`, the one rule: "an earlier run folder", "a saved theme model");
+  otherwise :class:`~pipeline.core.errors.InputError` is raised at the start, with nothing touched.
 - **Interruptions.** ``SIGTERM`` is turned into ``SystemExit`` while staging (``SIGINT`` already
   raises ``KeyboardInterrupt``), so the staging folders are removed on the way out. A harder
   kill leaves them behind; the next :func:`replacing` on the same parent folder removes every
@@ -241,6 +241,57 @@ def replacing(targets: Sequence[Target]) -> Iterator[list[Path]]:
     for target, had_old in committed:
         if had_old:
             _remove(target.staging)
+
+
+@dataclass(frozen=True)
+class FolderKind:
+    """A kind of folder the pipeline writes as a whole (a run folder, a saved model, trend tables, an export):
+    the one rule for whether an existing folder may be replaced by a new one of the kind.
+
+    It may when it is empty (``placeholder`` aside: the repository's ``.gitkeep``, carried into the new
+    folder) or an earlier folder of the kind: it holds ``marker`` and, where ``files`` names everything a
+    write makes, nothing else, so replacing it loses nothing the pipeline did not make. ``what`` names the
+    kind in messages (``an earlier run folder``).
+    """
+
+    what: str
+    marker: str
+    files: tuple[str, ...] | None = None
+    placeholder: str | None = None
+
+    def refusal(self, folder: Path) -> str | None:
+        """Why the existing ``folder`` may not be replaced; ``None`` when it may."""
+        entries = sorted(p.name for p in Path(folder).iterdir() if p.name != self.placeholder)
+        if not entries:
+            return None
+        if self.marker not in entries:
+            return f"is not empty and is not {self.what} (no {self.marker}); choose a new or empty folder"
+        foreign = [name for name in entries if self.files is not None and name not in self.files]
+        if foreign:
+            return (f"is {self.what} but also holds {foreign[0]!r}, which the pipeline does not write; "
+                    "move it away or choose another folder")
+        return None
+
+    def holds(self, folder: Path) -> bool:
+        """Whether ``folder`` is an earlier folder of this kind (not merely an empty one) that may be replaced."""
+        folder = Path(folder)
+        return (folder / self.marker).is_file() and self.refusal(folder) is None
+
+    def target(self, path: str | os.PathLike) -> Target:
+        """The :func:`replacing` target of a folder of this kind at ``path``."""
+        return Target(Path(path), "dir", self.refusal, carry=(self.placeholder,) if self.placeholder else ())
+
+
+def refuse_inside(out: str | os.PathLike, folder: str | os.PathLike, option: str = "--out") -> None:
+    """Raise ``InputError`` when the file ``out`` would be written inside ``folder`` (a run folder).
+
+    A file there would replace one of the folder's own files (``--out RUN/recommendations.csv``) or sit
+    among them as a file the pipeline does not write, so that the next write into the folder is refused.
+    """
+    target, inside = Path(out).resolve(), Path(folder).resolve()
+    if inside == target or inside in target.parents:
+        raise InputError(str(out), f"{option} is inside the run folder {folder}, whose files belong to the run; "
+                                   "write it outside that folder")
 
 
 def write_file(path: str | Path, data: bytes) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from pipeline.core.atomic import write_file
+from pipeline.core.atomic import refuse_inside, write_file
 from pipeline.core.errors import InputError, one_line
 from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL
 from pipeline.qda.export import (
@@ -46,7 +46,7 @@ from pipeline.qda.export import (
 from pipeline.qda.locate import UnitSpans, locate_units
 from pipeline.read.limits import SizeLimits
 from pipeline.read.zipped import ZipPackage, open_zip
-from pipeline.runfolder.folder import RunFolder, load_run, refuse_inside
+from pipeline.runfolder.folder import RunFolder, load_run
 from pipeline.themes.corrections import Correction, corrections_csv, researcher_theme_id
 
 log = logging.getLogger(__name__)

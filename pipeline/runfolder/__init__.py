@@ -5,8 +5,7 @@ from pipeline.core.lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "theme_cards": "cards",
-    "RunFolder": "folder", "load_run": "folder", "write_run": "folder", "run_target": "folder",
-    "refuse_inside": "folder",
+    "RunFolder": "folder", "load_run": "folder", "write_run": "folder", "RUN_FOLDER": "folder",
     "prior_record": "folder",
     "recommendations_frame": "tables", "themes_frame": "tables", "complete_matrix": "tables",
     "write_csv": "tables", "write_xlsx": "tables",

@@ -3,7 +3,7 @@
 A run folder (CONTRACT.md, "Run folder") is what a run hands to researchers. :func:`write_run`
 writes every file into a staging folder that :mod:`pipeline.core.atomic` swaps in only when all files
 were written, so a failure never leaves a half-written run folder behind; ``--out`` may be a new
-folder, an empty one, or an earlier run folder, which is replaced as a whole (:func:`refusal`).
+folder, an empty one, or an earlier run folder, which is replaced as a whole (:data:`RUN_FOLDER`).
 :func:`load_run` reads one back as a :class:`RunFolder`: the tables as pandas frames for the
 notebooks, and the same run as typed records (units, assignments, theme cards, program names,
 provenance) for ``evaluate``, ``compare``, ``browse`` and the REFI-QDA exchange.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core.atomic import Target, replacing, write_file
+from pipeline.core.atomic import FolderKind, replacing, write_file
 from pipeline.core.cells import from_csv_text
 from pipeline.core.errors import InputError
 from pipeline.core.records import Assignment, Theme, ThemeInfo, Unit, Unplaced
@@ -54,6 +53,8 @@ RUN_FILES: tuple[str, ...] = (
 RECORD = "corrections.csv"
 # The repository's placeholder in outputs/: it counts as empty, and a new run folder keeps it.
 PLACEHOLDER = ".gitkeep"
+#: ``--out`` may be a new folder, an empty one or an earlier run folder, which is replaced as a whole.
+RUN_FOLDER = FolderKind("an earlier run folder", "run.json", RUN_FILES, PLACEHOLDER)
 _RECOMMENDATION_COLUMNS = {"rec_id", "theme_id", "theme_label", "theme_source", "program_codes", "fields", "member",
                            "text"}
 # What the typed records need of recommendations.csv beyond the columns every reader needs.
@@ -66,50 +67,13 @@ _THEME_COLUMNS = ("theme_id", "theme_label", "theme_source", "size", "keywords",
 # --------------------------------------------------------------------------- writing
 
 
-def refusal(folder: Path) -> str | None:
-    """Why ``folder`` (which exists) may not be replaced by a run folder; ``None`` when it may.
-
-    It may when it is empty (a ``.gitkeep`` aside) or an earlier run folder: it has ``run.json``
-    and nothing that a run does not write, so replacing it loses nothing a run did not make.
-    """
-    entries = sorted(p.name for p in folder.iterdir() if p.name != PLACEHOLDER)
-    if not entries:
-        return None
-    if "run.json" not in entries:
-        return "is not empty and is not an earlier run folder (no run.json); choose a new or empty folder"
-    foreign = [name for name in entries if name not in RUN_FILES]
-    if foreign:
-        return (f"is an earlier run folder but also holds {foreign[0]!r}, which a run does not write; "
-                "move it away or choose another folder")
-    return None
-
-
-def refuse_inside(out: str | os.PathLike, run_dir: str | os.PathLike, option: str = "--out") -> None:
-    """Raise ``InputError`` when the file ``out`` would be written inside the run folder ``run_dir``.
-
-    A file there would replace one of the run's own files (``--out RUN/recommendations.csv``) or sit
-    among them as a file a run does not write, so that the next run into the folder is refused.
-    """
-    target, folder = Path(out).resolve(), Path(run_dir).resolve()
-    if folder == target or folder in target.parents:
-        raise InputError(str(out), f"{option} is inside the run folder {run_dir}, whose files belong to the run; "
-                                   "write it outside that folder")
-
-
-def run_target(out_dir: Path) -> Target:
-    """The atomic-replace target of a run folder (checked against :func:`refusal`)."""
-    return Target(Path(out_dir), "dir", refusal, carry=(PLACEHOLDER,))
-
-
 def prior_record(out_dir: Path) -> Path | None:
     """The coding record of ``out_dir`` when it is an earlier run folder a run may replace; None otherwise.
 
     A rerun into the folder reads it first, so the researcher's decisions made on it are kept.
     """
     path = Path(out_dir) / RECORD
-    if not path.is_file() or not (Path(out_dir) / "run.json").is_file() or refusal(Path(out_dir)) is not None:
-        return None
-    return path
+    return path if path.is_file() and RUN_FOLDER.holds(Path(out_dir)) else None
 
 
 def _run_json(run_info: dict, units: Sequence[Unit], themes: Sequence[Theme], export_seconds: float) -> str:
@@ -169,7 +133,7 @@ def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assign
 
     In: the units, their assignments, the theme cards and ``run_info`` (inputs, parameters, seed,
     versions, program names, earlier ``timings``/``counts``). ``out_dir`` may be new, empty or an
-    earlier run folder, which is replaced as a whole (:func:`refusal`; any other folder raises
+    earlier run folder, which is replaced as a whole (:data:`RUN_FOLDER`; any other folder raises
     ``InputError`` and is left untouched). The files are written into a hidden staging folder that
     replaces ``out_dir`` in one step (:mod:`pipeline.core.atomic`); on any failure a previous
     ``out_dir`` stays as it was. ``run.json`` gets ``counts.units``, ``counts.themes``,
@@ -177,7 +141,7 @@ def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assign
     order) are offered in the report's theme select boxes besides the themes that have cards.
     """
     started = time.perf_counter()
-    with replacing([run_target(Path(out_dir))]) as (staging,):
+    with replacing([RUN_FOLDER.target(out_dir)]) as (staging,):
         write_run_files(staging, units, assignments, themes, run_info, started, model_themes, record=record)
     return Path(out_dir)
 

@@ -13,7 +13,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "make_bertopic": "bertopic_adapter", "class_tfidf_keywords": "bertopic_adapter",
     "import_bertopic": "bertopic_adapter",
     "ThemeModel": "model", "UnitTerms": "model",
-    "save_model": "store", "load_model": "store", "read_model_info": "store",
+    "save_model": "store", "load_model": "store", "read_model_info": "store", "MODEL_FOLDER": "store",
     "Correction": "corrections", "CodingRecord": "corrections", "load_record": "corrections", "settle": "corrections",
     "apply_corrections": "corrections", "corrections_csv": "corrections", "researcher_theme_id": "corrections",
     "ExampleMemory": "memory", "ResearcherThemes": "researcher",

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.core.atomic import Target, replacing
+from pipeline.core.atomic import FolderKind, replacing
 from pipeline.core.errors import InputError, reading
 from pipeline.features.embedders import make_embedder
 from pipeline.features.tokenizer import KiwiTokenizer
@@ -108,27 +108,8 @@ def _make_tokenizer(config: dict, folder: Path, workers: int | None) -> KiwiToke
 
 
 MODEL_FILES = ("model.json", "arrays.safetensors", "bertopic", "tokenizer")
-
-
-def model_refusal(folder: Path) -> str | None:
-    """Why ``folder`` (which exists) may not be replaced by a saved model; ``None`` when it may.
-
-    It may when it is empty or an earlier saved model (``model.json`` and nothing a save does not write).
-    """
-    entries = sorted(p.name for p in folder.iterdir())
-    if not entries:
-        return None
-    if "model.json" not in entries:
-        return "is not empty and is not a saved theme model (no model.json); choose a new or empty folder"
-    foreign = [name for name in entries if name not in MODEL_FILES]
-    if foreign:
-        return f"is a saved model but also holds {foreign[0]!r}, which a save does not write; move it away"
-    return None
-
-
-def model_target(path: str | os.PathLike) -> Target:
-    """The atomic-replace target of a model folder (checked against :func:`model_refusal`)."""
-    return Target(Path(path), "dir", model_refusal)
+#: ``--save-model`` may be a new folder, an empty one or an earlier saved model, which is replaced as a whole.
+MODEL_FOLDER = FolderKind("a saved theme model", "model.json", MODEL_FILES)
 
 
 def check_savable(model: ThemeModel) -> None:
@@ -149,7 +130,7 @@ def save_model(model: ThemeModel, path: str | os.PathLike) -> Path:
     on the round it was fitted on (``tfidf``), which a new round could not reproduce.
     """
     check_savable(model)
-    with replacing([model_target(path)]) as (staging,):
+    with replacing([MODEL_FOLDER.target(path)]) as (staging,):
         write_model_files(model, staging)
     return Path(path)
 

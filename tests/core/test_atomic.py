@@ -187,3 +187,26 @@ def test_sigterm_during_a_real_run_keeps_the_previous_run_folder(tmp_path: Path)
         proc.wait(timeout=120)
         assert {p.name: p.read_bytes() for p in out.iterdir()} == before
         assert _debris(tmp_path) == []
+
+
+def test_one_folder_rule_for_every_kind_of_folder(tmp_path: Path) -> None:
+    """Run folders, saved models and trend folders follow one rule: empty (a placeholder aside) or an earlier
+    folder of the kind holding nothing the pipeline does not write; a refused folder is left untouched."""
+    from pipeline.archive.trends import TRENDS_FOLDER
+    from pipeline.runfolder.folder import RUN_FOLDER
+    from pipeline.themes.store import MODEL_FOLDER
+
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / ".gitkeep").write_text("", encoding="utf-8")
+    assert RUN_FOLDER.refusal(folder) is None and not RUN_FOLDER.holds(folder)
+    assert MODEL_FOLDER.refusal(folder) is not None  # only a run folder's placeholder counts as empty
+    (folder / "run.json").write_text("{}", encoding="utf-8")
+    assert RUN_FOLDER.holds(folder) and "model.json" in MODEL_FOLDER.refusal(folder)
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    assert "'notes.txt'" in RUN_FOLDER.refusal(folder) and not RUN_FOLDER.holds(folder)
+    (folder / "theme_by_round.csv").write_text("", encoding="utf-8")
+    assert TRENDS_FOLDER.refusal(folder) is None  # a trends folder names no list of files
+    with pytest.raises(InputError, match="notes.txt"), replacing([RUN_FOLDER.target(folder)]):
+        pass
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"

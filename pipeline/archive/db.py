@@ -172,23 +172,34 @@ def _check_schema(con, path: Path) -> int:
     return version
 
 
+@contextmanager
+def transaction(con) -> Iterator:
+    """One transaction on the archive's connection ``con``: committed when the ``with`` block ends, rolled back
+    when anything in it (the commit included) fails, so a failed write leaves every table as it was."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 def _upgrade(con, version: int) -> None:
     """Bring a version-1 or -2 archive to the current schema in one transaction."""
-    con.execute("BEGIN TRANSACTION")
     added = [(t, c) for t in ("units", "assignments") for c in _CONFIDENCE.split(", ")] if version < 2 else []
     added += [("corrections", c) for c in _RECORD.split(", ")]
-    for table, column in added:
-        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
-    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
-    con.execute("COMMIT")
+    with transaction(con):
+        for table, column in added:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
 
 
 def _create_tables(con) -> None:
-    con.execute("BEGIN TRANSACTION")
-    con.execute(SCHEMA)
-    con.executemany("INSERT INTO meta VALUES (?, ?)", [
-        ["schema_version", str(SCHEMA_VERSION)], ["created_with", package_version()]])
-    con.execute("COMMIT")
+    with transaction(con):
+        con.execute(SCHEMA)
+        con.executemany("INSERT INTO meta VALUES (?, ?)", [
+            ["schema_version", str(SCHEMA_VERSION)], ["created_with", package_version()]])
 
 
 @contextmanager

@@ -36,7 +36,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.archive.db import DEFAULT_WAIT, ROUND_TABLES, open_archive, open_if_any, package_version, read_meta
+from pipeline.archive.db import (
+    DEFAULT_WAIT,
+    ROUND_TABLES,
+    open_archive,
+    open_if_any,
+    package_version,
+    read_meta,
+    transaction,
+)
 from pipeline.core.errors import InputError
 from pipeline.core.records import Assignment, Theme, Unit
 from pipeline.read.rounds import unit_from_cells
@@ -283,14 +291,8 @@ def store_round(archive: str | os.PathLike, stored: StoredRound, *, replace: boo
     """
     archive = Path(archive)
     check_round_name(stored.name)
-    with open_archive(archive, read_only=False, create=True, wait=wait) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            _write_round(con, archive, stored, replace)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with open_archive(archive, read_only=False, create=True, wait=wait) as con, transaction(con):
+        _write_round(con, archive, stored, replace)
 
 
 def _write_round(con, archive: Path, stored: StoredRound, replace: bool) -> None:
@@ -402,36 +404,24 @@ def recode_round(archive: str | os.PathLike, round_name: str, model_dir: str | o
     stored = StoredRound(round_name, result.units, result.model_assignments, result.themes,
                          _model_ref(folder, sha, result.model), row[0], result.corrections, row[1], row[2], inputs,
                          timings, result.assignments)
-    with open_archive(archive, read_only=False, wait=wait) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            added = con.execute("SELECT added_at FROM rounds WHERE round_name = ?", [round_name]).fetchone()
-            if added is None:
-                raise InputError(str(archive), f"round {round_name!r} was removed meanwhile")
-            _write_round(con, archive, stored, replace=True)
-            con.execute("UPDATE rounds SET added_at = ?, recoded_at = ? WHERE round_name = ?", [
-                added[0], dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0), round_name])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with open_archive(archive, read_only=False, wait=wait) as con, transaction(con):
+        added = con.execute("SELECT added_at FROM rounds WHERE round_name = ?", [round_name]).fetchone()
+        if added is None:
+            raise InputError(str(archive), f"round {round_name!r} was removed meanwhile")
+        _write_round(con, archive, stored, replace=True)
+        con.execute("UPDATE rounds SET added_at = ?, recoded_at = ? WHERE round_name = ?", [
+            added[0], dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0), round_name])
     return stored
 
 
 def remove_round(archive: str | os.PathLike, round_name: str, *, wait: float = DEFAULT_WAIT) -> None:
     """Delete one round's rows from every table in one transaction; the pinned model stays pinned."""
     archive = Path(archive)
-    with open_archive(archive, read_only=False, wait=wait) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            if not con.execute("SELECT 1 FROM rounds WHERE round_name = ?", [round_name]).fetchone():
-                raise InputError(str(archive), f"no round {round_name!r} in the archive (see `advisory archive list`)")
-            for table in ROUND_TABLES:
-                con.execute(f"DELETE FROM {table} WHERE round_name = ?", [round_name])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with open_archive(archive, read_only=False, wait=wait) as con, transaction(con):
+        if not con.execute("SELECT 1 FROM rounds WHERE round_name = ?", [round_name]).fetchone():
+            raise InputError(str(archive), f"no round {round_name!r} in the archive (see `advisory archive list`)")
+        for table in ROUND_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE round_name = ?", [round_name])
 
 
 def list_rounds(archive: str | os.PathLike, *, wait: float = DEFAULT_WAIT) -> pd.DataFrame:

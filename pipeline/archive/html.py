@@ -2,43 +2,21 @@
 
 A round filter (checkboxes), the theme × round matrix (count and share per cell; shares of
 rounds under 20 units carry a ※ caution) whose cells list their units, and the program ×
-round counts. It is rendered from ``templates/trends.html.j2`` (jinja2, autoescaped) as the run report
-is (:mod:`pipeline.runfolder.report`): styles and script are inline, the units are embedded as JSON
-that cannot close its ``<script>`` element, every document text is escaped, the script only sets
-``textContent``, and a subset of NanumGothic with the page's characters is embedded
-(:mod:`pipeline.runfolder.fonts`), so Hangul renders on a machine without a Korean font.
+round counts. It is rendered from ``templates/trends.html.j2`` by the run report's HTML stack
+(:mod:`pipeline.runfolder.pages`): styles and script inline, the units embedded as JSON that cannot close
+its ``<script>`` element, every document text escaped (the script only sets ``textContent``) and a
+subset of NanumGothic with the page's characters, so Hangul renders on a machine without a Korean font.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from importlib import resources
-
-import jinja2
-from markupsafe import Markup
 
 from pipeline.archive.rounds import SMALL_ROUND, TrendTables
-from pipeline.runfolder.fonts import font_face_css
+from pipeline.runfolder.cards import member_display
+from pipeline.runfolder.pages import embedded_json, render_page
 
 _CAUTION = f"권고 {SMALL_ROUND}건 미만 회차: 비중이 한두 건에 크게 흔들리므로 해석에 주의"
-_TEMPLATES = resources.files("pipeline.archive") / "templates"
-_ENV = jinja2.Environment(loader=jinja2.PackageLoader("pipeline.archive", "templates"), autoescape=True,
-                          undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-
-
-def _embedded_json(payload: object) -> str:
-    """JSON that cannot end its ``<script>`` element early, whatever the document text contains."""
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-
-
-def _member(number: int | None, label: str | None) -> str:
-    """``위원 2 (△△△)`` as in the run report; members are numbered within their round."""
-    if number is None:
-        return "위원 미상"
-    label = (label or "").strip().removesuffix("위원").strip()
-    return f"위원 {int(number)}" + (f" ({label})" if label else "")
 
 
 def _rounds(tables: TrendTables) -> list[dict]:
@@ -86,7 +64,7 @@ def render_trends_report(tables: TrendTables, units: Sequence[tuple], per_cell: 
         "rounds": [{"name": r.round_name, "n": int(r.n_units), "small": bool(r.small_round)}
                    for r in tables.rounds.itertuples(index=False)],
         "themes": dict(zip(tables.themes["theme_id"], tables.themes["theme_label"], strict=True)),
-        "units": [[round_index[round_name], theme_id, rec_id, _member(member, member_label), agenda or "",
+        "units": [[round_index[round_name], theme_id, rec_id, member_display(member, member_label), agenda or "",
                    question or "", text, codes or ""]
                   for round_name, theme_id, rec_id, member, member_label, agenda, question, text, codes in units],
     }
@@ -96,11 +74,6 @@ def render_trends_report(tables: TrendTables, units: Sequence[tuple], per_cell: 
         "small": tables.rounds.loc[tables.rounds["small_round"] == 1, "round_name"].tolist(),
         "theme_rows": _theme_rows(tables), "program_rows": _program_rows(tables),
         "new_theme_rows": _new_theme_rows(tables),
-        "payload": Markup(_embedded_json(payload)),
-        "css": Markup((_TEMPLATES / "trends.css").read_text(encoding="utf-8")),
-        "js": Markup((_TEMPLATES / "trends.js").read_text(encoding="utf-8")),
+        "payload": embedded_json(payload),
     }
-    template = _ENV.get_template("trends.html.j2")
-    # The font is cut to the page's own characters, so the page is rendered once without it to learn them.
-    page = template.render(context, font_css="")
-    return template.render(context, font_css=Markup(font_face_css(set(page))))
+    return render_page("pipeline.archive", "trends", context)

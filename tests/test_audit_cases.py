@@ -28,6 +28,7 @@ import pytest
 from bench.lib.runner import run_child
 from pipeline.cli import main
 from pipeline.core.cells import from_csv_text
+from pipeline.core.options import RunOptions
 from pipeline.qda.export import export_qdpx
 from tests.support import audit_inputs as make
 from tests.support.make_fixtures import write_docx, write_hwpx
@@ -511,11 +512,11 @@ def test_a_failed_first_add_removes_only_the_file_it_made(base: Base, tmp_path: 
     monkeypatch.setattr(rounds, "_write_coding", fail)
     fresh = tmp_path / "fresh.duckdb"
     with pytest.raises(OSError, match="disk full"):
-        rounds.add_round(fresh, [base.round], "x", model_dir=base.model, cache_dir=base.cache)
+        rounds.add_round(fresh, [base.round], "x", RunOptions(cache_dir=base.cache), model_dir=base.model)
     assert not fresh.exists()
     left = make.killed_first_add(tmp_path / "left.duckdb")
     with pytest.raises(OSError, match="disk full"):
-        rounds.add_round(left, [base.round], "x", model_dir=base.model, cache_dir=base.cache)
+        rounds.add_round(left, [base.round], "x", RunOptions(cache_dir=base.cache), model_dir=base.model)
     assert left.exists()  # not this call's file: kept (and now set up, with no round)
     assert rounds.list_rounds(left).empty
 

@@ -46,6 +46,7 @@ from pipeline.archive.db import (
     transaction,
 )
 from pipeline.core.errors import InputError
+from pipeline.core.options import DEFAULT_OPTIONS, RunOptions
 from pipeline.core.records import Assignment, Theme, Unit
 from pipeline.read.rounds import unit_from_cells
 from pipeline.runfolder.folder import load_run
@@ -173,34 +174,28 @@ def _choose_model(archive: Path, model_dir: str | os.PathLike | None, wait: floa
     return folder, sha
 
 
-def _record_files(corrections: str | os.PathLike | Sequence[str | os.PathLike] | None) -> list[Path]:
-    return [Path(corrections)] if isinstance(corrections, str | os.PathLike) else [Path(c) for c in corrections or ()]
-
-
-def add_round(archive: str | os.PathLike, paths: Sequence[str | os.PathLike], round_name: str, *,
-              date: str | None = None, model_dir: str | os.PathLike | None = None,
+def add_round(archive: str | os.PathLike, paths: Sequence[str | os.PathLike], round_name: str,
+              options: RunOptions = DEFAULT_OPTIONS, *, date: str | None = None,
+              model_dir: str | os.PathLike | None = None,
               corrections: str | os.PathLike | Sequence[str | os.PathLike] | None = None, replace: bool = False,
-              programs: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None,
-              use_cache: bool = True, skip_bad: bool = False, workers: int | None = None,
               wait: float = DEFAULT_WAIT) -> StoredRound:
     """Read, parse and assign a round with the archive's model and store it as ``round_name``.
 
-    In: the archive file (created on the first add), the round's files/folders, its name, an
-    optional ISO date, model folder (required for the first round; see the pinning rule),
+    In: the archive file (created on the first add), the round's files/folders, its name, the
+    :class:`RunOptions` (registry, cache, workers, ``skip_bad``; the model brings its embedder), an
+    optional ISO date, model folder (required for the first round; see the pinning rule) and
     corrections files (merged in order, checked before any work, applied as ``advisory assign`` applies
-    them: :func:`pipeline.workflow.code_round`) and the usual reading/embedding options. A name already
-    in the archive is refused unless ``replace``. Nothing is written unless the whole round is; out:
-    what was stored.
+    them: :func:`pipeline.workflow.code_round`). A name already in the archive is refused unless
+    ``replace``. Nothing is written unless the whole round is; out: what was stored.
     """
     # Deferred: pipeline.workflow brings scikit-learn (about 1.3 s to import), which list, remove and trends never need.
-    from pipeline.workflow import assign_units
+    from pipeline.workflow import assign_units, record_files
 
     archive, round_name, round_date = _checked_name(archive, round_name, date, replace, wait)
     folder, sha = _choose_model(archive, model_dir, wait)
     started = time.perf_counter()
-    files = _record_files(corrections)
-    result = assign_units(paths, folder, programs=programs, cache_dir=cache_dir, use_cache=use_cache,
-                          skip_bad=skip_bad, workers=workers, corrections=files)
+    files = record_files(corrections)
+    result = assign_units(paths, folder, options, corrections=files)
     timings = {**result.run_info["timings"], "assign_total": round(time.perf_counter() - started, 4)}
     stored = StoredRound(round_name, result.units, result.model_assignments, result.themes,
                          _model_ref(folder, sha, result.model), round_date, result.corrections,
@@ -373,9 +368,8 @@ def stored_units(con, round_name: str) -> list[Unit]:
     return [unit_from_cells(r) for r in frame.itertuples(index=False)]
 
 
-def recode_round(archive: str | os.PathLike, round_name: str, model_dir: str | os.PathLike, *,
-                 cache_dir: str | os.PathLike | None = None, use_cache: bool = True, workers: int | None = None,
-                 wait: float = DEFAULT_WAIT) -> StoredRound:
+def recode_round(archive: str | os.PathLike, round_name: str, model_dir: str | os.PathLike,
+                 options: RunOptions = DEFAULT_OPTIONS, *, wait: float = DEFAULT_WAIT) -> StoredRound:
     """Re-assign an archived round's stored units with ``model_dir``, keeping its corrections; one transaction.
 
     The decisions are applied as ``add`` applies them (:func:`pipeline.workflow.code_round`): a researcher
@@ -398,8 +392,7 @@ def recode_round(archive: str | os.PathLike, round_name: str, model_dir: str | o
     folder = Path(model_dir)
     sha = model_hash(folder)
     started = time.perf_counter()
-    result = assign_units([], folder, cache_dir=cache_dir, use_cache=use_cache, workers=workers, units=units,
-                          record=CodingRecord.from_rows(corrections))
+    result = assign_units([], folder, options, units=units, record=CodingRecord.from_rows(corrections))
     timings = {**result.run_info["timings"], "assign_total": round(time.perf_counter() - started, 4)}
     stored = StoredRound(round_name, result.units, result.model_assignments, result.themes,
                          _model_ref(folder, sha, result.model), row[0], result.corrections, row[1], row[2], inputs,

@@ -21,6 +21,7 @@ from pipeline.archive.db import TABLES, open_archive
 from pipeline.archive.rounds import add_round
 from pipeline.cli import DEFAULT_ROUND, main
 from pipeline.core.errors import InputError
+from pipeline.core.options import RunOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUND_2025 = ROOT / "tests" / "fixtures" / "round_2025.txt"
@@ -145,12 +146,12 @@ def test_changed_pinned_model_is_refused(built: dict, tmp_path: Path) -> None:
     model = tmp_path / "model"
     shutil.copytree(built["model"], model)
     archive = tmp_path / "a.duckdb"
-    add_round(archive, [ROUND_2025], "2025 자문", model_dir=model, cache_dir=built["cache"])
+    add_round(archive, [ROUND_2025], "2025 자문", RunOptions(cache_dir=built["cache"]), model_dir=model)
     (model / "model.json").write_text((model / "model.json").read_text(encoding="utf-8") + "\n", encoding="utf-8")
     with pytest.raises(InputError, match="the pinned model folder has changed since the archive pinned it"):
-        add_round(archive, [ROUND_2025], "again", cache_dir=built["cache"])
+        add_round(archive, [ROUND_2025], "again", RunOptions(cache_dir=built["cache"]))
     # named explicitly, the changed folder is used and recorded for that round only
-    add_round(archive, [ROUND_2025], "again", model_dir=model, cache_dir=built["cache"])
+    add_round(archive, [ROUND_2025], "again", RunOptions(cache_dir=built["cache"]), model_dir=model)
     hashes = _sql(archive, "select round_name, model_hash from rounds order by position")
     assert hashes[0][1] != hashes[1][1]
     assert _sql(archive, "select value from meta where key = 'model_hash'") == [(hashes[0][1],)]
@@ -189,11 +190,11 @@ def test_failed_add_leaves_the_archive_as_it_was(built: dict, copy: Path, monkey
 
     monkeypatch.setattr(archive_module, "_write_coding", half_then_fail)
     with pytest.raises(OSError, match="disk full"):
-        add_round(copy, [ROUND_2025], "2026 자문", cache_dir=built["cache"])
+        add_round(copy, [ROUND_2025], "2026 자문", RunOptions(cache_dir=built["cache"]))
     assert {t: _sql(copy, f"select * from {t} order by all") for t in TABLES} == before
     fresh = copy.with_name("fresh.duckdb")
     with pytest.raises(OSError, match="disk full"):
-        add_round(fresh, [ROUND_2025], "2025 자문", model_dir=built["model"], cache_dir=built["cache"])
+        add_round(fresh, [ROUND_2025], "2025 자문", RunOptions(cache_dir=built["cache"]), model_dir=built["model"])
     assert not fresh.exists()
 
 
@@ -204,7 +205,7 @@ def test_corrections_are_stored_and_applied(built: dict, copy: Path, tmp_path: P
     corrections = tmp_path / "corrections.csv"
     corrections.write_text(f"rec_id,theme_id,note\n{rec_id},branding,홍보 얘기\nold-2023,sales_channels,\n",
                            encoding="utf-8-sig")
-    add_round(copy, [ROUND_2025], "2025 자문", corrections=corrections, replace=True, cache_dir=built["cache"])
+    add_round(copy, [ROUND_2025], "2025 자문", RunOptions(cache_dir=built["cache"]), corrections=corrections, replace=True)
     assert _sql(copy, "select theme_id, theme_source, theme_score from units where rec_id = ?", [rec_id]) == [
         ("branding", "researcher", 1.0)]
     assert _sql(copy, "select theme_id, theme_source <> 'researcher' from assignments where rec_id = ?",
@@ -215,7 +216,7 @@ def test_corrections_are_stored_and_applied(built: dict, copy: Path, tmp_path: P
     bad = tmp_path / "bad.csv"
     bad.write_text(f"rec_id,theme_id\n{rec_id},tourism\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"bad.csv 2행: 'tourism'은\(는\) 코드북에도 모델에도 없는 주제"):
-        add_round(copy, [ROUND_2025], "2025 자문", corrections=bad, replace=True, cache_dir=built["cache"])
+        add_round(copy, [ROUND_2025], "2025 자문", RunOptions(cache_dir=built["cache"]), corrections=bad, replace=True)
     # recoding keeps the researcher's decision and leaves the other round alone
     assert main(["archive", "recode", "--archive", str(copy), "--round", "2025 자문", "--model", str(built["model"]),
                  "--cache-dir", str(built["cache"]), "--quiet"]) == 0

@@ -15,6 +15,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.core.atomic import STAGING_MARK, Target, remove_debris, replacing
 from pipeline.core.errors import InputError
+from pipeline.core.options import RunOptions
 from pipeline.workflow import run_round
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,7 +138,7 @@ def test_a_failed_run_writes_neither_run_folder_nor_model(tmp_path: Path, monkey
 
     monkeypatch.setattr("pipeline.runfolder.plots.heatmap", fail)
     with pytest.raises(RuntimeError, match="heatmap exploded"):
-        run_round([SEED], out, embedder="tfidf", use_codebook=False, save_model=model, use_cache=False)
+        run_round([SEED], out, RunOptions(embedder="tfidf", use_cache=False), use_codebook=False, save_model=model)
     assert [p.name for p in out.iterdir()] == ["run.json"]
     assert [p.name for p in model.iterdir()] == ["model.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "run"]

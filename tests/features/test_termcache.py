@@ -17,6 +17,7 @@ import pytest
 import pipeline.features.termcache as termcache
 import pipeline.features.tokenizer as tokenizer_module
 from pipeline.cli import main
+from pipeline.core.options import RunOptions
 from pipeline.features.termcache import TermCache
 from pipeline.features.tokenizer import DEFAULT_USER_DICT, KiwiTokenizer, tokenize_views
 from pipeline.workflow import run_round
@@ -240,7 +241,7 @@ def reruns(tmp_path_factory: pytest.TempPathFactory) -> dict:
                 return real(*args, **kwargs)
 
             patch.setattr(tokenizer_module, "Kiwi", counting)
-            run_round(None, out / name, seed=0, cache_dir=cache, save_model=out / f"{name}_model")
+            run_round(None, out / name, RunOptions(seed=0, cache_dir=cache), save_model=out / f"{name}_model")
             builds[name] = len(count)
     return {"out": out, "builds": builds}
 

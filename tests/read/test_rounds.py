@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
+from pipeline.core.options import RunOptions
 from pipeline.read.rounds import load_units, write_units
 from tests.support.make_fixtures import SEED
 
@@ -91,6 +92,6 @@ def test_run_on_a_round_given_in_two_formats_exports_every_unit(twice, tmp_path)
     # Before unique ids, this crashed at export ("more than one assignment") after all the work.
     from pipeline.workflow import run_round
 
-    result = run_round([twice], tmp_path / "run", embedder="tfidf", use_cache=False)
+    result = run_round([twice], tmp_path / "run", RunOptions(embedder="tfidf", use_cache=False))
     rows = list(csv.DictReader((result.out_dir / "recommendations.csv").read_text(encoding="utf-8-sig").splitlines()))
     assert len(rows) == 104 and len({r["rec_id"] for r in rows}) == 104

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.core.options import RunOptions
 from pipeline.core.records import UNASSIGNED_ID
 from pipeline.runfolder.tables import NO_CODE
 from pipeline.themes.codebook import load_codebook
@@ -79,7 +80,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("report")
     path = tmp / "2025_자문.txt"
     path.write_text(ROUND, encoding="utf-8")
-    run_round([path], tmp / "run", embedder="tfidf", use_cache=False, seed=0)
+    run_round([path], tmp / "run", RunOptions(embedder="tfidf", use_cache=False, seed=0))
     return tmp / "run"
 
 

@@ -85,8 +85,9 @@ def test_reducer_and_clusterer_are_swappable_and_left_unfitted(units):
 
 _IMPORTED = """
 import json, sys
+from pipeline.core.options import RunOptions
 from pipeline.workflow import run_round
-run_round(None, sys.argv[1], use_codebook=sys.argv[2] == "codebook", seed=0, use_cache=False)
+run_round(None, sys.argv[1], RunOptions(seed=0, use_cache=False), use_codebook=sys.argv[2] == "codebook")
 print(json.dumps({name: name in sys.modules for name in ("umap", "bertopic", "hdbscan")}))
 """
 

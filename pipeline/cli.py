@@ -335,7 +335,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     result = run_round(args.paths or [DEFAULT_ROUND], args.out, args.options, codebook=args.codebook,
                        use_codebook=not args.no_codebook, save_model=args.save_model, corrections=args.corrections)
-    logging.info("권고 %d건, 주제 %d개 → %s", len(result.units), len(result.themes), result.out_dir)
+    logging.info("권고 %d건, 주제 %d개 → %s", len(result.units), len(result.cards), result.out_dir)
     if args.save_model is not None:
         logging.info("주제 모델 → %s", args.save_model)
     return 0

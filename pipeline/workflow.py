@@ -32,7 +32,7 @@ from pipeline.core.atomic import replacing
 from pipeline.core.errors import InputError
 from pipeline.core.options import DEFAULT_EMBEDDER, DEFAULT_OPTIONS, RunOptions
 from pipeline.core.paths import DEFAULT_OUT, DEFAULT_ROUND
-from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, ThemeInfo, Unit, Unplaced
+from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, ThemeCard, ThemeInfo, Unit, Unplaced
 from pipeline.features.embedcache import CachedEmbedder, EmbeddingCache
 from pipeline.features.embedders import make_embedder, unit_passages
 from pipeline.features.termcache import TermCache
@@ -76,7 +76,7 @@ class RunResult:
     out_dir: Path | None
     units: list[Unit]
     assignments: list[Assignment]
-    themes: list[Theme]
+    cards: list[ThemeCard]
     model: ThemeModel
     run_info: dict
     model_assignments: list[Assignment] = field(default_factory=list)
@@ -201,7 +201,7 @@ def read_record(corrections: Sequence[str | os.PathLike] | None, themes: Sequenc
 def code_round(model: ThemeModel, units: Sequence[Unit], assignments: Sequence[Assignment],
                corrections: Sequence[Correction], *, terms: UnitTerms | None = None, embeddings=None,
                fitted: bool = False,
-               round_themes: Sequence[ThemeInfo] = ()) -> tuple[list[Assignment], list[Theme], list[ThemeInfo]]:
+               round_themes: Sequence[ThemeInfo] = ()) -> tuple[list[Assignment], list[ThemeCard], list[ThemeInfo]]:
     """The one place a round's researcher decisions are applied: out, the final assignments, the theme cards
     and every theme a unit of the round can take (the model's, then ``round_themes``).
 
@@ -227,8 +227,8 @@ def code_round(model: ThemeModel, units: Sequence[Unit], assignments: Sequence[A
                        if a.theme_id in renamed else a for a in assignments]
     final = apply_corrections(assignments, corrections, labels)
     changed = bool(corrections) or not fitted
-    cards = model.round_keywords(units, final, terms, embeddings, every) if changed else every
-    return final, theme_cards(units, final, cards), every
+    keyed = model.round_keywords(units, final, terms, embeddings, every) if changed else every
+    return final, theme_cards(units, final, keyed), every
 
 
 def _learn(model: ThemeModel, units: Sequence[Unit], corrections: Sequence[Correction], terms: UnitTerms,
@@ -353,7 +353,7 @@ def run_round(
         log.info("%s …", STAGE_NAMES["export"])
         if save_model is not None:
             write_model_files(model, staging[1])
-        write_run_files(staging[0], result.units, result.assignments, result.themes, result.run_info,
+        write_run_files(staging[0], result.units, result.assignments, result.cards, result.run_info,
                         time.perf_counter(), result.model_themes, result.unplaced, record=result.corrections,
                         rerun=rerun)
     return replace(result, out_dir=Path(out_dir))
@@ -405,8 +405,8 @@ def assign_units(
         # Unit by unit onto the model's themes, then the round's own new themes (ThemeModel.predict_open).
         own, round_themes = model.predict_open(units, terms, embeddings, texts)
     with stages("label"):
-        assignments, themes, every = code_round(model, units, own, decided, terms=terms, embeddings=embeddings,
-                                                round_themes=round_themes)
+        assignments, cards, every = code_round(model, units, own, decided, terms=terms, embeddings=embeddings,
+                                               round_themes=round_themes)
     run_info = {
         "inputs": inputs,
         "parameters": {"command": "assign", "model": str(model_dir), "model_versions": info.get("versions"),
@@ -418,7 +418,7 @@ def assign_units(
         "counts": {**_counts(model, assignments, len(decided)), "unplaced_lines": unplaced_line_count(unplaced)},
         "stability": {"nmf_ari": None}, "programs": _programs(options.programs),
     }
-    return RunResult(None, units, assignments, themes, model, run_info, own, decided, unplaced, every)
+    return RunResult(None, units, assignments, cards, model, run_info, own, decided, unplaced, every)
 
 
 def assign_round(
@@ -440,7 +440,7 @@ def assign_round(
         result = assign_units(paths, model_dir, options, corrections=corrections, out_dir=out_dir)
         log.info("%s …", STAGE_NAMES["export"])
         rerun = rerun_command("assign", paths, out_dir, [("--model", model_dir), ("--programs", options.programs)])
-        write_run_files(staging, result.units, result.assignments, result.themes, result.run_info,
+        write_run_files(staging, result.units, result.assignments, result.cards, result.run_info,
                         time.perf_counter(), result.model_themes, result.unplaced, record=result.corrections,
                         rerun=rerun)
     return replace(result, out_dir=Path(out_dir))

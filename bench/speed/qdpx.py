@@ -25,7 +25,7 @@ from lxml import etree
 from bench.lib.results import Recorder, add_output_options
 from bench.lib.synth import synth_round
 from bench.lib.tables import Column, figure, table, text
-from pipeline.core.records import Assignment, Theme
+from pipeline.core.records import Assignment, ThemeCard
 from pipeline.qda.export import QDA_NAMESPACE, export_qdpx
 from pipeline.qda.importer import import_qdpx
 from pipeline.read.documents import read_document
@@ -41,7 +41,7 @@ def make_run_folder(round_file: Path, folder: Path) -> int:
     themes = book.themes
     assignments = [Assignment(u.rec_id, themes[k % len(themes)].theme_id, themes[k % len(themes)].label, 0.5,
                               "codebook") for k, u in enumerate(units)]
-    summaries = [Theme(t.theme_id, t.label, "codebook", sum(a.theme_id == t.theme_id for a in assignments),
+    summaries = [ThemeCard(t.theme_id, t.label, "codebook", sum(a.theme_id == t.theme_id for a in assignments),
                        t.keywords, ()) for t in themes]
     folder.mkdir()
     write_csv(recommendations_frame(units, assignments), folder / "recommendations.csv")

@@ -47,7 +47,7 @@ from pipeline.archive.db import (
 )
 from pipeline.core.errors import InputError
 from pipeline.core.options import DEFAULT_OPTIONS, RunOptions
-from pipeline.core.records import Assignment, Theme, Unit
+from pipeline.core.records import Assignment, ThemeCard, Unit
 from pipeline.read.rounds import unit_from_cells
 from pipeline.runfolder.folder import load_run
 from pipeline.runfolder.tables import REVIEW_COLUMNS, recommendations_frame, themes_frame
@@ -90,7 +90,7 @@ class StoredRound:
     name: str
     units: list[Unit]
     assignments: list[Assignment]
-    themes: list[Theme]
+    cards: list[ThemeCard]
     model: ModelRef
     date: dt.date | None = None
     corrections: list[Correction] = field(default_factory=list)
@@ -197,7 +197,7 @@ def add_round(archive: str | os.PathLike, paths: Sequence[str | os.PathLike], ro
     files = record_files(corrections)
     result = assign_units(paths, folder, options, corrections=files)
     timings = {**result.run_info["timings"], "assign_total": round(time.perf_counter() - started, 4)}
-    stored = StoredRound(round_name, result.units, result.model_assignments, result.themes,
+    stored = StoredRound(round_name, result.units, result.model_assignments, result.cards,
                          _model_ref(folder, sha, result.model), round_date, result.corrections,
                          ";".join(map(str, files)) or None,
                          ";".join(hashlib.sha256(f.read_bytes()).hexdigest() for f in files) or None,
@@ -338,7 +338,7 @@ def _write_coding(con, stored: StoredRound) -> None:
                          a.theme_runner_up, a.theme_margin, a.needs_review] for a in stored.assignments],
                        columns=["round_name", "rec_id", "theme_id", "theme_label", "theme_score", "theme_source",
                                 *REVIEW_COLUMNS])
-    themes = themes_frame(stored.themes)[list(_THEME_COLUMNS)]
+    themes = themes_frame(stored.cards)[list(_THEME_COLUMNS)]
     themes.insert(0, "round_name", stored.name)
     record = pd.DataFrame([[stored.name, c.rec_id, c.theme_id, c.note, c.line, c.theme_label, c.source, c.time,
                             c.previous_theme_id] for c in stored.corrections], columns=_RECORD_COLUMNS)
@@ -394,7 +394,7 @@ def recode_round(archive: str | os.PathLike, round_name: str, model_dir: str | o
     started = time.perf_counter()
     result = assign_units([], folder, options, units=units, record=CodingRecord.from_rows(corrections))
     timings = {**result.run_info["timings"], "assign_total": round(time.perf_counter() - started, 4)}
-    stored = StoredRound(round_name, result.units, result.model_assignments, result.themes,
+    stored = StoredRound(round_name, result.units, result.model_assignments, result.cards,
                          _model_ref(folder, sha, result.model), row[0], result.corrections, row[1], row[2], inputs,
                          timings, result.assignments)
     with open_archive(archive, read_only=False, wait=wait) as con, transaction(con):

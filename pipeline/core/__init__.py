@@ -8,7 +8,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     # records: what flows between the stages
     "Line": "records", "Document": "records", "Unit": "records", "Unplaced": "records", "Program": "records",
     "Assignment": "records",
-    "ThemeInfo": "records", "Theme": "records", "UNASSIGNED_ID": "records", "UNASSIGNED_LABEL": "records",
+    "ThemeInfo": "records", "ThemeCard": "records", "UNASSIGNED_ID": "records", "UNASSIGNED_LABEL": "records",
     "InputError": "errors", "reading": "errors", "one_line": "errors",
     "CORPUS_DIR": "paths", "DEFAULT_ROUND": "paths", "DEFAULT_CODEBOOK": "paths", "DEFAULT_PROGRAMS": "paths",
     "DEFAULT_OUT": "paths", "default_cache_dir": "paths", "BUNDLED_PROGRAMS": "paths",

@@ -24,7 +24,7 @@ import pandas as pd
 from pipeline.core.atomic import FolderKind, replacing, write_file
 from pipeline.core.cells import from_csv_text
 from pipeline.core.errors import InputError
-from pipeline.core.records import Assignment, Theme, ThemeInfo, Unit, Unplaced
+from pipeline.core.records import Assignment, ThemeCard, ThemeInfo, Unit, Unplaced
 from pipeline.read.programs import program_names
 from pipeline.read.rounds import split_cell, unit_from_cells, unplaced_csv
 from pipeline.runfolder import plots
@@ -76,13 +76,13 @@ def prior_record(out_dir: Path) -> Path | None:
     return path if path.is_file() and RUN_FOLDER.holds(Path(out_dir)) else None
 
 
-def _run_json(run_info: dict, units: Sequence[Unit], themes: Sequence[Theme], export_seconds: float) -> str:
+def _run_json(run_info: dict, units: Sequence[Unit], cards: Sequence[ThemeCard], export_seconds: float) -> str:
     """``run_info`` plus this run's counts and export timing, merged into any counts/timings already there."""
     info = copy.deepcopy(dict(run_info))
     counts = dict(info.get("counts") or {})
     counts.update({
         "units": len(units),
-        "themes": len(themes),
+        "themes": len(cards),
         "unknown_codes": sum(len(u.unknown_codes) for u in units),
     })
     timings = dict(info.get("timings") or {})
@@ -93,7 +93,7 @@ def _run_json(run_info: dict, units: Sequence[Unit], themes: Sequence[Theme], ex
 
 
 def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
-                    themes: Sequence[Theme], run_info: dict, started: float,
+                    cards: Sequence[ThemeCard], run_info: dict, started: float,
                     model_themes: Sequence[ThemeInfo] = (), unplaced: Sequence[Unplaced] = (), *,
                     record: Sequence[Correction] = (), rerun: str | None = None) -> None:
     """Write every run-folder file into ``folder`` (an empty staging folder); ``started`` times the export.
@@ -105,29 +105,29 @@ def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[A
     """
     recs = recommendations_frame(units, assignments)
     # One matrix for the CSV, the heatmap, the report and summary.md: same columns, (코드 없음) last.
-    complete = complete_matrix(units, assignments, themes)
+    complete = complete_matrix(units, assignments, cards)
     write_csv(recs, folder / "recommendations.csv")
-    write_csv(themes_frame(themes), folder / "themes.csv")
+    write_csv(themes_frame(cards), folder / "themes.csv")
     # The CSV keeps bare codes as headers (programs read it back); the xlsx and the heatmap show names.
     write_csv(complete, folder / "theme_program_matrix.csv", index=True)
     names = program_names(run_info)
-    write_xlsx(folder / "theme_program_matrix.xlsx", xlsx_sheets(units, assignments, themes, names))
+    write_xlsx(folder / "theme_program_matrix.xlsx", xlsx_sheets(units, assignments, cards, names))
     recs.to_parquet(folder / "recommendations.parquet", index=False)
     plots.heatmap(complete.rename(columns=lambda c: short_header(program_header(c, names))), folder / "heatmap.png",
                   folder / "heatmap.svg")
     (folder / "unplaced.csv").write_bytes(unplaced_csv(unplaced))
     (folder / RECORD).write_bytes(corrections_csv(record))
     (folder / "report.html").write_text(
-        render_report(units, assignments, themes, complete, run_info, model_themes, unplaced, record=record,
+        render_report(units, assignments, cards, complete, run_info, model_themes, unplaced, record=record,
                       rerun=rerun), encoding="utf-8", newline="\n")
     (folder / "summary.md").write_text(
-        render_summary_md(units, assignments, themes, complete, run_info), encoding="utf-8", newline="\n")
+        render_summary_md(units, assignments, cards, complete, run_info), encoding="utf-8", newline="\n")
     (folder / "run.json").write_text(
-        _run_json(run_info, units, themes, time.perf_counter() - started), encoding="utf-8", newline="\n")
+        _run_json(run_info, units, cards, time.perf_counter() - started), encoding="utf-8", newline="\n")
 
 
 def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
-              themes: Sequence[Theme], run_info: dict, model_themes: Sequence[ThemeInfo] = (), *,
+              cards: Sequence[ThemeCard], run_info: dict, model_themes: Sequence[ThemeInfo] = (), *,
               record: Sequence[Correction] = ()) -> Path:
     """Write a complete run folder (CONTRACT.md "Run folder") to ``out_dir`` atomically; return ``out_dir``.
 
@@ -142,7 +142,7 @@ def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assign
     """
     started = time.perf_counter()
     with replacing([RUN_FOLDER.target(out_dir)]) as (staging,):
-        write_run_files(staging, units, assignments, themes, run_info, started, model_themes, record=record)
+        write_run_files(staging, units, assignments, cards, run_info, started, model_themes, record=record)
     return Path(out_dir)
 
 
@@ -253,13 +253,13 @@ class RunFolder:
         return tuple(c for f in record.files for c in f.rows)
 
     @cached_property
-    def theme_cards(self) -> tuple[Theme, ...]:
+    def theme_cards(self) -> tuple[ThemeCard, ...]:
         """The theme cards of ``themes.csv``, in its order."""
         missing = [c for c in _THEME_COLUMNS if c not in self.themes.columns]
         if missing:
             raise InputError(str(self.path / "themes.csv"),
                              f"lacks the column {missing[0]} (made by an older version?)")
-        return tuple(Theme(
+        return tuple(ThemeCard(
             theme_id=r.theme_id, label=r.theme_label, source=r.theme_source, size=int(r.size or 0),
             keywords=split_cell(r.keywords), representative_rec_ids=split_cell(r.representative_rec_ids),
             members=tuple(int(m) for m in split_cell(r.members)),

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from pipeline.core.errors import InputError
-from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, ThemeInfo, Unit, Unplaced
+from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, ThemeCard, ThemeInfo, Unit, Unplaced
 from pipeline.read.placement import REASON_LABELS
 from pipeline.read.programs import program_code_key, program_names
 from pipeline.runfolder.cards import member_name, several_rounds
@@ -47,19 +47,19 @@ def _assigned(units: Sequence[Unit], assignments: Sequence[Assignment]) -> dict[
     return out
 
 
-def _overview(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[Theme]) -> dict:
+def _overview(units: Sequence[Unit], assignments: Sequence[Assignment], cards: Sequence[ThemeCard]) -> dict:
     """Header facts: rounds, sources and counts."""
     assigned = _assigned(units, assignments)
     return {
         "rounds": list(dict.fromkeys(u.round for u in units)),
         "sources": list(dict.fromkeys(u.source for u in units)),
         "units": len(units),
-        "themes": len(themes),
+        "themes": len(cards),
         "members": len({(u.round, u.member) for u in units if u.member is not None}),
         "unassigned": sum(1 for v in assigned.values() if v[0] == UNASSIGNED_ID),
         "needs_review": sum(1 for a in assignments if a.needs_review),
-        "new_themes": len(_new_theme_cards(themes)),
-        "new_theme_units": sum(card.size for card in _new_theme_cards(themes)),
+        "new_themes": len(_new_theme_cards(cards)),
+        "new_theme_units": sum(card.size for card in _new_theme_cards(cards)),
     }
 
 
@@ -120,17 +120,17 @@ def _settings(run_info: dict) -> list[dict]:
     return rows
 
 
-def _new_theme_cards(themes: Sequence[Theme]) -> list[Theme]:
+def _new_theme_cards(cards: Sequence[ThemeCard]) -> list[ThemeCard]:
     """The cards of the round's new-theme candidates (codebook mode), in card order."""
-    return [card for card in themes if is_new_theme(card.theme_id, card.source)]
+    return [card for card in cards if is_new_theme(card.theme_id, card.source)]
 
 
-def _codebook_mode(themes: Sequence[Theme], model_themes: Sequence[ThemeInfo] = ()) -> bool:
+def _codebook_mode(cards: Sequence[ThemeCard], model_themes: Sequence[ThemeInfo] = ()) -> bool:
     """Whether the run had a codebook (without one every theme is found in the round; none is "new")."""
-    return any(t.source == "codebook" for t in (*themes, *model_themes))
+    return any(t.source == "codebook" for t in (*cards, *model_themes))
 
 
-def _candidate(card: Theme, by_rec: dict[str, Unit], total: int) -> dict:
+def _candidate(card: ThemeCard, by_rec: dict[str, Unit], total: int) -> dict:
     """What the report's "new this round" section shows of one candidate, with the codebook entry it
     would become (:mod:`pipeline.themes.promote`) as YAML to copy and the command that writes it."""
     name = unnamed(card.label)
@@ -159,7 +159,7 @@ def _facts(overview: dict, run_info: dict) -> list[tuple[str, str]]:
     return facts
 
 
-def _card(card: Theme, by_rec: dict[str, Unit], total: int) -> dict:
+def _card(card: ThemeCard, by_rec: dict[str, Unit], total: int) -> dict:
     """What the HTML template shows of one theme card; ``total`` is the run's number of units."""
     quotes = [by_rec[r] for r in card.representative_rec_ids if r in by_rec]
     return {
@@ -207,14 +207,14 @@ def _filters(units: Sequence[Unit], choices: list[tuple[str, str]],
     ]
 
 
-def _theme_choices(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[Theme],
+def _theme_choices(units: Sequence[Unit], assignments: Sequence[Assignment], cards: Sequence[ThemeCard],
                    model_themes: Sequence[ThemeInfo]) -> list[tuple[str, str]]:
     """Every theme a unit can be moved to: the model's themes in its order (codebook themes first, those
     without units included), any other theme a card or unit holds, then 미분류. A theme with a card is
     shown with the card's label."""
     choices = {t.theme_id: t.label for t in model_themes}
     # Assigning to an existing key keeps its position: the model's order with the cards' labels.
-    choices.update((t.theme_id, t.label) for t in themes)
+    choices.update((t.theme_id, t.label) for t in cards)
     for theme_id, label, _, _ in _assigned(units, assignments).values():
         choices.setdefault(theme_id, label)
     choices.pop(UNASSIGNED_ID, None)
@@ -260,7 +260,7 @@ def _run_key(units: Sequence[Unit]) -> str:
 GENERIC_RERUN = "advisory run <회차 파일> --out <이 결과 폴더> --corrections corrections.csv"
 
 
-def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[Theme],
+def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], cards: Sequence[ThemeCard],
                   matrix: pd.DataFrame, run_info: dict, model_themes: Sequence[ThemeInfo] = (),
                   unplaced: Sequence[Unplaced] = (), *,
                   record: Sequence[Correction] = (), rerun: str | None = None) -> str:
@@ -282,12 +282,12 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
     exactly the page's characters is embedded (:mod:`pipeline.runfolder.fonts`), so Hangul renders
     without a Korean system font. Same inputs give the same string.
     """
-    overview = _overview(units, assignments, themes)
-    sizes = {card.theme_id: card.size for card in themes}
+    overview = _overview(units, assignments, cards)
+    sizes = {card.theme_id: card.size for card in cards}
     sizes[UNASSIGNED_ID] = overview["unassigned"]
     names = program_names(run_info)
     by_rec = {u.rec_id: u for u in units}
-    choices = _theme_choices(units, assignments, themes, model_themes)
+    choices = _theme_choices(units, assignments, cards, model_themes)
     payload = {"units": _units_payload(units, assignments),
                "themes": [{"id": theme_id, "label": label} for theme_id, label in choices],
                "record": [dict(zip(RECORD_COLUMNS, (c.rec_id, c.theme_id, c.theme_label, c.note, c.source, c.time,
@@ -295,9 +295,9 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
                "run_key": _run_key(units)}
     context = {
         "overview": overview, "facts": _facts(overview, run_info), "settings": _settings(run_info),
-        "cards": [_card(card, by_rec, max(len(units), 1)) for card in themes], "matrix": _matrix(matrix, sizes, names),
-        "candidates": [_candidate(card, by_rec, max(len(units), 1)) for card in _new_theme_cards(themes)],
-        "codebook_mode": _codebook_mode(themes, model_themes),
+        "cards": [_card(card, by_rec, max(len(units), 1)) for card in cards], "matrix": _matrix(matrix, sizes, names),
+        "candidates": [_candidate(card, by_rec, max(len(units), 1)) for card in _new_theme_cards(cards)],
+        "codebook_mode": _codebook_mode(cards, model_themes),
         "filters": _filters(units, choices, names), "payload": embedded_json(payload),
         "unplaced": _unplaced(unplaced),
         "no_candidates": NO_CANDIDATES, "no_codebook": NO_CODEBOOK,
@@ -315,14 +315,14 @@ def _md(text: object) -> str:
     return "".join("\\" + ch if ch in "\\|*`[]<>" else ch for ch in flat)
 
 
-def render_summary_md(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[Theme],
+def render_summary_md(units: Sequence[Unit], assignments: Sequence[Assignment], cards: Sequence[ThemeCard],
                       matrix: pd.DataFrame, run_info: dict) -> str:
     """Return the report's summaries as Markdown: overview, one section per theme, and the matrix table.
 
     Same inputs as :func:`render_report` (the matrix table has the CSV's columns, :data:`NO_CODE`
     last); same inputs give the same string.
     """
-    overview = _overview(units, assignments, themes)
+    overview = _overview(units, assignments, cards)
     lines = [
         "# 자문위원 권고 주제 분석", "",
         f"- 회차: {_md(', '.join(overview['rounds']) or '-')}",
@@ -333,8 +333,8 @@ def render_summary_md(units: Sequence[Unit], assignments: Sequence[Assignment], 
     if "seed" in run_info:
         lines.append(f"- 시드: {_md(run_info['seed'])}")
     by_rec = {u.rec_id: u for u in units}
-    lines += ["", *_new_themes_md(themes, by_rec), "## 주제별 요약", ""]
-    for card in themes:
+    lines += ["", *_new_themes_md(cards, by_rec), "## 주제별 요약", ""]
+    for card in cards:
         share = card.size / max(len(units), 1)
         lines += [
             f"### {_md(card.label)} ({SOURCE_BADGES.get(card.source, card.source)}, {card.size}건, {share:.0%})", "",
@@ -359,16 +359,16 @@ def render_summary_md(units: Sequence[Unit], assignments: Sequence[Assignment], 
     return "\n".join(lines) + "\n"
 
 
-def _new_themes_md(themes: Sequence[Theme], by_rec: dict[str, Unit]) -> list[str]:
+def _new_themes_md(cards: Sequence[ThemeCard], by_rec: dict[str, Unit]) -> list[str]:
     """summary.md's first section: what is new this round (the new-theme candidates: who raised them,
     which programs they concern, their most central unit), or that nothing is."""
-    cards = _new_theme_cards(themes)
+    new = _new_theme_cards(cards)
     lines = ["## 이번 회차의 새 주제", ""]
-    if not cards:
-        return [*lines, NO_CANDIDATES if _codebook_mode(themes) else NO_CODEBOOK, ""]
-    lines += [f"코드북 주제에 맞지 않는 권고가 모인 새 주제 후보 {len(cards)}개 (권고 {sum(c.size for c in cards)}건). "
+    if not new:
+        return [*lines, NO_CANDIDATES if _codebook_mode(cards) else NO_CODEBOOK, ""]
+    lines += [f"코드북 주제에 맞지 않는 권고가 모인 새 주제 후보 {len(new)}개 (권고 {sum(c.size for c in new)}건). "
               "이름을 붙여 코드북에 더하려면 `advisory codebook promote`.", ""]
-    for card in cards:
+    for card in new:
         lines += [
             f"### {_md(card.label)} ({_md(card.theme_id)}, {card.size}건)", "",
             f"- 핵심어: {_md(', '.join(card.keywords)) or '-'}",

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.core.cells import csv_text, xlsx_text
-from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, Unit
+from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, ThemeCard, Unit
 from pipeline.read.programs import program_code_key
 
 CONTRACT_COLUMNS: tuple[str, ...] = (
@@ -126,7 +126,7 @@ def _review_cells(a: Assignment | None) -> dict:
     return {"theme_runner_up": a.theme_runner_up, "theme_margin": margin, "needs_review": int(a.needs_review)}
 
 
-def themes_frame(themes: Sequence[Theme]) -> pd.DataFrame:
+def themes_frame(cards: Sequence[ThemeCard]) -> pd.DataFrame:
     """One row per theme, in the given order.
 
     Out columns: ``theme_id, theme_label, theme_source, size, keywords,
@@ -139,14 +139,14 @@ def themes_frame(themes: Sequence[Theme]) -> pd.DataFrame:
         "representative_rec_ids": ";".join(t.representative_rec_ids),
         "program_codes": ";".join(f"{code}:{count}" for code, count in t.program_counts),
         "members": ";".join(str(m) for m in t.members),
-    } for t in themes]
+    } for t in cards]
     return pd.DataFrame(rows, columns=list(THEME_COLUMNS)).astype({"size": "int64"})
 
 
 def _theme_rows(units: Sequence[Unit], by_rec: dict[str, Assignment],
-                themes: Sequence[Theme] | None) -> list[tuple[str, str]]:
+                cards: Sequence[ThemeCard] | None) -> list[tuple[str, str]]:
     """Matrix rows: the given themes in order, then themes seen only in assignments, then unassigned."""
-    rows: list[tuple[str, str]] = [(t.theme_id, t.label) for t in themes or ()]
+    rows: list[tuple[str, str]] = [(t.theme_id, t.label) for t in cards or ()]
     seen = {theme_id for theme_id, _ in rows}
     has_unassigned = False
     for u in units:
@@ -161,11 +161,11 @@ def _theme_rows(units: Sequence[Unit], by_rec: dict[str, Assignment],
     return rows
 
 
-def _counts(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[Theme] | None,
+def _counts(units: Sequence[Unit], assignments: Sequence[Assignment], cards: Sequence[ThemeCard] | None,
             column_of: Callable[[str], str]) -> pd.DataFrame:
     """Count units per (theme row, column); ``column_of(code)`` maps a program code to its column."""
     by_rec = _assignment_map(units, assignments)
-    rows = _theme_rows(units, by_rec, themes)
+    rows = _theme_rows(units, by_rec, cards)
     row_of = {theme_id: i for i, (theme_id, _) in enumerate(rows)}
     columns = sorted({column_of(c) for u in units for c in u.program_codes}, key=_column_key)
     col_of = {c: j for j, c in enumerate(columns)}
@@ -188,7 +188,7 @@ def _column_key(column: str) -> tuple[int, tuple[int, ...], str]:
 
 
 def program_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
-                   themes: Sequence[Theme] | None = None) -> pd.DataFrame:
+                   cards: Sequence[ThemeCard] | None = None) -> pd.DataFrame:
     """Theme × program-code matrix of unit counts.
 
     In: units, assignments and (optionally) the themes, whose order fixes the row order.
@@ -196,17 +196,17 @@ def program_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
     first appearance, then a ``unassigned``/미분류 row if any unit has no theme); columns
     are the program codes cited by any unit, natural order, ``NL`` last.
     """
-    return _counts(units, assignments, themes, lambda code: code)
+    return _counts(units, assignments, cards, lambda code: code)
 
 
 def field_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
-                 themes: Sequence[Theme] | None = None) -> pd.DataFrame:
+                 cards: Sequence[ThemeCard] | None = None) -> pd.DataFrame:
     """:func:`program_matrix` rolled up to fields: columns ``1 인적교류``, ``2 정보교류``, ``3 물자교류``, then ``NL``.
 
     A cell counts units with at least one code of that field, so a unit citing
     ``1-2-1`` and ``1-10-1`` counts once. All three field columns are always present.
     """
-    matrix = _counts(units, assignments, themes, code_field)
+    matrix = _counts(units, assignments, cards, code_field)
     for label in FIELD_LABELS.values():
         if label not in matrix.columns:
             matrix[label] = 0
@@ -224,24 +224,24 @@ def with_no_code(matrix: pd.DataFrame, units: Sequence[Unit], assignments: Seque
 
 
 def complete_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
-                    themes: Sequence[Theme] | None = None) -> pd.DataFrame:
+                    cards: Sequence[ThemeCard] | None = None) -> pd.DataFrame:
     """:func:`program_matrix` with a last :data:`NO_CODE` column, so that every unit is counted at least once.
 
     This is the matrix of ``theme_program_matrix.csv``/``.xlsx`` and the heatmap: a unit citing
     no program code still shows under its theme, so no theme looks empty for want of codes.
     """
-    return with_no_code(program_matrix(units, assignments, themes), units, assignments)
+    return with_no_code(program_matrix(units, assignments, cards), units, assignments)
 
 
 def member_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
-                  themes: Sequence[Theme] | None = None) -> pd.DataFrame:
+                  cards: Sequence[ThemeCard] | None = None) -> pd.DataFrame:
     """Member × theme matrix of unit counts: who raises which theme.
 
     Out: index ``(member, member_label)`` in order of appearance (units without a member last, as
     ``(위원 없음)``), columns the theme labels in :func:`program_matrix`'s row order; every unit counts once.
     """
     by_rec = _assignment_map(units, assignments)
-    rows = _theme_rows(units, by_rec, themes)
+    rows = _theme_rows(units, by_rec, cards)
     col_of = {theme_id: j for j, (theme_id, _) in enumerate(rows)}
     members: dict[tuple[object, str], list[int]] = {}
     for u in sorted(units, key=lambda u: u.member is None):
@@ -260,7 +260,7 @@ def program_header(code: str, names: dict[str, str]) -> str:
 
 
 def cell_units(units: Sequence[Unit], assignments: Sequence[Assignment],
-               themes: Sequence[Theme] | None = None) -> pd.DataFrame:
+               cards: Sequence[ThemeCard] | None = None) -> pd.DataFrame:
     """The units behind each nonzero cell of :func:`complete_matrix`, one row per (cell, unit).
 
     Out columns: ``theme_id, theme_label, program_code, rec_id, member, member_label,
@@ -269,7 +269,7 @@ def cell_units(units: Sequence[Unit], assignments: Sequence[Assignment],
     with ``program_code`` :data:`NO_CODE`.
     """
     by_rec = _assignment_map(units, assignments)
-    row_order = {theme_id: i for i, (theme_id, _) in enumerate(_theme_rows(units, by_rec, themes))}
+    row_order = {theme_id: i for i, (theme_id, _) in enumerate(_theme_rows(units, by_rec, cards))}
     records = []
     for position, u in enumerate(units):
         theme_id, theme_label = _theme_key(by_rec.get(u.rec_id))
@@ -335,7 +335,7 @@ def all_units_frame(units: Sequence[Unit], assignments: Sequence[Assignment],
 
 
 def xlsx_sheets(units: Sequence[Unit], assignments: Sequence[Assignment],
-                 themes: Sequence[Theme], program_names: dict[str, str]) -> dict[str, pd.DataFrame]:
+                 cards: Sequence[ThemeCard], program_names: dict[str, str]) -> dict[str, pd.DataFrame]:
     """The workbook sheets with Korean headers, keyed by sheet name: the matrix (program names in the
     headers), the field roll-up, member × theme, the units behind each cell, every unit, and the programs
     cited (with names, ``미등록`` where the registry has none)."""
@@ -344,7 +344,7 @@ def xlsx_sheets(units: Sequence[Unit], assignments: Sequence[Assignment],
         out.columns.name = None
         return out
 
-    cells = cell_units(units, assignments, themes).rename(columns={
+    cells = cell_units(units, assignments, cards).rename(columns={
         "theme_id": "주제 ID", "theme_label": "주제", "program_code": "사업 코드", "rec_id": "권고 ID",
         "member": "위원 번호", "member_label": "위원", "agenda": "안건", "text": "권고 내용",
         "theme_score": "주제 점수", "theme_runner_up": "차순위 주제", "theme_margin": "점수 차이",
@@ -357,12 +357,12 @@ def xlsx_sheets(units: Sequence[Unit], assignments: Sequence[Assignment],
     programs["사업명"] = programs["사업 코드"].map(lambda c: program_names.get(c) or UNREGISTERED)
     programs["분야"] = programs["사업 코드"].map(lambda c: code_field(c) if "-" in c else "")
     programs["권고 수"] = programs["사업 코드"].map(cited).astype("int64")
-    matrix = complete_matrix(units, assignments, themes)
-    members = member_matrix(units, assignments, themes).reset_index().rename(
+    matrix = complete_matrix(units, assignments, cards)
+    members = member_matrix(units, assignments, cards).reset_index().rename(
         columns={"member": "위원 번호", "member_label": "위원"})
     return {
         "주제×사업": korean_rows(matrix.rename(columns=lambda c: program_header(c, program_names))),
-        "분야별": korean_rows(with_no_code(field_matrix(units, assignments, themes), units, assignments)),
+        "분야별": korean_rows(with_no_code(field_matrix(units, assignments, cards), units, assignments)),
         "위원×주제": members,
         "셀별 권고": cells,
         "전체 권고": all_units_frame(units, assignments, program_names),

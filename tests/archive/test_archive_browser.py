@@ -20,14 +20,14 @@ from tests.support.sample_run import sample_run
 
 
 def _round(name: str, variant: str, copies: int = 1) -> StoredRound:
-    units, assignments, themes, _ = sample_run(variant)
+    units, assignments, cards, _ = sample_run(variant)
     all_units, all_assignments = [], []
     for k in range(copies):
         all_units += [replace(u, rec_id=f"{u.rec_id}-{k}") for u in units]
         all_assignments += [replace(a, rec_id=f"{a.rec_id}-{k}") for a in assignments]
     model = ModelRef("models/test", "0" * 64, "test", "test-model",
                      tuple((t.theme_id, t.label) for t in sample_run("a")[2] + sample_run("b")[2]))
-    return StoredRound(name, all_units, all_assignments, themes, model)
+    return StoredRound(name, all_units, all_assignments, cards, model)
 
 
 @pytest.fixture(scope="module")

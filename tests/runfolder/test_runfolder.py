@@ -29,10 +29,10 @@ def _with_missing(units: list[Unit], assignments: list[Assignment]) -> list[Assi
 
 
 def test_typed_records_read_back_are_the_records_written(tmp_path: Path) -> None:
-    units, assignments, themes, run_info = sample_run("a")
-    run = load_run(write_run(tmp_path / "run", units, assignments, themes, run_info))
+    units, assignments, cards, run_info = sample_run("a")
+    run = load_run(write_run(tmp_path / "run", units, assignments, cards, run_info))
     # themes.csv holds every field but the report's member and agenda counts.
-    assert run.theme_cards == tuple(replace(t, member_counts=(), agenda_counts=()) for t in themes)
+    assert run.theme_cards == tuple(replace(t, member_counts=(), agenda_counts=()) for t in cards)
     assert run.units == tuple(replace(u, subpoints=(), notes=()) for u in units)
     assert run.program_names == run_info["programs"]
     # Scores and margins go through the CSV rounded to 4 decimals.
@@ -47,13 +47,13 @@ def test_the_coding_record_is_written_and_read_back(tmp_path: Path) -> None:
     from pipeline.runfolder.folder import prior_record
     from pipeline.themes.corrections import COLUMNS, Correction
 
-    units, assignments, themes, run_info = sample_run("a")
-    empty = write_run(tmp_path / "empty", units, assignments, themes, run_info)
+    units, assignments, cards, run_info = sample_run("a")
+    empty = write_run(tmp_path / "empty", units, assignments, cards, run_info)
     assert (empty / "corrections.csv").read_bytes() == ("\ufeff" + ",".join(COLUMNS) + "\n").encode("utf-8")
     assert load_run(empty).corrections == ()
     record = [Correction(units[1].rec_id, "branding", "브랜딩·홍보·소통", "보고서에서 수정", "report",
                          "2025-03-01T09:00:00Z", "performance_evaluation")]
-    run = write_run(tmp_path / "run", units, assignments, themes, run_info, record=record)
+    run = write_run(tmp_path / "run", units, assignments, cards, run_info, record=record)
     assert prior_record(run) == run / "corrections.csv" and prior_record(tmp_path / "nothing") is None
     got = load_run(run).corrections
     assert [(c.rec_id, c.theme_id, c.theme_label, c.source, c.time, c.previous_theme_id) for c in got] == [
@@ -75,8 +75,8 @@ def test_run_json_merges_counts_and_timings(tmp_path: Path) -> None:
 
 def test_writing_twice_gives_identical_bytes(tmp_path: Path) -> None:
     for name in ("one", "two"):
-        units, assignments, themes, run_info = sample_run()
-        write_run(tmp_path / name, units, assignments, themes, run_info)
+        units, assignments, cards, run_info = sample_run()
+        write_run(tmp_path / name, units, assignments, cards, run_info)
     for name in RUN_FILES:
         if name == "run.json":
             continue  # holds the measured export time
@@ -84,11 +84,11 @@ def test_writing_twice_gives_identical_bytes(tmp_path: Path) -> None:
 
 
 def test_rewriting_replaces_an_earlier_run_as_a_whole(tmp_path: Path) -> None:
-    units, assignments, themes, run_info = sample_run()
+    units, assignments, cards, run_info = sample_run()
     out = tmp_path / "run"
-    write_run(out, units, assignments, themes, run_info)
+    write_run(out, units, assignments, cards, run_info)
     (out / ".gitkeep").write_text("", encoding="utf-8")
-    write_run(out, units[:5], [a for a in assignments if a.rec_id in {u.rec_id for u in units[:5]}], themes, run_info)
+    write_run(out, units[:5], [a for a in assignments if a.rec_id in {u.rec_id for u in units[:5]}], cards, run_info)
     assert len(pd.read_csv(out / "recommendations.csv", encoding="utf-8-sig")) == 5
     assert sorted(p.name for p in out.iterdir()) == sorted([*RUN_FILES, ".gitkeep"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
@@ -96,17 +96,17 @@ def test_rewriting_replaces_an_earlier_run_as_a_whole(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("earlier_run", [False, True])
 def test_a_folder_holding_other_files_is_refused_and_left_untouched(tmp_path: Path, earlier_run: bool) -> None:
-    units, assignments, themes, run_info = sample_run()
+    units, assignments, cards, run_info = sample_run()
     out = tmp_path / "papers"
     if earlier_run:
-        write_run(out, units, assignments, themes, run_info)
+        write_run(out, units, assignments, cards, run_info)
     else:
         out.mkdir()
     (out / "notes.txt").write_text("a researcher's notes", encoding="utf-8")
     (out / "compare_2023_vs_2024").mkdir()
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     with pytest.raises(InputError, match="papers") as err:
-        write_run(out, units, assignments, themes, run_info)
+        write_run(out, units, assignments, cards, run_info)
     assert "\n" not in str(err.value)
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert (out / "compare_2023_vs_2024").is_dir()
@@ -114,12 +114,12 @@ def test_a_folder_holding_other_files_is_refused_and_left_untouched(tmp_path: Pa
 
 
 def test_an_empty_folder_or_one_with_only_gitkeep_is_written(tmp_path: Path) -> None:
-    units, assignments, themes, run_info = sample_run()
+    units, assignments, cards, run_info = sample_run()
     (tmp_path / "empty").mkdir()
     (tmp_path / "outputs").mkdir()
     (tmp_path / "outputs" / ".gitkeep").write_text("", encoding="utf-8")
     for name in ("empty", "outputs"):
-        write_run(tmp_path / name, units, assignments, themes, run_info)
+        write_run(tmp_path / name, units, assignments, cards, run_info)
         assert (tmp_path / name / "run.json").is_file()
     assert (tmp_path / "outputs" / ".gitkeep").is_file()
 
@@ -130,26 +130,26 @@ def _fail(*args: object, **kwargs: object) -> None:
 
 def test_failure_mid_write_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("pipeline.runfolder.plots.heatmap", _fail)
-    units, assignments, themes, run_info = sample_run()
+    units, assignments, cards, run_info = sample_run()
     with pytest.raises(RuntimeError, match="heatmap exploded"):
-        write_run(tmp_path / "run", units, assignments, themes, run_info)
+        write_run(tmp_path / "run", units, assignments, cards, run_info)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_failure_keeps_previous_run_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    units, assignments, themes, run_info = sample_run()
-    out = write_run(tmp_path / "run", units, assignments, themes, run_info)
+    units, assignments, cards, run_info = sample_run()
+    out = write_run(tmp_path / "run", units, assignments, cards, run_info)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     monkeypatch.setattr("pipeline.runfolder.plots.heatmap", _fail)
     with pytest.raises(RuntimeError):
-        write_run(out, units[:3], assignments[:3], themes, run_info)
+        write_run(out, units[:3], assignments[:3], cards, run_info)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
 def test_failed_swap_restores_previous_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    units, assignments, themes, run_info = sample_run()
-    out = write_run(tmp_path / "run", units, assignments, themes, run_info)
+    units, assignments, cards, run_info = sample_run()
+    out = write_run(tmp_path / "run", units, assignments, cards, run_info)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
     def exchange(a: Path, b: Path) -> bool:
@@ -157,7 +157,7 @@ def test_failed_swap_restores_previous_run(tmp_path: Path, monkeypatch: pytest.M
 
     monkeypatch.setattr("pipeline.core.atomic._exchange", exchange)
     with pytest.raises(OSError, match="disk full"):
-        write_run(out, units[:3], assignments[:3], themes, run_info)
+        write_run(out, units[:3], assignments[:3], cards, run_info)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 

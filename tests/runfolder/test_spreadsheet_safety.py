@@ -28,8 +28,8 @@ def _hostile_run(tmp_path):
              replace(units[1], text=long_text + "\x0b\x1b끝", question="-질문")]
     label = "=1+1"
     assignments = [Assignment(u.rec_id, "discovered_01", label, 0.5, "discovered") for u in units]
-    themes = theme_cards(units, assignments, [ThemeInfo("discovered_01", label, "discovered", ("=kw", "키워드"))])
-    out = write_run(tmp_path / "run", units, assignments, themes, {"programs": {"3-3-1": "=상생상회"}})
+    cards = theme_cards(units, assignments, [ThemeInfo("discovered_01", label, "discovered", ("=kw", "키워드"))])
+    out = write_run(tmp_path / "run", units, assignments, cards, {"programs": {"3-3-1": "=상생상회"}})
     return units, out
 
 

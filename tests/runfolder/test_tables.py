@@ -41,8 +41,8 @@ BOM = b"\xef\xbb\xbf"
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    units, assignments, themes, run_info = sample_run()
-    return write_run(tmp_path_factory.mktemp("runs") / "run", units, assignments, themes, run_info)
+    units, assignments, cards, run_info = sample_run()
+    return write_run(tmp_path_factory.mktemp("runs") / "run", units, assignments, cards, run_info)
 
 
 def test_run_folder_has_every_contract_file(run_dir: Path) -> None:
@@ -101,8 +101,8 @@ def test_program_codes_sort_naturally_with_nl_last() -> None:
 
 
 def test_program_matrix_counts_and_order() -> None:
-    units, assignments, themes, _ = sample_run()
-    matrix = program_matrix(units, assignments, themes)
+    units, assignments, cards, _ = sample_run()
+    matrix = program_matrix(units, assignments, cards)
     assert list(matrix.columns) == ["1-2-1", "1-10-1", "3-3-1", "NL"]
     assert list(matrix.index.get_level_values("theme_id")) == [
         "branding", "living_population", "nextlocal_roles", "performance_evaluation", "unassigned"]
@@ -117,8 +117,8 @@ def test_program_matrix_counts_and_order() -> None:
 
 
 def test_field_matrix_rolls_codes_up_once_per_unit() -> None:
-    units, assignments, themes, _ = sample_run()
-    fields = field_matrix(units, assignments, themes).droplevel("theme_label")
+    units, assignments, cards, _ = sample_run()
+    fields = field_matrix(units, assignments, cards).droplevel("theme_label")
     assert list(fields.columns) == ["1 인적교류", "2 정보교류", "3 물자교류", "NL"]
     assert fields.loc["living_population", "1 인적교류"] == 2
     assert fields.loc["performance_evaluation", "1 인적교류"] == 2
@@ -126,8 +126,8 @@ def test_field_matrix_rolls_codes_up_once_per_unit() -> None:
 
 
 def test_complete_matrix_counts_every_unit_at_least_once() -> None:
-    units, assignments, themes, _ = sample_run()
-    matrix = complete_matrix(units, assignments, themes)
+    units, assignments, cards, _ = sample_run()
+    matrix = complete_matrix(units, assignments, cards)
     assert list(matrix.columns) == ["1-2-1", "1-10-1", "3-3-1", "NL", NO_CODE]
     uncoded = [u for u in units if not u.program_codes]
     assert uncoded, "the sample needs a unit without a program code"
@@ -138,16 +138,16 @@ def test_complete_matrix_counts_every_unit_at_least_once() -> None:
 
 
 def test_member_matrix_counts_each_unit_once() -> None:
-    units, assignments, themes, _ = sample_run()
-    members = member_matrix(units, assignments, themes)
+    units, assignments, cards, _ = sample_run()
+    members = member_matrix(units, assignments, cards)
     assert int(members.to_numpy().sum()) == len(units)
-    assert list(members.columns) == list(complete_matrix(units, assignments, themes).index.get_level_values(1))
+    assert list(members.columns) == list(complete_matrix(units, assignments, cards).index.get_level_values(1))
 
 
 def test_cell_units_back_every_nonzero_cell() -> None:
-    units, assignments, themes, _ = sample_run()
-    matrix = complete_matrix(units, assignments, themes).droplevel("theme_label")
-    cells = cell_units(units, assignments, themes)
+    units, assignments, cards, _ = sample_run()
+    matrix = complete_matrix(units, assignments, cards).droplevel("theme_label")
+    cells = cell_units(units, assignments, cards)
     per_cell = cells.groupby(["theme_id", "program_code"]).size()
     for (theme_id, code), n in per_cell.items():
         assert matrix.loc[theme_id, code] == n
@@ -157,8 +157,8 @@ def test_cell_units_back_every_nonzero_cell() -> None:
 
 
 def test_themes_frame_joins_lists() -> None:
-    _, _, themes, _ = sample_run()
-    frame = themes_frame(themes)
+    _, _, cards, _ = sample_run()
+    frame = themes_frame(cards)
     assert list(frame.columns[:7]) == ["theme_id", "theme_label", "theme_source", "size", "keywords",
                                        "representative_rec_ids", "program_codes"]
     branding = frame.set_index("theme_id").loc["branding"]
@@ -239,8 +239,8 @@ def test_missing_glyph_detection_works(tmp_path: Path) -> None:
 
 
 def test_heatmap_renders_hangul_with_bundled_font(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    units, assignments, themes, _ = sample_run()
-    matrix = program_matrix(units, assignments, themes)
+    units, assignments, cards, _ = sample_run()
+    matrix = program_matrix(units, assignments, cards)
     drawn: list[str] = []
     real_draw = Text.draw
 

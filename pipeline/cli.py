@@ -298,26 +298,33 @@ def run_options(args: argparse.Namespace) -> RunOptions:
     return RunOptions(**given)
 
 
+def unplaced_path(out: Path) -> Path:
+    """Where ``advisory parse --out FILE`` lists the unplaced lines: ``<FILE stem>.unplaced.csv`` beside it."""
+    return out.with_name(f"{out.stem}.unplaced.csv")
+
+
 def _cmd_parse(args: argparse.Namespace) -> int:
     from pipeline.core.atomic import write_file
-    from pipeline.read.rounds import (
-        parse_with_unplaced,
-        read_rounds,
-        unplaced_csv,
-        unplaced_path,
-        warn_unplaced,
-        write_units,
-    )
+    from pipeline.read.rounds import parse_with_unplaced, read_rounds, warn_unplaced
+    from pipeline.runfolder.schema import units_file, unplaced_csv
 
+    suffix = args.out.suffix.lower() if args.out is not None else ".csv"
+    if suffix not in (".csv", ".jsonl"):
+        raise InputError(str(args.out), "output must end in .csv or .jsonl")
     rounds = read_rounds(args.paths or [DEFAULT_ROUND], skip_bad=args.options.skip_bad)
     units, unplaced = parse_with_unplaced(rounds, programs=args.options.programs)
-    listed = unplaced_path(args.out) if args.out is not None and unplaced else None
-    write_units(units, args.out)
+    data = units_file(units, suffix)
+    if args.out is None:
+        sys.stdout.write(data.decode("utf-8-sig"))
+        warn_unplaced(unplaced, None)
+        return 0
+    # Written under a staging name and renamed: a failure leaves no partial file and a reader never sees one.
+    write_file(args.out, data)
+    listed = unplaced_path(args.out) if unplaced else None
     if listed is not None:
         write_file(listed, unplaced_csv(unplaced))
     warn_unplaced(unplaced, listed)
-    if args.out is not None:
-        logging.info("권고 %d건 → %s", len(units), args.out)
+    logging.info("권고 %d건 → %s", len(units), args.out)
     return 0
 
 

@@ -30,7 +30,7 @@ from pipeline.qda.export import QDA_NAMESPACE, export_qdpx
 from pipeline.qda.importer import import_qdpx
 from pipeline.read.documents import read_document
 from pipeline.read.rounds import load_units
-from pipeline.runfolder.tables import recommendations_frame, themes_frame, write_csv
+from pipeline.runfolder.schema import recommendations_frame, themes_frame, write_csv
 from pipeline.themes.codebook import load_codebook
 
 

@@ -9,18 +9,35 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
 from pipeline.core.errors import InputError, one_line
+from pipeline.runfolder.schema import (
+    REVIEW_COLUMNS,
+    STORED_ASSIGNMENT_COLUMNS,
+    STORED_RECORD_COLUMNS,
+    STORED_UNIT_COLUMNS,
+    THEME_COLUMNS,
+)
 
 SCHEMA_VERSION = 3
 DEFAULT_WAIT = 60.0
 TABLES: tuple[str, ...] = ("meta", "rounds", "inputs", "models", "units", "assignments", "corrections", "themes")
-SCHEMA = """
+# The types of the columns of the round tables that are not VARCHAR; their names come from the run folder's schema.
+_TYPES = {"member": "INTEGER", "line_start": "INTEGER", "line_end": "INTEGER", "seq": "INTEGER", "line": "INTEGER",
+          "size": "INTEGER", "theme_score": "DOUBLE", "theme_margin": "DOUBLE", "needs_review": "BOOLEAN"}
+
+
+def _typed(columns: Sequence[str], required: Sequence[str] = ()) -> str:
+    """``name TYPE[ NOT NULL], …`` of ``columns`` for a CREATE or ALTER statement."""
+    return ", ".join(f"{c} {_TYPES.get(c, 'VARCHAR')}{' NOT NULL' if c in required else ''}" for c in columns)
+
+
+SCHEMA = f"""
 CREATE TABLE meta(key VARCHAR NOT NULL, value VARCHAR NOT NULL);
 CREATE TABLE rounds(round_name VARCHAR NOT NULL, round_date DATE, position INTEGER NOT NULL,
     n_units INTEGER NOT NULL, n_corrected INTEGER NOT NULL, model_hash VARCHAR NOT NULL, model_path VARCHAR NOT NULL,
@@ -29,23 +46,15 @@ CREATE TABLE rounds(round_name VARCHAR NOT NULL, round_date DATE, position INTEG
 CREATE TABLE inputs(round_name VARCHAR NOT NULL, path VARCHAR, sha256 VARCHAR, format VARCHAR, encoding VARCHAR);
 CREATE TABLE models(model_hash VARCHAR NOT NULL, model_path VARCHAR NOT NULL, embedder VARCHAR,
     embedder_model_id VARCHAR, themes VARCHAR NOT NULL);
-CREATE TABLE units(round_name VARCHAR NOT NULL, rec_id VARCHAR NOT NULL, round VARCHAR, source VARCHAR,
-    member INTEGER, agenda VARCHAR, question VARCHAR, text VARCHAR, theme_id VARCHAR, theme_label VARCHAR,
-    theme_score DOUBLE, theme_source VARCHAR, program_codes VARCHAR, code_sources VARCHAR, fields VARCHAR,
-    line_start INTEGER, line_end INTEGER, member_label VARCHAR, tags VARCHAR, unknown_codes VARCHAR, lead VARCHAR,
-    seq INTEGER NOT NULL, theme_runner_up VARCHAR, theme_margin DOUBLE, needs_review BOOLEAN);
-CREATE TABLE assignments(round_name VARCHAR NOT NULL, rec_id VARCHAR NOT NULL, theme_id VARCHAR,
-    theme_label VARCHAR, theme_score DOUBLE, theme_source VARCHAR, theme_runner_up VARCHAR, theme_margin DOUBLE,
-    needs_review BOOLEAN);
-CREATE TABLE corrections(round_name VARCHAR NOT NULL, rec_id VARCHAR NOT NULL, theme_id VARCHAR NOT NULL,
-    note VARCHAR, line INTEGER, theme_label VARCHAR, source VARCHAR, time VARCHAR, previous_theme_id VARCHAR);
-CREATE TABLE themes(round_name VARCHAR NOT NULL, theme_id VARCHAR, theme_label VARCHAR, theme_source VARCHAR,
-    size INTEGER, keywords VARCHAR, representative_rec_ids VARCHAR, program_codes VARCHAR, members VARCHAR);
+CREATE TABLE units({_typed(("round_name", *STORED_UNIT_COLUMNS), ("round_name", "rec_id", "seq"))});
+CREATE TABLE assignments({_typed(("round_name", *STORED_ASSIGNMENT_COLUMNS), ("round_name", "rec_id"))});
+CREATE TABLE corrections({_typed(("round_name", *STORED_RECORD_COLUMNS), ("round_name", "rec_id", "theme_id"))});
+CREATE TABLE themes({_typed(("round_name", *THEME_COLUMNS), ("round_name",))});
 """
 # Version 1 archives lack each unit's confidence; it was added at the end of both tables so old rows keep
 # their values and get NULL there. Version 2 archives lack the coding record's columns of a correction.
-_CONFIDENCE = "theme_runner_up VARCHAR, theme_margin DOUBLE, needs_review BOOLEAN"
-_RECORD = "theme_label VARCHAR, source VARCHAR, time VARCHAR, previous_theme_id VARCHAR"
+_CONFIDENCE = _typed(REVIEW_COLUMNS)
+_RECORD = _typed(STORED_RECORD_COLUMNS[STORED_RECORD_COLUMNS.index("theme_label"):])
 # Tables holding one round's rows, each keyed by round_name.
 ROUND_TABLES = ("rounds", "inputs", "units", "assignments", "corrections", "themes")
 

@@ -48,23 +48,20 @@ from pipeline.archive.db import (
 from pipeline.core.errors import InputError
 from pipeline.core.options import DEFAULT_OPTIONS, RunOptions
 from pipeline.core.records import Assignment, ThemeCard, Unit
-from pipeline.read.rounds import unit_from_cells
 from pipeline.runfolder.folder import load_run
-from pipeline.runfolder.tables import REVIEW_COLUMNS, recommendations_frame, themes_frame
+from pipeline.runfolder.schema import (
+    STORED_ASSIGNMENT_COLUMNS,
+    STORED_RECORD_COLUMNS,
+    STORED_UNIT_COLUMNS,
+    assignment_cells,
+    correction_cells,
+    recommendations_frame,
+    themes_frame,
+    unit_from_cells,
+)
 from pipeline.themes.corrections import CodingRecord, Correction
 
 log = logging.getLogger(__name__)
-
-UNIT_COLUMNS: tuple[str, ...] = (
-    "rec_id", "round", "source", "member", "agenda", "question", "text", "theme_id", "theme_label", "theme_score",
-    "theme_source", "program_codes", "code_sources", "fields", "line_start", "line_end", "member_label", "tags",
-    "unknown_codes", "lead",
-)
-_RECORD_COLUMNS = ["round_name", "rec_id", "theme_id", "note", "line", "theme_label", "source", "time",
-                   "previous_theme_id"]
-_THEME_COLUMNS = ("theme_id", "theme_label", "theme_source", "size", "keywords", "representative_rec_ids",
-                  "program_codes", "members")
-
 
 @dataclass(frozen=True)
 class ModelRef:
@@ -327,23 +324,19 @@ def _write_model(con, model: ModelRef) -> None:
 
 
 def _write_coding(con, stored: StoredRound) -> None:
-    """The round's units (final themes), the model's assignments, its corrections and theme summaries."""
+    """The round's units (final themes), the model's assignments, its corrections and theme summaries, in the
+    columns of :mod:`pipeline.runfolder.schema` (the ``units`` rows are ``recommendations.csv``'s)."""
     frame = recommendations_frame(stored.units, stored.assignments if stored.final is None else stored.final)
-    units = frame[list(UNIT_COLUMNS)].copy()
-    units.insert(0, "round_name", stored.name)
-    units["seq"] = range(1, len(units) + 1)
-    units[list(REVIEW_COLUMNS)] = frame[list(REVIEW_COLUMNS)]
-    units["needs_review"] = units["needs_review"].astype(bool)
-    raw = pd.DataFrame([[stored.name, a.rec_id, a.theme_id, a.theme_label, float(a.theme_score), a.theme_source,
-                         a.theme_runner_up, a.theme_margin, a.needs_review] for a in stored.assignments],
-                       columns=["round_name", "rec_id", "theme_id", "theme_label", "theme_score", "theme_source",
-                                *REVIEW_COLUMNS])
-    themes = themes_frame(stored.cards)[list(_THEME_COLUMNS)]
-    themes.insert(0, "round_name", stored.name)
-    record = pd.DataFrame([[stored.name, c.rec_id, c.theme_id, c.note, c.line, c.theme_label, c.source, c.time,
-                            c.previous_theme_id] for c in stored.corrections], columns=_RECORD_COLUMNS)
-    for table, frame in (("units", units), ("assignments", raw), ("themes", themes), ("corrections", record)):
-        con.register("frame", frame)
+    frame["seq"] = range(1, len(frame) + 1)
+    units = frame[list(STORED_UNIT_COLUMNS)].astype({"needs_review": bool})
+    raw = pd.DataFrame([{"rec_id": a.rec_id, **assignment_cells(a, digits=None)} for a in stored.assignments],
+                       columns=list(STORED_ASSIGNMENT_COLUMNS)).astype({"needs_review": bool})
+    record = pd.DataFrame([{**correction_cells(c), "line": c.line} for c in stored.corrections],
+                          columns=list(STORED_RECORD_COLUMNS))
+    for table, rows in (("units", units), ("assignments", raw), ("themes", themes_frame(stored.cards)),
+                        ("corrections", record)):
+        rows.insert(0, "round_name", stored.name)
+        con.register("frame", rows)
         # By name: an upgraded version-1 file has the confidence columns last, after seq.
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame")
         con.unregister("frame")

@@ -23,8 +23,10 @@ from pipeline.archive.html import render_trends_report
 from pipeline.archive.rounds import SMALL_ROUND, TrendTables
 from pipeline.core.atomic import FolderKind, replacing
 from pipeline.core.errors import InputError
+from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL
 from pipeline.runfolder.plots import share_lines
-from pipeline.runfolder.tables import UNASSIGNED_ID, UNASSIGNED_LABEL, sort_program_codes, write_csv
+from pipeline.runfolder.schema import write_csv
+from pipeline.runfolder.tables import sort_program_codes
 from pipeline.themes.openset import NEW_THEME_PREFIX
 
 # The report lists every unit of a cell unless the page would hold more than UNITS_IN_REPORT units

@@ -47,7 +47,8 @@ from pipeline.qda.locate import UnitSpans, locate_units
 from pipeline.read.limits import SizeLimits
 from pipeline.read.zipped import ZipPackage, open_zip
 from pipeline.runfolder.folder import RunFolder, load_run
-from pipeline.themes.corrections import Correction, corrections_csv, researcher_theme_id
+from pipeline.runfolder.schema import corrections_csv
+from pipeline.themes.corrections import Correction, researcher_theme_id
 
 log = logging.getLogger(__name__)
 

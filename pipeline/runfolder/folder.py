@@ -26,46 +26,33 @@ from pipeline.core.cells import from_csv_text
 from pipeline.core.errors import InputError
 from pipeline.core.records import Assignment, ThemeCard, ThemeInfo, Unit, Unplaced
 from pipeline.read.programs import program_names
-from pipeline.read.rounds import split_cell, unit_from_cells, unplaced_csv
 from pipeline.runfolder import plots
 from pipeline.runfolder.report import render_report, render_summary_md
-from pipeline.runfolder.tables import (
-    complete_matrix,
-    program_header,
+from pipeline.runfolder.schema import (
+    READ_COLUMNS,
+    RECOMMENDATION_COLUMNS,
+    RECORD,
+    RUN_FILES,
+    THEME_COLUMNS,
+    assignment_from_cells,
+    card_from_cells,
+    corrections_csv,
     recommendations_frame,
-    short_header,
     themes_frame,
+    unit_from_cells,
+    unplaced_csv,
     write_csv,
-    write_xlsx,
-    xlsx_sheets,
 )
+from pipeline.runfolder.tables import complete_matrix, program_header, short_header, write_xlsx, xlsx_sheets
 from pipeline.themes.codebook import CodebookTheme
-from pipeline.themes.corrections import Correction, corrections_csv, load_record
+from pipeline.themes.corrections import Correction, load_record
 from pipeline.themes.openset import is_new_theme
 from pipeline.themes.promote import candidate_theme, codebook_yaml, promote, run_codebook
 
-RUN_FILES: tuple[str, ...] = (
-    "recommendations.csv", "recommendations.parquet", "themes.csv", "theme_program_matrix.csv",
-    "theme_program_matrix.xlsx", "heatmap.png", "heatmap.svg", "report.html", "summary.md", "run.json",
-    "unplaced.csv", "corrections.csv",
-)
-#: The run folder's coding record: every researcher decision made on its units.
-RECORD = "corrections.csv"
 # The repository's placeholder in outputs/: it counts as empty, and a new run folder keeps it.
 PLACEHOLDER = ".gitkeep"
 #: ``--out`` may be a new folder, an empty one or an earlier run folder, which is replaced as a whole.
 RUN_FOLDER = FolderKind("an earlier run folder", "run.json", RUN_FILES, PLACEHOLDER)
-_RECOMMENDATION_COLUMNS = {"rec_id", "theme_id", "theme_label", "theme_source", "program_codes", "fields", "member",
-                           "text"}
-# What the typed records need of recommendations.csv beyond the columns every reader needs.
-_UNIT_COLUMNS = ("round", "source", "agenda", "question", "code_sources", "line_start", "line_end", "theme_score",
-                 "theme_runner_up", "theme_margin", "needs_review", "member_label", "tags", "unknown_codes", "lead")
-_THEME_COLUMNS = ("theme_id", "theme_label", "theme_source", "size", "keywords", "representative_rec_ids",
-                  "program_codes", "members")
-
-
-# --------------------------------------------------------------------------- writing
-
 
 def prior_record(out_dir: Path) -> Path | None:
     """The coding record of ``out_dir`` when it is an earlier run folder a run may replace; None otherwise.
@@ -177,14 +164,10 @@ def read_recommendations(run: str | Path) -> pd.DataFrame:
     """
     path = Path(run) / "recommendations.csv"
     frame = _text_table(path)
-    missing = _RECOMMENDATION_COLUMNS - set(frame.columns)
+    missing = set(READ_COLUMNS) - set(frame.columns)
     if missing:
         raise InputError(str(path), f"missing columns: {', '.join(sorted(missing))}")
     return frame
-
-
-def _optional_float(cell: str) -> float | None:
-    return float(cell) if cell else None
 
 
 @dataclass(frozen=True)
@@ -219,7 +202,7 @@ class RunFolder:
     @cached_property
     def _rows(self) -> tuple:
         """The rows of recommendations.csv as named tuples of strings, checked to hold every column a run writes."""
-        missing = [c for c in _UNIT_COLUMNS if c not in self.recommendations.columns]
+        missing = [c for c in RECOMMENDATION_COLUMNS if c not in self.recommendations.columns]
         if missing:
             raise InputError(str(self.path / "recommendations.csv"),
                              f"lacks the column {missing[0]} (made by an older version?)")
@@ -234,12 +217,7 @@ class RunFolder:
     @cached_property
     def assignments(self) -> tuple[Assignment, ...]:
         """The theme of every unit, in the order of :attr:`units`."""
-        return tuple(Assignment(
-            rec_id=r.rec_id, theme_id=r.theme_id, theme_label=r.theme_label,
-            theme_score=float(r.theme_score) if r.theme_score else 0.0, theme_source=r.theme_source,
-            theme_runner_up=r.theme_runner_up, theme_margin=_optional_float(r.theme_margin),
-            needs_review=r.needs_review == "1",
-        ) for r in self._rows)
+        return tuple(assignment_from_cells(r) for r in self._rows)
 
     @cached_property
     def corrections(self) -> tuple[Correction, ...]:
@@ -255,17 +233,11 @@ class RunFolder:
     @cached_property
     def theme_cards(self) -> tuple[ThemeCard, ...]:
         """The theme cards of ``themes.csv``, in its order."""
-        missing = [c for c in _THEME_COLUMNS if c not in self.themes.columns]
+        missing = [c for c in THEME_COLUMNS if c not in self.themes.columns]
         if missing:
             raise InputError(str(self.path / "themes.csv"),
                              f"lacks the column {missing[0]} (made by an older version?)")
-        return tuple(ThemeCard(
-            theme_id=r.theme_id, label=r.theme_label, source=r.theme_source, size=int(r.size or 0),
-            keywords=split_cell(r.keywords), representative_rec_ids=split_cell(r.representative_rec_ids),
-            members=tuple(int(m) for m in split_cell(r.members)),
-            program_counts=tuple((code, int(n)) for code, n in (pair.rsplit(":", 1)
-                                                                 for pair in split_cell(r.program_codes))),
-        ) for r in self.themes.astype(object).itertuples(index=False))
+        return tuple(card_from_cells(r) for r in self.themes.astype(object).itertuples(index=False))
 
 
 def promote_candidate(run: str | Path, theme_id: str, label: str, out: str | Path, *,

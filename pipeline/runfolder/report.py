@@ -17,10 +17,11 @@ from pipeline.core.errors import InputError
 from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, ThemeCard, ThemeInfo, Unit, Unplaced
 from pipeline.read.placement import REASON_LABELS
 from pipeline.read.programs import program_code_key, program_names
+from pipeline.read.rounds import unplaced_line_count
 from pipeline.runfolder.cards import member_name, several_rounds
 from pipeline.runfolder.pages import embedded_json, render_page
+from pipeline.runfolder.schema import correction_cells
 from pipeline.runfolder.tables import NO_CODE
-from pipeline.themes.corrections import COLUMNS as RECORD_COLUMNS
 from pipeline.themes.corrections import Correction
 from pipeline.themes.openset import is_new_theme
 from pipeline.themes.promote import candidate_theme, theme_yaml, unnamed
@@ -246,7 +247,7 @@ def _unplaced(unplaced: Sequence[Unplaced]) -> dict:
     rows = [{"source": s.source, "lines": f"{s.line_start}-{s.line_end}" if s.line_end > s.line_start
              else str(s.line_start), "reason": REASON_LABELS.get(s.reason, s.reason), "text": s.text}
             for s in unplaced]
-    return {"rows": rows, "lines": sum(len(s.text.split("\n")) for s in unplaced)}
+    return {"rows": rows, "lines": unplaced_line_count(unplaced)}
 
 
 def _run_key(units: Sequence[Unit]) -> str:
@@ -290,8 +291,7 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], card
     choices = _theme_choices(units, assignments, cards, model_themes)
     payload = {"units": _units_payload(units, assignments),
                "themes": [{"id": theme_id, "label": label} for theme_id, label in choices],
-               "record": [dict(zip(RECORD_COLUMNS, (c.rec_id, c.theme_id, c.theme_label, c.note, c.source, c.time,
-                                                    c.previous_theme_id), strict=True)) for c in record],
+               "record": [correction_cells(c) for c in record],
                "run_key": _run_key(units)}
     context = {
         "overview": overview, "facts": _facts(overview, run_info), "settings": _settings(run_info),

@@ -1,8 +1,9 @@
-"""The tables of a run folder (see CONTRACT.md, "Run folder"): frames, matrices, CSV and xlsx writers.
+"""The matrices of a run folder (theme x program, fields, member x theme, the units behind each cell) and its
+Excel workbook.
 
-The frame builders are pure; :func:`write_csv` and :func:`write_xlsx` write one file each, with
-the same bytes for the same data. Which files make a run folder, writing them together and
-reading them back are :mod:`pipeline.runfolder.folder`'s.
+The frame builders are pure; :func:`write_xlsx` writes one file with the same bytes for the same data.
+The columns of the run folder's tables and the CSV rules are :mod:`pipeline.runfolder.schema`'s; which
+files make a run folder, writing them together and reading them back are :mod:`pipeline.runfolder.folder`'s.
 """
 
 from __future__ import annotations
@@ -16,22 +17,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core.cells import csv_text, xlsx_text
+from pipeline.core.cells import xlsx_text
 from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, ThemeCard, Unit
 from pipeline.read.programs import program_code_key
+from pipeline.runfolder.schema import REVIEW_COLUMNS, assignment_cells, assignments_by_unit, recommendations_frame
 
-CONTRACT_COLUMNS: tuple[str, ...] = (
-    "rec_id", "round", "source", "member", "agenda", "question", "text",
-    "theme_id", "theme_label", "theme_score", "theme_source",
-    "program_codes", "code_sources", "fields", "line_start", "line_end",
-)
-#: Confidence columns (CONTRACT "Added in the second round of work"), right after the contract's first columns.
-REVIEW_COLUMNS: tuple[str, ...] = ("theme_runner_up", "theme_margin", "needs_review")
-EXTRA_COLUMNS: tuple[str, ...] = ("member_label", "tags", "unknown_codes", "lead")
-THEME_COLUMNS: tuple[str, ...] = (
-    "theme_id", "theme_label", "theme_source", "size", "keywords", "representative_rec_ids", "program_codes",
-    "members",
-)
 FIELD_LABELS: dict[str, str] = {"1": "1 인적교류", "2": "2 정보교류", "3": "3 물자교류"}
 MATRIX_INDEX: tuple[str, str] = ("theme_id", "theme_label")
 #: The matrix column of units that cite no program code: with it every unit is counted in some cell.
@@ -58,89 +48,11 @@ def code_field(code: str) -> str:
     return FIELD_LABELS.get(head, code) if "-" in code else code
 
 
-def _assignment_map(units: Sequence[Unit], assignments: Sequence[Assignment]) -> dict[str, Assignment]:
-    """Index assignments by rec_id, rejecting ones that name no unit or repeat a unit."""
-    known = {u.rec_id for u in units}
-    by_rec: dict[str, Assignment] = {}
-    for a in assignments:
-        if a.rec_id not in known:
-            raise ValueError(f"assignment names unknown rec_id {a.rec_id!r}")
-        if a.rec_id in by_rec:
-            raise ValueError(f"rec_id {a.rec_id!r} has more than one assignment")
-        by_rec[a.rec_id] = a
-    return by_rec
-
-
 def _theme_key(a: Assignment | None) -> tuple[str, str]:
     """(theme_id, theme_label) of the matrix row a unit counts in; unassigned units share one row."""
     if a is None or a.theme_source == UNASSIGNED_ID or not a.theme_id:
         return (UNASSIGNED_ID, UNASSIGNED_LABEL)
     return (a.theme_id, a.theme_label or a.theme_id)
-
-
-def recommendations_frame(units: Sequence[Unit], assignments: Sequence[Assignment]) -> pd.DataFrame:
-    """One row per unit with its theme: CONTRACT columns in order, then ``theme_runner_up, theme_margin,
-    needs_review``, then ``member_label, tags, unknown_codes, lead``.
-
-    In: parsed units and the theme model's assignments (at most one per unit; units
-    without one get ``theme_source`` ``unassigned`` and need review). Out: a DataFrame in unit order;
-    tuple fields are ``;``-joined, ``code_sources`` reads ``3-3-1:explicit;NL:agenda``,
-    ``theme_score`` and ``theme_margin`` are rounded to 4 decimals (the margin empty where there is
-    no runner-up), ``needs_review`` is 1 or 0. Raises ``ValueError`` for an assignment
-    whose rec_id is not among the units.
-    """
-    by_rec = _assignment_map(units, assignments)
-    rows = []
-    for u in units:
-        a = by_rec.get(u.rec_id)
-        rows.append({
-            "rec_id": u.rec_id, "round": u.round, "source": u.source, "member": u.member,
-            "agenda": u.agenda, "question": u.question, "text": u.text,
-            "theme_id": a.theme_id if a else "",
-            "theme_label": a.theme_label if a else "",
-            "theme_score": round(float(a.theme_score), 4) if a else None,
-            "theme_source": a.theme_source if a else UNASSIGNED_ID,
-            "program_codes": ";".join(u.program_codes),
-            "code_sources": ";".join(f"{code}:{source}" for code, source in u.code_sources),
-            "fields": ";".join(u.fields),
-            "line_start": u.line_start, "line_end": u.line_end,
-            **_review_cells(a),
-            "member_label": u.member_label, "tags": ";".join(u.tags),
-            "unknown_codes": ";".join(u.unknown_codes), "lead": u.lead,
-        })
-    frame = pd.DataFrame(rows, columns=[*CONTRACT_COLUMNS, *REVIEW_COLUMNS, *EXTRA_COLUMNS])
-    # Nullable ints: a member-less unit stays empty instead of turning the column into 1.0, 2.0, ...
-    frame["member"] = frame["member"].astype("Int64")
-    frame["theme_score"] = frame["theme_score"].astype("Float64")
-    frame["theme_margin"] = frame["theme_margin"].astype("Float64")
-    for col in ("line_start", "line_end", "needs_review"):
-        frame[col] = frame[col].astype("int64")
-    return frame
-
-
-def _review_cells(a: Assignment | None) -> dict:
-    """``theme_runner_up, theme_margin, needs_review`` of a unit; a unit without an assignment needs review."""
-    if a is None:
-        return {"theme_runner_up": "", "theme_margin": None, "needs_review": 1}
-    margin = None if a.theme_margin is None else round(float(a.theme_margin), 4)
-    return {"theme_runner_up": a.theme_runner_up, "theme_margin": margin, "needs_review": int(a.needs_review)}
-
-
-def themes_frame(cards: Sequence[ThemeCard]) -> pd.DataFrame:
-    """One row per theme, in the given order.
-
-    Out columns: ``theme_id, theme_label, theme_source, size, keywords,
-    representative_rec_ids, program_codes, members``; lists are ``;``-joined and
-    ``program_codes`` reads ``3-3-1:4;NL:2`` (the theme's own order of counts).
-    """
-    rows = [{
-        "theme_id": t.theme_id, "theme_label": t.label, "theme_source": t.source, "size": int(t.size),
-        "keywords": ";".join(t.keywords),
-        "representative_rec_ids": ";".join(t.representative_rec_ids),
-        "program_codes": ";".join(f"{code}:{count}" for code, count in t.program_counts),
-        "members": ";".join(str(m) for m in t.members),
-    } for t in cards]
-    return pd.DataFrame(rows, columns=list(THEME_COLUMNS)).astype({"size": "int64"})
 
 
 def _theme_rows(units: Sequence[Unit], by_rec: dict[str, Assignment],
@@ -164,7 +76,7 @@ def _theme_rows(units: Sequence[Unit], by_rec: dict[str, Assignment],
 def _counts(units: Sequence[Unit], assignments: Sequence[Assignment], cards: Sequence[ThemeCard] | None,
             column_of: Callable[[str], str]) -> pd.DataFrame:
     """Count units per (theme row, column); ``column_of(code)`` maps a program code to its column."""
-    by_rec = _assignment_map(units, assignments)
+    by_rec = assignments_by_unit(units, assignments)
     rows = _theme_rows(units, by_rec, cards)
     row_of = {theme_id: i for i, (theme_id, _) in enumerate(rows)}
     columns = sorted({column_of(c) for u in units for c in u.program_codes}, key=_column_key)
@@ -215,7 +127,7 @@ def field_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
 
 def with_no_code(matrix: pd.DataFrame, units: Sequence[Unit], assignments: Sequence[Assignment]) -> pd.DataFrame:
     """``matrix`` plus a last :data:`NO_CODE` column: per theme row, the units citing no program code."""
-    by_rec = _assignment_map(units, assignments)
+    by_rec = assignments_by_unit(units, assignments)
     uncoded = Counter(_theme_key(by_rec.get(u.rec_id))[0] for u in units if not u.program_codes)
     out = matrix.copy()
     out[NO_CODE] = pd.Series([uncoded.get(theme_id, 0) for theme_id, _ in matrix.index], index=matrix.index,
@@ -240,7 +152,7 @@ def member_matrix(units: Sequence[Unit], assignments: Sequence[Assignment],
     Out: index ``(member, member_label)`` in order of appearance (units without a member last, as
     ``(위원 없음)``), columns the theme labels in :func:`program_matrix`'s row order; every unit counts once.
     """
-    by_rec = _assignment_map(units, assignments)
+    by_rec = assignments_by_unit(units, assignments)
     rows = _theme_rows(units, by_rec, cards)
     col_of = {theme_id: j for j, (theme_id, _) in enumerate(rows)}
     members: dict[tuple[object, str], list[int]] = {}
@@ -268,18 +180,19 @@ def cell_units(units: Sequence[Unit], assignments: Sequence[Assignment],
     ordered by matrix row, then column, then unit order. A unit citing no code has one row
     with ``program_code`` :data:`NO_CODE`.
     """
-    by_rec = _assignment_map(units, assignments)
+    by_rec = assignments_by_unit(units, assignments)
     row_order = {theme_id: i for i, (theme_id, _) in enumerate(_theme_rows(units, by_rec, cards))}
     records = []
     for position, u in enumerate(units):
         theme_id, theme_label = _theme_key(by_rec.get(u.rec_id))
+        confidence = assignment_cells(by_rec.get(u.rec_id))
         # NO_CODE sorts after every code, as its column does.
         for code, key in [(c, (0, program_code_key(c))) for c in u.program_codes] or [(NO_CODE, (1, ()))]:
             records.append(((row_order[theme_id], key, position), {
                 "theme_id": theme_id, "theme_label": theme_label, "program_code": code,
                 "rec_id": u.rec_id, "member": u.member, "member_label": u.member_label,
-                "agenda": u.agenda, "text": u.text, "theme_score": _score(by_rec.get(u.rec_id)),
-                **_review_cells(by_rec.get(u.rec_id)),
+                "agenda": u.agenda, "text": u.text,
+                **{c: confidence[c] for c in ("theme_score", *REVIEW_COLUMNS)},
             }))
     records.sort(key=lambda r: r[0])
     frame = pd.DataFrame([r for _, r in records],
@@ -290,32 +203,6 @@ def cell_units(units: Sequence[Unit], assignments: Sequence[Assignment],
     frame["theme_margin"] = frame["theme_margin"].astype("Float64")
     frame["needs_review"] = frame["needs_review"].astype("int64")
     return frame
-
-
-def _csv_safe(values: pd.Series | pd.Index) -> pd.Series | pd.Index:
-    """Text values made formula-safe (:func:`pipeline.core.cells.csv_text`); other values as they are."""
-    return values.map(lambda v: csv_text(v) if isinstance(v, str) else v)
-
-
-def _score(a: Assignment | None) -> float | None:
-    return None if a is None else round(float(a.theme_score), 4)
-
-
-def write_csv(frame: pd.DataFrame, path: Path, index: bool = False) -> None:
-    """Write ``frame`` as UTF-8 with BOM (Korean Excel opens it correctly) and LF line endings.
-
-    Every text cell (index included) that a spreadsheet would run as a formula gets a leading ``'``.
-    """
-    frame = frame.copy()
-    for column in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[column]):
-            frame[column] = _csv_safe(frame[column])
-    if index and frame.index.nlevels == 1:
-        frame.index = _csv_safe(frame.index)
-    elif index:
-        frame.index = pd.MultiIndex.from_arrays(
-            [_csv_safe(frame.index.get_level_values(i)) for i in range(frame.index.nlevels)], names=frame.index.names)
-    frame.to_csv(path, index=index, encoding="utf-8-sig", lineterminator="\n")
 
 
 def all_units_frame(units: Sequence[Unit], assignments: Sequence[Assignment],

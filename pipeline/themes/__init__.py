@@ -15,7 +15,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "ThemeModel": "model", "UnitTerms": "model",
     "save_model": "store", "load_model": "store", "read_model_info": "store", "MODEL_FOLDER": "store",
     "Correction": "corrections", "CodingRecord": "corrections", "load_record": "corrections", "settle": "corrections",
-    "apply_corrections": "corrections", "corrections_csv": "corrections", "researcher_theme_id": "corrections",
+    "apply_corrections": "corrections", "researcher_theme_id": "corrections",
     "ExampleMemory": "memory", "ResearcherThemes": "researcher",
     "NewThemeFinder": "openset", "novelty": "openset", "is_new_theme": "openset", "new_theme_id": "openset",
     "candidate_theme": "promote", "promote": "promote", "theme_yaml": "promote", "codebook_yaml": "promote",

@@ -2,10 +2,10 @@
 
 A **corrections file** (수정 코딩) is a CSV (UTF-8, BOM allowed) with one row per decided unit. Only
 ``rec_id`` and ``theme_id`` (or ``theme_label``) are needed; the record a run folder keeps
-(``corrections.csv``) and the files the report and ``import-qdpx`` write have every column of
-:data:`COLUMNS`: ``rec_id, theme_id, theme_label, note, source`` (``report``, ``qdpx`` or ``file``),
-``time`` (when the decision was made, ISO 8601, empty where unknown) and ``previous_theme_id`` (the theme
-the unit showed where the decision was made, empty where unknown).
+(``corrections.csv``) and the files the report and ``import-qdpx`` write have every column of the record
+(:data:`pipeline.runfolder.schema.RECORD_COLUMNS`): ``rec_id, theme_id, theme_label, note, source``
+(``report``, ``qdpx`` or ``file``), ``time`` (when the decision was made, ISO 8601, empty where unknown)
+and ``previous_theme_id`` (the theme the unit showed where the decision was made, empty where unknown).
 
 - :func:`load_record` reads every file before any work and checks each line against the known themes:
   every bad line of every file is named in one :class:`InputError`; a ``theme_id`` that is a theme's
@@ -18,8 +18,7 @@ the unit showed where the decision was made, empty where unknown).
   wins and each conflict is one warning line. A row that only *keeps* the theme its unit showed
   (``theme_id`` = ``previous_theme_id``, e.g. a unit left as it was in a QDA tool) does not undo an
   earlier decision that moved the unit: whoever wrote it had not seen that decision.
-- :func:`apply_corrections` is the pure step that gives each decided unit its theme, and
-  :func:`corrections_csv` writes a record.
+- :func:`apply_corrections` is the pure step that gives each decided unit its theme.
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pipeline.core.cells import csv_text, from_csv_text
+from pipeline.core.cells import from_csv_text
 from pipeline.core.errors import InputError
 from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, ThemeInfo
 
@@ -45,8 +44,6 @@ log = logging.getLogger(__name__)
 RESEARCHER = "researcher"
 # A researcher's decision is certain as far as the pipeline is concerned; the model's score was for its own theme.
 RESEARCHER_SCORE = 1.0
-#: Every column of a record, in the order the pipeline writes them.
-COLUMNS = ("rec_id", "theme_id", "theme_label", "note", "source", "time", "previous_theme_id")
 #: Where a decision was made: the report's select boxes, a QDA tool's project, or a file written by hand.
 SOURCES = ("report", "qdpx", "file")
 #: A CSV cell may hold at most this many characters (Python's csv default): a longer one is not a note.
@@ -436,18 +433,7 @@ def is_candidate_id(theme_id: str) -> bool:
     return bool(_CANDIDATE_ID.fullmatch(theme_id))
 
 
-# --------------------------------------------------------------------------- writing and applying
-
-
-def corrections_csv(corrections: Sequence[Correction]) -> bytes:
-    """A record's bytes: the :data:`COLUMNS`, UTF-8 with BOM (Korean Excel); header only when empty."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    # A note starts with the project's file name, which may start like a formula (=1+2.qdpx).
-    writer.writerows(tuple(csv_text(cell) for cell in (c.rec_id, c.theme_id, c.theme_label, c.note, c.source,
-                                                       c.time, c.previous_theme_id)) for c in corrections)
-    return buffer.getvalue().encode("utf-8-sig")
+# --------------------------------------------------------------------------- applying
 
 
 def apply_corrections(assignments: Sequence[Assignment], corrections: Sequence[Correction],

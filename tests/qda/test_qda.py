@@ -23,7 +23,7 @@ from pipeline.core.errors import InputError
 from pipeline.qda.export import export_qdpx
 from pipeline.qda.importer import import_qdpx
 from pipeline.read.documents import read_document
-from pipeline.themes.corrections import COLUMNS
+from pipeline.runfolder.schema import RECORD_COLUMNS as COLUMNS
 
 REFI = Path(__file__).resolve().parents[1] / "fixtures" / "refi-qda"
 SCHEMA = REFI / "Project.xsd"

@@ -11,7 +11,8 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.core.options import RunOptions
-from pipeline.read.rounds import load_units, write_units
+from pipeline.read.rounds import load_units
+from pipeline.runfolder.schema import units_file
 from tests.support.make_fixtures import SEED
 
 
@@ -75,11 +76,10 @@ def test_parse_writes_every_unit_with_a_unique_id_and_one_warning(twice, tmp_pat
     assert len([r for r in caplog.records if r.levelno == logging.WARNING and "repeat" in r.getMessage()]) == 1
 
 
-def test_write_units_refuses_duplicate_ids(tmp_path):
+def test_a_unit_file_refuses_duplicate_ids(tmp_path):
     (unit,) = load_units([_one_unit(tmp_path)])
     with pytest.raises(ValueError, match=unit.rec_id):
-        write_units([unit, unit], tmp_path / "u.csv")
-    assert not (tmp_path / "u.csv").exists()
+        units_file([unit, unit], ".csv")
 
 
 def _one_unit(tmp_path: Path) -> Path:

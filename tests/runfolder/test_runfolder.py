@@ -45,7 +45,8 @@ def test_typed_records_read_back_are_the_records_written(tmp_path: Path) -> None
 def test_the_coding_record_is_written_and_read_back(tmp_path: Path) -> None:
     """corrections.csv holds the decisions given (header only without any); a rerun into the folder finds it."""
     from pipeline.runfolder.folder import prior_record
-    from pipeline.themes.corrections import COLUMNS, Correction
+    from pipeline.runfolder.schema import RECORD_COLUMNS as COLUMNS
+    from pipeline.themes.corrections import Correction
 
     units, assignments, cards, run_info = sample_run("a")
     empty = write_run(tmp_path / "empty", units, assignments, cards, run_info)

@@ -18,17 +18,15 @@ from openpyxl import load_workbook
 from pipeline.core.records import Assignment
 from pipeline.runfolder.folder import write_run
 from pipeline.runfolder.plots import heatmap, korean_font_path, korean_style
+from pipeline.runfolder.schema import CONTRACT_COLUMNS, recommendations_frame, themes_frame
 from pipeline.runfolder.tables import (
-    CONTRACT_COLUMNS,
     NO_CODE,
     cell_units,
     complete_matrix,
     field_matrix,
     member_matrix,
     program_matrix,
-    recommendations_frame,
     sort_program_codes,
-    themes_frame,
 )
 from tests.support.sample_run import sample_run
 

@@ -11,12 +11,12 @@ import pytest
 
 from pipeline.core.errors import InputError
 from pipeline.core.records import Assignment, ThemeInfo
+from pipeline.runfolder.schema import RECORD_COLUMNS as COLUMNS
+from pipeline.runfolder.schema import corrections_csv
 from pipeline.themes.corrections import (
-    COLUMNS,
     CodingRecord,
     Correction,
     apply_corrections,
-    corrections_csv,
     load_record,
     researcher_theme_id,
     settle,

@@ -37,10 +37,10 @@ from pipeline.features.embedcache import CachedEmbedder, EmbeddingCache
 from pipeline.features.embedders import make_embedder, unit_passages
 from pipeline.features.termcache import TermCache
 from pipeline.features.tokenizer import KiwiTokenizer
-from pipeline.read.programs import ProgramRegistry
-from pipeline.read.rounds import parse_with_unplaced, read_rounds, unplaced_line_count, warn_unplaced
+from pipeline.read.rounds import parse_with_unplaced, read_rounds, warn_unplaced
 from pipeline.runfolder.cards import theme_cards
 from pipeline.runfolder.folder import RUN_FOLDER, prior_record, write_run_files
+from pipeline.runfolder.runinfo import assign_parameters, counts, input_entries, run_info, run_parameters
 from pipeline.themes.clustering import nmf_agreement
 from pipeline.themes.codebook import Codebook, load_codebook
 from pipeline.themes.corrections import (
@@ -54,8 +54,7 @@ from pipeline.themes.corrections import (
     settle,
 )
 from pipeline.themes.model import ThemeModel, UnitTerms
-from pipeline.themes.openset import is_new_theme
-from pipeline.themes.store import MODEL_FOLDER, load_model, package_versions, read_model_info, write_model_files
+from pipeline.themes.store import MODEL_FOLDER, load_model, read_model_info, write_model_files
 
 log = logging.getLogger(__name__)
 #: What each stage is called in the progress lines on stderr (``--quiet`` silences them).
@@ -108,11 +107,7 @@ def _read_and_parse(paths: Sequence[str | os.PathLike], options: RunOptions, sta
     """The inputs' run.json entries, the units, and the lines no unit took (one warning line counts them)."""
     with stages("read"):
         rounds = read_rounds(paths, skip_bad=options.skip_bad)
-    inputs = [
-        {"path": doc.path, "sha256": doc.sha256, "format": doc.format, "encoding": doc.encoding}
-        for rnd in rounds
-        for doc in rnd.documents
-    ]
+    inputs = input_entries(rounds)
     with stages("parse"):
         units, unplaced = parse_with_unplaced(rounds, programs=options.programs)
     warn_unplaced(unplaced, "결과 폴더의 unplaced.csv")
@@ -141,8 +136,9 @@ def _tokenizers(options: RunOptions) -> dict:
             "cluster_tokenizer": KiwiTokenizer(stopwords=None, workers=options.workers, cache=cache)}
 
 
-def _programs(programs) -> dict[str, str]:
-    return {code: p.name for code, p in ProgramRegistry.load(programs).programs.items()}
+def _cache_counters(model: ThemeModel):
+    """The embedder whose cache counters ``counts`` reads (units and codebook texts alike); None without one."""
+    return model.embedder if model.needs_embedder else None
 
 
 def _stage_features(model: ThemeModel, units: list[Unit], stages: _Stages, fitting: bool):
@@ -158,28 +154,6 @@ def _stage_features(model: ThemeModel, units: list[Unit], stages: _Stages, fitti
             # An assigned round's new themes are judged against the codebook's vectors too.
             model.embed_codebook()
     return terms, embeddings, texts
-
-
-def _counts(model: ThemeModel, assignments: Sequence[Assignment], corrected: int) -> dict[str, int]:
-    """Embedding-cache counters (units and codebook texts alike), units per theme source, units that
-    need review and units a researcher decided (``corrected``: the rows of the record applied)."""
-    embedder = model.embedder
-    counts = {
-        "embedded_new": int(getattr(embedder, "n_new", 0)) if model.needs_embedder else 0,
-        "embedded_cached": int(getattr(embedder, "n_cached", 0)) if model.needs_embedder else 0,
-    }
-    for source in ("codebook", "discovered", "unassigned"):
-        counts[f"units_{source}"] = sum(a.theme_source == source for a in assignments)
-    counts["needs_review"] = sum(a.needs_review for a in assignments)
-    counts["corrected"] = corrected
-    counts.update(_new_theme_counts(assignments))
-    return counts
-
-
-def _new_theme_counts(assignments: Sequence[Assignment]) -> dict[str, int]:
-    """How many new-theme candidates the round has and how many units they hold (after corrections)."""
-    new = [a.theme_id for a in assignments if is_new_theme(a.theme_id, a.theme_source)]
-    return {"new_themes": len(set(new)), "new_theme_units": len(new)}
 
 
 def read_record(corrections: Sequence[str | os.PathLike] | None, themes: Sequence[ThemeInfo], *,
@@ -328,24 +302,12 @@ def run_round(
     # The run folder and the model are written together or not at all; refusals come before any work.
     with replacing(targets) as staging:
         stages = _Stages()
-        result, inputs, (nmf_ari, nmf_units) = _fit(paths, options, book, record, model_params, stages)
+        result, inputs, nmf = _fit(paths, options, book, record, model_params, stages)
         model = result.model
-        params = {
-            "command": "run", "codebook": None if book is None else {"path": book.source, "sha256": book.sha256},
-            "embedder": options.embedder, "model": model.value_params(), "programs": options.programs_name,
-            "save_model": None if save_model is None else str(save_model), "workers": options.workers,
-            "corrections": record.run_info(),
-        }
-        if model.needs_embedder:
-            params["embedder_model_id"] = model.embedder.model_id
-            params["embedder_max_tokens"] = model.embedder.max_tokens
-        result.run_info.update({
-            "inputs": inputs, "parameters": params, "seed": options.seed, "versions": package_versions(),
-            "timings": stages.rounded(), "counts": {**_counts(model, result.assignments, len(result.corrections)),
-                                                    "unplaced_lines": unplaced_line_count(result.unplaced)},
-            "stability": {"nmf_ari": None if nmf_ari is None else round(nmf_ari, 4), "nmf_units": nmf_units},
-            "programs": _programs(options.programs),
-        })
+        result.run_info.update(run_info(
+            inputs=inputs, parameters=run_parameters(options, book, model, save_model, record), seed=options.seed,
+            timings=stages.rounded(), programs=options.programs, nmf=nmf,
+            counts=counts(result.assignments, len(result.corrections), result.unplaced, _cache_counters(model))))
         rerun = rerun_command("run", paths, out_dir, [
             ("--codebook", codebook), ("--no-codebook", not use_codebook), ("--programs", options.programs),
             ("--embedder", None if options.embedder == DEFAULT_EMBEDDER else options.embedder),
@@ -385,10 +347,10 @@ def assign_units(
     if not paths and units is None:
         raise InputError("(no input)", "assign needs the files or folders of a round")
     stages = _Stages()
-    info = read_model_info(Path(model_dir))
+    saved = read_model_info(Path(model_dir))
     # The model's own budget: its prototypes and centring mean were computed from vectors of that budget.
-    embedder = _embedder(options, info["embedder"]["name"], info["embedder"].get("max_tokens") or 0) \
-        if info.get("embedder") else None
+    embedder = _embedder(options, saved["embedder"]["name"], saved["embedder"].get("max_tokens") or 0) \
+        if saved.get("embedder") else None
     model = load_model(model_dir, embedder=embedder, workers=options.workers)
     if record is None:
         record = read_record(record_files(corrections), model.themes_, out_dir=out_dir)
@@ -407,18 +369,10 @@ def assign_units(
     with stages("label"):
         assignments, cards, every = code_round(model, units, own, decided, terms=terms, embeddings=embeddings,
                                                round_themes=round_themes)
-    run_info = {
-        "inputs": inputs,
-        "parameters": {"command": "assign", "model": str(model_dir), "model_versions": info.get("versions"),
-                       "embedder": None if embedder is None else embedder.name,
-                       "embedder_max_tokens": None if embedder is None else embedder.max_tokens,
-                       "programs": options.programs_name, "workers": options.workers,
-                       "corrections": record.run_info()},
-        "seed": model.seed, "versions": package_versions(), "timings": stages.rounded(),
-        "counts": {**_counts(model, assignments, len(decided)), "unplaced_lines": unplaced_line_count(unplaced)},
-        "stability": {"nmf_ari": None}, "programs": _programs(options.programs),
-    }
-    return RunResult(None, units, assignments, cards, model, run_info, own, decided, unplaced, every)
+    info = run_info(inputs=inputs, parameters=assign_parameters(options, model_dir, saved, embedder, record),
+                    seed=model.seed, timings=stages.rounded(), programs=options.programs,
+                    counts=counts(assignments, len(decided), unplaced, _cache_counters(model)))
+    return RunResult(None, units, assignments, cards, model, info, own, decided, unplaced, every)
 
 
 def assign_round(

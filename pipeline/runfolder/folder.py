@@ -11,7 +11,6 @@ provenance) for ``evaluate``, ``compare``, ``browse`` and the REFI-QDA exchange.
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ from pipeline.core.records import Assignment, ThemeCard, ThemeInfo, Unit, Unplac
 from pipeline.read.programs import program_names
 from pipeline.runfolder import plots
 from pipeline.runfolder.report import render_report, render_summary_md
+from pipeline.runfolder.runinfo import run_json
 from pipeline.runfolder.schema import (
     READ_COLUMNS,
     RECOMMENDATION_COLUMNS,
@@ -63,22 +63,6 @@ def prior_record(out_dir: Path) -> Path | None:
     return path if path.is_file() and RUN_FOLDER.holds(Path(out_dir)) else None
 
 
-def _run_json(run_info: dict, units: Sequence[Unit], cards: Sequence[ThemeCard], export_seconds: float) -> str:
-    """``run_info`` plus this run's counts and export timing, merged into any counts/timings already there."""
-    info = copy.deepcopy(dict(run_info))
-    counts = dict(info.get("counts") or {})
-    counts.update({
-        "units": len(units),
-        "themes": len(cards),
-        "unknown_codes": sum(len(u.unknown_codes) for u in units),
-    })
-    timings = dict(info.get("timings") or {})
-    timings["export"] = round(export_seconds, 4)
-    info["counts"] = counts
-    info["timings"] = timings
-    return json.dumps(info, sort_keys=True, ensure_ascii=False, indent=2, default=str) + "\n"
-
-
 def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
                     cards: Sequence[ThemeCard], run_info: dict, started: float,
                     model_themes: Sequence[ThemeInfo] = (), unplaced: Sequence[Unplaced] = (), *,
@@ -110,7 +94,7 @@ def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[A
     (folder / "summary.md").write_text(
         render_summary_md(units, assignments, cards, complete, run_info), encoding="utf-8", newline="\n")
     (folder / "run.json").write_text(
-        _run_json(run_info, units, cards, time.perf_counter() - started), encoding="utf-8", newline="\n")
+        run_json(run_info, units, cards, time.perf_counter() - started), encoding="utf-8", newline="\n")
 
 
 def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assignment],

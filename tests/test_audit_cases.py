@@ -588,7 +588,7 @@ def test_the_main_guard_turns_only_input_failures_into_one_line(monkeypatch: pyt
     def handler(args):
         raise error
 
-    monkeypatch.setattr(cli, "_cmd_parse", handler)
+    monkeypatch.setattr("pipeline.cli.rounds._cmd_parse", handler)
     if status is None:
         with pytest.raises(TypeError, match="a bug"):  # a bug keeps its traceback
             cli.main(["parse"])

@@ -19,9 +19,10 @@ import pytest
 
 from pipeline.archive.db import TABLES, open_archive
 from pipeline.archive.rounds import add_round
-from pipeline.cli import DEFAULT_ROUND, main
+from pipeline.cli import main
 from pipeline.core.errors import InputError
 from pipeline.core.options import RunOptions
+from pipeline.core.paths import DEFAULT_ROUND
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUND_2025 = ROOT / "tests" / "fixtures" / "round_2025.txt"

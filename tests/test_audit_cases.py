@@ -505,11 +505,12 @@ def test_first_adds_at_once_lose_no_round(base: Base, tmp_path: Path) -> None:
 def test_a_failed_first_add_removes_only_the_file_it_made(base: Base, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     import pipeline.archive.rounds as rounds
+    from pipeline.archive.store import list_rounds
 
     def fail(con, stored):
         raise OSError("disk full")
 
-    monkeypatch.setattr(rounds, "_write_coding", fail)
+    monkeypatch.setattr("pipeline.archive.store._write_coding", fail)
     fresh = tmp_path / "fresh.duckdb"
     with pytest.raises(OSError, match="disk full"):
         rounds.add_round(fresh, [base.round], "x", RunOptions(cache_dir=base.cache), model_dir=base.model)
@@ -518,7 +519,7 @@ def test_a_failed_first_add_removes_only_the_file_it_made(base: Base, tmp_path: 
     with pytest.raises(OSError, match="disk full"):
         rounds.add_round(left, [base.round], "x", RunOptions(cache_dir=base.cache), model_dir=base.model)
     assert left.exists()  # not this call's file: kept (and now set up, with no round)
-    assert rounds.list_rounds(left).empty
+    assert list_rounds(left).empty
 
 
 def test_duckdb_is_opened_without_extensions(base: Base) -> None:

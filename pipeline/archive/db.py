@@ -1,7 +1,9 @@
-"""The archive's DuckDB file: its schema, version checks and upgrade, and a locked, checked connection.
+"""The archive's DuckDB file: its schema, version checks and upgrade, a locked, checked connection and one
+transaction helper.
 
-``pipeline.archive.rounds`` stores and reads rounds through :func:`open_archive`; nothing else in the
-package opens the file directly.
+The round tables' columns are the run folder's (:mod:`pipeline.runfolder.schema`). :mod:`pipeline.archive.store`
+writes and reads rounds through :func:`open_archive` and :func:`transaction` (the trend tables read through
+it too); nothing else in the package opens the file directly.
 """
 
 from __future__ import annotations

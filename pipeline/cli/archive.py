@@ -97,7 +97,7 @@ LIST_HEADERS = {"round_name": "회차", "round_date": "날짜", "n_units": "권�
 
 
 def _cmd_archive_list(args: argparse.Namespace) -> int:
-    from pipeline.archive.rounds import list_rounds
+    from pipeline.archive.store import list_rounds
 
     rounds = list_rounds(args.archive, wait=args.wait)
     print(rounds.rename(columns=LIST_HEADERS).to_string(index=False) if len(rounds) else "(회차 없음)")
@@ -105,7 +105,7 @@ def _cmd_archive_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_archive_remove(args: argparse.Namespace) -> int:
-    from pipeline.archive.rounds import remove_round
+    from pipeline.archive.store import remove_round
 
     remove_round(args.archive, args.round, wait=args.wait)
     logging.info("%s 회차를 %s에서 지웠습니다", args.round, args.archive)
@@ -128,7 +128,7 @@ def _cmd_archive_trends(args: argparse.Namespace) -> int:
 
 
 def _cmd_archive_export(args: argparse.Namespace) -> int:
-    from pipeline.archive.trends import export_tables
+    from pipeline.archive.store import export_tables
 
     logging.info("보관소 표 → %s", export_tables(args.archive, args.out, wait=args.wait))
     return 0

@@ -180,7 +180,7 @@ def test_newer_schema_and_foreign_files_are_refused(copy: Path, tmp_path: Path,
 
 
 def test_failed_add_leaves_the_archive_as_it_was(built: dict, copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.archive.rounds as archive_module
+    import pipeline.archive.store as archive_module
 
     before = {t: _sql(copy, f"select * from {t} order by all") for t in TABLES}
     original = archive_module._write_coding

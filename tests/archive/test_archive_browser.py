@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.archive.rounds import ModelRef, StoredRound, store_round
+from pipeline.archive.store import ModelRef, StoredRound, store_round
 from pipeline.archive.trends import write_trends
 from tests.support.browser import DevTools, assert_loaded_offline, fontconfig, open_page, save_screenshot
 from tests.support.sample_run import sample_run

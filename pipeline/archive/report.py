@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pipeline.archive.rounds import SMALL_ROUND, TrendTables
+from pipeline.archive.trendtables import SMALL_ROUND, TrendTables
 from pipeline.runfolder.cards import member_display
 from pipeline.runfolder.pages import embedded_json, render_page
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.core.progress import progress as progress_bar
-from pipeline.features.embedders import Embedder, check_kind
+from pipeline.features.vectors import Embedder, check_kind
 
 
 def text_key(text: str) -> str:

@@ -43,6 +43,7 @@ from pipeline.runfolder.folder import RUN_FOLDER, prior_record, write_run_files
 from pipeline.runfolder.runinfo import assign_parameters, counts, input_entries, run_info, run_parameters
 from pipeline.themes.clustering import nmf_agreement
 from pipeline.themes.codebook import Codebook, load_codebook
+from pipeline.themes.correctionfiles import load_record
 from pipeline.themes.corrections import (
     RESEARCHER,
     CodingRecord,
@@ -50,7 +51,6 @@ from pipeline.themes.corrections import (
     apply_corrections,
     is_candidate_id,
     is_discovered_id,
-    load_record,
     settle,
 )
 from pipeline.themes.model import ThemeModel, UnitTerms
@@ -159,7 +159,7 @@ def _stage_features(model: ThemeModel, units: list[Unit], stages: _Stages, fitti
 def read_record(corrections: Sequence[str | os.PathLike] | None, themes: Sequence[ThemeInfo], *,
                 out_dir: str | os.PathLike | None = None, fitting: bool = False) -> CodingRecord:
     """The researcher's decisions for a run, read and checked before any work
-    (:func:`pipeline.themes.corrections.load_record`): the record ``out_dir`` keeps when it is an earlier run
+    (:func:`pipeline.themes.correctionfiles.load_record`): the record ``out_dir`` keeps when it is an earlier run
     folder, then the ``corrections`` files in order. ``themes``: those a row may name (the codebook's, or a
     saved model's). Ids only the round can confirm are accepted until it does (:func:`code_round`): with
     ``fitting``, discovered themes and new-theme candidates; for a saved model, the round's candidates."""

@@ -45,7 +45,8 @@ from pipeline.runfolder.schema import (
 )
 from pipeline.runfolder.tables import complete_matrix, program_header, short_header, write_xlsx, xlsx_sheets
 from pipeline.themes.codebook import CodebookTheme
-from pipeline.themes.corrections import Correction, load_record
+from pipeline.themes.correctionfiles import load_record
+from pipeline.themes.corrections import Correction
 from pipeline.themes.openset import is_new_theme
 from pipeline.themes.promote import candidate_theme, codebook_yaml, promote, run_codebook
 

@@ -13,11 +13,11 @@ from pipeline.core.errors import InputError
 from pipeline.core.records import Assignment, ThemeInfo
 from pipeline.runfolder.schema import RECORD_COLUMNS as COLUMNS
 from pipeline.runfolder.schema import corrections_csv
+from pipeline.themes.correctionfiles import load_record
 from pipeline.themes.corrections import (
     CodingRecord,
     Correction,
     apply_corrections,
-    load_record,
     researcher_theme_id,
     settle,
 )

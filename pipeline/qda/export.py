@@ -241,24 +241,7 @@ def build_project(run: RunFolder, sources: dict[str, SourceText]) -> etree._Elem
                             name=f"{ORIGIN} {', '.join(rounds)}", origin=ORIGIN, creatingUserGUID=user)
     _sub(_sub(project, "Users"), "User", guid=user, name=ORIGIN)
 
-    codes = _sub(_sub(project, "CodeBook"), "Codes")
-    branch = _code(codes, make_guid("branch", "themes"), THEMES_BRANCH, "권고의 주제 (advisory-themes)", codable=False)
-    theme_guid = {}
-    for theme in theme_catalogue(run):
-        theme_guid[theme.theme_id] = make_guid("theme", theme.theme_id)
-        _code(branch, theme_guid[theme.theme_id], theme.label, theme.description)
-    if any(a.needs_review for a in run.assignments):
-        _code(codes, make_guid("review", "needs_review"), REVIEW_CODE,
-              "모델이 확신하지 못한 권고: 미분류이거나 차순위 주제와의 점수 차이가 작음 (needs_review = 1)")
-    program_guid = {}
-    programs = _program_codes(run)
-    if programs:
-        branch = _code(codes, make_guid("branch", "programs"), PROGRAMS_BRANCH, "권고가 언급한 사업 코드",
-                       codable=False)
-        for code, name in programs:
-            program_guid[code] = make_guid("program", code)
-            _code(branch, program_guid[code], name, "")
-
+    theme_guid, program_guid = _code_book(project, run)
     source_guid = source_guids(run)
     selections: dict[str, list[tuple[int, int, Unit, Assignment]]] = {name: [] for name in sources}
     members: dict[tuple[str, int], list[str]] = {}
@@ -291,6 +274,29 @@ def build_project(run: RunFolder, sources: dict[str, SourceText]) -> etree._Elem
                 coding = _sub(selection, "Coding", guid=make_guid("coding", unit.rec_id, code), creatingUser=user)
                 _sub(coding, "CodeRef", targetGUID=code)
     return project
+
+
+def _code_book(project: etree._Element, run: RunFolder) -> tuple[dict[str, str], dict[str, str]]:
+    """The project's code book: the themes under the ``주제`` branch, the review code where a unit needs review,
+    and the cited program codes under their branch; out, the GUIDs of the theme and program codes."""
+    codes = _sub(_sub(project, "CodeBook"), "Codes")
+    branch = _code(codes, make_guid("branch", "themes"), THEMES_BRANCH, "권고의 주제 (advisory-themes)", codable=False)
+    theme_guid = {}
+    for theme in theme_catalogue(run):
+        theme_guid[theme.theme_id] = make_guid("theme", theme.theme_id)
+        _code(branch, theme_guid[theme.theme_id], theme.label, theme.description)
+    if any(a.needs_review for a in run.assignments):
+        _code(codes, make_guid("review", "needs_review"), REVIEW_CODE,
+              "모델이 확신하지 못한 권고: 미분류이거나 차순위 주제와의 점수 차이가 작음 (needs_review = 1)")
+    program_guid = {}
+    programs = _program_codes(run)
+    if programs:
+        branch = _code(codes, make_guid("branch", "programs"), PROGRAMS_BRANCH, "권고가 언급한 사업 코드",
+                       codable=False)
+        for code, name in programs:
+            program_guid[code] = make_guid("program", code)
+            _code(branch, program_guid[code], name, "")
+    return theme_guid, program_guid
 
 
 def _value(parent: etree._Element, variable: str, kind: str, value: object) -> None:

@@ -56,17 +56,31 @@ def read_document(path: str | os.PathLike[str], limits: SizeLimits | None = None
     more than the caps allow.
     """
     name = str(path)
+    limits = limits or SizeLimits.from_env()
     file = Path(path)
+    suffix = file.suffix.lower()
+    data = _file_bytes(name, file, suffix, limits)
+    fmt = _format_of(name, suffix.lstrip("."), data)
+    encoding: str | None = None
+    with reading(name, f"a {fmt.upper()} file"):
+        if fmt == "txt":
+            raw_lines, encoding = read_txt(name, data)
+        else:
+            raw_lines = _BINARY_READERS[fmt](name, data, limits)
+    return Document(path=name, lines=_numbered_lines(name, fmt, raw_lines), format=fmt,
+                    sha256=hashlib.sha256(data).hexdigest(), encoding=encoding)
+
+
+def _file_bytes(name: str, file: Path, suffix: str, limits: SizeLimits) -> bytes:
+    """The bytes of a supported, non-empty file within the caps; ``InputError`` naming the file otherwise."""
     if not file.exists():
         raise InputError(name, "file not found")
     if not file.is_file():
         raise InputError(name, "not a regular file")
-    suffix = file.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise InputError(
             name, f"unsupported file type '{suffix or '(none)'}'; expected one of {', '.join(SUPPORTED_SUFFIXES)}"
         )
-    limits = limits or SizeLimits.from_env()
     try:
         size = file.stat().st_size
         if size > limits.file:
@@ -76,20 +90,17 @@ def read_document(path: str | os.PathLike[str], limits: SizeLimits | None = None
         raise InputError(name, f"cannot read file: {exc.strerror or exc}") from exc
     if not data:
         raise InputError(name, "empty file (0 bytes)")
+    return data
 
-    fmt = _format_of(name, suffix.lstrip("."), data)
-    encoding: str | None = None
-    with reading(name, f"a {fmt.upper()} file"):
-        if fmt == "txt":
-            raw_lines, encoding = read_txt(name, data)
-        else:
-            raw_lines = _BINARY_READERS[fmt](name, data, limits)
 
+def _numbered_lines(name: str, fmt: str, raw_lines: list) -> tuple[Line, ...]:
+    """A reader's ``(text, page)`` lines normalised (:func:`normalize_text`) and numbered from 1; ``InputError``
+    for a document with no text or a line too long to be a paragraph."""
     # One pass over the whole text: normalising line by line costs a call per line. The raw
     # lines go as soon as they are joined: a long text is held in as few copies as possible.
     pages = [page for _, page in raw_lines]
     joined = "\n".join(text for text, _ in raw_lines)
-    del raw_lines
+    raw_lines.clear()
     texts = normalize_text(joined).split("\n")
     del joined
     if not any(not text.isspace() and text for text in texts):
@@ -98,15 +109,8 @@ def read_document(path: str | os.PathLike[str], limits: SizeLimits | None = None
     longest = max(map(len, texts))
     if longest > MAX_LINE_LENGTH:
         raise InputError(name, f"a paragraph of {longest:,} characters without a line break: not a document")
-    lines = tuple(
+    return tuple(
         Line(text=text, number=i, page=page) for i, (text, page) in enumerate(zip(texts, pages, strict=True), start=1)
-    )
-    return Document(
-        path=name,
-        lines=lines,
-        format=fmt,
-        sha256=hashlib.sha256(data).hexdigest(),
-        encoding=encoding,
     )
 
 

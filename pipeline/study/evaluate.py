@@ -128,19 +128,6 @@ def evaluate(gold_csv: str | os.PathLike, run_dir: str | os.PathLike) -> dict:
     hits = [p in ok for p, ok in zip(pred, accepts, strict=True)]
     credited = [p if hit else t for p, t, hit in zip(pred, truth, hits, strict=True)]
     discovery = not set(pred) & set(truth)
-    true_codes = [_split(g["program_codes"]) for g, _ in pairs]
-    pred_codes = [_split(r["program_codes"]) for _, r in pairs]
-    found = sum(len(t & p) for t, p in zip(true_codes, pred_codes, strict=True))
-    n_pred, n_true = sum(map(len, pred_codes)), sum(map(len, true_codes))
-    per_theme: dict[str, dict] = {}
-    for theme, hit in zip(truth, hits, strict=True):
-        entry = per_theme.setdefault(theme, {"n": 0, "correct": 0})
-        entry["n"] += 1
-        entry["correct"] += int(hit)
-    for entry in per_theme.values():
-        entry["accuracy"] = round(entry["correct"] / entry["n"], 4)
-    for theme, entry in _precision_recall(credited, pred, set(truth)).items():
-        per_theme.setdefault(theme, {"n": 0, "correct": 0, "accuracy": None}).update(entry)
     labels = {r["theme_id"]: r["theme_label"] for r in recs if r.get("theme_label")}
     return {
         "gold": str(gold_path),
@@ -157,15 +144,41 @@ def evaluate(gold_csv: str | os.PathLike, run_dir: str | os.PathLike) -> dict:
         "ami": round(float(adjusted_mutual_info_score(truth, pred)), 4),
         "nmi": round(float(normalized_mutual_info_score(truth, pred)), 4),
         "kappa": round(float(cohen_kappa_score(truth, pred)), 4),
-        "program_precision": round(found / n_pred, 4) if n_pred else 1.0,
-        "program_recall": round(found / n_true, 4) if n_true else 1.0,
-        "fields_accuracy": round(
-            sum(_split(g["fields"]) == _split(r["fields"]) for g, r in pairs) / len(pairs), 4),
-        "per_theme": dict(sorted(per_theme.items())),
+        **_program_scores(pairs),
+        "per_theme": _per_theme(truth, hits, credited, pred),
         "confusion": _confusion(credited, pred, labels),
         "new_themes": new_theme_agreement(truth, pred, [is_new_theme(r["theme_id"], r["theme_source"])
                                                         for _, r in pairs], hits, _codebook_ids(run_path, recs)),
     }
+
+
+def _program_scores(pairs: list[tuple[dict, dict]]) -> dict[str, float]:
+    """Precision and recall of the units' program codes against the gold's, and the share of units whose fields
+    are the gold's (1.0 where there is nothing to score)."""
+    true_codes = [_split(g["program_codes"]) for g, _ in pairs]
+    pred_codes = [_split(r["program_codes"]) for _, r in pairs]
+    found = sum(len(t & p) for t, p in zip(true_codes, pred_codes, strict=True))
+    n_pred, n_true = sum(map(len, pred_codes)), sum(map(len, true_codes))
+    return {
+        "program_precision": round(found / n_pred, 4) if n_pred else 1.0,
+        "program_recall": round(found / n_true, 4) if n_true else 1.0,
+        "fields_accuracy": round(sum(_split(g["fields"]) == _split(r["fields"]) for g, r in pairs) / len(pairs), 4),
+    }
+
+
+def _per_theme(truth: list[str], hits: list[bool], credited: list[str], pred: list[str]) -> dict[str, dict]:
+    """Per gold theme: its units, how many the run got right and the accuracy, then precision, recall and F1 of
+    every theme either side names (a theme only the run names has no accuracy); themes in id order."""
+    per_theme: dict[str, dict] = {}
+    for theme, hit in zip(truth, hits, strict=True):
+        entry = per_theme.setdefault(theme, {"n": 0, "correct": 0})
+        entry["n"] += 1
+        entry["correct"] += int(hit)
+    for entry in per_theme.values():
+        entry["accuracy"] = round(entry["correct"] / entry["n"], 4)
+    for theme, entry in _precision_recall(credited, pred, set(truth)).items():
+        per_theme.setdefault(theme, {"n": 0, "correct": 0, "accuracy": None}).update(entry)
+    return dict(sorted(per_theme.items()))
 
 
 def new_theme_agreement(truth: list[str], pred: list[str], new: list[bool], hits: list[bool],

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL
-from pipeline.runfolder.tables import sort_program_codes
+from pipeline.runfolder.matrices import sort_program_codes
 from pipeline.themes.openset import NEW_THEME_PREFIX
 
 # Shares from a round with fewer units than this are marked in the trend tables and report.

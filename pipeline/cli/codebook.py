@@ -30,7 +30,7 @@ def add_commands(sub) -> None:
 
 
 def _cmd_promote(args: argparse.Namespace) -> int:
-    from pipeline.runfolder.folder import promote_candidate
+    from pipeline.runfolder.promotion import promote_candidate
 
     theme = promote_candidate(args.run_dir, args.theme_id, args.label, args.out, codebook=args.codebook,
                               new_id=args.id)

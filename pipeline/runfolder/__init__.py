@@ -1,5 +1,6 @@
-"""The run folder: theme cards, its tables (CSV, xlsx, matrices), report.html and summary.md with the
-embedded font subset, heatmaps; ``write_run`` writes it atomically and ``load_run`` reads it back."""
+"""The run folder: its schema (every table's columns, records <-> rows, ``run.json``), theme cards, matrices and
+the workbook, report.html and summary.md (one HTML stack with the embedded font subset), heatmaps;
+``write_run`` writes it atomically, ``load_run`` reads it back; a candidate promoted into a codebook."""
 
 from pipeline.core.lazy import lazy_exports
 
@@ -11,7 +12,9 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "UNPLACED_COLUMNS": "schema", "RECORD_COLUMNS": "schema", "recommendations_frame": "schema",
     "themes_frame": "schema", "write_csv": "schema", "unit_from_cells": "schema", "units_file": "schema",
     "unplaced_csv": "schema", "corrections_csv": "schema",
-    "complete_matrix": "tables", "write_xlsx": "tables",
+    "complete_matrix": "matrices", "program_matrix": "matrices", "cell_units": "matrices",
+    "write_xlsx": "workbook", "xlsx_sheets": "workbook", "run_info": "runinfo", "run_json": "runinfo",
+    "promote_candidate": "promotion",
     "render_report": "report", "render_summary_md": "report",
     "heatmap": "plots", "share_lines": "plots", "share_change_chart": "plots",
     "subset_font": "fonts", "render_page": "pages", "embedded_json": "pages",

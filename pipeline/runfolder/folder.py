@@ -20,12 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core.atomic import FolderKind, replacing, write_file
+from pipeline.core.atomic import FolderKind, replacing
 from pipeline.core.cells import from_csv_text
 from pipeline.core.errors import InputError
 from pipeline.core.records import Assignment, ThemeCard, ThemeInfo, Unit, Unplaced
 from pipeline.read.programs import program_names
 from pipeline.runfolder import plots
+from pipeline.runfolder.matrices import complete_matrix, program_header, short_header
 from pipeline.runfolder.report import render_report, render_summary_md
 from pipeline.runfolder.runinfo import run_json
 from pipeline.runfolder.schema import (
@@ -43,12 +44,9 @@ from pipeline.runfolder.schema import (
     unplaced_csv,
     write_csv,
 )
-from pipeline.runfolder.tables import complete_matrix, program_header, short_header, write_xlsx, xlsx_sheets
-from pipeline.themes.codebook import CodebookTheme
+from pipeline.runfolder.workbook import write_xlsx, xlsx_sheets
 from pipeline.themes.correctionfiles import load_record
 from pipeline.themes.corrections import Correction
-from pipeline.themes.openset import is_new_theme
-from pipeline.themes.promote import candidate_theme, codebook_yaml, promote, run_codebook
 
 # The repository's placeholder in outputs/: it counts as empty, and a new run folder keeps it.
 PLACEHOLDER = ".gitkeep"
@@ -223,31 +221,6 @@ class RunFolder:
             raise InputError(str(self.path / "themes.csv"),
                              f"lacks the column {missing[0]} (made by an older version?)")
         return tuple(card_from_cells(r) for r in self.themes.astype(object).itertuples(index=False))
-
-
-def promote_candidate(run: str | Path, theme_id: str, label: str, out: str | Path, *,
-                      codebook: str | Path | None = None, new_id: str | None = None) -> CodebookTheme:
-    """Write to ``out`` the run's codebook with its new-theme candidate ``theme_id`` added as a codebook theme
-    labelled ``label`` (id ``new_id``, default the candidate's); out: the theme added.
-
-    The theme's description and keywords come from the candidate's keywords and its examples are the
-    candidate's representative units (:mod:`pipeline.themes.promote`); ``codebook`` is the file to add
-    it to (default: the run's own codebook). Raises ``InputError`` when the run lacks the theme, the
-    theme is not a candidate, or the id is already in the codebook; ``out`` is then not written.
-    """
-    folder = load_run(run)
-    card = next((c for c in folder.theme_cards if c.theme_id == theme_id), None)
-    candidates = [c.theme_id for c in folder.theme_cards if is_new_theme(c.theme_id, c.source)]
-    if card is None or card.theme_id not in candidates:
-        what = "has no theme" if card is None else f"is not a new-theme candidate ({card.source}):"
-        raise InputError(str(Path(run) / "themes.csv"), f"{what} {theme_id!r}; its candidates: "
-                                                        f"{', '.join(candidates) or '(none)'}")
-    texts = {u.rec_id: u.text for u in folder.units}
-    theme = candidate_theme(new_id or theme_id, label, card.keywords,
-                            [texts[r] for r in card.representative_rec_ids if r in texts])
-    book = promote(run_codebook(folder.info, None if codebook is None else str(codebook)), theme)
-    write_file(out, codebook_yaml(book).encode("utf-8"))
-    return theme
 
 
 def load_run(run: str | Path) -> RunFolder:

@@ -19,9 +19,9 @@ from pipeline.read.placement import REASON_LABELS
 from pipeline.read.programs import program_code_key, program_names
 from pipeline.read.rounds import unplaced_line_count
 from pipeline.runfolder.cards import member_name, several_rounds
+from pipeline.runfolder.matrices import NO_CODE
 from pipeline.runfolder.pages import embedded_json, render_page
 from pipeline.runfolder.schema import correction_cells
-from pipeline.runfolder.tables import NO_CODE
 from pipeline.themes.corrections import Correction
 from pipeline.themes.openset import is_new_theme
 from pipeline.themes.promote import candidate_theme, theme_yaml, unnamed
@@ -176,7 +176,7 @@ def _card(card: ThemeCard, by_rec: dict[str, Unit], total: int) -> dict:
 def _matrix(matrix: pd.DataFrame, sizes: dict[str, int], names: dict[str, str]) -> dict:
     """The clickable matrix: headers as in the CSV, and per cell the program filter's value for its column.
 
-    The :data:`~pipeline.runfolder.tables.NO_CODE` column filters on the program filter's "no code" option.
+    The :data:`~pipeline.runfolder.matrices.NO_CODE` column filters on the program filter's "no code" option.
     """
     codes = [str(c) for c in matrix.columns]
     filter_values = [_NO_CODE if c == NO_CODE else c for c in codes]
@@ -269,7 +269,7 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], card
 
     In: the run's units, assignments and theme cards (:func:`pipeline.runfolder.cards.theme_cards`, rendered
     as they are), the theme × program matrix of ``theme_program_matrix.csv``
-    (:func:`pipeline.runfolder.tables.complete_matrix`, shown as it is), ``run_info`` (``seed`` and
+    (:func:`pipeline.runfolder.matrices.complete_matrix`, shown as it is), ``run_info`` (``seed`` and
     ``parameters`` are shown in the settings panel) and the model's themes (:class:`ThemeInfo`, in
     the model's order; a codebook theme no unit took has no card but is offered for corrections).
     Out: an HTML document with theme cards, the clickable matrix, and the unit list with

@@ -17,7 +17,7 @@ import pytest
 
 from pipeline.core.options import RunOptions
 from pipeline.core.records import UNASSIGNED_ID
-from pipeline.runfolder.tables import NO_CODE
+from pipeline.runfolder.matrices import NO_CODE
 from pipeline.themes.codebook import load_codebook
 from pipeline.workflow import run_round
 

@@ -19,7 +19,7 @@ from pipeline.core.records import Assignment
 from pipeline.runfolder.folder import write_run
 from pipeline.runfolder.plots import heatmap, korean_font_path, korean_style
 from pipeline.runfolder.schema import CONTRACT_COLUMNS, recommendations_frame, themes_frame
-from pipeline.runfolder.tables import (
+from pipeline.runfolder.matrices import (
     NO_CODE,
     cell_units,
     complete_matrix,

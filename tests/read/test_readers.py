@@ -18,7 +18,7 @@ from pipeline.core.errors import InputError
 from pipeline.read.documents import SUPPORTED_SUFFIXES, SizeLimits, read_document, read_round
 from pipeline.read.hwp import FURNITURE_ONLY, hwp_decode_para_text, hwp_paragraph_texts
 from pipeline.read.parser import StructureParser
-from tests.support.bombs import docx_bomb, hwp_bomb, hwpx_bomb
+from tests.support.bombs import copy_zip, docx_bomb, hwp_bomb, hwpx_bomb
 from tests.support.make_fixtures import SEED, cp949_lines, seed_lines, write_page_furniture_hwpx
 
 SEED_LINES = seed_lines()
@@ -342,10 +342,8 @@ def test_zip_renamed_docx(tmp_path: Path) -> None:
 
 def test_docx_missing_document_part(seed_fixtures: dict[str, Path], tmp_path: Path) -> None:
     path = tmp_path / "gutted.docx"
-    with zipfile.ZipFile(seed_fixtures["seed.docx"]) as source, zipfile.ZipFile(path, "w") as target:
-        for item in source.infolist():
-            if item.filename != "word/document.xml":
-                target.writestr(item, source.read(item))
+    with zipfile.ZipFile(path, "w") as target:
+        copy_zip(seed_fixtures["seed.docx"], target, skip=frozenset({"word/document.xml"}))
     expect_error(path, "DOCX", "word/document.xml")
 
 
@@ -359,26 +357,21 @@ def test_hwpx_without_sections(tmp_path: Path) -> None:
 
 def test_password_protected_hwpx(seed_fixtures: dict[str, Path], tmp_path: Path) -> None:
     path = tmp_path / "locked.hwpx"
-    with zipfile.ZipFile(seed_fixtures["seed.hwpx"]) as source, zipfile.ZipFile(path, "w") as target:
-        for item in source.infolist():
-            data = source.read(item)
-            if item.filename == "META-INF/manifest.xml":
-                # Hangul lists each encrypted part with an <odf:encryption-data> entry.
-                data = (
-                    b'<odf:manifest xmlns:odf="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
-                    b'<odf:file-entry odf:full-path="Contents/section0.xml"><odf:encryption-data/>'
-                    b"</odf:file-entry></odf:manifest>"
-                )
-            target.writestr(item, data)
+    # Hangul lists each encrypted part with an <odf:encryption-data> entry.
+    manifest = (b'<odf:manifest xmlns:odf="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+                b'<odf:file-entry odf:full-path="Contents/section0.xml"><odf:encryption-data/>'
+                b"</odf:file-entry></odf:manifest>")
+    with zipfile.ZipFile(path, "w") as target:
+        copy_zip(seed_fixtures["seed.hwpx"], target, replace={"META-INF/manifest.xml": manifest})
     expect_error(path, "encrypted HWPX")
 
 
 def test_hwpx_with_broken_section_xml(seed_fixtures: dict[str, Path], tmp_path: Path) -> None:
     path = tmp_path / "broken.hwpx"
-    with zipfile.ZipFile(seed_fixtures["seed.hwpx"]) as source, zipfile.ZipFile(path, "w") as target:
-        for item in source.infolist():
-            data = source.read(item)
-            target.writestr(item, data[: len(data) // 2] if item.filename == "Contents/section0.xml" else data)
+    with zipfile.ZipFile(seed_fixtures["seed.hwpx"]) as source:
+        section = source.read("Contents/section0.xml")
+    with zipfile.ZipFile(path, "w") as target:
+        copy_zip(seed_fixtures["seed.hwpx"], target, replace={"Contents/section0.xml": section[: len(section) // 2]})
     expect_error(path, "corrupt HWPX section Contents/section0.xml")
 
 

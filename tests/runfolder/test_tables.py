@@ -17,8 +17,6 @@ from openpyxl import load_workbook
 
 from pipeline.core.records import Assignment
 from pipeline.runfolder.folder import write_run
-from pipeline.runfolder.plots import heatmap, korean_font_path, korean_style
-from pipeline.runfolder.schema import CONTRACT_COLUMNS, recommendations_frame, themes_frame
 from pipeline.runfolder.matrices import (
     NO_CODE,
     cell_units,
@@ -28,6 +26,8 @@ from pipeline.runfolder.matrices import (
     program_matrix,
     sort_program_codes,
 )
+from pipeline.runfolder.plots import heatmap, korean_font_path, korean_style
+from pipeline.runfolder.schema import CONTRACT_COLUMNS, recommendations_frame, themes_frame
 from tests.support.sample_run import sample_run
 
 RUN_FILES = (

@@ -61,11 +61,17 @@ def test_metrics_on_a_small_coding(gold, run_dir):
     assert "accuracy" in table and "unmatched gold units: G5" in table
 
 
-def test_perfect_agreement_scores_one(tmp_path, run_dir):
-    gold = _write(tmp_path / "perfect.csv", GOLD_COLUMNS, [
+# Three gold rows the run's units agree with (theme, programs and fields); tests add a fourth that may not.
+AGREED = [
         ("G1", "서울시정의 비전과", "branding", "branding", "", ""),
         ("G2", "(3-3-1) 상생상회", "sales_channels", "sales_channels", "3-3-1;NL", "3"),
         ("G3", "성과지표를", "performance_evaluation", "performance_evaluation", "NL", "1;2"),
+]
+
+
+def test_perfect_agreement_scores_one(tmp_path, run_dir):
+    gold = _write(tmp_path / "perfect.csv", GOLD_COLUMNS, [
+        *AGREED,
         ("G4", "청년 창업", "sales_channels", "sales_channels", "NL", ""),
     ])
     result = evaluate(gold, run_dir)
@@ -98,9 +104,7 @@ def test_bad_files_are_one_line_errors(tmp_path, run_dir, gold):
 def test_kappa_f1_and_confusion_on_a_wrong_unit(tmp_path, run_dir):
     # G4 accepts only startup_support, but the run says sales_channels.
     gold = _write(tmp_path / "strict.csv", GOLD_COLUMNS, [
-        ("G1", "서울시정의 비전과", "branding", "branding", "", ""),
-        ("G2", "(3-3-1) 상생상회", "sales_channels", "sales_channels", "3-3-1;NL", "3"),
-        ("G3", "성과지표를", "performance_evaluation", "performance_evaluation", "NL", "1;2"),
+        *AGREED,
         ("G4", "청년 창업", "startup_support", "startup_support", "NL", ""),
     ])
     result = evaluate(gold, run_dir)

@@ -73,12 +73,12 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     from pipeline.read.rounds import parse_with_unplaced, read_rounds, warn_unplaced
     from pipeline.runfolder.schema import units_file, unplaced_csv
 
-    suffix = args.out.suffix.lower() if args.out is not None else ".csv"
-    if suffix not in (".csv", ".jsonl"):
-        raise InputError(str(args.out), "output must end in .csv or .jsonl")
     rounds = read_rounds(args.paths or [DEFAULT_ROUND], skip_bad=args.options.skip_bad)
     units, unplaced = parse_with_unplaced(rounds, programs=args.options.programs)
+    suffix = args.out.suffix.lower() if args.out is not None else ".csv"
     data = units_file(units, suffix)
+    if suffix not in (".csv", ".jsonl"):
+        raise InputError(str(args.out), "output must end in .csv or .jsonl")
     if args.out is None:
         sys.stdout.write(data.decode("utf-8-sig"))
         warn_unplaced(unplaced, None)

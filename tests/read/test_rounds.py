@@ -12,7 +12,6 @@ import pytest
 from pipeline.cli import main
 from pipeline.core.options import RunOptions
 from pipeline.read.rounds import load_units
-from pipeline.runfolder.schema import units_file
 from tests.support.make_fixtures import SEED
 
 
@@ -74,12 +73,6 @@ def test_parse_writes_every_unit_with_a_unique_id_and_one_warning(twice, tmp_pat
     rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
     assert len(rows) == 104 and len({r["rec_id"] for r in rows}) == 104
     assert len([r for r in caplog.records if r.levelno == logging.WARNING and "repeat" in r.getMessage()]) == 1
-
-
-def test_a_unit_file_refuses_duplicate_ids(tmp_path):
-    (unit,) = load_units([_one_unit(tmp_path)])
-    with pytest.raises(ValueError, match=unit.rec_id):
-        units_file([unit, unit], ".csv")
 
 
 def _one_unit(tmp_path: Path) -> Path:

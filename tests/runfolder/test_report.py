@@ -30,6 +30,7 @@ ROUND = (
 )
 
 
+
 class _Report(HTMLParser):
     """What the tests read of report.html: the theme filter's options, the embedded data and the matrix."""
 
@@ -125,3 +126,9 @@ def test_summary_matrix_has_the_csv_columns_and_counts(run_dir: Path) -> None:
     assert cells[0] == ["주제", *csv.columns]
     assert [row[0] for row in cells[2:]] == list(csv.index.get_level_values("theme_label"))
     assert [[int(v or 0) for v in row[1:]] for row in cells[2:]] == csv.to_numpy().tolist()
+
+
+def test_report_names_programs_from_the_registry(sample_run_dir: Path) -> None:
+    html = (sample_run_dir / "report.html").read_text(encoding="utf-8")
+    assert '<option value="3-3-1">3-3-1 상생상회 운영</option>' in html
+    assert 'title="서울농장·워케이션 운영">1-2-1</th>' in html

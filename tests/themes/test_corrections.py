@@ -11,8 +11,6 @@ import pytest
 
 from pipeline.core.errors import InputError
 from pipeline.core.records import Assignment, ThemeInfo
-from pipeline.runfolder.schema import RECORD_COLUMNS as COLUMNS
-from pipeline.runfolder.schema import corrections_csv
 from pipeline.themes.correctionfiles import load_record
 from pipeline.themes.corrections import (
     CodingRecord,
@@ -159,13 +157,9 @@ def test_a_file_of_another_round_is_an_error_other_rounds_rows_one_warning(tmp_p
                                                               "rows": 1}]
 
 
-def test_record_bytes_and_apply() -> None:
+def test_apply_gives_decided_units_their_theme_and_leaves_the_input() -> None:
     rows = [Correction("r2", "sales_channels", "판로·유통", "노트, 쉼표", "report", "2025-01-01T00:00:00Z", "unassigned"),
             Correction("r3", "researcher_1", "기후·환경")]
-    text = corrections_csv(rows).decode("utf-8")
-    assert text.splitlines() == ["\ufeff" + ",".join(COLUMNS),
-                                 'r2,sales_channels,판로·유통,"노트, 쉼표",report,2025-01-01T00:00:00Z,unassigned',
-                                 "r3,researcher_1,기후·환경,,file,,"]
     out = apply_corrections(ASSIGNMENTS, rows, LABELS)
     assert out[0] == ASSIGNMENTS[0]
     assert out[1] == Assignment("r2", "sales_channels", "판로·유통", 1.0, "researcher")

@@ -21,6 +21,7 @@ RUN_FILES = (
 )
 
 
+
 def _with_missing(units: list[Unit], assignments: list[Assignment]) -> list[Assignment]:
     """The assignments in unit order, a unit without one as the unassigned row recommendations.csv gives it."""
     by_rec = {a.rec_id: a for a in assignments}
@@ -171,3 +172,11 @@ def test_a_folder_without_run_files_is_one_line_error(tmp_path: Path) -> None:
     (out / "recommendations.csv").write_text("rec_id,text\nr1,x\n", encoding="utf-8")
     with pytest.raises(InputError, match="missing columns"):
         load_run(out)
+
+
+def test_run_folder_has_every_contract_file(sample_run_dir: Path) -> None:
+    for name in RUN_FILES:
+        assert (sample_run_dir / name).is_file(), name
+        # Only the lists of unplaced lines and of decisions may hold a header alone.
+        assert (sample_run_dir / name).stat().st_size > 0, name
+    assert not [p for p in sample_run_dir.parent.iterdir() if p.name.startswith(".")], "temporary folder left behind"

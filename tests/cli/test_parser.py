@@ -14,7 +14,7 @@ import pytest
 from pipeline import __version__
 from pipeline.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ["parse", "run", "assign", "evaluate", "compare", "export-qdpx", "import-qdpx", "codebook", "archive"]
 HANGUL = re.compile(r"[가-힣]")
 

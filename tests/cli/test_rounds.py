@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +113,13 @@ def test_parse_writes_no_unplaced_file_when_every_line_is_in_a_unit(tmp_path):
     doc.write_text("□ 김철수 위원\n ㅇ 상생상회 판로 확대\n", encoding="utf-8")
     assert main(["parse", str(doc), "--out", str(tmp_path / "units.csv")]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["round.txt", "units.csv"]
+
+
+def test_parse_csv_cells_that_look_like_formulas_are_written_as_text(tmp_path: Path) -> None:
+    round_file = tmp_path / "round.txt"
+    round_file.write_text("□ 가나다 위원\n\nㅇ =HYPERLINK(\"http://x\",\"클릭\") 홍보 강화가 필요함\n", encoding="utf-8")
+    out = tmp_path / "units.csv"
+    assert main(["parse", str(round_file), "--out", str(out), "--quiet"]) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    assert len(rows) == 1
+    assert rows[0]["text"].startswith("'=HYPERLINK")

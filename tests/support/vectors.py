@@ -3,11 +3,11 @@ memorial park, the bundled round, and the shape every embedder's output has."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-SEED = Path(__file__).resolve().parents[2] / "corpus" / "rounds" / "000_95284008f5259e47.txt"
+from tests.support.make_fixtures import SEED
+
+__all__ = ["PARK", "SALES_A", "SALES_B", "SEED", "assert_unit_rows"]
 SALES_A = "넥스트로컬 청년 창업자의 판로 개척과 홍보를 지원해야 함"
 SALES_B = "지역 청년 창업기업의 판매 경로 확보와 마케팅 지원이 필요함"
 PARK = "추모공원을 가족 여행 프로그램과 결합하여 조성"

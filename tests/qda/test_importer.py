@@ -1,7 +1,8 @@
-"""REFI-QDA exchange: export a run as a .qdpx project, import a (recoded) project as the run's coding record.
+"""REFI-QDA import: a (recoded) project read back as the run's coding record.
 
 The runs come from ``conftest.py`` (a DOCX and a text file, tfidf embedder, made once for the package);
-projects edited the way MAXQDA, NVivo and ATLAS.ti write them are in ``test_qda_tools.py``.
+projects edited the way MAXQDA, NVivo and ATLAS.ti write them are in ``test_importer_tools.py``, the export
+in ``test_export.py``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import shutil
 import uuid
 import zipfile
 from pathlib import Path
@@ -20,25 +20,13 @@ from lxml import etree
 
 from pipeline.cli import main
 from pipeline.core.errors import InputError
-from pipeline.qda.export import export_qdpx
 from pipeline.qda.importer import import_qdpx
 from pipeline.read.documents import read_document
 from pipeline.runfolder.schema import RECORD_COLUMNS as COLUMNS
+from tests.support.qdpx_files import NS, REFI, SCHEMA, project_tree, recommendations
 
-REFI = Path(__file__).resolve().parents[1] / "fixtures" / "refi-qda"
-SCHEMA = REFI / "Project.xsd"
 ATLAS_SAMPLE = REFI / "sample-atlasti-project.qdpx"
-NS = {"q": "urn:QDA-XML:project:1.0"}
 BOM = b"\xef\xbb\xbf"
-
-
-def _recs(run: Path) -> pd.DataFrame:
-    return pd.read_csv(run / "recommendations.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
-
-
-def _project(path: Path) -> etree._Element:
-    with zipfile.ZipFile(path) as archive:
-        return etree.fromstring(archive.read("project.qde"))
 
 
 def _rezip(source: Path, target: Path, project: etree._Element) -> Path:
@@ -62,96 +50,10 @@ def _read_corrections(path: Path) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str, keep_default_na=False)
 
 
-def test_export_validates_against_the_refi_qda_schema(exported, runs):
-    schema = etree.XMLSchema(etree.parse(str(SCHEMA)))
-    project = _project(exported)
-    schema.assertValid(project)
-    with zipfile.ZipFile(exported) as archive:
-        names = archive.namelist()
-    assert names[0] == "project.qde" and len(names) == 3 and all(n.startswith("Sources/") for n in names[1:])
-    # the package validates with its own copy of the schema: it must be the standard's
-    assert (Path(__file__).resolve().parents[2] / "pipeline" / "qda" / "schemas" / "Project.xsd").read_bytes() == \
-        SCHEMA.read_bytes()
-
-    recs = _recs(runs[0])
-    selections = project.findall(".//q:PlainTextSelection", NS)
-    assert sorted(s.get("name") for s in selections) == sorted(recs["rec_id"])
-    codes = {c.get("guid"): c.get("name") for c in project.iterfind(".//q:Code", NS)}
-    themes = pd.read_csv(runs[0] / "themes.csv", encoding="utf-8-sig", dtype=str)
-    names = json.loads((runs[0] / "run.json").read_text(encoding="utf-8"))["programs"]
-    by_rec = {s.get("name"): [codes[r.get("targetGUID")] for r in s.iterfind("q:Coding/q:CodeRef", NS)]
-              for s in selections}
-    for row in recs.itertuples(index=False):
-        label = themes.set_index("theme_id").loc[row.theme_id, "theme_label"]
-        expected_programs = [f"{c} {names[c]}" for c in row.program_codes.split(";") if c]
-        review = ["검토 필요"] if row.needs_review == "1" else []
-        assert by_rec[row.rec_id] == [label, *expected_programs, *review], row.rec_id
-    assert "1" in set(recs["needs_review"]) and "0" in set(recs["needs_review"])
-
-
-def test_cases_tell_members_apart_and_carry_each_units_confidence(exported, runs):
-    """Masked names (○○○ 위원) cannot tell members apart: cases are named by number; each unit is a case too,
-    whose variables (score, runner-up, margin, review flag) a QDA user can filter on."""
-    project = _project(exported)
-    recs = _recs(runs[0]).set_index("rec_id")
-    guid_to_rec = {s.get("guid"): s.get("name") for s in project.iterfind(".//q:PlainTextSelection", NS)}
-    variables = {v.get("guid"): (v.get("name"), v.get("typeOfVariable")) for v in project.iterfind(".//q:Variable", NS)}
-    assert sorted(variables.values()) == sorted([("주제 점수", "Float"), ("차순위 주제", "Text"), ("점수 차이", "Float"),
-                                                 ("검토 필요", "Boolean"), ("주제 출처", "Text")])
-    members, units = {}, {}
-    for case in project.iterfind(".//q:Case", NS):
-        held = {guid_to_rec[r.get("targetGUID")] for r in case.iterfind("q:SelectionRef", NS)}
-        if case.get("name").startswith("권고 "):
-            values = {variables[v.find("q:VariableRef", NS).get("targetGUID")][0]: v[1].text
-                      for v in case.iterfind("q:VariableValue", NS)}
-            units[case.get("name")] = (held, values)
-        else:
-            members[case.get("name")] = held
-    member_units = recs[recs["member"] != ""].groupby("member")
-    assert sorted(members) == sorted(f"위원 {m} ({label.removesuffix('위원').strip()})" for m, label in
-                                     member_units["member_label"].first().items())
-    assert len(set(members)) == len(members) == recs["member"].replace("", None).nunique()
-    assert sorted(units) == sorted(f"권고 {r}" for r in recs.index)
-    for name, (held, values) in units.items():
-        row = recs.loc[name.removeprefix("권고 ")]
-        assert held == {row.name}
-        assert values["검토 필요"] == ("true" if row["needs_review"] == "1" else "false")
-        assert float(values["주제 점수"]) == pytest.approx(float(row["theme_score"]), abs=1e-4)
-        assert ("점수 차이" in values) == (row["theme_margin"] != "")
-
-
-def test_selection_offsets_cut_each_unit_out_of_its_source(exported, runs):
-    info = json.loads((runs[0] / "run.json").read_text(encoding="utf-8"))
-    docs = {Path(e["path"]).name: read_document(e["path"]) for e in info["inputs"]}
-    assert set(docs) == {"seed.docx", "new_round.txt"} and docs["seed.docx"].format == "docx"
-    recs = _recs(runs[0]).set_index("rec_id")
-    project = _project(exported)
-    with zipfile.ZipFile(exported) as archive:
-        for source in project.iterfind(".//q:TextSource", NS):
-            text = archive.read(f"Sources/{source.get('plainTextPath').removeprefix('internal://')}").decode("utf-8")
-            doc = docs[source.get("name")]
-            assert text.split("\n")[:-1] == [line.text for line in doc.lines]
-            for sel in source.iterfind("q:PlainTextSelection", NS):
-                unit = recs.loc[sel.get("name")]
-                lines = doc.lines[int(unit["line_start"]) - 1:int(unit["line_end"])]
-                piece = text[int(sel.get("startPosition")):int(sel.get("endPosition"))]
-                assert piece == "\n".join(line.text for line in lines).strip()
-                for word in unit["text"].split()[:3]:
-                    assert word in piece, (sel.get("name"), word)
-
-
-def test_guids_are_stable_across_runs_of_the_same_input(runs, tmp_path):
-    a = export_qdpx(runs[0], tmp_path / "a.qdpx").path
-    b = export_qdpx(runs[1], tmp_path / "b.qdpx").path
-    guids = [{e.get("name") or e.tag: e.get("guid") for e in _project(p).iter() if e.get("guid")} for p in (a, b)]
-    assert guids[0] == guids[1] and len(guids[0]) > 60
-    assert a.read_bytes() == b.read_bytes()
-
-
 def test_round_trip_returns_every_units_theme(exported, runs, tmp_path):
     out = tmp_path / "corrections.csv"
     result = import_qdpx(exported, runs[0], out)
-    recs = _recs(runs[0])
+    recs = recommendations(runs[0])
     assert result.matched == len(recs) and not result.changed and not result.unmatched
     got = _read_corrections(out)
     assert list(got.columns) == list(COLUMNS)
@@ -162,8 +64,8 @@ def test_round_trip_returns_every_units_theme(exported, runs, tmp_path):
 
 
 def test_recoding_two_units_in_the_xml_gives_those_two_changes(exported, runs, tmp_path, caplog):
-    recs = _recs(runs[0])
-    project = _project(exported)
+    recs = recommendations(runs[0])
+    project = project_tree(exported)
     codes = _codes(project)
     labels = pd.read_csv(runs[0] / "themes.csv", encoding="utf-8-sig", dtype=str).set_index("theme_id")["theme_label"]
     picks = recs.iloc[[0, 7]]
@@ -197,8 +99,8 @@ def test_recoding_two_units_in_the_xml_gives_those_two_changes(exported, runs, t
 def test_a_code_made_in_the_tool_becomes_a_researcher_theme(exported, runs, tmp_path):
     """A new code under 주제, applied to a unit in place of its theme: a researcher theme; a unit coded with two
     themes keeps the first and the second is reported."""
-    recs = _recs(runs[0])
-    project = _project(exported)
+    recs = recommendations(runs[0])
+    project = project_tree(exported)
     branch = project.find(".//q:Code[@name='주제']", NS)
     climate = etree.SubElement(branch, f"{{{NS['q']}}}Code", guid=str(uuid.uuid4()).upper(), name="기후·환경",
                                isCodable="true")
@@ -221,8 +123,8 @@ def test_a_code_made_in_the_tool_becomes_a_researcher_theme(exported, runs, tmp_
 
 def test_renamed_moved_codes_and_new_selection_guids_still_map_back(exported, runs, tmp_path):
     """A tool that renames codes, flattens the code tree and makes its own selection GUIDs."""
-    recs = _recs(runs[0])
-    project = _project(exported)
+    recs = recommendations(runs[0])
+    project = project_tree(exported)
     codes = project.find(".//q:CodeBook/q:Codes", NS)
     for branch in list(codes):
         for code in list(branch.iterfind("q:Code", NS)):
@@ -236,7 +138,7 @@ def test_renamed_moved_codes_and_new_selection_guids_still_map_back(exported, ru
         del sel.attrib["name"]
     # a new code the researcher made, named by a theme id, applied to one unit instead of its theme
     target = recs.iloc[3]
-    other = next(t for t in _recs(runs[0])["theme_id"] if t != target["theme_id"])
+    other = next(t for t in recommendations(runs[0])["theme_id"] if t != target["theme_id"])
     new_code = etree.SubElement(codes, f"{{{NS['q']}}}Code", guid=str(uuid.uuid4()).upper(), name=other,
                                 isCodable="true")
     docs_unit = project.findall(".//q:PlainTextSelection", NS)
@@ -256,7 +158,7 @@ def test_renamed_moved_codes_and_new_selection_guids_still_map_back(exported, ru
 
 
 def test_selection_outside_every_unit_is_one_warning(exported, runs, tmp_path, caplog):
-    project = _project(exported)
+    project = project_tree(exported)
     source = project.find(".//q:TextSource[@name='seed.docx']", NS)
     theme = project.find(".//q:Code[@isCodable='true']", NS).get("guid")
     # the document title "붙 임  위원별 자문내용" on line 2 belongs to no unit
@@ -314,24 +216,3 @@ def test_malformed_qdpx_is_one_line_error_and_writes_nothing(runs, tmp_path, cap
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.qdpx", "corrections.csv"]
 
 
-def test_export_refuses_a_moved_or_changed_input(runs, tmp_path, capsys):
-    run = tmp_path / "run"
-    shutil.copytree(runs[0], run)
-    info = json.loads((run / "run.json").read_text(encoding="utf-8"))
-    moved = tmp_path / "new_round.txt"
-    entry = next(e for e in info["inputs"] if e["path"].endswith("new_round.txt"))
-    shutil.copy(entry["path"], moved)
-    entry["path"] = str(moved)
-    (run / "run.json").write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
-    out = tmp_path / "x.qdpx"
-    assert export_qdpx(run, out).sources == 2
-
-    out.unlink()
-    moved.write_text(moved.read_text(encoding="utf-8") + "\n ㅇ 추가된 권고\n", encoding="utf-8")
-    assert main(["export-qdpx", str(run), "--out", str(out)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err == f"error: {moved}: changed since run {run} was made (its SHA-256 differs from run.json)"
-    moved.unlink()
-    with pytest.raises(InputError, match="not found"):
-        export_qdpx(run, out)
-    assert not out.exists() and not any(p.name.startswith(".x.qdpx") for p in tmp_path.iterdir())

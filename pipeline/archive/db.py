@@ -82,8 +82,8 @@ def check_wait(wait: float) -> float:
 
 
 def _in_use(path: Path, wait: float) -> InputError:
-    return InputError(str(path), f"the archive is in use by another process (waited {wait:g} s); "
-                                 "try again when it has finished")
+    return InputError(str(path), f"다른 프로세스가 보관소를 쓰고 있습니다 ({wait:g}초 기다림); "
+                                 "그 작업이 끝난 뒤 다시 하세요")
 
 
 def _connect(path: Path, read_only: bool, wait: float, deadline: float):
@@ -95,12 +95,12 @@ def _connect(path: Path, read_only: bool, wait: float, deadline: float):
             return duckdb.connect(str(path), read_only=read_only, config=dict(_CONFIG))
         except duckdb.ConnectionException as err:
             if "different configuration" not in str(err):
-                raise InputError(str(path), f"not a readable DuckDB archive ({one_line(err)})") from err
+                raise InputError(str(path), f"읽을 수 있는 DuckDB 보관소가 아닙니다 ({one_line(err)})") from err
             return _shared(path, read_only)
         except duckdb.Error as err:
             # The file's path, which DuckDB quotes, may itself contain "lock".
             if _LOCK_CONFLICT not in str(err).replace(str(path), ""):
-                raise InputError(str(path), f"not a readable DuckDB archive ({one_line(err)})") from err
+                raise InputError(str(path), f"읽을 수 있는 DuckDB 보관소가 아닙니다 ({one_line(err)})") from err
             if time.monotonic() >= deadline:
                 raise _in_use(path, wait) from err
             time.sleep(0.2)
@@ -116,7 +116,7 @@ def _shared(path: Path, read_only: bool):
         for name, value in _CONFIG.items():
             con.execute(f"SET {name} = {str(value).lower()}")
     except duckdb.Error as err:
-        raise InputError(str(path), f"this process has the archive open in another mode ({one_line(err)})") from err
+        raise InputError(str(path), f"이 프로세스가 보관소를 다른 방식으로 열어 두었습니다 ({one_line(err)})") from err
     return con
 
 
@@ -149,20 +149,20 @@ def _check_schema(con, path: Path) -> int:
     """The archive's schema version, its tables checked against what this version writes; InputError otherwise."""
     found = _columns(con)
     if not found:
-        raise InputError(str(path), "not an advisory archive yet: it has no tables (a first `advisory archive add` "
-                                    "that did not finish leaves such a file; the next add sets it up)")
+        raise InputError(str(path), "아직 advisory 보관소가 아닙니다: 표가 없습니다 (끝나지 못한 첫 "
+                                    "`advisory archive add` 가 남긴 파일이며, 다음 add가 준비합니다)")
     if "meta" not in found:
-        raise InputError(str(path), "not an advisory archive (no meta table)")
+        raise InputError(str(path), "advisory 보관소가 아닙니다 (meta 표 없음)")
     row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     version = int(row[0]) if row and str(row[0]).isdigit() else None
     if version is None:
-        raise InputError(str(path), "not an advisory archive (no schema_version in meta)")
+        raise InputError(str(path), "advisory 보관소가 아닙니다 (meta에 schema_version 없음)")
     if version > SCHEMA_VERSION:
-        raise InputError(str(path), f"archive schema version {version} is newer than this advisory-themes reads "
-                                    f"({SCHEMA_VERSION}); upgrade advisory-themes to open it")
+        raise InputError(str(path), f"보관소 스키마 버전 {version}은(는) 이 advisory-themes가 읽는 버전"
+                                    f"({SCHEMA_VERSION})보다 새롭습니다; advisory-themes를 업그레이드하세요")
     if version < 1:
-        raise InputError(str(path), f"archive schema version {version} is older than {SCHEMA_VERSION} "
-                                    "and cannot be upgraded")
+        raise InputError(str(path), f"보관소 스키마 버전 {version}은(는) {SCHEMA_VERSION}보다 오래되어 "
+                                    "업그레이드할 수 없습니다")
     # Columns later versions added: an older file lacks them until its first write upgrades it.
     confidence = {column.split()[0] for column in _CONFIDENCE.split(", ")}
     record = {column.split()[0] for column in _RECORD.split(", ")}
@@ -175,11 +175,11 @@ def _check_schema(con, path: Path) -> int:
         if got != expected:
             missing = [name for name, kind in expected if (name, kind) not in got]
             extra = [name for name, kind in got if (name, kind) not in expected]
-            detail = "missing" if not got else ", ".join(
-                part for part in (missing and f"lacks {', '.join(missing)}", extra and f"has {', '.join(extra)}")
-                if part) or "has its columns in another order"
-            raise InputError(str(path), f"table {table} is not as advisory-themes writes it ({detail}): "
-                                        "the archive was edited by hand; restore a copy")
+            detail = "표가 없음" if not got else ", ".join(
+                part for part in (missing and f"{', '.join(missing)} 열이 없음",
+                                  extra and f"{', '.join(extra)} 열이 있음") if part) or "열의 순서가 다름"
+            raise InputError(str(path), f"{table} 표가 advisory-themes가 쓰는 형태가 아닙니다 ({detail}): "
+                                        "보관소를 손으로 고친 것 같습니다; 사본으로 되돌리세요")
     return version
 
 
@@ -229,7 +229,7 @@ def _writers_lock(path: Path, wait: float, deadline: float) -> Iterator[None]:
     except Timeout as err:
         raise _in_use(path, wait) from err
     except OSError as err:
-        raise InputError(str(path), f"cannot lock the archive for writing ({one_line(err)})") from err
+        raise InputError(str(path), f"쓰기 위해 보관소를 잠글 수 없습니다 ({one_line(err)})") from err
     try:
         yield
     finally:
@@ -250,7 +250,7 @@ def _checked(con, path: Path) -> Iterator:
     try:
         yield con
     except duckdb.Error as err:
-        raise InputError(str(path), f"damaged or unreadable archive ({one_line(err)})") from err
+        raise InputError(str(path), f"보관소가 손상되었거나 읽을 수 없습니다 ({one_line(err)})") from err
     finally:
         con.close()
 
@@ -273,7 +273,7 @@ def open_archive(path: str | os.PathLike, *, read_only: bool = True, create: boo
     deadline = time.monotonic() + wait
     if read_only:
         if not path.exists():
-            raise InputError(str(path), "no archive here; create one with `advisory archive add`")
+            raise InputError(str(path), "여기에 보관소가 없습니다; `advisory archive add` 로 만드세요")
         with _checked(_connect(path, True, wait, deadline), path) as con:
             _check_schema(con, path)
             yield con
@@ -285,7 +285,7 @@ def open_archive(path: str | os.PathLike, *, read_only: bool = True, create: boo
             path.unlink()  # DuckDB refuses an empty file; a first add killed as it made the file leaves one
         created = not path.exists()
         if created and not create:
-            raise InputError(str(path), "no archive here; create one with `advisory archive add`")
+            raise InputError(str(path), "여기에 보관소가 없습니다; `advisory archive add` 로 만드세요")
         try:
             with _checked(_connect(path, False, wait, deadline), path) as con:
                 if create and not _columns(con):

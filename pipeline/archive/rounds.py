@@ -42,8 +42,8 @@ def model_hash(folder: str | os.PathLike) -> str:
     """sha256 over a model folder's files (relative paths and contents, in sorted order)."""
     root = Path(folder)
     if not (root / "model.json").is_file():
-        raise InputError(str(root), "not a saved theme model (no model.json); save one with "
-                                    "`advisory run --save-model DIR`")
+        raise InputError(str(root), "저장된 주제 모델이 아닙니다 (model.json 없음); "
+                                    "`advisory run --save-model DIR` 로 저장하세요")
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
@@ -61,7 +61,7 @@ def _parse_date(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError as err:
-        raise InputError("--date", f"{value!r} is not a date in the form YYYY-MM-DD") from err
+        raise InputError("--date", f"{value!r}은(는) YYYY-MM-DD 형식의 날짜가 아닙니다") from err
 
 
 def _model_ref(model_dir: Path, sha256: str, model) -> ModelRef:
@@ -76,21 +76,21 @@ def _choose_model(archive: Path, model_dir: str | os.PathLike | None, wait: floa
         pinned = read_meta(con) if con is not None else {}
     if model_dir is None:
         if "model_hash" not in pinned:
-            raise InputError(str(archive), "the archive has no model yet: give --model DIR (a folder from "
-                                           "`advisory run --save-model`) for its first round")
+            raise InputError(str(archive), "보관소에 아직 모델이 없습니다: 첫 회차에는 --model DIR "
+                                           "(`advisory run --save-model` 로 저장한 폴더)를 주세요")
         folder = Path(pinned["model_path"])
         if not folder.is_dir():
-            raise InputError(str(folder), "the archive's pinned model folder is missing; give --model DIR")
+            raise InputError(str(folder), "보관소에 고정된 모델 폴더가 없습니다; --model DIR 을 주세요")
         sha = model_hash(folder)
         if sha != pinned["model_hash"]:
-            raise InputError(str(folder), f"the pinned model folder has changed since the archive pinned it "
-                                          f"({pinned['model_hash'][:12]} -> {sha[:12]}); give --model DIR to "
-                                          "code this round with it as it is now")
+            raise InputError(str(folder), f"고정된 모델 폴더가 고정한 뒤에 바뀌었습니다 "
+                                          f"({pinned['model_hash'][:12]} -> {sha[:12]}); 지금의 모델로 이 회차를 "
+                                          "분류하려면 --model DIR 을 주세요")
         return folder, sha
     folder = Path(model_dir)
     sha = model_hash(folder)
     if pinned.get("model_hash") not in (None, sha):
-        log.warning("%s: not the archive's pinned model (%s, %s); this round is coded with it as asked",
+        log.warning("%s: 보관소에 고정된 모델(%s, %s)이 아니지만 요청대로 이 모델로 이 회차를 분류합니다",
                     folder, pinned["model_path"], pinned["model_hash"][:12])
     return folder, sha
 
@@ -191,7 +191,7 @@ def recode_round(archive: str | os.PathLike, round_name: str, model_dir: str | o
         row = con.execute("SELECT round_date, corrections_path, corrections_sha256 FROM rounds WHERE round_name = ?",
                           [round_name]).fetchone()
         if row is None:
-            raise InputError(str(archive), f"no round {round_name!r} in the archive (see `advisory archive list`)")
+            raise InputError(str(archive), f"보관소에 {round_name!r} 회차가 없습니다 (`advisory archive list` 참고)")
         units = stored_units(con, round_name)
         inputs = con.execute("SELECT path, sha256, format, encoding FROM inputs WHERE round_name = ?",
                              [round_name]).df().to_dict("records")
@@ -207,7 +207,7 @@ def recode_round(archive: str | os.PathLike, round_name: str, model_dir: str | o
     with open_archive(archive, read_only=False, wait=wait) as con, transaction(con):
         added = con.execute("SELECT added_at FROM rounds WHERE round_name = ?", [round_name]).fetchone()
         if added is None:
-            raise InputError(str(archive), f"round {round_name!r} was removed meanwhile")
+            raise InputError(str(archive), f"그 사이에 {round_name!r} 회차가 지워졌습니다")
         write_round(con, archive, stored, replace=True)
         con.execute("UPDATE rounds SET added_at = ?, recoded_at = ? WHERE round_name = ?", [
             added[0], dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0), round_name])

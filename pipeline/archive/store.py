@@ -42,7 +42,7 @@ from pipeline.runfolder.schema import (
 from pipeline.themes.corrections import Correction
 
 #: What ``export --out`` may replace: an earlier export folder.
-EXPORT_FOLDER = FolderKind("an earlier export folder", "units.parquet")
+EXPORT_FOLDER = FolderKind("이전 내보내기 폴더", "units.parquet")
 
 
 @dataclass(frozen=True)
@@ -88,17 +88,17 @@ def check_round_name(name: str) -> str:
     """``name`` stripped; ``InputError`` for an empty name or one over :data:`MAX_ROUND_NAME` characters."""
     name = name.strip()
     if not name:
-        raise InputError("--round-name", "a round needs a non-empty name")
+        raise InputError("--round-name", "회차 이름이 비어 있으면 안 됩니다")
     if len(name) > MAX_ROUND_NAME:
-        raise InputError("--round-name", f"a round name has at most {MAX_ROUND_NAME} characters, this one has "
-                                         f"{len(name):,}")
+        raise InputError("--round-name", f"회차 이름은 {MAX_ROUND_NAME}자를 넘을 수 없습니다 (이 이름은 "
+                                         f"{len(name):,}자)")
     return name
 
 
 def refuse_existing(con, archive: Path, round_name: str) -> None:
     if con.execute("SELECT 1 FROM rounds WHERE round_name = ?", [round_name]).fetchone():
-        raise InputError(str(archive), f"round {round_name!r} is already in the archive; use --replace to "
-                                       "replace it or choose another --round-name")
+        raise InputError(str(archive), f"{round_name!r} 회차가 이미 보관소에 있습니다; 바꾸려면 --replace, "
+                                       "아니면 다른 --round-name 을 주세요")
 
 
 def store_round(archive: str | os.PathLike, stored: StoredRound, *, replace: bool = False,
@@ -195,7 +195,7 @@ def remove_round(archive: str | os.PathLike, round_name: str, *, wait: float = D
     archive = Path(archive)
     with open_archive(archive, read_only=False, wait=wait) as con, transaction(con):
         if not con.execute("SELECT 1 FROM rounds WHERE round_name = ?", [round_name]).fetchone():
-            raise InputError(str(archive), f"no round {round_name!r} in the archive (see `advisory archive list`)")
+            raise InputError(str(archive), f"보관소에 {round_name!r} 회차가 없습니다 (`advisory archive list` 참고)")
         for table in ROUND_TABLES:
             con.execute(f"DELETE FROM {table} WHERE round_name = ?", [round_name])
 

@@ -18,7 +18,7 @@ from pipeline.runfolder.plots import share_lines
 from pipeline.runfolder.schema import write_csv
 
 #: What ``trends --out`` may replace: an earlier trends folder.
-TRENDS_FOLDER = FolderKind("an earlier trends folder", "theme_by_round.csv")
+TRENDS_FOLDER = FolderKind("이전 추이 폴더", "theme_by_round.csv")
 
 
 def _legend_labels(themes: pd.DataFrame) -> list[str]:
@@ -35,7 +35,7 @@ def write_trends(archive: str | os.PathLike, out_dir: str | os.PathLike, *, wait
         per_cell = units_per_cell(len(tables.rounds), len(tables.themes))
         units = cell_units(con, per_cell)
     if tables.rounds.empty:
-        raise InputError(str(archive), "the archive has no rounds yet")
+        raise InputError(str(archive), "보관소에 아직 회차가 없습니다")
 
     def write(folder: Path) -> None:
         write_csv(tables.theme_by_round, folder / "theme_by_round.csv")

@@ -55,7 +55,7 @@ def whole_number(minimum: int) -> Callable[[str], int]:
         except ValueError:
             number = minimum - 1
         if number < minimum:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {value!r}")
+            raise argparse.ArgumentTypeError(f"{minimum} 이상의 정수여야 합니다 (받은 값: {value!r})")
         return number
 
     return convert
@@ -68,7 +68,7 @@ def seconds(value: str) -> float:
     except ValueError:
         number = -1.0
     if not (math.isfinite(number) and number >= 0):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {value!r}")
+        raise argparse.ArgumentTypeError(f"0 이상의 초여야 합니다 (받은 값: {value!r})")
     return number
 
 

@@ -56,14 +56,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.showwarning = _show_warning
             return args.handler(args)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"오류: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
         if not _input_failure(exc):
             raise
         if args.verbose:
             traceback.print_exc()
-        print(f"error: 입력 파일을 읽지 못했습니다 ({type(exc).__module__}.{type(exc).__name__}: "
+        print(f"오류: 입력 파일을 읽지 못했습니다 ({type(exc).__module__}.{type(exc).__name__}: "
               f"{one_line(exc)}); --verbose 로 자세한 내용을 봅니다", file=sys.stderr)
         return 2
 

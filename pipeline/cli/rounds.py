@@ -78,7 +78,7 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     suffix = args.out.suffix.lower() if args.out is not None else ".csv"
     data = units_file(units, suffix)
     if suffix not in (".csv", ".jsonl"):
-        raise InputError(str(args.out), "output must end in .csv or .jsonl")
+        raise InputError(str(args.out), "출력 파일은 .csv나 .jsonl로 끝나야 합니다")
     if args.out is None:
         sys.stdout.write(data.decode("utf-8-sig"))
         warn_unplaced(unplaced, None)

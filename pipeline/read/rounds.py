@@ -43,7 +43,7 @@ def read_rounds(paths: Sequence[str | os.PathLike], skip_bad: bool = False) -> l
     for path in map(Path, paths):
         docs, bad = read_round([path], skip_bad=skip_bad)
         for err in bad:
-            log.warning("skipped %s", err)
+            log.warning("건너뜀: %s", err)
         rounds.append(Round(path.name if path.is_dir() else path.stem, path, tuple(docs)))
     return rounds
 
@@ -84,7 +84,7 @@ def parse_with_unplaced(
         for doc in rnd.documents:
             parsed = parser.parse(doc, round_id=rnd.round_id)
             if not parsed.units:
-                log.warning("%s: no recommendation found", doc.path)
+                log.warning("%s: 권고를 찾지 못했습니다", doc.path)
             source = _source_in_round(doc, rnd)
             unplaced.extend(replace(stretch, source=source) for stretch in parsed.unplaced)
             first_member = offset
@@ -100,12 +100,12 @@ def parse_with_unplaced(
                 offset = max(offset, shifted.member or 0)
                 units.append(shifted)
         if len(units) == n_before:
-            raise InputError(str(rnd.path), "no recommendation units found")
+            raise InputError(str(rnd.path), "권고 단위를 하나도 찾지 못했습니다")
         if repeats:
-            where = ", ".join(f"{n} in {source}" for source, n in repeats.items())
+            where = ", ".join(f"{source} {n}건" for source, n in repeats.items())
             log.warning(
-                "%s: %d recommendations repeat an earlier one word for word (same agenda and question): %s; "
-                "all are kept, each with its own rec_id",
+                "%s: 권고 %d건이 앞의 권고를 글자 그대로 되풀이합니다 (같은 안건·질문): %s; "
+                "모두 각자의 rec_id로 유지합니다",
                 rnd.path, sum(repeats.values()), where,
             )
     mapped = mapper.transform(units)

@@ -51,7 +51,7 @@ from pipeline.themes.corrections import Correction
 # The repository's placeholder in outputs/: it counts as empty, and a new run folder keeps it.
 PLACEHOLDER = ".gitkeep"
 #: ``--out`` may be a new folder, an empty one or an earlier run folder, which is replaced as a whole.
-RUN_FOLDER = FolderKind("an earlier run folder", "run.json", RUN_FILES, PLACEHOLDER)
+RUN_FOLDER = FolderKind("이전 결과 폴더", "run.json", RUN_FILES, PLACEHOLDER)
 
 def prior_record(out_dir: Path) -> Path | None:
     """The coding record of ``out_dir`` when it is an earlier run folder a run may replace; None otherwise.
@@ -122,11 +122,11 @@ def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assign
 def _read_table(path: Path, **options: object) -> pd.DataFrame:
     """A CSV the pipeline wrote (UTF-8 with BOM); ``InputError`` naming the folder when missing or unreadable."""
     if not path.is_file():
-        raise InputError(str(path.parent), f"not a run folder ({path.name} missing)")
+        raise InputError(str(path.parent), f"결과 폴더가 아닙니다 ({path.name} 없음)")
     try:
         return pd.read_csv(path, encoding="utf-8-sig", **options)
     except (ValueError, OSError) as exc:
-        raise InputError(str(path), f"unreadable: {' '.join(str(exc).split())}") from exc
+        raise InputError(str(path), f"읽을 수 없습니다: {' '.join(str(exc).split())}") from exc
 
 
 def _text_table(path: Path) -> pd.DataFrame:
@@ -149,7 +149,7 @@ def read_recommendations(run: str | Path) -> pd.DataFrame:
     frame = _text_table(path)
     missing = set(READ_COLUMNS) - set(frame.columns)
     if missing:
-        raise InputError(str(path), f"missing columns: {', '.join(sorted(missing))}")
+        raise InputError(str(path), f"열이 빠져 있습니다: {', '.join(sorted(missing))}")
     return frame
 
 
@@ -188,7 +188,7 @@ class RunFolder:
         missing = [c for c in RECOMMENDATION_COLUMNS if c not in self.recommendations.columns]
         if missing:
             raise InputError(str(self.path / "recommendations.csv"),
-                             f"lacks the column {missing[0]} (made by an older version?)")
+                             f"{missing[0]} 열이 없습니다 (이전 버전이 만든 폴더인가요?)")
         # Rows as plain tuples once: iterating pandas' Arrow-backed strings costs more than building the records.
         return tuple(self.recommendations.astype(object).itertuples(index=False))
 
@@ -219,7 +219,7 @@ class RunFolder:
         missing = [c for c in THEME_COLUMNS if c not in self.themes.columns]
         if missing:
             raise InputError(str(self.path / "themes.csv"),
-                             f"lacks the column {missing[0]} (made by an older version?)")
+                             f"{missing[0]} 열이 없습니다 (이전 버전이 만든 폴더인가요?)")
         return tuple(card_from_cells(r) for r in self.themes.astype(object).itertuples(index=False))
 
 
@@ -234,9 +234,9 @@ def load_run(run: str | Path) -> RunFolder:
     themes = _text_table(path / "themes.csv")
     info_path = path / "run.json"
     if not info_path.is_file():
-        raise InputError(str(path), "not a run folder (run.json missing)")
+        raise InputError(str(path), "결과 폴더가 아닙니다 (run.json 없음)")
     try:
         info = json.loads(info_path.read_text(encoding="utf-8"))
     except (ValueError, OSError) as exc:
-        raise InputError(str(info_path), f"unreadable: {' '.join(str(exc).split())}") from exc
+        raise InputError(str(info_path), f"읽을 수 없습니다: {' '.join(str(exc).split())}") from exc
     return RunFolder(path, recs, themes, info)

@@ -31,9 +31,9 @@ def promote_candidate(run: str | Path, theme_id: str, label: str, out: str | Pat
     card = next((c for c in folder.theme_cards if c.theme_id == theme_id), None)
     candidates = [c.theme_id for c in folder.theme_cards if is_new_theme(c.theme_id, c.source)]
     if card is None or card.theme_id not in candidates:
-        what = "has no theme" if card is None else f"is not a new-theme candidate ({card.source}):"
-        raise InputError(str(Path(run) / "themes.csv"), f"{what} {theme_id!r}; its candidates: "
-                                                        f"{', '.join(candidates) or '(none)'}")
+        what = "주제가 없습니다" if card is None else f"새 주제 후보가 아닙니다 ({card.source})"
+        raise InputError(str(Path(run) / "themes.csv"), f"{theme_id!r}: {what}; 이 결과 폴더의 새 주제 후보: "
+                                                        f"{', '.join(candidates) or '(없음)'}")
     texts = {u.rec_id: u.text for u in folder.units}
     theme = candidate_theme(new_id or theme_id, label, card.keywords,
                             [texts[r] for r in card.representative_rec_ids if r in texts])

@@ -75,7 +75,7 @@ def theme_card(run: RunFolder, theme: str) -> ThemeCard:
     for card in run.theme_cards:
         if theme in (card.theme_id, card.label):
             return card
-    raise KeyError(f"no theme {theme!r} in {run.path}")
+    raise KeyError(f"{run.path}에 {theme!r} 주제가 없습니다")
 
 
 def quotes(run: RunFolder, card: ThemeCard) -> list[str]:

@@ -74,10 +74,10 @@ def read_gold(path: str | os.PathLike) -> list[dict[str, str]]:
             rows = list(reader)
             header = reader.fieldnames or []
     except (OSError, UnicodeDecodeError) as err:
-        raise InputError(str(path), f"cannot read gold coding ({err.__class__.__name__})") from err
+        raise InputError(str(path), f"정답 코딩을 읽을 수 없습니다 ({err.__class__.__name__})") from err
     missing = [c for c in GOLD_COLUMNS if c not in header]
     if missing:
-        raise InputError(str(path), f"gold coding lacks column(s) {', '.join(missing)}")
+        raise InputError(str(path), f"정답 코딩에 {', '.join(missing)} 열이 없습니다")
     return rows
 
 
@@ -120,7 +120,7 @@ def evaluate(gold_csv: str | os.PathLike, run_dir: str | os.PathLike) -> dict:
     matched, unmatched = match_units(gold, [r["text"] for r in recs])
     pairs = [(row, recs[i]) for row, i in matched]
     if not pairs:
-        raise InputError(str(gold_path), f"no gold key matches a unit of {run_path}")
+        raise InputError(str(gold_path), f"정답의 어느 키도 {run_path}의 권고와 맞지 않습니다")
 
     truth = [g["theme_id"] for g, _ in pairs]
     pred = [r["theme_id"] for _, r in pairs]
@@ -292,35 +292,34 @@ def _codebook_labels() -> dict[str, str]:
 
 def format_table(result: dict) -> str:
     """The headline metrics as an aligned two-column text table, then per-theme accuracy."""
-    lines = [f"gold {result['gold']}  vs  run {result['run']}",
-             f"matched {result['n_matched']}/{result['n_gold']} gold units ({result['n_run_units']} in run)"]
+    lines = [f"정답 {result['gold']}  대  결과 폴더 {result['run']}",
+             f"맞춘 정답 권고 {result['n_matched']}/{result['n_gold']}건 (결과 폴더의 권고 {result['n_run_units']}건)"]
     if result["mode"] == "discovery":
-        lines.append("  discovery run (no codebook theme): accuracy after Hungarian matching of themes")
+        lines.append("  발견 모드 결과 (코드북 주제 없음): accuracy는 주제를 헝가리안 방식으로 짝지은 뒤의 정확도")
     for name in ("accuracy", "mapped_accuracy", "ari", "ami", "nmi", "kappa", "program_precision",
                  "program_recall", "fields_accuracy"):
         value = result[name]
-        lines.append(f"  {name:<18} {'n/a' if value is None else f'{value:.4f}'}")
-    lines.append(f"  {'theme':<24} {'n':>3} {'acc':>5} {'prec':>5} {'rec':>5} {'F1':>5}")
+        lines.append(f"  {name:<18} {'-' if value is None else f'{value:.4f}'}")
+    lines.append(f"  {'주제':<22} {'n':>3} {'acc':>5} {'prec':>5} {'rec':>5} {'F1':>5}")
     for theme, entry in result["per_theme"].items():
         acc = "" if entry["accuracy"] is None else f"{entry['accuracy']:.2f}"
         lines.append(f"    {theme:<22} {entry['n']:>3} {acc:>5} {entry['precision']:5.2f} {entry['recall']:5.2f} "
                      f"{entry['f1']:5.2f}")
     new = result.get("new_themes") or {}
     if new.get("n_new_gold") or new.get("known_to_new"):
-        lines.append(f"  new themes: {new['n_new_gold']} gold unit(s) outside the codebook, surfaced "
-                     f"{_share(new['surfaced'])} in {new['new_themes_found']} candidate(s), grouped ARI "
-                     f"{_share(new['grouped_ari'])}; known units sent to new {new['known_to_new']}, known accuracy "
-                     f"{_share(new['known_accuracy'])}")
+        lines.append(f"  새 주제: 코드북 밖의 정답 권고 {new['n_new_gold']}건 중 {_share(new['surfaced'])}가 후보 "
+                     f"{new['new_themes_found']}개에 나타남, 묶음 ARI {_share(new['grouped_ari'])}; 새 주제로 간 기존 "
+                     f"주제 권고 {new['known_to_new']}건, 기존 주제 정확도 {_share(new['known_accuracy'])}")
         for theme, entry in new["per_new_theme"].items():
-            lines.append(f"    {theme:<22} {entry['n']:>3} surfaced {entry['surfaced']:.2f} "
-                         f"largest group {_share(entry['largest_group'])}")
+            lines.append(f"    {theme:<22} {entry['n']:>3} 후보에 나타남 {entry['surfaced']:.2f} "
+                         f"가장 큰 묶음 {_share(entry['largest_group'])}")
     if result["unmatched"]:
-        lines.append(f"  unmatched gold units: {', '.join(result['unmatched'])}")
+        lines.append(f"  맞추지 못한 정답 권고: {', '.join(result['unmatched'])}")
     return "\n".join(lines)
 
 
 def _share(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+    return "-" if value is None else f"{value:.2f}"
 
 
 def confusion_frame(result: dict) -> pd.DataFrame:

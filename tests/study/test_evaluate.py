@@ -58,7 +58,7 @@ def test_metrics_on_a_small_coding(gold, run_dir):
     assert result["per_theme"]["startup_support"]["accuracy"] == 1.0
     assert result["mode"] == "codebook" and result["mapped_accuracy"] == 1.0
     table = format_table(result)
-    assert "accuracy" in table and "unmatched gold units: G5" in table
+    assert "accuracy" in table and "맞추지 못한 정답 권고: G5" in table
 
 
 # Three gold rows the run's units agree with (theme, programs and fields); tests add a fourth that may not.
@@ -138,8 +138,8 @@ def test_discovery_run_reports_mapped_accuracy_not_zero(tmp_path, gold):
     # themes: 3 of 4 units right under the best one-to-one matching.
     assert result["mapped_accuracy"] == 0.75
     table = format_table(result)
-    assert "discovery run" in table and "mapped_accuracy    0.7500" in table
-    assert "accuracy           n/a" in table
+    assert "발견 모드 결과" in table and "mapped_accuracy    0.7500" in table
+    assert "accuracy           -\n" in table
 
 
 def test_out_writes_confusion_csv_and_png_with_korean_labels(tmp_path, gold, run_dir):

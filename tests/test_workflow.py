@@ -176,20 +176,20 @@ def _corrupt(model_dir: Path, tmp_path: Path, edit) -> Path:
 def test_loading_checks_format_and_versions(saved_model, tmp_path):
     _, model_dir = saved_model
     newer = _corrupt(model_dir, tmp_path / "a", lambda i: i.update(format_version=99))
-    with pytest.raises(InputError, match="model format 99 is not supported"):
+    with pytest.raises(InputError, match="모델 형식 99은"):
         load_model(newer)
     old_bertopic = _corrupt(model_dir, tmp_path / "b", lambda i: i["versions"].update(bertopic="0.1.0"))
-    with pytest.raises(InputError, match="major versions differ"):
+    with pytest.raises(InputError, match="주 버전이 달라"):
         load_model(old_bertopic)
     other = _corrupt(model_dir, tmp_path / "c", lambda i: i["embedder"].update(model_id="some-other-model"))
-    with pytest.raises(InputError, match="vectors would not match"):
+    with pytest.raises(InputError, match="벡터가 맞지 않습니다"):
         load_model(other)
-    with pytest.raises(InputError, match="no model.json"):
+    with pytest.raises(InputError, match="model.json 없음"):
         load_model(tmp_path / "missing")
 
 
 def test_tfidf_models_cannot_be_saved(tmp_path):
-    with pytest.raises(InputError, match="cannot be saved"):
+    with pytest.raises(InputError, match="저장할 수 없습니다"):
         run_round([SEED], tmp_path / "run", RunOptions(embedder="tfidf"), save_model=tmp_path / "model")
     assert not (tmp_path / "run").exists() and not (tmp_path / "model").exists()
 
@@ -210,10 +210,10 @@ def test_cli_run_assign_evaluate(saved_model, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, needle", [
-    (["run", "--codebook", "{missing}", "--embedder", "tfidf"], "cannot read codebook"),
-    (["run", "--embedder", "word2vec"], "unknown embedder"),
-    (["assign", str(NEW_ROUND), "--model", "{missing}", "--out", "{out}"], "no model.json"),
-    (["run", "{empty}", "--embedder", "tfidf"], "empty"),
+    (["run", "--codebook", "{missing}", "--embedder", "tfidf"], "코드북을 읽을 수 없습니다"),
+    (["run", "--embedder", "word2vec"], "알 수 없는 임베딩 모델"),
+    (["assign", str(NEW_ROUND), "--model", "{missing}", "--out", "{out}"], "model.json 없음"),
+    (["run", "{empty}", "--embedder", "tfidf"], "빈 파일"),
 ])
 def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, argv, needle):
     empty = tmp_path / "empty.txt"
@@ -224,5 +224,5 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, argv, ne
         argv += ["--out", str(out), "--no-cache"]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and needle in err and "\n" not in err
+    assert err.startswith("오류: ") and needle in err and "\n" not in err
     assert not out.exists()

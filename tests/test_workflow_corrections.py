@@ -271,7 +271,7 @@ def test_every_bad_line_of_every_file_is_one_message_before_any_stage(tmp_path, 
                  "--corrections", str(first), "--corrections", str(second)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and not out.exists()
-    assert len(err) == 1 and err[0].startswith(f"error: {first}: 수정 파일 오류 3건 — ")
+    assert len(err) == 1 and err[0].startswith(f"오류: {first}: 수정 파일 오류 3건 — ")
     assert "a.csv 2행: 'performance_evalution'은(는) 코드북에도 모델에도 없는 주제입니다 (혹시 performance_evaluation?)" \
         in err[0] and "a.csv 3행" in err[0] and "b.csv 2행: 따옴표" in err[0]
     # A file of another round stops the run too, before any work on the themes.
@@ -280,7 +280,7 @@ def test_every_bad_line_of_every_file_is_one_message_before_any_stage(tmp_path, 
     assert main(["run", str(SEED), "--out", str(out), "--embedder", "tfidf", "--no-cache",
                  "--corrections", str(other)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert "형태소 분석 …" not in err and err[-1] == (f"error: {other}: 수정 파일 오류 1건 — other.csv: 1건 모두 이 회차에 "
+    assert "형태소 분석 …" not in err and err[-1] == (f"오류: {other}: 수정 파일 오류 1건 — other.csv: 1건 모두 이 회차에 "
                                                   "없는 rec_id입니다 (다른 회차의 수정 파일인가요?)")
     assert not out.exists()
 

@@ -46,16 +46,16 @@ def test_newer_schema_and_foreign_files_are_refused(copy: Path, tmp_path: Path,
     con.close()
     assert main(["archive", "list", "--archive", str(copy)]) == 2
     assert capsys.readouterr().err.strip() == (
-        f"error: {copy}: archive schema version 99 is newer than this advisory-themes reads (3); "
-        "upgrade advisory-themes to open it")
+        f"오류: {copy}: 보관소 스키마 버전 99은(는) 이 advisory-themes가 읽는 버전(3)보다 새롭습니다; "
+        "advisory-themes를 업그레이드하세요")
     other = tmp_path / "other.duckdb"
     duckdb.connect(str(other)).close()
-    with pytest.raises(InputError, match="not an advisory archive"):
+    with pytest.raises(InputError, match="advisory 보관소가 아닙니다"):
         with open_archive(other):
             pass
     text = tmp_path / "notes.duckdb"
     text.write_text("회의록" * 100, encoding="utf-8")
-    with pytest.raises(InputError, match="not a readable DuckDB archive"):
+    with pytest.raises(InputError, match="읽을 수 있는 DuckDB 보관소가 아닙니다"):
         with open_archive(text):
             pass
 
@@ -73,8 +73,8 @@ def test_a_held_lock_gives_a_one_line_message(copy: Path) -> None:
     finally:
         holder.close()
     assert done.returncode == 2
-    assert done.stderr.strip() == (f"error: {copy}: the archive is in use by another process (waited 1 s); "
-                                   "try again when it has finished")
+    assert done.stderr.strip() == (f"오류: {copy}: 다른 프로세스가 보관소를 쓰고 있습니다 (1초 기다림); "
+                                   "그 작업이 끝난 뒤 다시 하세요")
 
 
 def test_two_adds_at_once_both_land_and_nothing_is_corrupted(built: dict, copy: Path) -> None:

@@ -54,8 +54,8 @@ def test_name_already_present_is_refused_unless_replace(built: dict, copy: Path,
             "--cache-dir", str(built["cache"]), "--quiet"]
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
-    assert err == f"error: {copy}: round '2025 자문' is already in the archive; use --replace to replace it or " \
-                  "choose another --round-name"
+    assert err == f"오류: {copy}: '2025 자문' 회차가 이미 보관소에 있습니다; 바꾸려면 --replace, 아니면 다른 " \
+                  "--round-name 을 주세요"
     assert main([*args, "--replace"]) == 0
     assert round_rows(copy, "2024 자문") == built["before_2024"]
     # the replaced round keeps its place and, given no --date, its date
@@ -64,7 +64,7 @@ def test_name_already_present_is_refused_unless_replace(built: dict, copy: Path,
 
 
 def test_first_round_needs_a_model(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="the archive has no model yet: give --model DIR"):
+    with pytest.raises(InputError, match="보관소에 아직 모델이 없습니다: 첫 회차에는 --model DIR"):
         add_round(tmp_path / "new.duckdb", [ROUND_2025], "2025 자문")
     assert not (tmp_path / "new.duckdb").exists()
 
@@ -75,7 +75,7 @@ def test_changed_pinned_model_is_refused(built: dict, tmp_path: Path) -> None:
     archive = tmp_path / "a.duckdb"
     add_round(archive, [ROUND_2025], "2025 자문", RunOptions(cache_dir=built["cache"]), model_dir=model)
     (model / "model.json").write_text((model / "model.json").read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    with pytest.raises(InputError, match="the pinned model folder has changed since the archive pinned it"):
+    with pytest.raises(InputError, match="고정된 모델 폴더가 고정한 뒤에 바뀌었습니다"):
         add_round(archive, [ROUND_2025], "again", RunOptions(cache_dir=built["cache"]))
     # named explicitly, the changed folder is used and recorded for that round only
     add_round(archive, [ROUND_2025], "again", RunOptions(cache_dir=built["cache"]), model_dir=model)

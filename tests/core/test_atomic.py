@@ -156,7 +156,7 @@ def test_run_refuses_a_folder_of_other_files_before_any_work(tmp_path: Path, cap
     assert main(argv) == 2
     assert time.perf_counter() - started < 5  # refused before reading, embedding or clustering
     message = capsys.readouterr().err.strip()
-    assert message.startswith(f"error: {other}") and "\n" not in message
+    assert message.startswith(f"오류: {other}") and "\n" not in message
     assert [p.name for p in other.iterdir()] == ["chapter1.docx"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis"]
 

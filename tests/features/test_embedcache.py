@@ -127,7 +127,7 @@ def test_cache_merges_shards_and_skips_broken_ones(tmp_path):
     folder = cache.folder("fake", "v1", "passage")
     assert len(list(folder.glob("*.npz"))) <= 3
     (folder / "00000000000000000000-broken.npz").write_bytes(b"not a zip")
-    with pytest.warns(UserWarning, match="dropped damaged shard"):
+    with pytest.warns(UserWarning, match="손상된 조각"):
         found = EmbeddingCache(tmp_path).get("fake", "v1", "passage", list(rows))
     assert all(found[key].tobytes() == row[0].tobytes() for key, row in rows.items())
     assert EmbeddingCache(tmp_path).get("fake", "v2", "passage", list(rows)) == {}

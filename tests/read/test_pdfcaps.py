@@ -22,7 +22,7 @@ def bomb_message(path: Path, limits: SizeLimits = SMALL) -> str:
     with pytest.raises(InputError) as caught:
         read_document(path, limits=limits)
     message = str(caught.value)
-    assert "\n" not in message and message.startswith(f"{path}: ") and "decompression bomb" in message
+    assert "\n" not in message and message.startswith(f"{path}: ") and "압축 폭탄" in message
     return message
 
 
@@ -46,7 +46,7 @@ def test_stream_over_the_member_cap(tmp_path: Path, filters: int, hex_armour: bo
 def test_pages_whose_streams_together_pass_the_file_cap(tmp_path: Path) -> None:
     path = pdf_bomb(tmp_path / "pages.pdf", stream_mb=1.5, pages=4)
     message = bomb_message(path)
-    assert "the PDF unpacks to 5.5 MB or more, over the limit of 5 MB" in message
+    assert "PDF 전체의 압축을 풀면 5.5 MB 이상으로 한도 5 MB를 넘습니다" in message
     assert "ADVISORY_MAX_FILE_MB" in message
     lines = read_document(path, SizeLimits(member=2 * MB, file=7 * MB)).lines
     assert [(line.text, line.page) for line in lines] == [(f"page {n} of the bomb", n) for n in range(1, 5)]
@@ -55,7 +55,7 @@ def test_pages_whose_streams_together_pass_the_file_cap(tmp_path: Path) -> None:
 def test_caps_from_the_environment_apply_to_pdf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = pdf_bomb(tmp_path / "bomb.pdf", stream_mb=3)
     monkeypatch.setenv("ADVISORY_MAX_MEMBER_MB", "2")
-    with pytest.raises(InputError, match="over the limit of 2 MB"):
+    with pytest.raises(InputError, match="한도 2 MB를 넘습니다"):
         read_document(path)
     monkeypatch.setenv("ADVISORY_MAX_MEMBER_MB", "4")
     assert len(read_document(path).lines) == 1
@@ -71,14 +71,14 @@ def test_cli_on_a_pdf_bomb_says_one_line_and_writes_nothing(
     extra = ["--embedder", "tfidf", "--no-cache", "--quiet"] if command == "run" else []
     assert main([command, str(bomb), "--out", str(out), *extra]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "bomb.pdf" in err[0] and "decompression bomb" in err[0]
+    assert len(err) == 1 and "bomb.pdf" in err[0] and "압축 폭탄" in err[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb.pdf"]
 
 
 def test_cross_reference_stream_is_capped_before_the_file_opens(tmp_path: Path) -> None:
     # A reader inflates a cross-reference stream while it opens the file, before any page is read.
     path = pdf_bomb(tmp_path / "xref.pdf", stream_mb=0.1, xref_stream_mb=3)
-    assert re.search(r"PDF stream \d+ unpacks to 3\.0 MB or more, over the limit of 2 MB", bomb_message(path))
+    assert re.search(r"PDF 스트림 \d+의 압축을 풀면 3\.0 MB 이상으로 한도 2 MB를 넘습니다", bomb_message(path))
     assert [line.text for line in read_document(path, SizeLimits(member=4 * MB, file=8 * MB)).lines] == [
         "page 1 of the bomb"
     ]
@@ -96,5 +96,5 @@ def test_encrypted_pdf_without_a_user_password_is_measured_and_read(tmp_path: Pa
     path = tmp_path / "owner_only.pdf"
     pdf.output(str(path))
     assert [line.text for line in read_document(path, SMALL).lines] == ["readable without a password"]
-    with pytest.raises(InputError, match="unpacks to"):
+    with pytest.raises(InputError, match="압축을 풀면"):
         read_document(path, SizeLimits(member=40, file=5 * MB))

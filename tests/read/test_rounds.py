@@ -59,7 +59,7 @@ def test_same_recommendation_in_two_files_of_a_round(tmp_path, caplog):
     assert len({u.rec_id for u in units}) == 4
     assert [u.member for u in units] == [1, 1, 2, 2]
     (line,) = [r.getMessage() for r in caplog.records if "repeat" in r.getMessage()]
-    assert "3 recommendations repeat" in line and "1 in a.txt, 2 in b.txt" in line
+    assert "권고 3건이 앞의 권고를" in line and "a.txt 1건, b.txt 2건" in line
 
 
 def test_one_round_given_twice_as_two_paths_gets_unique_ids(twice):

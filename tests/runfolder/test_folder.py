@@ -167,10 +167,10 @@ def test_failed_swap_restores_previous_run(tmp_path: Path, monkeypatch: pytest.M
 def test_a_folder_without_run_files_is_one_line_error(tmp_path: Path) -> None:
     out = write_run(tmp_path / "run", *sample_run())
     (out / "themes.csv").unlink()
-    with pytest.raises(InputError, match=r"not a run folder \(themes.csv missing\)"):
+    with pytest.raises(InputError, match=r"결과 폴더가 아닙니다 \(themes.csv 없음\)"):
         load_run(out)
     (out / "recommendations.csv").write_text("rec_id,text\nr1,x\n", encoding="utf-8")
-    with pytest.raises(InputError, match="missing columns"):
+    with pytest.raises(InputError, match="열이 빠져 있습니다"):
         load_run(out)
 
 

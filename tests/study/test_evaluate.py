@@ -89,15 +89,15 @@ def test_each_unit_matches_one_gold_row(tmp_path, run_dir):
 
 
 def test_bad_files_are_one_line_errors(tmp_path, run_dir, gold):
-    with pytest.raises(InputError, match="cannot read gold coding"):
+    with pytest.raises(InputError, match="정답 코딩을 읽을 수 없습니다"):
         evaluate(tmp_path / "missing.csv", run_dir)
     broken = _write(tmp_path / "broken.csv", ("unit", "key"), [("G1", "x")])
-    with pytest.raises(InputError, match="lacks column"):
+    with pytest.raises(InputError, match="열이 없습니다"):
         evaluate(broken, run_dir)
-    with pytest.raises(InputError, match="not a run folder"):
+    with pytest.raises(InputError, match="결과 폴더가 아닙니다"):
         evaluate(gold, tmp_path)
     nothing = _write(tmp_path / "nothing.csv", GOLD_COLUMNS, [("G1", "없는 문장", "branding", "branding", "", "")])
-    with pytest.raises(InputError, match="no gold key matches"):
+    with pytest.raises(InputError, match="정답의 어느 키도"):
         evaluate(nothing, run_dir)
 
 

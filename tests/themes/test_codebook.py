@@ -48,5 +48,5 @@ def test_bad_codebook_is_one_line_error_naming_the_file(tmp_path, text, reason):
 
 
 def test_missing_codebook_names_the_file(tmp_path):
-    with pytest.raises(InputError, match="cannot read codebook"):
+    with pytest.raises(InputError, match="코드북을 읽을 수 없습니다"):
         load_codebook(tmp_path / "nope.yaml")

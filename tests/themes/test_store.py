@@ -72,7 +72,7 @@ def test_a_symlink_out_of_the_model_folder_is_refused(saved, tmp_path):
     folder = _copy(saved, tmp_path)
     (folder / "tokenizer" / "evil.txt").symlink_to("/etc/passwd")
     _edit_json(folder, _set_stopwords("evil.txt"))
-    with pytest.raises(InputError, match="inside the model folder"):
+    with pytest.raises(InputError, match="모델 폴더 안의"):
         load_model(folder)
 
 
@@ -89,5 +89,5 @@ def test_damaged_arrays_are_refused(saved, tmp_path, damage):
     else:
         arrays["cluster_idf"] = arrays["cluster_idf"].astype(np.float32)
     save_file(arrays, str(folder / "arrays.safetensors"))
-    with pytest.raises(InputError, match="array"):
+    with pytest.raises(InputError, match="배열"):
         load_model(folder)

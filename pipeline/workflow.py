@@ -2,9 +2,10 @@
 
 :func:`run_round` fits a theme model on a round and writes its run folder (optionally saving the
 model); :func:`assign_round` puts a new round onto a saved model, unit by unit. Both time every
-stage (seconds in ``run.json`` under ``timings``) and record what a rerun needs to reproduce the
-result: input files with sha256, parameters, seed, package versions, embedding-cache counts and
-the NMF/BERTopic agreement (``stability.nmf_ari``). The run folder itself is written atomically
+stage (:class:`pipeline.core.progress.Stages`; seconds in ``run.json`` under ``timings``) and record
+what a rerun needs to reproduce the result (``run.json``, built by :mod:`pipeline.runfolder.runinfo`):
+input files with sha256, parameters, seed, package versions, embedding-cache counts and the
+NMF/BERTopic agreement (``stability.nmf_ari``). The run folder itself is written atomically
 through :mod:`pipeline.core.atomic`: with ``--save-model``, the run folder and the model are
 committed together once both are complete, or neither is.
 
@@ -21,8 +22,7 @@ import os
 import random
 import shlex
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from pipeline.core.atomic import replacing
 from pipeline.core.errors import InputError
 from pipeline.core.options import DEFAULT_EMBEDDER, DEFAULT_OPTIONS, RunOptions
 from pipeline.core.paths import DEFAULT_OUT, DEFAULT_ROUND
+from pipeline.core.progress import Stages, announce
 from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, ThemeCard, ThemeInfo, Unit, Unplaced
 from pipeline.features.embedcache import CachedEmbedder, EmbeddingCache
 from pipeline.features.embedders import make_embedder, unit_passages
@@ -57,13 +58,6 @@ from pipeline.themes.model import ThemeModel, UnitTerms
 from pipeline.themes.store import MODEL_FOLDER, load_model, read_model_info, write_model_files
 
 log = logging.getLogger(__name__)
-#: What each stage is called in the progress lines on stderr (``--quiet`` silences them).
-STAGE_NAMES: dict[str, str] = {
-    "read": "파일 읽기", "parse": "권고 나누기", "tokenize": "형태소 분석", "embed": "문장 임베딩",
-    "fit": "주제 모델 학습", "cluster": "주제 배정", "label": "주제 요약", "export": "결과 쓰기",
-}
-
-
 @dataclass
 class RunResult:
     """What a run produced: the folder written (None when nothing was), the units, their final themes (the
@@ -84,26 +78,7 @@ class RunResult:
     model_themes: list[ThemeInfo] = field(default_factory=list)
 
 
-class _Stages:
-    """Wall-clock seconds per named stage."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        log.info("%s …", STAGE_NAMES.get(name, name))
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
-
-    def rounded(self) -> dict[str, float]:
-        return {name: round(value, 4) for name, value in self.seconds.items()}
-
-
-def _read_and_parse(paths: Sequence[str | os.PathLike], options: RunOptions, stages: _Stages):
+def _read_and_parse(paths: Sequence[str | os.PathLike], options: RunOptions, stages: Stages):
     """The inputs' run.json entries, the units, and the lines no unit took (one warning line counts them)."""
     with stages("read"):
         rounds = read_rounds(paths, skip_bad=options.skip_bad)
@@ -141,7 +116,7 @@ def _cache_counters(model: ThemeModel):
     return model.embedder if model.needs_embedder else None
 
 
-def _stage_features(model: ThemeModel, units: list[Unit], stages: _Stages, fitting: bool):
+def _stage_features(model: ThemeModel, units: list[Unit], stages: Stages, fitting: bool):
     """Terms, in-context embeddings and text-only embeddings (None where unused) of ``units``."""
     with stages("tokenize"):
         terms = model.tokenize(units)
@@ -247,7 +222,7 @@ def record_files(corrections: str | os.PathLike | Sequence[str | os.PathLike] | 
 
 
 def _fit(paths: Sequence[str | os.PathLike], options: RunOptions, book: Codebook | None, record: CodingRecord,
-         model_params: dict | None, stages: _Stages) -> tuple[RunResult, list[dict], tuple]:
+         model_params: dict | None, stages: Stages) -> tuple[RunResult, list[dict], tuple]:
     """Read, parse and fit a round and apply its decisions; out, the result (no folder and no run.json yet),
     the inputs' run.json entries and the NMF cross-check ``(ari, units)``."""
     _seed_everything(options.seed)
@@ -257,7 +232,7 @@ def _fit(paths: Sequence[str | os.PathLike], options: RunOptions, book: Codebook
                        **{**_tokenizers(options), **(model_params or {})})
     terms, embeddings, texts = _stage_features(model, units, stages, fitting=True)
     # fit times its own steps (model.timings_); it is only announced here.
-    log.info("%s …", STAGE_NAMES["fit"])
+    announce("fit")
     model.fit(units, terms, embeddings, texts)
     stages.seconds.update(model.timings_)
     with stages("cluster"):
@@ -301,7 +276,7 @@ def run_round(
     paths = list(paths) if paths else [DEFAULT_ROUND]
     # The run folder and the model are written together or not at all; refusals come before any work.
     with replacing(targets) as staging:
-        stages = _Stages()
+        stages = Stages()
         result, inputs, nmf = _fit(paths, options, book, record, model_params, stages)
         model = result.model
         result.run_info.update(run_info(
@@ -312,7 +287,7 @@ def run_round(
             ("--codebook", codebook), ("--no-codebook", not use_codebook), ("--programs", options.programs),
             ("--embedder", None if options.embedder == DEFAULT_EMBEDDER else options.embedder),
             ("--max-tokens", options.max_tokens), ("--save-model", save_model), ("--seed", options.seed or None)])
-        log.info("%s …", STAGE_NAMES["export"])
+        announce("export")
         if save_model is not None:
             write_model_files(model, staging[1])
         write_run_files(staging[0], result.units, result.assignments, result.cards, result.run_info,
@@ -346,7 +321,7 @@ def assign_units(
     """
     if not paths and units is None:
         raise InputError("(입력 없음)", "assign 에는 회차의 파일이나 폴더가 필요합니다")
-    stages = _Stages()
+    stages = Stages()
     saved = read_model_info(Path(model_dir))
     # The model's own budget: its prototypes and centring mean were computed from vectors of that budget.
     embedder = _embedder(options, saved["embedder"]["name"], saved["embedder"].get("max_tokens") or 0) \
@@ -392,7 +367,7 @@ def assign_round(
         raise InputError("(입력 없음)", "assign 에는 회차의 파일이나 폴더가 필요합니다")
     with replacing([RUN_FOLDER.target(out_dir)]) as (staging,):
         result = assign_units(paths, model_dir, options, corrections=corrections, out_dir=out_dir)
-        log.info("%s …", STAGE_NAMES["export"])
+        announce("export")
         rerun = rerun_command("assign", paths, out_dir, [("--model", model_dir), ("--programs", options.programs)])
         write_run_files(staging, result.units, result.assignments, result.cards, result.run_info,
                         time.perf_counter(), result.model_themes, result.unplaced, record=result.corrections,

@@ -105,7 +105,7 @@ def test_promote_then_rerun_files_the_candidates_units_under_the_new_codebook_th
     # An id the codebook has is refused with one line, and nothing is written.
     assert main(["codebook", "promote", str(run_dir), candidate, "--label", "x", "--id", "branding",
                  "--codebook", str(codebook), "--out", str(out / "refused.yaml")]) == 2
-    assert "already in the codebook" in capsys.readouterr().err and not (out / "refused.yaml").exists()
+    assert "이미 코드북에 있습니다" in capsys.readouterr().err and not (out / "refused.yaml").exists()
     rerun = _coded(run_round([ROUND], out / "rerun", RunOptions(cache_dir=runs["cache"]), codebook=codebook))
     again = rerun[rerun["gold"] == "new_safety"]
     assert set(again["theme_id"]) == {"participant_safety"} and set(again["theme_source"]) == {"codebook"}

@@ -15,5 +15,6 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "RunOptions": "options", "DEFAULT_OPTIONS": "options", "DEFAULT_EMBEDDER": "options",
     "Target": "atomic", "replacing": "atomic", "write_file": "atomic", "remove_debris": "atomic",
     "FolderKind": "atomic", "refuse_inside": "atomic",
+    "progress": "progress", "Stages": "progress", "STAGE_NAMES": "progress", "announce": "progress",
     "csv_text": "cells", "xlsx_text": "cells", "from_csv_text": "cells",
 })

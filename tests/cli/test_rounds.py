@@ -59,7 +59,7 @@ def test_round_with_no_recommendation_is_an_error(tmp_path, capsys):
     doc = tmp_path / "headers_only.txt"
     doc.write_text("□ ○○○ 위원\n❶ 안건\n[ 질문 ]\n", encoding="utf-8")
     assert main(["parse", str(doc), "--out", str(tmp_path / "u.csv")]) == 2
-    assert "no recommendation units found" in capsys.readouterr().err
+    assert "권고 단위를 하나도 찾지 못했습니다" in capsys.readouterr().err
 
 
 def test_folder_with_bad_file_fails_unless_skip_bad(tmp_path, capsys):

@@ -105,7 +105,7 @@ def test_two_writers_of_one_folder_the_later_one_gets_one_line(tmp_path: Path) -
             (slow / "data.txt").write_text("slow", encoding="utf-8")
             with replacing([Target(target, "dir")]) as (fast,):
                 (fast / "data.txt").write_text("fast", encoding="utf-8")
-    assert "another run wrote this folder" in str(err.value) and "\n" not in str(err.value)
+    assert "다른 실행이 이 폴더에 썼습니다" in str(err.value) and "\n" not in str(err.value)
     assert (target / "data.txt").read_text(encoding="utf-8") == "fast"
     assert _debris(tmp_path) == []
 

@@ -164,7 +164,7 @@ def test_damaged_shard_is_dropped_with_one_warning_and_embedded_again(tmp_path, 
     again = CachedEmbedder(model, EmbeddingCache(tmp_path), chunk_size=4)
     with pytest.warns(UserWarning) as caught:
         vectors = again.encode(texts)
-    assert [str(w.message) for w in caught if "damaged shard" in str(w.message)] == [str(caught[0].message)]
+    assert [str(w.message) for w in caught if "손상된 조각" in str(w.message)] == [str(caught[0].message)]
     assert len(caught) == 1 and shards[1].name in str(caught[0].message)
     assert (again.n_new, again.n_cached) == (4, 8)
     assert model.calls == [texts[4:8]]

@@ -186,8 +186,8 @@ def test_read_only_cache_folder_is_read_and_the_run_completes(tmp_path, paragrap
         keys = [_key(text) for text in paragraphs]
         assert len(cache.get(_analysis(tok), keys)) == (len(set(keys[:20])) if filled else 0)
     (warning,) = caught
-    assert str(warning.message).startswith("term cache: cannot write ")
-    assert str(warning.message).endswith("this run's new analyses are not stored")
+    assert str(warning.message).startswith("형태소 캐시: ")
+    assert str(warning.message).endswith("이번 실행의 새 분석은 저장하지 않습니다")
     assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} == before
 
 

@@ -470,7 +470,7 @@ def test_folder_without_supported_files(tmp_path: Path) -> None:
     (folder / "readme.md").write_text("nothing here", encoding="utf-8")
     with pytest.raises(InputError) as caught:
         read_round([folder])
-    assert str(folder) in str(caught.value) and "no supported files" in str(caught.value)
+    assert str(folder) in str(caught.value) and "지원하는 파일" in str(caught.value)
 
 
 def test_folder_with_a_bad_file(seed_fixtures: dict[str, Path], tmp_path: Path) -> None:
@@ -488,7 +488,7 @@ def test_folder_with_a_bad_file(seed_fixtures: dict[str, Path], tmp_path: Path) 
     documents, errors = read_round([folder], skip_bad=True)
     assert [Path(d.path).name for d in documents] == ["a.docx", "c.txt"]
     assert [e.path for e in errors] == [str(bad)]
-    assert "empty file" in str(errors[0])
+    assert "빈 파일" in str(errors[0])
 
 
 def test_skip_bad_still_raises_when_nothing_is_readable(tmp_path: Path) -> None:

@@ -192,11 +192,11 @@ def _zip_with(path: Path, entries: dict[str, bytes]) -> Path:
 
 
 @pytest.mark.parametrize("content, reason", [
-    (b"PK\x03\x04 not really a zip", "not a zip archive"),
-    ({"Sources/a.txt": b"text"}, "no project.qde"),
-    ({"project.qde": b"<Project xmlns='urn:QDA-XML:project:1.0' name='x'><Users>"}, "not well-formed XML"),
+    (b"PK\x03\x04 not really a zip", "ZIP 압축 파일이 아님"),
+    ({"Sources/a.txt": b"text"}, "project.qde가 없음"),
+    ({"project.qde": b"<Project xmlns='urn:QDA-XML:project:1.0' name='x'><Users>"}, "올바른 XML이 아닙니다"),
     ({"project.qde": b"<Project xmlns='urn:QDA-XML:project:1.0' name='x'><Sources><TextSource guid='x'/>"
-                     b"</Sources></Project>"}, "not valid REFI-QDA 1.0"),
+                     b"</Sources></Project>"}, "REFI-QDA 1.0 스키마에 맞지 않습니다"),
 ])
 def test_malformed_qdpx_is_one_line_error_and_writes_nothing(runs, tmp_path, capsys, content, reason):
     bad = tmp_path / "bad.qdpx"

@@ -447,8 +447,8 @@ def test_binary_junk_named_hwp_keeps_the_hwp_refusal(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("flag", "reason"),
-    [(0x02, "encrypted HWP"), (0x04, "distribution-protected HWP file (배포용 문서) without its ViewText"),
-     (0x10, "DRM-protected")],
+    [(0x02, "암호화된 HWP"), (0x04, "ViewText 구역이 없는 배포용 문서(HWP)입니다"),
+     (0x10, "DRM으로 보호된")],
 )
 def test_protected_hwp(seed_fixtures: dict[str, Path], tmp_path: Path, flag: int, reason: str) -> None:
     olefile = pytest.importorskip("olefile")

@@ -29,14 +29,14 @@ def test_codebook_round_trips_through_dict():
 
 
 @pytest.mark.parametrize("text, reason", [
-    ("themes: [", "not valid UTF-8 YAML"),
-    ("version: 1\n", "non-empty 'themes:' list"),
-    ("themes:\n  - {id: Bad-Id, label: x, description: y, keywords: [a]}\n", "lowercase ASCII"),
+    ("themes: [", "올바른 UTF-8 YAML이 아닙니다"),
+    ("version: 1\n", "비어 있지 않은 'themes:' 목록"),
+    ("themes:\n  - {id: Bad-Id, label: x, description: y, keywords: [a]}\n", "영문 소문자"),
     ("themes:\n  - {id: a, label: x, description: y, keywords: [k]}\n"
-     "  - {id: a, label: x, description: y, keywords: [k]}\n", "duplicate id"),
-    ("themes:\n  - {id: a, description: y, keywords: [k]}\n", "'label' must be a non-empty string"),
-    ("themes:\n  - {id: a, label: x, description: y, keywords: k}\n", "list of non-empty strings"),
-    ("themes:\n  - {id: a, label: x, description: y, keywords: []}\n", "must not be empty"),
+     "  - {id: a, label: x, description: y, keywords: [k]}\n", "id가 중복됩니다"),
+    ("themes:\n  - {id: a, description: y, keywords: [k]}\n", "'label'은(는) 비어 있지 않은 문자열이어야 합니다"),
+    ("themes:\n  - {id: a, label: x, description: y, keywords: k}\n", "비어 있지 않은 문자열의 목록"),
+    ("themes:\n  - {id: a, label: x, description: y, keywords: []}\n", "비어 있으면 안 됩니다"),
 ])
 def test_bad_codebook_is_one_line_error_naming_the_file(tmp_path, text, reason):
     path = tmp_path / "book.yaml"

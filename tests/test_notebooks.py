@@ -9,7 +9,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from pipeline.cli import DEFAULT_ROUND, main
+from pipeline.cli import main
+from pipeline.core.paths import DEFAULT_ROUND
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.runfolder.folder import RUN_FILES
+from pipeline.runfolder.schema import RUN_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 

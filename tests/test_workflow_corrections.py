@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main
+from pipeline.core.options import RunOptions
 from pipeline.core.records import UNASSIGNED_ID
 from pipeline.read.rounds import load_units
 from pipeline.themes.corrections import researcher_theme_id
@@ -45,14 +46,13 @@ def runs(tmp_path_factory):
     """
     out = tmp_path_factory.mktemp("corrections")
     cache = out / "cache"
-    base = run_round([SEED], out / "base", cache_dir=cache)
+    base = run_round([SEED], out / "base", RunOptions(cache_dir=cache))
     unsure = sorted((a for a in base.assignments if a.theme_margin is not None), key=lambda a: a.theme_margin)[:4]
     fixes = [(a.rec_id, a.theme_runner_up) for a in unsure[:3]] + [("다른-회차-001", "branding")]
     corrections = out / "corrections.csv"
     corrections.write_text("rec_id,theme_id,note,theme_label\n" + "".join(f"{r},{t},연구자 검토,\n" for r, t in fixes)
                            + f"{unsure[3].rec_id},,새 주제,{FESTIVAL}\n", encoding="utf-8-sig")
-    corrected = run_round([SEED], out / "corrected", cache_dir=cache, corrections=corrections,
-                          save_model=out / "model")
+    corrected = run_round([SEED], out / "corrected", RunOptions(cache_dir=cache), corrections=corrections, save_model=out / "model")
     return base, corrected, {**dict(fixes[:3]), unsure[3].rec_id: researcher_theme_id(FESTIVAL)}, out
 
 
@@ -133,7 +133,7 @@ def test_unknown_theme_id_is_one_line_naming_the_line_and_writes_nothing(tmp_pat
 
 def test_assign_applies_corrections_and_warns_about_other_rounds(runs, tmp_path, caplog):
     _, _, _, out = runs
-    plain = assign_round([NEW_ROUND], out / "model", tmp_path / "plain", cache_dir=out / "cache")
+    plain = assign_round([NEW_ROUND], out / "model", tmp_path / "plain", RunOptions(cache_dir=out / "cache"))
     target = next(t.theme_id for t in plain.model.themes_ if t.theme_id != plain.assignments[0].theme_id)
     corrections = _write_corrections(tmp_path / "fix.csv", [(plain.assignments[0].rec_id, target),
                                                             ("다른-회차-001", "branding")])
@@ -149,7 +149,7 @@ def test_assign_applies_corrections_and_warns_about_other_rounds(runs, tmp_path,
 
 def test_keywords_of_an_assigned_round_occur_in_that_round(runs, tmp_path):
     _, _, _, out = runs
-    assigned = assign_round([NEW_ROUND], out / "model", tmp_path / "assigned", cache_dir=out / "cache")
+    assigned = assign_round([NEW_ROUND], out / "model", tmp_path / "assigned", RunOptions(cache_dir=out / "cache"))
     model_keywords = {t.theme_id: t.keywords for t in assigned.model.themes_}
     texts: dict[str, str] = {}
     for unit, a in zip(assigned.units, assigned.assignments, strict=True):
@@ -168,7 +168,7 @@ def test_discovered_themes_have_runner_ups_and_corrections_make_researcher_theme
     """Discovery only: the runner-up is the nearest other theme centroid. A unit corrected into another discovered
     theme comes back from the saved model without moving any centroid; a discovered theme given a label by
     the researcher, and a theme the researcher names, become researcher themes of the saved model."""
-    result = run_round([SEED], tmp_path / "plain", use_codebook=False, use_cache=False)
+    result = run_round([SEED], tmp_path / "plain", RunOptions(use_cache=False), use_codebook=False)
     found = [a for a in result.assignments if a.theme_source == "discovered"]
     assert found and all(a.theme_runner_up and a.theme_runner_up != a.theme_id for a in found)
     assert all(a.needs_review == (a.theme_margin < result.model.review_margin) for a in found)
@@ -178,8 +178,7 @@ def test_discovered_themes_have_runner_ups_and_corrections_make_researcher_theme
     fix = tmp_path / "fix.csv"
     fix.write_text(f"rec_id,theme_id,theme_label\n{unit.rec_id},{unit.theme_runner_up},\n"
                    f"{renamed.rec_id},{renamed.theme_id},청년 주거\n{new.rec_id},,{FESTIVAL}\n", encoding="utf-8")
-    fixed = run_round([SEED], tmp_path / "fixed", use_codebook=False, use_cache=False, corrections=fix,
-                      save_model=tmp_path / "model")
+    fixed = run_round([SEED], tmp_path / "fixed", RunOptions(use_cache=False), use_codebook=False, corrections=fix, save_model=tmp_path / "model")
     assert next(a for a in fixed.assignments if a.rec_id == unit.rec_id).theme_source == "researcher"
     others = [a for a in fixed.assignments if a.theme_id == renamed.theme_id]
     assert {(a.theme_label, a.theme_source) for a in others} == {("청년 주거", "researcher")}
@@ -200,8 +199,7 @@ def test_a_unit_can_be_corrected_to_unassigned(runs, tmp_path):
     base, _, _, out = runs
     target = base.assignments[0].rec_id
     corrections = _write_corrections(tmp_path / "corrections.csv", [(target, UNASSIGNED_ID)])
-    result = run_round([SEED], tmp_path / "run", cache_dir=out / "cache", corrections=corrections,
-                       save_model=tmp_path / "model")
+    result = run_round([SEED], tmp_path / "run", RunOptions(cache_dir=out / "cache"), corrections=corrections, save_model=tmp_path / "model")
     row = _csv(result.out_dir).set_index("rec_id").loc[target]
     assert (row["theme_id"], row["theme_label"], row["theme_source"]) == (UNASSIGNED_ID, "미분류", "researcher")
 
@@ -226,7 +224,7 @@ def test_assign_with_the_corrected_model_reproduces_every_correction(runs, tmp_p
     """The same round assigned to the saved model, with no corrections file: every decision comes back (the
     model remembers its researcher's examples); a unit nobody corrected moves only with a shifted prototype."""
     base, corrected, fixes, out = runs
-    again = assign_round([SEED], out / "model", tmp_path / "again", cache_dir=out / "cache")
+    again = assign_round([SEED], out / "model", tmp_path / "again", RunOptions(cache_dir=out / "cache"))
     got = {a.rec_id: a for a in again.assignments}
     assert {r: (got[r].theme_id, got[r].theme_source) for r in fixes} == {r: (t, "researcher") for r, t in fixes.items()}
     before = {a.rec_id: a for a in base.assignments}
@@ -251,7 +249,7 @@ def test_a_rerun_into_the_run_folder_keeps_its_record(runs, tmp_path):
     _, corrected, fixes, out = runs
     folder = tmp_path / "run"
     shutil.copytree(corrected.out_dir, folder)
-    again = run_round([SEED], folder, cache_dir=out / "cache")
+    again = run_round([SEED], folder, RunOptions(cache_dir=out / "cache"))
     assert [(a.rec_id, a.theme_id, a.theme_source) for a in again.assignments] == \
         [(a.rec_id, a.theme_id, a.theme_source) for a in corrected.assignments]
     assert (folder / "corrections.csv").read_bytes() == (corrected.out_dir / "corrections.csv").read_bytes()
@@ -273,7 +271,7 @@ def test_every_bad_line_of_every_file_is_one_message_before_any_stage(tmp_path, 
                  "--corrections", str(first), "--corrections", str(second)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and not out.exists()
-    assert len(err) == 1 and err[0].startswith(f"error: {first}: 수정 파일 오류 3건 — ")
+    assert len(err) == 1 and err[0].startswith(f"오류: {first}: 수정 파일 오류 3건 — ")
     assert "a.csv 2행: 'performance_evalution'은(는) 코드북에도 모델에도 없는 주제입니다 (혹시 performance_evaluation?)" \
         in err[0] and "a.csv 3행" in err[0] and "b.csv 2행: 따옴표" in err[0]
     # A file of another round stops the run too, before any work on the themes.
@@ -282,7 +280,7 @@ def test_every_bad_line_of_every_file_is_one_message_before_any_stage(tmp_path, 
     assert main(["run", str(SEED), "--out", str(out), "--embedder", "tfidf", "--no-cache",
                  "--corrections", str(other)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert "형태소 분석 …" not in err and err[-1] == (f"error: {other}: 수정 파일 오류 1건 — other.csv: 1건 모두 이 회차에 "
+    assert "형태소 분석 …" not in err and err[-1] == (f"오류: {other}: 수정 파일 오류 1건 — other.csv: 1건 모두 이 회차에 "
                                                   "없는 rec_id입니다 (다른 회차의 수정 파일인가요?)")
     assert not out.exists()
 

@@ -19,6 +19,7 @@ import pytest
 
 from pipeline.archive.trends import write_trends
 from pipeline.cli import main
+from pipeline.core.options import RunOptions
 from pipeline.study.evaluate import evaluate, read_gold
 from pipeline.themes.codebook import load_codebook
 from pipeline.workflow import assign_round, run_round
@@ -35,9 +36,9 @@ def runs(tmp_path_factory):
     """The round fitted (``run``), and assigned to a model saved from the 2025 round (``assign``)."""
     out = tmp_path_factory.mktemp("new_themes")
     cache = out / "cache"
-    fitted = run_round([ROUND], out / "run", cache_dir=cache)
-    run_round([LAST_YEAR], out / "last_year", save_model=out / "model", cache_dir=cache)
-    assigned = assign_round([ROUND], out / "model", out / "assign", cache_dir=cache)
+    fitted = run_round([ROUND], out / "run", RunOptions(cache_dir=cache))
+    run_round([LAST_YEAR], out / "last_year", RunOptions(cache_dir=cache), save_model=out / "model")
+    assigned = assign_round([ROUND], out / "model", out / "assign", RunOptions(cache_dir=cache))
     return {"run": fitted, "assign": assigned, "out": out, "cache": cache}
 
 
@@ -104,8 +105,8 @@ def test_promote_then_rerun_files_the_candidates_units_under_the_new_codebook_th
     # An id the codebook has is refused with one line, and nothing is written.
     assert main(["codebook", "promote", str(run_dir), candidate, "--label", "x", "--id", "branding",
                  "--codebook", str(codebook), "--out", str(out / "refused.yaml")]) == 2
-    assert "already in the codebook" in capsys.readouterr().err and not (out / "refused.yaml").exists()
-    rerun = _coded(run_round([ROUND], out / "rerun", codebook=codebook, cache_dir=runs["cache"]))
+    assert "이미 코드북에 있습니다" in capsys.readouterr().err and not (out / "refused.yaml").exists()
+    rerun = _coded(run_round([ROUND], out / "rerun", RunOptions(cache_dir=runs["cache"]), codebook=codebook))
     again = rerun[rerun["gold"] == "new_safety"]
     assert set(again["theme_id"]) == {"participant_safety"} and set(again["theme_source"]) == {"codebook"}
     # The two other concerns are still candidates, numbered afresh.

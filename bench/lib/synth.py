@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import random
+from collections.abc import Sequence
 from pathlib import Path
 
+from bench.lib.results import Recorder, add_output_options
 from pipeline.core.paths import DEFAULT_ROUND
 from pipeline.core.records import Document, Line
 from pipeline.read.markers import MARKER_CHARS
@@ -99,6 +101,17 @@ def novel_round(n_units: int, seed: int, tag: str) -> str:
             k += 1
             lines[i] = f" ㅇ 신규과제 {tag}{k:05d}: {line[3:]}"
     return "\n".join(lines)
+
+
+def synthetic_study(module: str, description: str,
+                    argv: Sequence[str] | None) -> tuple[argparse.Namespace, Recorder]:
+    """The command line of a study over a synthetic round (``N_UNITS``, default 10,000, and the output options)
+    parsed from ``argv``, and the recorder of the study ``module``'s results."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("n_units", type=int, nargs="?", default=10_000, help="units of the synthetic round")
+    add_output_options(ap)
+    args = ap.parse_args(argv)
+    return args, Recorder(module, args, argv)
 
 
 def main() -> None:

@@ -32,6 +32,7 @@ from bench.lib.paths import OUT, ROOT
 from bench.lib.results import Recorder, add_output_options
 from bench.lib.rounds import paragraphs
 from bench.lib.tables import Column, figure, table, text
+from pipeline.core.options import RunOptions
 from pipeline.read.rounds import load_units
 from pipeline.study.evaluate import match_units, read_gold
 from pipeline.themes.corrections import researcher_theme_id
@@ -115,14 +116,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         plain = tmp / "bundled_plain.txt"
         plain.write_text(paragraphs(load_units([ROUND])), encoding="utf-8")
         rounds = {"same round": [ROUND], **{k: [v] for k, v in OTHERS.items()}, "bundled_plain": [plain]}
-        base = run_round([ROUND], tmp / "base", save_model=tmp / "model_base", cache_dir=CACHE)
-        reference = {name: assign_units(paths, tmp / "model_base", cache_dir=CACHE) for name, paths in rounds.items()}
+        options = RunOptions(cache_dir=CACHE)
+        base = run_round([ROUND], tmp / "base", options, save_model=tmp / "model_base")
+        reference = {name: assign_units(paths, tmp / "model_base", options) for name, paths in rounds.items()}
         for scenario, chosen in _scenarios(base).items():
             fixes = {r: t or researcher_theme_id(label) for r, t, label in chosen}
-            run_round([ROUND], tmp / scenario, corrections=_write(tmp / f"{scenario}.csv", chosen),
-                      save_model=tmp / f"model_{scenario}", cache_dir=CACHE)
+            run_round([ROUND], tmp / scenario, options, corrections=_write(tmp / f"{scenario}.csv", chosen),
+                      save_model=tmp / f"model_{scenario}")
             for name, paths in rounds.items():
-                got = assign_units(paths, tmp / f"model_{scenario}", cache_dir=CACHE)
+                got = assign_units(paths, tmp / f"model_{scenario}", options)
                 skip = set(fixes) if name == "same round" else set()
                 n, memory, prototype, flagged = _moved(reference[name], got, got.model, skip, details,
                                                        f"{scenario}, {name}")

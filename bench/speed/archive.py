@@ -32,7 +32,8 @@ from bench.lib.results import Recorder, add_output_options
 from bench.lib.runner import run_child
 from bench.lib.synth import synth_round
 from bench.lib.tables import Column, figure, table, text
-from pipeline.archive.rounds import ModelRef, StoredRound, model_hash, store_round
+from pipeline.archive.rounds import model_hash
+from pipeline.archive.store import ModelRef, StoredRound, store_round
 from pipeline.core.records import Assignment
 
 

@@ -7,14 +7,12 @@ The table is block ``parse`` of ``bench/results/parse.json``; ``make bench`` run
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.lib.results import Recorder, add_output_options
-from bench.lib.synth import synth_round
+from bench.lib.synth import synth_round, synthetic_study
 from bench.lib.tables import Column, figure, table, text
 from pipeline.read.documents import read_document
 from pipeline.read.parser import StructureParser
@@ -37,11 +35,7 @@ def best_of(fn, repeat: int = 3) -> tuple[tuple[float, float], object]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Command line: time read, parse and program mapping of a synthetic round; record the table."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("n_units", type=int, nargs="?", default=10_000, help="units of the synthetic round")
-    add_output_options(ap)
-    args = ap.parse_args(argv)
-    recorder = Recorder(__spec__.name, args, argv)
+    args, recorder = synthetic_study(__spec__.name, __doc__.splitlines()[0], argv)
     n = args.n_units
     round_text = synth_round(n, seed=0)
     with tempfile.TemporaryDirectory() as tmp:

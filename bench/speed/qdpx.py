@@ -11,7 +11,6 @@ Goal: every step linear in the units (a few seconds at 10k). The table is block 
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 import time
@@ -22,15 +21,14 @@ from pathlib import Path
 
 from lxml import etree
 
-from bench.lib.results import Recorder, add_output_options
-from bench.lib.synth import synth_round
+from bench.lib.synth import synth_round, synthetic_study
 from bench.lib.tables import Column, figure, table, text
-from pipeline.core.records import Assignment, Theme
+from pipeline.core.records import Assignment, ThemeCard
 from pipeline.qda.export import QDA_NAMESPACE, export_qdpx
 from pipeline.qda.importer import import_qdpx
 from pipeline.read.documents import read_document
 from pipeline.read.rounds import load_units
-from pipeline.runfolder.tables import recommendations_frame, themes_frame, write_csv
+from pipeline.runfolder.schema import recommendations_frame, themes_frame, write_csv
 from pipeline.themes.codebook import load_codebook
 
 
@@ -41,7 +39,7 @@ def make_run_folder(round_file: Path, folder: Path) -> int:
     themes = book.themes
     assignments = [Assignment(u.rec_id, themes[k % len(themes)].theme_id, themes[k % len(themes)].label, 0.5,
                               "codebook") for k, u in enumerate(units)]
-    summaries = [Theme(t.theme_id, t.label, "codebook", sum(a.theme_id == t.theme_id for a in assignments),
+    summaries = [ThemeCard(t.theme_id, t.label, "codebook", sum(a.theme_id == t.theme_id for a in assignments),
                        t.keywords, ()) for t in themes]
     folder.mkdir()
     write_csv(recommendations_frame(units, assignments), folder / "recommendations.csv")
@@ -76,11 +74,7 @@ def timed(fn):
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Command line: export, import and import after renewed GUIDs of a synthetic round; record the table."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("n_units", type=int, nargs="?", default=10_000, help="units of the synthetic round")
-    add_output_options(ap)
-    args = ap.parse_args(argv)
-    recorder = Recorder(__spec__.name, args, argv)
+    args, recorder = synthetic_study(__spec__.name, __doc__.splitlines()[0], argv)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         round_file = tmp / "synthetic.txt"

@@ -1,7 +1,9 @@
-"""The archive's DuckDB file: its schema, version checks and upgrade, and a locked, checked connection.
+"""The archive's DuckDB file: its schema, version checks and upgrade, a locked, checked connection and one
+transaction helper.
 
-``pipeline.archive.rounds`` stores and reads rounds through :func:`open_archive`; nothing else in the
-package opens the file directly.
+The round tables' columns are the run folder's (:mod:`pipeline.runfolder.schema`). :mod:`pipeline.archive.store`
+writes and reads rounds through :func:`open_archive` and :func:`transaction` (the trend tables read through
+it too); nothing else in the package opens the file directly.
 """
 
 from __future__ import annotations
@@ -9,18 +11,35 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
 from pipeline.core.errors import InputError, one_line
+from pipeline.runfolder.schema import (
+    REVIEW_COLUMNS,
+    STORED_ASSIGNMENT_COLUMNS,
+    STORED_RECORD_COLUMNS,
+    STORED_UNIT_COLUMNS,
+    THEME_COLUMNS,
+)
 
 SCHEMA_VERSION = 3
 DEFAULT_WAIT = 60.0
 TABLES: tuple[str, ...] = ("meta", "rounds", "inputs", "models", "units", "assignments", "corrections", "themes")
-SCHEMA = """
+# The types of the columns of the round tables that are not VARCHAR; their names come from the run folder's schema.
+_TYPES = {"member": "INTEGER", "line_start": "INTEGER", "line_end": "INTEGER", "seq": "INTEGER", "line": "INTEGER",
+          "size": "INTEGER", "theme_score": "DOUBLE", "theme_margin": "DOUBLE", "needs_review": "BOOLEAN"}
+
+
+def _typed(columns: Sequence[str], required: Sequence[str] = ()) -> str:
+    """``name TYPE[ NOT NULL], …`` of ``columns`` for a CREATE or ALTER statement."""
+    return ", ".join(f"{c} {_TYPES.get(c, 'VARCHAR')}{' NOT NULL' if c in required else ''}" for c in columns)
+
+
+SCHEMA = f"""
 CREATE TABLE meta(key VARCHAR NOT NULL, value VARCHAR NOT NULL);
 CREATE TABLE rounds(round_name VARCHAR NOT NULL, round_date DATE, position INTEGER NOT NULL,
     n_units INTEGER NOT NULL, n_corrected INTEGER NOT NULL, model_hash VARCHAR NOT NULL, model_path VARCHAR NOT NULL,
@@ -29,23 +48,15 @@ CREATE TABLE rounds(round_name VARCHAR NOT NULL, round_date DATE, position INTEG
 CREATE TABLE inputs(round_name VARCHAR NOT NULL, path VARCHAR, sha256 VARCHAR, format VARCHAR, encoding VARCHAR);
 CREATE TABLE models(model_hash VARCHAR NOT NULL, model_path VARCHAR NOT NULL, embedder VARCHAR,
     embedder_model_id VARCHAR, themes VARCHAR NOT NULL);
-CREATE TABLE units(round_name VARCHAR NOT NULL, rec_id VARCHAR NOT NULL, round VARCHAR, source VARCHAR,
-    member INTEGER, agenda VARCHAR, question VARCHAR, text VARCHAR, theme_id VARCHAR, theme_label VARCHAR,
-    theme_score DOUBLE, theme_source VARCHAR, program_codes VARCHAR, code_sources VARCHAR, fields VARCHAR,
-    line_start INTEGER, line_end INTEGER, member_label VARCHAR, tags VARCHAR, unknown_codes VARCHAR, lead VARCHAR,
-    seq INTEGER NOT NULL, theme_runner_up VARCHAR, theme_margin DOUBLE, needs_review BOOLEAN);
-CREATE TABLE assignments(round_name VARCHAR NOT NULL, rec_id VARCHAR NOT NULL, theme_id VARCHAR,
-    theme_label VARCHAR, theme_score DOUBLE, theme_source VARCHAR, theme_runner_up VARCHAR, theme_margin DOUBLE,
-    needs_review BOOLEAN);
-CREATE TABLE corrections(round_name VARCHAR NOT NULL, rec_id VARCHAR NOT NULL, theme_id VARCHAR NOT NULL,
-    note VARCHAR, line INTEGER, theme_label VARCHAR, source VARCHAR, time VARCHAR, previous_theme_id VARCHAR);
-CREATE TABLE themes(round_name VARCHAR NOT NULL, theme_id VARCHAR, theme_label VARCHAR, theme_source VARCHAR,
-    size INTEGER, keywords VARCHAR, representative_rec_ids VARCHAR, program_codes VARCHAR, members VARCHAR);
+CREATE TABLE units({_typed(("round_name", *STORED_UNIT_COLUMNS), ("round_name", "rec_id", "seq"))});
+CREATE TABLE assignments({_typed(("round_name", *STORED_ASSIGNMENT_COLUMNS), ("round_name", "rec_id"))});
+CREATE TABLE corrections({_typed(("round_name", *STORED_RECORD_COLUMNS), ("round_name", "rec_id", "theme_id"))});
+CREATE TABLE themes({_typed(("round_name", *THEME_COLUMNS), ("round_name",))});
 """
 # Version 1 archives lack each unit's confidence; it was added at the end of both tables so old rows keep
 # their values and get NULL there. Version 2 archives lack the coding record's columns of a correction.
-_CONFIDENCE = "theme_runner_up VARCHAR, theme_margin DOUBLE, needs_review BOOLEAN"
-_RECORD = "theme_label VARCHAR, source VARCHAR, time VARCHAR, previous_theme_id VARCHAR"
+_CONFIDENCE = _typed(REVIEW_COLUMNS)
+_RECORD = _typed(STORED_RECORD_COLUMNS[STORED_RECORD_COLUMNS.index("theme_label"):])
 # Tables holding one round's rows, each keyed by round_name.
 ROUND_TABLES = ("rounds", "inputs", "units", "assignments", "corrections", "themes")
 
@@ -71,8 +82,8 @@ def check_wait(wait: float) -> float:
 
 
 def _in_use(path: Path, wait: float) -> InputError:
-    return InputError(str(path), f"the archive is in use by another process (waited {wait:g} s); "
-                                 "try again when it has finished")
+    return InputError(str(path), f"다른 프로세스가 보관소를 쓰고 있습니다 ({wait:g}초 기다림); "
+                                 "그 작업이 끝난 뒤 다시 하세요")
 
 
 def _connect(path: Path, read_only: bool, wait: float, deadline: float):
@@ -84,12 +95,12 @@ def _connect(path: Path, read_only: bool, wait: float, deadline: float):
             return duckdb.connect(str(path), read_only=read_only, config=dict(_CONFIG))
         except duckdb.ConnectionException as err:
             if "different configuration" not in str(err):
-                raise InputError(str(path), f"not a readable DuckDB archive ({one_line(err)})") from err
+                raise InputError(str(path), f"읽을 수 있는 DuckDB 보관소가 아닙니다 ({one_line(err)})") from err
             return _shared(path, read_only)
         except duckdb.Error as err:
             # The file's path, which DuckDB quotes, may itself contain "lock".
             if _LOCK_CONFLICT not in str(err).replace(str(path), ""):
-                raise InputError(str(path), f"not a readable DuckDB archive ({one_line(err)})") from err
+                raise InputError(str(path), f"읽을 수 있는 DuckDB 보관소가 아닙니다 ({one_line(err)})") from err
             if time.monotonic() >= deadline:
                 raise _in_use(path, wait) from err
             time.sleep(0.2)
@@ -105,7 +116,7 @@ def _shared(path: Path, read_only: bool):
         for name, value in _CONFIG.items():
             con.execute(f"SET {name} = {str(value).lower()}")
     except duckdb.Error as err:
-        raise InputError(str(path), f"this process has the archive open in another mode ({one_line(err)})") from err
+        raise InputError(str(path), f"이 프로세스가 보관소를 다른 방식으로 열어 두었습니다 ({one_line(err)})") from err
     return con
 
 
@@ -138,20 +149,20 @@ def _check_schema(con, path: Path) -> int:
     """The archive's schema version, its tables checked against what this version writes; InputError otherwise."""
     found = _columns(con)
     if not found:
-        raise InputError(str(path), "not an advisory archive yet: it has no tables (a first `advisory archive add` "
-                                    "that did not finish leaves such a file; the next add sets it up)")
+        raise InputError(str(path), "아직 advisory 보관소가 아닙니다: 표가 없습니다 (끝나지 못한 첫 "
+                                    "`advisory archive add` 가 남긴 파일이며, 다음 add가 준비합니다)")
     if "meta" not in found:
-        raise InputError(str(path), "not an advisory archive (no meta table)")
+        raise InputError(str(path), "advisory 보관소가 아닙니다 (meta 표 없음)")
     row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     version = int(row[0]) if row and str(row[0]).isdigit() else None
     if version is None:
-        raise InputError(str(path), "not an advisory archive (no schema_version in meta)")
+        raise InputError(str(path), "advisory 보관소가 아닙니다 (meta에 schema_version 없음)")
     if version > SCHEMA_VERSION:
-        raise InputError(str(path), f"archive schema version {version} is newer than this advisory-themes reads "
-                                    f"({SCHEMA_VERSION}); upgrade advisory-themes to open it")
+        raise InputError(str(path), f"보관소 스키마 버전 {version}은(는) 이 advisory-themes가 읽는 버전"
+                                    f"({SCHEMA_VERSION})보다 새롭습니다; advisory-themes를 업그레이드하세요")
     if version < 1:
-        raise InputError(str(path), f"archive schema version {version} is older than {SCHEMA_VERSION} "
-                                    "and cannot be upgraded")
+        raise InputError(str(path), f"보관소 스키마 버전 {version}은(는) {SCHEMA_VERSION}보다 오래되어 "
+                                    "업그레이드할 수 없습니다")
     # Columns later versions added: an older file lacks them until its first write upgrades it.
     confidence = {column.split()[0] for column in _CONFIDENCE.split(", ")}
     record = {column.split()[0] for column in _RECORD.split(", ")}
@@ -164,31 +175,42 @@ def _check_schema(con, path: Path) -> int:
         if got != expected:
             missing = [name for name, kind in expected if (name, kind) not in got]
             extra = [name for name, kind in got if (name, kind) not in expected]
-            detail = "missing" if not got else ", ".join(
-                part for part in (missing and f"lacks {', '.join(missing)}", extra and f"has {', '.join(extra)}")
-                if part) or "has its columns in another order"
-            raise InputError(str(path), f"table {table} is not as advisory-themes writes it ({detail}): "
-                                        "the archive was edited by hand; restore a copy")
+            detail = "표가 없음" if not got else ", ".join(
+                part for part in (missing and f"{', '.join(missing)} 열이 없음",
+                                  extra and f"{', '.join(extra)} 열이 있음") if part) or "열의 순서가 다름"
+            raise InputError(str(path), f"{table} 표가 advisory-themes가 쓰는 형태가 아닙니다 ({detail}): "
+                                        "보관소를 손으로 고친 것 같습니다; 사본으로 되돌리세요")
     return version
+
+
+@contextmanager
+def transaction(con) -> Iterator:
+    """One transaction on the archive's connection ``con``: committed when the ``with`` block ends, rolled back
+    when anything in it (the commit included) fails, so a failed write leaves every table as it was."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _upgrade(con, version: int) -> None:
     """Bring a version-1 or -2 archive to the current schema in one transaction."""
-    con.execute("BEGIN TRANSACTION")
     added = [(t, c) for t in ("units", "assignments") for c in _CONFIDENCE.split(", ")] if version < 2 else []
     added += [("corrections", c) for c in _RECORD.split(", ")]
-    for table, column in added:
-        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
-    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
-    con.execute("COMMIT")
+    with transaction(con):
+        for table, column in added:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
 
 
 def _create_tables(con) -> None:
-    con.execute("BEGIN TRANSACTION")
-    con.execute(SCHEMA)
-    con.executemany("INSERT INTO meta VALUES (?, ?)", [
-        ["schema_version", str(SCHEMA_VERSION)], ["created_with", package_version()]])
-    con.execute("COMMIT")
+    with transaction(con):
+        con.execute(SCHEMA)
+        con.executemany("INSERT INTO meta VALUES (?, ?)", [
+            ["schema_version", str(SCHEMA_VERSION)], ["created_with", package_version()]])
 
 
 @contextmanager
@@ -207,7 +229,7 @@ def _writers_lock(path: Path, wait: float, deadline: float) -> Iterator[None]:
     except Timeout as err:
         raise _in_use(path, wait) from err
     except OSError as err:
-        raise InputError(str(path), f"cannot lock the archive for writing ({one_line(err)})") from err
+        raise InputError(str(path), f"쓰기 위해 보관소를 잠글 수 없습니다 ({one_line(err)})") from err
     try:
         yield
     finally:
@@ -228,7 +250,7 @@ def _checked(con, path: Path) -> Iterator:
     try:
         yield con
     except duckdb.Error as err:
-        raise InputError(str(path), f"damaged or unreadable archive ({one_line(err)})") from err
+        raise InputError(str(path), f"보관소가 손상되었거나 읽을 수 없습니다 ({one_line(err)})") from err
     finally:
         con.close()
 
@@ -251,7 +273,7 @@ def open_archive(path: str | os.PathLike, *, read_only: bool = True, create: boo
     deadline = time.monotonic() + wait
     if read_only:
         if not path.exists():
-            raise InputError(str(path), "no archive here; create one with `advisory archive add`")
+            raise InputError(str(path), "여기에 보관소가 없습니다; `advisory archive add` 로 만드세요")
         with _checked(_connect(path, True, wait, deadline), path) as con:
             _check_schema(con, path)
             yield con
@@ -263,7 +285,7 @@ def open_archive(path: str | os.PathLike, *, read_only: bool = True, create: boo
             path.unlink()  # DuckDB refuses an empty file; a first add killed as it made the file leaves one
         created = not path.exists()
         if created and not create:
-            raise InputError(str(path), "no archive here; create one with `advisory archive add`")
+            raise InputError(str(path), "여기에 보관소가 없습니다; `advisory archive add` 로 만드세요")
         try:
             with _checked(_connect(path, False, wait, deadline), path) as con:
                 if create and not _columns(con):

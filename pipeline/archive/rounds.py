@@ -1,119 +1,49 @@
-"""The archive of rounds: every coded round in one DuckDB file (CONTRACT.md "Archive of rounds").
+"""Coding a round into the archive: from its files with the archive's model (``add``), as a reviewed run folder
+is (``add --run``), or again with another model (``recode``).
 
-Tables (plain SQL works on the file; the README lists every column):
-
-- ``meta(key, value)``: ``schema_version`` (checked on open: a newer one is refused, a version-1 file
-  gains the confidence columns the first time it is opened for writing), the pinned
-  model (``model_hash``, ``model_path``) and the package version that created the file;
-- ``rounds``: one row per round (name, date, order added, unit counts, model, corrections file, timings);
-- ``inputs``: the round's files with sha256; ``models``: every model used (hash, path, embedder, themes);
-- ``units``: the ``recommendations.csv`` columns with ``round_name`` first, then the unit's order ``seq``
-  and its confidence (``theme_runner_up``, ``theme_margin``, ``needs_review``; theme columns after
-  corrections); ``assignments``: the model's own theme and confidence per unit;
-  ``corrections``: the researcher's lines applied; ``themes``: ``themes.csv`` per round.
-
-Rules: a round is written in one transaction, and only its own rows are written, so adding,
-replacing or removing one round never changes another's rows. The first round pins its model
-(folder path and a hash of its files); later rounds use it unless ``--model`` names another
-explicitly (that round then records its own model, with a warning). ``recode`` re-assigns the
-stored units of one round with a model, keeping its corrections. DuckDB allows one writing
-process per file: a second one waits up to ``wait`` seconds, then stops with a one-line message.
-The model work of ``add`` happens before the file is opened, so a waiting process waits only
-for the other's write.
+The first round pins its model (folder path and a hash of its files, in ``meta``); later rounds use it
+unless ``--model`` names another explicitly (that round then records its own model, with a warning).
+``recode`` re-assigns the stored units of one round with a model, keeping its corrections. The model work
+of ``add`` happens before the file is opened for writing, so a second writer waits only for the other's
+write (DuckDB allows one writing process per file: it waits up to ``wait`` seconds, then stops with a
+one-line message). The rows are written by :mod:`pipeline.archive.store`, one round in one transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
-from pipeline.archive.db import DEFAULT_WAIT, ROUND_TABLES, open_archive, open_if_any, package_version, read_meta
+from pipeline.archive.db import DEFAULT_WAIT, open_archive, open_if_any, read_meta, transaction
+from pipeline.archive.store import (
+    ModelRef,
+    StoredRound,
+    check_round_name,
+    refuse_existing,
+    store_round,
+    stored_corrections,
+    stored_units,
+    write_round,
+)
 from pipeline.core.errors import InputError
-from pipeline.core.records import Assignment, Theme, Unit
-from pipeline.read.rounds import unit_from_cells
+from pipeline.core.options import DEFAULT_OPTIONS, RunOptions
 from pipeline.runfolder.folder import load_run
-from pipeline.runfolder.tables import REVIEW_COLUMNS, recommendations_frame, themes_frame
-from pipeline.themes.corrections import CodingRecord, Correction
+from pipeline.themes.corrections import CodingRecord
 
 log = logging.getLogger(__name__)
 
-UNIT_COLUMNS: tuple[str, ...] = (
-    "rec_id", "round", "source", "member", "agenda", "question", "text", "theme_id", "theme_label", "theme_score",
-    "theme_source", "program_codes", "code_sources", "fields", "line_start", "line_end", "member_label", "tags",
-    "unknown_codes", "lead",
-)
-_RECORD_COLUMNS = ["round_name", "rec_id", "theme_id", "note", "line", "theme_label", "source", "time",
-                   "previous_theme_id"]
-_THEME_COLUMNS = ("theme_id", "theme_label", "theme_source", "size", "keywords", "representative_rec_ids",
-                  "program_codes", "members")
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    """A saved theme model as the archive knows it: folder, content hash, embedder and themes (id, label)."""
-
-    path: str
-    sha256: str
-    embedder: str | None = None
-    embedder_model_id: str | None = None
-    themes: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass
-class StoredRound:
-    """Everything one round puts in the archive (built by :func:`add_round`, :func:`add_run_folder` or
-    :func:`recode_round`, or directly in tests).
-
-    ``assignments`` are the model's own choices (the ``assignments`` table; a reviewed run folder keeps
-    them only for the units no researcher decided), ``final`` the units' themes with the researcher's
-    decisions (``corrections``) applied (the ``units`` table; the model's own when None).
-    """
-
-    name: str
-    units: list[Unit]
-    assignments: list[Assignment]
-    themes: list[Theme]
-    model: ModelRef
-    date: dt.date | None = None
-    corrections: list[Correction] = field(default_factory=list)
-    corrections_path: str | None = None
-    corrections_sha256: str | None = None
-    inputs: list[dict] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    final: list[Assignment] | None = None
-
-
-# Shares from a round with fewer units than this are marked in the trend tables and report.
-SMALL_ROUND = 20
-
-
-@dataclass
-class TrendTables:
-    """The trend tables; ``rounds`` has ``round_name, round_date, n_units, small_round`` in archive order;
-    ``new_themes`` lists each round's new-theme candidates (``advisory archive trends``: ``new_themes.csv``)."""
-
-    rounds: pd.DataFrame
-    themes: pd.DataFrame
-    theme_by_round: pd.DataFrame
-    program_by_round: pd.DataFrame
-    theme_program_by_round: pd.DataFrame
-    new_themes: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 def model_hash(folder: str | os.PathLike) -> str:
     """sha256 over a model folder's files (relative paths and contents, in sorted order)."""
     root = Path(folder)
     if not (root / "model.json").is_file():
-        raise InputError(str(root), "not a saved theme model (no model.json); save one with "
-                                    "`advisory run --save-model DIR`")
+        raise InputError(str(root), "저장된 주제 모델이 아닙니다 (model.json 없음); "
+                                    "`advisory run --save-model DIR` 로 저장하세요")
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
@@ -131,7 +61,7 @@ def _parse_date(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError as err:
-        raise InputError("--date", f"{value!r} is not a date in the form YYYY-MM-DD") from err
+        raise InputError("--date", f"{value!r}은(는) YYYY-MM-DD 형식의 날짜가 아닙니다") from err
 
 
 def _model_ref(model_dir: Path, sha256: str, model) -> ModelRef:
@@ -146,55 +76,49 @@ def _choose_model(archive: Path, model_dir: str | os.PathLike | None, wait: floa
         pinned = read_meta(con) if con is not None else {}
     if model_dir is None:
         if "model_hash" not in pinned:
-            raise InputError(str(archive), "the archive has no model yet: give --model DIR (a folder from "
-                                           "`advisory run --save-model`) for its first round")
+            raise InputError(str(archive), "보관소에 아직 모델이 없습니다: 첫 회차에는 --model DIR "
+                                           "(`advisory run --save-model` 로 저장한 폴더)를 주세요")
         folder = Path(pinned["model_path"])
         if not folder.is_dir():
-            raise InputError(str(folder), "the archive's pinned model folder is missing; give --model DIR")
+            raise InputError(str(folder), "보관소에 고정된 모델 폴더가 없습니다; --model DIR 을 주세요")
         sha = model_hash(folder)
         if sha != pinned["model_hash"]:
-            raise InputError(str(folder), f"the pinned model folder has changed since the archive pinned it "
-                                          f"({pinned['model_hash'][:12]} -> {sha[:12]}); give --model DIR to "
-                                          "code this round with it as it is now")
+            raise InputError(str(folder), f"고정된 모델 폴더가 고정한 뒤에 바뀌었습니다 "
+                                          f"({pinned['model_hash'][:12]} -> {sha[:12]}); 지금의 모델로 이 회차를 "
+                                          "분류하려면 --model DIR 을 주세요")
         return folder, sha
     folder = Path(model_dir)
     sha = model_hash(folder)
     if pinned.get("model_hash") not in (None, sha):
-        log.warning("%s: not the archive's pinned model (%s, %s); this round is coded with it as asked",
+        log.warning("%s: 보관소에 고정된 모델(%s, %s)이 아니지만 요청대로 이 모델로 이 회차를 분류합니다",
                     folder, pinned["model_path"], pinned["model_hash"][:12])
     return folder, sha
 
 
-def _record_files(corrections: str | os.PathLike | Sequence[str | os.PathLike] | None) -> list[Path]:
-    return [Path(corrections)] if isinstance(corrections, str | os.PathLike) else [Path(c) for c in corrections or ()]
-
-
-def add_round(archive: str | os.PathLike, paths: Sequence[str | os.PathLike], round_name: str, *,
-              date: str | None = None, model_dir: str | os.PathLike | None = None,
+def add_round(archive: str | os.PathLike, paths: Sequence[str | os.PathLike], round_name: str,
+              options: RunOptions = DEFAULT_OPTIONS, *, date: str | None = None,
+              model_dir: str | os.PathLike | None = None,
               corrections: str | os.PathLike | Sequence[str | os.PathLike] | None = None, replace: bool = False,
-              programs: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None,
-              use_cache: bool = True, skip_bad: bool = False, workers: int | None = None,
               wait: float = DEFAULT_WAIT) -> StoredRound:
     """Read, parse and assign a round with the archive's model and store it as ``round_name``.
 
-    In: the archive file (created on the first add), the round's files/folders, its name, an
-    optional ISO date, model folder (required for the first round; see the pinning rule),
+    In: the archive file (created on the first add), the round's files/folders, its name, the
+    :class:`RunOptions` (registry, cache, workers, ``skip_bad``; the model brings its embedder), an
+    optional ISO date, model folder (required for the first round; see the pinning rule) and
     corrections files (merged in order, checked before any work, applied as ``advisory assign`` applies
-    them: :func:`pipeline.workflow.code_round`) and the usual reading/embedding options. A name already
-    in the archive is refused unless ``replace``. Nothing is written unless the whole round is; out:
-    what was stored.
+    them: :func:`pipeline.workflow.code_round`). A name already in the archive is refused unless
+    ``replace``. Nothing is written unless the whole round is; out: what was stored.
     """
     # Deferred: pipeline.workflow brings scikit-learn (about 1.3 s to import), which list, remove and trends never need.
-    from pipeline.workflow import assign_units
+    from pipeline.workflow import assign_units, record_files
 
     archive, round_name, round_date = _checked_name(archive, round_name, date, replace, wait)
     folder, sha = _choose_model(archive, model_dir, wait)
     started = time.perf_counter()
-    files = _record_files(corrections)
-    result = assign_units(paths, folder, programs=programs, cache_dir=cache_dir, use_cache=use_cache,
-                          skip_bad=skip_bad, workers=workers, corrections=files)
+    files = record_files(corrections)
+    result = assign_units(paths, folder, options, corrections=files)
     timings = {**result.run_info["timings"], "assign_total": round(time.perf_counter() - started, 4)}
-    stored = StoredRound(round_name, result.units, result.model_assignments, result.themes,
+    stored = StoredRound(round_name, result.units, result.model_assignments, result.cards,
                          _model_ref(folder, sha, result.model), round_date, result.corrections,
                          ";".join(map(str, files)) or None,
                          ";".join(hashlib.sha256(f.read_bytes()).hexdigest() for f in files) or None,
@@ -212,7 +136,7 @@ def _checked_name(archive: str | os.PathLike, round_name: str, date: str | None,
     if not replace:
         with open_if_any(archive, wait=wait) as con:
             if con is not None:
-                _refuse_existing(con, archive, round_name)
+                refuse_existing(con, archive, round_name)
     return archive, round_name, round_date
 
 
@@ -251,129 +175,8 @@ def add_run_folder(archive: str | os.PathLike, run_dir: str | os.PathLike, round
     return stored
 
 
-# A round name is a label people read in lists, tables and chart axes, not a document.
-MAX_ROUND_NAME = 200
-
-
-def check_round_name(name: str) -> str:
-    """``name`` stripped; ``InputError`` for an empty name or one over :data:`MAX_ROUND_NAME` characters."""
-    name = name.strip()
-    if not name:
-        raise InputError("--round-name", "a round needs a non-empty name")
-    if len(name) > MAX_ROUND_NAME:
-        raise InputError("--round-name", f"a round name has at most {MAX_ROUND_NAME} characters, this one has "
-                                         f"{len(name):,}")
-    return name
-
-
-def _refuse_existing(con, archive: Path, round_name: str) -> None:
-    if con.execute("SELECT 1 FROM rounds WHERE round_name = ?", [round_name]).fetchone():
-        raise InputError(str(archive), f"round {round_name!r} is already in the archive; use --replace to "
-                                       "replace it or choose another --round-name")
-
-
-def store_round(archive: str | os.PathLike, stored: StoredRound, *, replace: bool = False,
-                wait: float = DEFAULT_WAIT) -> None:
-    """Write one round's rows in one transaction (the archive is created when missing).
-
-    A name already present is refused unless ``replace`` (its rows are then replaced, keeping
-    its place in the order and, when ``stored.date`` is None, its date). The first round pins
-    its model. On any failure the archive is left as it was; a file this call created is removed
-    (:func:`~pipeline.archive.db.open_archive`).
-    """
-    archive = Path(archive)
-    check_round_name(stored.name)
-    with open_archive(archive, read_only=False, create=True, wait=wait) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            _write_round(con, archive, stored, replace)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-
-
-def _write_round(con, archive: Path, stored: StoredRound, replace: bool) -> None:
-    old = con.execute("SELECT position, round_date FROM rounds WHERE round_name = ?", [stored.name]).fetchone()
-    if old is not None and not replace:
-        _refuse_existing(con, archive, stored.name)
-    round_date = stored.date
-    if old is not None:
-        position, round_date = old[0], stored.date or old[1]
-        for table in ROUND_TABLES:
-            con.execute(f"DELETE FROM {table} WHERE round_name = ?", [stored.name])
-    else:
-        position = con.execute("SELECT coalesce(max(position), 0) + 1 FROM rounds").fetchone()[0]
-    meta = read_meta(con)
-    # A reviewed run folder made without a saved model names none: there is nothing to pin or list.
-    if "model_hash" not in meta and stored.model.sha256:
-        con.executemany("INSERT INTO meta VALUES (?, ?)", [
-            ["model_hash", stored.model.sha256], ["model_path", stored.model.path]])
-    if stored.model.sha256:
-        _write_model(con, stored.model)
-    con.execute("INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)", [
-        stored.name, round_date, position, len(stored.units), len(stored.corrections), stored.model.sha256,
-        stored.model.path, stored.corrections_path, stored.corrections_sha256,
-        dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0), package_version(),
-        json.dumps(stored.timings, sort_keys=True)])
-    if stored.inputs:
-        con.executemany("INSERT INTO inputs VALUES (?, ?, ?, ?, ?)", [
-            [stored.name, i.get("path"), i.get("sha256"), i.get("format"), i.get("encoding")] for i in stored.inputs])
-    _write_coding(con, stored)
-
-
-def _write_model(con, model: ModelRef) -> None:
-    if not con.execute("SELECT 1 FROM models WHERE model_hash = ?", [model.sha256]).fetchone():
-        con.execute("INSERT INTO models VALUES (?, ?, ?, ?, ?)", [
-            model.sha256, model.path, model.embedder, model.embedder_model_id,
-            json.dumps([list(t) for t in model.themes], ensure_ascii=False)])
-
-
-def _write_coding(con, stored: StoredRound) -> None:
-    """The round's units (final themes), the model's assignments, its corrections and theme summaries."""
-    frame = recommendations_frame(stored.units, stored.assignments if stored.final is None else stored.final)
-    units = frame[list(UNIT_COLUMNS)].copy()
-    units.insert(0, "round_name", stored.name)
-    units["seq"] = range(1, len(units) + 1)
-    units[list(REVIEW_COLUMNS)] = frame[list(REVIEW_COLUMNS)]
-    units["needs_review"] = units["needs_review"].astype(bool)
-    raw = pd.DataFrame([[stored.name, a.rec_id, a.theme_id, a.theme_label, float(a.theme_score), a.theme_source,
-                         a.theme_runner_up, a.theme_margin, a.needs_review] for a in stored.assignments],
-                       columns=["round_name", "rec_id", "theme_id", "theme_label", "theme_score", "theme_source",
-                                *REVIEW_COLUMNS])
-    themes = themes_frame(stored.themes)[list(_THEME_COLUMNS)]
-    themes.insert(0, "round_name", stored.name)
-    record = pd.DataFrame([[stored.name, c.rec_id, c.theme_id, c.note, c.line, c.theme_label, c.source, c.time,
-                            c.previous_theme_id] for c in stored.corrections], columns=_RECORD_COLUMNS)
-    for table, frame in (("units", units), ("assignments", raw), ("themes", themes), ("corrections", record)):
-        con.register("frame", frame)
-        # By name: an upgraded version-1 file has the confidence columns last, after seq.
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame")
-        con.unregister("frame")
-
-
-def _stored_corrections(con, round_name: str) -> list[Correction]:
-    """A round's researcher decisions as stored (a version-2 file, read before its upgrade, lacks the record's
-    newer columns: they read as empty)."""
-    frame = con.execute("SELECT * FROM corrections WHERE round_name = ? ORDER BY line", [round_name]).df()
-    cells = frame.astype(object).where(frame.notna(), None)
-    return [Correction(r["rec_id"], r["theme_id"], r.get("theme_label") or "", r["note"] or "",
-                       r.get("source") or "file", r.get("time") or "", r.get("previous_theme_id") or "",
-                       int(r["line"] or 0)) for r in cells.to_dict("records")]
-
-
-def stored_units(con, round_name: str) -> list[Unit]:
-    """The units of an archived round rebuilt as :class:`Unit` records, in document order."""
-    # Every cell as text, NULL as "": the row shape of recommendations.csv that unit_from_cells reads.
-    # Ordered by the table's integer seq, not the text column of the same name.
-    frame = con.execute("SELECT coalesce(COLUMNS(*)::VARCHAR, '') FROM units WHERE round_name = ? ORDER BY units.seq",
-                        [round_name]).df()
-    return [unit_from_cells(r) for r in frame.itertuples(index=False)]
-
-
-def recode_round(archive: str | os.PathLike, round_name: str, model_dir: str | os.PathLike, *,
-                 cache_dir: str | os.PathLike | None = None, use_cache: bool = True, workers: int | None = None,
-                 wait: float = DEFAULT_WAIT) -> StoredRound:
+def recode_round(archive: str | os.PathLike, round_name: str, model_dir: str | os.PathLike,
+                 options: RunOptions = DEFAULT_OPTIONS, *, wait: float = DEFAULT_WAIT) -> StoredRound:
     """Re-assign an archived round's stored units with ``model_dir``, keeping its corrections; one transaction.
 
     The decisions are applied as ``add`` applies them (:func:`pipeline.workflow.code_round`): a researcher
@@ -388,55 +191,26 @@ def recode_round(archive: str | os.PathLike, round_name: str, model_dir: str | o
         row = con.execute("SELECT round_date, corrections_path, corrections_sha256 FROM rounds WHERE round_name = ?",
                           [round_name]).fetchone()
         if row is None:
-            raise InputError(str(archive), f"no round {round_name!r} in the archive (see `advisory archive list`)")
+            raise InputError(str(archive), f"보관소에 {round_name!r} 회차가 없습니다 (`advisory archive list` 참고)")
         units = stored_units(con, round_name)
         inputs = con.execute("SELECT path, sha256, format, encoding FROM inputs WHERE round_name = ?",
                              [round_name]).df().to_dict("records")
-        corrections = _stored_corrections(con, round_name)
+        corrections = stored_corrections(con, round_name)
     folder = Path(model_dir)
     sha = model_hash(folder)
     started = time.perf_counter()
-    result = assign_units([], folder, cache_dir=cache_dir, use_cache=use_cache, workers=workers, units=units,
-                          record=CodingRecord.from_rows(corrections))
+    result = assign_units([], folder, options, units=units, record=CodingRecord.from_rows(corrections))
     timings = {**result.run_info["timings"], "assign_total": round(time.perf_counter() - started, 4)}
-    stored = StoredRound(round_name, result.units, result.model_assignments, result.themes,
+    stored = StoredRound(round_name, result.units, result.model_assignments, result.cards,
                          _model_ref(folder, sha, result.model), row[0], result.corrections, row[1], row[2], inputs,
                          timings, result.assignments)
-    with open_archive(archive, read_only=False, wait=wait) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            added = con.execute("SELECT added_at FROM rounds WHERE round_name = ?", [round_name]).fetchone()
-            if added is None:
-                raise InputError(str(archive), f"round {round_name!r} was removed meanwhile")
-            _write_round(con, archive, stored, replace=True)
-            con.execute("UPDATE rounds SET added_at = ?, recoded_at = ? WHERE round_name = ?", [
-                added[0], dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0), round_name])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with open_archive(archive, read_only=False, wait=wait) as con, transaction(con):
+        added = con.execute("SELECT added_at FROM rounds WHERE round_name = ?", [round_name]).fetchone()
+        if added is None:
+            raise InputError(str(archive), f"그 사이에 {round_name!r} 회차가 지워졌습니다")
+        write_round(con, archive, stored, replace=True)
+        con.execute("UPDATE rounds SET added_at = ?, recoded_at = ? WHERE round_name = ?", [
+            added[0], dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0), round_name])
     return stored
 
 
-def remove_round(archive: str | os.PathLike, round_name: str, *, wait: float = DEFAULT_WAIT) -> None:
-    """Delete one round's rows from every table in one transaction; the pinned model stays pinned."""
-    archive = Path(archive)
-    with open_archive(archive, read_only=False, wait=wait) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            if not con.execute("SELECT 1 FROM rounds WHERE round_name = ?", [round_name]).fetchone():
-                raise InputError(str(archive), f"no round {round_name!r} in the archive (see `advisory archive list`)")
-            for table in ROUND_TABLES:
-                con.execute(f"DELETE FROM {table} WHERE round_name = ?", [round_name])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-
-
-def list_rounds(archive: str | os.PathLike, *, wait: float = DEFAULT_WAIT) -> pd.DataFrame:
-    """One row per round in archive order: name, date, units, corrected units, model hash (12 chars), added."""
-    with open_archive(archive, wait=wait) as con:
-        return con.execute(
-            "SELECT round_name, round_date, n_units, n_corrected, left(model_hash, 12) AS model, "
-            "added_at, recoded_at FROM rounds ORDER BY round_date NULLS LAST, position").df()

@@ -11,8 +11,8 @@ when everything in it is written.
   model together; they are committed only when both are written, and the first is swapped back
   if the second cannot be committed.
 - **Refusals before any work.** ``accepts(path)`` says whether an existing target may be
-  replaced (e.g. "an earlier run folder"); otherwise :class:`~pipeline.core.errors.InputError` is
-  raised at the start, with nothing touched.
+  replaced (:class:`FolderKind`, the one rule: "an earlier run folder", "a saved theme model");
+  otherwise :class:`~pipeline.core.errors.InputError` is raised at the start, with nothing touched.
 - **Interruptions.** ``SIGTERM`` is turned into ``SystemExit`` while staging (``SIGINT`` already
   raises ``KeyboardInterrupt``), so the staging folders are removed on the way out. A harder
   kill leaves them behind; the next :func:`replacing` on the same parent folder removes every
@@ -140,8 +140,8 @@ def _commit(target: Target) -> bool:
     """
     with _parent_lock(target.path.parent):
         if _identity(target.path) != target._identity:
-            raise InputError(str(target.path), "another run wrote this folder while this one was running; "
-                                               "this run's results were not written (run it again)")
+            raise InputError(str(target.path), "이 실행 중에 다른 실행이 이 폴더에 썼습니다; "
+                                               "이 실행의 결과는 쓰지 않았습니다 (다시 실행하세요)")
         if target._identity is None:
             os.rename(target.staging, target.path)
             return False
@@ -192,13 +192,13 @@ def _sigterm_unwinds() -> Iterator[None]:
 def _check(target: Target) -> None:
     path = target.path
     if target.kind == "dir" and path.exists() and not path.is_dir():
-        raise InputError(str(path), "is a file, not a folder; nothing was changed")
+        raise InputError(str(path), "폴더가 아니라 파일입니다; 아무것도 바꾸지 않았습니다")
     if target.kind == "file" and path.is_dir():
-        raise InputError(str(path), "is a folder, not a file; nothing was changed")
+        raise InputError(str(path), "파일이 아니라 폴더입니다; 아무것도 바꾸지 않았습니다")
     if path.exists() and target.accepts is not None:
         reason = target.accepts(path)
         if reason:
-            raise InputError(str(path), f"{reason}; nothing in it was changed")
+            raise InputError(str(path), f"{reason}; 폴더 안의 아무것도 바꾸지 않았습니다")
 
 
 @contextlib.contextmanager
@@ -241,6 +241,57 @@ def replacing(targets: Sequence[Target]) -> Iterator[list[Path]]:
     for target, had_old in committed:
         if had_old:
             _remove(target.staging)
+
+
+@dataclass(frozen=True)
+class FolderKind:
+    """A kind of folder the pipeline writes as a whole (a run folder, a saved model, trend tables, an export):
+    the one rule for whether an existing folder may be replaced by a new one of the kind.
+
+    It may when it is empty (``placeholder`` aside: the repository's ``.gitkeep``, carried into the new
+    folder) or an earlier folder of the kind: it holds ``marker`` and, where ``files`` names everything a
+    write makes, nothing else, so replacing it loses nothing the pipeline did not make. ``what`` names the
+    kind in messages (``이전 결과 폴더``).
+    """
+
+    what: str
+    marker: str
+    files: tuple[str, ...] | None = None
+    placeholder: str | None = None
+
+    def refusal(self, folder: Path) -> str | None:
+        """Why the existing ``folder`` may not be replaced; ``None`` when it may."""
+        entries = sorted(p.name for p in Path(folder).iterdir() if p.name != self.placeholder)
+        if not entries:
+            return None
+        if self.marker not in entries:
+            return f"비어 있지 않고 {self.what}도 아닙니다 ({self.marker} 없음); 새 폴더나 빈 폴더를 고르세요"
+        foreign = [name for name in entries if self.files is not None and name not in self.files]
+        if foreign:
+            return (f"{self.what}이지만 파이프라인이 쓰지 않는 {foreign[0]!r}도 들어 있습니다; "
+                    "그것을 옮기거나 다른 폴더를 고르세요")
+        return None
+
+    def holds(self, folder: Path) -> bool:
+        """Whether ``folder`` is an earlier folder of this kind (not merely an empty one) that may be replaced."""
+        folder = Path(folder)
+        return (folder / self.marker).is_file() and self.refusal(folder) is None
+
+    def target(self, path: str | os.PathLike) -> Target:
+        """The :func:`replacing` target of a folder of this kind at ``path``."""
+        return Target(Path(path), "dir", self.refusal, carry=(self.placeholder,) if self.placeholder else ())
+
+
+def refuse_inside(out: str | os.PathLike, folder: str | os.PathLike, option: str = "--out") -> None:
+    """Raise ``InputError`` when the file ``out`` would be written inside ``folder`` (a run folder).
+
+    A file there would replace one of the folder's own files (``--out RUN/recommendations.csv``) or sit
+    among them as a file the pipeline does not write, so that the next write into the folder is refused.
+    """
+    target, inside = Path(out).resolve(), Path(folder).resolve()
+    if inside == target or inside in target.parents:
+        raise InputError(str(out), f"{option}이(가) 결과 폴더 {folder} 안에 있습니다. 그 폴더의 파일은 실행이 "
+                                   "관리하므로 폴더 밖에 쓰세요")
 
 
 def write_file(path: str | Path, data: bytes) -> None:

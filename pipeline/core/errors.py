@@ -34,6 +34,6 @@ def reading(name: str, what: str) -> Iterator[None]:
     except (InputError, MemoryError):
         raise
     except RecursionError as exc:
-        raise InputError(name, f"nested too deeply to be read as {what}") from exc
+        raise InputError(name, f"너무 깊게 중첩되어 {what}(으)로 읽을 수 없습니다") from exc
     except Exception as exc:
-        raise InputError(name, f"cannot be read as {what} ({type(exc).__name__}: {one_line(exc)})") from exc
+        raise InputError(name, f"{what}(으)로 읽을 수 없습니다 ({type(exc).__name__}: {one_line(exc)})") from exc

@@ -30,7 +30,9 @@ def _corpus_dir() -> Path:
 CORPUS_DIR = _corpus_dir()
 DEFAULT_ROUND = CORPUS_DIR / "rounds" / "000_95284008f5259e47.txt"
 DEFAULT_CODEBOOK = CORPUS_DIR / "themes.yaml"
-DEFAULT_PROGRAMS = CORPUS_DIR / "programs.csv"
+#: How runs and help texts name the bundled program registry: the same words in a checkout and an installed wheel.
+BUNDLED_PROGRAMS = "corpus/programs.csv"
+DEFAULT_PROGRAMS = CORPUS_DIR.parent / BUNDLED_PROGRAMS
 DICTIONARY_DIR = CORPUS_DIR / "dictionaries"
 DEFAULT_GOLD = CORPUS_DIR / "eval" / "seed_gold.csv"
 DEFAULT_OUT = Path("outputs")

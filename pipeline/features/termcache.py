@@ -213,18 +213,18 @@ class TermCache:
                     stale.unlink(missing_ok=True)
             except OSError as unlink_err:
                 self._unreadable.add(analysis)
-                warnings.warn(f"term cache: {path} is damaged ({err}) and cannot be removed ({unlink_err}); "
-                              "its texts are analysed again", stacklevel=4)
+                warnings.warn(f"형태소 캐시: {path}이(가) 손상되었고 지울 수도 없습니다 ({err}; {unlink_err}); "
+                              "그 글은 다시 분석합니다", stacklevel=4)
                 return
-            warnings.warn(f"term cache: removed damaged {path} ({err}); its texts are analysed again", stacklevel=4)
+            warnings.warn(f"형태소 캐시: 손상된 {path}을(를) 지웠습니다 ({err}); 그 글은 다시 분석합니다", stacklevel=4)
             return
         if action == "read":
             self._unreadable.add(analysis)
-            warnings.warn(f"term cache: cannot read {path} ({err}); this run analyses its texts without it",
+            warnings.warn(f"형태소 캐시: {path}을(를) 읽을 수 없습니다 ({err}); 이번 실행은 캐시 없이 분석합니다",
                           stacklevel=4)
         else:
             self._unwritable.add(analysis)
-            warnings.warn(f"term cache: cannot write {path} ({err}); this run's new analyses are not stored",
+            warnings.warn(f"형태소 캐시: {path}에 쓸 수 없습니다 ({err}); 이번 실행의 새 분석은 저장하지 않습니다",
                           stacklevel=4)
 
 

@@ -54,7 +54,7 @@ def read_user_dict(path: str | Path) -> list[DictEntry]:
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except OSError as err:
-        raise InputError(str(path), f"cannot read user dictionary ({err.strerror or err})") from err
+        raise InputError(str(path), f"사용자 사전을 읽을 수 없습니다 ({err.strerror or err})") from err
     entries = []
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
@@ -62,15 +62,15 @@ def read_user_dict(path: str | Path) -> list[DictEntry]:
             continue
         fields = [field.strip() for field in line.split("\t")]
         if len(fields) not in (2, 3) or not fields[0] or not fields[1]:
-            raise InputError(str(path), f"line {number}: expected 'word<TAB>TAG<TAB>score', got {raw!r}")
+            raise InputError(str(path), f"{number}행: '단어<TAB>품사<TAB>점수' 형식이어야 합니다 (받은 줄: {raw!r})")
         word, analysis = fields[0], fields[1]
         try:
             score = float(fields[2]) if len(fields) == 3 else 0.0
         except ValueError as err:
-            raise InputError(str(path), f"line {number}: score {fields[2]!r} is not a number") from err
+            raise InputError(str(path), f"{number}행: 점수 {fields[2]!r}이(가) 숫자가 아닙니다") from err
         if "/" in analysis:
             if " + " in analysis:
-                raise InputError(str(path), f"line {number}: only one-morpheme analyses are supported")
+                raise InputError(str(path), f"{number}행: 형태소 하나로 된 분석만 지원합니다")
             canonical, tag = analysis.rsplit("/", 1)
         else:
             canonical, tag = word, analysis
@@ -84,7 +84,7 @@ def read_stopwords(path: str | Path) -> frozenset[str]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as err:
-        raise InputError(str(path), f"cannot read stopwords ({err.strerror or err})") from err
+        raise InputError(str(path), f"불용어 목록을 읽을 수 없습니다 ({err.strerror or err})") from err
     words = (line.split("#", 1)[0].strip() for line in text.splitlines())
     return frozenset(word for word in words if word)
 
@@ -207,7 +207,7 @@ class KiwiTokenizer:
                 try:
                     kiwi.add_user_word(entry.word, entry.tag, entry.score)
                 except ValueError as err:
-                    raise InputError(str(self.user_dict), f"line {entry.line}: {err}") from err
+                    raise InputError(str(self.user_dict), f"{entry.line}행: {err}") from err
             self._kiwi = kiwi
         return self._kiwi
 

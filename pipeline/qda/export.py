@@ -157,10 +157,10 @@ def theme_catalogue(run: RunFolder) -> list[ThemeCode]:
         try:
             codebook = load_codebook(book["path"])
         except InputError as err:
-            log.warning("%s; only the run's own themes become codes", err)
+            log.warning("%s; 실행의 주제만 코드로 씁니다", err)
         else:
             if book.get("sha256") and codebook.sha256 != book["sha256"]:
-                log.warning("%s: changed since run %s; its current themes are offered as codes", book["path"],
+                log.warning("%s: 실행 %s 이후 바뀌었습니다; 지금의 주제를 코드로 씁니다", book["path"],
                             run.path)
             codes += [ThemeCode(t.theme_id, t.label, f"{t.theme_id} (codebook) {t.description}")
                       for t in codebook.themes if t.theme_id not in known]
@@ -187,15 +187,15 @@ def load_sources(run: RunFolder) -> dict[str, SourceText]:
     for entry in run.info.get("inputs") or []:
         path = str(entry.get("path", ""))
         if not Path(path).is_file():
-            raise InputError(path, f"input of run {run.path} not found (moved? relative paths are read from "
-                                   "the folder the run was made in)")
+            raise InputError(path, f"실행 {run.path}의 입력 파일이 없습니다 (옮겼나요? 상대 경로는 실행한 "
+                                   "폴더를 기준으로 읽습니다)")
         doc = read_document(path)
         if doc.sha256 != entry.get("sha256"):
-            raise InputError(path, f"changed since run {run.path} was made (its SHA-256 differs from run.json)")
+            raise InputError(path, f"실행 {run.path} 이후 바뀌었습니다 (SHA-256이 run.json과 다름)")
         source = SourceText.from_document(doc)
         if source.name in sources:
-            raise InputError(path, f"two inputs of run {run.path} are named {source.name}; "
-                                   "units cannot tell them apart")
+            raise InputError(path, f"실행 {run.path}의 입력 두 개가 이름이 {source.name}로 같아 "
+                                   "권고가 어느 파일인지 구별할 수 없습니다")
         sources[source.name] = source
     return sources
 
@@ -241,35 +241,18 @@ def build_project(run: RunFolder, sources: dict[str, SourceText]) -> etree._Elem
                             name=f"{ORIGIN} {', '.join(rounds)}", origin=ORIGIN, creatingUserGUID=user)
     _sub(_sub(project, "Users"), "User", guid=user, name=ORIGIN)
 
-    codes = _sub(_sub(project, "CodeBook"), "Codes")
-    branch = _code(codes, make_guid("branch", "themes"), THEMES_BRANCH, "권고의 주제 (advisory-themes)", codable=False)
-    theme_guid = {}
-    for theme in theme_catalogue(run):
-        theme_guid[theme.theme_id] = make_guid("theme", theme.theme_id)
-        _code(branch, theme_guid[theme.theme_id], theme.label, theme.description)
-    if any(a.needs_review for a in run.assignments):
-        _code(codes, make_guid("review", "needs_review"), REVIEW_CODE,
-              "모델이 확신하지 못한 권고: 미분류이거나 차순위 주제와의 점수 차이가 작음 (needs_review = 1)")
-    program_guid = {}
-    programs = _program_codes(run)
-    if programs:
-        branch = _code(codes, make_guid("branch", "programs"), PROGRAMS_BRANCH, "권고가 언급한 사업 코드",
-                       codable=False)
-        for code, name in programs:
-            program_guid[code] = make_guid("program", code)
-            _code(branch, program_guid[code], name, "")
-
+    theme_guid, program_guid = _code_book(project, run)
     source_guid = source_guids(run)
     selections: dict[str, list[tuple[int, int, Unit, Assignment]]] = {name: [] for name in sources}
     members: dict[tuple[str, int], list[str]] = {}
     for unit, a in zip(run.units, run.assignments, strict=True):
         if unit.source not in sources:
             raise InputError(str(run.path / "recommendations.csv"),
-                             f"unit {unit.rec_id} comes from {unit.source}, which run.json does not list as an input")
+                             f"권고 {unit.rec_id}의 출처 {unit.source}이(가) run.json의 입력 목록에 없습니다")
         try:
             start, end = sources[unit.source].span(unit.line_start, unit.line_end)
         except ValueError as err:
-            raise InputError(str(run.path / "recommendations.csv"), f"unit {unit.rec_id}: {err}") from err
+            raise InputError(str(run.path / "recommendations.csv"), f"권고 {unit.rec_id}: {err}") from err
         selections[unit.source].append((start, end, unit, a))
         if unit.member is not None:
             members.setdefault((unit.round, unit.member), []).append(unit.rec_id)
@@ -291,6 +274,29 @@ def build_project(run: RunFolder, sources: dict[str, SourceText]) -> etree._Elem
                 coding = _sub(selection, "Coding", guid=make_guid("coding", unit.rec_id, code), creatingUser=user)
                 _sub(coding, "CodeRef", targetGUID=code)
     return project
+
+
+def _code_book(project: etree._Element, run: RunFolder) -> tuple[dict[str, str], dict[str, str]]:
+    """The project's code book: the themes under the ``주제`` branch, the review code where a unit needs review,
+    and the cited program codes under their branch; out, the GUIDs of the theme and program codes."""
+    codes = _sub(_sub(project, "CodeBook"), "Codes")
+    branch = _code(codes, make_guid("branch", "themes"), THEMES_BRANCH, "권고의 주제 (advisory-themes)", codable=False)
+    theme_guid = {}
+    for theme in theme_catalogue(run):
+        theme_guid[theme.theme_id] = make_guid("theme", theme.theme_id)
+        _code(branch, theme_guid[theme.theme_id], theme.label, theme.description)
+    if any(a.needs_review for a in run.assignments):
+        _code(codes, make_guid("review", "needs_review"), REVIEW_CODE,
+              "모델이 확신하지 못한 권고: 미분류이거나 차순위 주제와의 점수 차이가 작음 (needs_review = 1)")
+    program_guid = {}
+    programs = _program_codes(run)
+    if programs:
+        branch = _code(codes, make_guid("branch", "programs"), PROGRAMS_BRANCH, "권고가 언급한 사업 코드",
+                       codable=False)
+        for code, name in programs:
+            program_guid[code] = make_guid("program", code)
+            _code(branch, program_guid[code], name, "")
+    return theme_guid, program_guid
 
 
 def _value(parent: etree._Element, variable: str, kind: str, value: object) -> None:
@@ -355,7 +361,7 @@ def export_qdpx(run_dir: str | os.PathLike, out: str | os.PathLike) -> ExportSum
     """
     out = Path(out)
     if out.suffix.lower() != ".qdpx":
-        raise InputError(str(out), "a REFI-QDA project file must end in .qdpx")
+        raise InputError(str(out), "REFI-QDA 프로젝트 파일은 .qdpx로 끝나야 합니다")
     run = load_run(run_dir)
     sources = load_sources(run)
     project = build_project(run, sources)

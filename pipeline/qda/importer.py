@@ -28,7 +28,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from pipeline.core.atomic import write_file
+from pipeline.core.atomic import refuse_inside, write_file
 from pipeline.core.errors import InputError, one_line
 from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL
 from pipeline.qda.export import (
@@ -46,8 +46,9 @@ from pipeline.qda.export import (
 from pipeline.qda.locate import UnitSpans, locate_units
 from pipeline.read.limits import SizeLimits
 from pipeline.read.zipped import ZipPackage, open_zip
-from pipeline.runfolder.folder import RunFolder, load_run, refuse_inside
-from pipeline.themes.corrections import Correction, corrections_csv, researcher_theme_id
+from pipeline.runfolder.folder import RunFolder, load_run
+from pipeline.runfolder.schema import corrections_csv
+from pipeline.themes.corrections import Correction, researcher_theme_id
 
 log = logging.getLogger(__name__)
 
@@ -95,11 +96,11 @@ def read_qdpx(path: str | os.PathLike) -> QdaProject:
     """
     name = str(path)
     if not Path(path).is_file():
-        raise InputError(name, "file not found")
-    with open_zip(name, path, SizeLimits.from_env(), "not a REFI-QDA project: not a zip archive") as archive:
+        raise InputError(name, "파일이 없습니다")
+    with open_zip(name, path, SizeLimits.from_env(), "REFI-QDA 프로젝트가 아닙니다: ZIP 압축 파일이 아님") as archive:
         members = {m.lower(): m for m in archive.names()}
         if "project.qde" not in members:
-            raise InputError(name, "not a REFI-QDA project: no project.qde in the archive")
+            raise InputError(name, "REFI-QDA 프로젝트가 아닙니다: 압축 파일에 project.qde가 없음")
         root = _project_root(name, archive.read(members["project.qde"]))
         origin = root.get("origin") or ""
         texts = {}
@@ -158,21 +159,21 @@ def _project_root(name: str, qde: bytes) -> etree._Element:
     try:
         for count, _ in enumerate(events, start=1):
             if count > MAX_ELEMENTS:
-                raise InputError(name, f"project.qde holds more than {MAX_ELEMENTS:,} XML elements: "
-                                       "not a project of one round")
+                raise InputError(name, f"project.qde의 XML 요소가 {MAX_ELEMENTS:,}개를 넘습니다: "
+                                       "한 회차의 프로젝트가 아닙니다")
     except etree.XMLSyntaxError as exc:
-        raise InputError(name, f"project.qde is not well-formed XML: {one_line(exc)}") from exc
+        raise InputError(name, f"project.qde가 올바른 XML이 아닙니다: {one_line(exc)}") from exc
     root = events.root
     if root.getroottree().docinfo.doctype:
-        raise InputError(name, "project.qde declares a DTD (<!DOCTYPE …>), which REFI-QDA projects do not use")
+        raise InputError(name, "project.qde가 DTD(<!DOCTYPE …>)를 선언합니다. REFI-QDA 프로젝트는 DTD를 쓰지 않습니다")
     checker = schema()
     try:
         valid = checker.validate(root)
     except etree.XMLSchemaValidateError as exc:
-        raise InputError(name, f"project.qde cannot be checked against REFI-QDA 1.0: {one_line(exc)}") from exc
+        raise InputError(name, f"project.qde를 REFI-QDA 1.0 스키마로 검사할 수 없습니다: {one_line(exc)}") from exc
     if not valid:
         error = checker.error_log.last_error
-        raise InputError(name, f"project.qde is not valid REFI-QDA 1.0 (line {error.line}): "
+        raise InputError(name, f"project.qde가 REFI-QDA 1.0 스키마에 맞지 않습니다 ({error.line}행): "
                                f"{' '.join(error.message.split())}")
     return root
 
@@ -389,7 +390,7 @@ def import_qdpx(qdpx: str | os.PathLike, run_dir: str | os.PathLike, out: str | 
     """
     refuse_inside(out, run_dir)
     if Path(out).resolve() == Path(qdpx).resolve():
-        raise InputError(str(out), "--out is the project being imported; write the corrections to another file")
+        raise InputError(str(out), "--out 이 가져오는 프로젝트 자체입니다; 수정 파일은 다른 파일에 쓰세요")
     project = read_qdpx(qdpx)
     run = load_run(run_dir)
     result = corrections_from_project(project, run)

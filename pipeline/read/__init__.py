@@ -12,9 +12,9 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "SizeLimits": "limits",
     "open_zip": "zipped", "ZipPackage": "zipped",
     "classify_line": "markers", "agenda_family": "markers",
-    "StructureParser": "parser", "ParsedDocument": "parser",
+    "StructureParser": "parser", "ParsedDocument": "parser", "ParseState": "parsestate", "id_key": "parsestate",
     "ProgramRegistry": "programs", "ProgramMapper": "programs", "unknown_codes": "programs",
     "program_names": "programs",
     "Round": "rounds", "read_rounds": "rounds", "parse_rounds": "rounds", "load_units": "rounds",
-    "write_units": "rounds", "parse_with_unplaced": "rounds", "unplaced_csv": "rounds", "UNPLACED_COLUMNS": "rounds",
+    "parse_with_unplaced": "rounds", "unplaced_line_count": "rounds", "warn_unplaced": "rounds",
 })

@@ -53,10 +53,10 @@ def view_text_key(stream: bytes) -> bytes:
     Raises ValueError when the stream does not start with a whole ``DISTRIBUTE_DOC_DATA`` record.
     """
     if len(stream) < _HEADER_SIZE + _DATA_SIZE:
-        raise ValueError("ViewText stream too short for its key record")
+        raise ValueError("ViewText 스트림이 키 레코드보다 짧습니다")
     (header,) = struct.unpack_from("<I", stream, 0)
     if header & 0x3FF != HWPTAG_DISTRIBUTE_DOC_DATA or header >> 20 != _DATA_SIZE:
-        raise ValueError("ViewText stream does not start with its key record (DISTRIBUTE_DOC_DATA)")
+        raise ValueError("ViewText 스트림이 키 레코드(DISTRIBUTE_DOC_DATA)로 시작하지 않습니다")
     data = _unscramble(stream[_HEADER_SIZE : _HEADER_SIZE + _DATA_SIZE])
     # The key's place inside the record depends on the seed's low nibble.
     offset = 4 + (data[0] & 0xF)
@@ -69,6 +69,6 @@ def decrypt_view_text(stream: bytes) -> bytes:
     key = view_text_key(stream)
     body = stream[_HEADER_SIZE + _DATA_SIZE :]
     if len(body) % _BLOCK:
-        raise ValueError(f"encrypted section of {len(body)} bytes is not a whole number of AES blocks")
+        raise ValueError(f"{len(body)}바이트의 암호화 구역이 AES 블록의 정수배가 아닙니다")
     decryptor = Cipher(algorithms.AES(key), modes.ECB()).decryptor()  # noqa: S305 - the format's own mode
     return decryptor.update(body) + decryptor.finalize()

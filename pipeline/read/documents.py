@@ -56,57 +56,63 @@ def read_document(path: str | os.PathLike[str], limits: SizeLimits | None = None
     more than the caps allow.
     """
     name = str(path)
-    file = Path(path)
-    if not file.exists():
-        raise InputError(name, "file not found")
-    if not file.is_file():
-        raise InputError(name, "not a regular file")
-    suffix = file.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise InputError(
-            name, f"unsupported file type '{suffix or '(none)'}'; expected one of {', '.join(SUPPORTED_SUFFIXES)}"
-        )
     limits = limits or SizeLimits.from_env()
-    try:
-        size = file.stat().st_size
-        if size > limits.file:
-            raise over_limit(name, "the file", size, limits.file, FILE_LIMIT_VAR)
-        data = file.read_bytes()
-    except OSError as exc:
-        raise InputError(name, f"cannot read file: {exc.strerror or exc}") from exc
-    if not data:
-        raise InputError(name, "empty file (0 bytes)")
-
+    file = Path(path)
+    suffix = file.suffix.lower()
+    data = _file_bytes(name, file, suffix, limits)
     fmt = _format_of(name, suffix.lstrip("."), data)
     encoding: str | None = None
-    with reading(name, f"a {fmt.upper()} file"):
+    with reading(name, f"{FORMAT_NAMES[fmt]} 파일"):
         if fmt == "txt":
             raw_lines, encoding = read_txt(name, data)
         else:
             raw_lines = _BINARY_READERS[fmt](name, data, limits)
+    return Document(path=name, lines=_numbered_lines(name, fmt, raw_lines), format=fmt,
+                    sha256=hashlib.sha256(data).hexdigest(), encoding=encoding)
 
+
+def _file_bytes(name: str, file: Path, suffix: str, limits: SizeLimits) -> bytes:
+    """The bytes of a supported, non-empty file within the caps; ``InputError`` naming the file otherwise."""
+    if not file.exists():
+        raise InputError(name, "파일이 없습니다")
+    if not file.is_file():
+        raise InputError(name, "일반 파일이 아닙니다")
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise InputError(
+            name, f"지원하지 않는 파일 형식입니다 ('{suffix or '(확장자 없음)'}'); "
+                  f"{', '.join(SUPPORTED_SUFFIXES)} 중 하나여야 합니다"
+        )
+    try:
+        size = file.stat().st_size
+        if size > limits.file:
+            raise over_limit(name, "파일", size, limits.file, FILE_LIMIT_VAR)
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InputError(name, f"파일을 읽을 수 없습니다 ({exc.strerror or exc})") from exc
+    if not data:
+        raise InputError(name, "빈 파일입니다 (0바이트)")
+    return data
+
+
+def _numbered_lines(name: str, fmt: str, raw_lines: list) -> tuple[Line, ...]:
+    """A reader's ``(text, page)`` lines normalised (:func:`normalize_text`) and numbered from 1; ``InputError``
+    for a document with no text or a line too long to be a paragraph."""
     # One pass over the whole text: normalising line by line costs a call per line. The raw
     # lines go as soon as they are joined: a long text is held in as few copies as possible.
     pages = [page for _, page in raw_lines]
     joined = "\n".join(text for text, _ in raw_lines)
-    del raw_lines
+    raw_lines.clear()
     texts = normalize_text(joined).split("\n")
     del joined
     if not any(not text.isspace() and text for text in texts):
-        reason = "no text layer (scanned PDF?)" if fmt == "pdf" else "no text: the file holds only whitespace"
+        reason = ("텍스트 층이 없습니다 (스캔한 PDF인가요?)" if fmt == "pdf"
+                  else "글자가 없습니다: 공백만 있는 파일입니다")
         raise InputError(name, reason)
     longest = max(map(len, texts))
     if longest > MAX_LINE_LENGTH:
-        raise InputError(name, f"a paragraph of {longest:,} characters without a line break: not a document")
-    lines = tuple(
+        raise InputError(name, f"줄바꿈 없는 {longest:,}자짜리 문단이 있습니다: 문서가 아닙니다")
+    return tuple(
         Line(text=text, number=i, page=page) for i, (text, page) in enumerate(zip(texts, pages, strict=True), start=1)
-    )
-    return Document(
-        path=name,
-        lines=lines,
-        format=fmt,
-        sha256=hashlib.sha256(data).hexdigest(),
-        encoding=encoding,
     )
 
 
@@ -211,7 +217,7 @@ def read_round(
     """
     entries: Sequence[str | os.PathLike[str]] = [paths] if isinstance(paths, (str, os.PathLike)) else paths
     if not entries:
-        raise InputError("(no input)", "no input files or folders given")
+        raise InputError("(입력 없음)", "입력 파일이나 폴더가 없습니다")
 
     documents: list[Document] = []
     errors: list[InputError] = []
@@ -228,7 +234,7 @@ def read_round(
         if folder.is_dir():
             files = list(_supported_files(folder))
             if not files:
-                fail(InputError(str(entry), f"no supported files ({', '.join(SUPPORTED_SUFFIXES)}) in this folder"))
+                fail(InputError(str(entry), f"이 폴더에 지원하는 파일({', '.join(SUPPORTED_SUFFIXES)})이 없습니다"))
                 continue
         else:
             # Kept as given, so messages and Document.path show the path the user typed.

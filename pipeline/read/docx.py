@@ -21,13 +21,13 @@ def read_docx(name: str, data: bytes, limits: SizeLimits) -> list[RawLine]:
     import docx  # deferred: only DOCX input needs python-docx
     from docx.text.paragraph import Paragraph
 
-    with open_zip(name, data, limits, "corrupt or truncated DOCX file"):
+    with open_zip(name, data, limits, "손상되었거나 잘린 DOCX 파일입니다"):
         pass
     try:
         document = docx.Document(io.BytesIO(data))
         body = document.element.body
     except Exception as exc:  # python-docx raises KeyError, ValueError, BadZipFile… on damage
-        raise InputError(name, f"corrupt or truncated DOCX file ({one_line(exc)})") from exc
+        raise InputError(name, f"손상되었거나 잘린 DOCX 파일입니다 ({one_line(exc)})") from exc
 
     lines: list[RawLine] = []
 

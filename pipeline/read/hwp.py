@@ -46,20 +46,21 @@ def _local(tag: object) -> str:
 
 def read_hwpx(name: str, data: bytes, limits: SizeLimits) -> list[RawLine]:
     """In: the bytes of an HWPX package. Out: one line per paragraph (line breaks split it)."""
-    with open_zip(name, data, limits, "corrupt or truncated HWPX file (not a readable ZIP archive)") as archive:
+    not_a_zip = "손상되었거나 잘린 HWPX 파일입니다 (읽을 수 있는 ZIP 압축 파일이 아님)"
+    with open_zip(name, data, limits, not_a_zip) as archive:
         names = archive.names()
         if "META-INF/manifest.xml" in names and b"encryption-data" in archive.read("META-INF/manifest.xml"):
-            raise InputError(name, "encrypted HWPX file (password-protected)")
+            raise InputError(name, "암호화된 HWPX 파일입니다 (암호 보호)")
         sections = _hwpx_section_order(archive, names)
         if not sections:
-            raise InputError(name, "not an HWPX document: no Contents/section*.xml in the archive")
+            raise InputError(name, "HWPX 문서가 아닙니다: 압축 파일에 Contents/section*.xml이 없습니다")
         lines: list[RawLine] = []
         furniture = False
         for section in sections:
             try:
                 root = ElementTree.fromstring(archive.read(section))
             except ElementTree.ParseError as exc:
-                raise InputError(name, f"corrupt HWPX section {section}: {one_line(exc)}") from exc
+                raise InputError(name, f"HWPX 구역 {section}이(가) 손상되었습니다: {one_line(exc)}") from exc
             _check_depth(name, section, root)
             for paragraph in _hwpx_paragraph_texts(root):
                 lines.extend(paragraph_lines(paragraph))
@@ -76,7 +77,7 @@ MAX_DEPTH = 256
 
 #: The reason given for a document whose only text is in its page headers and footers.
 FURNITURE_ONLY = (
-    "no body text: the only text is in the page header/footer (머리말/꼬리말), which is not read as content"
+    "본문이 없습니다: 글자가 머리말/꼬리말에만 있고, 머리말/꼬리말은 내용으로 읽지 않습니다"
 )
 
 
@@ -98,8 +99,8 @@ def _check_depth(name: str, section: str, root: ElementTree.Element) -> None:
         level = [child for element in level for child in element]
         if not level:
             return
-    raise InputError(name, f"HWPX section {section} nests its elements more than {MAX_DEPTH} levels deep: "
-                           "not a document")
+    raise InputError(name, f"HWPX 구역 {section}의 요소가 {MAX_DEPTH}단계보다 깊게 중첩되어 있습니다: "
+                           "문서가 아닙니다")
 
 
 def _hwpx_section_order(archive: ZipPackage, names: list[str]) -> list[str]:
@@ -195,36 +196,36 @@ _SECTION_STREAM = re.compile(r"Section(\d+)")
 def read_hwp(name: str, data: bytes, limits: SizeLimits) -> list[RawLine]:
     """In: the bytes of an HWP 5.0 file. Out: one line per paragraph (line breaks split it)."""
     if data.startswith(_HWP_SIGNATURE):
-        raise InputError(name, "HWP 3.x file: only HWP 5.0 is supported (save it as HWP or HWPX in Hangul)")
+        raise InputError(name, "HWP 3.x 파일입니다: HWP 5.0만 지원합니다 (한글에서 HWP나 HWPX로 다시 저장하세요)")
     if not data.startswith(_OLE_MAGIC):
-        raise InputError(name, "not an HWP 5.0 file (no OLE compound-file signature)")
+        raise InputError(name, "HWP 5.0 파일이 아닙니다 (OLE 복합 파일 서명이 없음)")
     try:
         ole = olefile.OleFileIO(io.BytesIO(data))
     except Exception as exc:  # olefile raises OSError, IndexError, struct.error… on damage
-        raise InputError(name, f"corrupt or truncated HWP file ({one_line(exc)})") from exc
+        raise InputError(name, f"손상되었거나 잘린 HWP 파일입니다 ({one_line(exc)})") from exc
     with ole:
         try:
             return _hwp_lines(name, ole, limits)
         except InputError:
             raise
         except Exception as exc:  # a damaged sector chain surfaces only when a stream is read
-            raise InputError(name, f"corrupt or truncated HWP file ({one_line(exc)})") from exc
+            raise InputError(name, f"손상되었거나 잘린 HWP 파일입니다 ({one_line(exc)})") from exc
 
 
 def _hwp_lines(name: str, ole: olefile.OleFileIO, limits: SizeLimits) -> list[RawLine]:
     """In: an opened HWP compound file. Out: its body paragraphs as lines."""
     if not ole.exists("FileHeader"):
-        raise InputError(name, "not an HWP document (no FileHeader stream)")
+        raise InputError(name, "HWP 문서가 아닙니다 (FileHeader 스트림이 없음)")
     header = ole.openstream("FileHeader").read()
     if not header.startswith(_HWP_SIGNATURE) or len(header) < 40:
-        raise InputError(name, "not an HWP document (bad FileHeader signature)")
+        raise InputError(name, "HWP 문서가 아닙니다 (FileHeader 서명이 다름)")
     version, flags = struct.unpack_from("<II", header, 32)
     if version >> 24 != 5:
-        raise InputError(name, f"unsupported HWP version {version >> 24}.{(version >> 16) & 0xFF}")
+        raise InputError(name, f"지원하지 않는 HWP 버전입니다 ({version >> 24}.{(version >> 16) & 0xFF})")
     if flags & 0x02:
-        raise InputError(name, "encrypted HWP file (password-protected)")
+        raise InputError(name, "암호화된 HWP 파일입니다 (암호 보호)")
     if flags & 0x10:
-        raise InputError(name, "DRM-protected HWP file")
+        raise InputError(name, "DRM으로 보호된 HWP 파일입니다")
     compressed = bool(flags & 0x01)
     # A 배포용 문서 keeps its sections encrypted in ViewText; its BodyText holds only Hangul's notice
     # that a newer viewer is needed. Some editors leave a stale ViewText beside a real BodyText, so the
@@ -232,8 +233,8 @@ def _hwp_lines(name: str, ole: olefile.OleFileIO, limits: SizeLimits) -> list[Ra
     storage = "ViewText" if flags & 0x04 or not _sections(ole, "BodyText") else "BodyText"
     sections = _sections(ole, storage)
     if not sections:
-        raise InputError(name, "distribution-protected HWP file (배포용 문서) without its ViewText sections"
-                         if flags & 0x04 else "no BodyText sections in the HWP file")
+        raise InputError(name, "ViewText 구역이 없는 배포용 문서(HWP)입니다"
+                         if flags & 0x04 else "HWP 파일에 BodyText 구역이 없습니다")
     lines: list[RawLine] = []
     furniture: list[str] = []
     budget = limits.file  # what the sections may still unpack to
@@ -242,19 +243,19 @@ def _hwp_lines(name: str, ole: olefile.OleFileIO, limits: SizeLimits) -> list[Ra
         cap, var = (limits.member, MEMBER_LIMIT_VAR) if limits.member <= budget else (budget, FILE_LIMIT_VAR)
         size = ole.get_size(entry)
         if size > cap:
-            raise over_limit(name, f"HWP section {stream_name}", size, cap, var)
+            raise over_limit(name, f"HWP 구역 {stream_name}", size, cap, var)
         stream = ole.openstream(entry).read()
         if storage == "ViewText":
             try:
                 stream = decrypt_view_text(stream)
             except ValueError as exc:
-                raise InputError(name, f"corrupt distribution-protected HWP section {stream_name}: {exc}") from exc
+                raise InputError(name, f"배포용 문서의 HWP 구역 {stream_name}이(가) 손상되었습니다: {exc}") from exc
         body = _inflate(name, stream_name, stream, cap, var) if compressed else stream
         budget -= len(body)
         try:
             paragraphs = hwp_paragraph_texts(body, furniture)
         except ValueError as exc:
-            raise InputError(name, f"corrupt HWP section {stream_name}: {exc}") from exc
+            raise InputError(name, f"HWP 구역 {stream_name}이(가) 손상되었습니다: {exc}") from exc
         for paragraph in paragraphs:
             lines.extend(paragraph_lines(paragraph))
     if not any(text.strip() for text, _ in lines) and any(text.strip() for text in furniture):
@@ -278,12 +279,12 @@ def _inflate(name: str, stream_name: str, stream: bytes, cap: int, var: str) -> 
     try:
         body = inflater.decompress(stream, cap + 1)
     except zlib.error as exc:
-        raise InputError(name, f"corrupt HWP section {stream_name} ({exc})") from exc
+        raise InputError(name, f"HWP 구역 {stream_name}이(가) 손상되었습니다 ({exc})") from exc
     if len(body) > cap:
-        raise over_limit(name, f"HWP section {stream_name}", len(body), cap, var)
+        raise over_limit(name, f"HWP 구역 {stream_name}", len(body), cap, var)
     # Hangul pads streams after the deflate end; a stream that never reaches its end is cut short.
     if not inflater.eof:
-        raise InputError(name, f"truncated HWP section {stream_name}")
+        raise InputError(name, f"HWP 구역 {stream_name}이(가) 잘렸습니다")
     return body
 
 

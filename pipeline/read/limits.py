@@ -53,7 +53,7 @@ class SizeLimits:
             except ValueError:
                 value = -1.0
             if not value > 0 or value == float("inf"):
-                raise InputError(var, f"must be a positive number of megabytes, got {raw!r}")
+                raise InputError(var, f"양수인 메가바이트 수여야 합니다 (받은 값: {raw!r})")
             values.append(int(value * MB))
         return cls(member=values[0], file=values[1])
 
@@ -62,8 +62,8 @@ def over_limit(name: str, what: str, size: int, limit: int, var: str) -> InputEr
     """The one-line error for ``what`` unpacking to ``size`` bytes past ``limit``."""
     return InputError(
         name,
-        f"{what} unpacks to {size / MB:,.1f} MB or more, over the limit of {limit / MB:,.0f} MB: "
-        f"a decompression bomb, not a document (set {var} to raise the limit)",
+        f"{what}의 압축을 풀면 {size / MB:,.1f} MB 이상으로 한도 {limit / MB:,.0f} MB를 넘습니다: "
+        f"문서가 아니라 압축 폭탄입니다 (한도를 올리려면 {var}를 설정하세요)",
     )
 
 
@@ -94,7 +94,7 @@ def check_zip_sizes(name: str, archive: zipfile.ZipFile, limits: SizeLimits) -> 
     total = 0
     for info in archive.infolist():
         if info.file_size > limits.member:
-            raise over_limit(name, f"archive member {info.filename}", info.file_size, limits.member, MEMBER_LIMIT_VAR)
+            raise over_limit(name, f"압축 파일 항목 {info.filename}", info.file_size, limits.member, MEMBER_LIMIT_VAR)
         total += info.file_size
         if total > limits.file:
-            raise over_limit(name, "the archive", total, limits.file, FILE_LIMIT_VAR)
+            raise over_limit(name, "압축 파일 전체", total, limits.file, FILE_LIMIT_VAR)

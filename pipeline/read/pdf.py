@@ -31,18 +31,18 @@ def read_pdf(name: str, data: bytes, limits: SizeLimits) -> list[RawLine]:
     having held no more than a chunk of the stream.
     """
     if b"%PDF-" not in data[:1024]:
-        raise InputError(name, "not a PDF file (no %PDF header)")
+        raise InputError(name, "PDF 파일이 아닙니다 (%PDF 머리말이 없음)")
     # Every complete PDF ends with %%EOF (viewers tolerate some trailing junk); a file
     # cut short in transfer does not, and a reader would silently read what is left.
     if b"%%EOF" not in data[-2048:]:
-        raise InputError(name, "truncated PDF (no %%EOF at the end of the file)")
+        raise InputError(name, "잘린 PDF입니다 (파일 끝에 %%EOF가 없음)")
     check_streams(name, data, limits)
     pages = _page_texts(name, data)
     lines: list[RawLine] = []
     for number, page in enumerate(drop_page_furniture(pages), start=1):
         lines.extend((text, number) for text in page)
     if not any(text.strip() for text, _ in lines):
-        raise InputError(name, "no text layer (scanned PDF?)")
+        raise InputError(name, "텍스트 층이 없습니다 (스캔한 PDF인가요?)")
     return lines
 
 
@@ -54,8 +54,8 @@ def _page_texts(name: str, data: bytes) -> list[list[str]]:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         if exc.err_code == pdfium.raw.FPDF_ERR_PASSWORD:
-            raise InputError(name, "encrypted PDF: a password is required to read it") from exc
-        raise InputError(name, f"corrupt PDF ({one_line(exc)})") from exc
+            raise InputError(name, "암호화된 PDF입니다: 읽으려면 암호가 필요합니다") from exc
+        raise InputError(name, f"손상된 PDF입니다 ({one_line(exc)})") from exc
     pages: list[list[str]] = []
     try:
         for index in range(len(document)):
@@ -68,7 +68,7 @@ def _page_texts(name: str, data: bytes) -> list[list[str]]:
                 page.close()
             pages.append([line for line, _ in split_lines(text)] if text else [])
     except pdfium.PdfiumError as exc:
-        raise InputError(name, f"corrupt PDF ({one_line(exc)})") from exc
+        raise InputError(name, f"손상된 PDF입니다 ({one_line(exc)})") from exc
     finally:
         document.close()
     return pages

@@ -108,7 +108,7 @@ def _walk_objects(name: str, data: bytes, budget: _Budget) -> None:
         if budget.exceeded is not None:
             raise budget.exceeded from exc
         if any(isinstance(cause, PDFPasswordIncorrect) for cause in _causes(exc)):
-            raise InputError(name, "encrypted PDF: a password is required to read it") from exc
+            raise InputError(name, "암호화된 PDF입니다: 읽으려면 암호가 필요합니다") from exc
     finally:
         _BUDGET.reset(token)
     if budget.exceeded is not None:  # a caller inside pdfminer swallowed the error: the file still fails
@@ -204,7 +204,7 @@ def _measure_raw(objid: int | None, data: bytes, filters: list[Any], budget: _Bu
     limits = budget.limits
     cap, var = (limits.member, MEMBER_LIMIT_VAR) if limits.member <= budget.left else (budget.left, FILE_LIMIT_VAR)
     # Inline images and a stream found without its object header have no object number.
-    what = f"PDF stream {objid}" if objid is not None else "a PDF stream"
+    what = f"PDF 스트림 {objid}" if objid is not None else "PDF 스트림"
     largest = 0
 
     def counted(chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -217,7 +217,7 @@ def _measure_raw(objid: int | None, data: bytes, filters: list[Any], budget: _Bu
                     budget.exceeded = over_limit(budget.name, what, size, cap, var)
                 else:  # name the whole file's total, not the sliver of the cap this stream had left
                     total = limits.file - budget.left + size
-                    budget.exceeded = over_limit(budget.name, "the PDF", total, limits.file, var)
+                    budget.exceeded = over_limit(budget.name, "PDF 전체", total, limits.file, var)
                 raise budget.exceeded
             yield chunk
         largest = max(largest, size)

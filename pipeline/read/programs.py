@@ -61,15 +61,15 @@ class ProgramRegistry:
                 rows = list(csv.DictReader(fh))
                 header = rows[0].keys() if rows else []
         except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(str(path), f"cannot read program registry ({exc.__class__.__name__})") from exc
+            raise InputError(str(path), f"사업 목록을 읽을 수 없습니다 ({exc.__class__.__name__})") from exc
         missing = [c for c in _REQUIRED if c not in header]
         if not rows or missing:
-            raise InputError(str(path), f"program registry needs columns {','.join(_REQUIRED)}")
+            raise InputError(str(path), f"사업 목록에는 {','.join(_REQUIRED)} 열이 있어야 합니다")
         programs = []
         for n, row in enumerate(rows, start=2):
             code = (row["code"] or "").strip()
             if not code:
-                raise InputError(str(path), f"line {n}: empty program code")
+                raise InputError(str(path), f"{n}행: 사업 코드가 비어 있습니다")
             aliases = tuple(a.strip() for a in (row["aliases"] or "").split(";") if a.strip())
             programs.append(Program(code, (row["name"] or "").strip(), (row["field"] or "").strip(), aliases))
         return cls(programs)

@@ -1,44 +1,29 @@
-"""The parse stage end to end: paths -> documents -> units with program codes, and the unplaced lines.
+"""The parse stage over whole rounds: paths -> documents -> units with program codes, and the unplaced lines.
 
-``load_units`` is what every command calls first; ``write_units`` is ``advisory parse``'s output. The lines
-no unit took (:class:`~pipeline.core.records.Unplaced`) come with the units from :func:`parse_with_unplaced`;
-:func:`unplaced_csv` is the one table of them, ``unplaced.csv`` in a run folder and ``<stem>.unplaced.csv``
-beside ``advisory parse --out``.
+``load_units`` is what every command calls first. A round is a file or a folder of files; its members are
+numbered across its documents and every unit gets an id no other unit of the round has. The lines no unit
+took (:class:`~pipeline.core.records.Unplaced`) come with the units from :func:`parse_with_unplaced`; the files
+that list them (``unplaced.csv``, ``advisory parse``'s output) are :mod:`pipeline.runfolder.schema`'s.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 import logging
 import os
-import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pipeline.core.atomic import write_file
-from pipeline.core.cells import csv_text
 from pipeline.core.errors import InputError
 from pipeline.core.records import Document, Unit, Unplaced
 from pipeline.read.documents import read_round
 from pipeline.read.parser import StructureParser
 from pipeline.read.placement import REASON_LABELS
-from pipeline.read.programs import FIELD_NAMES, ProgramMapper, ProgramRegistry, unknown_codes
+from pipeline.read.programs import ProgramMapper, ProgramRegistry, unknown_codes
 
 log = logging.getLogger(__name__)
-
-#: Columns of ``advisory parse`` output (CONTRACT order, less the theme columns).
-UNIT_COLUMNS = (
-    "rec_id", "round", "source", "member", "agenda", "question", "text", "program_codes", "code_sources",
-    "fields", "line_start", "line_end", "member_label", "lead", "tags", "subpoints", "notes", "unknown_codes",
-)
-#: Columns of ``unplaced.csv``.
-UNPLACED_COLUMNS = ("source", "line_start", "line_end", "reason", "text")
-
 
 @dataclass(frozen=True)
 class Round:
@@ -58,7 +43,7 @@ def read_rounds(paths: Sequence[str | os.PathLike], skip_bad: bool = False) -> l
     for path in map(Path, paths):
         docs, bad = read_round([path], skip_bad=skip_bad)
         for err in bad:
-            log.warning("skipped %s", err)
+            log.warning("건너뜀: %s", err)
         rounds.append(Round(path.name if path.is_dir() else path.stem, path, tuple(docs)))
     return rounds
 
@@ -99,7 +84,7 @@ def parse_with_unplaced(
         for doc in rnd.documents:
             parsed = parser.parse(doc, round_id=rnd.round_id)
             if not parsed.units:
-                log.warning("%s: no recommendation found", doc.path)
+                log.warning("%s: 권고를 찾지 못했습니다", doc.path)
             source = _source_in_round(doc, rnd)
             unplaced.extend(replace(stretch, source=source) for stretch in parsed.unplaced)
             first_member = offset
@@ -115,12 +100,12 @@ def parse_with_unplaced(
                 offset = max(offset, shifted.member or 0)
                 units.append(shifted)
         if len(units) == n_before:
-            raise InputError(str(rnd.path), "no recommendation units found")
+            raise InputError(str(rnd.path), "권고 단위를 하나도 찾지 못했습니다")
         if repeats:
-            where = ", ".join(f"{n} in {source}" for source, n in repeats.items())
+            where = ", ".join(f"{source} {n}건" for source, n in repeats.items())
             log.warning(
-                "%s: %d recommendations repeat an earlier one word for word (same agenda and question): %s; "
-                "all are kept, each with its own rec_id",
+                "%s: 권고 %d건이 앞의 권고를 글자 그대로 되풀이합니다 (같은 안건·질문): %s; "
+                "모두 각자의 rec_id로 유지합니다",
                 rnd.path, sum(repeats.values()), where,
             )
     mapped = mapper.transform(units)
@@ -144,23 +129,6 @@ def warn_unplaced(unplaced: Sequence[Unplaced], listed_in: str | os.PathLike | N
     why = ", ".join(f"{REASON_LABELS.get(reason, reason)} {n}곳" for reason, n in reasons.most_common())
     where = f" — 목록: {listed_in}" if listed_in is not None else " — 목록은 --out 파일 옆 <이름>.unplaced.csv"
     log.warning("권고 단위에 들어가지 않은 줄 %d개 (%s)%s", unplaced_line_count(unplaced), why, where)
-
-
-def unplaced_csv(unplaced: Sequence[Unplaced]) -> bytes:
-    """``unplaced.csv``: :data:`UNPLACED_COLUMNS`, one row per stretch, with the CSV rules of
-    ``recommendations.csv`` (UTF-8 with BOM, LF, formula-safe cells); the header alone when there is none."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(UNPLACED_COLUMNS)
-    for s in unplaced:
-        writer.writerow([csv_text(s.source), s.line_start, s.line_end, s.reason, csv_text(s.text)])
-    return buf.getvalue().encode("utf-8-sig")
-
-
-def unplaced_path(out: str | os.PathLike) -> Path:
-    """Where ``advisory parse --out FILE`` lists the unplaced lines: ``<FILE stem>.unplaced.csv`` beside it."""
-    path = Path(out)
-    return path.with_name(f"{path.stem}.unplaced.csv")
 
 
 def load_units(
@@ -209,75 +177,3 @@ def _shift_member(unit: Unit, offset: int) -> Unit:
     return replace(unit, member=unit.member + offset)
 
 
-def unit_row(unit: Unit) -> dict[str, object]:
-    """One unit as a flat row: lists ``;``-joined, code sources as ``code:source``."""
-    return {
-        "rec_id": unit.rec_id,
-        "round": unit.round,
-        "source": unit.source,
-        "member": "" if unit.member is None else unit.member,
-        "agenda": unit.agenda,
-        "question": unit.question,
-        "text": unit.text,
-        "program_codes": ";".join(unit.program_codes),
-        "code_sources": ";".join(f"{c}:{s}" for c, s in unit.code_sources),
-        "fields": ";".join(unit.fields),
-        "line_start": unit.line_start,
-        "line_end": unit.line_end,
-        "member_label": unit.member_label,
-        "lead": unit.lead,
-        "tags": ";".join(unit.tags),
-        "subpoints": " | ".join(unit.subpoints),
-        "notes": " | ".join(unit.notes),
-        "unknown_codes": ";".join(unit.unknown_codes),
-    }
-
-
-def split_cell(cell: str) -> tuple[str, ...]:
-    """A ``;``-joined cell as its parts (an empty cell has none)."""
-    return tuple(filter(None, cell.split(";")))
-
-
-def unit_from_cells(row) -> Unit:
-    """A :class:`Unit` from one row of ``recommendations.csv`` columns, every cell text ("" when empty);
-    the inverse of :func:`unit_row` for the columns a run folder and the archive keep (sub-points and notes
-    are not among them and stay empty)."""
-    return Unit(
-        rec_id=row.rec_id, round=row.round, source=row.source, member=int(row.member) if row.member else None,
-        member_label=row.member_label, agenda=row.agenda, question=row.question, text=row.text,
-        line_start=int(row.line_start), line_end=int(row.line_end), lead=row.lead, tags=split_cell(row.tags),
-        program_codes=split_cell(row.program_codes),
-        code_sources=tuple(tuple(pair.rsplit(":", 1)) for pair in split_cell(row.code_sources)),
-        fields=split_cell(row.fields), unknown_codes=split_cell(row.unknown_codes),
-    )
-
-
-def write_units(units: Sequence[Unit], out: str | os.PathLike | None) -> None:
-    """Write units as CSV (UTF-8 with BOM, for Korean Excel) or JSONL (by suffix); stdout if None.
-
-    The file is written under a staging name and renamed (:mod:`pipeline.core.atomic`), so a failure
-    leaves no partial file and a reader never sees one.
-    Raises ValueError for units sharing a rec_id (``load_units`` never makes them): a unit file
-    with duplicate ids breaks every join a researcher makes on it.
-    """
-    repeated = sorted(rec_id for rec_id, n in Counter(u.rec_id for u in units).items() if n > 1)
-    if repeated:
-        raise ValueError(f"units share rec_ids: {', '.join(repeated[:5])}")
-    suffix = Path(out).suffix.lower() if out is not None else ".csv"
-    if suffix not in (".csv", ".jsonl"):
-        raise InputError(str(out), "output must end in .csv or .jsonl")
-    buf = io.StringIO()
-    if suffix == ".jsonl":
-        for u in units:
-            row = unit_row(u)
-            row["field_names"] = [FIELD_NAMES[f] for f in u.fields]
-            buf.write(json.dumps(row, ensure_ascii=False) + "\n")
-    else:
-        writer = csv.DictWriter(buf, fieldnames=UNIT_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        # Formula-safe cells (OWASP): a unit opening with = + - @ must not run in Excel.
-        writer.writerows({k: csv_text(v) if isinstance(v, str) else v for k, v in unit_row(u).items()} for u in units)
-    if out is None:
-        sys.stdout.write(buf.getvalue())
-        return
-    write_file(out, buf.getvalue().encode("utf-8-sig" if suffix == ".csv" else "utf-8"))

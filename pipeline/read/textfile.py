@@ -30,10 +30,10 @@ def _check_line_lengths(name: str, data: bytes) -> None:
     if len(data) <= MAX_LINE_LENGTH:
         return
     if b"\n" not in data and b"\r" not in data:
-        raise InputError(name, f"no line breaks in {len(data) / MB:.1f} MB of text: not a document")
+        raise InputError(name, f"{len(data) / MB:.1f} MB의 텍스트에 줄바꿈이 없습니다: 문서가 아닙니다")
     longest = max(map(len, data.splitlines()))
     if longest > MAX_LINE_LENGTH:
-        raise InputError(name, f"a line of {longest / MB:.1f} MB without a line break: not a document")
+        raise InputError(name, f"줄바꿈 없는 {longest / MB:.1f} MB짜리 줄이 있습니다: 문서가 아닙니다")
 
 
 _BOMS = (
@@ -54,7 +54,7 @@ def _decode_text(name: str, data: bytes) -> tuple[str, str]:
             try:
                 text = data[len(bom) :].decode(codec)
             except UnicodeDecodeError as exc:
-                reason = f"invalid {codec.upper()} text after its byte-order mark ({exc.reason})"
+                reason = f"바이트 순서 표시(BOM) 뒤의 {codec.upper()} 텍스트가 올바르지 않습니다 ({exc.reason})"
                 raise InputError(name, reason) from exc
             _check_plausible(name, text, encoding)
             return text, encoding
@@ -75,16 +75,17 @@ def _decode_text(name: str, data: bytes) -> tuple[str, str]:
     best = charset_normalizer.from_bytes(data, cp_isolation=candidates).best()
     if best is None:
         if b"\x00" in data:
-            raise InputError(name, "binary data (NUL bytes), not a text file")
-        raise InputError(name, "undecodable bytes: not UTF-8, UTF-16 or CP949/EUC-KR text")
+            raise InputError(name, "텍스트 파일이 아니라 이진 데이터입니다 (NUL 바이트)")
+        raise InputError(name, "해독할 수 없는 바이트: UTF-8, UTF-16, CP949/EUC-KR 텍스트가 아닙니다")
     encoding = best.encoding.replace("_", "-")
     try:
         text = data.decode(best.encoding)
     except UnicodeDecodeError as exc:
-        raise InputError(name, f"undecodable bytes at offset {exc.start} (best guess {encoding})") from exc
+        raise InputError(name, f"{exc.start}번째 바이트를 해독할 수 없습니다 "
+                               f"(가장 그럴듯한 인코딩: {encoding})") from exc
     # A guessed encoding that needed replacement characters guessed wrong.
     if "\ufffd" in text:
-        raise InputError(name, f"undecodable bytes: decoding as {encoding} gives replacement characters")
+        raise InputError(name, f"해독할 수 없는 바이트: {encoding}(으)로 읽으면 대체 문자가 나옵니다")
     _check_plausible(name, text, encoding)
     return text, encoding
 
@@ -105,5 +106,5 @@ def _check_plausible(name: str, text: str, encoding: str) -> None:
     bad = sum(1 for ch in visible if unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs"))
     if bad > _MAX_BAD_CHAR_SHARE * len(visible):
         raise InputError(
-            name, f"binary data: {bad / len(visible):.0%} of the characters are control codes when read as {encoding}"
+            name, f"이진 데이터입니다: {encoding}(으)로 읽으면 글자의 {bad / len(visible):.0%}가 제어 문자입니다"
         )

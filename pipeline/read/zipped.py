@@ -49,7 +49,7 @@ class ZipPackage:
         """
         cap, var = (self.limits.member, MEMBER_LIMIT_VAR) if self.limits.member <= self.budget \
             else (self.budget, FILE_LIMIT_VAR)
-        what = f"archive member {member}" if var == MEMBER_LIMIT_VAR else "the archive"
+        what = f"압축 파일 항목 {member}" if var == MEMBER_LIMIT_VAR else "압축 파일 전체"
         blocks: list[bytes] = []
         size = 0
         try:
@@ -60,9 +60,9 @@ class ZipPackage:
                         raise over_limit(self.name, what, size, cap, var)
                     blocks.append(block)
         except KeyError as exc:
-            raise InputError(self.name, f"no member {member} in the archive") from exc
+            raise InputError(self.name, f"압축 파일에 {member} 항목이 없습니다") from exc
         except _DAMAGE as exc:
-            raise InputError(self.name, f"corrupt archive member {member}: {one_line(exc)}") from exc
+            raise InputError(self.name, f"압축 파일 항목 {member}이(가) 손상되었습니다: {one_line(exc)}") from exc
         self.budget -= size
         return b"".join(blocks)
 
@@ -78,7 +78,7 @@ def open_zip(name: str, source: bytes | str | os.PathLike, limits: SizeLimits, n
     try:
         if not isinstance(source, bytes) and Path(source).stat().st_size > limits.file:
             size = Path(source).stat().st_size
-            raise over_limit(name, "the file", size, limits.file, FILE_LIMIT_VAR)
+            raise over_limit(name, "파일", size, limits.file, FILE_LIMIT_VAR)
         archive = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
     except InputError:
         raise

@@ -1,7 +1,7 @@
 """The theme card: what a researcher reads about one theme, computed once per run.
 
 :func:`theme_cards` turns a round's units, their final assignments and the model's themes into one
-:class:`~pipeline.core.records.Theme` per theme that has units: size, keywords, representative units,
+:class:`~pipeline.core.records.ThemeCard` per theme that has units: size, keywords, representative units,
 members (by number, and by display name with counts), agendas and program codes with counts. The
 report (HTML and Markdown), the run folder's ``themes.csv`` and the notebooks (through
 :class:`pipeline.runfolder.folder.RunFolder`) render these cards; nothing else counts a theme's units.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from pipeline.core.records import UNASSIGNED_ID, Assignment, Theme, ThemeInfo, Unit
+from pipeline.core.records import UNASSIGNED_ID, Assignment, ThemeCard, ThemeInfo, Unit
 from pipeline.read.programs import program_code_key
 
 #: Representative units per card: the theme's most typical (highest theme score) units.
@@ -20,18 +20,22 @@ REPRESENTATIVES = 3
 NO_AGENDA = "(안건 없음)"
 
 
+def member_display(number: int | None, label: str | None) -> str:
+    """Display name of a member numbered ``number`` in its round with the label the document gives:
+    ``위원 2 (△△△)``; masked labels alone cannot tell members apart."""
+    if number is None:
+        return "위원 미상"
+    label = (label or "").strip().removesuffix("위원").strip()
+    return f"위원 {int(number)}" + (f" ({label})" if label else "")
+
+
 def member_name(unit: Unit, with_round: bool = False) -> str:
-    """Display name of a unit's member: ``위원 2 (△△△)``; masked labels alone cannot tell members apart.
+    """Display name of a unit's member (:func:`member_display`).
 
     Members are numbered per round, so with ``with_round`` (runs over several rounds)
     the round is prefixed: ``2024_자문 · 위원 2 (△△△)``.
     """
-    if unit.member is None:
-        name = "위원 미상"
-    else:
-        label = unit.member_label.strip()
-        label = label[: -len("위원")].strip() if label.endswith("위원") else label
-        name = f"위원 {unit.member}" + (f" ({label})" if label else "")
+    name = member_display(unit.member, unit.member_label)
     return f"{unit.round} · {name}" if with_round else name
 
 
@@ -40,13 +44,13 @@ def several_rounds(units: Sequence[Unit]) -> bool:
     return len({u.round for u in units}) > 1
 
 
-def theme_cards(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[ThemeInfo | Theme],
-                n_representatives: int = REPRESENTATIVES) -> list[Theme]:
+def theme_cards(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[ThemeInfo | ThemeCard],
+                n_representatives: int = REPRESENTATIVES) -> list[ThemeCard]:
     """The theme cards of a round, for the themes that have units, in the model's theme order.
 
     In: the round's units, their final assignments (at most one per unit; a unit without one
     belongs to no theme) and the model's themes (id, label, source, keywords). Out: one
-    :class:`Theme` per non-empty theme with its size, keywords, the ``n_representatives`` units
+    :class:`ThemeCard` per non-empty theme with its size, keywords, the ``n_representatives`` units
     with the highest theme score (ties: document order), members (sorted member numbers; with
     counts by display name, most first, ties by round and number), agendas (most first, ties in
     document order) and program codes (most cited first, then code order). Unassigned units
@@ -77,7 +81,7 @@ def theme_cards(units: Sequence[Unit], assignments: Sequence[Assignment], themes
         # Keyed with the member number first so equal counts list members in their numeric order.
         members = Counter((u.round, u.member is None, u.member or 0, member_name(u, with_round)) for u in mine)
         agendas = Counter(u.agenda or NO_AGENDA for u in mine)
-        cards.append(Theme(
+        cards.append(ThemeCard(
             theme_id=theme.theme_id,
             label=rows[0][2].theme_label or theme.label,
             source=theme.source,

@@ -3,7 +3,7 @@
 A run folder (CONTRACT.md, "Run folder") is what a run hands to researchers. :func:`write_run`
 writes every file into a staging folder that :mod:`pipeline.core.atomic` swaps in only when all files
 were written, so a failure never leaves a half-written run folder behind; ``--out`` may be a new
-folder, an empty one, or an earlier run folder, which is replaced as a whole (:func:`refusal`).
+folder, an empty one, or an earlier run folder, which is replaced as a whole (:data:`RUN_FOLDER`).
 :func:`load_run` reads one back as a :class:`RunFolder`: the tables as pandas frames for the
 notebooks, and the same run as typed records (units, assignments, theme cards, program names,
 provenance) for ``evaluate``, ``compare``, ``browse`` and the REFI-QDA exchange.
@@ -11,9 +11,7 @@ provenance) for ``evaluate``, ``compare``, ``browse`` and the REFI-QDA exchange.
 
 from __future__ import annotations
 
-import copy
 import json
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,84 +20,38 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core.atomic import Target, replacing, write_file
+from pipeline.core.atomic import FolderKind, replacing
 from pipeline.core.cells import from_csv_text
 from pipeline.core.errors import InputError
-from pipeline.core.records import Assignment, Theme, ThemeInfo, Unit, Unplaced
+from pipeline.core.records import Assignment, ThemeCard, ThemeInfo, Unit, Unplaced
 from pipeline.read.programs import program_names
-from pipeline.read.rounds import split_cell, unit_from_cells, unplaced_csv
 from pipeline.runfolder import plots
+from pipeline.runfolder.matrices import complete_matrix, program_header, short_header
 from pipeline.runfolder.report import render_report, render_summary_md
-from pipeline.runfolder.tables import (
-    complete_matrix,
-    program_header,
+from pipeline.runfolder.runinfo import run_json
+from pipeline.runfolder.schema import (
+    READ_COLUMNS,
+    RECOMMENDATION_COLUMNS,
+    RECORD,
+    RUN_FILES,
+    THEME_COLUMNS,
+    assignment_from_cells,
+    card_from_cells,
+    corrections_csv,
     recommendations_frame,
-    short_header,
     themes_frame,
+    unit_from_cells,
+    unplaced_csv,
     write_csv,
-    write_xlsx,
-    xlsx_sheets,
 )
-from pipeline.themes.codebook import CodebookTheme
-from pipeline.themes.corrections import Correction, corrections_csv, load_record
-from pipeline.themes.openset import is_new_theme
-from pipeline.themes.promote import candidate_theme, codebook_yaml, promote, run_codebook
+from pipeline.runfolder.workbook import write_xlsx, xlsx_sheets
+from pipeline.themes.correctionfiles import load_record
+from pipeline.themes.corrections import Correction
 
-RUN_FILES: tuple[str, ...] = (
-    "recommendations.csv", "recommendations.parquet", "themes.csv", "theme_program_matrix.csv",
-    "theme_program_matrix.xlsx", "heatmap.png", "heatmap.svg", "report.html", "summary.md", "run.json",
-    "unplaced.csv", "corrections.csv",
-)
-#: The run folder's coding record: every researcher decision made on its units.
-RECORD = "corrections.csv"
 # The repository's placeholder in outputs/: it counts as empty, and a new run folder keeps it.
 PLACEHOLDER = ".gitkeep"
-_RECOMMENDATION_COLUMNS = {"rec_id", "theme_id", "theme_label", "theme_source", "program_codes", "fields", "member",
-                           "text"}
-# What the typed records need of recommendations.csv beyond the columns every reader needs.
-_UNIT_COLUMNS = ("round", "source", "agenda", "question", "code_sources", "line_start", "line_end", "theme_score",
-                 "theme_runner_up", "theme_margin", "needs_review", "member_label", "tags", "unknown_codes", "lead")
-_THEME_COLUMNS = ("theme_id", "theme_label", "theme_source", "size", "keywords", "representative_rec_ids",
-                  "program_codes", "members")
-
-
-# --------------------------------------------------------------------------- writing
-
-
-def refusal(folder: Path) -> str | None:
-    """Why ``folder`` (which exists) may not be replaced by a run folder; ``None`` when it may.
-
-    It may when it is empty (a ``.gitkeep`` aside) or an earlier run folder: it has ``run.json``
-    and nothing that a run does not write, so replacing it loses nothing a run did not make.
-    """
-    entries = sorted(p.name for p in folder.iterdir() if p.name != PLACEHOLDER)
-    if not entries:
-        return None
-    if "run.json" not in entries:
-        return "is not empty and is not an earlier run folder (no run.json); choose a new or empty folder"
-    foreign = [name for name in entries if name not in RUN_FILES]
-    if foreign:
-        return (f"is an earlier run folder but also holds {foreign[0]!r}, which a run does not write; "
-                "move it away or choose another folder")
-    return None
-
-
-def refuse_inside(out: str | os.PathLike, run_dir: str | os.PathLike, option: str = "--out") -> None:
-    """Raise ``InputError`` when the file ``out`` would be written inside the run folder ``run_dir``.
-
-    A file there would replace one of the run's own files (``--out RUN/recommendations.csv``) or sit
-    among them as a file a run does not write, so that the next run into the folder is refused.
-    """
-    target, folder = Path(out).resolve(), Path(run_dir).resolve()
-    if folder == target or folder in target.parents:
-        raise InputError(str(out), f"{option} is inside the run folder {run_dir}, whose files belong to the run; "
-                                   "write it outside that folder")
-
-
-def run_target(out_dir: Path) -> Target:
-    """The atomic-replace target of a run folder (checked against :func:`refusal`)."""
-    return Target(Path(out_dir), "dir", refusal, carry=(PLACEHOLDER,))
-
+#: ``--out`` may be a new folder, an empty one or an earlier run folder, which is replaced as a whole.
+RUN_FOLDER = FolderKind("이전 결과 폴더", "run.json", RUN_FILES, PLACEHOLDER)
 
 def prior_record(out_dir: Path) -> Path | None:
     """The coding record of ``out_dir`` when it is an earlier run folder a run may replace; None otherwise.
@@ -107,29 +59,11 @@ def prior_record(out_dir: Path) -> Path | None:
     A rerun into the folder reads it first, so the researcher's decisions made on it are kept.
     """
     path = Path(out_dir) / RECORD
-    if not path.is_file() or not (Path(out_dir) / "run.json").is_file() or refusal(Path(out_dir)) is not None:
-        return None
-    return path
-
-
-def _run_json(run_info: dict, units: Sequence[Unit], themes: Sequence[Theme], export_seconds: float) -> str:
-    """``run_info`` plus this run's counts and export timing, merged into any counts/timings already there."""
-    info = copy.deepcopy(dict(run_info))
-    counts = dict(info.get("counts") or {})
-    counts.update({
-        "units": len(units),
-        "themes": len(themes),
-        "unknown_codes": sum(len(u.unknown_codes) for u in units),
-    })
-    timings = dict(info.get("timings") or {})
-    timings["export"] = round(export_seconds, 4)
-    info["counts"] = counts
-    info["timings"] = timings
-    return json.dumps(info, sort_keys=True, ensure_ascii=False, indent=2, default=str) + "\n"
+    return path if path.is_file() and RUN_FOLDER.holds(Path(out_dir)) else None
 
 
 def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
-                    themes: Sequence[Theme], run_info: dict, started: float,
+                    cards: Sequence[ThemeCard], run_info: dict, started: float,
                     model_themes: Sequence[ThemeInfo] = (), unplaced: Sequence[Unplaced] = (), *,
                     record: Sequence[Correction] = (), rerun: str | None = None) -> None:
     """Write every run-folder file into ``folder`` (an empty staging folder); ``started`` times the export.
@@ -141,35 +75,35 @@ def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[A
     """
     recs = recommendations_frame(units, assignments)
     # One matrix for the CSV, the heatmap, the report and summary.md: same columns, (코드 없음) last.
-    complete = complete_matrix(units, assignments, themes)
+    complete = complete_matrix(units, assignments, cards)
     write_csv(recs, folder / "recommendations.csv")
-    write_csv(themes_frame(themes), folder / "themes.csv")
+    write_csv(themes_frame(cards), folder / "themes.csv")
     # The CSV keeps bare codes as headers (programs read it back); the xlsx and the heatmap show names.
     write_csv(complete, folder / "theme_program_matrix.csv", index=True)
     names = program_names(run_info)
-    write_xlsx(folder / "theme_program_matrix.xlsx", xlsx_sheets(units, assignments, themes, names))
+    write_xlsx(folder / "theme_program_matrix.xlsx", xlsx_sheets(units, assignments, cards, names))
     recs.to_parquet(folder / "recommendations.parquet", index=False)
     plots.heatmap(complete.rename(columns=lambda c: short_header(program_header(c, names))), folder / "heatmap.png",
                   folder / "heatmap.svg")
     (folder / "unplaced.csv").write_bytes(unplaced_csv(unplaced))
     (folder / RECORD).write_bytes(corrections_csv(record))
     (folder / "report.html").write_text(
-        render_report(units, assignments, themes, complete, run_info, model_themes, unplaced, record=record,
+        render_report(units, assignments, cards, complete, run_info, model_themes, unplaced, record=record,
                       rerun=rerun), encoding="utf-8", newline="\n")
     (folder / "summary.md").write_text(
-        render_summary_md(units, assignments, themes, complete, run_info), encoding="utf-8", newline="\n")
+        render_summary_md(units, assignments, cards, complete, run_info), encoding="utf-8", newline="\n")
     (folder / "run.json").write_text(
-        _run_json(run_info, units, themes, time.perf_counter() - started), encoding="utf-8", newline="\n")
+        run_json(run_info, units, cards, time.perf_counter() - started), encoding="utf-8", newline="\n")
 
 
 def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
-              themes: Sequence[Theme], run_info: dict, model_themes: Sequence[ThemeInfo] = (), *,
+              cards: Sequence[ThemeCard], run_info: dict, model_themes: Sequence[ThemeInfo] = (), *,
               record: Sequence[Correction] = ()) -> Path:
     """Write a complete run folder (CONTRACT.md "Run folder") to ``out_dir`` atomically; return ``out_dir``.
 
     In: the units, their assignments, the theme cards and ``run_info`` (inputs, parameters, seed,
     versions, program names, earlier ``timings``/``counts``). ``out_dir`` may be new, empty or an
-    earlier run folder, which is replaced as a whole (:func:`refusal`; any other folder raises
+    earlier run folder, which is replaced as a whole (:data:`RUN_FOLDER`; any other folder raises
     ``InputError`` and is left untouched). The files are written into a hidden staging folder that
     replaces ``out_dir`` in one step (:mod:`pipeline.core.atomic`); on any failure a previous
     ``out_dir`` stays as it was. ``run.json`` gets ``counts.units``, ``counts.themes``,
@@ -177,8 +111,8 @@ def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assign
     order) are offered in the report's theme select boxes besides the themes that have cards.
     """
     started = time.perf_counter()
-    with replacing([run_target(Path(out_dir))]) as (staging,):
-        write_run_files(staging, units, assignments, themes, run_info, started, model_themes, record=record)
+    with replacing([RUN_FOLDER.target(out_dir)]) as (staging,):
+        write_run_files(staging, units, assignments, cards, run_info, started, model_themes, record=record)
     return Path(out_dir)
 
 
@@ -188,11 +122,11 @@ def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assign
 def _read_table(path: Path, **options: object) -> pd.DataFrame:
     """A CSV the pipeline wrote (UTF-8 with BOM); ``InputError`` naming the folder when missing or unreadable."""
     if not path.is_file():
-        raise InputError(str(path.parent), f"not a run folder ({path.name} missing)")
+        raise InputError(str(path.parent), f"결과 폴더가 아닙니다 ({path.name} 없음)")
     try:
         return pd.read_csv(path, encoding="utf-8-sig", **options)
     except (ValueError, OSError) as exc:
-        raise InputError(str(path), f"unreadable: {' '.join(str(exc).split())}") from exc
+        raise InputError(str(path), f"읽을 수 없습니다: {' '.join(str(exc).split())}") from exc
 
 
 def _text_table(path: Path) -> pd.DataFrame:
@@ -213,14 +147,10 @@ def read_recommendations(run: str | Path) -> pd.DataFrame:
     """
     path = Path(run) / "recommendations.csv"
     frame = _text_table(path)
-    missing = _RECOMMENDATION_COLUMNS - set(frame.columns)
+    missing = set(READ_COLUMNS) - set(frame.columns)
     if missing:
-        raise InputError(str(path), f"missing columns: {', '.join(sorted(missing))}")
+        raise InputError(str(path), f"열이 빠져 있습니다: {', '.join(sorted(missing))}")
     return frame
-
-
-def _optional_float(cell: str) -> float | None:
-    return float(cell) if cell else None
 
 
 @dataclass(frozen=True)
@@ -255,10 +185,10 @@ class RunFolder:
     @cached_property
     def _rows(self) -> tuple:
         """The rows of recommendations.csv as named tuples of strings, checked to hold every column a run writes."""
-        missing = [c for c in _UNIT_COLUMNS if c not in self.recommendations.columns]
+        missing = [c for c in RECOMMENDATION_COLUMNS if c not in self.recommendations.columns]
         if missing:
             raise InputError(str(self.path / "recommendations.csv"),
-                             f"lacks the column {missing[0]} (made by an older version?)")
+                             f"{missing[0]} 열이 없습니다 (이전 버전이 만든 폴더인가요?)")
         # Rows as plain tuples once: iterating pandas' Arrow-backed strings costs more than building the records.
         return tuple(self.recommendations.astype(object).itertuples(index=False))
 
@@ -270,12 +200,7 @@ class RunFolder:
     @cached_property
     def assignments(self) -> tuple[Assignment, ...]:
         """The theme of every unit, in the order of :attr:`units`."""
-        return tuple(Assignment(
-            rec_id=r.rec_id, theme_id=r.theme_id, theme_label=r.theme_label,
-            theme_score=float(r.theme_score) if r.theme_score else 0.0, theme_source=r.theme_source,
-            theme_runner_up=r.theme_runner_up, theme_margin=_optional_float(r.theme_margin),
-            needs_review=r.needs_review == "1",
-        ) for r in self._rows)
+        return tuple(assignment_from_cells(r) for r in self._rows)
 
     @cached_property
     def corrections(self) -> tuple[Correction, ...]:
@@ -289,44 +214,13 @@ class RunFolder:
         return tuple(c for f in record.files for c in f.rows)
 
     @cached_property
-    def theme_cards(self) -> tuple[Theme, ...]:
+    def theme_cards(self) -> tuple[ThemeCard, ...]:
         """The theme cards of ``themes.csv``, in its order."""
-        missing = [c for c in _THEME_COLUMNS if c not in self.themes.columns]
+        missing = [c for c in THEME_COLUMNS if c not in self.themes.columns]
         if missing:
             raise InputError(str(self.path / "themes.csv"),
-                             f"lacks the column {missing[0]} (made by an older version?)")
-        return tuple(Theme(
-            theme_id=r.theme_id, label=r.theme_label, source=r.theme_source, size=int(r.size or 0),
-            keywords=split_cell(r.keywords), representative_rec_ids=split_cell(r.representative_rec_ids),
-            members=tuple(int(m) for m in split_cell(r.members)),
-            program_counts=tuple((code, int(n)) for code, n in (pair.rsplit(":", 1)
-                                                                 for pair in split_cell(r.program_codes))),
-        ) for r in self.themes.astype(object).itertuples(index=False))
-
-
-def promote_candidate(run: str | Path, theme_id: str, label: str, out: str | Path, *,
-                      codebook: str | Path | None = None, new_id: str | None = None) -> CodebookTheme:
-    """Write to ``out`` the run's codebook with its new-theme candidate ``theme_id`` added as a codebook theme
-    labelled ``label`` (id ``new_id``, default the candidate's); out: the theme added.
-
-    The theme's description and keywords come from the candidate's keywords and its examples are the
-    candidate's representative units (:mod:`pipeline.themes.promote`); ``codebook`` is the file to add
-    it to (default: the run's own codebook). Raises ``InputError`` when the run lacks the theme, the
-    theme is not a candidate, or the id is already in the codebook; ``out`` is then not written.
-    """
-    folder = load_run(run)
-    card = next((c for c in folder.theme_cards if c.theme_id == theme_id), None)
-    candidates = [c.theme_id for c in folder.theme_cards if is_new_theme(c.theme_id, c.source)]
-    if card is None or card.theme_id not in candidates:
-        what = "has no theme" if card is None else f"is not a new-theme candidate ({card.source}):"
-        raise InputError(str(Path(run) / "themes.csv"), f"{what} {theme_id!r}; its candidates: "
-                                                        f"{', '.join(candidates) or '(none)'}")
-    texts = {u.rec_id: u.text for u in folder.units}
-    theme = candidate_theme(new_id or theme_id, label, card.keywords,
-                            [texts[r] for r in card.representative_rec_ids if r in texts])
-    book = promote(run_codebook(folder.info, None if codebook is None else str(codebook)), theme)
-    write_file(out, codebook_yaml(book).encode("utf-8"))
-    return theme
+                             f"{missing[0]} 열이 없습니다 (이전 버전이 만든 폴더인가요?)")
+        return tuple(card_from_cells(r) for r in self.themes.astype(object).itertuples(index=False))
 
 
 def load_run(run: str | Path) -> RunFolder:
@@ -340,9 +234,9 @@ def load_run(run: str | Path) -> RunFolder:
     themes = _text_table(path / "themes.csv")
     info_path = path / "run.json"
     if not info_path.is_file():
-        raise InputError(str(path), "not a run folder (run.json missing)")
+        raise InputError(str(path), "결과 폴더가 아닙니다 (run.json 없음)")
     try:
         info = json.loads(info_path.read_text(encoding="utf-8"))
     except (ValueError, OSError) as exc:
-        raise InputError(str(info_path), f"unreadable: {' '.join(str(exc).split())}") from exc
+        raise InputError(str(info_path), f"읽을 수 없습니다: {' '.join(str(exc).split())}") from exc
     return RunFolder(path, recs, themes, info)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from pipeline.runfolder.tables import short_header
+from pipeline.runfolder.matrices import short_header
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -1,30 +1,27 @@
 """The researcher-facing report: one self-contained HTML page and the same summaries as Markdown.
 
-The HTML is rendered from ``templates/report.html.j2`` (jinja2, autoescaped) and has no
-external resources (no CDN or images): styles, script and a Korean font subset are inline and
-the unit data is embedded as JSON, so the file can be mailed or opened offline. Every piece of
-text from the documents is escaped; the script only ever sets ``textContent``.
+The HTML is rendered from ``templates/report.html.j2`` by :mod:`pipeline.runfolder.pages` (jinja2,
+autoescaped, no external resources: styles, script, the unit data as JSON and a Korean font subset are
+inline), so the file can be mailed or opened offline. Every piece of text from the documents is
+escaped; the script only ever sets ``textContent``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
-from importlib import resources
 
-import jinja2
 import pandas as pd
-from markupsafe import Markup
 
 from pipeline.core.errors import InputError
-from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, Theme, ThemeInfo, Unit, Unplaced
+from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL, Assignment, ThemeCard, ThemeInfo, Unit, Unplaced
 from pipeline.read.placement import REASON_LABELS
 from pipeline.read.programs import program_code_key, program_names
+from pipeline.read.rounds import unplaced_line_count
 from pipeline.runfolder.cards import member_name, several_rounds
-from pipeline.runfolder.fonts import font_face_css
-from pipeline.runfolder.tables import NO_CODE
-from pipeline.themes.corrections import COLUMNS as RECORD_COLUMNS
+from pipeline.runfolder.matrices import NO_CODE
+from pipeline.runfolder.pages import embedded_json, render_page
+from pipeline.runfolder.schema import correction_cells
 from pipeline.themes.corrections import Correction
 from pipeline.themes.openset import is_new_theme
 from pipeline.themes.promote import candidate_theme, theme_yaml, unnamed
@@ -51,19 +48,19 @@ def _assigned(units: Sequence[Unit], assignments: Sequence[Assignment]) -> dict[
     return out
 
 
-def _overview(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[Theme]) -> dict:
+def _overview(units: Sequence[Unit], assignments: Sequence[Assignment], cards: Sequence[ThemeCard]) -> dict:
     """Header facts: rounds, sources and counts."""
     assigned = _assigned(units, assignments)
     return {
         "rounds": list(dict.fromkeys(u.round for u in units)),
         "sources": list(dict.fromkeys(u.source for u in units)),
         "units": len(units),
-        "themes": len(themes),
+        "themes": len(cards),
         "members": len({(u.round, u.member) for u in units if u.member is not None}),
         "unassigned": sum(1 for v in assigned.values() if v[0] == UNASSIGNED_ID),
         "needs_review": sum(1 for a in assignments if a.needs_review),
-        "new_themes": len(_new_theme_cards(themes)),
-        "new_theme_units": sum(card.size for card in _new_theme_cards(themes)),
+        "new_themes": len(_new_theme_cards(cards)),
+        "new_theme_units": sum(card.size for card in _new_theme_cards(cards)),
     }
 
 
@@ -81,17 +78,6 @@ def _matrix_rows(matrix: pd.DataFrame) -> list[tuple[str, str, list[int]]]:
         rows.append((theme_id, label, [int(v) for v in values]))
     return rows
 
-
-def _embedded_json(payload: object) -> str:
-    """JSON that cannot end its ``<script>`` element early, whatever the document text contains."""
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-
-
-_TEMPLATES = resources.files("pipeline.runfolder") / "templates"
-# Autoescaping everywhere: every value from the documents reaches the page as text, never as markup.
-_ENV = jinja2.Environment(loader=jinja2.PackageLoader("pipeline.runfolder", "templates"), autoescape=True,
-                          undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
 #: Korean names of the run parameters shown in the settings panel; the option name is shown beside them.
 SETTING_LABELS: dict[str, str] = {
@@ -135,17 +121,17 @@ def _settings(run_info: dict) -> list[dict]:
     return rows
 
 
-def _new_theme_cards(themes: Sequence[Theme]) -> list[Theme]:
+def _new_theme_cards(cards: Sequence[ThemeCard]) -> list[ThemeCard]:
     """The cards of the round's new-theme candidates (codebook mode), in card order."""
-    return [card for card in themes if is_new_theme(card.theme_id, card.source)]
+    return [card for card in cards if is_new_theme(card.theme_id, card.source)]
 
 
-def _codebook_mode(themes: Sequence[Theme], model_themes: Sequence[ThemeInfo] = ()) -> bool:
+def _codebook_mode(cards: Sequence[ThemeCard], model_themes: Sequence[ThemeInfo] = ()) -> bool:
     """Whether the run had a codebook (without one every theme is found in the round; none is "new")."""
-    return any(t.source == "codebook" for t in (*themes, *model_themes))
+    return any(t.source == "codebook" for t in (*cards, *model_themes))
 
 
-def _candidate(card: Theme, by_rec: dict[str, Unit], total: int) -> dict:
+def _candidate(card: ThemeCard, by_rec: dict[str, Unit], total: int) -> dict:
     """What the report's "new this round" section shows of one candidate, with the codebook entry it
     would become (:mod:`pipeline.themes.promote`) as YAML to copy and the command that writes it."""
     name = unnamed(card.label)
@@ -174,7 +160,7 @@ def _facts(overview: dict, run_info: dict) -> list[tuple[str, str]]:
     return facts
 
 
-def _card(card: Theme, by_rec: dict[str, Unit], total: int) -> dict:
+def _card(card: ThemeCard, by_rec: dict[str, Unit], total: int) -> dict:
     """What the HTML template shows of one theme card; ``total`` is the run's number of units."""
     quotes = [by_rec[r] for r in card.representative_rec_ids if r in by_rec]
     return {
@@ -190,7 +176,7 @@ def _card(card: Theme, by_rec: dict[str, Unit], total: int) -> dict:
 def _matrix(matrix: pd.DataFrame, sizes: dict[str, int], names: dict[str, str]) -> dict:
     """The clickable matrix: headers as in the CSV, and per cell the program filter's value for its column.
 
-    The :data:`~pipeline.runfolder.tables.NO_CODE` column filters on the program filter's "no code" option.
+    The :data:`~pipeline.runfolder.matrices.NO_CODE` column filters on the program filter's "no code" option.
     """
     codes = [str(c) for c in matrix.columns]
     filter_values = [_NO_CODE if c == NO_CODE else c for c in codes]
@@ -222,14 +208,14 @@ def _filters(units: Sequence[Unit], choices: list[tuple[str, str]],
     ]
 
 
-def _theme_choices(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[Theme],
+def _theme_choices(units: Sequence[Unit], assignments: Sequence[Assignment], cards: Sequence[ThemeCard],
                    model_themes: Sequence[ThemeInfo]) -> list[tuple[str, str]]:
     """Every theme a unit can be moved to: the model's themes in its order (codebook themes first, those
     without units included), any other theme a card or unit holds, then 미분류. A theme with a card is
     shown with the card's label."""
     choices = {t.theme_id: t.label for t in model_themes}
     # Assigning to an existing key keeps its position: the model's order with the cards' labels.
-    choices.update((t.theme_id, t.label) for t in themes)
+    choices.update((t.theme_id, t.label) for t in cards)
     for theme_id, label, _, _ in _assigned(units, assignments).values():
         choices.setdefault(theme_id, label)
     choices.pop(UNASSIGNED_ID, None)
@@ -261,7 +247,7 @@ def _unplaced(unplaced: Sequence[Unplaced]) -> dict:
     rows = [{"source": s.source, "lines": f"{s.line_start}-{s.line_end}" if s.line_end > s.line_start
              else str(s.line_start), "reason": REASON_LABELS.get(s.reason, s.reason), "text": s.text}
             for s in unplaced]
-    return {"rows": rows, "lines": sum(len(s.text.split("\n")) for s in unplaced)}
+    return {"rows": rows, "lines": unplaced_line_count(unplaced)}
 
 
 def _run_key(units: Sequence[Unit]) -> str:
@@ -275,7 +261,7 @@ def _run_key(units: Sequence[Unit]) -> str:
 GENERIC_RERUN = "advisory run <회차 파일> --out <이 결과 폴더> --corrections corrections.csv"
 
 
-def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[Theme],
+def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], cards: Sequence[ThemeCard],
                   matrix: pd.DataFrame, run_info: dict, model_themes: Sequence[ThemeInfo] = (),
                   unplaced: Sequence[Unplaced] = (), *,
                   record: Sequence[Correction] = (), rerun: str | None = None) -> str:
@@ -283,7 +269,7 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
 
     In: the run's units, assignments and theme cards (:func:`pipeline.runfolder.cards.theme_cards`, rendered
     as they are), the theme × program matrix of ``theme_program_matrix.csv``
-    (:func:`pipeline.runfolder.tables.complete_matrix`, shown as it is), ``run_info`` (``seed`` and
+    (:func:`pipeline.runfolder.matrices.complete_matrix`, shown as it is), ``run_info`` (``seed`` and
     ``parameters`` are shown in the settings panel) and the model's themes (:class:`ThemeInfo`, in
     the model's order; a codebook theme no unit took has no card but is offered for corrections).
     Out: an HTML document with theme cards, the clickable matrix, and the unit list with
@@ -297,33 +283,27 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], them
     exactly the page's characters is embedded (:mod:`pipeline.runfolder.fonts`), so Hangul renders
     without a Korean system font. Same inputs give the same string.
     """
-    overview = _overview(units, assignments, themes)
-    sizes = {card.theme_id: card.size for card in themes}
+    overview = _overview(units, assignments, cards)
+    sizes = {card.theme_id: card.size for card in cards}
     sizes[UNASSIGNED_ID] = overview["unassigned"]
     names = program_names(run_info)
     by_rec = {u.rec_id: u for u in units}
-    choices = _theme_choices(units, assignments, themes, model_themes)
+    choices = _theme_choices(units, assignments, cards, model_themes)
     payload = {"units": _units_payload(units, assignments),
                "themes": [{"id": theme_id, "label": label} for theme_id, label in choices],
-               "record": [dict(zip(RECORD_COLUMNS, (c.rec_id, c.theme_id, c.theme_label, c.note, c.source, c.time,
-                                                    c.previous_theme_id), strict=True)) for c in record],
+               "record": [correction_cells(c) for c in record],
                "run_key": _run_key(units)}
     context = {
         "overview": overview, "facts": _facts(overview, run_info), "settings": _settings(run_info),
-        "cards": [_card(card, by_rec, max(len(units), 1)) for card in themes], "matrix": _matrix(matrix, sizes, names),
-        "candidates": [_candidate(card, by_rec, max(len(units), 1)) for card in _new_theme_cards(themes)],
-        "codebook_mode": _codebook_mode(themes, model_themes),
-        "filters": _filters(units, choices, names), "payload": Markup(_embedded_json(payload)),
+        "cards": [_card(card, by_rec, max(len(units), 1)) for card in cards], "matrix": _matrix(matrix, sizes, names),
+        "candidates": [_candidate(card, by_rec, max(len(units), 1)) for card in _new_theme_cards(cards)],
+        "codebook_mode": _codebook_mode(cards, model_themes),
+        "filters": _filters(units, choices, names), "payload": embedded_json(payload),
         "unplaced": _unplaced(unplaced),
         "no_candidates": NO_CANDIDATES, "no_codebook": NO_CODEBOOK,
-        "css": Markup((_TEMPLATES / "report.css").read_text(encoding="utf-8")),
-        "js": Markup((_TEMPLATES / "report.js").read_text(encoding="utf-8")),
         "rerun": rerun or GENERIC_RERUN, "record_count": len(record),
     }
-    template = _ENV.get_template("report.html.j2")
-    # The font is cut to the page's own characters, so the page is rendered once without it to learn them.
-    page = template.render(context, font_css="")
-    return template.render(context, font_css=Markup(font_face_css(set(page))))
+    return render_page("pipeline.runfolder", "report", context)
 
 
 def _md(text: object) -> str:
@@ -335,14 +315,14 @@ def _md(text: object) -> str:
     return "".join("\\" + ch if ch in "\\|*`[]<>" else ch for ch in flat)
 
 
-def render_summary_md(units: Sequence[Unit], assignments: Sequence[Assignment], themes: Sequence[Theme],
+def render_summary_md(units: Sequence[Unit], assignments: Sequence[Assignment], cards: Sequence[ThemeCard],
                       matrix: pd.DataFrame, run_info: dict) -> str:
     """Return the report's summaries as Markdown: overview, one section per theme, and the matrix table.
 
     Same inputs as :func:`render_report` (the matrix table has the CSV's columns, :data:`NO_CODE`
     last); same inputs give the same string.
     """
-    overview = _overview(units, assignments, themes)
+    overview = _overview(units, assignments, cards)
     lines = [
         "# 자문위원 권고 주제 분석", "",
         f"- 회차: {_md(', '.join(overview['rounds']) or '-')}",
@@ -353,8 +333,8 @@ def render_summary_md(units: Sequence[Unit], assignments: Sequence[Assignment], 
     if "seed" in run_info:
         lines.append(f"- 시드: {_md(run_info['seed'])}")
     by_rec = {u.rec_id: u for u in units}
-    lines += ["", *_new_themes_md(themes, by_rec), "## 주제별 요약", ""]
-    for card in themes:
+    lines += ["", *_new_themes_md(cards, by_rec), "## 주제별 요약", ""]
+    for card in cards:
         share = card.size / max(len(units), 1)
         lines += [
             f"### {_md(card.label)} ({SOURCE_BADGES.get(card.source, card.source)}, {card.size}건, {share:.0%})", "",
@@ -379,16 +359,16 @@ def render_summary_md(units: Sequence[Unit], assignments: Sequence[Assignment], 
     return "\n".join(lines) + "\n"
 
 
-def _new_themes_md(themes: Sequence[Theme], by_rec: dict[str, Unit]) -> list[str]:
+def _new_themes_md(cards: Sequence[ThemeCard], by_rec: dict[str, Unit]) -> list[str]:
     """summary.md's first section: what is new this round (the new-theme candidates: who raised them,
     which programs they concern, their most central unit), or that nothing is."""
-    cards = _new_theme_cards(themes)
+    new = _new_theme_cards(cards)
     lines = ["## 이번 회차의 새 주제", ""]
-    if not cards:
-        return [*lines, NO_CANDIDATES if _codebook_mode(themes) else NO_CODEBOOK, ""]
-    lines += [f"코드북 주제에 맞지 않는 권고가 모인 새 주제 후보 {len(cards)}개 (권고 {sum(c.size for c in cards)}건). "
+    if not new:
+        return [*lines, NO_CANDIDATES if _codebook_mode(cards) else NO_CODEBOOK, ""]
+    lines += [f"코드북 주제에 맞지 않는 권고가 모인 새 주제 후보 {len(new)}개 (권고 {sum(c.size for c in new)}건). "
               "이름을 붙여 코드북에 더하려면 `advisory codebook promote`.", ""]
-    for card in cards:
+    for card in new:
         lines += [
             f"### {_md(card.label)} ({_md(card.theme_id)}, {card.size}건)", "",
             f"- 핵심어: {_md(', '.join(card.keywords)) or '-'}",

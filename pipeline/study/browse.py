@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 # Re-exported: the notebooks open runs through this module.
-from pipeline.core.records import Theme
+from pipeline.core.records import ThemeCard
 from pipeline.runfolder.folder import RunFolder, load_run, read_recommendations
 
 __all__ = ["RunFolder", "filter_units", "find_folder", "load_run", "quotes", "read_recommendations", "theme_card"]
@@ -66,19 +66,19 @@ def filter_units(
     return recommendations[keep]
 
 
-def theme_card(run: RunFolder, theme: str) -> Theme:
+def theme_card(run: RunFolder, theme: str) -> ThemeCard:
     """The card of one theme (id or label) as the run saved it: label, size, keywords, representative
-    units, members and the program codes its units cite (:class:`~pipeline.core.records.Theme`).
+    units, members and the program codes its units cite (:class:`~pipeline.core.records.ThemeCard`).
 
     Raises ``KeyError`` when the run has no such theme.
     """
     for card in run.theme_cards:
         if theme in (card.theme_id, card.label):
             return card
-    raise KeyError(f"no theme {theme!r} in {run.path}")
+    raise KeyError(f"{run.path}에 {theme!r} 주제가 없습니다")
 
 
-def quotes(run: RunFolder, card: Theme) -> list[str]:
+def quotes(run: RunFolder, card: ThemeCard) -> list[str]:
     """The texts of a card's representative units, most typical first."""
     texts = dict(zip(run.recommendations["rec_id"], run.recommendations["text"], strict=True))
     return [texts[r] for r in card.representative_rec_ids if r in texts]

@@ -16,7 +16,7 @@ from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL
 from pipeline.read.programs import program_code_key
 from pipeline.runfolder.folder import read_recommendations
 from pipeline.runfolder.plots import share_change_chart
-from pipeline.runfolder.tables import write_csv
+from pipeline.runfolder.schema import write_csv
 
 DEFAULT_TOLERANCE = 0.02
 COMPARE_COLUMNS: tuple[str, ...] = ("units_a", "share_a", "units_b", "share_b", "share_change", "status")

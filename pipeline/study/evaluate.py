@@ -74,10 +74,10 @@ def read_gold(path: str | os.PathLike) -> list[dict[str, str]]:
             rows = list(reader)
             header = reader.fieldnames or []
     except (OSError, UnicodeDecodeError) as err:
-        raise InputError(str(path), f"cannot read gold coding ({err.__class__.__name__})") from err
+        raise InputError(str(path), f"정답 코딩을 읽을 수 없습니다 ({err.__class__.__name__})") from err
     missing = [c for c in GOLD_COLUMNS if c not in header]
     if missing:
-        raise InputError(str(path), f"gold coding lacks column(s) {', '.join(missing)}")
+        raise InputError(str(path), f"정답 코딩에 {', '.join(missing)} 열이 없습니다")
     return rows
 
 
@@ -120,7 +120,7 @@ def evaluate(gold_csv: str | os.PathLike, run_dir: str | os.PathLike) -> dict:
     matched, unmatched = match_units(gold, [r["text"] for r in recs])
     pairs = [(row, recs[i]) for row, i in matched]
     if not pairs:
-        raise InputError(str(gold_path), f"no gold key matches a unit of {run_path}")
+        raise InputError(str(gold_path), f"정답의 어느 키도 {run_path}의 권고와 맞지 않습니다")
 
     truth = [g["theme_id"] for g, _ in pairs]
     pred = [r["theme_id"] for _, r in pairs]
@@ -128,19 +128,6 @@ def evaluate(gold_csv: str | os.PathLike, run_dir: str | os.PathLike) -> dict:
     hits = [p in ok for p, ok in zip(pred, accepts, strict=True)]
     credited = [p if hit else t for p, t, hit in zip(pred, truth, hits, strict=True)]
     discovery = not set(pred) & set(truth)
-    true_codes = [_split(g["program_codes"]) for g, _ in pairs]
-    pred_codes = [_split(r["program_codes"]) for _, r in pairs]
-    found = sum(len(t & p) for t, p in zip(true_codes, pred_codes, strict=True))
-    n_pred, n_true = sum(map(len, pred_codes)), sum(map(len, true_codes))
-    per_theme: dict[str, dict] = {}
-    for theme, hit in zip(truth, hits, strict=True):
-        entry = per_theme.setdefault(theme, {"n": 0, "correct": 0})
-        entry["n"] += 1
-        entry["correct"] += int(hit)
-    for entry in per_theme.values():
-        entry["accuracy"] = round(entry["correct"] / entry["n"], 4)
-    for theme, entry in _precision_recall(credited, pred, set(truth)).items():
-        per_theme.setdefault(theme, {"n": 0, "correct": 0, "accuracy": None}).update(entry)
     labels = {r["theme_id"]: r["theme_label"] for r in recs if r.get("theme_label")}
     return {
         "gold": str(gold_path),
@@ -157,15 +144,41 @@ def evaluate(gold_csv: str | os.PathLike, run_dir: str | os.PathLike) -> dict:
         "ami": round(float(adjusted_mutual_info_score(truth, pred)), 4),
         "nmi": round(float(normalized_mutual_info_score(truth, pred)), 4),
         "kappa": round(float(cohen_kappa_score(truth, pred)), 4),
-        "program_precision": round(found / n_pred, 4) if n_pred else 1.0,
-        "program_recall": round(found / n_true, 4) if n_true else 1.0,
-        "fields_accuracy": round(
-            sum(_split(g["fields"]) == _split(r["fields"]) for g, r in pairs) / len(pairs), 4),
-        "per_theme": dict(sorted(per_theme.items())),
+        **_program_scores(pairs),
+        "per_theme": _per_theme(truth, hits, credited, pred),
         "confusion": _confusion(credited, pred, labels),
         "new_themes": new_theme_agreement(truth, pred, [is_new_theme(r["theme_id"], r["theme_source"])
                                                         for _, r in pairs], hits, _codebook_ids(run_path, recs)),
     }
+
+
+def _program_scores(pairs: list[tuple[dict, dict]]) -> dict[str, float]:
+    """Precision and recall of the units' program codes against the gold's, and the share of units whose fields
+    are the gold's (1.0 where there is nothing to score)."""
+    true_codes = [_split(g["program_codes"]) for g, _ in pairs]
+    pred_codes = [_split(r["program_codes"]) for _, r in pairs]
+    found = sum(len(t & p) for t, p in zip(true_codes, pred_codes, strict=True))
+    n_pred, n_true = sum(map(len, pred_codes)), sum(map(len, true_codes))
+    return {
+        "program_precision": round(found / n_pred, 4) if n_pred else 1.0,
+        "program_recall": round(found / n_true, 4) if n_true else 1.0,
+        "fields_accuracy": round(sum(_split(g["fields"]) == _split(r["fields"]) for g, r in pairs) / len(pairs), 4),
+    }
+
+
+def _per_theme(truth: list[str], hits: list[bool], credited: list[str], pred: list[str]) -> dict[str, dict]:
+    """Per gold theme: its units, how many the run got right and the accuracy, then precision, recall and F1 of
+    every theme either side names (a theme only the run names has no accuracy); themes in id order."""
+    per_theme: dict[str, dict] = {}
+    for theme, hit in zip(truth, hits, strict=True):
+        entry = per_theme.setdefault(theme, {"n": 0, "correct": 0})
+        entry["n"] += 1
+        entry["correct"] += int(hit)
+    for entry in per_theme.values():
+        entry["accuracy"] = round(entry["correct"] / entry["n"], 4)
+    for theme, entry in _precision_recall(credited, pred, set(truth)).items():
+        per_theme.setdefault(theme, {"n": 0, "correct": 0, "accuracy": None}).update(entry)
+    return dict(sorted(per_theme.items()))
 
 
 def new_theme_agreement(truth: list[str], pred: list[str], new: list[bool], hits: list[bool],
@@ -279,35 +292,34 @@ def _codebook_labels() -> dict[str, str]:
 
 def format_table(result: dict) -> str:
     """The headline metrics as an aligned two-column text table, then per-theme accuracy."""
-    lines = [f"gold {result['gold']}  vs  run {result['run']}",
-             f"matched {result['n_matched']}/{result['n_gold']} gold units ({result['n_run_units']} in run)"]
+    lines = [f"정답 {result['gold']}  대  결과 폴더 {result['run']}",
+             f"맞춘 정답 권고 {result['n_matched']}/{result['n_gold']}건 (결과 폴더의 권고 {result['n_run_units']}건)"]
     if result["mode"] == "discovery":
-        lines.append("  discovery run (no codebook theme): accuracy after Hungarian matching of themes")
+        lines.append("  발견 모드 결과 (코드북 주제 없음): accuracy는 주제를 헝가리안 방식으로 짝지은 뒤의 정확도")
     for name in ("accuracy", "mapped_accuracy", "ari", "ami", "nmi", "kappa", "program_precision",
                  "program_recall", "fields_accuracy"):
         value = result[name]
-        lines.append(f"  {name:<18} {'n/a' if value is None else f'{value:.4f}'}")
-    lines.append(f"  {'theme':<24} {'n':>3} {'acc':>5} {'prec':>5} {'rec':>5} {'F1':>5}")
+        lines.append(f"  {name:<18} {'-' if value is None else f'{value:.4f}'}")
+    lines.append(f"  {'주제':<22} {'n':>3} {'acc':>5} {'prec':>5} {'rec':>5} {'F1':>5}")
     for theme, entry in result["per_theme"].items():
         acc = "" if entry["accuracy"] is None else f"{entry['accuracy']:.2f}"
         lines.append(f"    {theme:<22} {entry['n']:>3} {acc:>5} {entry['precision']:5.2f} {entry['recall']:5.2f} "
                      f"{entry['f1']:5.2f}")
     new = result.get("new_themes") or {}
     if new.get("n_new_gold") or new.get("known_to_new"):
-        lines.append(f"  new themes: {new['n_new_gold']} gold unit(s) outside the codebook, surfaced "
-                     f"{_share(new['surfaced'])} in {new['new_themes_found']} candidate(s), grouped ARI "
-                     f"{_share(new['grouped_ari'])}; known units sent to new {new['known_to_new']}, known accuracy "
-                     f"{_share(new['known_accuracy'])}")
+        lines.append(f"  새 주제: 코드북 밖의 정답 권고 {new['n_new_gold']}건 중 {_share(new['surfaced'])}가 후보 "
+                     f"{new['new_themes_found']}개에 나타남, 묶음 ARI {_share(new['grouped_ari'])}; 새 주제로 간 기존 "
+                     f"주제 권고 {new['known_to_new']}건, 기존 주제 정확도 {_share(new['known_accuracy'])}")
         for theme, entry in new["per_new_theme"].items():
-            lines.append(f"    {theme:<22} {entry['n']:>3} surfaced {entry['surfaced']:.2f} "
-                         f"largest group {_share(entry['largest_group'])}")
+            lines.append(f"    {theme:<22} {entry['n']:>3} 후보에 나타남 {entry['surfaced']:.2f} "
+                         f"가장 큰 묶음 {_share(entry['largest_group'])}")
     if result["unmatched"]:
-        lines.append(f"  unmatched gold units: {', '.join(result['unmatched'])}")
+        lines.append(f"  맞추지 못한 정답 권고: {', '.join(result['unmatched'])}")
     return "\n".join(lines)
 
 
 def _share(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+    return "-" if value is None else f"{value:.2f}"
 
 
 def confusion_frame(result: dict) -> pd.DataFrame:

@@ -79,23 +79,23 @@ class Codebook:
     def from_dict(cls, data: dict, source: str = "<dict>") -> Codebook:
         """Validate plain data (the YAML layout) into a codebook; raises ``InputError`` naming ``source``."""
         if not isinstance(data, dict) or not isinstance(data.get("themes"), list) or not data["themes"]:
-            raise InputError(source, "codebook needs a non-empty 'themes:' list")
+            raise InputError(source, "코드북에는 비어 있지 않은 'themes:' 목록이 있어야 합니다")
         themes, seen = [], set()
         for n, raw in enumerate(data["themes"], start=1):
-            where = f"theme {n}"
+            where = f"{n}번째 주제"
             if not isinstance(raw, dict):
-                raise InputError(source, f"{where}: expected a mapping with id, label, description")
+                raise InputError(source, f"{where}: id, label, description을 가진 항목이어야 합니다")
             theme_id = raw.get("id")
             if not isinstance(theme_id, str) or not _ID.match(theme_id):
-                raise InputError(source, f"{where}: id {theme_id!r} must be lowercase ASCII (a-z, 0-9, _)")
-            where = f"theme {theme_id!r}"
+                raise InputError(source, f"{where}: id {theme_id!r}은(는) 영문 소문자·숫자·_(a-z, 0-9, _)여야 합니다")
+            where = f"주제 {theme_id!r}"
             if theme_id in seen:
-                raise InputError(source, f"{where}: duplicate id")
+                raise InputError(source, f"{where}: id가 중복됩니다")
             seen.add(theme_id)
             label, description = raw.get("label"), raw.get("description")
             for name, value in (("label", label), ("description", description)):
                 if not isinstance(value, str) or not value.strip():
-                    raise InputError(source, f"{where}: '{name}' must be a non-empty string")
+                    raise InputError(source, f"{where}: '{name}'은(는) 비어 있지 않은 문자열이어야 합니다")
             keywords = _strings(raw.get("keywords"), source, f"{where}: 'keywords'")
             examples = _strings(raw.get("examples", []), source, f"{where}: 'examples'", allow_empty=True)
             themes.append(
@@ -106,9 +106,9 @@ class Codebook:
 
 def _strings(value: object, source: str, where: str, allow_empty: bool = False) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise InputError(source, f"{where} must be a list of non-empty strings")
+        raise InputError(source, f"{where}은(는) 비어 있지 않은 문자열의 목록이어야 합니다")
     if not value and not allow_empty:
-        raise InputError(source, f"{where} must not be empty")
+        raise InputError(source, f"{where}이(가) 비어 있으면 안 됩니다")
     return tuple(" ".join(v.split()) for v in value)
 
 
@@ -122,11 +122,11 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
     try:
         raw = path.read_bytes()
     except OSError as err:
-        raise InputError(str(path), f"cannot read codebook ({err.strerror or err})") from err
+        raise InputError(str(path), f"코드북을 읽을 수 없습니다 ({err.strerror or err})") from err
     try:
         data = yaml.safe_load(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, yaml.YAMLError) as err:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise InputError(str(path), f"codebook is not valid UTF-8 YAML ({reason})") from err
+        raise InputError(str(path), f"코드북이 올바른 UTF-8 YAML이 아닙니다 ({reason})") from err
     book = Codebook.from_dict(data, source=str(path))
     return Codebook(book.themes, source=str(path), sha256=hashlib.sha256(raw).hexdigest())

@@ -114,7 +114,7 @@ class ThemeDiscoverer(BaseEstimator):
         self.scores_ = np.zeros(len(cluster_terms))
         self.score_ = None
         if len(rows) >= self.min_theme_size and features[rows].nnz == 0:
-            log.info("%d unit(s) fit no codebook theme and share no term: left unassigned", len(rows))
+            log.info("코드북 주제에 맞지 않고 공통 어휘도 없는 권고 %d건은 미분류로 둡니다", len(rows))
         elif len(rows) >= self.min_theme_size:
             found = self._cluster(keyword_terms, features, rows, encode)
             for j, members in enumerate(found):
@@ -123,7 +123,7 @@ class ThemeDiscoverer(BaseEstimator):
             for j, members in enumerate(found):
                 self.scores_[members] = np.clip(features[members] @ self.centroids_[j], 0.0, 1.0)
         elif len(rows):
-            log.info("%d unit(s) fit no codebook theme: too few to form a theme, left unassigned", len(rows))
+            log.info("코드북 주제에 맞지 않는 권고 %d건은 주제를 이루기에 너무 적어 미분류로 둡니다", len(rows))
         return features
 
     def _cluster(self, keyword_terms: list[list[str]], features: csr_matrix, rows: np.ndarray,

@@ -39,7 +39,7 @@ def candidate_theme(theme_id: str, label: str, keywords: Sequence[str], examples
     label = " ".join(unnamed(label).split()) or "·".join(keywords[:3])
     words = [w for w in dict.fromkeys(" ".join(k.split()) for k in keywords) if w][:PROMOTED_KEYWORDS]
     if not words:
-        raise InputError(theme_id, "the candidate has no keywords to describe it with")
+        raise InputError(theme_id, "후보를 설명할 핵심어가 없습니다")
     description = f"{label}: {', '.join(words[:_DESCRIBED_KEYWORDS])}에 관한 권고 (회차에서 발견한 새 주제)"
     book = Codebook.from_dict({"themes": [{"id": theme_id, "label": label, "description": description,
                                            "keywords": words, "examples": [" ".join(e.split()) for e in examples
@@ -50,8 +50,8 @@ def candidate_theme(theme_id: str, label: str, keywords: Sequence[str], examples
 def promote(codebook: Codebook, theme: CodebookTheme) -> Codebook:
     """``codebook`` with ``theme`` added last; ``InputError`` naming the codebook when the id is taken."""
     if theme.theme_id in codebook.ids:
-        raise InputError(codebook.source or "codebook", f"theme id {theme.theme_id!r} is already in the codebook; "
-                                                        "choose another id (--id)")
+        raise InputError(codebook.source or "코드북", f"주제 ID {theme.theme_id!r}은(는) 이미 코드북에 있습니다; "
+                                                     "다른 ID를 고르세요 (--id)")
     return replace(codebook, themes=(*codebook.themes, theme), sha256="")
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.core.atomic import Target, replacing
+from pipeline.core.atomic import FolderKind, replacing
 from pipeline.core.errors import InputError, reading
 from pipeline.features.embedders import make_embedder
 from pipeline.features.tokenizer import KiwiTokenizer
@@ -86,14 +86,14 @@ def _inside(folder: Path, name: object) -> Path:
     (absolute, ``..`` or a symlink out), nor be devices or files too big for a word list.
     """
     if not isinstance(name, str) or not name or Path(name).is_absolute() or ".." in Path(name).parts:
-        raise ValueError(f"tokenizer file {name!r} is not a file name inside the model folder")
+        raise ValueError(f"형태소 분석기 파일 {name!r}이(가) 모델 폴더 안의 파일 이름이 아닙니다")
     path = folder / name
     root = folder.resolve()
     resolved = path.resolve()
     if root not in resolved.parents or not resolved.is_file():
-        raise ValueError(f"tokenizer file {name!r} is not a plain file inside the model folder")
+        raise ValueError(f"형태소 분석기 파일 {name!r}이(가) 모델 폴더 안의 일반 파일이 아닙니다")
     if resolved.stat().st_size > MAX_TOKENIZER_FILE:
-        raise ValueError(f"tokenizer file {name!r} is larger than {MAX_TOKENIZER_FILE // 2**20} MB")
+        raise ValueError(f"형태소 분석기 파일 {name!r}이(가) {MAX_TOKENIZER_FILE // 2**20} MB보다 큽니다")
     return resolved
 
 
@@ -108,27 +108,8 @@ def _make_tokenizer(config: dict, folder: Path, workers: int | None) -> KiwiToke
 
 
 MODEL_FILES = ("model.json", "arrays.safetensors", "bertopic", "tokenizer")
-
-
-def model_refusal(folder: Path) -> str | None:
-    """Why ``folder`` (which exists) may not be replaced by a saved model; ``None`` when it may.
-
-    It may when it is empty or an earlier saved model (``model.json`` and nothing a save does not write).
-    """
-    entries = sorted(p.name for p in folder.iterdir())
-    if not entries:
-        return None
-    if "model.json" not in entries:
-        return "is not empty and is not a saved theme model (no model.json); choose a new or empty folder"
-    foreign = [name for name in entries if name not in MODEL_FILES]
-    if foreign:
-        return f"is a saved model but also holds {foreign[0]!r}, which a save does not write; move it away"
-    return None
-
-
-def model_target(path: str | os.PathLike) -> Target:
-    """The atomic-replace target of a model folder (checked against :func:`model_refusal`)."""
-    return Target(Path(path), "dir", model_refusal)
+#: ``--save-model`` may be a new folder, an empty one or an earlier saved model, which is replaced as a whole.
+MODEL_FOLDER = FolderKind("저장된 주제 모델", "model.json", MODEL_FILES)
 
 
 def check_savable(model: ThemeModel) -> None:
@@ -149,7 +130,7 @@ def save_model(model: ThemeModel, path: str | os.PathLike) -> Path:
     on the round it was fitted on (``tfidf``), which a new round could not reproduce.
     """
     check_savable(model)
-    with replacing([model_target(path)]) as (staging,):
+    with replacing([MODEL_FOLDER.target(path)]) as (staging,):
         write_model_files(model, staging)
     return Path(path)
 
@@ -192,15 +173,15 @@ def read_model_info(folder: Path) -> dict:
     try:
         info = json.loads((folder / "model.json").read_text(encoding="utf-8"))
     except FileNotFoundError as err:
-        raise InputError(str(folder), "not a saved theme model (no model.json); save one with "
-                                      "`advisory run --save-model DIR`") from err
+        raise InputError(str(folder), "저장된 주제 모델이 아닙니다 (model.json 없음); "
+                                      "`advisory run --save-model DIR` 로 저장하세요") from err
     except (OSError, ValueError) as err:
-        raise InputError(str(folder), f"model.json is unreadable ({err})") from err
+        raise InputError(str(folder), f"model.json을 읽을 수 없습니다 ({err})") from err
     if not isinstance(info, dict) or info.get("format") != FORMAT:
-        raise InputError(str(folder), "model.json is not an advisory theme model")
+        raise InputError(str(folder), "model.json이 advisory 주제 모델이 아닙니다")
     if info.get("format_version") != FORMAT_VERSION:
-        raise InputError(str(folder), f"model format {info.get('format_version')} is not supported (this version "
-                                      f"reads {FORMAT_VERSION}); re-save it with `advisory run --save-model`")
+        raise InputError(str(folder), f"모델 형식 {info.get('format_version')}은(는) 지원하지 않습니다 (이 버전은 "
+                                      f"{FORMAT_VERSION}을 읽음); `advisory run --save-model` 로 다시 저장하세요")
     return info
 
 
@@ -214,11 +195,11 @@ def _check_versions(folder: Path, saved: dict) -> None:
     here = package_versions()
     saved_bt, here_bt = saved.get("bertopic"), here.get("bertopic")
     if saved_bt and here_bt and _series(saved_bt) != _series(here_bt):
-        raise InputError(str(folder), f"model saved with BERTopic {saved_bt}, installed is {here_bt}: "
-                                      "major versions differ; re-save the model with this installation")
+        raise InputError(str(folder), f"BERTopic {saved_bt}로 저장한 모델인데 설치된 것은 {here_bt}입니다: "
+                                      "주 버전이 달라 읽을 수 없으니 이 설치본으로 모델을 다시 저장하세요")
     for name, version in saved.items():
         if version != here.get(name):
-            log.warning("%s: saved with %s %s, running %s %s", folder, name, version, name, here.get(name))
+            log.warning("%s: %s %s로 저장한 모델을 %s %s로 실행합니다", folder, name, version, name, here.get(name))
 
 
 def load_model(path: str | os.PathLike, embedder=None, workers: int | None = None) -> ThemeModel:
@@ -238,7 +219,7 @@ def load_model(path: str | os.PathLike, embedder=None, workers: int | None = Non
     try:
         arrays = load_file(str(folder / "arrays.safetensors"))
     except (OSError, SafetensorError) as err:
-        raise InputError(str(folder), f"arrays.safetensors is missing or corrupt ({err})") from err
+        raise InputError(str(folder), f"arrays.safetensors가 없거나 손상되었습니다 ({err})") from err
     try:
         _check_state(info, arrays)
         codebook = Codebook.from_dict(info["codebook"], source=str(folder / "model.json")) \
@@ -253,7 +234,7 @@ def load_model(path: str | os.PathLike, embedder=None, workers: int | None = Non
             model.bertopic_ = _load_bertopic(folder, model)
             model.themes_ = [replace(t, keywords=_keywords(model, k)) for k, t in enumerate(model.themes_)]
     except (KeyError, TypeError, ValueError) as err:
-        raise InputError(str(folder), f"saved model is incomplete or inconsistent ({err})") from err
+        raise InputError(str(folder), f"저장된 모델이 불완전하거나 앞뒤가 맞지 않습니다 ({err})") from err
     return model
 
 
@@ -262,7 +243,7 @@ def _check_state(info: dict, arrays: dict[str, np.ndarray]) -> None:
     defaults = ThemeModel().value_params()
     params = info["params"]
     if not isinstance(params, dict) or set(params) - set(defaults):
-        raise ValueError("params are not ThemeModel parameters")
+        raise ValueError("params가 ThemeModel의 매개변수가 아닙니다")
     for name, value in params.items():
         default = defaults[name]
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
@@ -275,23 +256,23 @@ def _check_state(info: dict, arrays: dict[str, np.ndarray]) -> None:
         else:  # "auto" or a value: min_similarity (or a number), new_themes (or True/False)
             ok = isinstance(value, str | bool) or numeric
         if not ok:
-            raise TypeError(f"parameter {name} has the wrong type ({value!r})")
+            raise TypeError(f"매개변수 {name}의 형이 맞지 않습니다 ({value!r})")
     for name, array in arrays.items():
         if array.dtype != np.float64 or not np.isfinite(array).all():
-            raise ValueError(f"array {name} is not finite float64")
+            raise ValueError(f"배열 {name}이(가) 유한한 float64가 아닙니다")
     themes = info["themes"]
     if not isinstance(themes, list) or not all(
             isinstance(t, dict) and isinstance(t.get("id"), str) and isinstance(t.get("label"), str)
             and t.get("source") in ("codebook", "discovered", "researcher") and t.get("vector") in (None, "prototype")
             and (t.get("topic") is None or (isinstance(t["topic"], int) and not isinstance(t["topic"], bool)))
             for t in themes):
-        raise TypeError("themes are not a list of {id, label, source, topic}")
+        raise TypeError("themes가 {id, label, source, topic}의 목록이 아닙니다")
     if not isinstance(info.get("examples", []), list):
-        raise TypeError("examples are not a list")
+        raise TypeError("examples가 목록이 아닙니다")
     book = info["codebook"]
     codebook_ids = [t["id"] for t in book["themes"]] if book else []
     if [t["id"] for t in themes if t["source"] == "codebook"] != codebook_ids:
-        raise ValueError("the themes do not list the codebook's themes")
+        raise ValueError("themes에 코드북의 주제가 빠져 있습니다")
     n_terms = len(info["cluster_vocabulary"])
     dim = info["embedder"]["dim"] if info["embedder"] else 0
     # The codebook step scores the codebook's themes and the researcher's prototypes; the rest are centroids.
@@ -307,7 +288,7 @@ def _check_state(info: dict, arrays: dict[str, np.ndarray]) -> None:
     for name, shape in shapes.items():
         if name not in arrays or arrays[name].shape != shape:
             got = arrays[name].shape if name in arrays else "missing"
-            raise ValueError(f"array {name} has shape {got}, model.json implies {shape}")
+            raise ValueError(f"배열 {name}의 모양은 {got}인데 model.json에 따르면 {shape}여야 합니다")
 
 
 def _check_embedder(folder: Path, saved: dict, embedder, workers: int | None):
@@ -315,8 +296,8 @@ def _check_embedder(folder: Path, saved: dict, embedder, workers: int | None):
         # A model saved before budgets existed has none: its model_id names no budget either.
         embedder = make_embedder(saved["name"], workers=workers, max_tokens=saved.get("max_tokens") or 0)
     if embedder.model_id != saved["model_id"]:
-        raise InputError(str(folder), f"model was built with embedder {saved['name']} ({saved['model_id']}), "
-                                      f"but {embedder.name} gives {embedder.model_id}: its vectors would not match")
+        raise InputError(str(folder), f"임베딩 모델 {saved['name']} ({saved['model_id']})로 만든 모델인데 "
+                                      f"{embedder.name}은(는) {embedder.model_id}입니다: 벡터가 맞지 않습니다")
     return embedder
 
 
@@ -339,26 +320,26 @@ def _bertopic_files(folder: Path) -> dict[str, bytes]:
 
     root = folder / "bertopic"
     if root.is_symlink() or not root.is_dir():
-        raise ValueError("bertopic/ is not a folder inside the model folder")
+        raise ValueError("bertopic/이 모델 폴더 안의 폴더가 아닙니다")
     present = sorted(p.name for p in root.iterdir())
     if present != sorted(BERTOPIC_FILES):
-        raise ValueError(f"bertopic/ holds {', '.join(present) or 'nothing'}, not the files a saved model has "
-                         f"({', '.join(BERTOPIC_FILES)})")
+        raise ValueError(f"bertopic/에 저장된 모델의 파일({', '.join(BERTOPIC_FILES)})이 아니라 "
+                         f"{', '.join(present) or '아무것도 없음'}이(가) 있습니다")
     files = {}
     for name in BERTOPIC_FILES:
         path = root / name
         if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_BERTOPIC_FILE:
-            raise ValueError(f"bertopic/{name} is not a plain file of at most {MAX_BERTOPIC_FILE // 2**20} MB")
+            raise ValueError(f"bertopic/{name}이(가) {MAX_BERTOPIC_FILE // 2**20} MB 이하의 일반 파일이 아닙니다")
         files[name] = path.read_bytes()
     documents = {name: json.loads(data) for name, data in files.items() if name.endswith(".json")}
     if not all(isinstance(document, dict) for document in documents.values()):
-        raise ValueError("bertopic/*.json are not JSON objects")
+        raise ValueError("bertopic/*.json이 JSON 객체가 아닙니다")
     _check_bertopic_config(documents["config.json"], documents["ctfidf_config.json"])
     for name in ("ctfidf.safetensors", "topic_embeddings.safetensors"):
         try:
             load_safetensors(files[name])
         except Exception as err:  # safetensors raises its own error type, or others, on damage
-            raise ValueError(f"bertopic/{name} is not a readable safetensors file ({err})") from err
+            raise ValueError(f"bertopic/{name}이(가) 읽을 수 있는 safetensors 파일이 아닙니다 ({err})") from err
     return files
 
 
@@ -371,15 +352,16 @@ def _check_bertopic_config(config: dict, ctfidf: dict) -> None:
 
     allowed = {name for name in inspect.signature(BERTopic.__init__).parameters if "model" not in name} - {"self"}
     if set(config) - allowed:
-        raise ValueError(f"bertopic/config.json names {', '.join(sorted(set(config) - allowed))}, which BERTopic "
-                         "does not save (an embedding model is never loaded from a saved model)")
+        raise ValueError(f"bertopic/config.json에 BERTopic이 저장하지 않는 "
+                         f"{', '.join(sorted(set(config) - allowed))}이(가) 있습니다 (저장된 모델에서 임베딩 모델은 "
+                         "읽지 않습니다)")
     vectorizer = ctfidf.get("vectorizer_model")
     params = vectorizer.get("params") if isinstance(vectorizer, dict) else None
     if not isinstance(params, dict) or not isinstance(vectorizer.get("vocab"), dict):
-        raise ValueError("bertopic/ctfidf_config.json has no vectorizer parameters and vocabulary")
+        raise ValueError("bertopic/ctfidf_config.json에 벡터화기의 매개변수와 어휘가 없습니다")
     allowed = set(CountVectorizer().get_params()) - {"tokenizer", "preprocessor", "dtype"}
     if set(params) - allowed or params.get("input", "content") != "content":
-        raise ValueError("bertopic/ctfidf_config.json has vectorizer parameters BERTopic does not save")
+        raise ValueError("bertopic/ctfidf_config.json에 BERTopic이 저장하지 않는 벡터화기 매개변수가 있습니다")
 
 
 def _load_bertopic(folder: Path, model: ThemeModel):
@@ -391,7 +373,7 @@ def _load_bertopic(folder: Path, model: ThemeModel):
     with tempfile.TemporaryDirectory(prefix="advisory-bertopic-") as copy:
         for name, data in files.items():
             (Path(copy) / name).write_bytes(data)
-        with reading(str(folder / "bertopic"), "a saved BERTopic model"):
+        with reading(str(folder / "bertopic"), "저장된 BERTopic 모델"):
             topic_model = BERTopic.load(copy, embedding_model=bertopic_backend(model._features_for_texts))
     # BERTopic's safetensors format keeps the vocabulary but not the tokenizer; put Kiwi back.
     topic_model.vectorizer_model.set_params(tokenizer=model.tokenizer, lowercase=False, token_pattern=None)

@@ -15,6 +15,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.core.atomic import STAGING_MARK, Target, remove_debris, replacing
 from pipeline.core.errors import InputError
+from pipeline.core.options import RunOptions
 from pipeline.workflow import run_round
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,7 +105,7 @@ def test_two_writers_of_one_folder_the_later_one_gets_one_line(tmp_path: Path) -
             (slow / "data.txt").write_text("slow", encoding="utf-8")
             with replacing([Target(target, "dir")]) as (fast,):
                 (fast / "data.txt").write_text("fast", encoding="utf-8")
-    assert "another run wrote this folder" in str(err.value) and "\n" not in str(err.value)
+    assert "다른 실행이 이 폴더에 썼습니다" in str(err.value) and "\n" not in str(err.value)
     assert (target / "data.txt").read_text(encoding="utf-8") == "fast"
     assert _debris(tmp_path) == []
 
@@ -137,7 +138,7 @@ def test_a_failed_run_writes_neither_run_folder_nor_model(tmp_path: Path, monkey
 
     monkeypatch.setattr("pipeline.runfolder.plots.heatmap", fail)
     with pytest.raises(RuntimeError, match="heatmap exploded"):
-        run_round([SEED], out, embedder="tfidf", use_codebook=False, save_model=model, use_cache=False)
+        run_round([SEED], out, RunOptions(embedder="tfidf", use_cache=False), use_codebook=False, save_model=model)
     assert [p.name for p in out.iterdir()] == ["run.json"]
     assert [p.name for p in model.iterdir()] == ["model.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "run"]
@@ -155,7 +156,7 @@ def test_run_refuses_a_folder_of_other_files_before_any_work(tmp_path: Path, cap
     assert main(argv) == 2
     assert time.perf_counter() - started < 5  # refused before reading, embedding or clustering
     message = capsys.readouterr().err.strip()
-    assert message.startswith(f"error: {other}") and "\n" not in message
+    assert message.startswith(f"오류: {other}") and "\n" not in message
     assert [p.name for p in other.iterdir()] == ["chapter1.docx"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis"]
 
@@ -187,3 +188,26 @@ def test_sigterm_during_a_real_run_keeps_the_previous_run_folder(tmp_path: Path)
         proc.wait(timeout=120)
         assert {p.name: p.read_bytes() for p in out.iterdir()} == before
         assert _debris(tmp_path) == []
+
+
+def test_one_folder_rule_for_every_kind_of_folder(tmp_path: Path) -> None:
+    """Run folders, saved models and trend folders follow one rule: empty (a placeholder aside) or an earlier
+    folder of the kind holding nothing the pipeline does not write; a refused folder is left untouched."""
+    from pipeline.archive.trends import TRENDS_FOLDER
+    from pipeline.runfolder.folder import RUN_FOLDER
+    from pipeline.themes.store import MODEL_FOLDER
+
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / ".gitkeep").write_text("", encoding="utf-8")
+    assert RUN_FOLDER.refusal(folder) is None and not RUN_FOLDER.holds(folder)
+    assert MODEL_FOLDER.refusal(folder) is not None  # only a run folder's placeholder counts as empty
+    (folder / "run.json").write_text("{}", encoding="utf-8")
+    assert RUN_FOLDER.holds(folder) and "model.json" in MODEL_FOLDER.refusal(folder)
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    assert "'notes.txt'" in RUN_FOLDER.refusal(folder) and not RUN_FOLDER.holds(folder)
+    (folder / "theme_by_round.csv").write_text("", encoding="utf-8")
+    assert TRENDS_FOLDER.refusal(folder) is None  # a trends folder names no list of files
+    with pytest.raises(InputError, match="notes.txt"), replacing([RUN_FOLDER.target(folder)]):
+        pass
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"

@@ -17,6 +17,7 @@ import pytest
 import pipeline.features.termcache as termcache
 import pipeline.features.tokenizer as tokenizer_module
 from pipeline.cli import main
+from pipeline.core.options import RunOptions
 from pipeline.features.termcache import TermCache
 from pipeline.features.tokenizer import DEFAULT_USER_DICT, KiwiTokenizer, tokenize_views
 from pipeline.workflow import run_round
@@ -185,8 +186,8 @@ def test_read_only_cache_folder_is_read_and_the_run_completes(tmp_path, paragrap
         keys = [_key(text) for text in paragraphs]
         assert len(cache.get(_analysis(tok), keys)) == (len(set(keys[:20])) if filled else 0)
     (warning,) = caught
-    assert str(warning.message).startswith("term cache: cannot write ")
-    assert str(warning.message).endswith("this run's new analyses are not stored")
+    assert str(warning.message).startswith("형태소 캐시: ")
+    assert str(warning.message).endswith("이번 실행의 새 분석은 저장하지 않습니다")
     assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} == before
 
 
@@ -213,7 +214,7 @@ def test_damaged_database_is_removed_with_a_warning_and_analysed_again(tmp_path,
     (database,) = _databases(tmp_path)
     {"garbage": lambda db: db.write_bytes(b"not a database at all " * 300), "truncated": _truncate,
      "foreign": _foreign, "bad row": _bad_row}[damage](database)
-    with pytest.warns(UserWarning, match=f"term cache: removed damaged {database}") as caught:
+    with pytest.warns(UserWarning, match=f"형태소 캐시: 손상된 {database}") as caught:
         again = KiwiTokenizer(workers=2, cache=TermCache(tmp_path)).tokenize_batch(paragraphs)
     assert again == expected and len(kiwi_builds) == 2 and len(caught) == 1
     # The analyses went into a new database: the next run needs no Kiwi.
@@ -240,7 +241,7 @@ def reruns(tmp_path_factory: pytest.TempPathFactory) -> dict:
                 return real(*args, **kwargs)
 
             patch.setattr(tokenizer_module, "Kiwi", counting)
-            run_round(None, out / name, seed=0, cache_dir=cache, save_model=out / f"{name}_model")
+            run_round(None, out / name, RunOptions(seed=0, cache_dir=cache), save_model=out / f"{name}_model")
             builds[name] = len(count)
     return {"out": out, "builds": builds}
 

@@ -142,9 +142,9 @@ def test_custom_dictionary_and_errors(tmp_path):
 
     bad = tmp_path / "bad.tsv"
     bad.write_text("워케이션\n")
-    with pytest.raises(InputError, match=r"bad\.tsv: line 1"):
+    with pytest.raises(InputError, match=r"bad\.tsv: 1행"):
         KiwiTokenizer(user_dict=bad)
-    with pytest.raises(InputError, match="cannot read"):
+    with pytest.raises(InputError, match="읽을 수 없습니다"):
         KiwiTokenizer(stopwords=tmp_path / "missing.txt")
 
 

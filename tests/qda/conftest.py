@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.core.options import RunOptions
 from pipeline.qda.export import export_qdpx
 from pipeline.workflow import run_round
 from tests.support.make_fixtures import seed_lines, write_docx
@@ -23,8 +24,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     round_dir.mkdir()
     write_docx(seed_lines(), round_dir / "seed.docx")
     shutil.copy(NEW_ROUND, round_dir / "new_round.txt")
-    first = run_round([round_dir], base / "run_a", embedder="tfidf", use_cache=False)
-    second = run_round([round_dir], base / "run_b", embedder="tfidf", use_cache=False)
+    first = run_round([round_dir], base / "run_a", RunOptions(embedder="tfidf", use_cache=False))
+    second = run_round([round_dir], base / "run_b", RunOptions(embedder="tfidf", use_cache=False))
     return first.out_dir, second.out_dir
 
 

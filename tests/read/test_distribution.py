@@ -78,13 +78,13 @@ def test_a_password_protected_file_keeps_its_one_line_refusal(pair: tuple[Path, 
     _set_flags(path, 0x02)
     with pytest.raises(InputError) as caught:
         read_document(path)
-    assert str(caught.value) == f"{path}: encrypted HWP file (password-protected)"
+    assert str(caught.value) == f"{path}: 암호화된 HWP 파일입니다 (암호 보호)"
 
 
 @pytest.mark.parametrize(
     ("damage", "reason"),
-    [(lambda s: b"\0\0\0\0" + s[4:], "does not start with its key record"),
-     (lambda s: s[:-5], "not a whole number of AES blocks")],
+    [(lambda s: b"\0\0\0\0" + s[4:], "키 레코드(DISTRIBUTE_DOC_DATA)로 시작하지 않습니다"),
+     (lambda s: s[:-5], "AES 블록의 정수배가 아닙니다")],
 )
 def test_a_damaged_view_text_is_one_line_naming_the_file(pair: tuple[Path, Path], tmp_path: Path, damage,
                                                          reason: str) -> None:
@@ -97,5 +97,5 @@ def test_a_damaged_view_text_is_one_line_naming_the_file(pair: tuple[Path, Path]
     with pytest.raises(InputError) as caught:
         read_document(path)
     message = str(caught.value)
-    assert message.startswith(f"{path}: corrupt distribution-protected HWP section ViewText/Section0: ")
+    assert message.startswith(f"{path}: 배포용 문서의 HWP 구역 ViewText/Section0이(가) 손상되었습니다: ")
     assert reason in message and "\n" not in message

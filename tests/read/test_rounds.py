@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.read.rounds import load_units, write_units
+from pipeline.core.options import RunOptions
+from pipeline.read.rounds import load_units
 from tests.support.make_fixtures import SEED
 
 
@@ -58,7 +59,7 @@ def test_same_recommendation_in_two_files_of_a_round(tmp_path, caplog):
     assert len({u.rec_id for u in units}) == 4
     assert [u.member for u in units] == [1, 1, 2, 2]
     (line,) = [r.getMessage() for r in caplog.records if "repeat" in r.getMessage()]
-    assert "3 recommendations repeat" in line and "1 in a.txt, 2 in b.txt" in line
+    assert "권고 3건이 앞의 권고를" in line and "a.txt 1건, b.txt 2건" in line
 
 
 def test_one_round_given_twice_as_two_paths_gets_unique_ids(twice):
@@ -74,13 +75,6 @@ def test_parse_writes_every_unit_with_a_unique_id_and_one_warning(twice, tmp_pat
     assert len([r for r in caplog.records if r.levelno == logging.WARNING and "repeat" in r.getMessage()]) == 1
 
 
-def test_write_units_refuses_duplicate_ids(tmp_path):
-    (unit,) = load_units([_one_unit(tmp_path)])
-    with pytest.raises(ValueError, match=unit.rec_id):
-        write_units([unit, unit], tmp_path / "u.csv")
-    assert not (tmp_path / "u.csv").exists()
-
-
 def _one_unit(tmp_path: Path) -> Path:
     path = tmp_path / "one.txt"
     path.write_text("ㅇ 상생상회 판로 확대\n", encoding="utf-8")
@@ -91,6 +85,6 @@ def test_run_on_a_round_given_in_two_formats_exports_every_unit(twice, tmp_path)
     # Before unique ids, this crashed at export ("more than one assignment") after all the work.
     from pipeline.workflow import run_round
 
-    result = run_round([twice], tmp_path / "run", embedder="tfidf", use_cache=False)
+    result = run_round([twice], tmp_path / "run", RunOptions(embedder="tfidf", use_cache=False))
     rows = list(csv.DictReader((result.out_dir / "recommendations.csv").read_text(encoding="utf-8-sig").splitlines()))
     assert len(rows) == 104 and len({r["rec_id"] for r in rows}) == 104

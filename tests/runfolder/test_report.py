@@ -15,8 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.core.options import RunOptions
 from pipeline.core.records import UNASSIGNED_ID
-from pipeline.runfolder.tables import NO_CODE
+from pipeline.runfolder.matrices import NO_CODE
 from pipeline.themes.codebook import load_codebook
 from pipeline.workflow import run_round
 
@@ -27,6 +28,7 @@ ROUND = (
     "ㅇ 생활인구 확대를 위해 두 지역 살기와 워케이션을 연계해야 합니다.\n"
     "ㅇ 성과지표는 정량지표와 정성지표를 병행해야 합니다.\n"
 )
+
 
 
 class _Report(HTMLParser):
@@ -79,7 +81,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("report")
     path = tmp / "2025_자문.txt"
     path.write_text(ROUND, encoding="utf-8")
-    run_round([path], tmp / "run", embedder="tfidf", use_cache=False, seed=0)
+    run_round([path], tmp / "run", RunOptions(embedder="tfidf", use_cache=False, seed=0))
     return tmp / "run"
 
 
@@ -124,3 +126,9 @@ def test_summary_matrix_has_the_csv_columns_and_counts(run_dir: Path) -> None:
     assert cells[0] == ["주제", *csv.columns]
     assert [row[0] for row in cells[2:]] == list(csv.index.get_level_values("theme_label"))
     assert [[int(v or 0) for v in row[1:]] for row in cells[2:]] == csv.to_numpy().tolist()
+
+
+def test_report_names_programs_from_the_registry(sample_run_dir: Path) -> None:
+    html = (sample_run_dir / "report.html").read_text(encoding="utf-8")
+    assert '<option value="3-3-1">3-3-1 상생상회 운영</option>' in html
+    assert 'title="서울농장·워케이션 운영">1-2-1</th>' in html

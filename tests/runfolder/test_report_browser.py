@@ -39,11 +39,11 @@ from tests.support.sample_run import sample_run
 
 def _sample_with_confidence() -> tuple[list, list[Assignment], list, dict]:
     """The sample round with a runner-up, a margin and a review flag on some units, as the theme step gives them."""
-    units, assignments, themes, run_info = sample_run()
+    units, assignments, cards, run_info = sample_run()
     extra = {0: ("branding", 0.0312, True), 4: ("living_population", 0.2544, False)}
     assignments = [replace(a, theme_runner_up=extra[i][0], theme_margin=extra[i][1], needs_review=extra[i][2])
                    if i in extra else a for i, a in enumerate(assignments)]
-    return units, assignments, themes, run_info
+    return units, assignments, cards, run_info
 
 
 #: The model's themes in its order: the sample's four, with a codebook theme that took no unit among them.

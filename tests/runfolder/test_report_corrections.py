@@ -23,7 +23,8 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main
-from pipeline.themes.corrections import COLUMNS, researcher_theme_id
+from pipeline.runfolder.schema import RECORD_COLUMNS as COLUMNS
+from pipeline.themes.corrections import researcher_theme_id
 from tests.support.browser import DevTools, download, fontconfig, open_page
 from tests.support.qda_tools import Project
 

@@ -66,10 +66,10 @@ def _has_hangul_font(conf: Path) -> bool:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("fonts")
-    units, assignments, themes, run_info = sample_run()
+    units, assignments, cards, run_info = sample_run()
     # A law name in halfwidth corner brackets, as Korean official documents write it.
     units[0] = replace(units[0], text=units[0].text + " ｢지방자치법｣ 개정 검토")
-    return write_run(tmp / "run", units, assignments, themes, run_info) / "report.html"
+    return write_run(tmp / "run", units, assignments, cards, run_info) / "report.html"
 
 
 @pytest.fixture(scope="module")

@@ -88,9 +88,9 @@ def test_yaml_snippet_is_the_codebook_entry_and_copies(page: DevTools) -> None:
 
 
 def test_a_round_without_candidates_says_so() -> None:
-    units, assignments, themes, run_info = sample_run()
-    summary = render_summary_md(units, assignments, themes, pd.DataFrame(), run_info)
+    units, assignments, cards, run_info = sample_run()
+    summary = render_summary_md(units, assignments, cards, pd.DataFrame(), run_info)
     assert "## 이번 회차의 새 주제\n\n코드북에 없는 새 주제 후보가 없습니다: 모든 권고가" in summary
-    without = [replace(t, source="discovered") for t in themes]
+    without = [replace(t, source="discovered") for t in cards]
     summary = render_summary_md(units, assignments, without, pd.DataFrame(), run_info)
     assert "## 이번 회차의 새 주제\n\n코드북 없이 분석한 결과입니다" in summary

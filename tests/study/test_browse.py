@@ -49,7 +49,7 @@ def test_theme_card(run) -> None:
 
 
 def test_not_a_run_folder(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="not a run folder"):
+    with pytest.raises(InputError, match="결과 폴더가 아닙니다"):
         load_run(tmp_path)
 
 

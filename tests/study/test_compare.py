@@ -70,7 +70,7 @@ def test_write_comparison_files(runs: tuple[Path, Path], tmp_path: Path) -> None
 
 
 def test_not_a_run_folder(tmp_path: Path, runs: tuple[Path, Path]) -> None:
-    with pytest.raises(InputError, match="recommendations.csv missing"):
+    with pytest.raises(InputError, match="recommendations.csv 없음"):
         compare_runs(tmp_path, runs[1])
 
 

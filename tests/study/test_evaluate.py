@@ -58,14 +58,20 @@ def test_metrics_on_a_small_coding(gold, run_dir):
     assert result["per_theme"]["startup_support"]["accuracy"] == 1.0
     assert result["mode"] == "codebook" and result["mapped_accuracy"] == 1.0
     table = format_table(result)
-    assert "accuracy" in table and "unmatched gold units: G5" in table
+    assert "accuracy" in table and "맞추지 못한 정답 권고: G5" in table
+
+
+# Three gold rows the run's units agree with (theme, programs and fields); tests add a fourth that may not.
+AGREED = [
+        ("G1", "서울시정의 비전과", "branding", "branding", "", ""),
+        ("G2", "(3-3-1) 상생상회", "sales_channels", "sales_channels", "3-3-1;NL", "3"),
+        ("G3", "성과지표를", "performance_evaluation", "performance_evaluation", "NL", "1;2"),
+]
 
 
 def test_perfect_agreement_scores_one(tmp_path, run_dir):
     gold = _write(tmp_path / "perfect.csv", GOLD_COLUMNS, [
-        ("G1", "서울시정의 비전과", "branding", "branding", "", ""),
-        ("G2", "(3-3-1) 상생상회", "sales_channels", "sales_channels", "3-3-1;NL", "3"),
-        ("G3", "성과지표를", "performance_evaluation", "performance_evaluation", "NL", "1;2"),
+        *AGREED,
         ("G4", "청년 창업", "sales_channels", "sales_channels", "NL", ""),
     ])
     result = evaluate(gold, run_dir)
@@ -83,24 +89,22 @@ def test_each_unit_matches_one_gold_row(tmp_path, run_dir):
 
 
 def test_bad_files_are_one_line_errors(tmp_path, run_dir, gold):
-    with pytest.raises(InputError, match="cannot read gold coding"):
+    with pytest.raises(InputError, match="정답 코딩을 읽을 수 없습니다"):
         evaluate(tmp_path / "missing.csv", run_dir)
     broken = _write(tmp_path / "broken.csv", ("unit", "key"), [("G1", "x")])
-    with pytest.raises(InputError, match="lacks column"):
+    with pytest.raises(InputError, match="열이 없습니다"):
         evaluate(broken, run_dir)
-    with pytest.raises(InputError, match="not a run folder"):
+    with pytest.raises(InputError, match="결과 폴더가 아닙니다"):
         evaluate(gold, tmp_path)
     nothing = _write(tmp_path / "nothing.csv", GOLD_COLUMNS, [("G1", "없는 문장", "branding", "branding", "", "")])
-    with pytest.raises(InputError, match="no gold key matches"):
+    with pytest.raises(InputError, match="정답의 어느 키도"):
         evaluate(nothing, run_dir)
 
 
 def test_kappa_f1_and_confusion_on_a_wrong_unit(tmp_path, run_dir):
     # G4 accepts only startup_support, but the run says sales_channels.
     gold = _write(tmp_path / "strict.csv", GOLD_COLUMNS, [
-        ("G1", "서울시정의 비전과", "branding", "branding", "", ""),
-        ("G2", "(3-3-1) 상생상회", "sales_channels", "sales_channels", "3-3-1;NL", "3"),
-        ("G3", "성과지표를", "performance_evaluation", "performance_evaluation", "NL", "1;2"),
+        *AGREED,
         ("G4", "청년 창업", "startup_support", "startup_support", "NL", ""),
     ])
     result = evaluate(gold, run_dir)
@@ -134,8 +138,8 @@ def test_discovery_run_reports_mapped_accuracy_not_zero(tmp_path, gold):
     # themes: 3 of 4 units right under the best one-to-one matching.
     assert result["mapped_accuracy"] == 0.75
     table = format_table(result)
-    assert "discovery run" in table and "mapped_accuracy    0.7500" in table
-    assert "accuracy           n/a" in table
+    assert "발견 모드 결과" in table and "mapped_accuracy    0.7500" in table
+    assert "accuracy           -\n" in table
 
 
 def test_out_writes_confusion_csv_and_png_with_korean_labels(tmp_path, gold, run_dir):

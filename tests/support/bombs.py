@@ -1,6 +1,6 @@
 """Decompression bombs: small DOCX, HWPX and HWP files that unpack to many megabytes.
 
-Used by tests/test_readers.py (a few MB against lowered caps) and bench/safety/bombs.py (GiB, for
+Used by tests/read/test_documents.py (a few MB against lowered caps) and bench/safety/bombs.py (GiB, for
 peak memory). Each writer streams its payload, so building a 1 GiB bomb needs no 1 GiB buffer.
 """
 

@@ -15,7 +15,7 @@ distribution, and this follows it step by step:
   newer one (here a fixed sentence of our own).
 
 The scrambling is written here independently of ``pipeline/read/distribution.py`` (a fixture made by the
-reader's own code would test nothing); ``tests/read/test_real_documents.py`` checks it against the key
+reader's own code would test nothing); ``tests/read/test_documents_real.py`` checks it against the key
 records of real distribution files where those are present.
 """
 

@@ -1,6 +1,6 @@
 """PDF decompression bombs, written by hand: a few pages whose content streams inflate to many MB.
 
-Used by tests/test_pdf_bombs.py (a few MB against lowered caps) and bench/safety/bombs.py (GiB, for
+Used by tests/read/test_pdfcaps.py (a few MB against lowered caps) and bench/safety/bombs.py (GiB, for
 peak memory). The PDF is built byte by byte with zlib, and each stream is compressed as it is
 written, so a 1 GiB bomb needs no 1 GiB buffer.
 """

@@ -13,7 +13,7 @@ HTML/script, quotes, commas and a line break.
 
 from __future__ import annotations
 
-from pipeline.core.records import Assignment, Theme, ThemeInfo, Unit
+from pipeline.core.records import Assignment, ThemeCard, ThemeInfo, Unit
 from pipeline.runfolder.cards import theme_cards
 
 AGENDA_1 = "❶ 서울시 지역상생교류 추진"
@@ -23,7 +23,7 @@ Q_ACTIVATE = "지역상생교류 사업 활성화 방안"
 Q_ROLES = "서울-지역 간 협력체계 및 역할분담, 지역의 기여도 증대 방안"
 Q_METRICS = "지역 내 긍정적 파급효과를 측정할 수 있는 정량적 성과목표 제안"
 
-RunParts = tuple[list[Unit], list[Assignment], list[Theme], dict]
+RunParts = tuple[list[Unit], list[Assignment], list[ThemeCard], dict]
 
 # (member, agenda, question, text, codes as (code, source), fields, unknown codes, theme id, score)
 _ROWS_A: list[tuple[int | None, str, str, str, tuple[tuple[str, str], ...], tuple[str, ...],
@@ -125,7 +125,7 @@ def _build(rows: list, round_id: str, theme_order: list[str]) -> RunParts:
         elif theme_id is not None:
             label, source_kind, _ = _THEMES[theme_id]
             assignments.append(Assignment(rec_id, theme_id, label, score, source_kind))
-    themes = theme_cards(units, assignments, [ThemeInfo(theme_id, *_THEMES[theme_id]) for theme_id in theme_order])
+    cards = theme_cards(units, assignments, [ThemeInfo(theme_id, *_THEMES[theme_id]) for theme_id in theme_order])
     run_info = {
         "inputs": [{"path": source, "sha256": "0" * 64}],
         "parameters": {"embedder": "test", "codebook": "corpus/themes.yaml"},
@@ -134,7 +134,7 @@ def _build(rows: list, round_id: str, theme_order: list[str]) -> RunParts:
         "timings": {"parse": 0.01},
         "counts": {"embedded_new": len(units), "embedded_cached": 0},
     }
-    return units, assignments, themes, run_info
+    return units, assignments, cards, run_info
 
 
 def sample_run(variant: str = "a") -> RunParts:

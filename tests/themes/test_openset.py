@@ -132,11 +132,11 @@ def test_a_promoted_candidate_is_a_valid_codebook_theme_and_round_trips_through_
 
 
 def test_promote_refuses_an_id_the_codebook_has_and_an_invalid_one() -> None:
-    with pytest.raises(InputError, match="already in the codebook"):
+    with pytest.raises(InputError, match="이미 코드북에 있습니다"):
         promote(load_codebook(), candidate_theme("branding", "x", ["홍보"], []))
-    with pytest.raises(InputError, match="lowercase ASCII"):
+    with pytest.raises(InputError, match="영문 소문자"):
         candidate_theme("참여자안전", "x", ["안전"], [])
-    with pytest.raises(InputError, match="no keywords"):
+    with pytest.raises(InputError, match="핵심어가 없습니다"):
         candidate_theme("safety", "x", [], [])
 
 

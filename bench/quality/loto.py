@@ -51,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.lib.openset_rules import RULES, rule_model
+from bench.lib.openset_rules import RULES, as_rule, rule_model
 from bench.lib.paths import ROOT
 from bench.lib.results import Recorder, add_output_options
 from bench.lib.rounds import paragraphs, parse_text
@@ -198,8 +198,7 @@ class Loto:
             with tempfile.TemporaryDirectory() as tmp:
                 save_model(model, Path(tmp) / "model")
                 loaded = load_model(Path(tmp) / "model", embedder=self.bench.embedder)
-            if type(model) is not type(loaded):  # a rule of the bench, not the code's: same class as fitted
-                loaded.__class__ = type(model)
+            as_rule(loaded, self.rule)
             for name, round_units in (("assign", units), ("assign_no_headings", plain)):
                 out[name].append(coded(self.bench.gold, round_units, loaded.predict_open(round_units)[0], x))
         return out

@@ -126,7 +126,7 @@ class ThemeModel(ResearcherThemes, ModelInputs, NewThemeSteps, SavedState, BaseE
         umap_init: str = "pca",
         review_margin: float = 0.3,
         new_themes: bool | str = "auto",
-        min_new_theme_size: int = 2,
+        min_new_theme_size: int = 3,
         seed: int = 0,
         reducer=None,
         clusterer=None,

@@ -31,7 +31,7 @@ class NewThemeSteps:
         semantic, lexical = scorer.channels(terms.keyword, embeddings, center)
         labels = scorer.blend(semantic, lexical).argmax(axis=1)
         finder = NewThemeFinder(min_size=self.min_new_theme_size, seed=self.seed)
-        return finder.fit(text_fits(scorer, text_embeddings), lexical, labels, text_embeddings, terms.cluster)
+        return finder.fit(text_fits(scorer, text_embeddings), lexical, labels, text_embeddings, terms.keyword)
 
     def predict_open(self, units: Sequence[Unit], terms: UnitTerms | None = None, embeddings=None,
                      text_embeddings=None) -> tuple[list[Assignment], list[ThemeInfo]]:

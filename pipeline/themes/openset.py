@@ -145,7 +145,7 @@ class NewThemeFinder(BaseEstimator):
     the rest of its group, in [0, 1]; 0 elsewhere).
     """
 
-    def __init__(self, min_size: int = 2, text_weight: float = 0.5, veto: float = SUBSTANTIAL,
+    def __init__(self, min_size: int = 3, text_weight: float = 0.5, veto: float = SUBSTANTIAL,
                  pair_evidence: float = SUBSTANTIAL, grouping: str = "auto", seed: int = 0) -> None:
         self.min_size = min_size
         self.text_weight = text_weight

@@ -83,18 +83,20 @@ def _pair_round(rng: np.random.Generator):
     return semantic, lexical, labels, text, terms
 
 
-def test_two_clearly_new_units_that_are_each_others_nearest_are_a_theme() -> None:
-    # A concern raised by two members is shown when nothing else in the round says what they say.
-    finder = NewThemeFinder().fit(*_pair_round(np.random.default_rng(1)))
+def test_two_clearly_new_units_are_a_theme_only_when_pairs_are_asked_for() -> None:
+    # By default a theme needs three units; with min_size=2 a concern raised by two members is shown
+    # when nothing else in the round says what they say.
+    assert NewThemeFinder().fit(*_pair_round(np.random.default_rng(1))).groups_ == []
+    finder = NewThemeFinder(min_size=2).fit(*_pair_round(np.random.default_rng(1)))
     assert [g.tolist() for g in finder.groups_] == [[12, 13]]
     assert (finder.novelty_[12:] > SUBSTANTIAL).all()
 
 
-def test_a_pair_needs_substantial_evidence_and_three_units_do_not_split_off_a_pair() -> None:
+def test_a_pair_needs_substantial_evidence_and_a_larger_group_does_not_split_off_a_pair() -> None:
     # The same two units, asked for more evidence than they carry, stay where the codebook put them.
-    assert NewThemeFinder(pair_evidence=1e6).fit(*_pair_round(np.random.default_rng(1))).groups_ == []
+    assert NewThemeFinder(min_size=2, pair_evidence=1e6).fit(*_pair_round(np.random.default_rng(1))).groups_ == []
     # Two units of a four-unit subject are each other's nearest by chance: the subject stays one theme.
-    finder = NewThemeFinder(pair_evidence=0.0).fit(*_round(_direction(5) + RNG.normal(0, 0.05, 12)))
+    finder = NewThemeFinder(min_size=2, pair_evidence=0.0).fit(*_round(_direction(5) + RNG.normal(0, 0.05, 12)))
     assert [g.tolist() for g in finder.groups_] == [[12, 13, 14, 15]]
 
 

@@ -36,6 +36,10 @@ theme's ``label: description`` is a zero-shot topic, a unit whose cosine to its 
 count as new. The units and their vectors are the ones the codebook step scores; block ``loto-anchor``
 (on ``bundled`` and ``no_headings``, and with ``--new-rounds`` on the new-concerns rounds).
 
+``--where`` records instead, per rule, where each left-out theme's units went on the bundled round (the
+codebook theme they took, whether the gold coding accepts it there, and their evidence): block
+``loto-where-<NAME>``.
+
 ``--new-rounds`` scores the two synthetic "new concerns" rounds in ``tests/fixtures`` (written for
 this purpose, not from the gold coding; their gold files sit beside them) with ``run`` and with
 ``assign`` onto a model fitted on the bundled round, as :func:`pipeline.study.evaluate.new_theme_agreement`
@@ -211,6 +215,42 @@ class Loto:
                                                         self.bench.embedder), x) for x in self.ids]
 
 
+    def where(self, name: str = "bundled") -> list[list]:
+        """Per left-out theme on set ``name``: where its units went, with what evidence (:func:`where_table`'s rows).
+
+        A unit not surfaced is counted under the codebook theme it took, and whether its gold ``accept``
+        names that theme; every unit of the theme under its evidence: a candidate (positive), undecided,
+        or fitting the codebook (at most ``-veto``: a unit that keeps a group from being new)."""
+        units = self.bench.set_units(name)
+        pairs, _ = match_units(self.bench.gold, [u.text for u in units])
+        rows = []
+        for x in self.ids:
+            model = self.model(drop_theme(self.book, x)).fit(units)
+            finder = model.finder_
+            mine = [(row, i) for row, i in pairs if row["theme_id"] == x]
+            went: dict[str, list[int]] = {}
+            evidence = [0, 0, 0]
+            for row, i in mine:
+                a = model.assignments_[i]
+                if not is_new_theme(a.theme_id, a.theme_source):
+                    went.setdefault(a.theme_id, [0, 0])
+                    went[a.theme_id][0] += 1
+                    went[a.theme_id][1] += a.theme_id in row["accept"].split(";")
+                score = -np.inf if finder is None else finder.novelty_[i]
+                evidence[0 if score > 0 else 2 if finder is None or score <= -finder.veto else 1] += 1
+            surfaced = len(mine) - sum(n for n, _ in went.values())
+            ranked = sorted(went.items(), key=lambda kv: (-kv[1][0], kv[0]))
+            took = ", ".join(f"{t} {n} ({ok} accepted)" for t, (n, ok) in ranked)
+            rows.append([x, len(mine), surfaced, took, evidence])
+        return rows
+
+
+def where_table(rows: list[list]) -> dict:
+    columns = [Column("left out"), figure("units", "{}"), figure("surfaced", "{}"),
+               Column("the others took (gold accepts it)"), figure("candidate / undecided / fits", "{} / {} / {}")]
+    return table(columns, rows)
+
+
 def zero_shot(book, units, vectors: np.ndarray, threshold: float, embedder) -> list:
     """Assignments by BERTopic's zero-shot rule: a unit takes its nearest ``label: description`` topic when
     their cosine reaches ``threshold`` (``zeroshot_min_similarity``), else it is clustered (a new theme).
@@ -318,6 +358,11 @@ NOTE = ("Means over the ten left-out themes [95% bootstrap interval, {boot:,} re
         "(nine themes have one). `grouped`: only where two or more candidates appear.")
 
 
+WHERE_NOTE = ("`the others took`: the codebook theme each unit not surfaced took, with how many of those the gold "
+              "coding also accepts there. `candidate / undecided / fits`: the theme's units by their evidence "
+              "(positive; between; at most minus the veto, a unit that keeps a group from being new).")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", nargs="+", default=["current"], choices=sorted(RULES),
@@ -327,11 +372,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--anchor", nargs="*", type=float, default=[],
                         help="BERTopic zeroshot_min_similarity values to run as the anchor (on bundled, no_headings)")
     parser.add_argument("--new-rounds", action="store_true", help="also score the synthetic new-concerns rounds")
+    parser.add_argument("--where", action="store_true",
+                        help="instead: record where each left-out theme's units went, on the bundled round, per rule")
     parser.add_argument("--boot", type=int, default=2000, help="bootstrap resamples")
     add_output_options(parser)
     args = parser.parse_args(argv)
     recorder = Recorder(__spec__.name, args, argv)
     bench = Bench()
+    if args.where:
+        for rule in args.config:
+            title = f"Where each left-out theme's units went, rule `{rule}`, bundled round"
+            recorder.record(f"loto-where-{rule}", title, [where_table(Loto(bench, rule).where()), text(WHERE_NOTE)])
+        return
     means: dict[str, dict[str, dict]] = {}
     for rule in args.config:
         loto = Loto(bench, rule)

@@ -27,8 +27,9 @@ percentile bootstrap intervals over the round's units (the same resample for all
 
 ``--config NAME …`` names new-theme rules (:data:`bench.lib.openset_rules.RULES`; ``current`` is the
 code's defaults); each is recorded as block ``loto-<NAME>`` (the means per set, and per left-out theme
-on the bundled round; every set's per-theme rows are in the block's ``data``), and with several, block
-``loto-compare`` puts their means side by side.
+on the bundled round; every set's per-theme rows are in the block's ``data``). ``--compare NAME …``
+records block ``loto-compare``: those rules' means side by side, from this run or their saved blocks
+(so rules can be measured in several runs).
 
 ``--anchor T …`` also runs BERTopic's zero-shot rule as the rule to beat (:func:`zero_shot`): every
 theme's ``label: description`` is a zero-shot topic, a unit whose cosine to its nearest topic is below
@@ -57,7 +58,7 @@ import numpy as np
 
 from bench.lib.openset_rules import RULES, as_rule, rule_model
 from bench.lib.paths import ROOT
-from bench.lib.results import Recorder, add_output_options
+from bench.lib.results import Recorder, add_output_options, load
 from bench.lib.rounds import paragraphs, parse_text
 from bench.lib.stress_sets import STYLES, Bench
 from bench.lib.tables import Column, cell, figure, table, text
@@ -304,6 +305,15 @@ def theme_table(codings: list[Coded], mean: dict, ci: dict) -> dict:
     return table(columns, rows)
 
 
+def mean_of_rows(rows: list[dict]) -> dict[str, float | None]:
+    """The mean over left-out themes of :func:`per_theme_rows`' rows (as :func:`mean_over_themes` takes it)."""
+    out = {}
+    for key in FIGURES:
+        values = [r[key] for r in rows if r[key] is not None]
+        out[key] = float(np.mean(values)) if values else None
+    return out
+
+
 def compare_table(means: dict[str, dict[str, dict]]) -> dict:
     """Sets down, rules across: surfaced / surfaced (homeless) / others to new / known accuracy."""
     rules = list(means)
@@ -358,6 +368,8 @@ NOTE = ("Means over the ten left-out themes [95% bootstrap interval, {boot:,} re
         "(nine themes have one). `grouped`: only where two or more candidates appear.")
 
 
+COMPARE_NOTE = ("Each cell: surfaced / surfaced (homeless) / others to new / known accuracy, means over the ten "
+                "left-out themes, from each rule's block `loto-<rule>` (its stamp says when it was measured).")
 WHERE_NOTE = ("`the others took`: the codebook theme each unit not surfaced took, with how many of those the gold "
               "coding also accepts there. `candidate / undecided / fits`: the theme's units by their evidence "
               "(positive; between; at most minus the veto, a unit that keeps a group from being new).")
@@ -372,6 +384,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--anchor", nargs="*", type=float, default=[],
                         help="BERTopic zeroshot_min_similarity values to run as the anchor (on bundled, no_headings)")
     parser.add_argument("--new-rounds", action="store_true", help="also score the synthetic new-concerns rounds")
+    parser.add_argument("--compare", nargs="+", default=[], choices=sorted(RULES), metavar="NAME",
+                        help="record the means of these rules side by side (block loto-compare), from this run "
+                             "or from their saved blocks")
     parser.add_argument("--where", action="store_true",
                         help="instead: record where each left-out theme's units went, on the bundled round, per rule")
     parser.add_argument("--boot", type=int, default=2000, help="bootstrap resamples")
@@ -401,10 +416,15 @@ def main(argv: list[str] | None = None) -> None:
         if args.new_rounds:
             recorder.record(f"loto-new-rounds-{rule}", f"New-concerns rounds, rule `{rule}`",
                             [new_round_table(new_round_rows(bench, rule, []))])
-    if len(args.config) > 1:
+    if args.compare:
+        saved = load(args.results / "loto.json")["blocks"]
+        for rule in args.compare:
+            if rule not in means:
+                if f"loto-{rule}" not in saved:
+                    raise SystemExit(f"--compare {rule}: no block loto-{rule} in {args.results}; run --config {rule}")
+                means[rule] = {name: mean_of_rows(rows) for name, rows in saved[f"loto-{rule}"]["data"].items()}
         recorder.record("loto-compare", "Leave one theme out, rules side by side",
-                        [compare_table(means), text("Each cell: surfaced / surfaced (homeless) / others to new / "
-                                                    "known accuracy, means over the ten left-out themes.")])
+                        [compare_table({rule: means[rule] for rule in args.compare}), text(COMPARE_NOTE)])
     if args.anchor:
         anchors = {f"anchor {t:g} ({name})": Loto(bench).anchor(name, t)
                    for t in args.anchor for name in ("bundled", "no_headings")}

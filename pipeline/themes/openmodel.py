@@ -27,7 +27,9 @@ class NewThemeSteps:
     def _find_new_themes(self, scorer: CodebookScorer, terms: UnitTerms, embeddings: np.ndarray, center: np.ndarray,
                          text_embeddings: np.ndarray) -> NewThemeFinder:
         """The round's new themes (:class:`pipeline.themes.openset.NewThemeFinder`) from ``scorer``'s fits:
-        each unit's theme as the codebook step gives it, judged on the fits of its text alone."""
+        each unit's theme as the codebook step gives it, judged on the fits of its text alone and grouped by
+        its text vector and keyword terms (the stopwords of a recommendation's template, 운영·사업·확대·필요·
+        제안사항, say nothing of its subject; ``bench/README.md``, "New themes", has the figures)."""
         semantic, lexical = scorer.channels(terms.keyword, embeddings, center)
         labels = scorer.blend(semantic, lexical).argmax(axis=1)
         finder = NewThemeFinder(min_size=self.min_new_theme_size, seed=self.seed)

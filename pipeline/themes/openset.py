@@ -13,23 +13,28 @@ new themes instead, in three steps, each judged against the round itself rather 
    *other* theme is what the fit of a unit whose theme is missing looks like. Each kind of evidence
    (centred cosine of the unit's *text* to the prototypes, TF-IDF cosine to the lexical profiles) is a
    Gaussian per case, and the ratio sums the two. The caller hands in the text-only cosines: a heading
-   adds the vector of every unit under it, so with it the evidence of a unit moved with its agenda
-   (on the bundled round it made false groups of units under one question). The ratio sorts units three
+   adds its vector to every unit under it, so with it the evidence of a unit moved with its agenda
+   (on the bundled round it made a false group of units under one question). The ratio sorts units three
    ways on Jeffreys' scale of evidence: positive, a *candidate* (more likely new than known); at most
    ``-veto`` (known at least "substantially", a likelihood ratio of 3 by default), a unit that *fits
    the codebook*; in between, undecided. One unit's evidence alone does not tell a new concern from a
    weakly phrased known one (on the bundled round's leave-one-theme-out it ranks a left-out theme's
    units above the others with an AUC of about 0.8), so a candidate becomes new only in a group.
 2. **Groups**: every group the candidates form in a space that weighs half and half the centred
-   sentence vectors of their text alone and the TF-IDF of their Kiwi terms (text alone, because units
-   under one agenda or question share its vector), as the nodes of an average-linkage dendrogram
-   (:func:`scipy.cluster.hierarchy.linkage`, deterministic), read from the top.
+   sentence vectors of their text alone and the TF-IDF of their Kiwi terms (the caller's: keyword terms,
+   without the stopwords of a recommendation's template; text alone, because units under one agenda or
+   question share its vector), as the nodes of an average-linkage dendrogram
+   (:func:`scipy.cluster.hierarchy.linkage`, deterministic, where k-means' groups moved with the last
+   digits of the vectors), read from the top.
 3. **Separation**: a group is a new theme when every member is closer to what the other members share
    (the centroid of the rest of the group) than any unit that fits the codebook is to the group's
-   centroid. A group of three or more is enough (``min_size``; in a round of 20-50 units a concern raised
-   by three units is a theme worth showing); a group of two must also be each other's nearest units in
-   the round and both members' evidence must be at least substantial (``pair_evidence``): two units
-   sharing a template's wording (``(3-2-1) … 운영 사업 확대 필요 - (제안사항)``) are otherwise a pair.
+   centroid, and it has ``min_size`` members (three by default: in a round of 20-50 units a concern raised
+   by three units is a theme worth showing). With ``min_size=2`` a group of two must also be each other's
+   nearest units in the round and both members' evidence must be at least substantial
+   (``pair_evidence``): two units sharing a template's wording (``(3-2-1) … 운영 사업 확대 필요 -
+   (제안사항)``) are otherwise a pair. Pairs are off by default: a saved model assigning one member's
+   9-13 units alone (the leave-one-member-out stress sets) made pairs of known units, the batch being too
+   small for its own evidence and nearest units to mean much (``bench/README.md``, "New themes").
    A group that holds is split when both its halves hold on their own, with three members each, against
    the units that fit the codebook and each other (three concerns of a round are three themes, not one;
    two units of a larger group are each other's nearest by chance); one that fails is looked into,

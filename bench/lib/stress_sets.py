@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
+from bench.lib.openset_rules import as_rule, rule_model
 from bench.lib.paths import ROOT
 from bench.lib.rounds import paragraphs, parse_text
 from pipeline.core.records import Unit
@@ -172,10 +173,10 @@ class Bench:
 
     def model(self, params: dict):
         from pipeline.themes.codebook import load_codebook
-        from pipeline.themes.model import ThemeModel
 
         params = dict(params)
-        cls = _unstored_refine_model() if params.pop("unstored_refine", False) else ThemeModel
+        rule = params.pop("new_theme_rule", "current")
+        cls = _unstored_refine_model() if params.pop("unstored_refine", False) else rule_model(rule)
         return cls(self.embedder, load_codebook(), seed=0, **self.tokenizers, **params)
 
     def fitted(self, name: str, units: list[Unit], params: dict) -> Scored:
@@ -216,7 +217,8 @@ class Bench:
                     model.learn([self.units[i] for i in taught], [gold_of[i] for i in taught])
                 with tempfile.TemporaryDirectory() as tmp:
                     save_model(model, Path(tmp) / "model")
-                    loaded = load_model(Path(tmp) / "model", embedder=self.embedder)
+                    loaded = as_rule(load_model(Path(tmp) / "model", embedder=self.embedder),
+                                     params.get("new_theme_rule", "current"))
                 for units, name in ((held, f"lomo{suffix}"), (held_plain, f"lomo{suffix}_no_headings")):
                     pools[name][0].extend(units)
                     # What `advisory assign` does: each unit onto the model, then the batch's new themes.

@@ -1,6 +1,6 @@
 """Leave one theme out: do units of a theme the codebook lacks surface as one new theme?
 
-``python -m bench.quality.loto [--sets NAME ...] [--anchor T ...] [--boot 2000] [--out DIR]``
+``python -m bench.quality.loto [--config NAME ...] [--sets NAME ...] [--anchor T ...] [--new-rounds] [--boot 2000]``
 
 The protocol is built by rule from the data at hand, the bundled round and its gold coding
 (``corpus/eval/seed_gold.csv``), as the stress sets of ``bench.quality.stress`` are
@@ -9,7 +9,10 @@ codebook and the round is coded again. X's units should come out as one new them
 ``discovered``, a ``new_theme_NN`` candidate) and every other unit should stay where it was. Per
 left-out theme and as the mean over the ten:
 
-- ``surfaced``: the share of X's units put in a new-theme candidate;
+- ``surfaced``: the share of X's units put in a new-theme candidate (the issue's figure, the headline);
+- ``surfaced (homeless)``: the same over X's *homeless* units only, those whose gold ``accept`` names no
+  theme but X (a unit the gold coder also accepts under a theme still in the codebook is arguably
+  right to stay there); n/a for a theme without one;
 - ``grouped``: ARI of candidate against gold theme over the units in a candidate, where at least two
   candidates appear (else n/a), and ``one group``: the share of X's surfaced units in X's largest candidate;
 - ``others to new``: the share of the other units put in a candidate;
@@ -22,32 +25,43 @@ the concern existed) with the codebook minus X is saved, loaded, and the whole r
 (``advisory assign``: ``ThemeModel.predict_open``), headed or as plain paragraphs. Intervals are 95%
 percentile bootstrap intervals over the round's units (the same resample for all ten themes).
 
+``--config NAME …`` names new-theme rules (:data:`bench.lib.openset_rules.RULES`; ``current`` is the
+code's defaults); each is recorded as block ``loto-<NAME>`` (the means per set, and per left-out theme
+on the bundled round; every set's per-theme rows are in the block's ``data``). ``--compare NAME …``
+records block ``loto-compare``: those rules' means side by side, from this run or their saved blocks
+(so rules can be measured in several runs).
+
 ``--anchor T …`` also runs BERTopic's zero-shot rule as the rule to beat (:func:`zero_shot`): every
 theme's ``label: description`` is a zero-shot topic, a unit whose cosine to its nearest topic is below
 ``zeroshot_min_similarity`` = T is left to clustering (the discovery step's k-means), and such units
-count as new. The units and their vectors are the ones the codebook step scores; the anchor also runs
-on the new-concerns rounds.
+count as new. The units and their vectors are the ones the codebook step scores; block ``loto-anchor``
+(on ``bundled`` and ``no_headings``, and with ``--new-rounds`` on the new-concerns rounds).
+
+``--where`` records instead, per rule, where each left-out theme's units went on the bundled round (the
+codebook theme they took, whether the gold coding accepts it there, and their evidence): block
+``loto-where-<NAME>``.
 
 ``--new-rounds`` scores the two synthetic "new concerns" rounds in ``tests/fixtures`` (written for
 this purpose, not from the gold coding; their gold files sit beside them) with ``run`` and with
 ``assign`` onto a model fitted on the bundled round, as :func:`pipeline.study.evaluate.new_theme_agreement`
-scores them. Tables go to stdout and to ``--out`` (default ``bench/out/loto``).
+scores them: block ``loto-new-rounds-<NAME>`` per rule.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import tempfile
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from bench.lib.openset_rules import RULES, as_rule, rule_model
 from bench.lib.paths import ROOT
+from bench.lib.results import Recorder, add_output_options, load
 from bench.lib.rounds import paragraphs, parse_text
 from bench.lib.stress_sets import STYLES, Bench
+from bench.lib.tables import Column, cell, figure, table, text
 from pipeline.study.evaluate import match_units, new_theme_agreement, read_gold
 from pipeline.themes.openset import is_new_theme
 
@@ -57,18 +71,24 @@ NEW_ROUNDS = {
     "new_concerns": ROOT / "tests" / "fixtures" / "new_concerns_round.txt",
     "new_concerns_press": ROOT / "tests" / "fixtures" / "new_concerns_press.txt",
 }
+# The figures of one left-out theme, in table order.
+FIGURES = ("surfaced", "homeless", "one_group", "grouped", "others", "known")
+LABELS = ("surfaced", "surfaced (homeless)", "one group", "grouped (ARI)", "others to new", "known accuracy")
+INTERVAL = "{:.2f} [{:.2f}, {:.2f}]"
 
 
 @dataclass
 class Coded:
     """One coding of a set with one theme left out: per gold unit (in gold order) its gold theme,
-    predicted theme, whether that is a new-theme candidate, and whether it is credited."""
+    predicted theme, whether that is a new-theme candidate, whether it is credited, and whether its
+    gold ``accept`` names its own theme alone."""
 
     left_out: str
     truth: np.ndarray
     pred: np.ndarray
     new: np.ndarray
     hit: np.ndarray
+    alone: np.ndarray
 
 
 def drop_theme(book, theme_id: str):
@@ -86,7 +106,8 @@ def coded(gold: list[dict], units, assignments, left_out: str) -> Coded:
     accept = [set(row["accept"].split(";")) | {row["theme_id"]} for row, _ in pairs]
     return Coded(left_out, np.array([row["theme_id"] for row, _ in pairs]), np.array([a.theme_id for a in rows]),
                  np.array([is_new_theme(a.theme_id, a.theme_source) for a in rows]),
-                 np.array([a.theme_id in ok for a, ok in zip(rows, accept, strict=True)]))
+                 np.array([a.theme_id in ok for a, ok in zip(rows, accept, strict=True)]),
+                 np.array([ok == {row["theme_id"]} for (row, _), ok in zip(pairs, accept, strict=True)]))
 
 
 def ari(truth: np.ndarray, pred: np.ndarray) -> float:
@@ -94,10 +115,10 @@ def ari(truth: np.ndarray, pred: np.ndarray) -> float:
     bootstrap calls it hundreds of thousands of times); 1.0 where the index is undefined, as there."""
     _, rows = np.unique(truth, return_inverse=True)
     _, cols = np.unique(pred, return_inverse=True)
-    table = np.zeros((rows.max() + 1, cols.max() + 1))
-    np.add.at(table, (rows, cols), 1)
+    grid = np.zeros((rows.max() + 1, cols.max() + 1))
+    np.add.at(grid, (rows, cols), 1)
     pairs = lambda x: (x * (x - 1) / 2).sum()  # noqa: E731
-    both, a, b, n = pairs(table), pairs(table.sum(axis=1)), pairs(table.sum(axis=0)), len(truth) * (len(truth) - 1) / 2
+    both, a, b, n = pairs(grid), pairs(grid.sum(axis=1)), pairs(grid.sum(axis=0)), len(truth) * (len(truth) - 1) / 2
     expected = a * b / n if n else 0.0
     top = (a + b) / 2
     return 1.0 if top == expected else float((both - expected) / (top - expected))
@@ -106,19 +127,21 @@ def ari(truth: np.ndarray, pred: np.ndarray) -> float:
 def per_theme(c: Coded, units: np.ndarray | None = None) -> dict[str, float | None]:
     """The protocol's figures for one left-out theme, over ``units`` (a resample of gold rows; default all)."""
     idx = np.arange(len(c.truth)) if units is None else units
-    truth, pred, new, hit = c.truth[idx], c.pred[idx], c.new[idx], c.hit[idx]
+    truth, pred, new, hit, alone = c.truth[idx], c.pred[idx], c.new[idx], c.hit[idx], c.alone[idx]
     mine = truth == c.left_out
     if not mine.any():
-        return {"surfaced": None, "others": None, "known": None, "grouped": None, "one_group": None}
+        return dict.fromkeys(FIGURES)
+    homeless = mine & alone
     found = pred[mine & new]
     largest = max((int((found == p).sum()) for p in set(found.tolist())), default=0)
     candidates = set(pred[new].tolist())
     return {
         "surfaced": float(new[mine].mean()),
+        "homeless": float(new[homeless].mean()) if homeless.any() else None,
+        "one_group": largest / len(found) if len(found) else None,
+        "grouped": ari(truth[new], pred[new]) if len(candidates) >= 2 else None,
         "others": float(new[~mine].mean()),
         "known": float((hit & ~new)[~mine].mean()),
-        "grouped": ari(truth[new], pred[new]) if len(candidates) >= 2 else None,
-        "one_group": largest / len(found) if len(found) else None,
     }
 
 
@@ -126,7 +149,7 @@ def mean_over_themes(codings: list[Coded], units: np.ndarray | None = None) -> d
     """The mean of each figure over the left-out themes that have one (n/a ones are left out)."""
     rows = [per_theme(c, units) for c in codings]
     out = {}
-    for key in rows[0]:
+    for key in FIGURES:
         values = [r[key] for r in rows if r[key] is not None]
         out[key] = float(np.mean(values)) if values else None
     return out
@@ -145,20 +168,19 @@ def bootstrap(codings: list[Coded], n_boot: int, seed: int = 0) -> dict[str, tup
 
 
 class Loto:
-    """The runs of the protocol on one bench (round, gold, cached embedder)."""
+    """The runs of the protocol on one bench (round, gold, cached embedder) with one new-theme rule."""
 
-    def __init__(self, bench: Bench) -> None:
+    def __init__(self, bench: Bench, rule: str = "current") -> None:
         from pipeline.themes.codebook import load_codebook
 
         self.bench = bench
+        self.rule = rule
         self.book = load_codebook()
         self.ids = list(self.book.ids)
         self._fits: dict[tuple, list[Coded]] = {}
 
     def model(self, book, **params):
-        from pipeline.themes.model import ThemeModel
-
-        return ThemeModel(self.bench.embedder, book, seed=0, **self.bench.tokenizers, **params)
+        return rule_model(self.rule)(self.bench.embedder, book, seed=0, **self.bench.tokenizers, **params)
 
     def fitted(self, name: str) -> list[Coded]:
         units = self.bench.set_units(name)
@@ -181,6 +203,7 @@ class Loto:
             with tempfile.TemporaryDirectory() as tmp:
                 save_model(model, Path(tmp) / "model")
                 loaded = load_model(Path(tmp) / "model", embedder=self.bench.embedder)
+            as_rule(loaded, self.rule)
             for name, round_units in (("assign", units), ("assign_no_headings", plain)):
                 out[name].append(coded(self.bench.gold, round_units, loaded.predict_open(round_units)[0], x))
         return out
@@ -191,6 +214,42 @@ class Loto:
         vectors = np.asarray(self.model(self.book).embed(units))
         return [coded(self.bench.gold, units, zero_shot(drop_theme(self.book, x), units, vectors, threshold,
                                                         self.bench.embedder), x) for x in self.ids]
+
+
+    def where(self, name: str = "bundled") -> list[list]:
+        """Per left-out theme on set ``name``: where its units went, with what evidence (:func:`where_table`'s rows).
+
+        A unit not surfaced is counted under the codebook theme it took, and whether its gold ``accept``
+        names that theme; every unit of the theme under its evidence: a candidate (positive), undecided,
+        or fitting the codebook (at most ``-veto``: a unit that keeps a group from being new)."""
+        units = self.bench.set_units(name)
+        pairs, _ = match_units(self.bench.gold, [u.text for u in units])
+        rows = []
+        for x in self.ids:
+            model = self.model(drop_theme(self.book, x)).fit(units)
+            finder = model.finder_
+            mine = [(row, i) for row, i in pairs if row["theme_id"] == x]
+            went: dict[str, list[int]] = {}
+            evidence = [0, 0, 0]
+            for row, i in mine:
+                a = model.assignments_[i]
+                if not is_new_theme(a.theme_id, a.theme_source):
+                    went.setdefault(a.theme_id, [0, 0])
+                    went[a.theme_id][0] += 1
+                    went[a.theme_id][1] += a.theme_id in row["accept"].split(";")
+                score = -np.inf if finder is None else finder.novelty_[i]
+                evidence[0 if score > 0 else 2 if finder is None or score <= -finder.veto else 1] += 1
+            surfaced = len(mine) - sum(n for n, _ in went.values())
+            ranked = sorted(went.items(), key=lambda kv: (-kv[1][0], kv[0]))
+            took = ", ".join(f"{t} {n} ({ok} accepted)" for t, (n, ok) in ranked)
+            rows.append([x, len(mine), surfaced, took, evidence])
+        return rows
+
+
+def where_table(rows: list[list]) -> dict:
+    columns = [Column("left out"), figure("units", "{}"), figure("surfaced", "{}"),
+               Column("the others took (gold accepts it)"), figure("candidate / undecided / fits", "{} / {} / {}")]
+    return table(columns, rows)
 
 
 def zero_shot(book, units, vectors: np.ndarray, threshold: float, embedder) -> list:
@@ -216,104 +275,163 @@ def zero_shot(book, units, vectors: np.ndarray, threshold: float, embedder) -> l
             for i, u in enumerate(units)]
 
 
-def _fmt(value: float | None, interval: tuple[float, float] | None = None) -> str:
+def _cell(value: float | None, interval: tuple[float, float] | None = None, fmt: str = "{:.2f}"):
+    """A figure in ``fmt``, with its interval where there is one; n/a where the figure is undefined."""
     if value is None:
         return "n/a"
-    return f"{value:.2f}" + (f" [{interval[0]:.2f}, {interval[1]:.2f}]" if interval else "")
+    return cell([value, *interval], INTERVAL) if interval else cell(value, fmt)
 
 
-def set_table(name: str, codings: list[Coded], mean: dict, ci: dict) -> tuple[str, list[dict]]:
-    """Per left-out theme and the mean with its intervals (``mean``, ``ci``), as Markdown and as rows."""
-    head = ["| left out | units | surfaced | one group | grouped (ARI) | others to new | known accuracy |",
-            "|---|---:|---:|---:|---:|---:|---:|"]
-    rows = []
-    for c in codings:
-        r = per_theme(c)
-        rows.append({"set": name, "left_out": c.left_out, "units": int((c.truth == c.left_out).sum()), **r})
-        head.append(f"| {c.left_out} | {rows[-1]['units']} | {_fmt(r['surfaced'])} | {_fmt(r['one_group'])} | "
-                    f"{_fmt(r['grouped'])} | {_fmt(r['others'])} | {_fmt(r['known'])} |")
-    rows.append({"set": name, "left_out": "mean", "units": None, **mean})
-    head.append(f"| **mean of 10** | | {_fmt(mean['surfaced'], ci.get('surfaced'))} | "
-                f"{_fmt(mean['one_group'], ci.get('one_group'))} | {_fmt(mean['grouped'], ci.get('grouped'))} | "
-                f"{_fmt(mean['others'], ci.get('others'))} | {_fmt(mean['known'], ci.get('known'))} |")
-    return f"**{name}**\n\n" + "\n".join(head), rows
+def summary_table(summaries: dict[str, tuple[dict, dict]]) -> dict:
+    """One row per set (or anchor): the means over the ten themes with their intervals."""
+    columns = [Column("set"), *(figure(label, INTERVAL) for label in LABELS)]
+    return table(columns, [[name, *(_cell(mean[k], ci.get(k)) for k in FIGURES)]
+                           for name, (mean, ci) in summaries.items()])
 
 
-def summary_table(summaries: dict[str, tuple[dict, dict]]) -> str:
-    """One line per set (or anchor): the means over the ten themes with their intervals."""
-    lines = ["| set | surfaced | one group | grouped (ARI) | others to new | known accuracy |",
-             "|---|---:|---:|---:|---:|---:|"]
-    for name, (mean, ci) in summaries.items():
-        lines.append(f"| {name} | " + " | ".join(_fmt(mean[k], ci.get(k)) for k in
-                                                  ("surfaced", "one_group", "grouped", "others", "known")) + " |")
-    return "\n".join(lines)
+def per_theme_rows(codings: list[Coded]) -> list[dict]:
+    """Per left-out theme: its units, homeless units and figures (the rows of :func:`theme_table`)."""
+    return [{"left_out": c.left_out, "units": int((c.truth == c.left_out).sum()),
+             "homeless_units": int(((c.truth == c.left_out) & c.alone).sum()), **per_theme(c)} for c in codings]
 
 
-def new_rounds(bench: Bench, anchors: list[float]) -> str:
-    """``run``, ``assign`` (model fitted on the bundled round) and the zero-shot anchor at each of ``anchors``
-    on the synthetic new-concerns rounds."""
+def theme_table(codings: list[Coded], mean: dict, ci: dict) -> dict:
+    """Per left-out theme, then the mean of the ten with its intervals."""
+    columns = [Column("left out"), figure("units", "{}"), figure("homeless", "{}"),
+               *(figure(label, "{:.2f}") for label in LABELS)]
+    rows = [[r["left_out"], r["units"], r["homeless_units"], *(_cell(r[k]) for k in FIGURES)]
+            for r in per_theme_rows(codings)]
+    rows.append(["**mean of 10**", None, None, *(_cell(mean[k], ci.get(k)) for k in FIGURES)])
+    return table(columns, rows)
+
+
+def mean_of_rows(rows: list[dict]) -> dict[str, float | None]:
+    """The mean over left-out themes of :func:`per_theme_rows`' rows (as :func:`mean_over_themes` takes it)."""
+    out = {}
+    for key in FIGURES:
+        values = [r[key] for r in rows if r[key] is not None]
+        out[key] = float(np.mean(values)) if values else None
+    return out
+
+
+def compare_table(means: dict[str, dict[str, dict]]) -> dict:
+    """Sets down, rules across: surfaced / surfaced (homeless) / others to new / known accuracy."""
+    rules = list(means)
+    sets = list(dict.fromkeys(s for by_set in means.values() for s in by_set))
+    fmt = "{:.2f} / {:.2f} / {:.3f} / {:.2f}"
+    rows = [[name, *([means[r][name][k] for k in ("surfaced", "homeless", "others", "known")]
+                     if name in means[r] else None for r in rules)] for name in sets]
+    return table([Column("set"), *(figure(r, fmt) for r in rules)], rows)
+
+
+def new_round_rows(bench: Bench, rule: str, anchors: list[float]) -> list[list]:
+    """``run``, ``assign`` (model fitted on the bundled round) with ``rule`` on the synthetic
+    new-concerns rounds (headed and as plain paragraphs), or with ``anchors``, the zero-shot anchor."""
     from pipeline.read.rounds import load_units
     from pipeline.themes.codebook import load_codebook
 
     book = load_codebook()
-    model = Loto(bench).model(book).fit(bench.units)
-    lines = ["| round | mode | known accuracy | new units surfaced | candidates | grouped (ARI) | known units to new |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    loto = Loto(bench, rule)
+    model = loto.model(book).fit(bench.units)
+    rows = []
     for name, path in NEW_ROUNDS.items():
         gold = read_gold(path.with_name(path.stem + "_gold.csv"))
-        for variant, units in (("", load_units([path])), (" (no headings)", None)):
-            units = units or parse_text(paragraphs(load_units([path])), f"{name}_plain")
-            modes = [("run", Loto(bench).model(book).fit(units).assignments_), ("assign", model.predict_open(units)[0])]
-            vectors = np.asarray(Loto(bench).model(book).embed(units))
-            modes += [(f"anchor {t:g}", zero_shot(book, units, vectors, t, bench.embedder)) for t in anchors]
+        headed = load_units([path])
+        for variant, units in (("", headed), (" (no headings)", parse_text(paragraphs(headed), f"{name}_plain"))):
+            if anchors:
+                vectors = np.asarray(loto.model(book).embed(units))
+                modes = [(f"anchor {t:g}", zero_shot(book, units, vectors, t, bench.embedder)) for t in anchors]
+            else:
+                modes = [("run", loto.model(book).fit(units).assignments_), ("assign", model.predict_open(units)[0])]
             for mode, assignments in modes:
                 pairs, _ = match_units(gold, [u.text for u in units])
-                truth = [row["theme_id"] for row, _ in pairs]
                 got = [assignments[i] for _, i in pairs]
                 accept = [set(row["accept"].split(";")) | {row["theme_id"]} for row, _ in pairs]
-                r = new_theme_agreement(truth, [a.theme_id for a in got],
+                r = new_theme_agreement([row["theme_id"] for row, _ in pairs], [a.theme_id for a in got],
                                         [is_new_theme(a.theme_id, a.theme_source) for a in got],
                                         [a.theme_id in ok for a, ok in zip(got, accept, strict=True)], set(book.ids))
-                surfaced = f"{r['surfaced']:.2f} ({round(r['surfaced'] * r['n_new_gold'])}/{r['n_new_gold']})"
-                lines.append(f"| {name}{variant} | {mode} | {_fmt(r['known_accuracy'])} | {surfaced} | "
-                             f"{r['new_themes_found']} | {_fmt(r['grouped_ari'])} | {r['known_to_new']} |")
-    return "\n".join(lines)
+                rows.append([f"{name}{variant}", mode, r["known_accuracy"],
+                             [round(r["surfaced"] * r["n_new_gold"]), r["n_new_gold"]], r["new_themes_found"],
+                             "n/a" if r["grouped_ari"] is None else r["grouped_ari"], r["known_to_new"]])
+    return rows
+
+
+def new_round_table(rows: list[list]) -> dict:
+    columns = [Column("round"), Column("mode"), figure("known accuracy", "{:.2f}"),
+               figure("new units surfaced", "{}/{}"), figure("candidates", "{}"), figure("grouped (ARI)", "{:.2f}"),
+               figure("known units to new", "{}")]
+    return table(columns, rows)
+
+
+NOTE = ("Means over the ten left-out themes [95% bootstrap interval, {boot:,} resamples over the round's 52 units]. "
+        "`surfaced (homeless)`: the same over the units whose gold `accept` names no theme still in the codebook "
+        "(nine themes have one). `grouped`: only where two or more candidates appear.")
+
+
+COMPARE_NOTE = ("Each cell: surfaced / surfaced (homeless) / others to new / known accuracy, means over the ten "
+                "left-out themes, from each rule's block `loto-<rule>` (its stamp says when it was measured).")
+WHERE_NOTE = ("`the others took`: the codebook theme each unit not surfaced took, with how many of those the gold "
+              "coding also accepts there. `candidate / undecided / fits`: the theme's units by their evidence "
+              "(positive; between; at most minus the veto, a unit that keeps a group from being new).")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", nargs="+", default=["current"], choices=sorted(RULES),
+                        help="new-theme rules to measure (bench.lib.openset_rules.RULES)")
     parser.add_argument("--sets", nargs="+", default=[*FITTED_SETS, *ASSIGN_SETS],
                         choices=[*FITTED_SETS, *ASSIGN_SETS])
     parser.add_argument("--anchor", nargs="*", type=float, default=[],
                         help="BERTopic zeroshot_min_similarity values to run as the anchor (on bundled, no_headings)")
     parser.add_argument("--new-rounds", action="store_true", help="also score the synthetic new-concerns rounds")
+    parser.add_argument("--compare", nargs="+", default=[], choices=sorted(RULES), metavar="NAME",
+                        help="record the means of these rules side by side (block loto-compare), from this run "
+                             "or from their saved blocks")
+    parser.add_argument("--where", action="store_true",
+                        help="instead: record where each left-out theme's units went, on the bundled round, per rule")
     parser.add_argument("--boot", type=int, default=2000, help="bootstrap resamples")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "loto")
+    add_output_options(parser)
     args = parser.parse_args(argv)
-    bench, started = Bench(), time.perf_counter()
-    loto = Loto(bench)
-    results: dict[str, list[Coded]] = {name: loto.fitted(name) for name in args.sets if name in FITTED_SETS}
-    if any(name in ASSIGN_SETS for name in args.sets):
-        results.update({k: v for k, v in loto.assigned().items() if k in args.sets})
-    for threshold in args.anchor:
-        for name in ("bundled", "no_headings"):
-            results[f"anchor {threshold:g} ({name})"] = loto.anchor(name, threshold)
-    args.out.mkdir(parents=True, exist_ok=True)
-    summaries = {name: (mean_over_themes(codings), bootstrap(codings, args.boot)) for name, codings in results.items()}
-    blocks, rows = [summary_table(summaries)], []
-    for name, codings in results.items():
-        md, table_rows = set_table(name, codings, *summaries[name])
-        blocks.append(md)
-        rows += table_rows
-    if args.new_rounds:
-        blocks.append("**new-concerns rounds**\n\n" + new_rounds(bench, args.anchor))
-    text = "\n\n".join(blocks) + f"\n\n({time.perf_counter() - started:.0f} s)\n"
-    print(text)
-    (args.out / "loto.md").write_text(text, encoding="utf-8")
-    with (args.out / "loto.csv").open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    recorder = Recorder(__spec__.name, args, argv)
+    bench = Bench()
+    if args.where:
+        for rule in args.config:
+            title = f"Where each left-out theme's units went, rule `{rule}`, bundled round"
+            recorder.record(f"loto-where-{rule}", title, [where_table(Loto(bench, rule).where()), text(WHERE_NOTE)])
+        return
+    means: dict[str, dict[str, dict]] = {}
+    for rule in args.config:
+        loto = Loto(bench, rule)
+        results: dict[str, list[Coded]] = {name: loto.fitted(name) for name in args.sets if name in FITTED_SETS}
+        if any(name in ASSIGN_SETS for name in args.sets):
+            results.update({k: v for k, v in loto.assigned().items() if k in args.sets})
+        summaries = {name: (mean_over_themes(c), bootstrap(c, args.boot)) for name, c in results.items()}
+        means[rule] = {name: mean for name, (mean, _) in summaries.items()}
+        first = next(iter(results))
+        body = [summary_table(summaries), text(NOTE.format(boot=args.boot)),
+                text(f"Per left-out theme, {first} (`homeless`: its units whose gold `accept` names it alone):"),
+                theme_table(results[first], *summaries[first])]
+        recorder.record(f"loto-{rule}", f"Leave one theme out, rule `{rule}`", body,
+                        data={name: per_theme_rows(c) for name, c in results.items()})
+        if args.new_rounds:
+            recorder.record(f"loto-new-rounds-{rule}", f"New-concerns rounds, rule `{rule}`",
+                            [new_round_table(new_round_rows(bench, rule, []))])
+    if args.compare:
+        saved = load(args.results / "loto.json")["blocks"]
+        for rule in args.compare:
+            if rule not in means:
+                if f"loto-{rule}" not in saved:
+                    raise SystemExit(f"--compare {rule}: no block loto-{rule} in {args.results}; run --config {rule}")
+                means[rule] = {name: mean_of_rows(rows) for name, rows in saved[f"loto-{rule}"]["data"].items()}
+        recorder.record("loto-compare", "Leave one theme out, rules side by side",
+                        [compare_table({rule: means[rule] for rule in args.compare}), text(COMPARE_NOTE)])
+    if args.anchor:
+        anchors = {f"anchor {t:g} ({name})": Loto(bench).anchor(name, t)
+                   for t in args.anchor for name in ("bundled", "no_headings")}
+        body = [summary_table({name: (mean_over_themes(c), bootstrap(c, args.boot)) for name, c in anchors.items()})]
+        if args.new_rounds:
+            body += [text("New-concerns rounds:"), new_round_table(new_round_rows(bench, "current", args.anchor))]
+        recorder.record("loto-anchor", "BERTopic's zero-shot rule on the same protocol", body)
 
 
 if __name__ == "__main__":

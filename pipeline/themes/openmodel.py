@@ -18,7 +18,7 @@ from pipeline.core.records import Assignment, ThemeInfo, Unit
 from pipeline.themes.keywords import CANDIDATE_LABEL, ThemeLabeler, label_from_keywords
 from pipeline.themes.modelinputs import UnitTerms
 from pipeline.themes.openset import NewThemeFinder, new_theme_id
-from pipeline.themes.scorer import CodebookScorer, make_assignments
+from pipeline.themes.scorer import CodebookScorer, make_assignments, rows_unit
 
 
 class NewThemeSteps:
@@ -26,11 +26,14 @@ class NewThemeSteps:
 
     def _find_new_themes(self, scorer: CodebookScorer, terms: UnitTerms, embeddings: np.ndarray, center: np.ndarray,
                          text_embeddings: np.ndarray) -> NewThemeFinder:
-        """The round's new themes (:class:`pipeline.themes.openset.NewThemeFinder`) from ``scorer``'s fits."""
+        """The round's new themes (:class:`pipeline.themes.openset.NewThemeFinder`) from ``scorer``'s fits:
+        each unit's theme as the codebook step gives it, judged on the fits of its text alone and grouped by
+        its text vector and keyword terms (the stopwords of a recommendation's template, 운영·사업·확대·필요·
+        제안사항, say nothing of its subject; ``bench/README.md``, "New themes", has the figures)."""
         semantic, lexical = scorer.channels(terms.keyword, embeddings, center)
         labels = scorer.blend(semantic, lexical).argmax(axis=1)
         finder = NewThemeFinder(min_size=self.min_new_theme_size, seed=self.seed)
-        return finder.fit(semantic, lexical, labels, text_embeddings, terms.cluster)
+        return finder.fit(text_fits(scorer, text_embeddings), lexical, labels, text_embeddings, terms.keyword)
 
     def predict_open(self, units: Sequence[Unit], terms: UnitTerms | None = None, embeddings=None,
                      text_embeddings=None) -> tuple[list[Assignment], list[ThemeInfo]]:
@@ -74,6 +77,19 @@ class NewThemeSteps:
             taken.add(name)
             new.append(ThemeInfo(ids[j], CANDIDATE_LABEL.format(name), "discovered", keywords))
         return new
+
+
+def text_fits(scorer: CodebookScorer, text_embeddings: np.ndarray) -> np.ndarray:
+    """Centred cosine of each unit's text-only vector to ``scorer``'s prototypes (units x themes), both
+    centred on the round's mean text vector, as the codebook step centres units in context.
+
+    The new-theme evidence is read from these rather than from the vectors in context: a heading adds
+    the same vector to every unit under it, so with it a unit's evidence moved with its agenda and
+    units without headings were judged on other grounds than headed ones (``bench/README.md``).
+    """
+    text = np.asarray(text_embeddings, dtype=np.float64)
+    center = text.mean(axis=0)
+    return rows_unit(text - center) @ rows_unit(scorer.raw_prototypes_ - center).T
 
 
 def place_new_themes(out: Sequence[np.ndarray], finder: NewThemeFinder, first: int) -> np.ndarray:

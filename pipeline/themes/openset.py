@@ -4,34 +4,51 @@ A round can raise concerns its codebook lacks. The codebook step gives every uni
 however poor the fit (a similarity floor rejected known-theme units that lacked headings, see
 :mod:`pipeline.themes.model`), so without this step such units are spread over the codebook's themes
 and the round reads as if nothing new was said. :class:`NewThemeFinder` decides which units form
-new themes instead, in three steps, each judged against the round itself rather than a constant:
+new themes instead, in three steps, each judged against the round itself rather than a tuned constant:
 
-1. **Novelty of each unit** (:func:`novelty`): the log-likelihood ratio that the unit's best fits
+1. **Evidence of each unit** (:func:`novelty`): the log-likelihood ratio that the unit's best fits
    come from a round whose codebook lacks its theme rather than one that has it. Both cases are read
    off the round by leaving each unit's own theme out (a self leave-one-theme-out, no gold coding):
    a unit's fit to the theme it took is what a known unit's fit looks like, and its best fit to any
    *other* theme is what the fit of a unit whose theme is missing looks like. Each kind of evidence
-   the codebook step uses (centred cosine to the prototypes, TF-IDF cosine to the lexical profiles)
-   is a Gaussian per case, and the ratio sums the two. Units with a positive ratio are candidates.
-   One unit's fits alone do not tell a new concern from a weakly phrased known one (on the bundled
-   round's leave-one-theme-out the ratio ranks a left-out theme's units above the others with an
-   AUC of about 0.8), so a candidate becomes new only in a group.
-2. **Groups**: :class:`~pipeline.themes.clustering.AutoKMeans` (discovery's k-means that picks k)
-   clusters the candidates in a space that weighs half and half the centred sentence vectors of
-   their *text alone* and the TF-IDF of their Kiwi terms. Text alone, because units under one
-   agenda or question share its vector: with headings, a round whose new concerns were raised under
-   several agenda items lost them to their agenda-mates.
-3. **Separation**: a group is a new theme only when every member is closer to what the other members
-   share (the centroid of the rest of the group) than any unit that fits the codebook (novelty <= 0)
-   is to the group's centroid. Members that fail return to their codebook theme, candidates outside
-   the group that are closer than both join it, and this repeats until nothing changes. At least
-   ``min_size`` members must remain: in a round of 20-50 units a concern raised by three units is a
-   theme worth showing, and one odd unit may be noise. A group that only shares the round's common
-   wording (``서울시-지역 간 …``) has known units as near to its centre as its own members and fails.
+   (centred cosine of the unit's *text* to the prototypes, TF-IDF cosine to the lexical profiles) is a
+   Gaussian per case, and the ratio sums the two. The caller hands in the text-only cosines: a heading
+   adds its vector to every unit under it, so with it the evidence of a unit moved with its agenda
+   (on the bundled round it made a false group of units under one question). The ratio sorts units three
+   ways on Jeffreys' scale of evidence: positive, a *candidate* (more likely new than known); at most
+   ``-veto`` (known at least "substantially", a likelihood ratio of 3 by default), a unit that *fits
+   the codebook*; in between, undecided. One unit's evidence alone does not tell a new concern from a
+   weakly phrased known one (on the bundled round's leave-one-theme-out it ranks a left-out theme's
+   units above the others with an AUC of about 0.8), so a candidate becomes new only in a group.
+2. **Groups**: every group the candidates form in a space that weighs half and half the centred
+   sentence vectors of their text alone and the TF-IDF of their Kiwi terms (the caller's: keyword terms,
+   without the stopwords of a recommendation's template; text alone, because units under one agenda or
+   question share its vector), as the nodes of an average-linkage dendrogram
+   (:func:`scipy.cluster.hierarchy.linkage`, deterministic, where k-means' groups moved with the last
+   digits of the vectors), read from the top.
+3. **Separation**: a group is a new theme when every member is closer to what the other members share
+   (the centroid of the rest of the group) than any unit that fits the codebook is to the group's
+   centroid, and it has ``min_size`` members (three by default: in a round of 20-50 units a concern raised
+   by three units is a theme worth showing). With ``min_size=2`` a group of two must also be each other's
+   nearest units in the round and both members' evidence must be at least substantial
+   (``pair_evidence``): two units sharing a template's wording (``(3-2-1) … 운영 사업 확대 필요 -
+   (제안사항)``) are otherwise a pair. Pairs are off by default: a saved model assigning one member's
+   9-13 units alone (the leave-one-member-out stress sets) made pairs of known units, the batch being too
+   small for its own evidence and nearest units to mean much (``bench/README.md``, "New themes").
+   A group that holds is split when both its halves hold on their own, with three members each, against
+   the units that fit the codebook and each other (three concerns of a round are three themes, not one;
+   two units of a larger group are each other's nearest by chance); one that fails is looked into,
+   half by half. Undecided units neither join nor veto: a unit that barely fits the codebook may be one
+   of the group's own (leaving a theme out of the bundled round, its weakest unit often was). A group
+   that only shares the round's common wording (``서울시-지역 간 …``) has units that fit the codebook as
+   near to its centre as its own members and fails.
 
 Units in no accepted group keep their codebook theme, so a round whose units all fit the codebook
 loses nothing: on every stress set of ``bench.quality.stress`` (headings removed included) no unit is
-sent to a new theme. Everything is linear in the units: no units x units matrix is built.
+sent to a new theme. The dendrogram needs the candidates' pairwise similarities; above
+``_TREE_LIMIT`` candidates (a round of several thousand units) the candidates are seeded by
+:class:`~pipeline.themes.clustering.AutoKMeans` instead and each seed is moved to where it holds
+(members that fail leave it, candidates closer than its members join it), which is linear in the units.
 """
 
 from __future__ import annotations
@@ -40,7 +57,9 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
+from scipy.cluster.hierarchy import linkage, to_tree
+from scipy.sparse import csr_matrix, hstack, vstack
+from scipy.spatial.distance import squareform
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import normalize
 
@@ -49,11 +68,15 @@ from pipeline.themes.scorer import rows_unit
 
 #: Theme ids of new-theme candidates: ``new_theme_01``, ``new_theme_02``, … (``theme_source`` ``discovered``).
 NEW_THEME_PREFIX = "new_theme_"
-# Separation rounds per group; groups settle in two or three on every round measured.
+#: "Substantial" evidence on Jeffreys' scale: a likelihood ratio of 3, as a log-likelihood ratio.
+SUBSTANTIAL = math.log(3.0)
+# Separation rounds per k-means seed; seeds settle in two or three on every round measured.
 _MAX_ROUNDS = 20
 # Candidate sets larger than this many dense cells (16 MB) are seeded on their text vectors alone, so
 # that the TF-IDF columns of a large round are never made dense (k-means' cost grows with the width).
 _DENSE_CELLS = 2_000_000
+# Candidates up to which the groups are the dendrogram's nodes (a candidates x candidates matrix, 8 MB).
+_TREE_LIMIT = 1_000
 
 
 def new_theme_id(number: int) -> str:
@@ -112,21 +135,28 @@ def _leave_one_out(features: csr_matrix, members: np.ndarray, total: np.ndarray)
 class NewThemeFinder(BaseEstimator):
     """Groups of units that fit no codebook theme and share a subject; see the module docstring.
 
-    Parameters: ``min_size`` (members a new theme needs), ``text_weight`` in [0, 1] (share of the
-    text-only sentence vectors, against the TF-IDF of Kiwi terms, in the space groups are found and
-    judged in), ``seed`` (k-means).
+    Parameters: ``min_size`` (members a new theme needs; a group of two needs more, see step 3),
+    ``text_weight`` in [0, 1] (share of the text-only sentence vectors, against the TF-IDF of Kiwi
+    terms, in the space groups are found and judged in), ``veto`` and ``pair_evidence`` (log-likelihood
+    ratios >= 0: how sure a unit must be that it is known to keep a group from being new, and that it
+    is new to make a pair one), ``grouping`` (``"auto"``: the dendrogram up to ``_TREE_LIMIT``
+    candidates, else k-means seeds; ``"tree"`` or ``"kmeans"`` to force one), ``seed`` (k-means).
 
-    ``fit(semantic, lexical, labels, text_vectors, cluster_terms)``: the codebook step's two fits
-    (units x themes, :meth:`~pipeline.themes.scorer.CodebookScorer.channels`), its theme per unit,
-    each unit's sentence vector of its text alone and its Kiwi terms. Fitted: ``novelty_`` (per
-    unit, :func:`novelty`), ``groups_`` (member row indices per new theme, largest first),
-    ``labels_`` (per unit: its group, -1 for none) and ``scores_`` (a member's cosine to the rest of
-    its group, in [0, 1]; 0 elsewhere).
+    ``fit(semantic, lexical, labels, text_vectors, cluster_terms)``: the units x themes fits (the
+    caller's semantic view, and :meth:`~pipeline.themes.scorer.CodebookScorer.channels`' lexical one),
+    the codebook theme per unit, each unit's sentence vector of its text alone and its Kiwi terms.
+    Fitted: ``novelty_`` (per unit, :func:`novelty`), ``groups_`` (member row indices per new theme,
+    largest first), ``labels_`` (per unit: its group, -1 for none) and ``scores_`` (a member's cosine to
+    the rest of its group, in [0, 1]; 0 elsewhere).
     """
 
-    def __init__(self, min_size: int = 3, text_weight: float = 0.5, seed: int = 0) -> None:
+    def __init__(self, min_size: int = 3, text_weight: float = 0.5, veto: float = SUBSTANTIAL,
+                 pair_evidence: float = SUBSTANTIAL, grouping: str = "auto", seed: int = 0) -> None:
         self.min_size = min_size
         self.text_weight = text_weight
+        self.veto = veto
+        self.pair_evidence = pair_evidence
+        self.grouping = grouping
         self.seed = seed
 
     def validate(self) -> None:
@@ -135,6 +165,11 @@ class NewThemeFinder(BaseEstimator):
             raise ValueError(f"min_size must be an integer >= 2, got {self.min_size!r}")
         if not 0.0 <= self.text_weight <= 1.0:
             raise ValueError(f"text_weight must be in [0, 1], got {self.text_weight}")
+        for name in ("veto", "pair_evidence"):
+            if not getattr(self, name) >= 0.0:
+                raise ValueError(f"{name} must be a log-likelihood ratio >= 0, got {getattr(self, name)}")
+        if self.grouping not in ("auto", "tree", "kmeans"):
+            raise ValueError(f"grouping must be 'auto', 'tree' or 'kmeans', got {self.grouping!r}")
 
     def fit(self, semantic: np.ndarray, lexical: np.ndarray, labels: np.ndarray, text_vectors: np.ndarray,
             cluster_terms: Sequence[Sequence[str]]) -> NewThemeFinder:
@@ -152,8 +187,13 @@ class NewThemeFinder(BaseEstimator):
         if len(candidates) < self.min_size:
             return self
         features = self.features(text_vectors, cluster_terms)
-        seeds = self._seeds(features, candidates, np.shape(text_vectors)[1])
-        self.groups_ = self._separate(features, candidates, seeds)
+        vetoes = features[np.flatnonzero(self.novelty_ <= -self.veto)]
+        if self.grouping == "tree" or (self.grouping == "auto" and len(candidates) <= _TREE_LIMIT):
+            groups = self._tree_groups(features, candidates, vetoes)
+        else:
+            seeds = self._seeds(features, candidates, np.shape(text_vectors)[1])
+            groups = self._separate(features, candidates, vetoes, seeds)
+        self.groups_ = sorted(groups, key=lambda g: (-len(g), int(g[0])))
         for j, members in enumerate(self.groups_):
             self.labels_[members] = j
             total = np.asarray(features[members].sum(axis=0)).ravel()
@@ -170,45 +210,86 @@ class NewThemeFinder(BaseEstimator):
                          math.sqrt(1.0 - self.text_weight) * lexical], format="csr")
         return normalize(joined)
 
+    def _holds(self, features: csr_matrix, members: np.ndarray, others: csr_matrix, smallest: int = 0) -> bool:
+        """Whether ``members`` are a new theme against ``others`` (the rows of units it must be apart
+        from): at least ``smallest`` (and ``min_size``) of them, every member closer to the rest of the
+        group than any of ``others`` to its centroid, and a pair each other's nearest units with
+        substantial evidence (step 3)."""
+        if len(members) < max(self.min_size, smallest):
+            return False
+        total = np.asarray(features[members].sum(axis=0)).ravel()
+        centre = total / max(float(np.linalg.norm(total)), 1e-12)
+        boundary = float(np.max(others @ centre)) if others.shape[0] else -np.inf
+        if not float(_leave_one_out(features, members, total).min()) > boundary:
+            return False
+        return len(members) > 2 or self._pair_holds(features, members)
+
+    def _pair_holds(self, features: csr_matrix, pair: np.ndarray) -> bool:
+        """Two units are a theme only as each other's nearest units, both with substantial evidence."""
+        if float(self.novelty_[pair].min()) < self.pair_evidence:
+            return False
+        sims = (features @ features[pair].T).toarray()
+        sims[pair, [0, 1]] = -np.inf
+        return int(sims[:, 0].argmax()) == pair[1] and int(sims[:, 1].argmax()) == pair[0]
+
+    def _tree_groups(self, features: csr_matrix, candidates: np.ndarray, vetoes: csr_matrix) -> list[np.ndarray]:
+        """The dendrogram's nodes that hold as new themes, read from the top (module docstring, step 3)."""
+        rows = features[candidates]
+        distance = np.clip(1.0 - (rows @ rows.T).toarray(), 0.0, 2.0)
+        distance = (distance + distance.T) / 2
+        np.fill_diagonal(distance, 0.0)
+        stack, groups = [to_tree(linkage(squareform(distance, checks=False), method="average"))], []
+        while stack:
+            node = stack.pop()
+            members = np.sort(candidates[node.pre_order()])
+            if len(members) < self.min_size:
+                continue
+            if node.is_leaf() or not self._holds(features, members, vetoes):
+                stack += [] if node.is_leaf() else [node.right, node.left]
+                continue
+            left, right = (np.sort(candidates[child.pre_order()]) for child in (node.left, node.right))
+            if (self._holds(features, left, vstack([vetoes, features[right]]), smallest=3)
+                    and self._holds(features, right, vstack([vetoes, features[left]]), smallest=3)):
+                stack += [node.right, node.left]
+            else:
+                groups.append(members)
+        return groups
+
     def _seeds(self, features: csr_matrix, candidates: np.ndarray, text_width: int) -> list[np.ndarray]:
         """The candidates clustered by k-means that picks its own k (member row indices per cluster);
         ``text_width`` columns of ``features`` hold the text vectors, the rest the TF-IDF."""
         rows = features[candidates]
         if rows.shape[0] * rows.shape[1] > _DENSE_CELLS:
             rows = rows[:, :text_width]
-        clusterer = AutoKMeans(min_cluster_size=self.min_size, random_state=self.seed).fit(rows)
+        clusterer = AutoKMeans(min_cluster_size=max(self.min_size, 3), random_state=self.seed).fit(rows)
         return [candidates[clusterer.labels_ == j] for j in sorted(set(clusterer.labels_.tolist()))]
 
-    def _separate(self, features: csr_matrix, candidates: np.ndarray, seeds: list[np.ndarray]) -> list[np.ndarray]:
-        """The seeds that hold as new themes after separation (module docstring), largest first."""
-        n = features.shape[0]
-        is_candidate = np.zeros(n, dtype=bool)
-        is_candidate[candidates] = True
-        known = features[np.flatnonzero(~is_candidate)]
-        taken = np.zeros(n, dtype=bool)
+    def _separate(self, features: csr_matrix, candidates: np.ndarray, vetoes: csr_matrix,
+                  seeds: list[np.ndarray]) -> list[np.ndarray]:
+        """The k-means seeds that hold as new themes once settled (module docstring)."""
+        taken = np.zeros(features.shape[0], dtype=bool)
         groups = []
         for seed in sorted(seeds, key=lambda g: (-len(g), int(g[0]))):
-            members = self._settle(features, known, candidates[~taken[candidates]], np.sort(seed[~taken[seed]]))
+            members = self._settle(features, vetoes, candidates[~taken[candidates]], np.sort(seed[~taken[seed]]))
             if members is not None:
                 groups.append(members)
                 taken[members] = True
-        return sorted(groups, key=lambda g: (-len(g), int(g[0])))
+        return groups
 
-    def _settle(self, features: csr_matrix, known: csr_matrix, free: np.ndarray,
+    def _settle(self, features: csr_matrix, vetoes: csr_matrix, free: np.ndarray,
                 members: np.ndarray) -> np.ndarray | None:
-        """One group moved to where it holds (members closer than every known unit), or None."""
+        """One seed moved to where it holds (members closer than every vetoing unit), or None."""
         for _ in range(_MAX_ROUNDS):
             if len(members) < self.min_size:
                 return None
             total = np.asarray(features[members].sum(axis=0)).ravel()
             centre = total / max(float(np.linalg.norm(total)), 1e-12)
-            boundary = float(np.max(known @ centre)) if known.shape[0] else -np.inf
+            boundary = float(np.max(vetoes @ centre)) if vetoes.shape[0] else -np.inf
             own = _leave_one_out(features, members, total)
             outside = np.setdiff1d(free, members)
             near = outside[np.asarray(features[outside] @ centre).ravel() > max(boundary, float(own.min()))]
             update = np.union1d(members[own > boundary], near)
             if np.array_equal(update, members):
-                return members
+                return members if self._holds(features, members, vetoes) else None
             members = update
         return None
-

@@ -1,8 +1,9 @@
 """New-theme candidates: the novelty ratio, the group rule, and promoting a candidate into the codebook.
 
 Small hand-made fits and vectors, no embedder: each test states the situation a researcher would
-meet (three units on a subject the codebook lacks, one odd unit, a group that only shares the
-round's wording with known units) and what the rule does with it.
+meet (three units on a subject the codebook lacks, a concern raised by two units, two concerns in one
+round, a unit that barely fits the codebook beside the new ones, a group that only shares the round's
+wording with known units) and what the rule does with it.
 """
 
 from __future__ import annotations
@@ -15,16 +16,16 @@ from pipeline.core.errors import InputError
 from pipeline.features.embedders import make_embedder
 from pipeline.themes.codebook import Codebook, load_codebook
 from pipeline.themes.model import ThemeModel
-from pipeline.themes.openset import NewThemeFinder, is_new_theme, new_theme_id, novelty
+from pipeline.themes.openset import SUBSTANTIAL, NewThemeFinder, is_new_theme, new_theme_id, novelty
 from pipeline.themes.promote import candidate_theme, codebook_yaml, promote, theme_yaml, unnamed
 
 RNG = np.random.default_rng(0)
 
 
-def _fits(n_known: int, n_new: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _fits(n_known: int, n_new: int, rng: np.random.Generator = RNG) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fits to three themes: known units fit their theme clearly, new units fit every theme weakly."""
-    semantic = np.full((n_known + n_new, 3), 0.05) + RNG.normal(0, 0.02, (n_known + n_new, 3))
-    lexical = np.full((n_known + n_new, 3), 0.04) + RNG.normal(0, 0.01, (n_known + n_new, 3))
+    semantic = np.full((n_known + n_new, 3), 0.05) + rng.normal(0, 0.02, (n_known + n_new, 3))
+    lexical = np.full((n_known + n_new, 3), 0.04) + rng.normal(0, 0.01, (n_known + n_new, 3))
     labels = np.arange(n_known + n_new) % 3
     semantic[np.arange(n_known), labels[:n_known]] += 0.4
     lexical[np.arange(n_known), labels[:n_known]] += 0.3
@@ -48,14 +49,14 @@ def test_novelty_needs_two_themes_and_two_units() -> None:
     assert novelty(np.ones((1, 3)), np.ones((1, 3)), np.zeros(1, dtype=int)).tolist() == [-np.inf]
 
 
-def _round(extra_text: np.ndarray | None = None, extra_fits: str = "new"):
+def _round(extra_text: np.ndarray | None = None, extra_fits: str = "new", rng: np.random.Generator = RNG):
     """Twelve known units spread over three subjects, three new units on a fourth, and an optional 16th."""
-    semantic, lexical, labels = _fits(12, 3)
-    text = np.vstack([_direction(i % 3) + RNG.normal(0, 0.05, 12) for i in range(12)]
-                     + [_direction(5) + RNG.normal(0, 0.05, 12) for _ in range(3)])
+    semantic, lexical, labels = _fits(12, 3, rng)
+    text = np.vstack([_direction(i % 3) + rng.normal(0, 0.05, 12) for i in range(12)]
+                     + [_direction(5) + rng.normal(0, 0.05, 12) for _ in range(3)])
     terms = [[f"subject{i % 3}", "round"] for i in range(12)] + [["safety", "insurance", "round"]] * 3
     if extra_text is not None:
-        row_sem, row_lex, _ = _fits(1, 0) if extra_fits == "known" else _fits(0, 1)
+        row_sem, row_lex, _ = _fits(1, 0, rng) if extra_fits == "known" else _fits(0, 1, rng)
         semantic, lexical = np.vstack([semantic, row_sem]), np.vstack([lexical, row_lex])
         labels, text = np.append(labels, 0), np.vstack([text, extra_text])
         terms = [*terms, ["safety", "insurance", "round"]]
@@ -69,8 +70,63 @@ def test_three_units_on_a_subject_the_codebook_lacks_become_one_new_theme() -> N
     assert (finder.scores_[12:] > 0.5).all() and (finder.scores_[:12] == 0).all()
 
 
-def test_two_units_are_not_yet_a_theme() -> None:
+def test_a_group_smaller_than_min_size_is_not_a_theme() -> None:
     assert NewThemeFinder(min_size=4).fit(*_round()).groups_ == []
+
+
+def _pair_round(rng: np.random.Generator):
+    """Twelve known units over three subjects and two new units on a fourth."""
+    semantic, lexical, labels = _fits(12, 2, rng)
+    text = np.vstack([_direction(i % 3) + rng.normal(0, 0.05, 12) for i in range(12)]
+                     + [_direction(5) + rng.normal(0, 0.05, 12) for _ in range(2)])
+    terms = [[f"subject{i % 3}", "round"] for i in range(12)] + [["safety", "insurance", "round"]] * 2
+    return semantic, lexical, labels, text, terms
+
+
+def test_two_clearly_new_units_are_a_theme_only_when_pairs_are_asked_for() -> None:
+    # By default a theme needs three units; with min_size=2 a concern raised by two members is shown
+    # when nothing else in the round says what they say.
+    assert NewThemeFinder().fit(*_pair_round(np.random.default_rng(1))).groups_ == []
+    finder = NewThemeFinder(min_size=2).fit(*_pair_round(np.random.default_rng(1)))
+    assert [g.tolist() for g in finder.groups_] == [[12, 13]]
+    assert (finder.novelty_[12:] > SUBSTANTIAL).all()
+
+
+def test_a_pair_needs_substantial_evidence_and_a_larger_group_does_not_split_off_a_pair() -> None:
+    # The same two units, asked for more evidence than they carry, stay where the codebook put them.
+    assert NewThemeFinder(min_size=2, pair_evidence=1e6).fit(*_pair_round(np.random.default_rng(1))).groups_ == []
+    # Two units of a four-unit subject are each other's nearest by chance: the subject stays one theme.
+    finder = NewThemeFinder(min_size=2, pair_evidence=0.0).fit(*_round(_direction(5) + RNG.normal(0, 0.05, 12)))
+    assert [g.tolist() for g in finder.groups_] == [[12, 13, 14, 15]]
+
+
+def test_two_subjects_raised_by_three_units_each_are_two_themes() -> None:
+    rng = np.random.default_rng(2)
+    semantic, lexical, labels = _fits(12, 6, rng)
+    text = np.vstack([_direction(i % 3) + rng.normal(0, 0.05, 12) for i in range(12)]
+                     + [_direction(5 if i < 3 else 8) + rng.normal(0, 0.05, 12) for i in range(6)])
+    terms = ([[f"subject{i % 3}", "round"] for i in range(12)] + [["safety", "insurance", "round"]] * 3
+             + [["privacy", "consent", "round"]] * 3)
+    finder = NewThemeFinder().fit(semantic, lexical, labels, text, terms)
+    assert [g.tolist() for g in finder.groups_] == [[12, 13, 14], [15, 16, 17]]
+
+
+def test_a_unit_that_barely_fits_the_codebook_does_not_keep_a_group_from_being_new() -> None:
+    # A 16th unit on the new subject whose fits lean, weakly, to a codebook theme: undecided.
+    rng = np.random.default_rng(7)
+    semantic, lexical, labels, text, terms = _round(_direction(5) + rng.normal(0, 0.05, 12), rng=rng)
+    semantic[15, 0] += 0.0375
+    lexical[15, 0] += 0.0375 * 0.75
+    finder = NewThemeFinder().fit(semantic, lexical, labels, text, terms)
+    assert -SUBSTANTIAL < finder.novelty_[15] < 0
+    assert [g.tolist() for g in finder.groups_] == [[12, 13, 14]]
+    # Were every unit that is not a candidate to veto (the rule before), the concern would be lost.
+    assert NewThemeFinder(veto=0.0).fit(semantic, lexical, labels, text, terms).groups_ == []
+
+
+def test_kmeans_grouping_of_large_rounds_finds_the_same_theme() -> None:
+    finder = NewThemeFinder(grouping="kmeans").fit(*_round(rng=np.random.default_rng(3)))
+    assert [g.tolist() for g in finder.groups_] == [[12, 13, 14]]
 
 
 def test_a_known_unit_as_close_as_the_members_keeps_the_group_from_being_new() -> None:
@@ -90,6 +146,10 @@ def test_finder_rejects_bad_parameters_and_mismatched_inputs() -> None:
         NewThemeFinder(min_size=1).fit(*_round())
     with pytest.raises(ValueError, match="text_weight"):
         NewThemeFinder(text_weight=1.5).fit(*_round())
+    with pytest.raises(ValueError, match="veto"):
+        NewThemeFinder(veto=-1.0).fit(*_round())
+    with pytest.raises(ValueError, match="grouping"):
+        NewThemeFinder(grouping="hdbscan").fit(*_round())
     semantic, lexical, labels, text, terms = _round()
     with pytest.raises(ValueError, match="one row per unit"):
         NewThemeFinder().fit(semantic, lexical, labels, text[:-1], terms)

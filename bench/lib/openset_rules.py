@@ -1,0 +1,92 @@
+"""New-theme rules a study can measure side by side: the code's own, the one it replaced, and alternatives.
+
+A rule is a name for a way of finding a round's new themes (:mod:`pipeline.themes.openset`). ``current``
+is whatever the code does; every other rule is a :class:`~pipeline.themes.model.ThemeModel` subclass
+whose new-theme step judges other fits, groups in another space or runs
+:class:`~pipeline.themes.openset.NewThemeFinder` with other parameters, so a study fits, saves, loads
+(:func:`as_rule`) and assigns with it as with the code's model. ``bench.quality.loto --config NAME`` and
+``bench.quality.stress --param new_theme_rule=NAME`` take these names. :data:`CHAIN` goes from the rule
+of issue 20 to the code's, one change at a time; the other rules change one thing of the code's.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipeline.themes.model import ThemeModel
+from pipeline.themes.openmodel import text_fits
+from pipeline.themes.openset import NewThemeFinder
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a rule judges and how: ``fits`` ("text": of the unit's text alone, "context": with its headings,
+    "support": the better of the two), ``terms`` the grouping space's Kiwi terms ("keyword": stopwords
+    removed, "cluster": kept), ``drop`` a kind of evidence left out ("lexical", "semantic" or None), and
+    ``finder`` the :class:`NewThemeFinder` parameters that differ from the code's."""
+
+    about: str
+    fits: str = "text"
+    terms: str = "keyword"
+    drop: str | None = None
+    finder: dict = field(default_factory=dict)
+
+
+_OLD = {"min_size": 3, "veto": 0.0, "grouping": "kmeans"}
+RULES: dict[str, Rule] = {
+    "current": Rule("the code's defaults"),
+    "issue20": Rule("the rule of issue 20 (code e8d056d): fits in context, k-means seeds settled, every unit that "
+                    "is not a candidate vetoes, terms with stopwords", "context", "cluster", finder=_OLD),
+    "text_fits": Rule("issue20, judged on the fits of the text alone", "text", "cluster", finder=_OLD),
+    "tree": Rule("text_fits, groups from the dendrogram", "text", "cluster", finder={**_OLD, "grouping": "tree"}),
+    "veto": Rule("tree, only units known at a likelihood ratio of 3 veto", "text", "cluster",
+                 finder={"min_size": 3, "grouping": "tree"}),
+    "pairs": Rule("current, and groups of two (min_new_theme_size=2)", finder={"min_size": 2}),
+    "loose_pairs": Rule("pairs, a pair needing no more evidence than a larger group",
+                        finder={"min_size": 2, "pair_evidence": 0.0}),
+    "headings": Rule("current, judged on the fits in context (headings as evidence)", "context"),
+    "headings_support": Rule("current, each fit the better of in context and of the text alone", "support"),
+    "veto_all": Rule("current, every unit that is not a candidate vetoes", finder={"veto": 0.0}),
+    "veto_10": Rule("current, vetoes at a likelihood ratio of 10", finder={"veto": math.log(10.0)}),
+    "kmeans": Rule("current, k-means seeds settled instead of the dendrogram", finder={"grouping": "kmeans"}),
+    "semantic_only": Rule("current, the evidence of the sentence vectors alone", drop="lexical"),
+    "lexical_only": Rule("current, the evidence of the Kiwi terms alone", drop="semantic"),
+}
+#: From the rule of issue 20 to the code's, one change at a time.
+CHAIN = ("issue20", "text_fits", "tree", "veto", "current")
+
+
+@functools.cache
+def rule_model(name: str) -> type[ThemeModel]:
+    """The model class that finds new themes by rule ``name`` (one class per name)."""
+    if name not in RULES:
+        raise KeyError(f"unknown new-theme rule {name!r}; known: {', '.join(RULES)}")
+    if name == "current":
+        return ThemeModel
+    rule = RULES[name]
+
+    class RuleModel(ThemeModel):
+        def _find_new_themes(self, scorer, terms, embeddings, center, text_embeddings) -> NewThemeFinder:
+            semantic, lexical = scorer.channels(terms.keyword, embeddings, center)
+            labels = scorer.blend(semantic, lexical).argmax(axis=1)
+            text = text_fits(scorer, text_embeddings)
+            fits = {"context": semantic, "text": text, "support": np.maximum(semantic, text)}[rule.fits]
+            if rule.drop == "lexical":
+                lexical = np.zeros_like(lexical)  # no spread: the kind of evidence adds nothing
+            elif rule.drop == "semantic":
+                fits = np.zeros_like(fits)
+            finder = NewThemeFinder(**{"min_size": self.min_new_theme_size, "seed": self.seed, **rule.finder})
+            return finder.fit(fits, lexical, labels, text_embeddings, getattr(terms, rule.terms))
+
+    RuleModel.__name__ = RuleModel.__qualname__ = f"ThemeModel_{name}"
+    return RuleModel
+
+
+def as_rule(model: ThemeModel, name: str) -> ThemeModel:
+    """A loaded model (``load_model`` makes a plain :class:`ThemeModel`) that finds new themes by rule ``name``."""
+    model.__class__ = rule_model(name)
+    return model

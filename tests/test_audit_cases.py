@@ -293,7 +293,7 @@ CASES = [
     Case("qdpx-source-bomb-64k", "a 64 KB .qdpx whose source inflates to 64 MB of line breaks",
          lambda b, t: Given(_import(make.qdpx_with_member(b.qdpx, t / "bomb.qdpx", "SOURCE", b"", b"\n", 64), b,
                                     t / "corrections.csv"), t / "bomb.qdpx"),
-         done(peak_mb=600)),
+         done(peak_mb=450)),
     Case("qdpx-source-over-the-cap", "a .qdpx whose source inflates past ADVISORY_MAX_MEMBER_MB (2 MB here)",
          lambda b, t: Given(_import(make.qdpx_with_member(b.qdpx, t / "bomb.qdpx", "SOURCE", b"", b"\n", 3), b,
                                     t / "corrections.csv"), t / "bomb.qdpx"),

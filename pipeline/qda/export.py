@@ -73,22 +73,23 @@ def make_guid(*key: str) -> str:
 
 @dataclass(frozen=True)
 class SourceText:
-    """The text of one input file as a ``.qdpx`` source holds it, with where each line starts.
+    """The text of one input file as a ``.qdpx`` source holds it, with where its lines start.
 
-    ``line_starts[n - 1]`` is the offset of line ``n`` (1-based, the reader's numbering); the
-    last entry is ``len(text)``. It is a numpy array of 4 bytes a line: a project's source may hold
-    tens of millions of lines (a small ``.qdpx`` can inflate to one), which as Python ints took
-    gigabytes.
+    ``checkpoints[j]`` is the offset of line ``j * LINE_STRIDE + 1`` (1-based, the reader's numbering);
+    the lines between two checkpoints are found by scanning for line ends. Only every
+    ``LINE_STRIDE``-th start is kept because a project's source may hold tens of millions of lines
+    (a 64 KB ``.qdpx`` can inflate to one): a start per line took 4 bytes a line, more than the text.
     """
 
     name: str
     text: str
-    line_starts: np.ndarray = field(compare=False)
+    checkpoints: np.ndarray = field(compare=False)
+    n_lines: int = field(compare=False)
 
     @classmethod
     def from_text(cls, name: str, text: str) -> SourceText:
-        """In: a file name and its text (any of ``\\n`` / ``\\r\\n`` line ends). Out: the source with line starts."""
-        return cls(name, text, _line_starts(text))
+        """In: a file name and its text (any of ``\\n`` / ``\\r\\n`` line ends). Out: the source with its line index."""
+        return cls(name, text, *_line_index(text))
 
     @classmethod
     def from_document(cls, doc: Document) -> SourceText:
@@ -96,9 +97,14 @@ class SourceText:
         text = "".join(f"{line.text}\n" for line in doc.lines)
         return cls.from_text(doc.path.replace("\\", "/").rsplit("/", 1)[-1], text)
 
-    @property
-    def n_lines(self) -> int:
-        return len(self.line_starts) - 1
+    def line_offset(self, k: int) -> int:
+        """The offset where line ``k + 1`` starts (``k`` lines before it); ``len(text)`` for ``k == n_lines``."""
+        if k >= self.n_lines:
+            return len(self.text)
+        offset = int(self.checkpoints[k // LINE_STRIDE])
+        for _ in range(k % LINE_STRIDE):
+            offset = self.text.index("\n", offset) + 1
+        return offset
 
     def span(self, line_start: int, line_end: int) -> tuple[int, int]:
         """Offsets ``[start, end)`` of lines ``line_start..line_end`` (1-based, inclusive), outer whitespace trimmed.
@@ -107,7 +113,7 @@ class SourceText:
         """
         if not 1 <= line_start <= line_end <= self.n_lines:
             raise ValueError(f"lines {line_start}-{line_end} are outside {self.name} ({self.n_lines} lines)")
-        start, end = int(self.line_starts[line_start - 1]), int(self.line_starts[line_end])
+        start, end = self.line_offset(line_start - 1), self.line_offset(line_end)
         chunk = self.text[start:end]
         if not chunk.strip():
             return start, start
@@ -117,22 +123,26 @@ class SourceText:
 
 # Characters scanned for line ends at a time (as UTF-32: 4 MB).
 _SCAN = 1 << 20
+#: Lines between two kept line starts of a SourceText (at most this many line ends are scanned per lookup).
+LINE_STRIDE = 256
 
 
-def _line_starts(text: str) -> np.ndarray:
-    """Offsets where each line of ``text`` starts, then ``len(text)`` (no repeat when the text ends with a newline)."""
-    starts = np.empty(text.count("\n") + 2, dtype=np.uint32 if len(text) < 2**32 else np.int64)
-    starts[0] = 0
-    filled = 1
+def _line_index(text: str) -> tuple[np.ndarray, int]:
+    """The start of every ``LINE_STRIDE``-th line of ``text`` (from line 1) and the number of lines."""
+    n_ends = text.count("\n")
+    n_lines = n_ends + (0 if not text or text.endswith("\n") else 1)
+    checkpoints = np.empty(n_ends // LINE_STRIDE + 1, dtype=np.int64)
+    checkpoints[0] = 0
+    filled, seen = 1, 0
     for begin in range(0, len(text), _SCAN):
         codes = np.frombuffer(text[begin:begin + _SCAN].encode("utf-32-le", "surrogatepass"), dtype="<u4")
         ends = np.flatnonzero(codes == 10)
-        starts[filled:filled + len(ends)] = ends + (begin + 1)
-        filled += len(ends)
-    if starts[filled - 1] != len(text):
-        starts[filled] = len(text)
-        filled += 1
-    return starts[:filled]
+        # Line end number m (1-based over the text) starts line m + 1; keep those with m % LINE_STRIDE == 0.
+        kept = ends[-(seen + 1) % LINE_STRIDE::LINE_STRIDE] + (begin + 1)
+        checkpoints[filled:filled + len(kept)] = kept
+        filled += len(kept)
+        seen += len(ends)
+    return checkpoints[:filled], n_lines
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pipeline.core.errors import InputError
 from pipeline.runfolder.folder import load_run
 from pipeline.themes.codebook import CodebookTheme
 from pipeline.themes.openset import is_new_theme
-from pipeline.themes.promote import candidate_theme, codebook_yaml, promote, run_codebook
+from pipeline.themes.promote import candidate_examples, candidate_theme, codebook_yaml, promote, run_codebook
 
 
 def promote_candidate(run: str | Path, theme_id: str, label: str, out: str | Path, *,
@@ -34,9 +34,8 @@ def promote_candidate(run: str | Path, theme_id: str, label: str, out: str | Pat
         what = "주제가 없습니다" if card is None else f"새 주제 후보가 아닙니다 ({card.source})"
         raise InputError(str(Path(run) / "themes.csv"), f"{theme_id!r}: {what}; 이 결과 폴더의 새 주제 후보: "
                                                         f"{', '.join(candidates) or '(없음)'}")
-    texts = {u.rec_id: u.text for u in folder.units}
     theme = candidate_theme(new_id or theme_id, label, card.keywords,
-                            [texts[r] for r in card.representative_rec_ids if r in texts])
+                            candidate_examples(theme_id, folder.units, folder.assignments))
     book = promote(run_codebook(folder.info, None if codebook is None else str(codebook)), theme)
     write_file(out, codebook_yaml(book).encode("utf-8"))
     return theme

@@ -24,7 +24,7 @@ from pipeline.runfolder.pages import embedded_json, render_page
 from pipeline.runfolder.schema import correction_cells
 from pipeline.themes.corrections import Correction
 from pipeline.themes.openset import is_new_theme
-from pipeline.themes.promote import candidate_theme, theme_yaml, unnamed
+from pipeline.themes.promote import candidate_examples, candidate_theme, theme_yaml, unnamed
 
 SOURCE_BADGES: dict[str, str] = {"codebook": "코드북", "discovered": "발견", "researcher": "연구자",
                                   UNASSIGNED_ID: "미분류"}
@@ -131,13 +131,14 @@ def _codebook_mode(cards: Sequence[ThemeCard], model_themes: Sequence[ThemeInfo]
     return any(t.source == "codebook" for t in (*cards, *model_themes))
 
 
-def _candidate(card: ThemeCard, by_rec: dict[str, Unit], total: int) -> dict:
+def _candidate(card: ThemeCard, units: Sequence[Unit], assignments: Sequence[Assignment],
+               by_rec: dict[str, Unit], total: int) -> dict:
     """What the report's "new this round" section shows of one candidate, with the codebook entry it
     would become (:mod:`pipeline.themes.promote`) as YAML to copy and the command that writes it."""
     name = unnamed(card.label)
     try:
         snippet = theme_yaml(candidate_theme(card.theme_id, name, card.keywords,
-                                             [by_rec[r].text for r in card.representative_rec_ids if r in by_rec]))
+                                             candidate_examples(card.theme_id, units, assignments)))
     except InputError:  # a candidate without keywords has no entry to offer
         snippet = ""
     return {**_card(card, by_rec, total), "name": name, "yaml": snippet,
@@ -296,7 +297,8 @@ def render_report(units: Sequence[Unit], assignments: Sequence[Assignment], card
     context = {
         "overview": overview, "facts": _facts(overview, run_info), "settings": _settings(run_info),
         "cards": [_card(card, by_rec, max(len(units), 1)) for card in cards], "matrix": _matrix(matrix, sizes, names),
-        "candidates": [_candidate(card, by_rec, max(len(units), 1)) for card in _new_theme_cards(cards)],
+        "candidates": [_candidate(card, units, assignments, by_rec, max(len(units), 1))
+                       for card in _new_theme_cards(cards)],
         "codebook_mode": _codebook_mode(cards, model_themes),
         "filters": _filters(units, choices, names), "payload": embedded_json(payload),
         "unplaced": _unplaced(unplaced),

@@ -3,10 +3,10 @@
 A candidate (:mod:`pipeline.themes.openset`) is a group of a round's units that fit no codebook theme,
 named ``새 주제 후보: <keywords>`` until a researcher names it. Promoting it writes what a codebook theme
 needs (:mod:`pipeline.themes.codebook`): the researcher's id and label, a description and keywords
-from the candidate's c-TF-IDF keywords, and the candidate's most central units (the highest theme
+from the candidate's c-TF-IDF keywords, and the candidate's units, most central first (the highest theme
 scores: closest to the rest of the group) as examples, the texts whose embeddings become the theme's
-prototype. A rerun with the new codebook then finds those units under it as a codebook theme. The
-same entry, as YAML, is what the report offers to copy for each candidate.
+prototype (up to :data:`PROMOTED_EXAMPLES`). A rerun with the new codebook then finds those units under
+it as a codebook theme. The same entry, as YAML, is what the report offers to copy for each candidate.
 """
 
 from __future__ import annotations
@@ -18,12 +18,17 @@ from pathlib import Path
 import yaml
 
 from pipeline.core.errors import InputError
+from pipeline.core.records import Assignment, Unit
 from pipeline.themes.codebook import Codebook, CodebookTheme, load_codebook
 from pipeline.themes.keywords import CANDIDATE_LABEL
 
 #: Keywords a promoted theme takes from its candidate, and how many of them its description names.
 PROMOTED_KEYWORDS = 8
 _DESCRIBED_KEYWORDS = 5
+#: Examples a promoted theme takes: its candidate's units, most central first. The bundled codebook has
+#: four a theme; a candidate of up to five units gives every unit, so that a rerun files each of them
+#: under the new theme (with three, a candidate's least central unit could be pulled into another group).
+PROMOTED_EXAMPLES = 5
 
 
 def unnamed(label: str) -> str:
@@ -45,6 +50,15 @@ def candidate_theme(theme_id: str, label: str, keywords: Sequence[str], examples
                                            "keywords": words, "examples": [" ".join(e.split()) for e in examples
                                                                            if e.strip()]}]}, source=theme_id)
     return book.themes[0]
+
+
+def candidate_examples(theme_id: str, units: Sequence[Unit], assignments: Sequence[Assignment]) -> list[str]:
+    """The texts a candidate's codebook entry takes as examples: its units by theme score (closest to the
+    rest of the group first; ties in round order), up to :data:`PROMOTED_EXAMPLES`."""
+    score = {a.rec_id: a.theme_score for a in assignments if a.theme_id == theme_id}
+    ranked = sorted((i for i, u in enumerate(units) if u.rec_id in score),
+                    key=lambda i: (-score[units[i].rec_id], i))
+    return [units[i].text for i in ranked[:PROMOTED_EXAMPLES]]
 
 
 def promote(codebook: Codebook, theme: CodebookTheme) -> Codebook:

@@ -41,7 +41,7 @@ def test_remove_and_list(copy: Path, capsys: pytest.CaptureFixture, built: dict)
         assert sql(copy, f"select count(*) from {table} where round_name = '2025 자문'") == [(0,)]
     assert round_rows(copy, "2024 자문") == built["before_2024"]
     assert main(["archive", "remove", "--archive", str(copy), "--round", "2025 자문"]) == 2
-    assert "no round '2025 자문' in the archive" in capsys.readouterr().err
+    assert "보관소에 '2025 자문' 회차가 없습니다" in capsys.readouterr().err
     assert main(["archive", "list", "--archive", str(copy)]) == 0
     listing = capsys.readouterr().out
     assert "2024 자문" in listing and "2025 자문" not in listing and "52" in listing

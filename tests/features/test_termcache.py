@@ -141,7 +141,7 @@ def test_a_cache_locked_too_long_warns_once_and_the_run_goes_on(tmp_path, paragr
         other_run.execute("ROLLBACK")
         other_run.close()
     assert [str(w.message) for w in caught] == [
-        f"term cache: cannot read {database} (database is locked); this run analyses its texts without it"]
+        f"형태소 캐시: {database}을(를) 읽을 수 없습니다 (database is locked); 이번 실행은 캐시 없이 분석합니다"]
     # Nothing was lost or damaged: a later run reads the first 20 without Kiwi.
     builds = len(kiwi_builds)
     assert KiwiTokenizer(workers=2, cache=TermCache(tmp_path)).tokenize_batch(paragraphs[:20]) == expected

@@ -554,31 +554,31 @@ def expect_bomb(path: Path, limits: SizeLimits = SMALL) -> str:
 
 def test_docx_with_a_part_over_the_member_cap(seed_fixtures: dict[str, Path], tmp_path: Path) -> None:
     path = docx_bomb(seed_fixtures["seed.docx"], tmp_path / "bomb.docx", part_mb=3, parts=1)
-    assert "word/bomb0.bin unpacks to 3.0 MB" in expect_bomb(path)
+    assert "압축 파일 항목 word/bomb0.bin의 압축을 풀면 3.0 MB 이상으로 한도 2 MB를 넘습니다" in expect_bomb(path)
     assert len(read_document(path).lines) == len(SEED_LINES)  # the default caps read it
 
 
 def test_docx_whose_parts_together_pass_the_file_cap(seed_fixtures: dict[str, Path], tmp_path: Path) -> None:
     path = docx_bomb(seed_fixtures["seed.docx"], tmp_path / "bomb.docx", part_mb=2, parts=3)
-    assert "the archive unpacks to" in expect_bomb(path, SizeLimits(member=3 * 1024 * 1024, file=5 * 1024 * 1024))
+    assert "압축 파일 전체의 압축을 풀면" in expect_bomb(path, SizeLimits(member=3 * 1024 * 1024, file=5 * 1024 * 1024))
 
 
 def test_hwpx_with_a_section_over_the_member_cap(seed_fixtures: dict[str, Path], tmp_path: Path) -> None:
     path = hwpx_bomb(seed_fixtures["seed.hwpx"], tmp_path / "bomb.hwpx", section_mb=3)
-    assert "Contents/section0.xml unpacks to 3.0 MB" in expect_bomb(path)
+    assert "압축 파일 항목 Contents/section0.xml의 압축을 풀면 3.0 MB 이상" in expect_bomb(path)
 
 
 def test_hwp_section_that_inflates_past_the_cap(seed_fixtures: dict[str, Path], tmp_path: Path) -> None:
     if "seed.hwp" not in seed_fixtures:
         pytest.skip("hwp-converter-ai is not installed: no HWP 5.0 fixture")
     path = hwp_bomb(seed_fixtures["seed.hwp"], tmp_path / "bomb.hwp", section_mb=4)
-    assert "HWP section BodyText/Section0 unpacks to 2.0 MB or more" in expect_bomb(path)
+    assert "HWP 구역 BodyText/Section0의 압축을 풀면 2.0 MB 이상" in expect_bomb(path)
 
 
 def test_text_file_over_the_file_cap(tmp_path: Path) -> None:
     path = tmp_path / "big.txt"
     path.write_bytes(b"ok\n" * (2 * 1024 * 1024))
-    assert "the file unpacks to 6.0 MB" in expect_bomb(path)
+    assert "파일의 압축을 풀면 6.0 MB 이상" in expect_bomb(path)
 
 
 def test_caps_come_from_the_environment(

@@ -35,7 +35,7 @@ def test_stream_over_the_member_cap(tmp_path: Path, filters: int, hex_armour: bo
     message = bomb_message(path)
     # Object 5 is the page's content stream; the count stops at the first chunk past the cap
     # (a MB from Flate, a run of 128 bytes from RunLength).
-    assert re.search(r"PDF stream 5 unpacks to (2\.0|3\.0) MB or more, over the limit of 2 MB", message)
+    assert re.search(r"PDF 스트림 5의 압축을 풀면 (2\.0|3\.0) MB 이상으로 한도 2 MB를 넘습니다", message)
     assert "ADVISORY_MAX_MEMBER_MB" in message
     # Under caps that allow it, the same file is an ordinary one-page PDF.
     assert [line.text for line in read_document(path, SizeLimits(member=4 * MB, file=8 * MB)).lines] == [

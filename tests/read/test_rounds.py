@@ -31,9 +31,9 @@ def test_same_round_in_two_formats_keeps_all_units_with_unique_ids(twice, caplog
     assert len(units) == 104
     assert len({u.rec_id for u in units}) == 104
     assert [u.source for u in units] == ["seed.hwpx"] * 52 + ["seed.txt"] * 52
-    repeats = [r.getMessage() for r in caplog.records if "repeat" in r.getMessage()]
+    repeats = [r.getMessage() for r in caplog.records if "되풀이" in r.getMessage()]
     assert len(repeats) == 1
-    assert "52 recommendations repeat" in repeats[0] and "52 in seed.txt" in repeats[0]
+    assert "권고 52건이 앞의 권고를" in repeats[0] and "seed.txt 52건" in repeats[0]
 
 
 def test_ids_do_not_depend_on_the_format_or_on_other_files(twice, seed_fixtures, tmp_path):
@@ -58,7 +58,7 @@ def test_same_recommendation_in_two_files_of_a_round(tmp_path, caplog):
     assert [u.text for u in units] == ["상생상회 판로 확대"] * 4
     assert len({u.rec_id for u in units}) == 4
     assert [u.member for u in units] == [1, 1, 2, 2]
-    (line,) = [r.getMessage() for r in caplog.records if "repeat" in r.getMessage()]
+    (line,) = [r.getMessage() for r in caplog.records if "되풀이" in r.getMessage()]
     assert "권고 3건이 앞의 권고를" in line and "a.txt 1건, b.txt 2건" in line
 
 
@@ -72,7 +72,7 @@ def test_parse_writes_every_unit_with_a_unique_id_and_one_warning(twice, tmp_pat
     assert main(["parse", str(twice), "--out", str(out)]) == 0
     rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
     assert len(rows) == 104 and len({r["rec_id"] for r in rows}) == 104
-    assert len([r for r in caplog.records if r.levelno == logging.WARNING and "repeat" in r.getMessage()]) == 1
+    assert len([r for r in caplog.records if r.levelno == logging.WARNING and "되풀이" in r.getMessage()]) == 1
 
 
 def _one_unit(tmp_path: Path) -> Path:

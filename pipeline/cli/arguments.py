@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -70,6 +72,37 @@ def seconds(value: str) -> float:
     if not (math.isfinite(number) and number >= 0):
         raise argparse.ArgumentTypeError(f"0 이상의 초여야 합니다 (받은 값: {value!r})")
     return number
+
+
+# argparse's own errors, in the order tried (the last catches every other "argument X: …", whose reason our
+# own type checks already give in Korean). argparse has no catalogue for Korean, so they are matched here.
+_ARGPARSE_ERRORS = (
+    (r"unrecognized arguments: (.*)", r"알 수 없는 인자입니다: \1"),
+    (r"the following arguments are required: (.*)", r"꼭 필요한 인자가 빠졌습니다: \1"),
+    (r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)", r"\1: 고를 수 없는 값 \2 (고를 수 있는 값: \3)"),
+    (r"argument (\S+): expected one argument", r"\1: 값이 하나 필요합니다"),
+    (r"argument (\S+): expected at least one argument", r"\1: 값이 하나 이상 필요합니다"),
+    (r"argument (\S+): invalid \S+ value: (.*)", r"\1: 올바르지 않은 값 \2"),
+    (r"argument (\S+): not allowed with argument (.*)", r"\1은(는) \2와(과) 함께 쓸 수 없습니다"),
+    (r"ambiguous option: (\S+) could match (.*)", r"\1: 여러 옵션과 맞습니다 (\2)"),
+    (r"argument (\S+): (.*)", r"\1: \2"),
+)
+
+
+def korean_error(message: str) -> str:
+    """argparse's error ``message`` in Korean (unchanged when it is none of argparse's known ones)."""
+    for pattern, korean_text in _ARGPARSE_ERRORS:
+        if re.fullmatch(pattern, message, flags=re.DOTALL):
+            return re.sub(pattern, korean_text, message, count=1, flags=re.DOTALL)
+    return message
+
+
+class KoreanParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors read in Korean: the usage line, then ``advisory: 오류: …`` (exit 2)."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: 오류: {korean_error(message)}\n")
 
 
 class KoreanHelp(argparse.RawDescriptionHelpFormatter):

@@ -9,7 +9,7 @@ import argparse
 
 from pipeline import __version__
 from pipeline.cli import archive, codebook, exchange, rounds, study
-from pipeline.cli.arguments import KoreanHelp, korean
+from pipeline.cli.arguments import KoreanHelp, KoreanParser, korean
 from pipeline.core.options import RunOptions
 
 DESCRIPTION = """자문위원 의견 주제 분석 (advisory-themes)
@@ -32,7 +32,7 @@ EPILOG = """예:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``advisory`` parser: subcommands in the order of a study's workflow, Korean help."""
-    parser = korean(argparse.ArgumentParser(prog="advisory", description=DESCRIPTION, epilog=EPILOG,
+    parser = korean(KoreanParser(prog="advisory", description=DESCRIPTION, epilog=EPILOG,
                                              formatter_class=KoreanHelp, add_help=False))
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
                         help="버전을 보여 주고 끝냅니다")

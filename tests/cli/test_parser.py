@@ -57,6 +57,22 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.strip() == f"advisory {__version__}"
 
 
+@pytest.mark.parametrize(("argv", "says"), [
+    (["run", "--bogus"], "advisory: 오류: 알 수 없는 인자입니다: --bogus"),
+    (["frob"], "advisory: 오류: <명령>: 고를 수 없는 값 'frob' (고를 수 있는 값: 'parse', "),
+    (["archive", "add"], "advisory archive add: 오류: 꼭 필요한 인자가 빠졌습니다: --archive, --round-name"),
+    (["run", "--embedder"], "advisory run: 오류: --embedder: 값이 하나 필요합니다"),
+])
+def test_a_usage_mistake_is_one_korean_line_after_the_usage_and_exit_2(
+        argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0].startswith("사용법: advisory") and lines[-1].startswith(says)
+    assert [line for line in lines if "오류" in line] == [lines[-1]]
+
+
 def test_unknown_program_code_warning_names_file_and_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     doc = tmp_path / "2026_자문.txt"
     doc.write_text("□ 홍길동 위원\n\n ㅇ 성과지표를 새로 설정할 필요가 있음\n\n ㅇ (9-9-9) 신규 사업은 홍보 채널을 늘려야 함\n",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.themes.model import ThemeModel
-from pipeline.themes.openmodel import text_fits
+from pipeline.themes.openmodel import codebook_terms, text_fits
 from pipeline.themes.openset import NewThemeFinder
 
 
@@ -45,9 +45,12 @@ RULES: dict[str, Rule] = {
     "tree": Rule("text_fits, groups from the dendrogram", "text", "cluster", finder={**_OLD, "grouping": "tree"}),
     "veto": Rule("tree, only units known at a likelihood ratio of 3 veto", "text", "cluster",
                  finder={"min_size": 3, "grouping": "tree"}),
-    "pairs": Rule("current, and groups of two (min_new_theme_size=2)", finder={"min_size": 2}),
+    "pairs": Rule("current, and groups of two (min_new_theme_size=2), not vouched for",
+                  finder={"min_size": 2, "pair_vouch": False}),
     "loose_pairs": Rule("pairs, a pair needing no more evidence than a larger group",
-                        finder={"min_size": 2, "pair_evidence": 0.0}),
+                        finder={"min_size": 2, "pair_evidence": 0.0, "pair_vouch": False}),
+    "vouched_pairs": Rule("current, and groups of two vouched for: raised by two members, or sharing a term "
+                          "no other unit of the round and no codebook theme uses", finder={"min_size": 2}),
     "headings": Rule("current, judged on the fits in context (headings as evidence)", "context"),
     "headings_support": Rule("current, each fit the better of in context and of the text alone", "support"),
     "veto_all": Rule("current, every unit that is not a candidate vetoes", finder={"veto": 0.0}),
@@ -70,7 +73,7 @@ def rule_model(name: str) -> type[ThemeModel]:
     rule = RULES[name]
 
     class RuleModel(ThemeModel):
-        def _find_new_themes(self, scorer, terms, embeddings, center, text_embeddings) -> NewThemeFinder:
+        def _find_new_themes(self, scorer, terms, embeddings, center, text_embeddings, members=None) -> NewThemeFinder:
             semantic, lexical = scorer.channels(terms.keyword, embeddings, center)
             labels = scorer.blend(semantic, lexical).argmax(axis=1)
             text = text_fits(scorer, text_embeddings)
@@ -80,7 +83,8 @@ def rule_model(name: str) -> type[ThemeModel]:
             elif rule.drop == "semantic":
                 fits = np.zeros_like(fits)
             finder = NewThemeFinder(**{"min_size": self.min_new_theme_size, "seed": self.seed, **rule.finder})
-            return finder.fit(fits, lexical, labels, text_embeddings, getattr(terms, rule.terms))
+            return finder.fit(fits, lexical, labels, text_embeddings, getattr(terms, rule.terms), members,
+                              codebook_terms(scorer))
 
     RuleModel.__name__ = RuleModel.__qualname__ = f"ThemeModel_{name}"
     return RuleModel

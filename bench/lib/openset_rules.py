@@ -19,21 +19,27 @@ import numpy as np
 
 from pipeline.themes.model import ThemeModel
 from pipeline.themes.openmodel import codebook_terms, text_fits
-from pipeline.themes.openset import NewThemeFinder
+from pipeline.themes.openset import NewThemeFinder, leave_one_out
 
 
 @dataclass(frozen=True)
 class Rule:
     """What a rule judges and how: ``fits`` ("text": of the unit's text alone, "context": with its headings,
     "support": the better of the two), ``terms`` the grouping space's Kiwi terms ("keyword": stopwords
-    removed, "cluster": kept), ``drop`` a kind of evidence left out ("lexical", "semantic" or None), and
-    ``finder`` the :class:`NewThemeFinder` parameters that differ from the code's."""
+    removed, "cluster": kept), ``drop`` a kind of evidence left out ("lexical", "semantic" or None),
+    ``finder`` the :class:`NewThemeFinder` parameters that differ from the code's, ``space`` the grouping
+    space's sentence vectors ("text": as the code; "residual": with the span of the codebook's prototypes
+    projected out, what the codebook does not explain) and ``boundary`` what a group must be apart from
+    ("units": the code's, every unit that fits the codebook; "centroids": each member closer to the rest of
+    the group than to the centroid of any codebook theme's fitting units; "either": one of the two)."""
 
     about: str
     fits: str = "text"
     terms: str = "keyword"
     drop: str | None = None
     finder: dict = field(default_factory=dict)
+    space: str = "text"
+    boundary: str = "units"
 
 
 _OLD = {"min_size": 3, "veto": 0.0, "grouping": "kmeans"}
@@ -56,6 +62,13 @@ RULES: dict[str, Rule] = {
     "veto_all": Rule("current, every unit that is not a candidate vetoes", finder={"veto": 0.0}),
     "veto_10": Rule("current, vetoes at a likelihood ratio of 10", finder={"veto": math.log(10.0)}),
     "kmeans": Rule("current, k-means seeds settled instead of the dendrogram", finder={"grouping": "kmeans"}),
+    "residual": Rule("current, grouped with the codebook's prototypes projected out of the text vectors",
+                     space="residual"),
+    "residual_pairs": Rule("residual and vouched_pairs", finder={"min_size": 2}, space="residual"),
+    "centroids": Rule("current, a group apart from each codebook theme's centroid rather than from every unit",
+                      boundary="centroids"),
+    "centroids_or_units": Rule("current, a group apart from every fitting unit or from every theme centroid",
+                               boundary="either"),
     "semantic_only": Rule("current, the evidence of the sentence vectors alone", drop="lexical"),
     "lexical_only": Rule("current, the evidence of the Kiwi terms alone", drop="semantic"),
 }
@@ -82,12 +95,58 @@ def rule_model(name: str) -> type[ThemeModel]:
                 lexical = np.zeros_like(lexical)  # no spread: the kind of evidence adds nothing
             elif rule.drop == "semantic":
                 fits = np.zeros_like(fits)
-            finder = NewThemeFinder(**{"min_size": self.min_new_theme_size, "seed": self.seed, **rule.finder})
+            finder = _RuleFinder(**{"min_size": self.min_new_theme_size, "seed": self.seed, **rule.finder})
+            finder.rule, finder.prototypes = rule, scorer.raw_prototypes_
             return finder.fit(fits, lexical, labels, text_embeddings, getattr(terms, rule.terms), members,
                               codebook_terms(scorer))
 
     RuleModel.__name__ = RuleModel.__qualname__ = f"ThemeModel_{name}"
     return RuleModel
+
+
+class _RuleFinder(NewThemeFinder):
+    """:class:`NewThemeFinder` with a rule's grouping space and boundary (its ``rule`` and the scorer's
+    uncentred ``prototypes`` are set after construction)."""
+
+    rule: Rule
+    prototypes: np.ndarray
+
+    def fit(self, semantic, lexical, labels, *args, **kwargs) -> NewThemeFinder:
+        self._labels, self._centroids = np.asarray(labels), None
+        return super().fit(semantic, lexical, labels, *args, **kwargs)
+
+    def features(self, text_vectors, cluster_terms):
+        if self.rule.space == "text":
+            return super().features(text_vectors, cluster_terms)
+        text = np.asarray(text_vectors, dtype=np.float64)
+        mean = text.mean(axis=0)
+        basis, _ = np.linalg.qr((self.prototypes - mean).T)
+        centred = text - mean
+        # The residual's mean is zero, so the code's own centring leaves it as it is.
+        return super().features(centred - (centred @ basis) @ basis.T, cluster_terms)
+
+    def _holds(self, features, members, others, smallest=0) -> bool:
+        if self.rule.boundary == "units":
+            return super()._holds(features, members, others, smallest)
+        if self.rule.boundary == "either" and super()._holds(features, members, others, smallest):
+            return True
+        if len(members) < max(self.min_size, smallest):
+            return False
+        total = np.asarray(features[members].sum(axis=0)).ravel()
+        nearest = np.asarray(features[members] @ self.theme_centroids(features).T).max(axis=1, initial=-np.inf)
+        if not (leave_one_out(features, members, total) > nearest).all():
+            return False
+        return len(members) > 2 or self._pair_holds(features, members)
+
+    def theme_centroids(self, features) -> np.ndarray:
+        """Unit-length centroids, per codebook theme, of the units that fit it (evidence at most ``-veto``)."""
+        if self._centroids is None:
+            fitting = self.novelty_ <= -self.veto
+            sums = [np.asarray(features[np.flatnonzero(fitting & (self._labels == k))].sum(axis=0)).ravel()
+                    for k in np.unique(self._labels[fitting])]
+            self._centroids = np.array([v / max(float(np.linalg.norm(v)), 1e-12) for v in sums]).reshape(
+                len(sums), features.shape[1])
+        return self._centroids
 
 
 def as_rule(model: ThemeModel, name: str) -> ThemeModel:

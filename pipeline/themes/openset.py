@@ -122,7 +122,7 @@ def novelty(semantic: np.ndarray, lexical: np.ndarray, labels: np.ndarray) -> np
     return ratio
 
 
-def _leave_one_out(features: csr_matrix, members: np.ndarray, total: np.ndarray) -> np.ndarray:
+def leave_one_out(features: csr_matrix, members: np.ndarray, total: np.ndarray) -> np.ndarray:
     """Cosine of each member to the sum of the *other* members (``total`` is the sum of all of them)."""
     rows = features[members]
     dots = np.asarray(rows @ total).ravel()
@@ -208,7 +208,7 @@ class NewThemeFinder(BaseEstimator):
         for j, members in enumerate(self.groups_):
             self.labels_[members] = j
             total = np.asarray(features[members].sum(axis=0)).ravel()
-            self.scores_[members] = np.clip(_leave_one_out(features, members, total), 0.0, 1.0)
+            self.scores_[members] = np.clip(leave_one_out(features, members, total), 0.0, 1.0)
         return self
 
     def features(self, text_vectors: np.ndarray, cluster_terms: Sequence[Sequence[str]]) -> csr_matrix:
@@ -231,7 +231,7 @@ class NewThemeFinder(BaseEstimator):
         total = np.asarray(features[members].sum(axis=0)).ravel()
         centre = total / max(float(np.linalg.norm(total)), 1e-12)
         boundary = float(np.max(others @ centre)) if others.shape[0] else -np.inf
-        if not float(_leave_one_out(features, members, total).min()) > boundary:
+        if not float(leave_one_out(features, members, total).min()) > boundary:
             return False
         return len(members) > 2 or self._pair_holds(features, members)
 
@@ -310,7 +310,7 @@ class NewThemeFinder(BaseEstimator):
             total = np.asarray(features[members].sum(axis=0)).ravel()
             centre = total / max(float(np.linalg.norm(total)), 1e-12)
             boundary = float(np.max(vetoes @ centre)) if vetoes.shape[0] else -np.inf
-            own = _leave_one_out(features, members, total)
+            own = leave_one_out(features, members, total)
             outside = np.setdiff1d(free, members)
             near = outside[np.asarray(features[outside] @ centre).ravel() > max(boundary, float(own.min()))]
             update = np.union1d(members[own > boundary], near)

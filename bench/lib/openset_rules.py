@@ -31,7 +31,9 @@ class Rule:
     space's sentence vectors ("text": as the code; "residual": with the span of the codebook's prototypes
     projected out, what the codebook does not explain) and ``boundary`` what a group must be apart from
     ("units": the code's, every unit that fits the codebook; "centroids": each member closer to the rest of
-    the group than to the centroid of any codebook theme's fitting units; "either": one of the two)."""
+    the group than to the centroid of any codebook theme's fitting units; "either": one of the two;
+    "calibrated": the members' mean margin, closeness to the rest of the group less closeness to the nearest
+    theme centroid, at least the median of the same margin of the codebook themes' fitting units, per round)."""
 
     about: str
     fits: str = "text"
@@ -69,6 +71,8 @@ RULES: dict[str, Rule] = {
                       boundary="centroids"),
     "centroids_or_units": Rule("current, a group apart from every fitting unit or from every theme centroid",
                                boundary="either"),
+    "calibrated": Rule("vouched_pairs, a group's margin over its nearest theme centroid at least the median "
+                       "margin of the round's codebook themes", finder={"min_size": 2}, boundary="calibrated"),
     "semantic_only": Rule("current, the evidence of the sentence vectors alone", drop="lexical"),
     "lexical_only": Rule("current, the evidence of the Kiwi terms alone", drop="semantic"),
 }
@@ -132,11 +136,30 @@ class _RuleFinder(NewThemeFinder):
             return True
         if len(members) < max(self.min_size, smallest):
             return False
-        total = np.asarray(features[members].sum(axis=0)).ravel()
-        nearest = np.asarray(features[members] @ self.theme_centroids(features).T).max(axis=1, initial=-np.inf)
-        if not (leave_one_out(features, members, total) > nearest).all():
+        margin = self.margins(features, members, self.theme_centroids(features))
+        if self.rule.boundary == "calibrated":
+            if not margin.mean() >= self.calibration(features):
+                return False
+        elif not (margin > 0).all():
             return False
         return len(members) > 2 or self._pair_holds(features, members)
+
+    @staticmethod
+    def margins(features, members, centroids) -> np.ndarray:
+        """Per member: cosine to the rest of ``members`` less cosine to the nearest of ``centroids``."""
+        total = np.asarray(features[members].sum(axis=0)).ravel()
+        nearest = np.asarray(features[members] @ centroids.T).max(axis=1, initial=-np.inf)
+        return leave_one_out(features, members, total) - nearest
+
+    def calibration(self, features) -> float:
+        """The median over codebook themes with three fitting units (two themes at least; else +inf) of
+        their units' mean margin against the other themes' centroids."""
+        centroids, fitting = self.theme_centroids(features), self.novelty_ <= -self.veto
+        themes = np.unique(self._labels[fitting])
+        margins = [self.margins(features, np.flatnonzero(fitting & (self._labels == k)),
+                                np.delete(centroids, j, axis=0)).mean()
+                   for j, k in enumerate(themes) if (fitting & (self._labels == k)).sum() >= 3]
+        return float(np.median(margins)) if len(margins) >= 2 else np.inf
 
     def theme_centroids(self, features) -> np.ndarray:
         """Unit-length centroids, per codebook theme, of the units that fit it (evidence at most ``-veto``)."""

@@ -6,7 +6,9 @@ whose new-theme step judges other fits, groups in another space or runs
 :class:`~pipeline.themes.openset.NewThemeFinder` with other parameters, so a study fits, saves, loads
 (:func:`as_rule`) and assigns with it as with the code's model. ``bench.quality.loto --config NAME`` and
 ``bench.quality.stress --param new_theme_rule=NAME`` take these names. :data:`CHAIN` goes from the rule
-of issue 20 to the code's, one change at a time; the other rules change one thing of the code's.
+of issue 20 to the code's, one change at a time; the other rules change one thing of the code's (of
+the code's when they were measured: their blocks' stamps say which; ``triples`` is the default before
+pairs were vouched for and on).
 """
 
 from __future__ import annotations
@@ -57,8 +59,11 @@ RULES: dict[str, Rule] = {
                   finder={"min_size": 2, "pair_vouch": False}),
     "loose_pairs": Rule("pairs, a pair needing no more evidence than a larger group",
                         finder={"min_size": 2, "pair_evidence": 0.0, "pair_vouch": False}),
-    "vouched_pairs": Rule("current, and groups of two vouched for: raised by two members, or sharing a term "
-                          "no other unit of the round and no codebook theme uses", finder={"min_size": 2}),
+    "vouched_pairs": Rule("groups of two vouched for: raised by two members, or sharing a term no other unit of "
+                          "the round and no codebook theme uses (the code's default since it was measured)",
+                          finder={"min_size": 2}),
+    "triples": Rule("the code's default before vouched pairs (code baf0237): groups of three at least",
+                    finder={"min_size": 3}),
     "headings": Rule("current, judged on the fits in context (headings as evidence)", "context"),
     "headings_support": Rule("current, each fit the better of in context and of the text alone", "support"),
     "veto_all": Rule("current, every unit that is not a candidate vetoes", finder={"veto": 0.0}),

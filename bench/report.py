@@ -22,7 +22,7 @@ from bench.lib.paths import README, RESULTS
 from bench.lib.results import load_all
 from bench.lib.tables import render_block
 
-MARKED = re.compile(r"<!-- bench:(?P<name>[\w.-]+) -->\n.*?<!-- /bench:(?P=name) -->", re.DOTALL)
+MARKED = re.compile(r"<!-- bench:(?P<name>[\w.=-]+) -->\n.*?<!-- /bench:(?P=name) -->", re.DOTALL)
 
 
 def regenerate(readme: str, blocks: dict[str, dict]) -> str:

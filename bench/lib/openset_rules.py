@@ -6,7 +6,9 @@ whose new-theme step judges other fits, groups in another space or runs
 :class:`~pipeline.themes.openset.NewThemeFinder` with other parameters, so a study fits, saves, loads
 (:func:`as_rule`) and assigns with it as with the code's model. ``bench.quality.loto --config NAME`` and
 ``bench.quality.stress --param new_theme_rule=NAME`` take these names. :data:`CHAIN` goes from the rule
-of issue 20 to the code's, one change at a time; the other rules change one thing of the code's.
+of issue 20 to the code's, one change at a time; the other rules change one thing of the code's (of
+the code's when they were measured: their blocks' stamps say which; ``triples`` is the default before
+pairs were vouched for and on).
 """
 
 from __future__ import annotations
@@ -18,22 +20,30 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.themes.model import ThemeModel
-from pipeline.themes.openmodel import text_fits
-from pipeline.themes.openset import NewThemeFinder
+from pipeline.themes.openmodel import codebook_terms, text_fits
+from pipeline.themes.openset import NewThemeFinder, leave_one_out
 
 
 @dataclass(frozen=True)
 class Rule:
     """What a rule judges and how: ``fits`` ("text": of the unit's text alone, "context": with its headings,
     "support": the better of the two), ``terms`` the grouping space's Kiwi terms ("keyword": stopwords
-    removed, "cluster": kept), ``drop`` a kind of evidence left out ("lexical", "semantic" or None), and
-    ``finder`` the :class:`NewThemeFinder` parameters that differ from the code's."""
+    removed, "cluster": kept), ``drop`` a kind of evidence left out ("lexical", "semantic" or None),
+    ``finder`` the :class:`NewThemeFinder` parameters that differ from the code's, ``space`` the grouping
+    space's sentence vectors ("text": as the code; "residual": with the span of the codebook's prototypes
+    projected out, what the codebook does not explain) and ``boundary`` what a group must be apart from
+    ("units": the code's, every unit that fits the codebook; "centroids": each member closer to the rest of
+    the group than to the centroid of any codebook theme's fitting units; "either": one of the two;
+    "calibrated": the members' mean margin, closeness to the rest of the group less closeness to the nearest
+    theme centroid, at least the median of the same margin of the codebook themes' fitting units, per round)."""
 
     about: str
     fits: str = "text"
     terms: str = "keyword"
     drop: str | None = None
     finder: dict = field(default_factory=dict)
+    space: str = "text"
+    boundary: str = "units"
 
 
 _OLD = {"min_size": 3, "veto": 0.0, "grouping": "kmeans"}
@@ -45,14 +55,29 @@ RULES: dict[str, Rule] = {
     "tree": Rule("text_fits, groups from the dendrogram", "text", "cluster", finder={**_OLD, "grouping": "tree"}),
     "veto": Rule("tree, only units known at a likelihood ratio of 3 veto", "text", "cluster",
                  finder={"min_size": 3, "grouping": "tree"}),
-    "pairs": Rule("current, and groups of two (min_new_theme_size=2)", finder={"min_size": 2}),
+    "pairs": Rule("current, and groups of two (min_new_theme_size=2), not vouched for",
+                  finder={"min_size": 2, "pair_vouch": False}),
     "loose_pairs": Rule("pairs, a pair needing no more evidence than a larger group",
-                        finder={"min_size": 2, "pair_evidence": 0.0}),
+                        finder={"min_size": 2, "pair_evidence": 0.0, "pair_vouch": False}),
+    "vouched_pairs": Rule("groups of two vouched for: raised by two members, or sharing a term no other unit of "
+                          "the round and no codebook theme uses (the code's default since it was measured)",
+                          finder={"min_size": 2}),
+    "triples": Rule("the code's default before vouched pairs (code baf0237): groups of three at least",
+                    finder={"min_size": 3}),
     "headings": Rule("current, judged on the fits in context (headings as evidence)", "context"),
     "headings_support": Rule("current, each fit the better of in context and of the text alone", "support"),
     "veto_all": Rule("current, every unit that is not a candidate vetoes", finder={"veto": 0.0}),
     "veto_10": Rule("current, vetoes at a likelihood ratio of 10", finder={"veto": math.log(10.0)}),
     "kmeans": Rule("current, k-means seeds settled instead of the dendrogram", finder={"grouping": "kmeans"}),
+    "residual": Rule("current, grouped with the codebook's prototypes projected out of the text vectors",
+                     space="residual"),
+    "residual_pairs": Rule("residual and vouched_pairs", finder={"min_size": 2}, space="residual"),
+    "centroids": Rule("current, a group apart from each codebook theme's centroid rather than from every unit",
+                      boundary="centroids"),
+    "centroids_or_units": Rule("current, a group apart from every fitting unit or from every theme centroid",
+                               boundary="either"),
+    "calibrated": Rule("vouched_pairs, a group's margin over its nearest theme centroid at least the median "
+                       "margin of the round's codebook themes", finder={"min_size": 2}, boundary="calibrated"),
     "semantic_only": Rule("current, the evidence of the sentence vectors alone", drop="lexical"),
     "lexical_only": Rule("current, the evidence of the Kiwi terms alone", drop="semantic"),
 }
@@ -70,7 +95,7 @@ def rule_model(name: str) -> type[ThemeModel]:
     rule = RULES[name]
 
     class RuleModel(ThemeModel):
-        def _find_new_themes(self, scorer, terms, embeddings, center, text_embeddings) -> NewThemeFinder:
+        def _find_new_themes(self, scorer, terms, embeddings, center, text_embeddings, members=None) -> NewThemeFinder:
             semantic, lexical = scorer.channels(terms.keyword, embeddings, center)
             labels = scorer.blend(semantic, lexical).argmax(axis=1)
             text = text_fits(scorer, text_embeddings)
@@ -79,11 +104,77 @@ def rule_model(name: str) -> type[ThemeModel]:
                 lexical = np.zeros_like(lexical)  # no spread: the kind of evidence adds nothing
             elif rule.drop == "semantic":
                 fits = np.zeros_like(fits)
-            finder = NewThemeFinder(**{"min_size": self.min_new_theme_size, "seed": self.seed, **rule.finder})
-            return finder.fit(fits, lexical, labels, text_embeddings, getattr(terms, rule.terms))
+            finder = _RuleFinder(**{"min_size": self.min_new_theme_size, "seed": self.seed, **rule.finder})
+            finder.rule, finder.prototypes = rule, scorer.raw_prototypes_
+            return finder.fit(fits, lexical, labels, text_embeddings, getattr(terms, rule.terms), members,
+                              codebook_terms(scorer))
 
     RuleModel.__name__ = RuleModel.__qualname__ = f"ThemeModel_{name}"
     return RuleModel
+
+
+class _RuleFinder(NewThemeFinder):
+    """:class:`NewThemeFinder` with a rule's grouping space and boundary (its ``rule`` and the scorer's
+    uncentred ``prototypes`` are set after construction)."""
+
+    rule: Rule
+    prototypes: np.ndarray
+
+    def fit(self, semantic, lexical, labels, *args, **kwargs) -> NewThemeFinder:
+        self._labels, self._centroids = np.asarray(labels), None
+        return super().fit(semantic, lexical, labels, *args, **kwargs)
+
+    def features(self, text_vectors, cluster_terms):
+        if self.rule.space == "text":
+            return super().features(text_vectors, cluster_terms)
+        text = np.asarray(text_vectors, dtype=np.float64)
+        mean = text.mean(axis=0)
+        basis, _ = np.linalg.qr((self.prototypes - mean).T)
+        centred = text - mean
+        # The residual's mean is zero, so the code's own centring leaves it as it is.
+        return super().features(centred - (centred @ basis) @ basis.T, cluster_terms)
+
+    def _holds(self, features, members, others, smallest=0) -> bool:
+        if self.rule.boundary == "units":
+            return super()._holds(features, members, others, smallest)
+        if self.rule.boundary == "either" and super()._holds(features, members, others, smallest):
+            return True
+        if len(members) < max(self.min_size, smallest):
+            return False
+        margin = self.margins(features, members, self.theme_centroids(features))
+        if self.rule.boundary == "calibrated":
+            if not margin.mean() >= self.calibration(features):
+                return False
+        elif not (margin > 0).all():
+            return False
+        return len(members) > 2 or self._pair_holds(features, members)
+
+    @staticmethod
+    def margins(features, members, centroids) -> np.ndarray:
+        """Per member: cosine to the rest of ``members`` less cosine to the nearest of ``centroids``."""
+        total = np.asarray(features[members].sum(axis=0)).ravel()
+        nearest = np.asarray(features[members] @ centroids.T).max(axis=1, initial=-np.inf)
+        return leave_one_out(features, members, total) - nearest
+
+    def calibration(self, features) -> float:
+        """The median over codebook themes with three fitting units (two themes at least; else +inf) of
+        their units' mean margin against the other themes' centroids."""
+        centroids, fitting = self.theme_centroids(features), self.novelty_ <= -self.veto
+        themes = np.unique(self._labels[fitting])
+        margins = [self.margins(features, np.flatnonzero(fitting & (self._labels == k)),
+                                np.delete(centroids, j, axis=0)).mean()
+                   for j, k in enumerate(themes) if (fitting & (self._labels == k)).sum() >= 3]
+        return float(np.median(margins)) if len(margins) >= 2 else np.inf
+
+    def theme_centroids(self, features) -> np.ndarray:
+        """Unit-length centroids, per codebook theme, of the units that fit it (evidence at most ``-veto``)."""
+        if self._centroids is None:
+            fitting = self.novelty_ <= -self.veto
+            sums = [np.asarray(features[np.flatnonzero(fitting & (self._labels == k))].sum(axis=0)).ravel()
+                    for k in np.unique(self._labels[fitting])]
+            self._centroids = np.array([v / max(float(np.linalg.norm(v)), 1e-12) for v in sums]).reshape(
+                len(sums), features.shape[1])
+        return self._centroids
 
 
 def as_rule(model: ThemeModel, name: str) -> ThemeModel:

@@ -41,7 +41,8 @@
    whose vectors only share words, see :attr:`ThemeModel.finds_new_themes`). A round can raise
    concerns the codebook lacks; the codebook step would spread such units over its themes. Units whose fits
    look like those of a unit whose theme is missing, and that form a group of at least
-   ``min_new_theme_size`` separated from every unit that does fit the codebook, become new-theme
+   ``min_new_theme_size`` (two, a pair vouched for by two members or a term of its own) separated
+   from every unit that does fit the codebook, become new-theme
    candidates ``new_theme_NN`` (``theme_source`` ``discovered``, labelled ``새 주제 후보: <keywords>``);
    :mod:`pipeline.themes.openset` has the rule and why, ``python -m bench.quality.loto`` measures it. Their units
    always need review; a researcher names a candidate and adds it to the codebook with
@@ -126,7 +127,7 @@ class ThemeModel(ResearcherThemes, ModelInputs, NewThemeSteps, SavedState, BaseE
         umap_init: str = "pca",
         review_margin: float = 0.3,
         new_themes: bool | str = "auto",
-        min_new_theme_size: int = 3,
+        min_new_theme_size: int = 2,
         seed: int = 0,
         reducer=None,
         clusterer=None,
@@ -203,7 +204,8 @@ class ThemeModel(ResearcherThemes, ModelInputs, NewThemeSteps, SavedState, BaseE
                 terms.keyword, embeddings, self.center_, vectors["prototypes"], vectors["examples"])
             *out, residual = self.scorer_.assign(terms.keyword, embeddings, self.center_)
             if self.finds_new_themes:
-                self.finder_ = self._find_new_themes(self.scorer_, terms, embeddings, self.center_, text)
+                self.finder_ = self._find_new_themes(self.scorer_, terms, embeddings, self.center_, text,
+                                                     [u.member for u in units])
                 residual = np.setdiff1d(residual, np.flatnonzero(self.finder_.labels_ >= 0))
         semantic = rows_unit(embeddings - self.center_) if self.semantic_weight > 0 else None
         self.discoverer_ = ThemeDiscoverer(**self._sub_params(ThemeDiscoverer))

@@ -25,15 +25,17 @@ class NewThemeSteps:
     """New themes for the theme model (its ``codebook``, ``new_themes``, ``min_new_theme_size``, ``seed``)."""
 
     def _find_new_themes(self, scorer: CodebookScorer, terms: UnitTerms, embeddings: np.ndarray, center: np.ndarray,
-                         text_embeddings: np.ndarray) -> NewThemeFinder:
+                         text_embeddings: np.ndarray, members: Sequence[str] | None = None) -> NewThemeFinder:
         """The round's new themes (:class:`pipeline.themes.openset.NewThemeFinder`) from ``scorer``'s fits:
         each unit's theme as the codebook step gives it, judged on the fits of its text alone and grouped by
         its text vector and keyword terms (the stopwords of a recommendation's template, 운영·사업·확대·필요·
-        제안사항, say nothing of its subject; ``bench/README.md``, "New themes", has the figures)."""
+        제안사항, say nothing of its subject; ``bench/README.md``, "New themes", has the figures); a pair
+        is vouched for by its units' ``members`` or by a term of theirs that no codebook theme uses."""
         semantic, lexical = scorer.channels(terms.keyword, embeddings, center)
         labels = scorer.blend(semantic, lexical).argmax(axis=1)
         finder = NewThemeFinder(min_size=self.min_new_theme_size, seed=self.seed)
-        return finder.fit(text_fits(scorer, text_embeddings), lexical, labels, text_embeddings, terms.keyword)
+        return finder.fit(text_fits(scorer, text_embeddings), lexical, labels, text_embeddings, terms.keyword,
+                          members, codebook_terms(scorer))
 
     def predict_open(self, units: Sequence[Unit], terms: UnitTerms | None = None, embeddings=None,
                      text_embeddings=None) -> tuple[list[Assignment], list[ThemeInfo]]:
@@ -55,7 +57,7 @@ class NewThemeSteps:
             local = CodebookScorer(**{**self._sub_params(CodebookScorer), "n_refine": 0, "min_similarity": -1.0})
             local.fit(terms.keyword, embeddings, center, self.embed_codebook()["prototypes"],
                       [np.zeros((0, 0))] * len(self.codebook))
-            finder = self._find_new_themes(local, terms, embeddings, center, text)
+            finder = self._find_new_themes(local, terms, embeddings, center, text, [u.member for u in units])
             if finder.groups_:
                 review = place_new_themes(out, finder, len(themes))
                 themes += self._name_round_themes(units, terms, embeddings, out[0], themes, len(finder.groups_))
@@ -90,6 +92,13 @@ def text_fits(scorer: CodebookScorer, text_embeddings: np.ndarray) -> np.ndarray
     text = np.asarray(text_embeddings, dtype=np.float64)
     center = text.mean(axis=0)
     return rows_unit(text - center) @ rows_unit(scorer.raw_prototypes_ - center).T
+
+
+def codebook_terms(scorer: CodebookScorer) -> set[str]:
+    """The Kiwi terms that some theme's lexical profile in ``scorer`` uses (its codebook text, and what
+    it learnt from corrections)."""
+    vocabulary = scorer.lexicon_.vocabulary_
+    return {vocabulary[j] for j in np.unique(scorer.profiles_.indices)}
 
 
 def place_new_themes(out: Sequence[np.ndarray], finder: NewThemeFinder, first: int) -> np.ndarray:

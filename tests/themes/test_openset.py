@@ -83,13 +83,29 @@ def _pair_round(rng: np.random.Generator):
     return semantic, lexical, labels, text, terms
 
 
-def test_two_clearly_new_units_are_a_theme_only_when_pairs_are_asked_for() -> None:
-    # By default a theme needs three units; with min_size=2 a concern raised by two members is shown
-    # when nothing else in the round says what they say.
-    assert NewThemeFinder().fit(*_pair_round(np.random.default_rng(1))).groups_ == []
-    finder = NewThemeFinder(min_size=2).fit(*_pair_round(np.random.default_rng(1)))
+def test_two_clearly_new_units_with_a_subject_of_their_own_are_a_theme() -> None:
+    # Two units share terms (safety, insurance) that no other unit of the round uses: a pair by default,
+    # not with min_size=3.
+    finder = NewThemeFinder().fit(*_pair_round(np.random.default_rng(1)))
     assert [g.tolist() for g in finder.groups_] == [[12, 13]]
     assert (finder.novelty_[12:] > SUBSTANTIAL).all()
+    assert NewThemeFinder(min_size=3).fit(*_pair_round(np.random.default_rng(1))).groups_ == []
+
+
+def test_a_pair_is_vouched_for_by_two_members_or_by_a_term_no_codebook_theme_uses() -> None:
+    semantic, lexical, labels, text, terms = _pair_round(np.random.default_rng(1))
+    one = ["A"] * 12 + ["B", "B"]
+    two = ["A"] * 12 + ["B", "C"]
+    # The pair's own terms are the codebook's: only two members vouch for it.
+    book = {"safety", "insurance"}
+    assert NewThemeFinder().fit(semantic, lexical, labels, text, terms, one, book).groups_ == []
+    assert [g.tolist() for g in NewThemeFinder().fit(semantic, lexical, labels, text, terms, two,
+                                                     book).groups_] == [[12, 13]]
+    # One member, nothing of their own in the wording: the pair stays where the codebook put it, unless
+    # vouching is turned off (the rule before it, which made pairs of one member's known units).
+    plain = [*terms[:12], ["round"], ["round"]]
+    assert NewThemeFinder().fit(semantic, lexical, labels, text, plain, one).groups_ == []
+    assert NewThemeFinder(pair_vouch=False).fit(semantic, lexical, labels, text, plain, one).groups_ != []
 
 
 def test_a_pair_needs_substantial_evidence_and_a_larger_group_does_not_split_off_a_pair() -> None:

@@ -79,7 +79,8 @@ _IMPORTED = """
 import json, sys
 from pipeline.core.options import RunOptions
 from pipeline.workflow import run_round
-run_round(None, sys.argv[1], RunOptions(seed=0, use_cache=False), use_codebook=sys.argv[2] == "codebook")
+# tfidf: which embedder does not matter to what the theme stages import, and it takes a second, not twenty.
+run_round(None, sys.argv[1], RunOptions(embedder="tfidf", seed=0, use_cache=False), use_codebook=sys.argv[2] == "codebook")
 print(json.dumps({name: name in sys.modules for name in ("umap", "bertopic", "hdbscan")}))
 """
 

@@ -82,10 +82,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         units = make_run_folder(round_file, tmp / "run")
         t_export, summary = timed(lambda: export_qdpx(tmp / "run", tmp / "run.qdpx"))
         t_import, result = timed(lambda: import_qdpx(tmp / "run.qdpx", tmp / "run", tmp / "c.csv"))
-        assert result.matched == units and not result.corrections
+        # An unchanged project: every unit read back with its coding, none changed.
+        assert result.matched == units and len(result.corrections) == units and not result.changed
         renew_guids(tmp / "run.qdpx", tmp / "renewed.qdpx")
         t_renewed, renewed = timed(lambda: import_qdpx(tmp / "renewed.qdpx", tmp / "run", tmp / "c2.csv"))
-        assert renewed.matched == units and not renewed.corrections and not renewed.unmatched
+        assert renewed.matched == units and not renewed.changed and not renewed.unmatched
         size = (tmp / "run.qdpx").stat().st_size / 1e6
     rows = [[name, t, units / t] for name, t in (
         ("export (re-read, build, validate, zip)", t_export), ("import (GUIDs kept)", t_import),

@@ -123,8 +123,10 @@ class SourceText:
 
 # Characters scanned for line ends at a time (as UTF-32: 4 MB).
 _SCAN = 1 << 20
-#: Lines between two kept line starts of a SourceText (at most this many line ends are scanned per lookup).
-LINE_STRIDE = 256
+#: Lines between two kept line starts of a SourceText: a lookup scans fewer line ends than this (20k spans of a
+#: 30k-line source: 0.12 s at 32, 0.80 s at 256), and a 64M-line source keeps 16 MB of starts (a start per line
+#: as uint32 took 256 MB).
+LINE_STRIDE = 32
 
 
 def _line_index(text: str) -> tuple[np.ndarray, int]:

@@ -1,7 +1,7 @@
 """The bundled round's run folders and saved model are byte-identical to those made before the restructuring.
 
 The digests in ``fixtures/reference_digests.json`` come from the code before issue 12 (see
-``tests/reference_digests.py``); a refactor that changes any output byte fails here.
+``tests/support/reference_digests.py``); a refactor that changes any output byte fails here.
 """
 
 from __future__ import annotations

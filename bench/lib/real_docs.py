@@ -5,7 +5,7 @@ The documents themselves are not part of the project: they come from other publi
 kept by whoever fetched them (``tests/fixtures/real/README.md`` says how); only ``MANIFEST.csv`` is tracked.
 So every user of the set asks :func:`available` which files are here, and a file whose SHA-256 differs
 from the manifest's is an error, never a figure. ``quality.real_docs`` and ``speed.real_docs_pdf`` measure
-with this module, and ``tests/read/test_real_documents.py`` reads the same files through it.
+with this module, and ``tests/read/test_documents_real.py`` reads the same files through it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The run folder: its layout, the rule for where a run may be written, writing it and reading it back.
 
-A run folder (CONTRACT.md, "Run folder") is what a run hands to researchers. :func:`write_run`
+A run folder (docs/formats.md, "The run folder") is what a run hands to researchers. :func:`write_run`
 writes every file into a staging folder that :mod:`pipeline.core.atomic` swaps in only when all files
 were written, so a failure never leaves a half-written run folder behind; ``--out`` may be a new
 folder, an empty one, or an earlier run folder, which is replaced as a whole (:data:`RUN_FOLDER`).
@@ -99,7 +99,7 @@ def write_run_files(folder: Path, units: Sequence[Unit], assignments: Sequence[A
 def write_run(out_dir: Path, units: Sequence[Unit], assignments: Sequence[Assignment],
               cards: Sequence[ThemeCard], run_info: dict, model_themes: Sequence[ThemeInfo] = (), *,
               record: Sequence[Correction] = ()) -> Path:
-    """Write a complete run folder (CONTRACT.md "Run folder") to ``out_dir`` atomically; return ``out_dir``.
+    """Write a complete run folder (docs/formats.md) to ``out_dir`` atomically; return ``out_dir``.
 
     In: the units, their assignments, the theme cards and ``run_info`` (inputs, parameters, seed,
     versions, program names, earlier ``timings``/``counts``). ``out_dir`` may be new, empty or an

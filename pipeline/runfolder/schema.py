@@ -46,7 +46,7 @@ CONTRACT_COLUMNS: tuple[str, ...] = (
     "rec_id", "round", "source", "member", "agenda", "question", "text", *THEME_OF_UNIT,
     "program_codes", "code_sources", "fields", "line_start", "line_end",
 )
-#: A unit's confidence (CONTRACT "Added in the second round of work"), right after the contract's columns.
+#: A unit's confidence (docs/formats.md, `recommendations.csv` columns), right after the contract's columns.
 REVIEW_COLUMNS: tuple[str, ...] = ("theme_runner_up", "theme_margin", "needs_review")
 #: The unit's other fields a run folder keeps (sub-points and notes are in ``text`` already).
 EXTRA_COLUMNS: tuple[str, ...] = ("member_label", "tags", "unknown_codes", "lead")

@@ -140,7 +140,7 @@ class ThemeLabeler:
         topic_of = {int(mine): int(theirs) for mine, theirs in zip(labels, model.topics_, strict=True) if mine >= 0}
         if topic_of != self.topic_of_:
             raise RuntimeError("BERTopic numbered the themes' topics otherwise than class_tfidf_keywords "
-                               "(another BERTopic release?): update pipeline/bertopic_adapter.py")
+                               "(another BERTopic release?): update pipeline/themes/bertopic_adapter.py")
         return model
 
     def name_themes(self, themes: Sequence[ThemeInfo], candidates: frozenset[str] = frozenset()) -> list[ThemeInfo]:

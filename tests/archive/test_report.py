@@ -1,6 +1,6 @@
 """The archive's trend report (report.html) in headless Chromium, offline.
 
-The archive is built from records (tests/sample_run.py's two rounds, 12 and 8 units, plus a
+The archive is built from records (tests/support/sample_run.py's two rounds, 12 and 8 units, plus a
 24-unit round), so no model is needed. Checks: no console errors or network requests, the round
 filter hides a round's columns, a matrix cell lists exactly its units, small rounds carry the
 caution, document markup is shown as text. Saves tests/artifacts/archive_report.png.

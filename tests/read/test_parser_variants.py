@@ -1,4 +1,4 @@
-"""Each structure variant of CONTRACT parses as a person would read it."""
+"""Each structure variant of docs/formats.md ("A round of opinions") parses as a person would read it."""
 
 from __future__ import annotations
 

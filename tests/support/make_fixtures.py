@@ -1,6 +1,6 @@
 """Generate reader fixtures: the bundled seed round in every supported input format.
 
-Usage: ``python tests/make_fixtures.py [OUTDIR]`` (default ``tests/fixtures/generated``),
+Usage: ``python tests/support/make_fixtures.py [OUTDIR]`` (default ``tests/fixtures/generated``),
 or ``make_all(outdir)`` from tests. Every fixture holds the seed's lines in the same order,
 blank lines kept as empty paragraphs, so a reader's output can be compared line by line.
 

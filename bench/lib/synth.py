@@ -71,8 +71,14 @@ def synth_round(n_units: int, seed: int = 0) -> str:
     while made < n_units:
         out += ["", "□ ○○○ 위원", ""]
         for agenda in AGENDAS:
+            # No heading after the last unit: a question with nothing under it is read as a unit when it
+            # is prose (issue 22's rule for real documents), and the round would no longer have n_units.
+            if made == n_units:
+                break
             out += [agenda]
             for question in rng.sample(questions, k=min(2, len(questions))):
+                if made == n_units:
+                    break
                 out += [f"[ {question} ]", ""]
                 for _ in range(rng.randint(1, 4)):
                     if made == n_units:

@@ -196,17 +196,22 @@ class ParseState:
                 self.settle(kind, *self.pending.pop(kind))
 
     def settle(self, kind: str, heading: int, index: int) -> None:
-        """A heading under which no unit came: a prose one becomes a unit of its own."""
+        """A heading under which no unit came: a prose agenda heading becomes a unit of its own.
+
+        Only an agenda heading (``1. 민원실에 비치된 신청서를 … 바랍니다.``: a notice's numbered items are its
+        content). A ``[ … ]`` question with nothing under it is the committee's question that this member
+        left unanswered: as a unit it would put the question's words in the member's mouth, so it stays an
+        unplaced heading (``heading_without_units``). No real document measured had one converted.
+        """
         text = str(self.headers[index][1])
-        if self.ledger.is_used(heading) or not is_prose(text):
+        if kind != "agenda" or self.ledger.is_used(heading) or not is_prose(text):
             return
         numbers = self.ledger.lines(heading)
         # The heading is the unit's text: it stands under neither itself nor the headings below it (a section
         # settled at its end has its last item as the current agenda).
         saved = self.title, self.question, dict(self.current)
-        lower = ("agenda", "question") if kind == "agenda" else ("question",)
-        self.current.update(dict.fromkeys(lower))
-        self.title = Joined("", "") if kind == "agenda" else self.title
+        self.current.update(dict.fromkeys(("agenda", "question")))
+        self.title = Joined("", "")
         self.question = ""
         self._emit(text, "", (), numbers[0], numbers[-1], text)
         self.ledger.use([heading])

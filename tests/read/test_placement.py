@@ -161,3 +161,13 @@ def test_a_table_of_contents_is_listed_as_headings_without_recommendations() -> 
     # One stretch: consecutive lines left out for one reason.
     assert [(s.line_start, s.line_end, s.reason, s.text) for s in doc.unplaced] == [
         (1, 3, "heading_without_units", "<목 차>\n1. 추진 배경\n2. 추진 방향")]
+
+
+def test_a_question_a_member_left_unanswered_is_listed_not_made_a_unit_of_theirs() -> None:
+    # The committee's question is repeated for every member; the second member wrote nothing under it.
+    question = "[ 지역 내 긍정적 파급효과를 측정할 수 있는 정량적 성과목표 제안 ]"
+    text = (f"□ 가 위원\n1. 서울시 지역상생교류 추진\n{question}\n ㅇ 성과지표를 방문객 수에서 재방문율로 바꿔야 함\n"
+            f"□ 나 위원\n1. 서울시 지역상생교류 추진\n{question}\n")
+    doc = parse_text(text)
+    assert [(u.member, u.text) for u in doc.units] == [(1, "성과지표를 방문객 수에서 재방문율로 바꿔야 함")]
+    assert [(s.line_start, s.line_end, s.reason) for s in doc.unplaced] == [(5, 7, "heading_without_units")]

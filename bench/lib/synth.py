@@ -71,8 +71,8 @@ def synth_round(n_units: int, seed: int = 0) -> str:
     while made < n_units:
         out += ["", "□ ○○○ 위원", ""]
         for agenda in AGENDAS:
-            # No heading after the last unit: a question with nothing under it is read as a unit when it
-            # is prose (issue 22's rule for real documents), and the round would no longer have n_units.
+            # No heading after the last unit: the round ends with it, so headings with nothing under them
+            # (unplaced lines, or units when a numbered one reads as prose) never change what is measured.
             if made == n_units:
                 break
             out += [agenda]

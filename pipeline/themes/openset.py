@@ -56,6 +56,7 @@ sent to a new theme. The dendrogram needs the candidates' pairwise similarities;
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Collection, Sequence
 
 import numpy as np
@@ -145,7 +146,7 @@ class NewThemeFinder(BaseEstimator):
     ``grouping`` (``"auto"``: the dendrogram up to ``_TREE_LIMIT`` candidates, else k-means seeds;
     ``"tree"`` or ``"kmeans"`` to force one), ``seed`` (k-means).
 
-    ``fit(semantic, lexical, labels, text_vectors, cluster_terms, members=None, known_terms=None)``: the
+    ``fit(semantic, lexical, labels, text_vectors, cluster_terms, members=None, known_terms=())``: the
     units x themes fits (the caller's semantic view, and
     :meth:`~pipeline.themes.scorer.CodebookScorer.channels`' lexical one), the codebook theme per unit,
     each unit's sentence vector of its text alone and its Kiwi terms; for pairs, each unit's member
@@ -179,7 +180,7 @@ class NewThemeFinder(BaseEstimator):
             raise ValueError(f"grouping must be 'auto', 'tree' or 'kmeans', got {self.grouping!r}")
 
     def fit(self, semantic: np.ndarray, lexical: np.ndarray, labels: np.ndarray, text_vectors: np.ndarray,
-            cluster_terms: Sequence[Sequence[str]], members: Sequence[str] | None = None,
+            cluster_terms: Sequence[Sequence[str]], members: Sequence[int | str | None] | None = None,
             known_terms: Collection[str] = ()) -> NewThemeFinder:
         """Find the round's new themes; out: self."""
         self.validate()
@@ -191,6 +192,8 @@ class NewThemeFinder(BaseEstimator):
             raise ValueError("members must have one entry per unit")
         self._members = [""] * n if members is None else [m or "" for m in members]
         self._terms = [set(t) for t in cluster_terms]
+        # How many units use each term, counted once: a pair's vouching term is one exactly two units use.
+        self._term_units = Counter(term for terms in self._terms for term in terms)
         self._known_terms = set(known_terms)
         self.novelty_ = novelty(semantic, lexical, labels)
         self.labels_ = np.full(n, -1)
@@ -257,7 +260,7 @@ class NewThemeFinder(BaseEstimator):
         if self._members[a] and self._members[b] and self._members[a] != self._members[b]:
             return True
         shared = self._terms[a] & self._terms[b] - self._known_terms
-        return any(sum(term in terms for terms in self._terms) == 2 for term in shared)
+        return any(self._term_units[term] == 2 for term in shared)
 
     def _tree_groups(self, features: csr_matrix, candidates: np.ndarray, vetoes: csr_matrix) -> list[np.ndarray]:
         """The dendrogram's nodes that hold as new themes, read from the top (module docstring, step 3)."""

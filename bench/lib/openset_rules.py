@@ -35,7 +35,11 @@ class Rule:
     ("units": the code's, every unit that fits the codebook; "centroids": each member closer to the rest of
     the group than to the centroid of any codebook theme's fitting units; "either": one of the two;
     "calibrated": the members' mean margin, closeness to the rest of the group less closeness to the nearest
-    theme centroid, at least the median of the same margin of the codebook themes' fitting units, per round)."""
+    theme centroid, at least the median of the same margin of the codebook themes' fitting units, per round)
+    ``pool`` the units the dendrogram groups ("candidates": the code's; "undecided": the undecided units
+    too, a group holding when more than half of its members are candidates) and ``vouch`` whom a pair's
+    vouching term must be foreign to ("fitting": the code's, every unit that fits the codebook; "round":
+    every other unit of the round)."""
 
     about: str
     fits: str = "text"
@@ -44,6 +48,8 @@ class Rule:
     finder: dict = field(default_factory=dict)
     space: str = "text"
     boundary: str = "units"
+    pool: str = "candidates"
+    vouch: str = "fitting"
 
 
 _OLD = {"min_size": 3, "veto": 0.0, "grouping": "kmeans"}
@@ -64,6 +70,15 @@ RULES: dict[str, Rule] = {
                           finder={"min_size": 2}),
     "triples": Rule("the code's default before vouched pairs (code baf0237): groups of three at least",
                     finder={"min_size": 3}),
+    "ungathered": Rule("the code's default before candidates left over were gathered and a pair's vouching term "
+                       "was one no fitting unit uses (code 0de8997): no gathering, a term no other unit uses",
+                       finder={"gather": False}, vouch="round"),
+    "round_vouch": Rule("current, a pair's vouching term one that no other unit of the round uses (not only no "
+                        "unit that fits the codebook)", vouch="round"),
+    "undecided": Rule("current, undecided units in the dendrogram too, a group holding when more than half of "
+                      "its members are candidates", pool="undecided"),
+    "undecided_w55": Rule("undecided, the text weight at 0.55", finder={"text_weight": 0.55}, pool="undecided"),
+    "current_w55": Rule("current, the text weight at 0.55", finder={"text_weight": 0.55}),
     "headings": Rule("current, judged on the fits in context (headings as evidence)", "context"),
     "headings_support": Rule("current, each fit the better of in context and of the text alone", "support"),
     "veto_all": Rule("current, every unit that is not a candidate vetoes", finder={"veto": 0.0}),
@@ -134,7 +149,22 @@ class _RuleFinder(NewThemeFinder):
         # The residual's mean is zero, so the code's own centring leaves it as it is.
         return super().features(centred - (centred @ basis) @ basis.T, cluster_terms)
 
+    def _vouched(self, a, b) -> bool:
+        if self.rule.vouch == "fitting":
+            return super()._vouched(a, b)
+        if self._members[a] and self._members[b] and self._members[a] != self._members[b]:
+            return True
+        others = {t for i, terms in enumerate(self._terms) if i not in (a, b) for t in terms}
+        return bool(self._terms[a] & self._terms[b] - self._known_terms - others)
+
+    def _tree_groups(self, features, candidates, vetoes):
+        if self.rule.pool == "undecided":
+            candidates = np.flatnonzero(self.novelty_ > -self.veto)
+        return super()._tree_groups(features, candidates, vetoes)
+
     def _holds(self, features, members, others, smallest=0) -> bool:
+        if self.rule.pool == "undecided" and not 2 * int((self.novelty_[members] > 0).sum()) > len(members):
+            return False
         if self.rule.boundary == "units":
             return super()._holds(features, members, others, smallest)
         if self.rule.boundary == "either" and super()._holds(features, members, others, smallest):

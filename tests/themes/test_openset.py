@@ -2,8 +2,8 @@
 
 Small hand-made fits and vectors, no embedder: each test states the situation a researcher would
 meet (three units on a subject the codebook lacks, a concern raised by two units, two concerns in one
-round, a unit that barely fits the codebook beside the new ones, a group that only shares the round's
-wording with known units) and what the rule does with it.
+round, a unit that barely fits the codebook beside the new ones, a unit of the new subject the dendrogram
+leaves out, a group that only shares the round's wording with known units) and what the rule does with it.
 """
 
 from __future__ import annotations
@@ -108,6 +108,27 @@ def test_a_pair_is_vouched_for_by_two_members_or_by_a_term_no_codebook_theme_use
     assert NewThemeFinder(pair_vouch=False).fit(semantic, lexical, labels, text, plain, one).groups_ != []
 
 
+def test_a_pair_s_own_term_may_be_shared_by_a_unit_that_fits_no_theme_but_not_by_one_that_fits() -> None:
+    # One member's pair on a new subject; a third unit, undecided (its fits lean weakly to subject 0, near
+    # whose units it sits), uses the pair's terms too. It fits no theme, so the terms are still the
+    # subject's own and vouch for the pair; a known unit using them would not.
+    rng = np.random.default_rng(0)
+    semantic, lexical, labels = _fits(12, 3, rng)
+    semantic[14, 0] += 0.045
+    lexical[14, 0] += 0.045 * 0.75
+    text = np.vstack([_direction(i % 3) + rng.normal(0, 0.05, 12) for i in range(12)]
+                     + [_direction(5) + rng.normal(0, 0.05, 12) for _ in range(2)]
+                     + [_direction(0) + rng.normal(0, 0.05, 12)])
+    terms = ([[f"subject{i % 3}", "round"] for i in range(12)] + [["safety", "insurance", "round"]] * 2
+             + [["safety", "insurance", "subject0", "round"]])
+    one = ["A"] * 12 + ["B"] * 3
+    finder = NewThemeFinder().fit(semantic, lexical, labels, text, terms, one)
+    assert -SUBSTANTIAL < finder.novelty_[14] < 0
+    assert [g.tolist() for g in finder.groups_] == [[12, 13]]
+    known = [["subject0", "safety", "insurance", "round"], *terms[1:14], ["subject0", "round"]]
+    assert NewThemeFinder().fit(semantic, lexical, labels, text, known, one).groups_ == []
+
+
 def test_a_pair_needs_substantial_evidence_and_a_larger_group_does_not_split_off_a_pair() -> None:
     # The same two units, asked for more evidence than they carry, stay where the codebook put them.
     assert NewThemeFinder(min_size=2, pair_evidence=1e6).fit(*_pair_round(np.random.default_rng(1))).groups_ == []
@@ -155,6 +176,27 @@ def test_a_known_unit_as_close_as_the_members_keeps_the_group_from_being_new() -
 def test_a_fourth_unit_on_the_new_subject_joins_the_group() -> None:
     finder = NewThemeFinder().fit(*_round(_direction(5) + RNG.normal(0, 0.05, 12)))
     assert [g.tolist() for g in finder.groups_] == [[12, 13, 14, 15]]
+
+
+def test_a_unit_of_the_new_subject_the_dendrogram_leaves_out_is_gathered_into_its_theme() -> None:
+    # A 16th unit half on the new subject, half on another (7) it shares a term with a 17th unit, a candidate
+    # that leans to codebook subject 0. In the dendrogram the 16th merges with the 17th, and their node fails
+    # (the 17th is near subject 0's units), so the group holds without it; once the group is a theme, the
+    # 16th's nearest theme is the new one and it joins, while the 17th's nearest is subject 0's units.
+    rng = np.random.default_rng(0)
+    semantic, lexical, labels = _fits(12, 5, rng)
+    text = np.vstack([_direction(i % 3) + rng.normal(0, 0.05, 12) for i in range(12)]
+                     + [_direction(5) + rng.normal(0, 0.05, 12) for _ in range(3)]
+                     + [0.6 * _direction(5) + 0.8 * _direction(7) + rng.normal(0, 0.05, 12),
+                        0.8 * _direction(0) + 0.6 * _direction(7) + rng.normal(0, 0.05, 12)])
+    terms = ([[f"subject{i % 3}", "round"] for i in range(12)] + [["safety", "insurance", "round"]] * 3
+             + [["safety", "transport", "round"], ["subject0", "transport", "round"]])
+    assert (novelty(semantic, lexical, labels)[15:] > 0).all()
+    finder = NewThemeFinder().fit(semantic, lexical, labels, text, terms)
+    assert [g.tolist() for g in finder.groups_] == [[12, 13, 14, 15]]
+    assert finder.labels_[16] == -1
+    assert [g.tolist() for g in NewThemeFinder(gather=False).fit(semantic, lexical, labels, text, terms).groups_] \
+        == [[12, 13, 14]]
 
 
 def test_finder_rejects_bad_parameters_and_mismatched_inputs() -> None:

@@ -66,7 +66,8 @@ RULES: dict[str, Rule] = {
     "loose_pairs": Rule("pairs, a pair needing no more evidence than a larger group",
                         finder={"min_size": 2, "pair_evidence": 0.0, "pair_vouch": False}),
     "vouched_pairs": Rule("groups of two vouched for: raised by two members, or sharing a term no other unit of "
-                          "the round and no codebook theme uses (the code's default since it was measured)",
+                          "the round and no codebook theme uses (the code's default from then until gathering, "
+                          "`ungathered`; with today's code it is `current`)",
                           finder={"min_size": 2}),
     "triples": Rule("the code's default before vouched pairs (code baf0237): groups of three at least",
                     finder={"min_size": 3}),

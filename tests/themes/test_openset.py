@@ -84,7 +84,7 @@ def _pair_round(rng: np.random.Generator):
 
 
 def test_two_clearly_new_units_with_a_subject_of_their_own_are_a_theme() -> None:
-    # Two units share terms (safety, insurance) that no other unit of the round uses: a pair by default,
+    # Two units share terms (safety, insurance) that no unit fitting the codebook uses: a pair by default,
     # not with min_size=3.
     finder = NewThemeFinder().fit(*_pair_round(np.random.default_rng(1)))
     assert [g.tolist() for g in finder.groups_] == [[12, 13]]

@@ -208,8 +208,9 @@ class NewThemeFinder(BaseEstimator):
         self._terms = [set(t) for t in cluster_terms]
         self._known_terms = set(known_terms)
         self.novelty_ = novelty(semantic, lexical, labels)
+        fitting = np.flatnonzero(self.novelty_ <= -self.veto)
         # The terms of the units that fit the codebook: a pair's vouching term is one none of them uses.
-        self._fitting_terms = {t for i in np.flatnonzero(self.novelty_ <= -self.veto) for t in self._terms[i]}
+        self._fitting_terms = {t for i in fitting for t in self._terms[i]}
         self.labels_ = np.full(n, -1)
         self.scores_ = np.zeros(n)
         self.groups_: list[np.ndarray] = []
@@ -217,7 +218,6 @@ class NewThemeFinder(BaseEstimator):
         if len(candidates) < self.min_size:
             return self
         features = self.features(text_vectors, cluster_terms)
-        fitting = np.flatnonzero(self.novelty_ <= -self.veto)
         vetoes = features[fitting]
         if self.grouping == "tree" or (self.grouping == "auto" and len(candidates) <= _TREE_LIMIT):
             groups = self._tree_groups(features, candidates, vetoes)

@@ -7,7 +7,7 @@ The protocol is built by rule from the data at hand, the bundled round and its g
 (:mod:`bench.lib.stress_sets`): for each of the codebook's ten themes X, X is dropped from the
 codebook and the round is coded again. X's units should come out as one new theme (``theme_source``
 ``discovered``, a ``new_theme_NN`` candidate) and every other unit should stay where it was. Per
-left-out theme and as the mean over the ten:
+left-out theme and as the mean over the ten (``--pairs``: every two themes left out at once, below):
 
 - ``surfaced``: the share of X's units put in a new-theme candidate (the issue's figure, the headline);
 - ``surfaced (homeless)``: the same over X's *homeless* units only, those whose gold ``accept`` names no
@@ -41,6 +41,12 @@ count as new. The units and their vectors are the ones the codebook step scores;
 codebook theme they took, whether the gold coding accepts it there, and their evidence): block
 ``loto-where-<NAME>``.
 
+``--pairs`` leaves every two themes out at once instead (45 runs per set), as a round that raises two
+concerns the codebook lacks: only there can the candidates' grouping be judged (the issue's ARI among
+surfaced units, defined where two candidates appear), and ``kept apart`` says whether the two themes
+came out as two candidates. The same sets, rules, ``--compare`` and ``--anchor``, recorded as blocks
+``ltto-<NAME>``, ``ltto-compare`` and ``ltto-anchor``.
+
 ``--new-rounds`` scores the two synthetic "new concerns" rounds in ``tests/fixtures`` (written for
 this purpose, not from the gold coding; their gold files sit beside them) with ``run`` and with
 ``assign`` onto a model fitted on the bundled round, as :func:`pipeline.study.evaluate.new_theme_agreement`
@@ -50,6 +56,7 @@ scores them: block ``loto-new-rounds-<NAME>`` per rule.
 from __future__ import annotations
 
 import argparse
+import itertools
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -74,16 +81,19 @@ NEW_ROUNDS = {
 # The figures of one left-out theme, in table order.
 FIGURES = ("surfaced", "homeless", "one_group", "grouped", "others", "known")
 LABELS = ("surfaced", "surfaced (homeless)", "one group", "grouped (ARI)", "others to new", "known accuracy")
+# Leaving two themes out (``--pairs``), also whether the two came out as two candidates.
+PAIR_FIGURES = (*FIGURES, "apart")
+PAIR_LABELS = (*LABELS, "kept apart")
 INTERVAL = "{:.2f} [{:.2f}, {:.2f}]"
 
 
 @dataclass
 class Coded:
-    """One coding of a set with one theme left out: per gold unit (in gold order) its gold theme,
-    predicted theme, whether that is a new-theme candidate, whether it is credited, and whether its
-    gold ``accept`` names its own theme alone."""
+    """One coding of a set with one theme (or, ``--pairs``, two) left out: per gold unit (in gold order)
+    its gold theme, predicted theme, whether that is a new-theme candidate, whether it is credited, and
+    whether its gold ``accept`` names its own theme alone."""
 
-    left_out: str
+    left_out: tuple[str, ...]
     truth: np.ndarray
     pred: np.ndarray
     new: np.ndarray
@@ -91,12 +101,12 @@ class Coded:
     alone: np.ndarray
 
 
-def drop_theme(book, theme_id: str):
-    """The codebook without ``theme_id``."""
-    return replace(book, themes=tuple(t for t in book.themes if t.theme_id != theme_id))
+def drop_theme(book, *theme_ids: str):
+    """The codebook without ``theme_ids``."""
+    return replace(book, themes=tuple(t for t in book.themes if t.theme_id not in theme_ids))
 
 
-def coded(gold: list[dict], units, assignments, left_out: str) -> Coded:
+def coded(gold: list[dict], units, assignments, *left_out: str) -> Coded:
     """Gold units in gold order against ``assignments`` of ``units``; every gold unit must match."""
     pairs, unmatched = match_units(gold, [u.text for u in units])
     if unmatched:
@@ -108,6 +118,11 @@ def coded(gold: list[dict], units, assignments, left_out: str) -> Coded:
                  np.array([is_new_theme(a.theme_id, a.theme_source) for a in rows]),
                  np.array([a.theme_id in ok for a, ok in zip(rows, accept, strict=True)]),
                  np.array([ok == {row["theme_id"]} for (row, _), ok in zip(pairs, accept, strict=True)]))
+
+
+def left_out_name(c: Coded) -> str:
+    """The left-out theme, or both of a pair: ``branding + sales_channels``."""
+    return " + ".join(c.left_out)
 
 
 def ari(truth: np.ndarray, pred: np.ndarray) -> float:
@@ -125,23 +140,33 @@ def ari(truth: np.ndarray, pred: np.ndarray) -> float:
 
 
 def per_theme(c: Coded, units: np.ndarray | None = None) -> dict[str, float | None]:
-    """The protocol's figures for one left-out theme, over ``units`` (a resample of gold rows; default all)."""
+    """The protocol's figures for one left-out theme (or pair), over ``units`` (a resample of gold rows;
+    default all)."""
     idx = np.arange(len(c.truth)) if units is None else units
     truth, pred, new, hit, alone = c.truth[idx], c.pred[idx], c.new[idx], c.hit[idx], c.alone[idx]
-    mine = truth == c.left_out
+    mine = np.isin(truth, c.left_out)
     if not mine.any():
-        return dict.fromkeys(FIGURES)
+        return dict.fromkeys(PAIR_FIGURES)
     homeless = mine & alone
-    found = pred[mine & new]
-    largest = max((int((found == p).sum()) for p in set(found.tolist())), default=0)
+    # Per left-out theme with surfaced units: the share of them in its largest candidate.
+    shares, main = [], {}
+    for theme in c.left_out:
+        found = pred[(truth == theme) & new]
+        if len(found):
+            values, counts = np.unique(found, return_counts=True)
+            shares.append(counts.max() / len(found))
+            main[theme] = values[counts.argmax()]
     candidates = set(pred[new].tolist())
     return {
         "surfaced": float(new[mine].mean()),
         "homeless": float(new[homeless].mean()) if homeless.any() else None,
-        "one_group": largest / len(found) if len(found) else None,
+        "one_group": float(np.mean(shares)) if shares else None,
         "grouped": ari(truth[new], pred[new]) if len(candidates) >= 2 else None,
         "others": float(new[~mine].mean()),
         "known": float((hit & ~new)[~mine].mean()),
+        # Two left-out themes, both surfaced: whether their largest candidates differ (a merge is "not apart",
+        # which the ARI, defined only where two candidates appear, does not count).
+        "apart": float(len(set(main.values())) == len(main)) if len(c.left_out) > 1 and len(main) == 2 else None,
     }
 
 
@@ -149,7 +174,7 @@ def mean_over_themes(codings: list[Coded], units: np.ndarray | None = None) -> d
     """The mean of each figure over the left-out themes that have one (n/a ones are left out)."""
     rows = [per_theme(c, units) for c in codings]
     out = {}
-    for key in FIGURES:
+    for key in PAIR_FIGURES:
         values = [r[key] for r in rows if r[key] is not None]
         out[key] = float(np.mean(values)) if values else None
     return out
@@ -170,13 +195,16 @@ def bootstrap(codings: list[Coded], n_boot: int, seed: int = 0) -> dict[str, tup
 class Loto:
     """The runs of the protocol on one bench (round, gold, cached embedder) with one new-theme rule."""
 
-    def __init__(self, bench: Bench, rule: str = "current") -> None:
+    def __init__(self, bench: Bench, rule: str = "current", pairs: bool = False) -> None:
         from pipeline.themes.codebook import load_codebook
 
         self.bench = bench
         self.rule = rule
         self.book = load_codebook()
         self.ids = list(self.book.ids)
+        # What each run leaves out: every theme, or (``pairs``) every two themes, as a round raising two
+        # concerns the codebook lacks.
+        self.left_outs = list(itertools.combinations(self.ids, 2 if pairs else 1))
         self._fits: dict[tuple, list[Coded]] = {}
 
     def model(self, book, **params):
@@ -186,34 +214,36 @@ class Loto:
         units = self.bench.set_units(name)
         key = tuple((u.text, u.agenda, u.question) for u in units)
         if key not in self._fits:
-            self._fits[key] = [coded(self.bench.gold, units, self.model(drop_theme(self.book, x)).fit(units)
-                                     .assignments_, x) for x in self.ids]
+            self._fits[key] = [coded(self.bench.gold, units, self.model(drop_theme(self.book, *x)).fit(units)
+                                     .assignments_, *x) for x in self.left_outs]
         return self._fits[key]
 
     def assigned(self) -> dict[str, list[Coded]]:
-        """Fit on the round without X's units, with the codebook without X; assign the whole round."""
+        """Fit on the round without X's units, with the codebook without X; assign the whole round (X: each
+        of :attr:`left_outs`)."""
         from pipeline.themes.store import load_model, save_model
 
         units = self.bench.units
         plain = parse_text(paragraphs(units), "plain")
         gold_of = {i: row["theme_id"] for row, i in match_units(self.bench.gold, [u.text for u in units])[0]}
         out: dict[str, list[Coded]] = {name: [] for name in ASSIGN_SETS}
-        for x in self.ids:
-            model = self.model(drop_theme(self.book, x)).fit([u for i, u in enumerate(units) if gold_of.get(i) != x])
+        for x in self.left_outs:
+            before = [u for i, u in enumerate(units) if gold_of.get(i) not in x]
+            model = self.model(drop_theme(self.book, *x)).fit(before)
             with tempfile.TemporaryDirectory() as tmp:
                 save_model(model, Path(tmp) / "model")
                 loaded = load_model(Path(tmp) / "model", embedder=self.bench.embedder)
             as_rule(loaded, self.rule)
             for name, round_units in (("assign", units), ("assign_no_headings", plain)):
-                out[name].append(coded(self.bench.gold, round_units, loaded.predict_open(round_units)[0], x))
+                out[name].append(coded(self.bench.gold, round_units, loaded.predict_open(round_units)[0], *x))
         return out
 
     def anchor(self, name: str, threshold: float) -> list[Coded]:
         """BERTopic's zero-shot topic modelling at ``zeroshot_min_similarity`` = ``threshold``."""
         units = self.bench.set_units(name)
         vectors = np.asarray(self.model(self.book).embed(units))
-        return [coded(self.bench.gold, units, zero_shot(drop_theme(self.book, x), units, vectors, threshold,
-                                                        self.bench.embedder), x) for x in self.ids]
+        return [coded(self.bench.gold, units, zero_shot(drop_theme(self.book, *x), units, vectors, threshold,
+                                                        self.bench.embedder), *x) for x in self.left_outs]
 
 
     def where(self, name: str = "bundled") -> list[list]:
@@ -282,34 +312,41 @@ def _cell(value: float | None, interval: tuple[float, float] | None = None, fmt:
     return cell([value, *interval], INTERVAL) if interval else cell(value, fmt)
 
 
-def summary_table(summaries: dict[str, tuple[dict, dict]]) -> dict:
-    """One row per set (or anchor): the means over the ten themes with their intervals."""
-    columns = [Column("set"), *(figure(label, INTERVAL) for label in LABELS)]
-    return table(columns, [[name, *(_cell(mean[k], ci.get(k)) for k in FIGURES)]
+def _figures(pairs: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The figures and their labels, of one theme left out or of two."""
+    return (PAIR_FIGURES, PAIR_LABELS) if pairs else (FIGURES, LABELS)
+
+
+def summary_table(summaries: dict[str, tuple[dict, dict]], pairs: bool = False) -> dict:
+    """One row per set (or anchor): the means over the left-out themes (or pairs) with their intervals."""
+    keys, labels = _figures(pairs)
+    columns = [Column("set"), *(figure(label, INTERVAL) for label in labels)]
+    return table(columns, [[name, *(_cell(mean[k], ci.get(k)) for k in keys)]
                            for name, (mean, ci) in summaries.items()])
 
 
 def per_theme_rows(codings: list[Coded]) -> list[dict]:
     """Per left-out theme: its units, homeless units and figures (the rows of :func:`theme_table`)."""
-    return [{"left_out": c.left_out, "units": int((c.truth == c.left_out).sum()),
-             "homeless_units": int(((c.truth == c.left_out) & c.alone).sum()), **per_theme(c)} for c in codings]
+    return [{"left_out": left_out_name(c), "units": int(np.isin(c.truth, c.left_out).sum()),
+             "homeless_units": int((np.isin(c.truth, c.left_out) & c.alone).sum()), **per_theme(c)} for c in codings]
 
 
 def theme_table(codings: list[Coded], mean: dict, ci: dict) -> dict:
-    """Per left-out theme, then the mean of the ten with its intervals."""
+    """Per left-out theme (or pair), then the mean of them all with its intervals."""
+    keys, labels = _figures(len(codings[0].left_out) > 1)
     columns = [Column("left out"), figure("units", "{}"), figure("homeless", "{}"),
-               *(figure(label, "{:.2f}") for label in LABELS)]
-    rows = [[r["left_out"], r["units"], r["homeless_units"], *(_cell(r[k]) for k in FIGURES)]
+               *(figure(label, "{:.2f}") for label in labels)]
+    rows = [[r["left_out"], r["units"], r["homeless_units"], *(_cell(r[k]) for k in keys)]
             for r in per_theme_rows(codings)]
-    rows.append(["**mean of 10**", None, None, *(_cell(mean[k], ci.get(k)) for k in FIGURES)])
+    rows.append([f"**mean of {len(codings)}**", None, None, *(_cell(mean[k], ci.get(k)) for k in keys)])
     return table(columns, rows)
 
 
 def mean_of_rows(rows: list[dict]) -> dict[str, float | None]:
     """The mean over left-out themes of :func:`per_theme_rows`' rows (as :func:`mean_over_themes` takes it)."""
     out = {}
-    for key in FIGURES:
-        values = [r[key] for r in rows if r[key] is not None]
+    for key in PAIR_FIGURES:
+        values = [r[key] for r in rows if r.get(key) is not None]
         out[key] = float(np.mean(values)) if values else None
     return out
 
@@ -366,6 +403,12 @@ def new_round_table(rows: list[list]) -> dict:
 NOTE = ("Means over the ten left-out themes [95% bootstrap interval, {boot:,} resamples over the round's 52 units]. "
         "`surfaced (homeless)`: the same over the units whose gold `accept` names no theme still in the codebook "
         "(nine themes have one). `grouped`: only where two or more candidates appear.")
+PAIR_NOTE = ("Means over the 45 pairs of left-out themes [95% bootstrap interval, {boot:,} resamples over the "
+             "round's 52 units]. `surfaced`: the share of both themes' units put in a candidate; `one group`: per "
+             "left-out theme, the share of its surfaced units in its largest candidate; `grouped (ARI)`: candidate "
+             "against gold theme over the units in a candidate, only where two or more candidates appear (the "
+             "issue's figure); `kept apart`: where both themes surfaced, whether their largest candidates differ "
+             "(a merge of the two counts here, not in the ARI).")
 
 
 COMPARE_NOTE = ("Each cell: surfaced / surfaced (homeless) / others to new / known accuracy, means over the ten "
@@ -389,6 +432,9 @@ def main(argv: list[str] | None = None) -> None:
                              "or from their saved blocks")
     parser.add_argument("--where", action="store_true",
                         help="instead: record where each left-out theme's units went, on the bundled round, per rule")
+    parser.add_argument("--pairs", action="store_true",
+                        help="leave every two themes out instead of one (blocks ltto-*): two concerns the codebook "
+                             "lacks in one round, where the candidates' grouping (ARI) is defined")
     parser.add_argument("--boot", type=int, default=2000, help="bootstrap resamples")
     add_output_options(parser)
     args = parser.parse_args(argv)
@@ -399,39 +445,43 @@ def main(argv: list[str] | None = None) -> None:
             title = f"Where each left-out theme's units went, rule `{rule}`, bundled round"
             recorder.record(f"loto-where-{rule}", title, [where_table(Loto(bench, rule).where()), text(WHERE_NOTE)])
         return
+    # Leaving two themes out is its own protocol, recorded in its own blocks.
+    prefix, what = ("ltto", "Leave two themes out") if args.pairs else ("loto", "Leave one theme out")
     means: dict[str, dict[str, dict]] = {}
     for rule in args.config:
-        loto = Loto(bench, rule)
+        loto = Loto(bench, rule, pairs=args.pairs)
         results: dict[str, list[Coded]] = {name: loto.fitted(name) for name in args.sets if name in FITTED_SETS}
         if any(name in ASSIGN_SETS for name in args.sets):
             results.update({k: v for k, v in loto.assigned().items() if k in args.sets})
         summaries = {name: (mean_over_themes(c), bootstrap(c, args.boot)) for name, c in results.items()}
         means[rule] = {name: mean for name, (mean, _) in summaries.items()}
         first = next(iter(results))
-        body = [summary_table(summaries), text(NOTE.format(boot=args.boot)),
+        body = [summary_table(summaries, args.pairs), text((PAIR_NOTE if args.pairs else NOTE).format(boot=args.boot)),
                 text(f"Per left-out theme, {first} (`homeless`: its units whose gold `accept` names it alone):"),
                 theme_table(results[first], *summaries[first])]
-        recorder.record(f"loto-{rule}", f"Leave one theme out, rule `{rule}`", body,
+        recorder.record(f"{prefix}-{rule}", f"{what}, rule `{rule}`", body,
                         data={name: per_theme_rows(c) for name, c in results.items()})
-        if args.new_rounds:
+        if args.new_rounds and not args.pairs:
             recorder.record(f"loto-new-rounds-{rule}", f"New-concerns rounds, rule `{rule}`",
                             [new_round_table(new_round_rows(bench, rule, []))])
     if args.compare:
         saved = load(args.results / "loto.json")["blocks"]
         for rule in args.compare:
             if rule not in means:
-                if f"loto-{rule}" not in saved:
-                    raise SystemExit(f"--compare {rule}: no block loto-{rule} in {args.results}; run --config {rule}")
-                means[rule] = {name: mean_of_rows(rows) for name, rows in saved[f"loto-{rule}"]["data"].items()}
-        recorder.record("loto-compare", "Leave one theme out, rules side by side",
+                if f"{prefix}-{rule}" not in saved:
+                    raise SystemExit(f"--compare {rule}: no block {prefix}-{rule} in {args.results}; "
+                                     f"run --config {rule}")
+                means[rule] = {name: mean_of_rows(rows) for name, rows in saved[f"{prefix}-{rule}"]["data"].items()}
+        recorder.record(f"{prefix}-compare", f"{what}, rules side by side",
                         [compare_table({rule: means[rule] for rule in args.compare}), text(COMPARE_NOTE)])
     if args.anchor:
-        anchors = {f"anchor {t:g} ({name})": Loto(bench).anchor(name, t)
+        anchors = {f"anchor {t:g} ({name})": Loto(bench, pairs=args.pairs).anchor(name, t)
                    for t in args.anchor for name in ("bundled", "no_headings")}
-        body = [summary_table({name: (mean_over_themes(c), bootstrap(c, args.boot)) for name, c in anchors.items()})]
-        if args.new_rounds:
+        body = [summary_table({name: (mean_over_themes(c), bootstrap(c, args.boot)) for name, c in anchors.items()},
+                              args.pairs)]
+        if args.new_rounds and not args.pairs:
             body += [text("New-concerns rounds:"), new_round_table(new_round_rows(bench, "current", args.anchor))]
-        recorder.record("loto-anchor", "BERTopic's zero-shot rule on the same protocol", body)
+        recorder.record(f"{prefix}-anchor", f"BERTopic's zero-shot rule, {what.lower()}", body)
 
 
 if __name__ == "__main__":

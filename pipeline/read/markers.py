@@ -38,8 +38,9 @@ _AGENDA = (
     re.compile(rf"^(?P<mark>[{AGENDA_DINGBATS}])\s*(?P<text>.*)$"),
     re.compile(rf"^(?P<mark>[{ROMAN}])\s*[.．]?\s+(?P<text>\S.*)$"),
     re.compile(r"^(?P<mark>X?(?:IX|IV|V?I{1,3}|V|X))\s*[.．]\s*(?P<text>\S.*)$"),
-    # ``1. 제목`` but not a dotted date such as ``2024. 3. 5.`` or ``3. 5.``
-    re.compile(r"^(?P<mark>\d{1,2})\s*[.．]\s+(?P<text>(?!\d{1,2}\s*[.．])\D.*)$"),
+    # ``1. 제목`` and ``1. 2027년 사업 계획`` (a heading that opens with a year), but not a dotted date such as
+    # ``3. 5.`` or ``12. 2024. 3.``, nor a decimal (``2. 3.5% 증가``)
+    re.compile(r"^(?P<mark>\d{1,2})\s*[.．]\s+(?P<text>(?!\d{1,4}\s*[.．])\S.*)$"),
 )
 _CODE_ONLY = re.compile(r"^\s*\d{1,2}\s*-\s*\d{1,2}\s*-\s*\d{1,2}\s*$")
 _REC = re.compile(rf"^(?P<mark>[{REC_MARKS}]|o(?=\s+[가-힣(\[‘“]))\s*(?P<text>.*)$")

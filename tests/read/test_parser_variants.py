@@ -187,3 +187,23 @@ def test_aliases_and_fields():
 )
 def test_lines_that_look_like_markers_but_are_not(line, kind):
     assert classify_line(line).kind == kind
+
+
+@pytest.mark.parametrize("line", ["3. 5. 자문회의", "12. 2024. 3. 회의", "2. 3.5% 증가"])
+def test_numbered_dates_and_decimals_are_not_agenda_items(line):
+    assert classify_line(line).kind == "text"
+
+
+def test_an_agenda_item_that_opens_with_a_year_is_a_heading_not_a_unit():
+    # Government outlines number their items ``1. 2027년 …``; read as text, the heading became a unit of
+    # every member who repeated it, and those identical units a new-theme candidate of their own.
+    units = units_from_text(
+        "김민수 위원\n\n1. 2027년 지역상생교류 사업 계획\n< 사업 운영 개선 >\n"
+        " ◦ 주말 농촌 체험과 농가 민박을 묶은 체류 상품을 늘려야 함\n\n"
+        "이영희 위원\n\n1. 2027년 지역상생교류 사업 계획\n< 판로 >\n"
+        " ◦ 지역 농산물 꾸러미를 정기 배송하는 직거래를 시범 도입할 것\n"
+    )
+    assert [u.text for u in units] == ["주말 농촌 체험과 농가 민박을 묶은 체류 상품을 늘려야 함",
+                                       "지역 농산물 꾸러미를 정기 배송하는 직거래를 시범 도입할 것"]
+    assert {u.agenda for u in units} == {"2027년 지역상생교류 사업 계획"}
+    assert [u.member for u in units] == [1, 2]

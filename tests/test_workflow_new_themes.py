@@ -91,6 +91,29 @@ def test_evaluate_reports_surfaced_grouped_and_known_units_sent_to_new(runs) -> 
     assert {entry["largest_group"] for entry in result["per_new_theme"].values()} == {1.0}
 
 
+HELD_BACK = {name: (FIXTURES / f"{name}.txt", FIXTURES / f"{name}_gold.csv")
+             for name in ("new_concerns_nextlocal", "new_concerns_outline")}
+
+
+@pytest.mark.parametrize("name", sorted(HELD_BACK))
+@pytest.mark.parametrize("mode", ["run", "assign"])
+def test_rounds_of_other_committees_and_layouts_surface_their_new_concerns(runs, name, mode) -> None:
+    path, gold = HELD_BACK[name]
+    options, out = RunOptions(cache_dir=runs["cache"]), runs["out"] / f"{name}_{mode}"
+    result = (run_round([path], out, options) if mode == "run" else assign_round([path], runs["out"] / "model", out,
+                                                                                 options))
+    scores = evaluate(gold, result.out_dir)
+    new = scores["new_themes"]
+    # The floor for rounds held back: known themes >= 0.85, at least 7 in 10 new-theme units
+    # surfaced, grouped by subject, at most one known unit sent to new.
+    assert new["n_new_gold"] == 9 and new["surfaced"] >= 0.7
+    assert new["known_accuracy"] >= 0.85 and new["known_to_new"] <= 1
+    assert new["new_themes_found"] == 3 and new["grouped_ari"] >= 0.5
+    # Every candidate is one of the round's concerns: no heading or repeated line makes one of its own.
+    themes = pd.read_csv(result.out_dir / "themes.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert (themes["theme_source"] == "discovered").sum() == 3
+
+
 def test_promote_then_rerun_files_the_candidates_units_under_the_new_codebook_theme(runs, capsys) -> None:
     run_dir, out = runs["run"].out_dir, runs["out"]
     recs = _coded(runs["run"])

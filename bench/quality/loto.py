@@ -47,8 +47,9 @@ surfaced units, defined where two candidates appear), and ``kept apart`` says wh
 came out as two candidates. The same sets, rules, ``--compare`` and ``--anchor``, recorded as blocks
 ``ltto-<NAME>``, ``ltto-compare`` and ``ltto-anchor``.
 
-``--new-rounds`` scores the two synthetic "new concerns" rounds in ``tests/fixtures`` (written for
-this purpose, not from the gold coding; their gold files sit beside them) with ``run`` and with
+``--new-rounds`` scores the four synthetic "new concerns" rounds in ``tests/fixtures`` (written for
+this purpose, not from the gold coding; their gold files sit beside them; the last two, another
+committee and another layout, were written after the rule was fixed) with ``run`` and with
 ``assign`` onto a model fitted on the bundled round, as :func:`pipeline.study.evaluate.new_theme_agreement`
 scores them: block ``loto-new-rounds-<NAME>`` per rule.
 """
@@ -77,6 +78,9 @@ ASSIGN_SETS = ("assign", "assign_no_headings")
 NEW_ROUNDS = {
     "new_concerns": ROOT / "tests" / "fixtures" / "new_concerns_round.txt",
     "new_concerns_press": ROOT / "tests" / "fixtures" / "new_concerns_press.txt",
+    # Written after the rule was fixed, as rounds of other committees and layouts (tests/test_workflow_new_themes.py).
+    "new_concerns_nextlocal": ROOT / "tests" / "fixtures" / "new_concerns_nextlocal.txt",
+    "new_concerns_outline": ROOT / "tests" / "fixtures" / "new_concerns_outline.txt",
 }
 # The figures of one left-out theme, in table order.
 FIGURES = ("surfaced", "homeless", "one_group", "grouped", "others", "known")

@@ -32,7 +32,20 @@ MASKS = "○◯△▲☆★◇OＯxX＊*"
 # ``위원``, ``위원장``, optionally ``의견``/``자문의견``, an affiliation in brackets, a colon.
 _TRAILER = r"(?:장)?(?:\s*(?:자문\s*)?(?:의견|내용))?(?:\s*[(（][^()（）]{0,40}[)）])?\s*[:：]?"
 _MEMBER_BOX = re.compile(rf"^[{BOXES}]\s*(?P<name>\S.{{0,30}}?)\s*위원{_TRAILER}$")
+# Not ``홍길동 자문위원`` bare: ``외부 자문위원(2명)`` in a list reads the same.
 _MEMBER_BARE = re.compile(rf"^(?P<name>[{MASKS}]{{2,5}}|[가-힣][가-힣{MASKS}]{{1,4}})\s*위원{_TRAILER}$")
+# Members kept anonymous by a letter or a number: ``A 위원``, ``위원 B``, ``위원1 의견``.
+_ANON = r"(?:[A-Za-zＡ-Ｚ]|\d{1,2})"
+_MEMBER_ANON = re.compile(rf"^(?:{_ANON}\s*(?:자문\s*)?위원|(?:자문\s*)?위원\s*{_ANON}){_TRAILER}$")
+# A member header written after a list marker, as in a list of the members' opinions: ``○ 김OO 위원 의견``,
+# ``1. 홍길동 위원``, ``가. A 위원``, ``- 위원 2``. The whole rest of the line must be the header.
+_LIST_MARKS = re.escape(REC_MARKS + DASHES) + "▶▷►"
+_LISTED = re.compile(rf"^(?P<mark>[{_LIST_MARKS}]|\d{{1,2}}\s*[.)．]|[가-하]\s*[.)])\s*(?P<rest>\S.*)$")
+
+
+def _member(s: str) -> bool:
+    """Whether ``s`` (without a box) is a member header: a name or mask, or a letter or number, and ``위원``."""
+    return bool(_MEMBER_BARE.match(s) or _MEMBER_ANON.match(s))
 _BOX = re.compile(rf"^[{BOXES}]\s*(?P<text>.*)$")
 _AGENDA = (
     re.compile(rf"^(?P<mark>[{AGENDA_DINGBATS}])\s*(?P<text>.*)$"),
@@ -75,9 +88,11 @@ def classify_line(raw: str) -> Classified:
     s = raw.strip()
     if not s:
         return Classified("blank", "")
-    m = _MEMBER_BOX.match(s) or _MEMBER_BARE.match(s)
-    if m:
+    if _MEMBER_BOX.match(s) or _member(s) or (s[0] in BOXES and _member(s[1:].strip())):
         return Classified("member", s.lstrip(BOXES).strip(), s[0] if s[0] in BOXES else "")
+    m = _LISTED.match(s)
+    if m and _member(m.group("rest")):
+        return Classified("member", m.group("rest"), m.group("mark"))
     for pattern in _AGENDA:
         m = pattern.match(s)
         if m:
@@ -87,7 +102,7 @@ def classify_line(raw: str) -> Classified:
         inner = s[1:-1] if s.endswith(close) else s[1:]
         if not _CODE_ONLY.match(inner) and inner.strip() and close not in inner:
             kind = "question" if s.endswith(close) else "question_open"
-            if kind == "question" and (_MEMBER_BARE.match(inner.strip()) or _MEMBER_BOX.match("□" + inner.strip())):
+            if kind == "question" and (_member(inner.strip()) or _MEMBER_BOX.match("□" + inner.strip())):
                 return Classified("member", inner.strip(), s[0])
             return Classified(kind, inner.strip(), s[0])
     m = _BOX.match(s)

@@ -3,7 +3,9 @@ walking a document is :mod:`pipeline.read.parsestate`'s).
 
 What a line is, in the order it is tested (``pipeline.read.markers.classify_line``):
 
-* member header   ``□ ○○○ 위원`` (also ``■ ▢ ◆``, any mask or a real name, or a bare ``홍길동 위원`` line)
+* member header   ``□ ○○○ 위원`` (also ``■ ▢ ◆``, any mask or a real name, or a bare ``홍길동 위원`` line,
+                  an anonymous ``A 위원`` / ``위원 2``, or one after a list marker: ``○ 김OO 위원 의견``,
+                  ``1. 홍길동 위원``)
 * agenda item     ``❶ …``, ``Ⅰ. …``, ``1. …``
 * question        ``[ … ]``, ``【 … 】``, ``< … >``, ``〈 … 〉`` (a program code in brackets is not one)
 * box paragraph   a ``□`` line that does not end in ``위원`` (press-release style): a heading when

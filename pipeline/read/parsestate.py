@@ -18,7 +18,7 @@ from pipeline.core.records import Line, Unit
 from pipeline.read.builders import Builder, Part, split_items
 from pipeline.read.markers import MARKER_CHARS, MASKS, Classified, agenda_family
 from pipeline.read.placement import LineLedger, Outline, split_opening
-from pipeline.read.wrapping import Joined, is_hangul, is_prose
+from pipeline.read.wrapping import Joined, is_prose
 
 # A label in brackets at the start of a unit or part, ``(문제점) …``: not a number, at most 20 characters.
 _TAG = re.compile(r"^\(\s*(?P<tag>[^()\d\s][^()]{0,19}?)\s*\)")
@@ -81,9 +81,10 @@ class ParseState:
             self.title = Joined(text, text)
         self.headers.append((kind, self.title if kind == "agenda" else text, number))
         if kind == "member":
-            # Masked names (○○○) all look alike: each header is a new member. A real name met
-            # again in the same document is the same member.
-            masked = any(ch in MASKS for ch in text) or not any(is_hangul(ch) for ch in text.replace("위원", ""))
+            # Masked names (○○○) all look alike: each header is a new member. A real name, or the letter or
+            # number an anonymous member goes by (``A 위원``, ``위원 2``), met again in the same document is the
+            # same member.
+            masked = any(ch in MASKS for ch in text) or not any(ch.isalnum() for ch in text.replace("위원", ""))
             if masked or text not in self.members:
                 self.n_members += 1
                 self.members[text] = self.n_members

@@ -207,3 +207,42 @@ def test_an_agenda_item_that_opens_with_a_year_is_a_heading_not_a_unit():
                                        "지역 농산물 꾸러미를 정기 배송하는 직거래를 시범 도입할 것"]
     assert {u.agenda for u in units} == {"2027년 지역상생교류 사업 계획"}
     assert [u.member for u in units] == [1, 2]
+
+
+@pytest.mark.parametrize("line, label", [
+    ("○ 김OO 위원 의견", "김OO 위원 의견"),
+    ("1. 홍길동 위원", "홍길동 위원"),
+    ("가. 홍길동 위원", "홍길동 위원"),
+    ("- 홍길동 위원", "홍길동 위원"),
+    ("▶ 홍길동 위원", "홍길동 위원"),
+    ("A 위원", "A 위원"),
+    ("위원 2 의견", "위원 2 의견"),
+    ("□ 위원 B", "위원 B"),
+    ("[위원 C]", "위원 C"),
+])
+def test_member_headers_in_other_layouts(line, label):
+    # Minutes list their members after a list marker or keep them anonymous by a letter or a number; read
+    # as a recommendation or an agenda item, every unit lost its member.
+    got = classify_line(line)
+    assert (got.kind, got.text) == ("member", label)
+
+
+@pytest.mark.parametrize("line", ["○ 관계 부서와 위원", "○ 운영위원회 구성", "1. 위원회 운영", "○ 위원 의견", "○ 각 위원",
+                                  "   - 외부 자문위원(2명) "])
+def test_lines_that_mention_members_are_not_member_headers(line):
+    assert classify_line(line).kind != "member"
+
+
+def test_anonymous_members_by_letter_keep_their_units_apart_and_together():
+    units = units_from_text(
+        "A 위원\n ○ 체류형 관광 상품을 늘려야 함\n\nB 위원\n ○ 직거래 장터를 상설화할 것\n\n"
+        "A 위원\n ○ 성과지표를 새로 정해야 함\n"
+    )
+    assert [(u.member, u.member_label) for u in units] == [(1, "A 위원"), (2, "B 위원"), (1, "A 위원")]
+
+
+def test_members_listed_with_numbers_are_members_not_agenda_items():
+    units = units_from_text(
+        "1. 홍길동 위원\n ○ 체류형 관광 상품을 늘려야 함\n\n2. 김철수 위원\n ○ 직거래 장터를 상설화할 것\n"
+    )
+    assert [(u.member, u.agenda) for u in units] == [(1, ""), (2, "")]

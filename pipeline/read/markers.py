@@ -83,6 +83,21 @@ def agenda_family(mark: str) -> str:
     return "arabic" if mark.isdigit() else "roman"
 
 
+def list_family(mark: str) -> str:
+    """Which list a sub-point marker belongs to: ``dash``, ``note`` (``※ *``), ``circled`` (``①``, ``➀``),
+    ``hangul`` (``가.``, ``가)``) or ``number`` (``1)``, ``(1)``)."""
+    if mark in DASHES:
+        return "dash"
+    if mark in NOTE_MARKS:
+        return "note"
+    if mark in CIRCLED or mark in DINGBAT_CIRCLED:
+        return "circled"
+    return "hangul" if mark[:1] in _HANGUL_ENUM else "number"
+
+
+_HANGUL_ENUM = frozenset(chr(c) for c in range(ord("가"), ord("하") + 1))
+
+
 def classify_line(raw: str) -> Classified:
     """Tell what one line is (:mod:`pipeline.read.parser`'s docstring lists the order of tests)."""
     s = raw.strip()

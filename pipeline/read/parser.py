@@ -14,10 +14,11 @@ What a line is, in the order it is tested (``pipeline.read.markers.classify_line
 * sub-point       ``- – · ▪ •``, enumerators ``①…⑳ ➀…➉ 가.``; notes ``※ *``
 * anything else   continuation text (hard-wrapped lines are joined, blank lines between them ignored)
 
-A document with no recommendation markers promotes its dash bullets to units; one with neither
-is read as one unit per blank-line separated paragraph. A recommendation whose intro is followed
-by line-initial ``①/②/③`` items that each carry their own dash sub-points is split into one
-unit per item (the intro is kept as ``lead`` of the first part).
+A document with no recommendation markers promotes the items of each member's outermost list to units
+(the list the member's first item belongs to: dash bullets, ``1)``/``(1)``, ``가.``/``가)`` or ``①``), the
+other lists staying their sub-points; one with neither is read as one unit per blank-line separated
+paragraph. A recommendation whose intro is followed by line-initial ``①/②/③`` items that each carry their
+own dash sub-points is split into one unit per item (the intro is kept as ``lead`` of the first part).
 
 Text before the first structure is content (an intro, a table of figures, a form's boxes) but for a title:
 the paragraphs that are not prose (:func:`pipeline.read.wrapping.is_prose`) before the first prose one, when
@@ -43,7 +44,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pipeline.core.records import Document, Line, Unit, Unplaced
-from pipeline.read.markers import BRACKETS, DASHES, Classified, classify_line
+from pipeline.read.markers import BRACKETS, DASHES, MARKER_CHARS, Classified, classify_line, list_family
 from pipeline.read.parsestate import ParseState
 
 
@@ -93,6 +94,31 @@ class StructureParser:
         return _parse_lines(doc.lines, round_id or doc.round, _basename(doc.path), self.split_enumerated)
 
 
+def _promote_outermost_lists(classified: Sequence[Classified]) -> list[Classified]:
+    """``classified`` with the items of each member's outermost list made recommendations: the list that
+    member's first item with words belongs to (:func:`~pipeline.read.markers.list_family`), as an outline
+    opens with an item of its outer level (``1)`` over ``-``, or ``-`` over ``1)``); one member may write
+    ``1)`` where another writes ``가.``. Text before the first member is a block of its own. A dash with
+    no words after it (a divider line, ``-``) opens no list."""
+    out, top = [], None
+    for c in classified:
+        if c.kind == "member":
+            top = None
+        elif c.kind == "sub" and c.text and top is None:
+            top = list_family(c.mark)
+        # A lone dash (a divider) is an empty recommendation, as ever: it ends the one before it and holds nothing.
+        promoted = c.kind == "sub" and ((top is not None and list_family(c.mark) == top) or (
+            not c.text and c.mark in DASHES))
+        out.append(Classified("rec", _item_text(c), c.mark) if promoted else c)
+    return out
+
+
+def _item_text(c: Classified) -> str:
+    """A promoted item's text: an enumerator of letters or digits (``1)``, ``가.``) is content, as every
+    character that is not a marker is (a dash or ``①`` is a marker, and goes)."""
+    return f"{c.mark} {c.text}".strip() if set(c.mark) - MARKER_CHARS else c.text
+
+
 def _basename(path: str) -> str:
     return path.replace("\\", "/").rsplit("/", 1)[-1]
 
@@ -101,17 +127,10 @@ def _parse_lines(
     lines: Sequence[Line], round_id: str, source: str, split_enumerated: bool
 ) -> ParsedDocument:
     classified = [classify_line(line.text) for line in lines]
-    has_recs = any(c.kind == "rec" for c in classified)
-    # A dash with no words after it (a divider line, "-") is no bullet: it must not take a document out of
-    # paragraph mode, where its paragraphs would become a preamble.
-    has_dash = any(c.kind == "sub" and c.mark in DASHES and c.text for c in classified)
-    paragraph_mode = not has_recs and not has_dash and not any(c.kind == "box" for c in classified)
-    if not has_recs:
-        # No ㅇ/○ markers: dash bullets are the top level a reader sees.
-        classified = [
-            Classified("rec", c.text, c.mark) if c.kind == "sub" and c.mark in DASHES else c
-            for c in classified
-        ]
+    if not any(c.kind == "rec" for c in classified):
+        # No ㅇ/○ markers: the outermost list is the top level a reader sees, its items the units.
+        classified = _promote_outermost_lists(classified)
+    paragraph_mode = not any(c.kind in ("rec", "box") for c in classified)
 
     state = ParseState(round_id, source, split_enumerated)
     i = 0

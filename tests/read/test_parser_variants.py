@@ -246,3 +246,28 @@ def test_members_listed_with_numbers_are_members_not_agenda_items():
         "1. 홍길동 위원\n ○ 체류형 관광 상품을 늘려야 함\n\n2. 김철수 위원\n ○ 직거래 장터를 상설화할 것\n"
     )
     assert [(u.member, u.agenda) for u in units] == [(1, ""), (2, "")]
+
+
+def test_numbered_items_are_the_units_of_a_document_without_recommendation_marks():
+    # Minutes that number each member's opinions (1), 2) or 가., 나.) instead of marking them ㅇ: each item is
+    # a unit, with its dash sub-points. Before, a member's items ran together into one unit and a dash under
+    # them became a unit of its own.
+    units = units_from_text(
+        "A 위원\n1) 체류형 관광 상품을 늘리고 숙박비 일부를 환급해야 함\n2) 직거래 장터를 상설화하여 판로를 넓힐 것\n"
+        "   - 온라인몰과 연계\n\nB 위원\n가. 성과지표를 새로 정하고 매년 평가해야 함\n나. 전담 조직과 예산을 확보할 것\n"
+    )
+    assert [(u.member, u.text) for u in units] == [
+        (1, "1) 체류형 관광 상품을 늘리고 숙박비 일부를 환급해야 함"),
+        (1, "2) 직거래 장터를 상설화하여 판로를 넓힐 것 - 온라인몰과 연계"),
+        (2, "가. 성과지표를 새로 정하고 매년 평가해야 함"),
+        (2, "나. 전담 조직과 예산을 확보할 것"),
+    ]
+    assert units[1].subpoints == ("- 온라인몰과 연계",)
+
+
+def test_dash_items_stay_the_units_when_numbered_lines_sit_under_them():
+    units = units_from_text(
+        "A 위원\n- 체류형 관광 상품을 늘려야 함\n  1) 숙박비 일부 환급\n  2) 장기 체류자 우대\n- 직거래 장터를 상설화할 것\n"
+    )
+    assert [u.text for u in units] == ["체류형 관광 상품을 늘려야 함 1) 숙박비 일부 환급 2) 장기 체류자 우대",
+                                       "직거래 장터를 상설화할 것"]

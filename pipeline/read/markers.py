@@ -56,7 +56,8 @@ _AGENDA = (
     re.compile(r"^(?P<mark>\d{1,2})\s*[.．]\s+(?P<text>(?!\d{1,4}\s*[.．])\S.*)$"),
 )
 _CODE_ONLY = re.compile(r"^\s*\d{1,2}\s*-\s*\d{1,2}\s*-\s*\d{1,2}\s*$")
-_REC = re.compile(rf"^(?P<mark>[{REC_MARKS}]|o(?=\s+[가-힣(\[‘“]))\s*(?P<text>.*)$")
+# Not a run of marks: ``○○구 …``, ``ㅇㅇ시 …`` is a masked name opening the line (a title), not an item.
+_REC = re.compile(rf"^(?P<mark>[{REC_MARKS}](?![{REC_MARKS}])|o(?=\s+[가-힣(\[‘“]))\s*(?P<text>.*)$")
 _SUB = re.compile(
     rf"^(?P<mark>[{DASHES}{NOTE_MARKS}]|[{CIRCLED}{DINGBAT_CIRCLED}]|[가-하][.)]|\(?\d{{1,2}}\))\s*(?P<text>.*)$"
 )

@@ -53,8 +53,9 @@ class ParsedDocument:
     """What the parser read from one document.
 
     ``units`` are in document order; ``headers`` are (kind, text, line) for every member, agenda
-    and question heading met; ``preamble`` holds the text before the first structure that no unit
-    took (a title); ``unplaced`` lists every stretch of lines whose words are in no unit, with why.
+    and question heading met (and ``section`` for a ``□`` paragraph over agenda or question headings);
+    ``preamble`` holds the text before the first structure that no unit took (a title); ``unplaced``
+    lists every stretch of lines whose words are in no unit, with why.
     """
 
     units: tuple[Unit, ...]
@@ -162,6 +163,7 @@ def _parse_lines(
             state.text(line, c, paragraph_mode)
         i += 1
     state.close()
+    state.close_box_section()
     state.flush_preamble()
     state.resolve(("agenda", "question"))
     state.close_sections(0)

@@ -50,6 +50,8 @@ class ParseState:
         self.pending: dict[str, tuple[int, int]] = {}
         self.sections = Outline()
         self.converted: set[tuple[str, int]] = set()  # (kind, line) of headings that became units
+        # A □ paragraph followed by agenda or question headings: (ledger id, units made before it).
+        self.box_section: tuple[int, int] | None = None
         self.seen_structure = False
         self.after_header = False  # the previous non-blank line was an agenda or box heading
         self.ids: dict[str, int] = {}
@@ -60,6 +62,15 @@ class ParseState:
 
     # -- headers -------------------------------------------------------------------------------
     def header(self, kind: str, text: str, numbers: Sequence[int], mark: str = "") -> None:
+        if kind == "member":
+            self.close_box_section()
+        elif self.cur is not None and self.cur.kind == "box" and not self.cur.parts:
+            # A □ paragraph followed by agenda or question headings is a section over them
+            # (``□ 분야별 검토의견`` over ``1. 체류·체험 분야``), not a unit of its own.
+            box, self.cur = self.cur, None
+            self.close_box_section()
+            self.box_section = (self.ledger.heading(range(box.line_start, box.line_end + 1)), len(self.units))
+            self.headers.append(("section", box.intro, box.line_start))
         self.close()
         self.structure()
         if kind == "agenda":
@@ -100,8 +111,20 @@ class ParseState:
             self.question = text
             self.after_header = False
 
+    def close_box_section(self) -> None:
+        """The open □ section ends: listed as a section heading when units came under it (else, as any heading
+        without units, as one)."""
+        if self.box_section is not None:
+            heading, units_made = self.box_section
+            if len(self.units) > units_made:
+                self.ledger.section(heading)
+            self.box_section = None
+
     # -- units ---------------------------------------------------------------------------------
     def start(self, kind: str, text: str, line: Line) -> None:
+        if kind == "box":
+            self.close()
+            self.close_box_section()
         if kind == "rec" and self.cur is not None and self.cur.kind == "box" and not self.cur.parts:
             # A box paragraph followed by recommendations is their heading.
             box = self.cur

@@ -271,3 +271,22 @@ def test_dash_items_stay_the_units_when_numbered_lines_sit_under_them():
     )
     assert [u.text for u in units] == ["체류형 관광 상품을 늘려야 함 1) 숙박비 일부 환급 2) 장기 체류자 우대",
                                        "직거래 장터를 상설화할 것"]
+
+
+def test_a_box_over_numbered_topics_is_a_section_heading_not_a_unit():
+    # A secretariat's compiled opinions: ``□ 분야별 검토의견`` over ``1. …`` topics with ``○`` items under them.
+    doc = parse_text(
+        "□ 분야별 검토의견\n\n1. 체류·체험 분야\n\n ○ 한 달 이상 머무는 프로그램을 늘려 달라는 의견이 많았음\n\n"
+        "2. 판매 분야\n\n ○ 평일 저녁 장터를 시범 운영해 주기 바람\n"
+    )
+    assert [(u.agenda, u.text) for u in doc.units] == [
+        ("체류·체험 분야", "한 달 이상 머무는 프로그램을 늘려 달라는 의견이 많았음"),
+        ("판매 분야", "평일 저녁 장터를 시범 운영해 주기 바람"),
+    ]
+    assert [(s.reason, s.text) for s in doc.unplaced] == [("section_heading", "□ 분야별 검토의견")]
+
+
+def test_a_title_opening_with_a_masked_place_name_is_not_an_item():
+    doc = parse_text("○○구 도농상생 시민참여단 검토의견 (종합)\n\n ○ 평일 저녁 장터를 시범 운영해 주기 바람\n")
+    assert [u.text for u in doc.units] == ["평일 저녁 장터를 시범 운영해 주기 바람"]
+    assert doc.unplaced[0].text == "○○구 도농상생 시민참여단 검토의견 (종합)"

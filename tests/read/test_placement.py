@@ -65,7 +65,11 @@ def test_form_rows_numbered_like_agenda_items_are_listed_and_numbered_sentences_
     texts = [u.text for u in doc.units]
     assert texts[-2:] == ["신청서는 검은색 펜으로 또박또박 작성하시기 바랍니다.", "전문 분야는 최근 5년 동안의 활동을 기준으로 적으시기 바랍니다."]
     rows = [s for s in doc.unplaced if s.reason == "heading_without_units"]
-    assert [s.text for s in rows] == ["1. 성명\n홍길동\n2. 소속\n서울연구원\n3. 전문 분야\n지역 정책"]
+    assert [s.text for s in rows] == ["1. 성명\n홍길동\n2. 소속\n서울연구원\n3. 전문 분야\n지역 정책\n4. 연락처\n02-000-0000"]
+    # The □ heading over the numbered sentences is their section; it used to be a unit of its own, under the
+    # last form row as its agenda.
+    assert [(s.reason, s.text) for s in doc.unplaced if s.reason == "section_heading"] == [
+        ("section_heading", "□ 작성 방법")]
     assert [(s.reason, s.text) for s in doc.unplaced if s.reason == "preamble"] == [("preamble", "자문위원 활동 신청서")]
 
 

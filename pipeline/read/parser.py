@@ -32,7 +32,8 @@ table-of-contents entry) stays a heading without units. An outline's section (``
 ``1.`` items, :class:`pipeline.read.placement.Outline`) is not an agenda level of its own: units under its
 items take the item as their agenda, and the section heading is listed as a ``section_heading``.
 
-Markers are structure, not content: every other non-whitespace character of the input lands in
+Markers are structure, not content (so is the enumerator of an item promoted to a unit, ``1)`` or ``가.``:
+:func:`promote_outermost_lists`): every other non-whitespace character of the input lands in
 exactly one unit (``text`` or ``lead``) or one header field (``ParsedDocument.headers``,
 ``ParsedDocument.preamble``). Every line whose words no unit took, a heading under which no unit came
 included, is listed in ``ParsedDocument.unplaced`` with its reason (:mod:`pipeline.read.placement`).
@@ -44,7 +45,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pipeline.core.records import Document, Line, Unit, Unplaced
-from pipeline.read.markers import BRACKETS, DASHES, MARKER_CHARS, Classified, classify_line, list_family
+from pipeline.read.markers import BRACKETS, DASHES, Classified, classify_line, list_family
 from pipeline.read.parsestate import ParseState
 
 
@@ -95,7 +96,7 @@ class StructureParser:
         return _parse_lines(doc.lines, round_id or doc.round, _basename(doc.path), self.split_enumerated)
 
 
-def _promote_outermost_lists(classified: Sequence[Classified]) -> list[Classified]:
+def promote_outermost_lists(classified: Sequence[Classified]) -> list[Classified]:
     """``classified`` with the items of each member's outermost list made recommendations: the list that
     member's first item with words belongs to (:func:`~pipeline.read.markers.list_family`), as an outline
     opens with an item of its outer level (``1)`` over ``-``, or ``-`` over ``1)``); one member may write
@@ -110,14 +111,9 @@ def _promote_outermost_lists(classified: Sequence[Classified]) -> list[Classifie
         # A lone dash (a divider) is an empty recommendation, as ever: it ends the one before it and holds nothing.
         promoted = c.kind == "sub" and ((top is not None and list_family(c.mark) == top) or (
             not c.text and c.mark in DASHES))
-        out.append(Classified("rec", _item_text(c), c.mark) if promoted else c)
+        # The item's enumerator (``1)``, ``가.``) is structure here, as ``ㅇ`` is: the unit starts with its words.
+        out.append(Classified("rec", c.text, c.mark) if promoted else c)
     return out
-
-
-def _item_text(c: Classified) -> str:
-    """A promoted item's text: an enumerator of letters or digits (``1)``, ``가.``) is content, as every
-    character that is not a marker is (a dash or ``①`` is a marker, and goes)."""
-    return f"{c.mark} {c.text}".strip() if set(c.mark) - MARKER_CHARS else c.text
 
 
 def _basename(path: str) -> str:
@@ -130,7 +126,7 @@ def _parse_lines(
     classified = [classify_line(line.text) for line in lines]
     if not any(c.kind == "rec" for c in classified):
         # No ㅇ/○ markers: the outermost list is the top level a reader sees, its items the units.
-        classified = _promote_outermost_lists(classified)
+        classified = promote_outermost_lists(classified)
     paragraph_mode = not any(c.kind in ("rec", "box") for c in classified)
 
     state = ParseState(round_id, source, split_enumerated)

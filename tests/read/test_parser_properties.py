@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.read.markers import MARKER_CHARS, classify_line
-from tests.support.parse_helpers import parse_text, placed_and_unplaced
+from tests.support.parse_helpers import classified_lines, parse_text, placed_and_unplaced
 
 PREFIXES = [
     "", "", "", " ", "□ ", "■ ", "□ ○○○ 위원", "김철수 위원", "❶ ", "Ⅱ. ", "1. ", "[ ", "【", "< ", "〈",
@@ -42,9 +42,9 @@ def _content(s: str) -> Counter:
 
 def _expected(text: str) -> Counter:
     total: Counter = Counter()
-    for raw in text.split("\n"):
-        c = classify_line(raw)
-        # sub-point and note markers stay visible in the unit text ("- …", "가. …")
+    for c in classified_lines(text.split("\n")):
+        # sub-point and note markers stay visible in the unit text ("- …", "가. …"); an item that is a unit
+        # (a document without ㅇ/○ marks) starts with its words
         total += _content((c.mark + c.text) if c.kind in ("sub", "note") else c.text)
     return total
 
@@ -102,8 +102,8 @@ def test_every_line_is_in_a_unit_a_heading_with_units_or_the_unplaced_list(text)
     doc = parse_text(text)
     spans = [(s.line_start, s.line_end) for s in doc.unplaced]
     expected: Counter = Counter()
-    for number, raw in enumerate(text.split("\n"), start=1):
-        c = classify_line(raw)
+    raws = text.split("\n")
+    for number, (raw, c) in enumerate(zip(raws, classified_lines(raws), strict=True), start=1):
         if any(a <= number <= b for a, b in spans):
             expected += _content(raw.strip())  # listed as written, marker included
         else:

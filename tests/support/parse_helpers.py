@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.core.records import Document, Line, Unit
-from pipeline.read.parser import ParsedDocument, StructureParser
+from pipeline.read.markers import Classified, classify_line
+from pipeline.read.parser import ParsedDocument, StructureParser, promote_outermost_lists
 from pipeline.read.programs import ProgramMapper, ProgramRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,3 +38,20 @@ def placed_and_unplaced(parsed: ParsedDocument) -> list[str]:
     used = [text for _, text, line in parsed.headers if not any(a <= line <= b for a, b in spans)]
     return [*(u.text for u in parsed.units), *(u.lead for u in parsed.units), *used,
             *(s.text for s in parsed.unplaced)]
+
+
+def classified_lines(texts: list[str]) -> list[Classified]:
+    """Each line's kind as the parser reads it in a document of ``texts``: in one without ``ㅇ/○`` marks, the
+    items of each member's outermost list are recommendations, their enumerators structure."""
+    classified = [classify_line(t) for t in texts]
+    return classified if any(c.kind == "rec" for c in classified) else promote_outermost_lists(classified)
+
+
+def content_lines(texts: list[str]) -> list[str]:
+    """``texts`` without the enumerators that are structure (an item promoted to a unit: ``1)``, ``가.``);
+    what the parser must place, every character of it, in a unit, a heading or the unplaced list."""
+    out = []
+    for raw, c in zip(texts, classified_lines(texts), strict=True):
+        promoted = c.kind == "rec" and classify_line(raw).kind == "sub"
+        out.append(raw.replace(c.mark, "", 1) if promoted else raw)
+    return out

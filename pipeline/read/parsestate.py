@@ -64,9 +64,11 @@ class ParseState:
     def header(self, kind: str, text: str, numbers: Sequence[int], mark: str = "") -> None:
         if kind == "member":
             self.close_box_section()
-        elif self.cur is not None and self.cur.kind == "box" and not self.cur.parts:
-            # A □ paragraph followed by agenda or question headings is a section over them
-            # (``□ 분야별 검토의견`` over ``1. 체류·체험 분야``), not a unit of its own.
+        elif (self.cur is not None and self.cur.kind == "box" and not self.cur.parts
+              and not is_prose(str(self.cur.intro))):
+            # A short □ heading followed by agenda or question headings is a section over them
+            # (``□ 분야별 검토의견`` over ``1. 체류·체험 분야``), not a unit of its own. A □ sentence is a
+            # press release's paragraph, the last of its part when the next part's number follows.
             box, self.cur = self.cur, None
             self.close_box_section()
             self.box_section = (self.ledger.heading(range(box.line_start, box.line_end + 1)), len(self.units))

@@ -290,3 +290,15 @@ def test_a_title_opening_with_a_masked_place_name_is_not_an_item():
     doc = parse_text("○○구 도농상생 시민참여단 검토의견 (종합)\n\n ○ 평일 저녁 장터를 시범 운영해 주기 바람\n")
     assert [u.text for u in doc.units] == ["평일 저녁 장터를 시범 운영해 주기 바람"]
     assert doc.unplaced[0].text == "○○구 도농상생 시민참여단 검토의견 (종합)"
+
+
+def test_a_box_sentence_before_the_next_numbered_part_stays_a_unit():
+    # A press release's □ paragraphs are its units; the last of a part is followed by the next part's number.
+    doc = parse_text(
+        "1. 사업 전반\n\n□ 체험 장소의 경사로와 장애인 화장실 설치 여부를 사전에 확인해야 함\n\n"
+        "2. 체류형 교류\n\n□ 체류형 관광 상품과 숙박 할인을 묶어 제공할 것\n"
+    )
+    assert [(u.agenda, u.text) for u in doc.units] == [
+        ("사업 전반", "체험 장소의 경사로와 장애인 화장실 설치 여부를 사전에 확인해야 함"),
+        ("체류형 교류", "체류형 관광 상품과 숙박 할인을 묶어 제공할 것"),
+    ]

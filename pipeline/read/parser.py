@@ -159,7 +159,7 @@ def _parse_lines(
             state.text(line, c, paragraph_mode)
         i += 1
     state.close()
-    state.close_box_section()
+    state.box_section.close(state.ledger, len(state.units))
     state.flush_preamble()
     state.resolve(("agenda", "question"))
     state.close_sections(0)

@@ -33,8 +33,7 @@ class ParseState:
         self.split_enumerated = split_enumerated
         self.member: int | None = None
         self.member_label = ""
-        self.members: dict[str, int] = {}
-        self.n_members = 0
+        self.members = MemberNumbers()
         self.title = Joined("", "")  # the agenda title, which may wrap over lines
         self.question = ""
         self.cur: Builder | None = None
@@ -50,8 +49,7 @@ class ParseState:
         self.pending: dict[str, tuple[int, int]] = {}
         self.sections = Outline()
         self.converted: set[tuple[str, int]] = set()  # (kind, line) of headings that became units
-        # A □ paragraph followed by agenda or question headings: (ledger id, units made before it).
-        self.box_section: tuple[int, int] | None = None
+        self.box_section = BoxSection()
         self.seen_structure = False
         self.after_header = False  # the previous non-blank line was an agenda or box heading
         self.ids: dict[str, int] = {}
@@ -63,15 +61,10 @@ class ParseState:
     # -- headers -------------------------------------------------------------------------------
     def header(self, kind: str, text: str, numbers: Sequence[int], mark: str = "") -> None:
         if kind == "member":
-            self.close_box_section()
-        elif (self.cur is not None and self.cur.kind == "box" and not self.cur.parts
-              and not is_prose(str(self.cur.intro))):
-            # A short □ heading followed by agenda or question headings is a section over them
-            # (``□ 분야별 검토의견`` over ``1. 체류·체험 분야``), not a unit of its own. A □ sentence is a
-            # press release's paragraph, the last of its part when the next part's number follows.
+            self.box_section.close(self.ledger, len(self.units))
+        elif BoxSection.heads(self.cur):
             box, self.cur = self.cur, None
-            self.close_box_section()
-            self.box_section = (self.ledger.heading(range(box.line_start, box.line_end + 1)), len(self.units))
+            self.box_section.open(self.ledger, box.line_start, box.line_end, len(self.units))
             self.headers.append(("section", box.intro, box.line_start))
         self.close()
         self.structure()
@@ -94,14 +87,7 @@ class ParseState:
             self.title = Joined(text, text)
         self.headers.append((kind, self.title if kind == "agenda" else text, number))
         if kind == "member":
-            # Masked names (○○○) all look alike: each header is a new member. A real name, or the letter or
-            # number an anonymous member goes by (``A 위원``, ``위원 2``), met again in the same document is the
-            # same member.
-            masked = any(ch in MASKS for ch in text) or not any(ch.isalnum() for ch in text.replace("위원", ""))
-            if masked or text not in self.members:
-                self.n_members += 1
-                self.members[text] = self.n_members
-            self.member = self.n_members if masked else self.members[text]
+            self.member = self.members.number(text)
             self.member_label = text
             self.title = Joined("", "")
             self.question = ""
@@ -113,20 +99,11 @@ class ParseState:
             self.question = text
             self.after_header = False
 
-    def close_box_section(self) -> None:
-        """The open □ section ends: listed as a section heading when units came under it (else, as any heading
-        without units, as one)."""
-        if self.box_section is not None:
-            heading, units_made = self.box_section
-            if len(self.units) > units_made:
-                self.ledger.section(heading)
-            self.box_section = None
-
     # -- units ---------------------------------------------------------------------------------
     def start(self, kind: str, text: str, line: Line) -> None:
         if kind == "box":
             self.close()
-            self.close_box_section()
+            self.box_section.close(self.ledger, len(self.units))
         if kind == "rec" and self.cur is not None and self.cur.kind == "box" and not self.cur.parts:
             # A box paragraph followed by recommendations is their heading.
             box = self.cur
@@ -323,3 +300,50 @@ def id_key(s: str) -> str:
 _DROP_MARKERS = dict.fromkeys(map(ord, MARKER_CHARS))
 # \s in a str pattern is exactly str.isspace().
 _WHITESPACE = re.compile(r"\s+")
+
+
+class MemberNumbers:
+    """Each member header's number in a document, 1, 2, 3 … in order of appearance.
+
+    Masked names (○○○) all look alike: each header is a new member. A real name, or the letter or number an
+    anonymous member goes by (``A 위원``, ``위원 2``), met again in the same document is the same member.
+    """
+
+    def __init__(self) -> None:
+        self._numbers: dict[str, int] = {}
+        self._count = 0
+
+    def number(self, label: str) -> int:
+        masked = any(ch in MASKS for ch in label) or not any(ch.isalnum() for ch in label.replace("위원", ""))
+        if masked or label not in self._numbers:
+            self._count += 1
+            self._numbers[label] = self._count
+        return self._count if masked else self._numbers[label]
+
+
+class BoxSection:
+    """A short ``□`` heading followed by agenda or question headings: a section over them (``□ 분야별 검토의견``
+    over ``1. 체류·체험 분야``), not a unit of its own. A ``□`` sentence is a press release's paragraph, the last
+    of its part when the next part's number follows, and stays a unit. The section's lines are listed as a
+    section heading when units came under it, else as any heading without units."""
+
+    def __init__(self) -> None:
+        self._open: tuple[int, int] | None = None  # (ledger id, units made before it)
+
+    @staticmethod
+    def heads(builder: Builder | None) -> bool:
+        """Whether the paragraph being built is a □ heading that the next heading makes a section."""
+        return (builder is not None and builder.kind == "box" and not builder.parts
+                and not is_prose(str(builder.intro)))
+
+    def open(self, ledger: LineLedger, line_start: int, line_end: int, units_made: int) -> None:
+        self.close(ledger, units_made)
+        self._open = (ledger.heading(range(line_start, line_end + 1)), units_made)
+
+    def close(self, ledger: LineLedger, units_made: int) -> None:
+        """The open section ends, ``units_made`` units into the document."""
+        if self._open is not None:
+            heading, before = self._open
+            if units_made > before:
+                ledger.section(heading)
+            self._open = None

@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 
 from pipeline.core.records import Line, Unit
 from pipeline.read.builders import Builder, Part, split_items
-from pipeline.read.markers import MARKER_CHARS, MASKS, Classified, agenda_family
+from pipeline.read.markers import MARKER_CHARS, MASKS, Classified, agenda_family, trailing_member
 from pipeline.read.placement import LineLedger, Outline, split_opening
-from pipeline.read.wrapping import Joined, is_prose
+from pipeline.read.wrapping import Joined, is_hangul, is_prose
 
 # A label in brackets at the start of a unit or part, ``(문제점) …``: not a number, at most 20 characters.
 _TAG = re.compile(r"^\(\s*(?P<tag>[^()\d\s][^()]{0,19}?)\s*\)")
@@ -159,17 +159,8 @@ class ParseState:
             self.preamble.extend(ln.text.strip() for ln in paragraph)
             self.ledger.preamble(ln.number for ln in paragraph)
         for group in groups:
-            self._paragraph_unit(group)
-
-    def _paragraph_unit(self, paragraphs: Sequence[Sequence[Line]]) -> None:
-        """One unit of ``paragraphs``: wrapped lines joined, paragraphs with a space."""
-        body = Joined("", "")
-        for paragraph in paragraphs:
-            body.new_paragraph()
-            for ln in paragraph:
-                body.add(ln.text.strip(), ln.text)
-        self.cur = Builder("para", body, paragraphs[0][0].number, paragraphs[-1][-1].number)
-        self.close()
+            self.cur = paragraph_builder(group)
+            self.close()
 
     # -- an outline's sections (:class:`pipeline.read.placement.Outline`) ----------------------------
     def outline(self, family: str) -> None:
@@ -250,9 +241,9 @@ class ParseState:
             return
         self.ledger.use(self.current.values())
         tags = _tags([intro, *(p.text for p in parts)])
-        key = "\x1f".join(
-            id_key(x) for x in (self.round_id, str(self.member or ""), self.agenda, self.question, lead, text)
-        )
+        # Outside a member's block, a unit that ends with who raised it (``… (박○○ 위원)``) is that member's.
+        member, label = self.members.tagged(text) if self.member is None else (self.member, self.member_label)
+        key = "\x1f".join(id_key(x) for x in (self.round_id, str(member or ""), self.agenda, self.question, lead, text))
         digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
         self.ids[digest] = self.ids.get(digest, 0) + 1
         rec_id = digest if self.ids[digest] == 1 else f"{digest}-{self.ids[digest]}"
@@ -261,8 +252,8 @@ class ParseState:
                 rec_id=rec_id,
                 round=self.round_id,
                 source=self.source,
-                member=self.member,
-                member_label=self.member_label,
+                member=member,
+                member_label=label,
                 agenda=self.agenda,
                 question=self.question,
                 text=text,
@@ -320,6 +311,18 @@ class MemberNumbers:
             self._numbers[label] = self._count
         return self._count if masked else self._numbers[label]
 
+    def tagged(self, text: str) -> tuple[int | None, str]:
+        """The member a unit's closing tag names (``… (박○○ 위원)``) and the tag, or (None, ""). A tag names one
+        member each time it recurs, a surname with a mask included; a mask alone (``○○○ 위원``) names none."""
+        label = trailing_member(text)
+        if label is None or not any(is_hangul(ch) or ch.isalnum() for ch in label.replace("위원", "")
+                                    if ch not in MASKS):
+            return None, ""
+        if label not in self._numbers:
+            self._count += 1
+            self._numbers[label] = self._count
+        return self._numbers[label], label
+
 
 class BoxSection:
     """A short ``□`` heading followed by agenda or question headings: a section over them (``□ 분야별 검토의견``
@@ -347,3 +350,13 @@ class BoxSection:
             if units_made > before:
                 ledger.section(heading)
             self._open = None
+
+
+def paragraph_builder(paragraphs: Sequence[Sequence[Line]]) -> Builder:
+    """One unit's builder of ``paragraphs``: wrapped lines joined, paragraphs with a space."""
+    body = Joined("", "")
+    for paragraph in paragraphs:
+        body.new_paragraph()
+        for ln in paragraph:
+            body.add(ln.text.strip(), ln.text)
+    return Builder("para", body, paragraphs[0][0].number, paragraphs[-1][-1].number)

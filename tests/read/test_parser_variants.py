@@ -302,3 +302,17 @@ def test_a_box_sentence_before_the_next_numbered_part_stays_a_unit():
         ("사업 전반", "체험 장소의 경사로와 장애인 화장실 설치 여부를 사전에 확인해야 함"),
         ("체류형 교류", "체류형 관광 상품과 숙박 할인을 묶어 제공할 것"),
     ]
+
+
+def test_a_unit_that_ends_with_who_raised_it_is_that_members():
+    # A secretariat's list by topic, each opinion tagged with its member: the tag tells who raised it, and a
+    # tag met again is the same member. A fully masked tag (○○○ 위원) tells no one apart.
+    units = units_from_text(
+        "1. 창업 지원\n  가. 후속 사업화 자금을 별도로 배정할 필요가 있음 (박○○ 위원)\n"
+        "  나. 상표 출원 비용을 지원 항목에 포함할 것 (이○○ 위원)\n\n"
+        "2. 판로\n  가. 대량 구매처와 창업팀을 잇는 거래를 지원할 것 (박○○ 위원)\n"
+        "  나. 온라인 기획전을 분기마다 열 것 (○○○ 위원)\n"
+    )
+    assert [(u.member, u.member_label) for u in units] == [(1, "박○○ 위원"), (2, "이○○ 위원"), (1, "박○○ 위원"),
+                                                          (None, "")]
+    assert units[0].text.endswith("(박○○ 위원)")

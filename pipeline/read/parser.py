@@ -97,22 +97,26 @@ class StructureParser:
 
 
 def promote_outermost_lists(classified: Sequence[Classified]) -> list[Classified]:
-    """``classified`` with the items of each member's outermost list made recommendations: the list that
-    member's first item with words belongs to (:func:`~pipeline.read.markers.list_family`), as an outline
-    opens with an item of its outer level (``1)`` over ``-``, or ``-`` over ``1)``); one member may write
-    ``1)`` where another writes ``가.``. Text before the first member is a block of its own. A dash with
-    no words after it (a divider line, ``-``) opens no list."""
-    out, top = [], None
-    for c in classified:
-        if c.kind == "member":
-            top = None
-        elif c.kind == "sub" and c.text and top is None:
-            top = list_family(c.mark)
-        # A lone dash (a divider) is an empty recommendation, as ever: it ends the one before it and holds nothing.
-        promoted = c.kind == "sub" and ((top is not None and list_family(c.mark) == top) or (
-            not c.text and c.mark in DASHES))
-        # The item's enumerator (``1)``, ``가.``) is structure here, as ``ㅇ`` is: the unit starts with its words.
-        out.append(Classified("rec", c.text, c.mark) if promoted else c)
+    """``classified`` with the items of the outermost list of each member's block without ``ㅇ/○`` marks made
+    recommendations: the list that member's first item with words belongs to
+    (:func:`~pipeline.read.markers.list_family`), as an outline opens with an item of its outer level (``1)``
+    over ``-``, or ``-`` over ``1)``); one member may write ``1)`` where another writes ``가.`` or ``ㅇ``. Text
+    before the first member is a block of its own. A dash with no words after it (a divider line, ``-``) opens
+    no list."""
+    starts = [0, *(i for i, c in enumerate(classified) if c.kind == "member"), len(classified)]
+    out: list[Classified] = []
+    for start, end in zip(starts, starts[1:], strict=False):
+        block = classified[start:end]
+        if any(c.kind == "rec" for c in block):
+            out.extend(block)
+            continue
+        top = next((list_family(c.mark) for c in block if c.kind == "sub" and c.text), None)
+        for c in block:
+            # A lone dash (a divider) is an empty recommendation, as ever: it ends the one before it and holds
+            # nothing. The item's enumerator (``1)``, ``가.``) is structure here, as ``ㅇ`` is.
+            promoted = c.kind == "sub" and ((top is not None and list_family(c.mark) == top) or (
+                not c.text and c.mark in DASHES))
+            out.append(Classified("rec", c.text, c.mark) if promoted else c)
     return out
 
 
@@ -124,9 +128,8 @@ def _parse_lines(
     lines: Sequence[Line], round_id: str, source: str, split_enumerated: bool
 ) -> ParsedDocument:
     classified = [classify_line(line.text) for line in lines]
-    if not any(c.kind == "rec" for c in classified):
-        # No ㅇ/○ markers: the outermost list is the top level a reader sees, its items the units.
-        classified = promote_outermost_lists(classified)
+    # A member's block without ㅇ/○ marks: its outermost list is the top level a reader sees, its items the units.
+    classified = promote_outermost_lists(classified)
     paragraph_mode = not any(c.kind in ("rec", "box") for c in classified)
 
     state = ParseState(round_id, source, split_enumerated)

@@ -87,7 +87,11 @@ class ParseState:
             self.title = Joined(text, text)
         self.headers.append((kind, self.title if kind == "agenda" else text, number))
         if kind == "member":
-            self.member = self.members.number(text)
+            # ``[위원 1]`` over ``◇ 최○○ 위원 (소속)``, nothing between, in two styles: one member named twice.
+            twice = self.member is not None and self.members.last == (len(self.units), self.cur is None) and (
+                mark != self.members.last_mark)
+            self.member = self.member if twice else self.members.number(text)
+            self.members.last, self.members.last_mark = (len(self.units), True), mark
             self.member_label = text
             self.title = Joined("", "")
             self.question = ""
@@ -303,6 +307,9 @@ class MemberNumbers:
     def __init__(self) -> None:
         self._numbers: dict[str, int] = {}
         self._count = 0
+        #: At the last member header: the units made so far and whether no unit was open, and its mark.
+        self.last: tuple[int, bool] | None = None
+        self.last_mark = ""
 
     def number(self, label: str) -> int:
         masked = any(ch in MASKS for ch in label) or not any(ch.isalnum() for ch in label.replace("위원", ""))

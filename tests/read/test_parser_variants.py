@@ -316,3 +316,27 @@ def test_a_unit_that_ends_with_who_raised_it_is_that_members():
     assert [(u.member, u.member_label) for u in units] == [(1, "박○○ 위원"), (2, "이○○ 위원"), (1, "박○○ 위원"),
                                                           (None, "")]
     assert units[0].text.endswith("(박○○ 위원)")
+
+
+def test_a_member_who_numbers_opinions_in_a_document_with_marks_elsewhere_still_gets_one_unit_each():
+    # The document's header uses ○ (자문 안건, 제출 위원); the members number their opinions (1), (2) with ①
+    # under them. Each member's block decides its own units: the ○ elsewhere no longer ran a member's opinions
+    # together into one unit. A member named twice in two styles, nothing between, is one member.
+    units = units_from_text(
+        "○ 자문 안건 : 2025년 지역상생교류 추진계획\n\n[위원 1]\n◇ 최○○ 위원 (○○의료원)\n\n"
+        " (1) 체류 프로그램 운영지 인근의 응급의료기관 정보를 안내할 것\n\n"
+        " (2) 찾아가는 진료단을 교류사업으로 추진할 것\n     ① 내과 등 수요가 높은 과목을 우선 편성\n\n"
+        "[위원 2]\n◇ 한○○ 위원 (○○대학교)\n\n (1) 농부의 시장에 청년 농업인 몫을 따로 배정할 것\n"
+    )
+    assert [(u.member, u.text) for u in units] == [
+        (None, "자문 안건 : 2025년 지역상생교류 추진계획"),
+        (1, "체류 프로그램 운영지 인근의 응급의료기관 정보를 안내할 것"),
+        (1, "찾아가는 진료단을 교류사업으로 추진할 것 ① 내과 등 수요가 높은 과목을 우선 편성"),
+        (2, "농부의 시장에 청년 농업인 몫을 따로 배정할 것"),
+    ]
+    assert units[1].member_label == "최○○ 위원 (○○의료원)"
+
+
+def test_members_who_wrote_nothing_stay_apart():
+    units = units_from_text("□ ○○○ 위원\n\n□ ○○○ 위원\n ㅇ 직거래 장터를 상설화할 것\n")
+    assert [u.member for u in units] == [2]

@@ -41,10 +41,9 @@ def placed_and_unplaced(parsed: ParsedDocument) -> list[str]:
 
 
 def classified_lines(texts: list[str]) -> list[Classified]:
-    """Each line's kind as the parser reads it in a document of ``texts``: in one without ``ㅇ/○`` marks, the
-    items of each member's outermost list are recommendations, their enumerators structure."""
-    classified = [classify_line(t) for t in texts]
-    return classified if any(c.kind == "rec" for c in classified) else promote_outermost_lists(classified)
+    """Each line's kind as the parser reads it in a document of ``texts``: in a member's block without ``ㅇ/○``
+    marks, the items of its outermost list are recommendations, their enumerators structure."""
+    return promote_outermost_lists([classify_line(t) for t in texts])
 
 
 def content_lines(texts: list[str]) -> list[str]:

@@ -49,7 +49,7 @@ came out as two candidates. The same sets, rules, ``--compare`` and ``--anchor``
 
 ``--new-rounds`` scores the four synthetic "new concerns" rounds in ``tests/fixtures`` (written for
 this purpose, not from the gold coding; their gold files sit beside them; the last two, another
-committee and another layout, were written after the rule was fixed) and the four rounds in
+committee and another layout, were written after the rule was fixed) and the six rounds in
 ``bench/rounds/blind``, written by helpers who never saw the code with ``run`` and with
 ``assign`` onto a model fitted on the bundled round, as :func:`pipeline.study.evaluate.new_theme_agreement`
 scores them: block ``loto-new-rounds-<NAME>`` per rule.
@@ -83,7 +83,8 @@ NEW_ROUNDS = {
     "new_concerns_nextlocal": ROOT / "tests" / "fixtures" / "new_concerns_nextlocal.txt",
     "new_concerns_outline": ROOT / "tests" / "fixtures" / "new_concerns_outline.txt",
     # Written by helpers who never saw the code nor ran the tool (bench/rounds/blind/README.md).
-    **{f"blind_{name}": ROOT / "bench" / "rounds" / "blind" / f"round_{name}.txt" for name in ("a1", "a2", "b1", "b2")},
+    **{f"blind_{name}": ROOT / "bench" / "rounds" / "blind" / f"round_{name}.txt"
+       for name in ("a1", "a2", "b1", "b2", "c1", "c2")},
 }
 # The figures of one left-out theme, in table order.
 FIGURES = ("surfaced", "homeless", "one_group", "grouped", "others", "known")

@@ -43,20 +43,6 @@ _LIST_MARKS = re.escape(REC_MARKS + DASHES) + "▶▷►"
 _LISTED = re.compile(rf"^(?P<mark>[{_LIST_MARKS}]|\d{{1,2}}\s*[.)．]|[가-하]\s*[.)])\s*(?P<rest>\S.*)$")
 
 
-# Who raised a unit, in brackets at its end: ``… 필요함 (박○○ 위원)``, ``… (A 위원 의견)``.
-_MEMBER_TAG = re.compile(r"[(（](?P<label>[^()（）]{1,20}?위원(?:\s*의견)?)\s*[)）]\s*$")
-
-
-def trailing_member(text: str) -> str | None:
-    """The member header that closes ``text`` in brackets (``… (박○○ 위원)`` -> ``박○○ 위원``), or None."""
-    m = _MEMBER_TAG.search(text)
-    label = m.group("label").strip() if m else ""
-    return label if label and _member(label) else None
-
-
-def _member(s: str) -> bool:
-    """Whether ``s`` (without a box) is a member header: a name or mask, or a letter or number, and ``위원``."""
-    return bool(_MEMBER_BARE.match(s) or _MEMBER_ANON.match(s))
 _BOX = re.compile(rf"^[{BOXES}]\s*(?P<text>.*)$")
 _AGENDA = (
     re.compile(rf"^(?P<mark>[{AGENDA_DINGBATS}])\s*(?P<text>.*)$"),
@@ -72,6 +58,22 @@ _REC = re.compile(rf"^(?P<mark>[{REC_MARKS}](?![{REC_MARKS}])|o(?=\s+[가-힣(\[
 _SUB = re.compile(
     rf"^(?P<mark>[{DASHES}{NOTE_MARKS}]|[{CIRCLED}{DINGBAT_CIRCLED}]|[가-하][.)]|\(?\d{{1,2}}\))\s*(?P<text>.*)$"
 )
+
+
+# Who raised a unit, in brackets at its end: ``… 필요함 (박○○ 위원)``, ``… (A 위원 의견)``.
+_MEMBER_TAG = re.compile(r"[(（](?P<label>[^()（）]{1,20}?위원(?:\s*의견)?)\s*[)）]\s*$")
+
+
+def trailing_member(text: str) -> str | None:
+    """The member header that closes ``text`` in brackets (``… (박○○ 위원)`` -> ``박○○ 위원``), or None."""
+    m = _MEMBER_TAG.search(text)
+    label = m.group("label").strip() if m else ""
+    return label if label and _member(label) else None
+
+
+def _member(s: str) -> bool:
+    """Whether ``s`` (without a box) is a member header: a name or mask, or a letter or number, and ``위원``."""
+    return bool(_MEMBER_BARE.match(s) or _MEMBER_ANON.match(s))
 
 
 @dataclass(frozen=True, slots=True)

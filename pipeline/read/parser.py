@@ -41,6 +41,7 @@ included, is listed in ``ParsedDocument.unplaced`` with its reason (:mod:`pipeli
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -105,7 +106,7 @@ def promote_outermost_lists(classified: Sequence[Classified]) -> list[Classified
     no list."""
     starts = [0, *(i for i, c in enumerate(classified) if c.kind == "member"), len(classified)]
     out: list[Classified] = []
-    for start, end in zip(starts, starts[1:], strict=False):
+    for start, end in itertools.pairwise(starts):
         block = classified[start:end]
         if any(c.kind == "rec" for c in block):
             out.extend(block)

@@ -18,7 +18,7 @@ from pipeline.core.records import Line, Unit
 from pipeline.read.builders import Builder, Part, split_items
 from pipeline.read.markers import MARKER_CHARS, MASKS, Classified, agenda_family, trailing_member
 from pipeline.read.placement import LineLedger, Outline, split_opening
-from pipeline.read.wrapping import Joined, is_hangul, is_prose
+from pipeline.read.wrapping import Joined, is_prose
 
 # A label in brackets at the start of a unit or part, ``(문제점) …``: not a number, at most 20 characters.
 _TAG = re.compile(r"^\(\s*(?P<tag>[^()\d\s][^()]{0,19}?)\s*\)")
@@ -88,10 +88,9 @@ class ParseState:
         self.headers.append((kind, self.title if kind == "agenda" else text, number))
         if kind == "member":
             # ``[위원 1]`` over ``◇ 최○○ 위원 (소속)``, nothing between, in two styles: one member named twice.
-            twice = self.member is not None and self.members.last == (len(self.units), self.cur is None) and (
-                mark != self.members.last_mark)
+            last, self.members.last = self.members.last, (len(self.units), mark)
+            twice = self.member is not None and last[0] == len(self.units) and last[1] != mark
             self.member = self.member if twice else self.members.number(text)
-            self.members.last, self.members.last_mark = (len(self.units), True), mark
             self.member_label = text
             self.title = Joined("", "")
             self.question = ""
@@ -307,28 +306,30 @@ class MemberNumbers:
     def __init__(self) -> None:
         self._numbers: dict[str, int] = {}
         self._count = 0
-        #: At the last member header: the units made so far and whether no unit was open, and its mark.
-        self.last: tuple[int, bool] | None = None
-        self.last_mark = ""
+        #: At the last member header: the units made so far, and its mark.
+        self.last: tuple[int, str] = (-1, "")
 
     def number(self, label: str) -> int:
         masked = any(ch in MASKS for ch in label) or not any(ch.isalnum() for ch in label.replace("위원", ""))
-        if masked or label not in self._numbers:
-            self._count += 1
-            self._numbers[label] = self._count
-        return self._count if masked else self._numbers[label]
+        return self._new() if masked else self._known(label)
+
+    def _new(self) -> int:
+        self._count += 1
+        return self._count
+
+    def _known(self, label: str) -> int:
+        """``label``'s number, a new one the first time it is met."""
+        if label not in self._numbers:
+            self._numbers[label] = self._new()
+        return self._numbers[label]
 
     def tagged(self, text: str) -> tuple[int | None, str]:
         """The member a unit's closing tag names (``… (박○○ 위원)``) and the tag, or (None, ""). A tag names one
         member each time it recurs, a surname with a mask included; a mask alone (``○○○ 위원``) names none."""
         label = trailing_member(text)
-        if label is None or not any(is_hangul(ch) or ch.isalnum() for ch in label.replace("위원", "")
-                                    if ch not in MASKS):
+        if label is None or not any(ch.isalnum() and ch not in MASKS for ch in label.replace("위원", "")):
             return None, ""
-        if label not in self._numbers:
-            self._count += 1
-            self._numbers[label] = self._count
-        return self._numbers[label], label
+        return self._known(label), label
 
 
 class BoxSection:

@@ -49,8 +49,7 @@ def classified_lines(texts: list[str]) -> list[Classified]:
 def content_lines(texts: list[str]) -> list[str]:
     """``texts`` without the enumerators that are structure (an item promoted to a unit: ``1)``, ``가.``);
     what the parser must place, every character of it, in a unit, a heading or the unplaced list."""
-    out = []
-    for raw, c in zip(texts, classified_lines(texts), strict=True):
-        promoted = c.kind == "rec" and classify_line(raw).kind == "sub"
-        out.append(raw.replace(c.mark, "", 1) if promoted else raw)
-    return out
+    as_written = [classify_line(t) for t in texts]
+    read = promote_outermost_lists(as_written)
+    return [raw.replace(c.mark, "", 1) if w.kind == "sub" and c.kind == "rec" else raw
+            for raw, w, c in zip(texts, as_written, read, strict=True)]

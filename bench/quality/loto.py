@@ -50,7 +50,7 @@ came out as two candidates. The same sets, rules, ``--compare`` and ``--anchor``
 ``--new-rounds`` scores the four synthetic "new concerns" rounds in ``tests/fixtures`` (written for
 this purpose, not from the gold coding; their gold files sit beside them; the last two, another
 committee and another layout, were written after the rule was fixed) and the six rounds in
-``bench/rounds/blind``, written by helpers who never saw the code with ``run`` and with
+``bench/rounds/blind``, written by helpers who never saw the code; each with ``run`` and with
 ``assign`` onto a model fitted on the bundled round, as :func:`pipeline.study.evaluate.new_theme_agreement`
 scores them: block ``loto-new-rounds-<NAME>`` per rule.
 """
@@ -174,18 +174,13 @@ def per_theme(c: Coded, units: np.ndarray | None = None) -> dict[str, float | No
         "known": float((hit & ~new)[~mine].mean()),
         # Two left-out themes, both surfaced: whether their largest candidates differ (a merge is "not apart",
         # which the ARI, defined only where two candidates appear, does not count).
-        "apart": float(len(set(main.values())) == len(main)) if len(c.left_out) > 1 and len(main) == 2 else None,
+        "apart": float(len(set(main.values())) == 2) if len(main) == 2 else None,
     }
 
 
 def mean_over_themes(codings: list[Coded], units: np.ndarray | None = None) -> dict[str, float | None]:
     """The mean of each figure over the left-out themes that have one (n/a ones are left out)."""
-    rows = [per_theme(c, units) for c in codings]
-    out = {}
-    for key in PAIR_FIGURES:
-        values = [r[key] for r in rows if r[key] is not None]
-        out[key] = float(np.mean(values)) if values else None
-    return out
+    return mean_of_rows([per_theme(c, units) for c in codings])
 
 
 def bootstrap(codings: list[Coded], n_boot: int, seed: int = 0) -> dict[str, tuple[float, float] | None]:
@@ -351,7 +346,8 @@ def theme_table(codings: list[Coded], mean: dict, ci: dict) -> dict:
 
 
 def mean_of_rows(rows: list[dict]) -> dict[str, float | None]:
-    """The mean over left-out themes of :func:`per_theme_rows`' rows (as :func:`mean_over_themes` takes it)."""
+    """The mean of each figure over ``rows`` (:func:`per_theme`'s, or :func:`per_theme_rows`' as saved), the rows
+    without it (n/a) left out."""
     out = {}
     for key in PAIR_FIGURES:
         values = [r[key] for r in rows if r.get(key) is not None]

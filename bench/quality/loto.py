@@ -84,7 +84,7 @@ NEW_ROUNDS = {
     "new_concerns_outline": ROOT / "tests" / "fixtures" / "new_concerns_outline.txt",
     # Written by helpers who never saw the code nor ran the tool (bench/rounds/blind/README.md).
     **{f"blind_{name}": ROOT / "bench" / "rounds" / "blind" / f"round_{name}.txt"
-       for name in ("a1", "a2", "b1", "b2", "c1", "c2")},
+       for name in ("a1", "a2", "b1", "b2", "c1", "c2", "c3")},
 }
 # The figures of one left-out theme, in table order.
 FIGURES = ("surfaced", "homeless", "one_group", "grouped", "others", "known")

@@ -27,6 +27,7 @@ from pipeline.read.limits import (
     over_limit,
     paragraph_lines,
 )
+from pipeline.read.tables import opinion_table_rows
 from pipeline.read.zipped import ZipPackage, open_zip
 
 # --------------------------------------------------------------------------- HWPX
@@ -136,11 +137,14 @@ def _hwpx_paragraph_texts(root: ElementTree.Element) -> list[str]:
 
     def emit(paragraph: ElementTree.Element) -> None:
         pieces: list[str] = []
-        nested: list[ElementTree.Element] = []
+        nested: list[ElementTree.Element | str] = []
         _hwpx_collect(paragraph, pieces, nested, in_text=False)
         texts.append("".join(pieces))
         for inner in nested:
-            emit(inner)
+            if isinstance(inner, str):
+                texts.append(inner)
+            else:
+                emit(inner)
 
     def walk(element: ElementTree.Element) -> None:
         for child in element:
@@ -155,12 +159,16 @@ def _hwpx_paragraph_texts(root: ElementTree.Element) -> list[str]:
 
 
 def _hwpx_collect(
-    element: ElementTree.Element, pieces: list[str], nested: list[ElementTree.Element], in_text: bool
+    element: ElementTree.Element, pieces: list[str], nested: list[ElementTree.Element | str], in_text: bool
 ) -> None:
-    """Gather the characters of one paragraph; paragraphs nested in tables or text boxes go to ``nested``."""
+    """Gather the characters of one paragraph; paragraphs nested in tables or text boxes go to ``nested``, and
+    an opinion table's rows, one text each (:func:`pipeline.read.tables.opinion_table_rows`)."""
     for child in element:
         local = _local(child.tag)
-        if local == "p":
+        rows = _hwpx_opinion_rows(child) if local == "tbl" else None
+        if rows is not None:
+            nested.extend(rows)
+        elif local == "p":
             nested.append(child)
         elif local in _HWPX_SKIP:
             pass
@@ -174,6 +182,21 @@ def _hwpx_collect(
         # Inside <hp:t>, the text after an inline element (its tail) is part of the run.
         if in_text and child.tail:
             pieces.append(child.tail)
+
+
+def _hwpx_opinion_rows(table: ElementTree.Element) -> list[str] | None:
+    """An HWPX table's rows as text when it is an opinion table, else None; a cell goes to its ``cellAddr``
+    column, so a cell merged down from the row above leaves its place empty."""
+    rows: list[list[str]] = []
+    for row in (child for child in table if _local(child.tag) == "tr"):
+        cells: dict[int, str] = {}
+        for cell in (child for child in row if _local(child.tag) == "tc"):
+            address = next((e for e in cell if _local(e.tag) == "cellAddr"), None)
+            column = int(address.get("colAddr", len(cells))) if address is not None else len(cells)
+            cells[column] = " ".join(" ".join(_hwpx_paragraph_texts(part)) for part in cell
+                                     if _local(part.tag) == "subList")
+        rows.append([cells.get(column, "") for column in range(max(cells, default=-1) + 1)])
+    return opinion_table_rows(rows)
 
 
 # --------------------------------------------------------------------------- HWP 5.0

@@ -17,8 +17,9 @@ What a line is, in the order it is tested (``pipeline.read.markers.classify_line
 A document with no recommendation markers promotes the items of each member's outermost list to units
 (the list the member's first item belongs to: dash bullets, ``1)``/``(1)``, ``가.``/``가)`` or ``①``), the
 other lists staying their sub-points; one with neither is read as one unit per blank-line separated
-paragraph. A recommendation whose intro is followed by line-initial ``①/②/③`` items that each carry their
-own dash sub-points is split into one unit per item (the intro is kept as ``lead`` of the first part).
+paragraph. An opinion table (``연번 | 위원 | 의견 | 반영 여부``, one opinion per row) is read row by row first
+(:mod:`pipeline.read.tables`). A recommendation whose intro is followed by line-initial ``①/②/③`` items that
+each carry their own dash sub-points is split into one unit per item (the intro is kept as ``lead`` of the first part).
 
 Text before the first structure is content (an intro, a table of figures, a form's boxes) but for a title:
 the paragraphs that are not prose (:func:`pipeline.read.wrapping.is_prose`) before the first prose one, when
@@ -48,6 +49,7 @@ from dataclasses import dataclass
 from pipeline.core.records import Document, Line, Unit, Unplaced
 from pipeline.read.markers import BRACKETS, DASHES, Classified, classify_line, list_family
 from pipeline.read.parsestate import ParseState
+from pipeline.read.tables import read_tables
 
 
 @dataclass(frozen=True)
@@ -128,12 +130,15 @@ def _basename(path: str) -> str:
 def _parse_lines(
     lines: Sequence[Line], round_id: str, source: str, split_enumerated: bool
 ) -> ParsedDocument:
-    classified = [classify_line(line.text) for line in lines]
+    document = lines
+    # An opinion table written as text (``연번 | 위원 | 의견``) is read row by row: a row gives a unit.
+    lines, classified, table_cells = read_tables(lines, [classify_line(line.text) for line in lines])
     # A member's block without ㅇ/○ marks: its outermost list is the top level a reader sees, its items the units.
     classified = promote_outermost_lists(classified)
     paragraph_mode = not any(c.kind in ("rec", "box") for c in classified)
 
     state = ParseState(round_id, source, split_enumerated)
+    state.ledger.cells(table_cells)
     i = 0
     while i < len(lines):
         line, c = lines[i], classified[i]
@@ -151,6 +156,8 @@ def _parse_lines(
             continue
         if c.kind == "blank":
             state.blank(paragraph_mode)
+        elif c.kind == "end":
+            state.close()
         elif c.kind in ("member", "agenda", "question"):
             state.header(c.kind, c.text, [line.number], c.mark)
         elif c.kind == "box":
@@ -169,7 +176,7 @@ def _parse_lines(
     state.close_sections(0)
     headers = tuple((kind, str(text), number) for kind, text, number in state.headers
                     if (kind, number) not in state.converted)
-    return ParsedDocument(tuple(state.units), headers, tuple(state.preamble), state.ledger.unplaced(lines, source))
+    return ParsedDocument(tuple(state.units), headers, tuple(state.preamble), state.ledger.unplaced(document, source))
 
 
 def _wrapped_close(lines: Sequence, classified: Sequence[Classified], i: int, close: str) -> int | None:

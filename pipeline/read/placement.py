@@ -22,11 +22,15 @@ HEADING_WITHOUT_UNITS = "heading_without_units"
 #: An outline's section heading (``Ⅰ. 추진 배경`` over ``1.`` items) with recommendations under its items but
 #: none directly under it: the parser keeps one agenda level, the item's, so the section's words are in no unit.
 SECTION_HEADING = "section_heading"
+#: An opinion table's header row, and its cells that are not the members' words (``반영 여부``, ``조치계획``):
+#: :mod:`pipeline.read.tables`.
+TABLE_COLUMNS = "table_columns"
 #: How the report and the warning name each reason (the researcher reads them).
 REASON_LABELS = {
     PREAMBLE: "첫 구조 앞 제목·문서 번호",
     HEADING_WITHOUT_UNITS: "권고가 없는 제목·목차·번호 행",
     SECTION_HEADING: "하위 항목에 권고가 있는 상위 제목(장·절)",
+    TABLE_COLUMNS: "의견 표의 머리행과 의견이 아닌 열(반영 여부·조치계획 등)",
 }
 
 
@@ -47,6 +51,7 @@ class LineLedger:
         self._used: set[int] = set()
         self._sections: set[int] = set()
         self._preamble: list[int] = []
+        self._cells: list[tuple[int, str]] = []
 
     def heading(self, numbers: Iterable[int]) -> int:
         """Register a heading on the lines ``numbers``; returns its id for :meth:`use` and :meth:`extend`."""
@@ -78,6 +83,11 @@ class LineLedger:
         """Lines before the first structure that no unit took."""
         self._preamble.extend(numbers)
 
+    def cells(self, cells: Iterable[tuple[int, str]]) -> None:
+        """Parts of lines that no unit took: an opinion table's header row and its cells that are not the
+        members' words, as (line number, text)."""
+        self._cells.extend(cells)
+
     def unplaced(self, lines: Sequence[Line], source: str) -> tuple[Unplaced, ...]:
         """In: the document's lines and its file name. Out: the unplaced stretches in line order.
 
@@ -106,7 +116,8 @@ class LineLedger:
             pending.append(number)
             last = number
         flush()
-        return tuple(stretches)
+        stretches += [Unplaced(source, number, number, TABLE_COLUMNS, text) for number, text in self._cells]
+        return tuple(sorted(stretches, key=lambda s: s.line_start))
 
 
 def _only_blank(by_number: dict[int, Line], start: int | None, stop: int) -> bool:

@@ -27,7 +27,7 @@ from pipeline.read.limits import (
     over_limit,
     paragraph_lines,
 )
-from pipeline.read.tables import opinion_table_rows
+from pipeline.read.tables import RecordTables, opinion_table_rows
 from pipeline.read.zipped import ZipPackage, open_zip
 
 # --------------------------------------------------------------------------- HWPX
@@ -206,6 +206,8 @@ _HWP_SIGNATURE = b"HWP Document File"
 _HWPTAG_PARA_HEADER = 66
 _HWPTAG_PARA_TEXT = 67
 _HWPTAG_CTRL_HEADER = 71
+_HWPTAG_LIST_HEADER = 72
+_HWP_TABLE = b" lbt"  # the control id "tbl ", stored as a little-endian DWORD
 # Control ids are four characters stored as a little-endian DWORD: "head" reads b"daeh".
 _HWP_PAGE_FURNITURE = frozenset({b"daeh", b"toof"})
 # Control characters that occupy 8 WCHARs (the code, 6 WCHARs of parameters, the code
@@ -322,6 +324,7 @@ def hwp_paragraph_texts(body: bytes, furniture: list[str] | None = None) -> list
     Raises ValueError when a record runs past the end of the data.
     """
     paragraphs: list[str] = []
+    tables = RecordTables(paragraphs)
     pos = 0
     end = len(body)
     # Level of a page header/footer control whose records are being skipped, else None.
@@ -341,6 +344,7 @@ def hwp_paragraph_texts(body: bytes, furniture: list[str] | None = None) -> list
             raise ValueError(f"record of {size} bytes runs past the end of the section")
         if skip_below is not None and level <= skip_below:
             skip_below = None
+        tables.close(level)
         if skip_below is not None and tag == _HWPTAG_PARA_TEXT and furniture is not None:
             furniture.append(hwp_decode_para_text(body[pos : pos + size]))
         elif skip_below is None:
@@ -351,7 +355,13 @@ def hwp_paragraph_texts(body: bytes, furniture: list[str] | None = None) -> list
             elif tag == _HWPTAG_CTRL_HEADER and body[pos : pos + 4] in _HWP_PAGE_FURNITURE:
                 # Page headers/footers are not body text (the HWPX reader skips them too).
                 skip_below = level
+            elif tag == _HWPTAG_CTRL_HEADER and body[pos : pos + 4] == _HWP_TABLE:
+                tables.open(level)
+            elif tag == _HWPTAG_LIST_HEADER and size >= 12:
+                # A table cell's list header: bytes 8-11 are its column and row (pyhwp's ListHeader, TableCell).
+                tables.cell(level, *struct.unpack_from("<HH", body, pos + 8))
         pos += size
+    tables.close(0)
     return paragraphs
 
 

@@ -1,11 +1,11 @@
-"""Opinion tables written as text: ``연번 | 위원 | 분야 | 의견 | 반영 여부``, one row per line.
+"""Opinion tables (``연번 | 위원 | 분야 | 의견 | 반영 여부``, one opinion per row), read row by row.
 
 A secretariat often compiles a round as a table, one opinion per row, beside the department's answer. In a
 text file (a table copied from a spreadsheet, or exported as Markdown) its rows are lines whose cells are
 separated by ``|`` or tabs. Read line by line, the whole table ran together into one unit, and no opinion
 was a unit of its own. :func:`read_tables` finds such a table by its header row, one that names an opinion
-column (``의견``, ``제안``, ``건의``, ``권고``, ``내용``, ``요지``), and reads it row by row, as a reader reads
-an outline:
+column (``의견``, ``제안``, ``건의``, ``권고``, ``요지``) whose cells read as sentences (half of them at least,
+:func:`pipeline.read.wrapping.is_prose`), and reads it row by row, as a reader reads an outline:
 
 * the opinion cell is a recommendation (``rec``);
 * the member cell (``위원``, ``성명``) is a member heading; a blank one is the member above (a merged cell);
@@ -13,11 +13,16 @@ an outline:
 * the number cell (``연번``, ``번호``) is structure, as ``1.`` is; a row without a number, member or field
   whose opinion cell has words continues the opinion above (a cell that wrapped over two rows);
 * every other cell (``반영 여부``, ``조치계획``, ``비고``) is the department's, not the member's: it is in no unit,
-  and is listed as unplaced with its column's name (``반영 여부: 검토``), as is the header row itself.
+  and is listed as unplaced (``검토``, several cells of a row between ``|``), as is the header row that names
+  their columns.
 
 The opinion open at the end of a table closes there: a note under the table (``※ 반영 여부는 …``) is not the
-last row's. A table without an opinion column (a budget, a schedule) is left as it was: its lines are text. A Markdown
-rule row (``|---|:--:|``) is structure.
+last row's. A table without an opinion column (a budget, a schedule) is left as it was: its lines are text. A
+Markdown rule row (``|---|:--:|``) is structure.
+
+The readers of HWP, HWPX and DOCX give a table's cells one paragraph each; an opinion table's they give as
+such text rows instead, its cells between tabs (:func:`opinion_table_rows`; :class:`RecordTables` for the
+records of HWP 5.0), so every format's table is read here, the same way.
 """
 
 from __future__ import annotations
@@ -28,12 +33,14 @@ from dataclasses import dataclass, field
 
 from pipeline.core.records import Line
 from pipeline.read.markers import Classified
+from pipeline.read.wrapping import is_prose
 
 # Column roles by the header's words, tested in this order: "검토 의견" is the department's answer, "위원 의견"
 # an opinion, "자문위원" a member.
 _ROLES = (
     ("answer", re.compile(r"반영|조치|답변|검토|처리|결과|비고|회신|계획")),
-    ("opinion", re.compile(r"의견|제안|건의|권고|내용|요지|지적|발언")),
+    # Not ``내용``: ``구분 | 내용`` heads most tables of a plan or a form.
+    ("opinion", re.compile(r"의견|제안|건의|권고|요지|지적|발언")),
     ("member", re.compile(r"위원|성명|이름|제안자|발언자")),
     ("field", re.compile(r"분야|사업|구분|안건|부문|과제|프로그램|주제")),
     ("number", re.compile(r"^(?:연번|번호|순번|순|no\.?|#)$", re.IGNORECASE)),
@@ -55,7 +62,11 @@ class _Table:
     last: dict[str, str] = field(default_factory=dict)
 
     def cell(self, cells: Sequence[str], role: str) -> str:
-        return cells[self.roles[role]] if role in self.roles else ""
+        return cells[self.roles[role]] if role in self.roles and self.roles[role] < len(cells) else ""
+
+    def split(self, text: str) -> list[str]:
+        """The cells of one of the table's rows."""
+        return split_row(text, self.sep, self.outer)
 
 
 def split_row(text: str, sep: str, outer: bool = False) -> list[str]:
@@ -103,14 +114,16 @@ def _header(text: str) -> _Table | None:
 
 
 def opinion_table_rows(rows: Sequence[Sequence[str]]) -> list[str] | None:
-    """A table of a document format (HWPX, DOCX) as text rows, one line per row with its cells between tabs,
-    when its first row is an opinion table's header (:func:`read_tables` then reads it row by row); None for
-    any other table, whose cells the reader gives one paragraph each, as before.
+    """A table of a document format (HWP, HWPX, DOCX) as text rows, one line per row with its cells between tabs,
+    when it is an opinion table (its first row an opinion table's header, its opinions sentences:
+    :func:`read_tables` then reads it row by row); None for any other table, whose cells the reader gives one
+    paragraph each, as before.
 
     In: the table's rows of cell texts, a merged cell's place kept by an empty cell."""
     width = max(map(len, rows), default=0)
     lines = ["\t".join(" ".join(cell.split()) for cell in [*row, *[""] * (width - len(row))]) for row in rows]
-    if not lines or _header(lines[0]) is None or _header(lines[0]).sep != "\t":
+    table = _header(lines[0]) if lines else None
+    if table is None or table.sep != "\t" or not _holds_opinions(table, [Line(text, 0) for text in lines[1:]]):
         return None
     return lines
 
@@ -126,30 +139,52 @@ def read_tables(lines: Sequence[Line], classified: Sequence[Classified]
     out_lines: list[Line] = []
     out_kinds: list[Classified] = []
     cells_out: list[tuple[int, str]] = []
-    table: _Table | None = None
-    for line, c in zip(lines, classified, strict=True):
-        if table is not None and not line.text.strip():
-            out_lines.append(line)
-            out_kinds.append(c)
+    i = 0
+    while i < len(lines):
+        table = _header(lines[i].text)
+        end = _table_end(lines, i, table) if table is not None else i + 1
+        if table is None or not _holds_opinions(table, lines[i + 1:end]):
+            out_lines.append(lines[i])
+            out_kinds.append(classified[i])
+            i += 1
             continue
-        if table is not None:
-            cells = split_row(line.text, table.sep, table.outer) if table.sep in line.text else []
-            if len(cells) >= table.width:
-                _row(table, line, cells, out_lines, out_kinds, cells_out)
-                continue
-            # The table ends: what follows (a note on the table) is not the last opinion's.
-            out_lines.append(Line("", line.number, line.page))
-            out_kinds.append(Classified("end", ""))
-            table = None
-        table = _header(line.text)
-        if table is None:
-            out_lines.append(line)
-            out_kinds.append(c)
-            continue
-        cells_out.append((line.number, line.text.strip()))
-        out_lines.append(line)
+        cells_out.append((lines[i].number, lines[i].text.strip()))
+        out_lines.append(lines[i])
         out_kinds.append(Classified("blank", ""))
+        for line in lines[i + 1:end]:
+            if line.text.strip():
+                _row(table, line, table.split(line.text), out_lines, out_kinds, cells_out)
+            else:
+                out_lines.append(line)
+                out_kinds.append(Classified("blank", ""))
+        if end < len(lines):
+            # The table ends: what follows (a note on the table) is not the last opinion's.
+            out_lines.append(Line("", lines[end].number, lines[end].page))
+            out_kinds.append(Classified("end", ""))
+        i = end
     return out_lines, out_kinds, cells_out
+
+
+def _table_end(lines: Sequence[Line], header: int, table: _Table) -> int:
+    """The index after the last row of the table whose header row is ``lines[header]`` (blank lines between
+    rows are the table's, those after its last row are not)."""
+    end = header + 1
+    for j in range(header + 1, len(lines)):
+        text = lines[j].text
+        if not text.strip():
+            continue
+        if table.sep not in text or len(table.split(text)) < table.width:
+            break
+        end = j + 1
+    return end
+
+
+def _holds_opinions(table: _Table, rows: Sequence[Line]) -> bool:
+    """Whether the table's opinion cells are opinions: half of them or more read as sentences (a form's
+    ``제시의견`` column holding ``의견없음`` does not)."""
+    opinions = [table.cell(table.split(line.text), "opinion") for line in rows if line.text.strip()]
+    opinions = [cell for cell in opinions if cell and not _RULE_CELL.match(cell)]
+    return bool(opinions) and 2 * sum(map(is_prose, opinions)) >= len(opinions)
 
 
 def _row(table: _Table, line: Line, cells: list[str], out_lines: list[Line], out_kinds: list[Classified],
@@ -187,9 +222,49 @@ def _row(table: _Table, line: Line, cells: list[str], out_lines: list[Line], out
         if opinion:
             emit("rec", opinion, "|")
     used = {table.roles[role] for role in ("number", "member", "field", "opinion") if role in table.roles}
-    rest = [f"{table.names[i]}: {cell}" for i, cell in enumerate(cells) if i not in used and cell]
+    # The cells as written (their column names are the header row's, listed above them): every word of the
+    # document is in one place.
+    rest = [cell for i, cell in enumerate(cells) if i not in used and cell]
     if rest:
-        cells_out.append((line.number, " · ".join(rest)))
+        cells_out.append((line.number, " | ".join(rest)))
     if not (opinion or member or topic or rest):
         out_lines.append(line)
         out_kinds.append(Classified("blank", ""))
+
+
+class RecordTables:
+    """The tables open in a walk over a document's records (HWP 5.0), each read as rows when it closes: an
+    opinion table's paragraphs are replaced by its rows (:func:`opinion_table_rows`), any other table's stay
+    one paragraph per cell paragraph.
+
+    In: the list the walk appends paragraphs to. A table opens at its control's level (:meth:`open`); each of
+    its cells starts one level down (:meth:`cell`, with its column and row) and holds the paragraphs that come
+    until the next; the first record at the control's level or above closes it (:meth:`close`)."""
+
+    def __init__(self, paragraphs: list[str]) -> None:
+        self.paragraphs = paragraphs
+        # Per open table: its control's level, and (column, row, index of its first paragraph) per cell.
+        self.stack: list[tuple[int, list[tuple[int, int, int]]]] = []
+
+    def open(self, level: int) -> None:
+        self.stack.append((level, []))
+
+    def cell(self, level: int, column: int, row: int) -> None:
+        if self.stack and level == self.stack[-1][0] + 1:
+            self.stack[-1][1].append((column, row, len(self.paragraphs)))
+
+    def close(self, level: int) -> None:
+        """Close every open table whose control is at ``level`` or deeper (a record at that level came)."""
+        while self.stack and level <= self.stack[-1][0]:
+            _, cells = self.stack.pop()
+            if not cells:
+                continue
+            grid: dict[int, dict[int, str]] = {}
+            ends = [start for _, _, start in cells[1:]] + [len(self.paragraphs)]
+            for (column, row, start), stop in zip(cells, ends, strict=True):
+                grid.setdefault(row, {})[column] = " ".join(self.paragraphs[start:stop])
+            width = max(column for row in grid.values() for column in row) + 1
+            rows = [[grid[r].get(c, "") for c in range(width)] for r in sorted(grid)]
+            lines = opinion_table_rows(rows)
+            if lines is not None:
+                self.paragraphs[cells[0][2]:] = lines

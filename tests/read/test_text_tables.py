@@ -38,8 +38,7 @@ def test_each_row_of_a_pipe_table_is_a_unit_of_its_member_and_field():
 def test_the_departments_columns_and_the_header_row_are_listed_not_dropped():
     parsed = parse_text(PIPE_TABLE)
     listed = [(s.line_start, s.text) for s in parsed.unplaced if s.reason == TABLE_COLUMNS]
-    assert listed == [(3, "연번 | 위원 | 분야 | 의견 | 반영 여부"), (4, "반영 여부: 검토"), (5, "반영 여부: 반영"),
-                      (6, "반영 여부: 반영")]
+    assert listed == [(3, "연번 | 위원 | 분야 | 의견 | 반영 여부"), (4, "검토"), (5, "반영"), (6, "반영")]
     # No answer is in a unit's text, and every cell's words but the row numbers are somewhere.
     assert not any("반영 여부" in u.text or u.text.endswith(("검토", "반영")) for u in parsed.units[:4])
     placed = squash("".join([*(u.text for u in parsed.units), *(text for _, text, _ in parsed.headers),
@@ -126,3 +125,22 @@ def test_an_opinion_table_in_docx_is_read_row_by_row_and_other_tables_cell_by_ce
     lines = [line.text for line in read_document(tmp_path / "round.docx").lines]
     # A table that is not an opinion table keeps one line per cell.
     assert lines[-6:] == ["사업명", "예산", "비고", "", "", ""]
+
+
+def test_an_opinion_table_in_hwp_is_read_row_by_row(tmp_path):
+    from hwp_converter_ai import BlockNode, BlockType, DocumentIR, HwpWriter, InlineNode, InlineType
+
+    def paragraph(text: str) -> BlockNode:
+        return BlockNode(type=BlockType.PARAGRAPH, children=[InlineNode(type=InlineType.TEXT, text=text)])
+
+    table = BlockNode(type=BlockType.TABLE, children=[
+        BlockNode(type=BlockType.PARAGRAPH, children=[paragraph(cell) for cell in row]) for row in OPINION_TABLE])
+    other = BlockNode(type=BlockType.TABLE, children=[
+        BlockNode(type=BlockType.PARAGRAPH, children=[paragraph(cell) for cell in row])
+        for row in [["구분", "내용", "비고"], ["일정", "2025년 3월", "확정"]]])
+    HwpWriter().from_ir(DocumentIR(blocks=[paragraph("2025년 자문의견 및 조치계획"), table, other,
+                                           paragraph("※ 반영 여부는 1차 검토 결과임")]), tmp_path / "round.hwp")
+    assert _units_of(tmp_path / "round.hwp")[:3] == EXPECTED
+    lines = [line.text for line in read_document(tmp_path / "round.hwp").lines]
+    assert ["구분", "내용", "비고", "일정", "2025년 3월", "확정"] == [t for t in lines if t in
+                                                              ("구분", "내용", "비고", "일정", "2025년 3월", "확정")]

@@ -48,7 +48,9 @@ from dataclasses import dataclass
 
 from pipeline.core.records import Document, Line, Unit, Unplaced
 from pipeline.read.markers import BRACKETS, DASHES, Classified, classify_line, list_family
+from pipeline.read.pagebreaks import page_furniture
 from pipeline.read.parsestate import ParseState
+from pipeline.read.placement import PAGE_FURNITURE, TABLE_COLUMNS
 from pipeline.read.tables import read_tables
 
 
@@ -131,6 +133,9 @@ def _parse_lines(
     lines: Sequence[Line], round_id: str, source: str, split_enumerated: bool
 ) -> ParsedDocument:
     document = lines
+    # A page break left in a text (``- 3 -`` and a running title) is not there: the text runs on across it.
+    furniture = page_furniture(lines)
+    lines = [line for i, line in enumerate(lines) if i not in furniture] if furniture else lines
     # An opinion table written as text (``연번 | 위원 | 의견``) is read row by row: a row gives a unit.
     lines, classified, table_cells = read_tables(lines, [classify_line(line.text) for line in lines])
     # A member's block without ㅇ/○ marks: its outermost list is the top level a reader sees, its items the units.
@@ -138,7 +143,9 @@ def _parse_lines(
     paragraph_mode = not any(c.kind in ("rec", "box") for c in classified)
 
     state = ParseState(round_id, source, split_enumerated)
-    state.ledger.cells(table_cells)
+    state.ledger.cells(table_cells, TABLE_COLUMNS)
+    state.ledger.cells(((document[i].number, document[i].text.strip()) for i in sorted(furniture)
+                        if document[i].text.strip()), PAGE_FURNITURE)
     i = 0
     while i < len(lines):
         line, c = lines[i], classified[i]

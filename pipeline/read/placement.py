@@ -25,12 +25,15 @@ SECTION_HEADING = "section_heading"
 #: An opinion table's header row, and its cells that are not the members' words (``반영 여부``, ``조치계획``):
 #: :mod:`pipeline.read.tables`.
 TABLE_COLUMNS = "table_columns"
+#: A page's number and running title left in a text (``- 3 -``): :mod:`pipeline.read.pagebreaks`.
+PAGE_FURNITURE = "page_furniture"
 #: How the report and the warning name each reason (the researcher reads them).
 REASON_LABELS = {
     PREAMBLE: "첫 구조 앞 제목·문서 번호",
     HEADING_WITHOUT_UNITS: "권고가 없는 제목·목차·번호 행",
     SECTION_HEADING: "하위 항목에 권고가 있는 상위 제목(장·절)",
     TABLE_COLUMNS: "의견 표의 머리행과 의견이 아닌 열(반영 여부·조치계획 등)",
+    PAGE_FURNITURE: "본문 사이에 남은 쪽 번호·머리글",
 }
 
 
@@ -51,7 +54,7 @@ class LineLedger:
         self._used: set[int] = set()
         self._sections: set[int] = set()
         self._preamble: list[int] = []
-        self._cells: list[tuple[int, str]] = []
+        self._cells: list[tuple[int, str, str]] = []
 
     def heading(self, numbers: Iterable[int]) -> int:
         """Register a heading on the lines ``numbers``; returns its id for :meth:`use` and :meth:`extend`."""
@@ -83,10 +86,10 @@ class LineLedger:
         """Lines before the first structure that no unit took."""
         self._preamble.extend(numbers)
 
-    def cells(self, cells: Iterable[tuple[int, str]]) -> None:
-        """Parts of lines that no unit took: an opinion table's header row and its cells that are not the
-        members' words, as (line number, text)."""
-        self._cells.extend(cells)
+    def cells(self, cells: Iterable[tuple[int, str]], reason: str) -> None:
+        """Lines or parts of lines that no unit took, as (line number, text), one record each: an opinion
+        table's header row and its cells that are not the members' words, a page's number and running title."""
+        self._cells.extend((number, text, reason) for number, text in cells)
 
     def unplaced(self, lines: Sequence[Line], source: str) -> tuple[Unplaced, ...]:
         """In: the document's lines and its file name. Out: the unplaced stretches in line order.
@@ -116,7 +119,7 @@ class LineLedger:
             pending.append(number)
             last = number
         flush()
-        stretches += [Unplaced(source, number, number, TABLE_COLUMNS, text) for number, text in self._cells]
+        stretches += [Unplaced(source, number, number, reason, text) for number, text, reason in self._cells]
         return tuple(sorted(stretches, key=lambda s: s.line_start))
 
 

@@ -57,7 +57,6 @@ class _Table:
     sep: str
     outer: bool
     width: int
-    names: list[str]
     roles: dict[str, int]
     last: dict[str, str] = field(default_factory=dict)
 
@@ -110,7 +109,7 @@ def _header(text: str) -> _Table | None:
     # Two columns are a table only as ``위원 | 의견``: a line with one ``|`` in it is more often just text.
     if "opinion" not in roles or (len(names) == 2 and len(roles) < 2):
         return None
-    return _Table(sep, outer, len(names), names, roles)
+    return _Table(sep, outer, len(names), roles)
 
 
 def opinion_table_rows(rows: Sequence[Sequence[str]]) -> list[str] | None:

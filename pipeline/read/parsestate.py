@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from pipeline.core.records import Line, Unit
 from pipeline.read.builders import Builder, Part, split_items
 from pipeline.read.markers import MARKER_CHARS, MASKS, Classified, agenda_family, trailing_member
-from pipeline.read.placement import LineLedger, Outline, split_opening
+from pipeline.read.placement import MEETING_FRAME, LineLedger, Outline, is_meeting_frame, split_opening
 from pipeline.read.wrapping import Joined, is_prose
 
 # A label in brackets at the start of a unit or part, ``(문제점) …``: not a number, at most 20 characters.
@@ -231,16 +231,12 @@ class ParseState:
             end = rest[-1].line_end if rest else head.line_end
             self._emit(text, b.intro if k == 0 else "", rest, start, end, head.text)
 
-    def _emit(
-        self,
-        text: str,
-        lead: str,
-        parts: Sequence[Part],
-        line_start: int,
-        line_end: int,
-        intro: str,
-    ) -> None:
+    def _emit(self, text: str, lead: str, parts: Sequence[Part], line_start: int, line_end: int, intro: str) -> None:
         if not text and not lead:
+            return
+        if self.member is None and is_meeting_frame(intro):
+            # ``일 시 : …``, ``참 석 자 : …`` (and the items under them) outside a member's block: no one's opinion.
+            self.ledger.set_aside(range(line_start, line_end + 1), MEETING_FRAME)
             return
         self.ledger.use(self.current.values())
         tags = _tags([intro, *(p.text for p in parts)])

@@ -9,6 +9,7 @@ Lines that hold no words (blank, or a marker alone) need no place.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from pipeline.core.records import Line, Unplaced
@@ -27,6 +28,8 @@ SECTION_HEADING = "section_heading"
 TABLE_COLUMNS = "table_columns"
 #: A page's number and running title left in a text (``- 3 -``): :mod:`pipeline.read.pagebreaks`.
 PAGE_FURNITURE = "page_furniture"
+#: A meeting's frame, not an opinion: ``일 시 : …``, ``참 석 자 : …``, ``안 건`` outside a member's block.
+MEETING_FRAME = "meeting_frame"
 #: How the report and the warning name each reason (the researcher reads them).
 REASON_LABELS = {
     PREAMBLE: "첫 구조 앞 제목·문서 번호",
@@ -34,7 +37,23 @@ REASON_LABELS = {
     SECTION_HEADING: "하위 항목에 권고가 있는 상위 제목(장·절)",
     TABLE_COLUMNS: "의견 표의 머리행과 의견이 아닌 열(반영 여부·조치계획 등)",
     PAGE_FURNITURE: "본문 사이에 남은 쪽 번호·머리글",
+    MEETING_FRAME: "회의 개요(일시·장소·참석자·안건 등)",
 }
+
+# The labels of a meeting's frame, spaces removed (``일    시``, ``참 석 자``): when, where, who, what, how.
+_FRAME_LABELS = frozenset({
+    "일시", "일자", "기간", "장소", "방식", "참석", "참석자", "참석위원", "참석대상", "참석인원", "출석위원", "배석",
+    "안건", "자문안건", "심의안건", "회의명", "회의일시", "회의장소", "회의방식", "제출위원", "제출일", "주관", "주재",
+    "주최", "검토대상", "검토기간", "자문기간", "자문방식", "자문위원",
+})
+_FRAME_LINE = re.compile(r"^(?P<label>[가-힣][가-힣 ]{0,10}?)\s*(?:[:：].*)?$")
+
+
+def is_meeting_frame(text: str) -> bool:
+    """Whether ``text`` (an item's first line) is a line of a meeting's frame: one of its labels (``일    시``,
+    ``참 석 자``, ``안 건``) alone or before a colon."""
+    m = _FRAME_LINE.match(text.strip())
+    return bool(m) and "".join(m.group("label").split()) in _FRAME_LABELS
 
 
 #: At most this many short paragraphs before the first prose one are a title block (number, title, date).
@@ -55,6 +74,7 @@ class LineLedger:
         self._sections: set[int] = set()
         self._preamble: list[int] = []
         self._cells: list[tuple[int, str, str]] = []
+        self._set_aside: dict[int, str] = {}
 
     def heading(self, numbers: Iterable[int]) -> int:
         """Register a heading on the lines ``numbers``; returns its id for :meth:`use` and :meth:`extend`."""
@@ -86,6 +106,10 @@ class LineLedger:
         """Lines before the first structure that no unit took."""
         self._preamble.extend(numbers)
 
+    def set_aside(self, numbers: Iterable[int], reason: str) -> None:
+        """Whole lines that are no unit for ``reason`` (a meeting's frame)."""
+        self._set_aside.update(dict.fromkeys(numbers, reason))
+
     def cells(self, cells: Iterable[tuple[int, str]], reason: str) -> None:
         """Lines or parts of lines that no unit took, as (line number, text), one record each: an opinion
         table's header row and its cells that are not the members' words, a page's number and running title."""
@@ -99,6 +123,7 @@ class LineLedger:
         """
         by_number = {line.number: line for line in lines}
         reasons = {n: PREAMBLE for n in self._preamble}
+        reasons.update(self._set_aside)
         for heading, numbers in enumerate(self._headings):
             if heading not in self._used:
                 reason = SECTION_HEADING if heading in self._sections else HEADING_WITHOUT_UNITS

@@ -12,7 +12,8 @@ import re
 #: Text with at least this many Hangul syllables reads as prose, whatever it ends with.
 PROSE_MIN_HANGUL = 25
 # A Korean sentence ends in a verb or noun ending, usually with a full stop: ``…한다.``, ``…필요함``.
-_SENTENCE_END = re.compile(r"(?:다|요|음|함|임|됨|것|까)\s*[.?!]?[\s\"'”’)]*$")
+# Not ``개요`` (an outline's ``1. 회의 개요``), a noun.
+_SENTENCE_END = re.compile(r"(?:다|(?<!개)요|음|함|임|됨|것|까)\s*[.?!]?[\s\"'”’)]*$")
 
 
 def is_prose(text: str) -> bool:

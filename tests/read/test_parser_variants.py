@@ -328,15 +328,45 @@ def test_a_member_who_numbers_opinions_in_a_document_with_marks_elsewhere_still_
         " (2) 찾아가는 진료단을 교류사업으로 추진할 것\n     ① 내과 등 수요가 높은 과목을 우선 편성\n\n"
         "[위원 2]\n◇ 한○○ 위원 (○○대학교)\n\n (1) 농부의 시장에 청년 농업인 몫을 따로 배정할 것\n"
     )
+    # The header's ``○ 자문 안건 : …`` is the meeting's frame, not an opinion (test_meeting_frame_…).
     assert [(u.member, u.text) for u in units] == [
-        (None, "자문 안건 : 2025년 지역상생교류 추진계획"),
         (1, "체류 프로그램 운영지 인근의 응급의료기관 정보를 안내할 것"),
         (1, "찾아가는 진료단을 교류사업으로 추진할 것 ① 내과 등 수요가 높은 과목을 우선 편성"),
         (2, "농부의 시장에 청년 농업인 몫을 따로 배정할 것"),
     ]
-    assert units[1].member_label == "최○○ 위원 (○○의료원)"
+    assert units[0].member_label == "최○○ 위원 (○○의료원)"
 
 
 def test_members_who_wrote_nothing_stay_apart():
     units = units_from_text("□ ○○○ 위원\n\n□ ○○○ 위원\n ㅇ 직거래 장터를 상설화할 것\n")
     assert [u.member for u in units] == [2]
+
+
+MEETING_REPORT = """1. 회의 개요
+  - 일    시 : 2024. 6. 27.(목) 15:00 ~ 17:00
+  - 참 석 자 : 총 7명
+      1) 자문위원 5명 : A 위원(대학교수), B 위원(연구기관)
+      2) 서울시 2명 : 지역상생교류과장, 상생교류팀장
+  - 안    건
+      1) 2024년 상반기 지역상생교류 사업 추진상황
+
+2. 위원별 자문의견
+ ○ A 위원
+  1) 참가자의 재방문 의향과 지역 내 지출액을 함께 조사할 것
+  2) 일시 : 행사 일정은 농번기를 피해서 잡아야 함
+"""
+
+
+def test_meeting_frame_lines_are_listed_not_units():
+    parsed = parse_text(MEETING_REPORT)
+    assert [(u.member, u.text) for u in parsed.units] == [
+        (1, "참가자의 재방문 의향과 지역 내 지출액을 함께 조사할 것"),
+        # Inside a member's block a line is the member's, whatever it opens with.
+        (1, "일시 : 행사 일정은 농번기를 피해서 잡아야 함"),
+    ]
+    frame = [s for s in parsed.unplaced if s.reason == "meeting_frame"]
+    assert [(s.line_start, s.line_end) for s in frame] == [(2, 7)]
+    assert "서울시 2명" in frame[0].text and "상반기 지역상생교류 사업 추진상황" in frame[0].text
+    # The section heading over the frame is a heading under which no unit came, not a unit of its own.
+    assert [(s.reason, s.text) for s in parsed.unplaced if s.line_start == 1] == [
+        ("heading_without_units", "1. 회의 개요")]

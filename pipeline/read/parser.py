@@ -31,7 +31,8 @@ agenda or question heading under which no unit came is content when it is prose 
 ``1. 신청서는 검은색 펜으로 작성하시기 바랍니다.``): it becomes a unit of its own; a short one (a
 table-of-contents entry) stays a heading without units. An outline's section (``Ⅰ. 추진 배경`` over
 ``1.`` items, :class:`pipeline.read.placement.Outline`) is not an agenda level of its own: units under its
-items take the item as their agenda, and the section heading is listed as a ``section_heading``.
+items take the item as their agenda, and the section heading is listed as a ``section_heading``. After the last
+member, the next heading of the outline over the members (:func:`members_section_end`) is no member's.
 
 Markers are structure, not content (so is the enumerator of an item promoted to a unit, ``1)`` or ``가.``:
 :func:`promote_outermost_lists`): every other non-whitespace character of the input lands in
@@ -47,7 +48,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pipeline.core.records import Document, Line, Unit, Unplaced
-from pipeline.read.markers import BRACKETS, DASHES, Classified, classify_line, list_family
+from pipeline.read.markers import (
+    AGENDA_DINGBATS,
+    BRACKETS,
+    DASHES,
+    ROMAN,
+    Classified,
+    agenda_family,
+    classify_line,
+    list_family,
+)
 from pipeline.read.pagebreaks import page_furniture
 from pipeline.read.parsestate import ParseState
 from pipeline.read.placement import PAGE_FURNITURE, TABLE_COLUMNS
@@ -125,6 +135,32 @@ def promote_outermost_lists(classified: Sequence[Classified]) -> list[Classified
     return out
 
 
+def members_section_end(classified: Sequence[Classified]) -> int | None:
+    """The index of the agenda heading that closes the members' section, or None: after the last member, the
+    next heading of the outline the members stand in (``4. 향후 계획`` after ``3. 위원별 자문의견``: the same
+    numbering, one on from the heading over the first member) is the document's again, not the last member's.
+    A member who numbers their own items the same way restarts it (``1.`` under ``3. 위원별 의견``), so their
+    items never read as the next heading."""
+    members = [i for i, c in enumerate(classified) if c.kind == "member"]
+    if not members:
+        return None
+    over = next((c for c in reversed(classified[:members[0]]) if c.kind == "agenda"), None)
+    if over is None:
+        return None
+    family = agenda_family(over.mark)
+    after = next((i for i in range(members[-1] + 1, len(classified))
+                  if classified[i].kind == "agenda" and agenda_family(classified[i].mark) == family), None)
+    return after if after is not None and _follows(over.mark, classified[after].mark) else None
+
+
+def _follows(mark: str, following: str) -> bool:
+    """Whether agenda marker ``following`` numbers the item after ``mark`` (``3`` then ``4``, ``Ⅲ`` then ``Ⅳ``)."""
+    for series in (ROMAN, AGENDA_DINGBATS[:10], AGENDA_DINGBATS[10:]):
+        if mark in series and following in series:
+            return series.index(following) == series.index(mark) + 1
+    return mark.isdigit() and following.isdigit() and int(following) == int(mark) + 1
+
+
 def _basename(path: str) -> str:
     return path.replace("\\", "/").rsplit("/", 1)[-1]
 
@@ -142,6 +178,7 @@ def _parse_lines(
     classified = promote_outermost_lists(classified)
     paragraph_mode = not any(c.kind in ("rec", "box") for c in classified)
 
+    members_end = members_section_end(classified)
     state = ParseState(round_id, source, split_enumerated)
     state.ledger.cells(table_cells, TABLE_COLUMNS)
     state.ledger.cells(((document[i].number, document[i].text.strip()) for i in sorted(furniture)
@@ -166,6 +203,8 @@ def _parse_lines(
         elif c.kind == "end":
             state.close()
         elif c.kind in ("member", "agenda", "question"):
+            if i == members_end:
+                state.end_members()
             state.header(c.kind, c.text, [line.number], c.mark)
         elif c.kind == "box":
             state.start("box", c.text, line)

@@ -102,6 +102,11 @@ class ParseState:
             self.question = text
             self.after_header = False
 
+    def end_members(self) -> None:
+        """The document's outline goes on after the members' section (``4. 향후 계획``): no member's words."""
+        self.close()
+        self.member, self.member_label = None, ""
+
     # -- units ---------------------------------------------------------------------------------
     def start(self, kind: str, text: str, line: Line) -> None:
         if kind == "box":

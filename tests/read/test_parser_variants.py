@@ -370,3 +370,19 @@ def test_meeting_frame_lines_are_listed_not_units():
     # The section heading over the frame is a heading under which no unit came, not a unit of its own.
     assert [(s.reason, s.text) for s in parsed.unplaced if s.line_start == 1] == [
         ("heading_without_units", "1. 회의 개요")]
+
+
+def test_the_outline_going_on_after_the_last_member_is_no_members():
+    text = MEETING_REPORT + "\n3. 향후 계획\n  - 위원 의견은 소관 부서별로 검토하여 반영\n"
+    units = parse_text(text).units
+    assert [(u.member, u.agenda) for u in units] == [(1, ""), (1, ""), (None, "향후 계획")]
+
+
+def test_a_members_own_items_numbered_like_the_outline_stay_theirs():
+    # "1. 위원별 의견" stands over members who number their items 1., 2. themselves: the last member's "2." is
+    # theirs, not the outline's next heading.
+    text = ("1. 위원별 의견\n□ ○○○ 위원\n1. 지역상생교류\n ㅇ 직거래 장터를 늘릴 것\n2. 넥스트로컬\n ㅇ 멘토링을 강화할 것\n"
+            "□ △△△ 위원\n1. 지역상생교류\n ㅇ 체류 상품을 만들 것\n2. 넥스트로컬\n ㅇ 정착 지원금을 늘릴 것\n")
+    units = parse_text(text).units
+    assert [(u.member, u.agenda) for u in units] == [
+        (1, "지역상생교류"), (1, "넥스트로컬"), (2, "지역상생교류"), (2, "넥스트로컬")]

@@ -93,6 +93,8 @@ def _separator(text: str) -> str | None:
 
 def _header(text: str) -> _Table | None:
     """The table a header row opens, or None: short cells, one of them an opinion column (module docstring)."""
+    if "|" not in text and "\t" not in text:  # most lines: no cell to split
+        return None
     sep = _separator(text)
     if sep is None:
         return None

@@ -32,7 +32,9 @@ agenda or question heading under which no unit came is content when it is prose 
 table-of-contents entry) stays a heading without units. An outline's section (``Ⅰ. 추진 배경`` over
 ``1.`` items, :class:`pipeline.read.placement.Outline`) is not an agenda level of its own: units under its
 items take the item as their agenda, and the section heading is listed as a ``section_heading``. After the last
-member, the next heading of the outline over the members (:func:`members_section_end`) is no member's.
+member, the next heading of the outline over the members (:func:`members_section_end`) is no member's; outside a
+member's block, a meeting's frame (``일 시 : …``) and the secretariat's answer (:func:`answer_lines`) are listed,
+not made units.
 
 Markers are structure, not content (so is the enumerator of an item promoted to a unit, ``1)`` or ``가.``:
 :func:`promote_outermost_lists`): every other non-whitespace character of the input lands in
@@ -57,10 +59,11 @@ from pipeline.read.markers import (
     agenda_family,
     classify_line,
     list_family,
+    trailing_member,
 )
 from pipeline.read.pagebreaks import page_furniture
 from pipeline.read.parsestate import ParseState
-from pipeline.read.placement import PAGE_FURNITURE, TABLE_COLUMNS
+from pipeline.read.placement import PAGE_FURNITURE, RANKS, TABLE_COLUMNS, is_answer_heading
 from pipeline.read.tables import read_tables
 
 
@@ -153,6 +156,28 @@ def members_section_end(classified: Sequence[Classified]) -> int | None:
     return after if after is not None and _follows(over.mark, classified[after].mark) else None
 
 
+def answer_lines(lines: Sequence[Line], classified: Sequence[Classified]) -> set[int]:
+    """The line numbers under the secretariat's or department's answer to the members (``Ⅲ. 사무국 조치계획``,
+    ``4. 향후 계획``, :func:`~pipeline.read.placement.is_answer_heading`) once a member has spoken (by a header
+    or a closing tag): from that heading to the next member, or the next heading of its numbering or one
+    above it (``Ⅳ.`` after ``Ⅲ.``, not its own ``1.`` items)."""
+    spoken, family, numbers = False, None, set()
+    for line, c in zip(lines, classified, strict=True):
+        if c.kind == "member":
+            spoken, family = True, None
+            continue
+        if c.kind == "agenda":
+            if family is not None and RANKS[agenda_family(c.mark)] <= RANKS[family]:
+                family = None
+            if spoken and family is None and is_answer_heading(c.text):
+                family = agenda_family(c.mark)
+        elif not spoken and trailing_member(line.text) is not None:
+            spoken = True
+        if family is not None:
+            numbers.add(line.number)
+    return numbers
+
+
 def _follows(mark: str, following: str) -> bool:
     """Whether agenda marker ``following`` numbers the item after ``mark`` (``3`` then ``4``, ``Ⅲ`` then ``Ⅳ``)."""
     for series in (ROMAN, AGENDA_DINGBATS[:10], AGENDA_DINGBATS[10:]):
@@ -180,6 +205,7 @@ def _parse_lines(
 
     members_end = members_section_end(classified)
     state = ParseState(round_id, source, split_enumerated)
+    state.answers = answer_lines(lines, classified)
     state.ledger.cells(table_cells, TABLE_COLUMNS)
     state.ledger.cells(((document[i].number, document[i].text.strip()) for i in sorted(furniture)
                         if document[i].text.strip()), PAGE_FURNITURE)

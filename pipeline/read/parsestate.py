@@ -12,12 +12,19 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from pipeline.core.records import Line, Unit
 from pipeline.read.builders import Builder, Part, split_items
 from pipeline.read.markers import MARKER_CHARS, MASKS, Classified, agenda_family, trailing_member
-from pipeline.read.placement import MEETING_FRAME, LineLedger, Outline, is_meeting_frame, split_opening
+from pipeline.read.placement import (
+    ANSWER_SECTION,
+    MEETING_FRAME,
+    LineLedger,
+    Outline,
+    is_meeting_frame,
+    split_opening,
+)
 from pipeline.read.wrapping import Joined, is_prose
 
 # A label in brackets at the start of a unit or part, ``(문제점) …``: not a number, at most 20 characters.
@@ -53,6 +60,7 @@ class ParseState:
         self.seen_structure = False
         self.after_header = False  # the previous non-blank line was an agenda or box heading
         self.ids: dict[str, int] = {}
+        self.answers: Collection[int] = ()  # lines of the secretariat's answer (pipeline.read.parser.answer_lines)
 
     @property
     def agenda(self) -> str:
@@ -239,9 +247,12 @@ class ParseState:
     def _emit(self, text: str, lead: str, parts: Sequence[Part], line_start: int, line_end: int, intro: str) -> None:
         if not text and not lead:
             return
-        if self.member is None and is_meeting_frame(intro):
-            # ``일 시 : …``, ``참 석 자 : …`` (and the items under them) outside a member's block: no one's opinion.
-            self.ledger.set_aside(range(line_start, line_end + 1), MEETING_FRAME)
+        # Outside a member's block, a meeting's frame (``일 시 : …``) and, once members have spoken, the secretariat's
+        # answer (``Ⅲ. 사무국 조치계획``) are no one's opinion.
+        aside = None if self.member is not None else MEETING_FRAME if is_meeting_frame(intro) else (
+            ANSWER_SECTION if line_start in self.answers else None)
+        if aside is not None:
+            self.ledger.set_aside(range(line_start, line_end + 1), aside)
             return
         self.ledger.use(self.current.values())
         tags = _tags([intro, *(p.text for p in parts)])

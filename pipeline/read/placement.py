@@ -30,6 +30,8 @@ TABLE_COLUMNS = "table_columns"
 PAGE_FURNITURE = "page_furniture"
 #: A meeting's frame, not an opinion: ``일 시 : …``, ``참 석 자 : …``, ``안 건`` outside a member's block.
 MEETING_FRAME = "meeting_frame"
+#: The secretariat's or the department's answer after the members' opinions (``Ⅲ. 사무국 조치계획``, ``4. 향후 계획``).
+ANSWER_SECTION = "answer_section"
 #: How the report and the warning name each reason (the researcher reads them).
 REASON_LABELS = {
     PREAMBLE: "첫 구조 앞 제목·문서 번호",
@@ -38,6 +40,7 @@ REASON_LABELS = {
     TABLE_COLUMNS: "의견 표의 머리행과 의견이 아닌 열(반영 여부·조치계획 등)",
     PAGE_FURNITURE: "본문 사이에 남은 쪽 번호·머리글",
     MEETING_FRAME: "회의 개요(일시·장소·참석자·안건 등)",
+    ANSWER_SECTION: "위원 의견 뒤 사무국·부서의 조치계획·향후 계획",
 }
 
 # The labels of a meeting's frame, spaces removed (``일    시``, ``참 석 자``): when, where, who, what, how.
@@ -47,6 +50,16 @@ _FRAME_LABELS = frozenset({
     "주최", "검토대상", "검토기간", "자문기간", "자문방식", "자문위원",
 })
 _FRAME_LINE = re.compile(r"^(?P<label>[가-힣][가-힣 ]{0,10}?)\s*(?:[:：].*)?$")
+
+
+# Headings of the secretariat's answer, spaces removed: ``사무국 조치계획``, ``향후 추진 계획``, ``조치 결과``.
+_ANSWER_HEADING = re.compile(r"조치계획|조치결과|조치사항|향후(?:추진)?계획|향후일정|처리계획|반영계획")
+
+
+def is_answer_heading(text: str) -> bool:
+    """Whether an agenda heading is the secretariat's or the department's answer to the members (``Ⅲ. 사무국
+    조치계획``, ``4. 향후 계획``): what comes under it, outside a member's block, is no member's opinion."""
+    return bool(_ANSWER_HEADING.search("".join(text.split())))
 
 
 def is_meeting_frame(text: str) -> bool:
@@ -190,7 +203,8 @@ def split_opening(opening: Sequence[Line | None]) -> tuple[list[list[Line]], lis
     return paragraphs[:start], groups + ([run] if run else [])
 
 
-_RANKS = {"roman": 0, "dingbat": 1, "arabic": 2}
+#: Korean outlines go ``Ⅰ.`` > ``❶`` > ``1.``: the rank of each numbering family, highest first.
+RANKS = {"roman": 0, "dingbat": 1, "arabic": 2}
 
 
 class Outline:
@@ -217,7 +231,7 @@ class Outline:
         """Whether the unused agenda ``heading``, followed by a heading of ``family``, is a section: its
         numbering ranks above that one (Korean outlines go ``Ⅰ.`` > ``❶`` > ``1.``; a ``1.`` item followed by
         a ``Ⅰ.`` heading is the end of a list, not a section)."""
-        return _RANKS[self.families[heading]] < _RANKS[family]
+        return RANKS[self.families[heading]] < RANKS[family]
 
     def open(self, heading: tuple[int, int], units_made: int) -> None:
         """A section opens: ``heading`` is (ledger id, index in headers); ``units_made`` so far in the document."""

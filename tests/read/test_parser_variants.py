@@ -373,9 +373,28 @@ def test_meeting_frame_lines_are_listed_not_units():
 
 
 def test_the_outline_going_on_after_the_last_member_is_no_members():
-    text = MEETING_REPORT + "\n3. 향후 계획\n  - 위원 의견은 소관 부서별로 검토하여 반영\n"
+    text = MEETING_REPORT + "\n3. 종합 의견\n  - 위원들은 체류형 교류를 늘리자는 데 뜻을 모았음\n"
     units = parse_text(text).units
-    assert [(u.member, u.agenda) for u in units] == [(1, ""), (1, ""), (None, "향후 계획")]
+    assert [(u.member, u.agenda) for u in units] == [(1, ""), (1, ""), (None, "종합 의견")]
+
+
+def test_the_secretariats_answer_after_the_members_is_listed_not_units():
+    # After a meeting report's members, and after opinions tagged with who raised them.
+    report = MEETING_REPORT + "\n3. 향후 계획\n  - 위원 의견은 소관 부서별로 검토하여 반영\n"
+    tagged = ("Ⅱ. 분야별 자문의견\n1. 선발\n 가. 선발 트랙을 나누어 평가할 것 (김○○ 위원)\n\n"
+              "Ⅲ. 사무국 조치계획\n 1. 선발 트랙 분리는 7기 모집공고에 반영 예정임\n 2. 평가표 개편은 연구용역과 연계하여 연내 검토함\n"
+              "Ⅳ. 기타\n ㅇ 다음 회의는 11월에 연다\n")
+    for text, kept in ((report, 2), (tagged, 1)):
+        parsed = parse_text(text)
+        assert len([u for u in parsed.units if u.member is not None]) == kept
+        answers = [s.text for s in parsed.unplaced if s.reason == "answer_section"]
+        assert answers and all(("반영" in a or "검토" in a) for a in answers)
+        assert not any("반영 예정" in u.text or "소관 부서별로" in u.text for u in parsed.units)
+    # The next heading of the answer's own numbering or above ends it.
+    assert [u.text for u in parse_text(tagged).units][-1] == "다음 회의는 11월에 연다"
+    # Inside a member's block, an agenda named like an answer is the member's own.
+    own = parse_text("□ ○○○ 위원\n1. 향후 계획\n ㅇ 정착 지원 기간을 늘릴 것\n").units
+    assert [(u.member, u.text) for u in own] == [(1, "정착 지원 기간을 늘릴 것")]
 
 
 def test_a_members_own_items_numbered_like_the_outline_stay_theirs():

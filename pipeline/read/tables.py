@@ -16,9 +16,9 @@ column (``의견``, ``제안``, ``건의``, ``권고``, ``요지``) whose cells 
   and is listed as unplaced (``검토``, several cells of a row between ``|``), as is the header row that names
   their columns.
 
-The opinion open at the end of a table closes there: a note under the table (``※ 반영 여부는 …``) is not the
-last row's. A table without an opinion column (a budget, a schedule) is left as it was: its lines are text. A
-Markdown rule row (``|---|:--:|``) is structure.
+The opinion open at the end of a table closes there; a note right under the table (``※ 반영 여부는 …``) is the
+table's, listed with its header row, not the last row's. A table without an opinion column (a budget, a
+schedule) is left as it was: its lines are text. A Markdown rule row (``|---|:--:|``) is structure.
 
 The readers of HWP, HWPX and DOCX give a table's cells one paragraph each; an opinion table's they give as
 such text rows instead, its cells between tabs (:func:`opinion_table_rows`; :class:`RecordTables` for the
@@ -158,8 +158,15 @@ def read_tables(lines: Sequence[Line], classified: Sequence[Classified]
             else:
                 out_lines.append(line)
                 out_kinds.append(Classified("blank", ""))
+        # A note right under the table (``※ 반영 여부는 …``) is about the table, not the last row's opinion.
+        while end < len(lines) and (not lines[end].text.strip() or classified[end].kind == "note"):
+            if lines[end].text.strip():
+                cells_out.append((lines[end].number, lines[end].text.strip()))
+            out_lines.append(lines[end])
+            out_kinds.append(Classified("blank", ""))
+            end += 1
         if end < len(lines):
-            # The table ends: what follows (a note on the table) is not the last opinion's.
+            # The table ends: what follows is not the last opinion's.
             out_lines.append(Line("", lines[end].number, lines[end].page))
             out_kinds.append(Classified("end", ""))
         i = end

@@ -38,9 +38,10 @@ def test_each_row_of_a_pipe_table_is_a_unit_of_its_member_and_field():
 def test_the_departments_columns_and_the_header_row_are_listed_not_dropped():
     parsed = parse_text(PIPE_TABLE)
     listed = [(s.line_start, s.text) for s in parsed.unplaced if s.reason == TABLE_COLUMNS]
-    assert listed == [(3, "연번 | 위원 | 분야 | 의견 | 반영 여부"), (4, "검토"), (5, "반영"), (6, "반영")]
+    assert listed == [(3, "연번 | 위원 | 분야 | 의견 | 반영 여부"), (4, "검토"), (5, "반영"), (6, "반영"),
+                      (9, "※ 반영 여부는 소관 부서의 1차 검토 결과임")]
     # No answer is in a unit's text, and every cell's words but the row numbers are somewhere.
-    assert not any("반영 여부" in u.text or u.text.endswith(("검토", "반영")) for u in parsed.units[:4])
+    assert not any("반영 여부" in u.text or u.text.endswith(("검토", "반영")) for u in parsed.units)
     placed = squash("".join([*(u.text for u in parsed.units), *(text for _, text, _ in parsed.headers),
                              *(s.text for s in parsed.unplaced)]))
     for line in PIPE_TABLE.splitlines()[3:]:
@@ -48,10 +49,12 @@ def test_the_departments_columns_and_the_header_row_are_listed_not_dropped():
             assert squash(cell) in placed
 
 
-def test_a_note_under_the_table_is_not_the_last_rows():
-    units = parse_text(PIPE_TABLE).units
-    assert "1차 검토 결과" not in units[3].text
-    assert any("1차 검토 결과" in u.text for u in units[4:])
+def test_a_note_under_the_table_is_the_tables_and_what_follows_is_not_the_last_rows():
+    parsed = parse_text(PIPE_TABLE + "\n붙임 자료는 별도로 송부함\n")
+    assert len(parsed.units) == 5 and not any("1차 검토 결과" in u.text for u in parsed.units)
+    assert [(s.reason, s.text) for s in parsed.unplaced if s.line_start == 9] == [
+        (TABLE_COLUMNS, "※ 반영 여부는 소관 부서의 1차 검토 결과임")]
+    assert parsed.units[4].text == "붙임 자료는 별도로 송부함"
 
 
 def test_tab_separated_and_markdown_tables_with_a_wrapped_cell():

@@ -193,7 +193,7 @@ def _basename(path: str) -> str:
 def _parse_lines(
     lines: Sequence[Line], round_id: str, source: str, split_enumerated: bool
 ) -> ParsedDocument:
-    document = lines
+    given = lines  # as the reader gave them: what the unplaced list quotes
     # A page break left in a text (``- 3 -`` and a running title) is not there: the text runs on across it.
     furniture = page_furniture(lines)
     lines = [line for i, line in enumerate(lines) if i not in furniture] if furniture else lines
@@ -207,8 +207,8 @@ def _parse_lines(
     state = ParseState(round_id, source, split_enumerated)
     state.answers = answer_lines(lines, classified)
     state.ledger.cells(table_cells, TABLE_COLUMNS)
-    state.ledger.cells(((document[i].number, document[i].text.strip()) for i in sorted(furniture)
-                        if document[i].text.strip()), PAGE_FURNITURE)
+    state.ledger.cells(((given[i].number, given[i].text.strip()) for i in sorted(furniture)
+                        if given[i].text.strip()), PAGE_FURNITURE)
     i = 0
     while i < len(lines):
         line, c = lines[i], classified[i]
@@ -248,7 +248,7 @@ def _parse_lines(
     state.close_sections(0)
     headers = tuple((kind, str(text), number) for kind, text, number in state.headers
                     if (kind, number) not in state.converted)
-    return ParsedDocument(tuple(state.units), headers, tuple(state.preamble), state.ledger.unplaced(document, source))
+    return ParsedDocument(tuple(state.units), headers, tuple(state.preamble), state.ledger.unplaced(given, source))
 
 
 def _wrapped_close(lines: Sequence, classified: Sequence[Classified], i: int, close: str) -> int | None:

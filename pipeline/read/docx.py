@@ -6,7 +6,7 @@ import io
 
 from pipeline.core.errors import InputError
 from pipeline.read.limits import RawLine, SizeLimits, one_line
-from pipeline.read.tables import opinion_table_rows
+from pipeline.read.tables import CELL_BREAK, opinion_table_rows
 from pipeline.read.zipped import open_zip
 
 _W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -58,7 +58,7 @@ def _opinion_rows(table: object, document: object) -> list[str] | None:
     for row in table.iterchildren(f"{_W_NS}tr"):  # type: ignore[attr-defined]
         cells: list[str] = []
         for cell in row.iterchildren(f"{_W_NS}tc"):
-            text = " ".join(Paragraph(p, document).text for p in cell.iter(f"{_W_NS}p"))
+            text = CELL_BREAK.join(Paragraph(p, document).text for p in cell.iter(f"{_W_NS}p"))
             span = cell.find(f"{_W_NS}tcPr/{_W_NS}gridSpan")
             cells += [text, *[""] * (int(span.get(f"{_W_NS}val", "1")) - 1 if span is not None else 0)]
         rows.append(cells)

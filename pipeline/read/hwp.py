@@ -27,7 +27,7 @@ from pipeline.read.limits import (
     over_limit,
     paragraph_lines,
 )
-from pipeline.read.tables import RecordTables, opinion_table_rows
+from pipeline.read.tables import CELL_BREAK, RecordTables, opinion_table_rows
 from pipeline.read.zipped import ZipPackage, open_zip
 
 # --------------------------------------------------------------------------- HWPX
@@ -193,8 +193,8 @@ def _hwpx_opinion_rows(table: ElementTree.Element) -> list[str] | None:
         for cell in (child for child in row if _local(child.tag) == "tc"):
             address = next((e for e in cell if _local(e.tag) == "cellAddr"), None)
             column = int(address.get("colAddr", len(cells))) if address is not None else len(cells)
-            cells[column] = " ".join(" ".join(_hwpx_paragraph_texts(part)) for part in cell
-                                     if _local(part.tag) == "subList")
+            cells[column] = CELL_BREAK.join(CELL_BREAK.join(_hwpx_paragraph_texts(part)) for part in cell
+                                            if _local(part.tag) == "subList")
         rows.append([cells.get(column, "") for column in range(max(cells, default=-1) + 1)])
     return opinion_table_rows(rows)
 

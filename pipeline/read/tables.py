@@ -7,7 +7,8 @@ was a unit of its own. :func:`read_tables` finds such a table by its header row,
 column (``의견``, ``제안``, ``건의``, ``권고``, ``요지``) whose cells read as sentences (half of them at least,
 :func:`pipeline.read.wrapping.is_prose`), and reads it row by row, as a reader reads an outline:
 
-* the opinion cell is a recommendation (``rec``);
+* the opinion cell is a recommendation (``rec``), or one per ``ㅇ`` paragraph when a cell of a document's
+  table holds several (:data:`CELL_BREAK`), its dash and note paragraphs their parts;
 * the member cell (``위원``, ``성명``) is a member heading; a blank one is the member above (a merged cell);
 * the field cell (``분야``, ``사업``, ``구분``, ``안건``) is an agenda heading, carried down the same way;
 * the number cell (``연번``, ``번호``) is structure, as ``1.`` is; a row without a number, member or field
@@ -32,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pipeline.core.records import Line
-from pipeline.read.markers import Classified
+from pipeline.read.markers import Classified, classify_line
 from pipeline.read.wrapping import is_prose
 
 # Column roles by the header's words, tested in this order: "검토 의견" is the department's answer, "위원 의견"
@@ -45,6 +46,9 @@ _ROLES = (
     ("field", re.compile(r"분야|사업|구분|안건|부문|과제|프로그램|주제")),
     ("number", re.compile(r"^(?:연번|번호|순번|순|no\.?|#)$", re.IGNORECASE)),
 )
+#: Between the paragraphs of one cell in an opinion table's row (Unicode's line separator): a cell of the
+#: readers' tables may hold several opinions, each its own ``ㅇ`` paragraph.
+CELL_BREAK = "\u2028"
 # A header cell is a column's name, not a sentence.
 _HEADER_CELL = 20
 _RULE_CELL = re.compile(r"^:?-{3,}:?$")
@@ -99,7 +103,7 @@ def _header(text: str) -> _Table | None:
     if sep is None:
         return None
     outer = sep == "|" and _outer(text)
-    names = split_row(text, sep, outer)
+    names = [_flat(name) for name in split_row(text, sep, outer)]
     if any(len(name) > _HEADER_CELL for name in names):
         return None
     roles: dict[str, int] = {}
@@ -122,11 +126,22 @@ def opinion_table_rows(rows: Sequence[Sequence[str]]) -> list[str] | None:
 
     In: the table's rows of cell texts, a merged cell's place kept by an empty cell."""
     width = max(map(len, rows), default=0)
-    lines = ["\t".join(" ".join(cell.split()) for cell in [*row, *[""] * (width - len(row))]) for row in rows]
+    lines = ["\t".join(_tidy(cell) for cell in [*row, *[""] * (width - len(row))]) for row in rows]
     table = _header(lines[0]) if lines else None
     if table is None or table.sep != "\t" or not _holds_opinions(table, [Line(text, 0) for text in lines[1:]]):
         return None
     return lines
+
+
+def _tidy(cell: str) -> str:
+    """A cell's paragraphs (line breaks included) with their spacing made single, between :data:`CELL_BREAK`."""
+    paragraphs = (" ".join(p.split(" ")).strip() for p in cell.replace("\n", CELL_BREAK).split(CELL_BREAK))
+    return CELL_BREAK.join(" ".join(p.split()) for p in paragraphs if p)
+
+
+def _flat(cell: str) -> str:
+    """A cell as one line of text."""
+    return cell.replace(CELL_BREAK, " ")
 
 
 def read_tables(lines: Sequence[Line], classified: Sequence[Classified]
@@ -191,7 +206,7 @@ def _holds_opinions(table: _Table, rows: Sequence[Line]) -> bool:
     """Whether the table's opinion cells are opinions: half of them or more read as sentences (a form's
     ``제시의견`` column holding ``의견없음`` does not)."""
     opinions = [table.cell(table.split(line.text), "opinion") for line in rows if line.text.strip()]
-    opinions = [cell for cell in opinions if cell and not _RULE_CELL.match(cell)]
+    opinions = [_flat(cell) for cell in opinions if cell and not _RULE_CELL.match(cell)]
     return bool(opinions) and 2 * sum(map(is_prose, opinions)) >= len(opinions)
 
 
@@ -214,9 +229,10 @@ def _row(table: _Table, line: Line, cells: list[str], out_lines: list[Line], out
         out_kinds.append(Classified(kind, text, mark))
 
     opinion = table.cell(cells, "opinion")
+    cells = [cell if i == table.roles["opinion"] else _flat(cell) for i, cell in enumerate(cells)]
     number, member, topic = (table.cell(cells, role) for role in ("number", "member", "field"))
     if opinion and not (number or member or topic) and "number" in table.roles and table.last:
-        emit("text", opinion)
+        emit("text", _flat(opinion))
     else:
         new_member = bool(member) and member != table.last.get("member")
         if new_member:
@@ -227,8 +243,8 @@ def _row(table: _Table, line: Line, cells: list[str], out_lines: list[Line], out
             emit("agenda", topic, "|")
         table.last["field"] = topic
         table.last["number"] = number
-        if opinion:
-            emit("rec", opinion, "|")
+        for kind, text, mark in _opinions(opinion):
+            emit(kind, text, mark)
     used = {table.roles[role] for role in ("number", "member", "field", "opinion") if role in table.roles}
     # The cells as written (their column names are the header row's, listed above them): every word of the
     # document is in one place.
@@ -238,6 +254,21 @@ def _row(table: _Table, line: Line, cells: list[str], out_lines: list[Line], out
     if not (opinion or member or topic or rest):
         out_lines.append(line)
         out_kinds.append(Classified("blank", ""))
+
+
+def _opinions(cell: str) -> list[tuple[str, str, str]]:
+    """An opinion cell as the parser's entries (kind, text, mark): one recommendation, or one per ``ㅇ``
+    paragraph when the cell holds several; a dash or a note paragraph is a part of the one before, and any
+    other paragraph runs on from it."""
+    entries = []
+    for k, paragraph in enumerate(p.strip() for p in cell.split(CELL_BREAK) if p.strip()):
+        c = classify_line(paragraph)
+        if k == 0 and c.kind != "rec":
+            c = Classified("rec", paragraph, "|")
+        elif c.kind not in ("rec", "sub", "note"):
+            c = Classified("text", paragraph)
+        entries.append((c.kind, c.text, c.mark))
+    return entries
 
 
 class RecordTables:
@@ -270,7 +301,7 @@ class RecordTables:
             grid: dict[int, dict[int, str]] = {}
             ends = [start for _, _, start in cells[1:]] + [len(self.paragraphs)]
             for (column, row, start), stop in zip(cells, ends, strict=True):
-                grid.setdefault(row, {})[column] = " ".join(self.paragraphs[start:stop])
+                grid.setdefault(row, {})[column] = CELL_BREAK.join(self.paragraphs[start:stop])
             width = max(column for row in grid.values() for column in row) + 1
             rows = [[grid[r].get(c, "") for c in range(width)] for r in sorted(grid)]
             lines = opinion_table_rows(rows)

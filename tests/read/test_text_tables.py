@@ -147,3 +147,35 @@ def test_an_opinion_table_in_hwp_is_read_row_by_row(tmp_path):
     lines = [line.text for line in read_document(tmp_path / "round.hwp").lines]
     assert ["구분", "내용", "비고", "일정", "2025년 3월", "확정"] == [t for t in lines if t in
                                                               ("구분", "내용", "비고", "일정", "2025년 3월", "확정")]
+
+
+def test_a_cell_holding_several_opinions_gives_one_unit_each(tmp_path):
+    import docx
+    from hwpx import HwpxDocument
+
+    rows = [["위원", "자문 의견", "조치계획"],
+            ["A 위원", "ㅇ 참가자 전원의 상해보험 가입을 의무화할 것\n - 보험료는 사업비로 지원\nㅇ 행사 쓰레기를 줄일 방안을 마련할 것",
+             "검토"],
+            ["B 위원", "지역 대학과 공동 연구를 추진하여 교류 사업 설계에 활용할 것\n - 연구 결과 공개", "반영"]]
+    expected = [("A 위원", "참가자 전원의 상해보험 가입을 의무화할 것 - 보험료는 사업비로 지원"),
+                ("A 위원", "행사 쓰레기를 줄일 방안을 마련할 것"),
+                ("B 위원", "지역 대학과 공동 연구를 추진하여 교류 사업 설계에 활용할 것 - 연구 결과 공개")]
+    hwpx = HwpxDocument.new()
+    hwpx.paragraphs[0].text = "자문의견 및 조치계획"
+    table = hwpx.add_table(len(rows), len(rows[0]))
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            table.set_cell_text(r, c, cell)
+    hwpx.save_to_path(tmp_path / "round.hwpx")
+    word = docx.Document()
+    word.add_paragraph("자문의견 및 조치계획")
+    grid = word.add_table(rows=len(rows), cols=len(rows[0]))
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            first, *rest = cell.split("\n")
+            grid.cell(r, c).text = first
+            for paragraph in rest:
+                grid.cell(r, c).add_paragraph(paragraph)
+    word.save(tmp_path / "round.docx")
+    for name in ("round.hwpx", "round.docx"):
+        assert _units_of(tmp_path / name) == expected, name

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from pipeline.core.records import Line, Unplaced
+from pipeline.read.tables import CELL_BREAK
 from pipeline.read.wrapping import PROSE_MIN_HANGUL, is_hangul, is_prose
 
 #: Text before the first recognised structure that is too short to be content: a title, a document number.
@@ -146,7 +147,8 @@ class LineLedger:
 
         def flush() -> None:
             if pending:
-                text = "\n".join(by_number[n].text.strip() for n in pending)
+                # A row of a document's opinion table keeps its cell's paragraphs apart: one line here.
+                text = "\n".join(by_number[n].text.strip().replace(CELL_BREAK, " ") for n in pending)
                 stretches.append(Unplaced(source, pending[0], pending[-1], reasons[pending[0]], text))
                 pending.clear()
 

@@ -164,7 +164,7 @@ def read_tables(lines: Sequence[Line], classified: Sequence[Classified]
             out_kinds.append(classified[i])
             i += 1
             continue
-        cells_out.append((lines[i].number, lines[i].text.strip()))
+        cells_out.append((lines[i].number, _flat(lines[i].text.strip())))
         out_lines.append(lines[i])
         out_kinds.append(Classified("blank", ""))
         for line in lines[i + 1:end]:
@@ -176,7 +176,7 @@ def read_tables(lines: Sequence[Line], classified: Sequence[Classified]
         # A note right under the table (``※ 반영 여부는 …``) is about the table, not the last row's opinion.
         while end < len(lines) and (not lines[end].text.strip() or classified[end].kind == "note"):
             if lines[end].text.strip():
-                cells_out.append((lines[end].number, lines[end].text.strip()))
+                cells_out.append((lines[end].number, _flat(lines[end].text.strip())))
             out_lines.append(lines[end])
             out_kinds.append(Classified("blank", ""))
             end += 1

@@ -179,3 +179,5 @@ def test_a_cell_holding_several_opinions_gives_one_unit_each(tmp_path):
     word.save(tmp_path / "round.docx")
     for name in ("round.hwpx", "round.docx"):
         assert _units_of(tmp_path / name) == expected, name
+        parsed = StructureParser().parse(read_document(tmp_path / name))
+        assert not any("\u2028" in text for text in [*(u.text for u in parsed.units), *(s.text for s in parsed.unplaced)])

@@ -13,6 +13,7 @@ had not broken, and lists these lines as unplaced (``page_furniture``).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -30,7 +31,8 @@ def _number(text: str) -> int | None:
     return int(next(g for g in m.groups() if g is not None)) if m else None
 
 
-def _key(text: str) -> str:
+def furniture_key(text: str) -> str:
+    """A line as page furniture is compared, its spacing and digits set aside (``- 3 -`` reads as ``-#-``)."""
     return _DIGITS.sub("#", "".join(text.split()))
 
 
@@ -39,25 +41,20 @@ def page_furniture(lines: Sequence[Line]) -> set[int]:
     docstring); empty when the text has no run of page numbers."""
     numbered = [(i, n) for i, line in enumerate(lines) if (n := _number(line.text)) is not None]
     # Page numbers count up by one; a lone "- 3 -" or a list of them elsewhere is not a page break.
-    breaks = [i for (i, n), (_, previous) in zip(numbered[1:], numbered, strict=False) if n == previous + 1]
-    breaks = sorted({*breaks, *(i for (i, n), (j, m) in zip(numbered, numbered[1:], strict=False)
-                                if m == n + 1)})
+    breaks = sorted({i for (i, n), (j, m) in itertools.pairwise(numbered) if m == n + 1 for i in (i, j)})
     if len(breaks) < 2:
         return set()
     neighbours: dict[int, list[int]] = {i: [j for j in (_next(lines, i, -1), _next(lines, i, 1)) if j is not None]
                                         for i in breaks}
-    counts = Counter(_key(lines[j].text) for near in neighbours.values() for j in set(near))
+    counts = Counter(furniture_key(lines[j].text) for near in neighbours.values() for j in set(near))
     running = {key for key, n in counts.items() if 2 * n >= len(breaks) and n >= 2}
     furniture = set(breaks)
     for near in neighbours.values():
-        furniture.update(j for j in near if _key(lines[j].text) in running)
+        furniture.update(j for j in near if furniture_key(lines[j].text) in running)
     # The blank lines of a page break go with it: the text runs on across the page.
     for i in sorted(furniture):
-        for step in (-1, 1):
-            j = i + step
-            while 0 <= j < len(lines) and not lines[j].text.strip():
-                furniture.add(j)
-                j += step
+        before, after = _next(lines, i, -1), _next(lines, i, 1)
+        furniture.update(range(0 if before is None else before + 1, len(lines) if after is None else after))
     return furniture
 
 

@@ -204,8 +204,7 @@ def _parse_lines(
     paragraph_mode = not any(c.kind in ("rec", "box") for c in classified)
 
     members_end = members_section_end(classified)
-    state = ParseState(round_id, source, split_enumerated)
-    state.answers = answer_lines(lines, classified)
+    state = ParseState(round_id, source, split_enumerated, answer_lines(lines, classified))
     state.ledger.cells(table_cells, TABLE_COLUMNS)
     state.ledger.cells(((given[i].number, given[i].text.strip()) for i in sorted(furniture)
                         if given[i].text.strip()), PAGE_FURNITURE)

@@ -20,6 +20,7 @@ from pipeline.read.markers import MARKER_CHARS, MASKS, Classified, agenda_family
 from pipeline.read.placement import (
     ANSWER_SECTION,
     MEETING_FRAME,
+    PREAMBLE,
     LineLedger,
     Outline,
     is_meeting_frame,
@@ -34,7 +35,7 @@ _TAG = re.compile(r"^\(\s*(?P<tag>[^()\d\s][^()]{0,19}?)\s*\)")
 class ParseState:
     """Mutable parse state: the open unit and the current member/agenda/question."""
 
-    def __init__(self, round_id: str, source: str, split_enumerated: bool) -> None:
+    def __init__(self, round_id: str, source: str, split_enumerated: bool, answers: Collection[int] = ()) -> None:
         self.round_id = round_id
         self.source = source
         self.split_enumerated = split_enumerated
@@ -60,7 +61,7 @@ class ParseState:
         self.seen_structure = False
         self.after_header = False  # the previous non-blank line was an agenda or box heading
         self.ids: dict[str, int] = {}
-        self.answers: Collection[int] = ()  # lines of the secretariat's answer (pipeline.read.parser.answer_lines)
+        self.answers = answers  # lines of the secretariat's answer (pipeline.read.parser.answer_lines)
 
     @property
     def agenda(self) -> str:
@@ -173,7 +174,7 @@ class ParseState:
         self.opening = []
         for paragraph in left_out:
             self.preamble.extend(ln.text.strip() for ln in paragraph)
-            self.ledger.preamble(ln.number for ln in paragraph)
+            self.ledger.set_aside((ln.number for ln in paragraph), PREAMBLE)
         for group in groups:
             self.cur = paragraph_builder(group)
             self.close()

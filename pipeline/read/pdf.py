@@ -11,11 +11,11 @@ caps reaches PDFium, which is imported only when a PDF is read.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 from pipeline.core.errors import InputError
 from pipeline.read.limits import RawLine, SizeLimits, one_line, split_lines
+from pipeline.read.pagebreaks import furniture_key
 from pipeline.read.pdfcaps import check_streams
 
 #: A line at the top or bottom of at least this share of the pages (digits aside) is page furniture.
@@ -74,7 +74,6 @@ def _page_texts(name: str, data: bytes) -> list[list[str]]:
     return pages
 
 
-_DIGITS = re.compile(r"\d+")
 
 
 def drop_page_furniture(pages: list[list[str]]) -> list[list[str]]:
@@ -87,9 +86,6 @@ def drop_page_furniture(pages: list[list[str]]) -> list[list[str]]:
     if len(pages) < _MIN_PAGES_FOR_FURNITURE:
         return pages
 
-    def key(line: str) -> str:
-        return _DIGITS.sub("#", "".join(line.split()))
-
     def edge(page: list[str], last: bool) -> int | None:
         indices = [i for i, line in enumerate(page) if line.strip()]
         return (indices[-1] if last else indices[0]) if len(indices) > 1 else None
@@ -97,9 +93,9 @@ def drop_page_furniture(pages: list[list[str]]) -> list[list[str]]:
     result = [list(page) for page in pages]
     for last in (False, True):
         edges = [edge(page, last) for page in result]
-        counts = Counter(key(page[i]) for page, i in zip(result, edges, strict=True) if i is not None)
+        counts = Counter(furniture_key(page[i]) for page, i in zip(result, edges, strict=True) if i is not None)
         furniture = {k for k, n in counts.items() if n >= FURNITURE_SHARE * len(pages)}
         for page, i in zip(result, edges, strict=True):
-            if i is not None and key(page[i]) in furniture:
+            if i is not None and furniture_key(page[i]) in furniture:
                 del page[i]
     return result

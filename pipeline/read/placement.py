@@ -86,7 +86,6 @@ class LineLedger:
         self._headings: list[list[int]] = []
         self._used: set[int] = set()
         self._sections: set[int] = set()
-        self._preamble: list[int] = []
         self._cells: list[tuple[int, str, str]] = []
         self._set_aside: dict[int, str] = {}
 
@@ -116,12 +115,9 @@ class LineLedger:
         """The line numbers of ``heading``."""
         return self._headings[heading]
 
-    def preamble(self, numbers: Iterable[int]) -> None:
-        """Lines before the first structure that no unit took."""
-        self._preamble.extend(numbers)
-
     def set_aside(self, numbers: Iterable[int], reason: str) -> None:
-        """Whole lines that are no unit for ``reason`` (a meeting's frame)."""
+        """Whole lines that are no unit for ``reason``: the preamble (text before the first structure that no unit
+        took), a meeting's frame, the secretariat's answer."""
         self._set_aside.update(dict.fromkeys(numbers, reason))
 
     def cells(self, cells: Iterable[tuple[int, str]], reason: str) -> None:
@@ -136,8 +132,7 @@ class LineLedger:
         its text is the lines' words, one line of the document per line of the text.
         """
         by_number = {line.number: line for line in lines}
-        reasons = {n: PREAMBLE for n in self._preamble}
-        reasons.update(self._set_aside)
+        reasons = dict(self._set_aside)
         for heading, numbers in enumerate(self._headings):
             if heading not in self._used:
                 reason = SECTION_HEADING if heading in self._sections else HEADING_WITHOUT_UNITS

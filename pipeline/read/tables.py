@@ -128,15 +128,15 @@ def opinion_table_rows(rows: Sequence[Sequence[str]]) -> list[str] | None:
     width = max(map(len, rows), default=0)
     lines = ["\t".join(_tidy(cell) for cell in [*row, *[""] * (width - len(row))]) for row in rows]
     table = _header(lines[0]) if lines else None
-    if table is None or table.sep != "\t" or not _holds_opinions(table, [Line(text, 0) for text in lines[1:]]):
+    if table is None or table.sep != "\t" or not _holds_opinions(table, lines[1:]):
         return None
     return lines
 
 
 def _tidy(cell: str) -> str:
     """A cell's paragraphs (line breaks included) with their spacing made single, between :data:`CELL_BREAK`."""
-    paragraphs = (" ".join(p.split(" ")).strip() for p in cell.replace("\n", CELL_BREAK).split(CELL_BREAK))
-    return CELL_BREAK.join(" ".join(p.split()) for p in paragraphs if p)
+    paragraphs = cell.replace("\n", CELL_BREAK).split(CELL_BREAK)
+    return CELL_BREAK.join(" ".join(p.split()) for p in paragraphs if p.strip())
 
 
 def _flat(cell: str) -> str:
@@ -159,7 +159,7 @@ def read_tables(lines: Sequence[Line], classified: Sequence[Classified]
     while i < len(lines):
         table = _header(lines[i].text)
         end = _table_end(lines, i, table) if table is not None else i + 1
-        if table is None or not _holds_opinions(table, lines[i + 1:end]):
+        if table is None or not _holds_opinions(table, [line.text for line in lines[i + 1:end]]):
             out_lines.append(lines[i])
             out_kinds.append(classified[i])
             i += 1
@@ -202,10 +202,10 @@ def _table_end(lines: Sequence[Line], header: int, table: _Table) -> int:
     return end
 
 
-def _holds_opinions(table: _Table, rows: Sequence[Line]) -> bool:
-    """Whether the table's opinion cells are opinions: half of them or more read as sentences (a form's
-    ``제시의견`` column holding ``의견없음`` does not)."""
-    opinions = [table.cell(table.split(line.text), "opinion") for line in rows if line.text.strip()]
+def _holds_opinions(table: _Table, rows: Sequence[str]) -> bool:
+    """Whether the table's opinion cells (``rows``: its rows' text) are opinions: half of them or more read as
+    sentences (a form's ``제시의견`` column holding ``의견없음`` does not)."""
+    opinions = [table.cell(table.split(row), "opinion") for row in rows if row.strip()]
     opinions = [_flat(cell) for cell in opinions if cell and not _RULE_CELL.match(cell)]
     return bool(opinions) and 2 * sum(map(is_prose, opinions)) >= len(opinions)
 
@@ -242,7 +242,6 @@ def _row(table: _Table, line: Line, cells: list[str], out_lines: list[Line], out
         if topic and (new_member or topic != table.last.get("field")):
             emit("agenda", topic, "|")
         table.last["field"] = topic
-        table.last["number"] = number
         for kind, text, mark in _opinions(opinion):
             emit(kind, text, mark)
     used = {table.roles[role] for role in ("number", "member", "field", "opinion") if role in table.roles}

@@ -68,7 +68,7 @@ class ParseState:
         return str(self.title)
 
     # -- headers -------------------------------------------------------------------------------
-    def header(self, kind: str, text: str, numbers: Sequence[int], mark: str = "") -> None:
+    def header(self, kind: str, text: str, numbers: Sequence[int], mark: str = "", raw: str = "") -> None:
         if kind == "member":
             self.box_section.close(self.ledger, len(self.units))
         elif BoxSection.heads(self.cur):
@@ -93,7 +93,7 @@ class ParseState:
         for lower in {"member": ("agenda", "question"), "agenda": ("question",)}.get(kind, ()):
             self.current[lower] = None
         if kind == "agenda":
-            self.title = Joined(text, text)
+            self.title = Joined(text, raw or text)  # the line as read decides how a wrap joins it
         self.headers.append((kind, self.title if kind == "agenda" else text, number))
         if kind == "member":
             # ``[위원 1]`` over ``◇ 최○○ 위원 (소속)``, nothing between, in two styles: one member named twice.
@@ -143,7 +143,7 @@ class ParseState:
     def text(self, line: Line, c: Classified, paragraph_mode: bool) -> None:
         if self.after_header and self.cur is None and self.headers and self.headers[-1][0] == "agenda":
             # A wrapped agenda title: its next lines belong to the title (the header holds it too).
-            self.title.add(c.text, c.text)
+            self.title.add(c.text, line.text)
             self.ledger.extend(self.current["agenda"], line.number)
             return
         if self.cur is not None:

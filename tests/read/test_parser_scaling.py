@@ -27,6 +27,6 @@ def test_wrapped_lines_join_in_linear_time() -> None:
     small, _, _ = min((_parse_wrapped(5_000) for _ in range(3)), key=lambda r: r[0])
     large, text, agenda = _parse_wrapped(80_000)
     assert text == "권고 " + " ".join([WRAPPED.strip()] * 80_000)
-    # A title's glue looks at its stripped text (no trailing space), so Hangul wraps join tight.
-    assert agenda == "안건" + "".join([WRAPPED.strip()] * 80_000)
+    # A title wraps as a unit does: a space before the break is a word break.
+    assert agenda == "안건 " + " ".join([WRAPPED.strip()] * 80_000)
     assert large / small < 48, f"5k lines {small:.3f} s, 80k lines {large:.3f} s: not linear"

@@ -12,7 +12,8 @@ What a line is, in the order it is tested (``pipeline.read.markers.classify_line
   recommendations follow it, otherwise a unit of its own
 * recommendation  ``ㅇ ○ ◦ ● ❍``
 * sub-point       ``- – · ▪ •``, enumerators ``①…⑳ ➀…➉ 가.``; notes ``※ *``
-* anything else   continuation text (hard-wrapped lines are joined, blank lines between them ignored)
+* anything else   continuation text (hard-wrapped lines are joined, blank lines between them ignored; in a
+                  word processor's file a line is a paragraph, joined with a space: ``WHOLE_PARAGRAPH_FORMATS``)
 
 A document with no recommendation markers promotes the items of each member's outermost list to units
 (the list the member's first item belongs to: dash bullets, ``1)``/``(1)``, ``가.``/``가)`` or ``①``), the

@@ -13,6 +13,7 @@ why ``pipeline.read.parser.WHOLE_PARAGRAPH_FORMATS`` join with a space.
 from __future__ import annotations
 
 import argparse
+import itertools
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -23,19 +24,16 @@ from bench.lib.results import Recorder, add_output_options
 from bench.lib.tables import figure, table, text
 from pipeline.core.errors import InputError
 from pipeline.read.documents import read_document
-from pipeline.read.wrapping import is_hangul
+from pipeline.read.wrapping import glue
 
 CONTEXT = 12
 
 
 def joins(lines: Sequence[str]) -> list[tuple[str, str]]:
-    """The (end of a line, start of the next) pairs where two non-blank lines meet between Hangul syllables with
-    no space between them."""
-    out = []
-    for prev, nxt in zip(lines, lines[1:], strict=False):
-        if prev and nxt and not prev[-1].isspace() and is_hangul(prev[-1]) and is_hangul(nxt.lstrip()[:1] or " "):
-            out.append((prev.strip()[-CONTEXT:], nxt.strip()[:CONTEXT]))
-    return out
+    """The (end of a line, start of the next) pairs that the parser's rule for text and PDF glues
+    (:func:`pipeline.read.wrapping.glue`: two Hangul syllables with no space between them)."""
+    return [(prev.strip()[-CONTEXT:], nxt.strip()[:CONTEXT])
+            for prev, nxt in itertools.pairwise(lines) if glue(prev, nxt.strip()) == ""]
 
 
 def kiwi_breaks(pairs: Sequence[tuple[str, str]]) -> list[bool]:
@@ -48,10 +46,10 @@ def kiwi_breaks(pairs: Sequence[tuple[str, str]]) -> list[bool]:
     out = []
     for head, tail in pairs:
         spaced = kiwi.space(head + tail, reset_whitespace=False)
-        seen = 0
+        letters, seen = len(head.replace(" ", "")), 0
         for i, ch in enumerate(spaced):
             seen += not ch.isspace()
-            if seen == len(head.replace(" ", "")):
+            if seen == letters:
                 out.append(spaced[i + 1:i + 2] == " ")
                 break
     return out

@@ -139,16 +139,31 @@ def test_promote_then_rerun_files_the_candidates_units_under_the_new_codebook_th
 
 def test_archive_keeps_each_rounds_candidates_and_trends_show_when_they_appeared(runs) -> None:
     archive, out, cache = runs["out"] / "a.duckdb", runs["out"], str(runs["cache"])
-    for name, path, date in (("2025 자문", LAST_YEAR, "2025-11-01"), ("2026 자문", ROUND, "2026-11-01")):
+    # 2027: another committee's round (tests/fixtures/new_concerns_outline.txt) raises the environmental
+    # concern again (travel emissions), and two concerns of its own (digital exclusion, staff's working hours).
+    for name, path, date in (("2025 자문", LAST_YEAR, "2025-11-01"), ("2026 자문", ROUND, "2026-11-01"),
+                             ("2027 자문", FIXTURES / "new_concerns_outline.txt", "2027-11-01")):
         assert main(["archive", "add", str(path), "--archive", str(archive), "--round-name", name, "--date", date,
                      "--model", str(out / "model"), "--cache-dir", cache, "--quiet"]) == 0
     trends = write_trends(archive, out / "trends")
-    new = pd.read_csv(trends / "new_themes.csv", encoding="utf-8-sig", dtype=str)
-    assert new["round_name"].tolist() == ["2026 자문"] * 3 and new["theme_id"].str.startswith("new_theme_").all()
+    new = pd.read_csv(trends / "new_themes.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert new["round_name"].tolist() == ["2026 자문"] * 3 + ["2027 자문"] * 3
+    assert new["theme_id"].str.startswith("new_theme_").all()
     by_round = pd.read_csv(trends / "theme_by_round.csv", encoding="utf-8-sig", dtype=str)
-    rows = by_round[by_round["theme_id"].str.startswith("new_theme_")]
-    assert set(rows["theme_id"].str.split("@").str[1]) == {"2026 자문"}
+    rows = by_round[by_round["theme_id"].str.endswith("@2026 자문")]
+    assert rows["theme_id"].str.startswith("new_theme_").all()
     assert rows.loc[rows["round_name"] == "2025 자문", "count"].astype(int).sum() == 0
     assert rows.loc[rows["round_name"] == "2026 자문", "count"].astype(int).sum() == 10
     assert rows["theme_label"].str.endswith("(2026 자문)").all()
-    assert "회차별 새 주제 후보" in (trends / "report.html").read_text(encoding="utf-8")
+    # The emissions candidate of 2027 is the 2026 environment concern raised again; the others are new in 2027.
+    emissions = new["keywords"].str.split(";").map(lambda words: "배출량" in words)
+    again = new[emissions & (new["round_name"] == "2027 자문")]
+    first = new[emissions & (new["round_name"] == "2026 자문")]
+    assert len(again) == len(first) == 1
+    assert again["first_round"].tolist() == ["2026 자문"]
+    assert again["earlier_candidates"].tolist() == [f"{first['theme_id'].iloc[0]}@2026 자문"]
+    assert set(new.loc[~emissions, "first_round"]) == {"2026 자문", "2027 자문"}
+    assert (new.loc[~emissions, "first_round"] == new.loc[~emissions, "round_name"]).all()
+    assert (new.loc[~emissions, "earlier_candidates"] == "").all()
+    page = (trends / "report.html").read_text(encoding="utf-8")
+    assert "회차별 새 주제 후보" in page and f"{first['theme_label'].iloc[0]} (2026 자문): " in page

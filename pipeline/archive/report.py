@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pipeline.archive.recurring import SHARED_KEYWORDS, keyword_set
 from pipeline.archive.trendtables import SMALL_ROUND, TrendTables
 from pipeline.runfolder.cards import member_display
 from pipeline.runfolder.pages import embedded_json, render_page
@@ -47,10 +48,20 @@ def _program_rows(tables: TrendTables) -> list[dict]:
 
 def _new_theme_rows(tables: TrendTables) -> list[dict]:
     """Each round's new-theme candidates, rounds in order: when a concern the codebook lacks first appeared."""
+    frame = tables.new_themes.fillna("")
+    # An earlier candidate is shown as the theme x round matrix labels it, with the keywords the two share,
+    # so a researcher sees at once why they were linked.
+    earlier = {f"{r.theme_id}@{r.round_name}": (f"{r.theme_label} ({r.round_name})", keyword_set(r.keywords))
+               for r in frame.itertuples()}
+
+    def links(row) -> list[str]:
+        return [f"{earlier[key][0]}: {', '.join(sorted(earlier[key][1] & keyword_set(row.keywords)))}"
+                for key in str(row.earlier_candidates).split(";") if key]
+
     return [{"round": r.round_name, "label": r.theme_label, "size": int(r.size), "share": float(r.share) * 100,
              "keywords": str(r.keywords).replace(";", ", "), "members": str(r.members).replace(";", ", "),
-             "programs": str(r.program_codes).replace(";", ", ")}
-            for r in tables.new_themes.fillna("").itertuples(index=False)]
+             "programs": str(r.program_codes).replace(";", ", "), "first_round": r.first_round, "earlier": links(r)}
+            for r in frame.itertuples(index=False)]
 
 
 def render_trends_report(tables: TrendTables, units: Sequence[tuple], per_cell: int, archive_name: str) -> str:
@@ -74,6 +85,7 @@ def render_trends_report(tables: TrendTables, units: Sequence[tuple], per_cell: 
         "small": tables.rounds.loc[tables.rounds["small_round"] == 1, "round_name"].tolist(),
         "theme_rows": _theme_rows(tables), "program_rows": _program_rows(tables),
         "new_theme_rows": _new_theme_rows(tables),
+        "shared_keywords": SHARED_KEYWORDS,
         "payload": embedded_json(payload),
     }
     return render_page("pipeline.archive", "trends", context)

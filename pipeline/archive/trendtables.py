@@ -3,8 +3,9 @@ counts with each round's unit count ``n_units`` and the share ``count / n_units`
 candidates, and the units behind each theme x round cell.
 
 A new-theme candidate is a theme of its own round, keyed ``<id>@<round>`` in the trend tables and labelled
-with its round, so its row shows the round the concern first appeared in; a round under :data:`SMALL_ROUND`
-units is flagged ``small_round`` (its shares swing with a single unit).
+with its round, so its row shows the round the concern first appeared in (and ``new_themes`` links the
+candidates of later rounds that raise it again, :mod:`pipeline.archive.recurring`); a round under
+:data:`SMALL_ROUND` units is flagged ``small_round`` (its shares swing with a single unit).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from pipeline.archive.recurring import link_recurring
 from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL
 from pipeline.runfolder.matrices import sort_program_codes
 from pipeline.themes.openset import NEW_THEME_PREFIX
@@ -110,15 +112,16 @@ def trend_tables(con) -> TrendTables:
 
 def _new_themes(con, rounds: pd.DataFrame) -> pd.DataFrame:
     """Every round's new-theme candidates in round order (then by size): ``round_name, round_date, n_units,
-    theme_id, theme_label, size, share, keywords, members, program_codes`` (``themes.csv``'s columns)."""
+    theme_id, theme_label, size, share, keywords, members, program_codes`` (``themes.csv``'s columns), then
+    ``first_round`` and ``earlier_candidates`` (a concern raised again, :func:`link_recurring`)."""
     found = con.execute(f"SELECT round_name, theme_id, theme_label, size, keywords, members, program_codes "
                         f"FROM themes WHERE {_CANDIDATE}").df()
     frame = rounds[["round_name", "round_date", "n_units"]].merge(found, on="round_name", how="inner")
     frame["share"] = (frame["size"] / frame["n_units"].where(frame["n_units"] > 0)).round(4).fillna(0.0)
     frame["_r"] = frame["round_name"].map({name: i for i, name in enumerate(rounds["round_name"])})
     frame = frame.sort_values(["_r", "size", "theme_id"], ascending=[True, False, True], kind="stable")
-    return frame[["round_name", "round_date", "n_units", "theme_id", "theme_label", "size", "share", "keywords",
-                  "members", "program_codes"]].reset_index(drop=True)
+    return link_recurring(frame[["round_name", "round_date", "n_units", "theme_id", "theme_label", "size", "share",
+                                 "keywords", "members", "program_codes"]])
 
 
 def units_per_cell(n_rounds: int, n_themes: int) -> int:

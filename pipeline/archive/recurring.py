@@ -11,8 +11,9 @@ gentrification and resident-conflict candidates of two rounds share none.
 Two candidates of different rounds are linked when they share at least :data:`SHARED_KEYWORDS` keywords, and
 the candidates linked directly or through others are one concern, first raised in the earliest of their
 rounds. Measured on the eleven new-concerns and blind rounds (``bench/README.md``, "Recurring concerns"):
-three shared keywords link only candidates of one subject; two also link two unrelated candidates through
-generic words (시설, 체험장).
+with three shared keywords, 5 of 6 links join candidates of one subject and 5 of the 10 pairs of one subject
+are linked; with two, 8 of 10 are, but generic words (단체, 이용, 이동) chain an environment concern and an
+access concern into one.
 """
 
 from __future__ import annotations

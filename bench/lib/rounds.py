@@ -6,8 +6,22 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench.lib.paths import ROOT
 from bench.lib.synth import synth_round
 from pipeline.core.records import Unit
+
+# The rounds that raise concerns the codebook lacks, each with its gold coding beside it (``<stem>_gold.csv``):
+# the new-theme studies' held-back rounds (``bench.quality.loto``, ``bench.quality.recurring``).
+NEW_ROUNDS = {
+    "new_concerns": ROOT / "tests" / "fixtures" / "new_concerns_round.txt",
+    "new_concerns_press": ROOT / "tests" / "fixtures" / "new_concerns_press.txt",
+    # Written after the rule was fixed, as rounds of other committees and layouts (tests/test_workflow_new_themes.py).
+    "new_concerns_nextlocal": ROOT / "tests" / "fixtures" / "new_concerns_nextlocal.txt",
+    "new_concerns_outline": ROOT / "tests" / "fixtures" / "new_concerns_outline.txt",
+    # Written by helpers who never saw the code nor ran the tool (bench/rounds/blind/README.md).
+    **{f"blind_{name}": ROOT / "bench" / "rounds" / "blind" / f"round_{name}.txt"
+       for name in ("a1", "a2", "b1", "b2", "c1", "c2", "c3")},
+}
 
 
 def synthetic_round(work: Path, n_units: int, seed: int = 0) -> Path:

@@ -66,9 +66,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.lib.openset_rules import RULES, as_rule, rule_model
-from bench.lib.paths import ROOT
 from bench.lib.results import Recorder, add_output_options, load
-from bench.lib.rounds import paragraphs, parse_text
+from bench.lib.rounds import NEW_ROUNDS, paragraphs, parse_text
 from bench.lib.stress_sets import STYLES, Bench
 from bench.lib.tables import Column, cell, figure, table, text
 from pipeline.study.evaluate import match_units, new_theme_agreement, read_gold
@@ -76,16 +75,6 @@ from pipeline.themes.openset import is_new_theme
 
 FITTED_SETS = ("bundled", "no_headings", "press_release", *STYLES)
 ASSIGN_SETS = ("assign", "assign_no_headings")
-NEW_ROUNDS = {
-    "new_concerns": ROOT / "tests" / "fixtures" / "new_concerns_round.txt",
-    "new_concerns_press": ROOT / "tests" / "fixtures" / "new_concerns_press.txt",
-    # Written after the rule was fixed, as rounds of other committees and layouts (tests/test_workflow_new_themes.py).
-    "new_concerns_nextlocal": ROOT / "tests" / "fixtures" / "new_concerns_nextlocal.txt",
-    "new_concerns_outline": ROOT / "tests" / "fixtures" / "new_concerns_outline.txt",
-    # Written by helpers who never saw the code nor ran the tool (bench/rounds/blind/README.md).
-    **{f"blind_{name}": ROOT / "bench" / "rounds" / "blind" / f"round_{name}.txt"
-       for name in ("a1", "a2", "b1", "b2", "c1", "c2", "c3")},
-}
 # The figures of one left-out theme, in table order.
 FIGURES = ("surfaced", "homeless", "one_group", "grouped", "others", "known")
 LABELS = ("surfaced", "surfaced (homeless)", "one group", "grouped (ARI)", "others to new", "known accuracy")

@@ -1,7 +1,7 @@
 """A concern raised again: are two rounds' new-theme candidates of one subject linked, and only those?
 
 ``python -m bench.quality.recurring`` runs the eleven new-concerns and blind rounds of
-``bench.quality.loto.NEW_ROUNDS`` (``advisory run`` with the bundled codebook), takes each round's new-theme
+``bench.lib.rounds.NEW_ROUNDS`` (``advisory run`` with the bundled codebook), takes each round's new-theme
 candidates with their keywords, in that order as if they were eleven rounds of one archive, and links them as
 ``advisory archive trends`` does (:mod:`pipeline.archive.recurring`) for each number of shared keywords.
 
@@ -25,8 +25,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from bench.lib.results import Recorder, add_output_options
+from bench.lib.rounds import NEW_ROUNDS
 from bench.lib.tables import figure, table, text
-from bench.quality.loto import NEW_ROUNDS
 from pipeline.archive.recurring import SHARED_KEYWORDS, keyword_set, recurring_links
 from pipeline.core.options import RunOptions
 from pipeline.study.evaluate import match_units, read_gold

@@ -15,7 +15,15 @@ import pytest
 
 from pipeline.archive.store import ModelRef, StoredRound, store_round
 from pipeline.archive.trends import write_trends
-from tests.support.browser import DevTools, assert_loaded_offline, fontconfig, open_page, save_screenshot
+from pipeline.runfolder.fonts import FAMILY
+from tests.support.browser import (
+    DevTools,
+    assert_loaded_offline,
+    fontconfig,
+    hangul_outside_font,
+    open_page,
+    save_screenshot,
+)
 from tests.support.sample_run import sample_run
 
 
@@ -57,6 +65,13 @@ def test_loads_offline_without_errors(page: DevTools) -> None:
     assert page.js("document.documentElement.lang") == "ko"
     assert_loaded_offline(page)
     assert _visible_columns(page) == 3
+
+
+def test_every_hangul_text_is_set_in_the_embedded_font(page: DevTools) -> None:
+    """The round filter's buttons included: a control keeps the system font unless the page says otherwise, and
+    on a machine without a Korean font its label was drawn as boxes."""
+    _click(page, next(iter(page.js("[...document.querySelectorAll('button.cell')].map(b => b.dataset.theme)"))), 0)
+    assert hangul_outside_font(page, FAMILY) == []
 
 
 def test_cell_lists_its_units(page: DevTools) -> None:

@@ -25,12 +25,14 @@ import pytest
 
 from pipeline.core.records import Assignment, ThemeInfo
 from pipeline.runfolder.folder import write_run
+from pipeline.runfolder.fonts import FAMILY
 from tests.support.browser import (  # noqa: F401
     ARTIFACTS,
     DevTools,
     assert_loaded_offline,
     download,
     fontconfig,
+    hangul_outside_font,
     open_page,
     save_screenshot,
 )
@@ -184,6 +186,13 @@ def test_changed_units_download_as_corrections_csv(page: DevTools, tmp_path: Pat
     _move(page, "2024_자문-003", "branding")
     _move(page, "2024_자문-007", "unassigned")
     assert page.js("document.getElementById('download-corrections').disabled") is True
+
+
+def test_every_hangul_text_is_set_in_the_embedded_font(page: DevTools) -> None:
+    """Filters, theme menus and the new-theme form included (hidden ones too): a form control keeps the system
+    font unless the page says otherwise, and on a machine without a Korean font its Hangul is drawn as boxes."""
+    assert page.js("document.querySelectorAll('select.theme-select, input.new-theme-label').length") > 0
+    assert hangul_outside_font(page, FAMILY) == []
 
 
 def test_markup_in_documents_is_shown_as_text(page: DevTools) -> None:

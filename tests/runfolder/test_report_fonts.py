@@ -180,3 +180,20 @@ def _with_family(page: DevTools, selector: str, family: str, width: int) -> np.n
             f"(document.querySelector({json.dumps(selector)}))")
     page.js("document.fonts.ready.then(() => true)")
     return _screenshot(page, selector)
+
+
+def test_hangul_in_the_monospace_command_box_is_drawn_in_the_embedded_font(latin_only: DevTools,
+                                                                           with_nanum: DevTools) -> None:
+    """The rerun command (`<회차 파일>`) is set in a monospace font, which has no Hangul: the embedded font after it
+    draws the Hangul, as NanumGothic does after the same monospace font on a machine that has it."""
+    box = "#rerun-command"
+    for page in (latin_only, with_nanum):
+        page.js("document.getElementById('probes')?.remove(); "
+                f"document.querySelector({json.dumps(box)}).style.display = 'inline-block'")
+    as_served = _screenshot(latin_only, box)
+    width = as_served.shape[1]
+    reference = _with_family(with_nanum, box, '"DejaVu Sans Mono", NanumGothic', width)
+    tofu = _with_family(latin_only, box, '"DejaVu Sans Mono"', width)
+    assert _diff(as_served, reference) < SAME
+    # Most of the line is Latin, drawn alike either way: the boxes differ from the glyphs on a few characters.
+    assert _diff(as_served, tofu) > DIFFERENT / 3

@@ -180,3 +180,31 @@ def download(page: DevTools, button_js: str, folder: Path, name: str) -> Path:
             raise TimeoutError(f"{name} was not downloaded into {folder}: {sorted(folder.iterdir())}")
         time.sleep(0.05)
     return target
+
+
+# Every element that shows Hangul (its own text, or an input's value or placeholder) whose computed fonts do
+# not include the page's embedded family, where a glyph no earlier font has is looked up: [tag, text,
+# font-family]. Form controls (button, select, input) and <pre> (monospace) do not take the page's fonts unless
+# the CSS says so, and on a machine without a Korean font their Hangul is drawn as boxes.
+_HANGUL_FONTS_JS = """(family => {
+  const hangul = /[\\uac00-\\ud7a3]/, skip = new Set(['SCRIPT', 'STYLE', 'TEMPLATE', 'NOSCRIPT']);
+  const families = el => getComputedStyle(el).fontFamily.split(',').map(f => f.trim().replace(/^["']|["']$/g, ''));
+  const shown = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (hangul.test(walker.currentNode.nodeValue) && !skip.has(el.tagName)) shown.push([el, walker.currentNode.nodeValue]);
+  }
+  document.querySelectorAll('input, textarea').forEach(el => {
+    const text = (el.value || '') + (el.placeholder || '');
+    if (hangul.test(text)) shown.push([el, text]);
+  });
+  return shown.filter(([el]) => !families(el).includes(family))
+              .map(([el, text]) => [el.tagName, text.trim().slice(0, 30), getComputedStyle(el).fontFamily]);
+})"""
+
+
+def hangul_outside_font(page: DevTools, family: str) -> list[list[str]]:
+    """The page's Hangul text whose fonts do not include ``family`` (the report's embedded font): [tag, text,
+    font-family]."""
+    return page.js(f"{_HANGUL_FONTS_JS}({json.dumps(family)})")

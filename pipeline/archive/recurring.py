@@ -14,6 +14,13 @@ rounds. Measured on the eleven new-concerns and blind rounds (``bench/README.md`
 with three shared keywords, 5 of 6 links join candidates of one subject and 5 of the 10 pairs of one subject
 are linked; with two, 8 of 10 are, but generic words (단체, 이용, 이동) chain an environment concern and an
 access concern into one.
+
+A concern a researcher promoted (``advisory codebook promote``) or named in a corrections file or QDA tool
+is, from then on, a theme of the codebook or a researcher's, no longer a candidate, so the archive would
+read as if it began the round it was named. The same rule links it back: a *named* theme that enters the
+archive in a later round (no units in any round up to the candidate's) and shares :data:`SHARED_KEYWORDS` of
+its keywords in the round it entered with a candidate is that candidate's concern, named
+(``later_theme``), and so is every earlier candidate linked to that one.
 """
 
 from __future__ import annotations
@@ -57,23 +64,67 @@ def linked_groups(pairs: list[tuple[int, int]], n: int) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def link_recurring(candidates: pd.DataFrame, min_shared: int = SHARED_KEYWORDS) -> pd.DataFrame:
-    """``candidates`` (rows in round order, with ``round_name``, ``theme_id`` and ``keywords``) with two
+def entering_themes(named: pd.DataFrame, round_order: list[str]) -> pd.DataFrame:
+    """Each theme of ``named`` (rows with ``round_name``, ``theme_id`` and ``keywords``: the archive's themes
+    that are no candidate) once, as it was in the first round of ``round_order`` it has a row in, with that
+    round's position ``entered``; themes sorted by it, then by id."""
+    position = {name: i for i, name in enumerate(round_order)}
+    frame = named.assign(entered=named["round_name"].map(position)).dropna(subset=["entered"])
+    frame = frame.sort_values(["entered", "theme_id"], kind="stable").drop_duplicates("theme_id")
+    return frame.astype({"entered": "int64"}).reset_index(drop=True)
+
+
+def later_theme_links(candidates: pd.DataFrame, entering: pd.DataFrame, round_order: list[str],
+                      min_shared: int = SHARED_KEYWORDS) -> list[tuple[int, int]]:
+    """The pairs ``(candidate row, entering row)``: a candidate of a round before the one the named theme
+    entered (:func:`entering_themes`) that shares ``min_shared`` keywords with it there."""
+    position = {name: i for i, name in enumerate(round_order)}
+    return [(i, k) for i, c in enumerate(candidates.itertuples(index=False))
+            for k, t in enumerate(entering.itertuples(index=False))
+            if position[c.round_name] < t.entered and len(shared_keywords(c.keywords, t.keywords)) >= min_shared]
+
+
+def link_recurring(candidates: pd.DataFrame, min_shared: int = SHARED_KEYWORDS, *,
+                   named: pd.DataFrame | None = None, round_order: list[str] | None = None) -> pd.DataFrame:
+    """``candidates`` (rows in round order, with ``round_name``, ``theme_id`` and ``keywords``) with three
     columns added: ``first_round``, the earliest round of the concern (the row's own round unless an earlier
-    round's candidate is linked to it, directly or through others), and ``earlier_candidates``, the earlier
+    round's candidate is linked to it, directly or through others); ``earlier_candidates``, the earlier
     rounds' candidates it shares ``min_shared`` keywords with (:func:`recurring_links`), as the trend tables'
-    keys ``<theme_id>@<round_name>`` joined by ``;``."""
+    keys ``<theme_id>@<round_name>`` joined by ``;``; and ``later_theme``, the named themes the concern
+    became in a later round (``named``: the archive's codebook and researcher themes, rows as
+    :func:`entering_themes` takes them; ``round_order``: the archive's rounds in order, the candidates' own
+    by default; :func:`later_theme_links`, through any candidate of the concern), as ``<theme_id>@<round>``
+    in the order they entered."""
     frame = candidates.reset_index(drop=True)
     if frame.empty:
-        return frame.assign(first_round=pd.Series(dtype=str), earlier_candidates=pd.Series(dtype=str))
+        return frame.assign(first_round=pd.Series(dtype=str), earlier_candidates=pd.Series(dtype=str),
+                            later_theme=pd.Series(dtype=str))
     pairs = recurring_links(frame, min_shared)
     rounds = frame["round_name"].tolist()
-    concern = linked_groups(pairs, len(frame))
+    concern = linked_groups(pairs, len(frame)).tolist()
     first: dict[int, str] = {}
-    for c, name in zip(concern.tolist(), rounds, strict=True):
+    for c, name in zip(concern, rounds, strict=True):
         first.setdefault(c, name)
     earlier: list[list[str]] = [[] for _ in rounds]
     for i, j in pairs:
         earlier[j].append(f"{frame.at[i, 'theme_id']}@{rounds[i]}")
-    return frame.assign(first_round=[first[c] for c in concern.tolist()],
-                        earlier_candidates=[";".join(e) for e in earlier])
+    return frame.assign(first_round=[first[c] for c in concern], earlier_candidates=[";".join(e) for e in earlier],
+                        later_theme=_later_themes(frame, concern, named, round_order, min_shared))
+
+
+def _later_themes(frame: pd.DataFrame, concern: list[int], named: pd.DataFrame | None,
+                  round_order: list[str] | None, min_shared: int) -> list[str]:
+    """Per candidate row, ``link_recurring``'s ``later_theme`` cell."""
+    rounds = frame["round_name"].tolist()
+    if named is None or named.empty:
+        return [""] * len(rounds)
+    order = round_order if round_order is not None else list(dict.fromkeys(rounds))
+    entering = entering_themes(named, order)
+    became: dict[int, set[int]] = {}
+    for i, k in later_theme_links(frame, entering, order, min_shared):
+        became.setdefault(concern[i], set()).add(k)
+    position = {name: p for p, name in enumerate(order)}
+    # Only candidates of rounds before the theme entered: one after it is a unit the theme failed to take.
+    return [";".join(f"{entering.at[k, 'theme_id']}@{entering.at[k, 'round_name']}" for k in sorted(became.get(c, ()))
+                     if position[name] < entering.at[k, "entered"])
+            for name, c in zip(rounds, concern, strict=True)]

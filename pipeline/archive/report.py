@@ -37,7 +37,8 @@ def _theme_rows(tables: TrendTables) -> list[dict]:
             cell = cells.loc[(t.theme_id, r.round_name)]
             row.append({"count": int(cell["count"]), "share": f"{float(cell['share']) * 100:.1f}",
                         "small": bool(r.small_round)})
-        rows.append({"theme_id": t.theme_id, "label": t.theme_label, "cells": row})
+        rows.append({"theme_id": t.theme_id, "label": t.theme_label, "cells": row,
+                     "first_raised": getattr(t, "first_raised", "") or ""})
     return rows
 
 
@@ -55,13 +56,21 @@ def _new_theme_rows(tables: TrendTables) -> list[dict]:
     earlier = {f"{r.theme_id}@{r.round_name}": (f"{r.theme_label} ({r.round_name})", r.keywords)
                for r in frame.itertuples()}
 
+    named = dict(zip(tables.themes["theme_id"], tables.themes["theme_label"], strict=True))
+
     def links(row) -> list[str]:
         return [f"{earlier[key][0]}: {', '.join(shared_keywords(earlier[key][1], row.keywords))}"
                 for key in split_cell(str(row.earlier_candidates))]
 
+    def became(row) -> list[str]:
+        # ``<theme_id>@<round>``: the named theme's label as the theme x round matrix shows it, and its round.
+        return [f"{named.get(theme_id, theme_id)} ({round_name})"
+                for theme_id, round_name in (key.rsplit("@", 1) for key in split_cell(str(row.later_theme)))]
+
     return [{"round": r.round_name, "label": r.theme_label, "size": int(r.size), "share": float(r.share) * 100,
              "keywords": str(r.keywords).replace(";", ", "), "members": str(r.members).replace(";", ", "),
-             "programs": str(r.program_codes).replace(";", ", "), "first_round": r.first_round, "earlier": links(r)}
+             "programs": str(r.program_codes).replace(";", ", "), "first_round": r.first_round, "earlier": links(r),
+             "later": became(r)}
             for r in frame.itertuples(index=False)]
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from pipeline.archive.recurring import link_recurring
 from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL
 from pipeline.runfolder.matrices import sort_program_codes
+from pipeline.runfolder.schema import split_cell
 from pipeline.themes.openset import NEW_THEME_PREFIX
 
 # Shares from a round with fewer units than this are marked in the trend tables and report.
@@ -26,7 +27,9 @@ SMALL_ROUND = 20
 @dataclass
 class TrendTables:
     """The trend tables; ``rounds`` has ``round_name, round_date, n_units, small_round`` in archive order;
-    ``new_themes`` lists each round's new-theme candidates (``advisory archive trends``: ``new_themes.csv``)."""
+    ``themes`` has ``theme_id, theme_label, count, first_raised`` (the round a named theme's concern first
+    appeared as a candidate, :func:`first_raised`); ``new_themes`` lists each round's new-theme candidates
+    (``advisory archive trends``: ``new_themes.csv``)."""
 
     rounds: pd.DataFrame
     themes: pd.DataFrame
@@ -106,22 +109,42 @@ def trend_tables(con) -> TrendTables:
         zip(themes["theme_id"], themes["theme_label"], strict=True)))), rounds, ["theme_id"], order)
     pairs = pair_counts.assign(theme_label=pair_counts["theme_id"].map(dict(
         zip(themes["theme_id"], themes["theme_label"], strict=True))))
+    new_themes = _new_themes(con, rounds)
+    themes["first_raised"] = first_raised(themes, new_themes)
     return TrendTables(rounds, themes, by_theme, _with_rounds(program_grid, rounds, ["program_code"], order),
-                       _with_rounds(pairs, rounds, ["theme_id", "program_code"], order), _new_themes(con, rounds))
+                       _with_rounds(pairs, rounds, ["theme_id", "program_code"], order), new_themes)
 
 
 def _new_themes(con, rounds: pd.DataFrame) -> pd.DataFrame:
     """Every round's new-theme candidates in round order (then by size): ``round_name, round_date, n_units,
     theme_id, theme_label, size, share, keywords, members, program_codes`` (``themes.csv``'s columns), then
-    ``first_round`` and ``earlier_candidates`` (a concern raised again, :func:`link_recurring`)."""
+    ``first_round`` and ``earlier_candidates`` (a concern raised again) and ``later_theme`` (the codebook or
+    researcher theme it became, :func:`link_recurring`)."""
     found = con.execute(f"SELECT round_name, theme_id, theme_label, size, keywords, members, program_codes "
                         f"FROM themes WHERE {_CANDIDATE}").df()
     frame = rounds[["round_name", "round_date", "n_units"]].merge(found, on="round_name", how="inner")
     frame["share"] = (frame["size"] / frame["n_units"].where(frame["n_units"] > 0)).round(4).fillna(0.0)
     frame["_r"] = frame["round_name"].map({name: i for i, name in enumerate(rounds["round_name"])})
     frame = frame.sort_values(["_r", "size", "theme_id"], ascending=[True, False, True], kind="stable")
+    # The codebook's and researchers' themes, in every round they have units: a concern promoted or named
+    # in a later round is linked back to its candidates (``later_theme``).
+    named = con.execute(f"SELECT round_name, theme_id, keywords FROM themes WHERE NOT ({_CANDIDATE}) "
+                        f"AND theme_source <> '{UNASSIGNED_ID}' AND coalesce(theme_id, '') <> '' "
+                        f"AND theme_id <> '{UNASSIGNED_ID}' AND size > 0").df()
     return link_recurring(frame[["round_name", "round_date", "n_units", "theme_id", "theme_label", "size", "share",
-                                 "keywords", "members", "program_codes"]])
+                                 "keywords", "members", "program_codes"]],
+                          named=named, round_order=rounds["round_name"].tolist())
+
+
+def first_raised(themes: pd.DataFrame, new_themes: pd.DataFrame) -> list[str]:
+    """Per row of ``themes`` (``theme_id``), the round its concern first appeared as a new-theme candidate
+    before the theme was named (``new_themes``' ``later_theme`` and ``first_round``), or ``""``."""
+    first: dict[str, str] = {}
+    # new_themes rows are in round order, so the first concern seen for a theme is its earliest.
+    for later, round_name in zip(new_themes.get("later_theme", []), new_themes.get("first_round", []), strict=True):
+        for key in split_cell(later):
+            first.setdefault(key.rsplit("@", 1)[0], round_name)
+    return [first.get(t, "") for t in themes["theme_id"]]
 
 
 def units_per_cell(n_rounds: int, n_themes: int) -> int:

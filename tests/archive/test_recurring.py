@@ -51,3 +51,39 @@ def test_an_archive_without_candidates_gets_the_columns_and_no_rows() -> None:
     # A candidate without keywords (none stored) is linked to nothing.
     lone = link_recurring(candidates(("2024", "new_theme_01", SAFETY_2024)).assign(keywords=[None]))
     assert lone["first_round"].tolist() == ["2024"]
+
+
+def named_themes(*rows: tuple[str, str, str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["round_name", "theme_id", "keywords"])
+
+
+def test_a_concern_named_in_a_later_round_is_linked_back_to_its_candidates() -> None:
+    # 2024 and 2025 raised the safety concern as candidates; the researcher promoted it, and from 2026 on it is
+    # the codebook theme participant_safety. branding was in the codebook from the first round.
+    linked = link_recurring(candidates(
+        ("2023", "new_theme_01", "안전;보험;가입;대피;훈련"),
+        ("2024", "new_theme_01", SAFETY_2024),
+        ("2024", "new_theme_02", "환경;배출량;단체;기준"),
+        ("2025", "new_theme_01", SAFETY_2025),
+    ), named=named_themes(
+        ("2024", "branding", "홍보;안전;보험;사고"),
+        ("2026", "branding", "홍보;브랜드"),
+        ("2026", "participant_safety", "보험;사고;체험;교육;안전"),
+        ("2027", "participant_safety", "보험;사고;체험"),
+    ), round_order=["2023", "2024", "2025", "2026", "2027"])
+    # 2023's candidate shares two words with the theme (안전, 보험) but four with 2024's, which shares three with
+    # the theme: one concern, named in 2026. The environment candidate became nothing, and branding, a theme
+    # from the first round, never "became" from a candidate however many words they share.
+    assert linked["later_theme"].tolist() == ["participant_safety@2026", "participant_safety@2026", "",
+                                              "participant_safety@2026"]
+    assert linked["first_round"].tolist() == ["2023", "2023", "2024", "2023"]
+
+
+def test_a_candidate_after_its_theme_was_named_is_not_linked_back() -> None:
+    # 2026's candidate shares the words of a theme named in 2025: the model did not file it there, which a
+    # researcher should see as a candidate of its own round, not as the theme's past.
+    linked = link_recurring(candidates(("2026", "new_theme_01", SAFETY_2025)),
+                            named=named_themes(("2025", "participant_safety", SAFETY_2025)),
+                            round_order=["2025", "2026"])
+    assert linked["later_theme"].tolist() == [""]
+    assert link_recurring(candidates(("2024", "new_theme_01", SAFETY_2025)))["later_theme"].tolist() == [""]

@@ -39,7 +39,9 @@ class Rule:
     ``pool`` the units the dendrogram groups ("candidates": the code's; "undecided": the undecided units
     too, a group holding when more than half of its members are candidates) and ``vouch`` whom a pair's
     vouching term must be foreign to ("fitting": the code's, every unit that fits the codebook; "round":
-    every other unit of the round)."""
+    every other unit of the round); ``balls`` (0: none) the most nearest candidates a free candidate is
+    tried with as a group after the dendrogram's, and ``mutual`` whether each member of such a group must
+    have its nearest unit in it (issue 20's ninth pass)."""
 
     about: str
     fits: str = "text"
@@ -50,6 +52,8 @@ class Rule:
     boundary: str = "units"
     pool: str = "candidates"
     vouch: str = "fitting"
+    balls: int = 0
+    mutual: bool = False
 
 
 _OLD = {"min_size": 3, "veto": 0.0, "grouping": "kmeans"}
@@ -94,6 +98,10 @@ RULES: dict[str, Rule] = {
                                boundary="either"),
     "calibrated": Rule("vouched_pairs, a group's margin over its nearest theme centroid at least the median "
                        "margin of the round's codebook themes", finder={"min_size": 2}, boundary="calibrated"),
+    "balls_strict": Rule("current, and then each free candidate with its 2-4 nearest free candidates as a group, "
+                         "when every member's evidence is substantial and two members raised it", balls=4),
+    "balls_mutual": Rule("balls_strict, and every member's nearest unit of the round is in the group (the pair "
+                         "test's, for a larger group)", balls=4, mutual=True),
     "semantic_only": Rule("current, the evidence of the sentence vectors alone", drop="lexical"),
     "lexical_only": Rule("current, the evidence of the Kiwi terms alone", drop="semantic"),
 }
@@ -161,7 +169,42 @@ class _RuleFinder(NewThemeFinder):
     def _tree_groups(self, features, candidates, vetoes):
         if self.rule.pool == "undecided":
             candidates = np.flatnonzero(self.novelty_ > -self.veto)
-        return super()._tree_groups(features, candidates, vetoes)
+        groups = super()._tree_groups(features, candidates, vetoes)
+        return groups + self._balls(features, candidates, vetoes, groups) if self.rule.balls else groups
+
+    def _balls(self, features, candidates, vetoes, groups):
+        """``rule.balls``: groups the dendrogram never makes, each free candidate with its m nearest free
+        candidates (m = 2 .. ``rule.balls``), kept when every member's evidence is substantial, two members
+        raised it (``rule.mutual``: and every member's nearest unit of the round is one of them) and it holds
+        against the fitting units; the largest, then the tightest, first, without overlap."""
+        taken = np.concatenate(groups) if groups else np.zeros(0, dtype=int)
+        free = np.setdiff1d(candidates, taken)
+        if len(free) < 3:
+            return []
+        sims = (features[free] @ features[free].T).toarray()
+        np.fill_diagonal(sims, -np.inf)
+        found = []
+        for a in range(len(free)):
+            order = np.argsort(-sims[a], kind="stable")
+            for m in range(2, min(self.rule.balls, len(free) - 1) + 1):
+                members = np.sort(free[np.r_[a, order[:m]]])
+                if (self.novelty_[members].min() < self.pair_evidence
+                        or len({self._members[i] for i in members} - {""}) < 2):
+                    continue
+                if self.rule.mutual:
+                    near = (features @ features[members].T).toarray()
+                    near[members, np.arange(len(members))] = -np.inf
+                    if not np.isin(near.argmax(axis=0), members).all():
+                        continue
+                if self._holds(features, members, vetoes):
+                    total = np.asarray(features[members].sum(axis=0)).ravel()
+                    found.append((len(members), float(leave_one_out(features, members, total).min()), members))
+        out, used = [], set()
+        for _, _, members in sorted(found, key=lambda f: (-f[0], -f[1], tuple(f[2]))):
+            if used.isdisjoint(members.tolist()):
+                out.append(members)
+                used.update(members.tolist())
+        return out
 
     def _holds(self, features, members, others, smallest=0) -> bool:
         if self.rule.pool == "undecided" and not 2 * int((self.novelty_[members] > 0).sum()) > len(members):

@@ -18,9 +18,10 @@ access concern into one.
 A concern a researcher promoted (``advisory codebook promote``) or named in a corrections file or QDA tool
 is, from then on, a theme of the codebook or a researcher's, no longer a candidate, so the archive would
 read as if it began the round it was named. The same rule links it back: a *named* theme that enters the
-archive in a later round (no units in any round up to the candidate's) and shares :data:`SHARED_KEYWORDS` of
-its keywords in the round it entered with a candidate is that candidate's concern, named
-(``later_theme``), and so is every earlier candidate linked to that one.
+archive in a later round (no unit of any round up to the candidate's took it, even as its runner-up: the
+archive keeps no codebook, and a theme the codebook always had is in every round's runner-ups) and shares
+:data:`SHARED_KEYWORDS` of its keywords in the first round it has units in with a candidate is that
+candidate's concern, named (``later_theme``), and so is every earlier candidate linked to that one.
 """
 
 from __future__ import annotations
@@ -65,13 +66,18 @@ def linked_groups(pairs: list[tuple[int, int]], n: int) -> np.ndarray:
 
 
 def entering_themes(named: pd.DataFrame, round_order: list[str]) -> pd.DataFrame:
-    """Each theme of ``named`` (rows with ``round_name``, ``theme_id`` and ``keywords``: the archive's themes
-    that are no candidate) once, as it was in the first round of ``round_order`` it has a row in, with that
-    round's position ``entered``; themes sorted by it, then by id."""
+    """Each theme of ``named`` once (rows with ``round_name``, ``theme_id`` and ``keywords``: the archive's
+    themes that are no candidate, in every round the model had them; ``keywords`` missing where a round had
+    the theme without units), with ``entered``, the position in ``round_order`` of the first round that had
+    it, and the keywords and ``round_name`` of the first round it had units in; sorted by ``entered``, then id."""
     position = {name: i for i, name in enumerate(round_order)}
     frame = named.assign(entered=named["round_name"].map(position)).dropna(subset=["entered"])
-    frame = frame.sort_values(["entered", "theme_id"], kind="stable").drop_duplicates("theme_id")
-    return frame.astype({"entered": "int64"}).reset_index(drop=True)
+    frame = frame.sort_values(["entered", "theme_id"], kind="stable")
+    entered = frame.groupby("theme_id", sort=False)["entered"].min()
+    with_units = frame[frame["keywords"].map(lambda k: isinstance(k, str) and k != "")]
+    first = with_units.drop_duplicates("theme_id").assign(entered=lambda f: f["theme_id"].map(entered))
+    first = first.sort_values(["entered", "theme_id"], kind="stable")
+    return first.astype({"entered": "int64"}).reset_index(drop=True)
 
 
 def later_theme_links(candidates: pd.DataFrame, entering: pd.DataFrame, round_order: list[str],

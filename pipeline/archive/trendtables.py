@@ -126,11 +126,16 @@ def _new_themes(con, rounds: pd.DataFrame) -> pd.DataFrame:
     frame["share"] = (frame["size"] / frame["n_units"].where(frame["n_units"] > 0)).round(4).fillna(0.0)
     frame["_r"] = frame["round_name"].map({name: i for i, name in enumerate(rounds["round_name"])})
     frame = frame.sort_values(["_r", "size", "theme_id"], ascending=[True, False, True], kind="stable")
-    # The codebook's and researchers' themes, in every round they have units: a concern promoted or named
-    # in a later round is linked back to its candidates (``later_theme``).
-    named = con.execute(f"SELECT round_name, theme_id, keywords FROM themes WHERE NOT ({_CANDIDATE}) "
-                        f"AND theme_source <> '{UNASSIGNED_ID}' AND coalesce(theme_id, '') <> '' "
-                        f"AND theme_id <> '{UNASSIGNED_ID}' AND size > 0").df()
+    # The codebook's and researchers' themes, in every round they have units, and in every round whose model
+    # had them without units (some unit's runner-up; the archive keeps no codebook): a concern promoted or
+    # named in a later round is linked back to its candidates (``later_theme``), a theme the codebook always
+    # had is not.
+    named = con.execute(
+        f"SELECT round_name, theme_id, keywords FROM themes WHERE NOT ({_CANDIDATE}) "
+        f"AND theme_source <> '{UNASSIGNED_ID}' AND coalesce(theme_id, '') NOT IN ('', '{UNASSIGNED_ID}') "
+        f"AND size > 0 UNION ALL SELECT DISTINCT round_name, theme_runner_up, NULL FROM units "
+        f"WHERE coalesce(theme_runner_up, '') NOT IN ('', '{UNASSIGNED_ID}') "
+        f"AND NOT starts_with(theme_runner_up, '{NEW_THEME_PREFIX}') ORDER BY ALL").df()
     return link_recurring(frame[["round_name", "round_date", "n_units", "theme_id", "theme_label", "size", "share",
                                  "keywords", "members", "program_codes"]],
                           named=named, round_order=rounds["round_name"].tolist())

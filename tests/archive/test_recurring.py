@@ -87,3 +87,15 @@ def test_a_candidate_after_its_theme_was_named_is_not_linked_back() -> None:
                             round_order=["2025", "2026"])
     assert linked["later_theme"].tolist() == [""]
     assert link_recurring(candidates(("2024", "new_theme_01", SAFETY_2025)))["later_theme"].tolist() == [""]
+
+
+def test_a_codebook_theme_without_units_in_early_rounds_did_not_become_from_a_candidate() -> None:
+    # university_research was in every round's codebook (2024's units name it as their runner-up: a row without
+    # keywords) but had units only from 2025; 2024's candidate shares its words, yet it was not named later.
+    rows = candidates(("2024", "new_theme_01", "대학;연구;학점;리빙랩"))
+    present = named_themes(("2024", "university_research", None), ("2025", "university_research", "대학;연구;학점"))
+    assert link_recurring(rows, named=present, round_order=["2024", "2025"])["later_theme"].tolist() == [""]
+    # Without the runner-up row, the theme entered in 2025 and the candidate is that concern.
+    entered = present.iloc[1:]
+    assert link_recurring(rows, named=entered, round_order=["2024", "2025"])["later_theme"].tolist() == [
+        "university_research@2025"]

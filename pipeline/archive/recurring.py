@@ -18,8 +18,8 @@ access concern into one.
 A concern a researcher promoted (``advisory codebook promote``) or named in a corrections file or QDA tool
 is, from then on, a theme of the codebook or a researcher's, no longer a candidate, so the archive would
 read as if it began the round it was named. The same rule links it back: a *named* theme that enters the
-archive in a later round (no unit of any round up to the candidate's took it, even as its runner-up: the
-archive keeps no codebook, and a theme the codebook always had is in every round's runner-ups) and shares
+archive in a later round (no round up to the candidate's had it: not among its units' themes, nor its
+stored model's themes, nor, for a round stored without a model, its units' runner-ups) and shares
 :data:`SHARED_KEYWORDS` of its keywords in the first round it has units in with a candidate is that
 candidate's concern, named (``later_theme``), and so is every earlier candidate linked to that one.
 """
@@ -67,16 +67,17 @@ def linked_groups(pairs: list[tuple[int, int]], n: int) -> np.ndarray:
 
 def entering_themes(named: pd.DataFrame, round_order: list[str]) -> pd.DataFrame:
     """Each theme of ``named`` once (rows with ``round_name``, ``theme_id`` and ``keywords``: the archive's
-    themes that are no candidate, in every round the model had them; ``keywords`` missing where a round had
+    themes that are no candidate, in every round whose model had them; ``keywords`` missing where a round had
     the theme without units), with ``entered``, the position in ``round_order`` of the first round that had
-    it, and the keywords and ``round_name`` of the first round it had units in; sorted by ``entered``, then id."""
+    it, and the keywords and ``round_name`` of the first round it had units in; sorted by ``entered``, then id.
+    A theme that never had units is left out (no keywords to link by)."""
     position = {name: i for i, name in enumerate(round_order)}
     frame = named.assign(entered=named["round_name"].map(position)).dropna(subset=["entered"])
     frame = frame.sort_values(["entered", "theme_id"], kind="stable")
     entered = frame.groupby("theme_id", sort=False)["entered"].min()
-    with_units = frame[frame["keywords"].map(lambda k: isinstance(k, str) and k != "")]
-    first = with_units.drop_duplicates("theme_id").assign(entered=lambda f: f["theme_id"].map(entered))
-    first = first.sort_values(["entered", "theme_id"], kind="stable")
+    has_keywords = frame["keywords"].map(lambda k: isinstance(k, str) and k != "").astype(bool)
+    first = frame.loc[has_keywords].drop_duplicates("theme_id")
+    first = first.assign(entered=first["theme_id"].map(entered)).sort_values(["entered", "theme_id"], kind="stable")
     return first.astype({"entered": "int64"}).reset_index(drop=True)
 
 
@@ -98,9 +99,9 @@ def link_recurring(candidates: pd.DataFrame, min_shared: int = SHARED_KEYWORDS, 
     rounds' candidates it shares ``min_shared`` keywords with (:func:`recurring_links`), as the trend tables'
     keys ``<theme_id>@<round_name>`` joined by ``;``; and ``later_theme``, the named themes the concern
     became in a later round (``named``: the archive's codebook and researcher themes, rows as
-    :func:`entering_themes` takes them; ``round_order``: the archive's rounds in order, the candidates' own
-    by default; :func:`later_theme_links`, through any candidate of the concern), as ``<theme_id>@<round>``
-    in the order they entered."""
+    :func:`entering_themes` takes them; ``round_order``: the archive's rounds in order, which
+    is required with ``named``; :func:`later_theme_links`, through any candidate of the concern), as
+    ``<theme_id>@<round>`` in the order they entered (:func:`split_key` reads one back)."""
     frame = candidates.reset_index(drop=True)
     if frame.empty:
         return frame.assign(first_round=pd.Series(dtype=str), earlier_candidates=pd.Series(dtype=str),
@@ -122,9 +123,12 @@ def _later_themes(frame: pd.DataFrame, concern: list[int], named: pd.DataFrame |
                   round_order: list[str] | None, min_shared: int) -> list[str]:
     """Per candidate row, ``link_recurring``'s ``later_theme`` cell."""
     rounds = frame["round_name"].tolist()
-    if named is None or named.empty:
+    if named is None:
         return [""] * len(rounds)
-    order = round_order if round_order is not None else list(dict.fromkeys(rounds))
+    if round_order is None:
+        # The candidates' rounds alone would miss the rounds a theme entered in without candidates.
+        raise ValueError("round_order (the archive's rounds in order) is required with named")
+    order = round_order
     entering = entering_themes(named, order)
     became: dict[int, set[int]] = {}
     for i, k in later_theme_links(frame, entering, order, min_shared):
@@ -134,3 +138,13 @@ def _later_themes(frame: pd.DataFrame, concern: list[int], named: pd.DataFrame |
     return [";".join(f"{entering.at[k, 'theme_id']}@{entering.at[k, 'round_name']}" for k in sorted(became.get(c, ()))
                      if position[name] < entering.at[k, "entered"])
             for name, c in zip(rounds, concern, strict=True)]
+
+
+def split_key(key: str, round_names: list[str]) -> tuple[str, str]:
+    """``(theme_id, round_name)`` of a trend-table key ``<theme_id>@<round_name>``: the round is the longest of
+    ``round_names`` the key ends with (a round's name and a researcher's theme id may both hold ``@``)."""
+    for name in sorted(round_names, key=len, reverse=True):
+        if key.endswith(f"@{name}"):
+            return key[: -len(name) - 1], name
+    theme_id, _, name = key.rpartition("@")
+    return theme_id, name

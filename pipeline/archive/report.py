@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pipeline.archive.recurring import SHARED_KEYWORDS, shared_keywords
+from pipeline.archive.recurring import SHARED_KEYWORDS, shared_keywords, split_key
 from pipeline.archive.trendtables import SMALL_ROUND, TrendTables
 from pipeline.runfolder.cards import member_display
 from pipeline.runfolder.pages import embedded_json, render_page
@@ -57,6 +57,7 @@ def _new_theme_rows(tables: TrendTables) -> list[dict]:
                for r in frame.itertuples()}
 
     named = dict(zip(tables.themes["theme_id"], tables.themes["theme_label"], strict=True))
+    round_names = tables.rounds["round_name"].tolist()
 
     def links(row) -> list[str]:
         return [f"{earlier[key][0]}: {', '.join(shared_keywords(earlier[key][1], row.keywords))}"
@@ -64,8 +65,8 @@ def _new_theme_rows(tables: TrendTables) -> list[dict]:
 
     def became(row) -> list[str]:
         # ``<theme_id>@<round>``: the named theme's label as the theme x round matrix shows it, and its round.
-        return [f"{named.get(theme_id, theme_id)} ({round_name})"
-                for theme_id, round_name in (key.rsplit("@", 1) for key in split_cell(str(row.later_theme)))]
+        return [f"{named.get(theme_id, theme_id)} ({round_name})" for theme_id, round_name in
+                (split_key(key, round_names) for key in split_cell(str(row.later_theme)))]
 
     return [{"round": r.round_name, "label": r.theme_label, "size": int(r.size), "share": float(r.share) * 100,
              "keywords": str(r.keywords).replace(";", ", "), "members": str(r.members).replace(";", ", "),

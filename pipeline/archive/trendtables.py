@@ -10,11 +10,12 @@ candidates of later rounds that raise it again, :mod:`pipeline.archive.recurring
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipeline.archive.recurring import link_recurring
+from pipeline.archive.recurring import link_recurring, split_key
 from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL
 from pipeline.runfolder.matrices import sort_program_codes
 from pipeline.runfolder.schema import split_cell
@@ -110,7 +111,7 @@ def trend_tables(con) -> TrendTables:
     pairs = pair_counts.assign(theme_label=pair_counts["theme_id"].map(dict(
         zip(themes["theme_id"], themes["theme_label"], strict=True))))
     new_themes = _new_themes(con, rounds)
-    themes["first_raised"] = first_raised(themes, new_themes)
+    themes["first_raised"] = first_raised(themes, new_themes, rounds["round_name"].tolist())
     return TrendTables(rounds, themes, by_theme, _with_rounds(program_grid, rounds, ["program_code"], order),
                        _with_rounds(pairs, rounds, ["theme_id", "program_code"], order), new_themes)
 
@@ -126,29 +127,44 @@ def _new_themes(con, rounds: pd.DataFrame) -> pd.DataFrame:
     frame["share"] = (frame["size"] / frame["n_units"].where(frame["n_units"] > 0)).round(4).fillna(0.0)
     frame["_r"] = frame["round_name"].map({name: i for i, name in enumerate(rounds["round_name"])})
     frame = frame.sort_values(["_r", "size", "theme_id"], ascending=[True, False, True], kind="stable")
-    # The codebook's and researchers' themes, in every round they have units, and in every round whose model
-    # had them without units (some unit's runner-up; the archive keeps no codebook): a concern promoted or
-    # named in a later round is linked back to its candidates (``later_theme``), a theme the codebook always
-    # had is not.
-    named = con.execute(
-        f"SELECT round_name, theme_id, keywords FROM themes WHERE NOT ({_CANDIDATE}) "
-        f"AND theme_source <> '{UNASSIGNED_ID}' AND coalesce(theme_id, '') NOT IN ('', '{UNASSIGNED_ID}') "
-        f"AND size > 0 UNION ALL SELECT DISTINCT round_name, theme_runner_up, NULL FROM units "
-        f"WHERE coalesce(theme_runner_up, '') NOT IN ('', '{UNASSIGNED_ID}') "
-        f"AND NOT starts_with(theme_runner_up, '{NEW_THEME_PREFIX}') ORDER BY ALL").df()
+    named = _named_themes(con)
     return link_recurring(frame[["round_name", "round_date", "n_units", "theme_id", "theme_label", "size", "share",
                                  "keywords", "members", "program_codes"]],
                           named=named, round_order=rounds["round_name"].tolist())
 
 
-def first_raised(themes: pd.DataFrame, new_themes: pd.DataFrame) -> list[str]:
+def _named_themes(con) -> pd.DataFrame:
+    """``round_name, theme_id, keywords`` of every codebook or researcher theme in every round that had it: with
+    its keywords where it has units (``themes``), without where the round's stored model lists it, and, for a
+    round stored without a model (a run folder made without ``--save-model``), where a unit has it as
+    runner-up. A concern promoted or named in a later round is linked back to its candidates by it
+    (``later_theme``, :func:`~pipeline.archive.recurring.link_recurring`); a theme the codebook had all along
+    is not, units or none."""
+    named = con.execute(f"SELECT round_name, theme_id, keywords FROM themes WHERE NOT ({_CANDIDATE}) "
+                        f"AND coalesce(theme_id, '') NOT IN ('', '{UNASSIGNED_ID}') AND size > 0").fetchall()
+    for round_name, themes in con.execute("SELECT round_name, themes FROM rounds JOIN models USING (model_hash) "
+                                          "ORDER BY position").fetchall():
+        named += [(round_name, t[0], None) for t in json.loads(themes)
+                  if t[0] not in ("", UNASSIGNED_ID) and not str(t[0]).startswith(NEW_THEME_PREFIX)]
+    # Archives of schema version 1 have no runner-up (read-only use does not upgrade them).
+    if con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'units' "
+                   "AND column_name = 'theme_runner_up'").fetchone()[0]:
+        named += con.execute(
+            "SELECT DISTINCT round_name, theme_runner_up, NULL FROM units JOIN rounds USING (round_name) "
+            f"WHERE rounds.model_hash = '' AND coalesce(theme_runner_up, '') NOT IN ('', '{UNASSIGNED_ID}') "
+            f"AND NOT starts_with(theme_runner_up, '{NEW_THEME_PREFIX}')").fetchall()
+    return pd.DataFrame(sorted(named, key=lambda r: (r[0], r[1], r[2] or "")),
+                        columns=["round_name", "theme_id", "keywords"])
+
+
+def first_raised(themes: pd.DataFrame, new_themes: pd.DataFrame, round_names: list[str]) -> list[str]:
     """Per row of ``themes`` (``theme_id``), the round its concern first appeared as a new-theme candidate
     before the theme was named (``new_themes``' ``later_theme`` and ``first_round``), or ``""``."""
     first: dict[str, str] = {}
     # new_themes rows are in round order, so the first concern seen for a theme is its earliest.
     for later, round_name in zip(new_themes.get("later_theme", []), new_themes.get("first_round", []), strict=True):
         for key in split_cell(later):
-            first.setdefault(key.rsplit("@", 1)[0], round_name)
+            first.setdefault(split_key(key, round_names)[0], round_name)
     return [first.get(t, "") for t in themes["theme_id"]]
 
 

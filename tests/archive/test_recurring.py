@@ -99,3 +99,27 @@ def test_a_codebook_theme_without_units_in_early_rounds_did_not_become_from_a_ca
     entered = present.iloc[1:]
     assert link_recurring(rows, named=entered, round_order=["2024", "2025"])["later_theme"].tolist() == [
         "university_research@2025"]
+
+
+def test_round_names_and_theme_ids_may_hold_an_at_sign() -> None:
+    from pipeline.archive.recurring import split_key
+
+    rounds = ["2025 자문@서울", "2025 자문"]
+    assert split_key("univ@lab@2025 자문@서울", rounds) == ("univ@lab", "2025 자문@서울")
+    assert split_key("univ@2025 자문", rounds) == ("univ", "2025 자문")
+    linked = link_recurring(candidates(("2024@A", "new_theme_01", "대학;연구;학점")),
+                            named=named_themes(("2025@B", "univ", "대학;연구;학점")), round_order=["2024@A", "2025@B"])
+    assert linked["later_theme"].tolist() == ["univ@2025@B"]
+
+
+def test_named_themes_need_the_archives_round_order() -> None:
+    # The candidates' own rounds would miss a theme that entered in a round without candidates.
+    with pytest.raises(ValueError, match="round_order"):
+        link_recurring(candidates(("2024", "new_theme_01", SAFETY_2024)),
+                       named=named_themes(("2025", "participant_safety", None), ("2026", "participant_safety", SAFETY_2024)))
+    # A theme present in a round without units, before the one it has units in, enters there.
+    linked = link_recurring(candidates(("2024", "new_theme_01", SAFETY_2024)),
+                            named=named_themes(("2025", "participant_safety", None),
+                                               ("2026", "participant_safety", SAFETY_2024)),
+                            round_order=["2024", "2025", "2026"])
+    assert linked["later_theme"].tolist() == ["participant_safety@2026"]

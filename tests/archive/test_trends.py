@@ -64,3 +64,59 @@ def test_the_trend_report_carries_its_korean_font(built: dict, tmp_path: Path) -
     cmap = TTFont(io.BytesIO(base64.b64decode(data[1]))).getBestCmap()
     hangul = {ch for ch in page if "\uac00" <= ch <= "\ud7a3"}
     assert len(hangul) > 50 and all(ord(ch) in cmap for ch in hangul)
+
+
+def _first_theme_of_2025(con) -> tuple[str, str]:
+    return con.execute("SELECT theme_id, keywords FROM themes WHERE round_name = '2025 자문' AND "
+                       "theme_source = 'codebook' AND size > 0 ORDER BY theme_id LIMIT 1").fetchone()
+
+
+def test_a_theme_the_model_always_had_is_not_a_concern_named_later(copy: Path) -> None:
+    """A codebook theme with no units in 2024 was still in 2024's model (the archive lists each model's themes):
+    a 2024 candidate sharing its words did not "become" it in 2025. Dropped from the stored model, the theme
+    enters in 2025 and the candidate is that concern, named."""
+    import json
+
+    import duckdb
+
+    from pipeline.archive.db import open_archive
+    from pipeline.archive.trendtables import trend_tables
+
+    con = duckdb.connect(str(copy))
+    theme, keywords = _first_theme_of_2025(con)
+    con.execute("DELETE FROM themes WHERE round_name = '2024 자문' AND theme_id = ?", [theme])
+    con.execute("INSERT INTO themes (round_name, theme_id, theme_label, theme_source, size, keywords) "
+                "VALUES ('2024 자문', 'new_theme_01', '새 주제 후보: 시험', 'discovered', 3, ?)", [keywords])
+    # Nor is it any 2024 unit's runner-up: only the stored model says 2024 had it.
+    con.execute("UPDATE units SET theme_runner_up = NULL WHERE round_name = '2024 자문'")
+    con.close()
+
+    def candidate_and_theme() -> tuple[list[str], str]:
+        with open_archive(copy) as con:
+            tables = trend_tables(con)
+        raised = dict(zip(tables.themes["theme_id"], tables.themes["first_raised"], strict=True))
+        return tables.new_themes["later_theme"].tolist(), raised.get(theme, "")
+
+    assert candidate_and_theme() == ([""], "")
+    con = duckdb.connect(str(copy))
+    (themes,) = con.execute("SELECT themes FROM models").fetchone()
+    con.execute("UPDATE models SET themes = ?",
+                [json.dumps([t for t in json.loads(themes) if t[0] != theme], ensure_ascii=False)])
+    con.close()
+    assert candidate_and_theme() == ([f"{theme}@2025 자문"], "2024 자문")
+
+
+def test_trends_of_a_version_1_archive_are_read_without_upgrading_it(copy: Path, tmp_path: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(copy))
+    for table in ("units", "assignments"):
+        for column in ("theme_runner_up", "theme_margin", "needs_review"):
+            con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    for column in ("theme_label", "source", "time", "previous_theme_id"):
+        con.execute(f"ALTER TABLE corrections DROP COLUMN {column}")
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.close()
+    assert main(["archive", "trends", "--archive", str(copy), "--out", str(tmp_path / "trends"), "--quiet"]) == 0
+    assert sql(copy, "SELECT value FROM meta WHERE key = 'schema_version'") == [("1",)]
+    assert (tmp_path / "trends" / "new_themes.csv").read_text(encoding="utf-8-sig").startswith("round_name,")

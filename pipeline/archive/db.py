@@ -133,6 +133,11 @@ def _columns_written() -> dict[str, tuple[tuple[str, str], ...]]:
         con.close()
 
 
+def column_names(con, table: str) -> set[str]:
+    """The columns ``table`` of an open archive has (a file of an older schema opened read-only has fewer)."""
+    return {name for name, _ in _columns(con).get(table, ())}
+
+
 def _columns(con) -> dict[str, tuple[tuple[str, str], ...]]:
     """The (column, type) of each table of the archive; a view is not a table (one may read a URL)."""
     rows = con.execute("SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c "

@@ -128,12 +128,11 @@ def _later_themes(frame: pd.DataFrame, concern: list[int], named: pd.DataFrame |
     if round_order is None:
         # The candidates' rounds alone would miss the rounds a theme entered in without candidates.
         raise ValueError("round_order (the archive's rounds in order) is required with named")
-    order = round_order
-    entering = entering_themes(named, order)
+    entering = entering_themes(named, round_order)
     became: dict[int, set[int]] = {}
-    for i, k in later_theme_links(frame, entering, order, min_shared):
+    for i, k in later_theme_links(frame, entering, round_order, min_shared):
         became.setdefault(concern[i], set()).add(k)
-    position = {name: p for p, name in enumerate(order)}
+    position = {name: p for p, name in enumerate(round_order)}
     # Only candidates of rounds before the theme entered: one after it is a unit the theme failed to take.
     return [";".join(f"{entering.at[k, 'theme_id']}@{entering.at[k, 'round_name']}" for k in sorted(became.get(c, ()))
                      if position[name] < entering.at[k, "entered"])

@@ -38,7 +38,7 @@ def _theme_rows(tables: TrendTables) -> list[dict]:
             row.append({"count": int(cell["count"]), "share": f"{float(cell['share']) * 100:.1f}",
                         "small": bool(r.small_round)})
         rows.append({"theme_id": t.theme_id, "label": t.theme_label, "cells": row,
-                     "first_raised": getattr(t, "first_raised", "") or ""})
+                     "first_raised": t.first_raised})
     return rows
 
 

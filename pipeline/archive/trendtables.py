@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from pipeline.archive.db import column_names
 from pipeline.archive.recurring import link_recurring, split_key
 from pipeline.core.records import UNASSIGNED_ID, UNASSIGNED_LABEL
 from pipeline.runfolder.matrices import sort_program_codes
@@ -147,8 +148,7 @@ def _named_themes(con) -> pd.DataFrame:
         named += [(round_name, t[0], None) for t in json.loads(themes)
                   if t[0] not in ("", UNASSIGNED_ID) and not str(t[0]).startswith(NEW_THEME_PREFIX)]
     # Archives of schema version 1 have no runner-up (read-only use does not upgrade them).
-    if con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'units' "
-                   "AND column_name = 'theme_runner_up'").fetchone()[0]:
+    if "theme_runner_up" in column_names(con, "units"):
         named += con.execute(
             "SELECT DISTINCT round_name, theme_runner_up, NULL FROM units JOIN rounds USING (round_name) "
             f"WHERE rounds.model_hash = '' AND coalesce(theme_runner_up, '') NOT IN ('', '{UNASSIGNED_ID}') "

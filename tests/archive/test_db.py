@@ -14,20 +14,13 @@ import pytest
 from pipeline.archive.db import open_archive
 from pipeline.cli import main
 from pipeline.core.errors import InputError
-from tests.support.archive_rows import ROUND_2025, round_rows, sql
+from tests.support.archive_rows import ROUND_2025, as_version_1, round_rows, sql
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_version_1_archive_gains_confidence_when_next_written(built: dict, copy: Path) -> None:
-    con = duckdb.connect(str(copy))
-    for table in ("units", "assignments"):
-        for column in ("theme_runner_up", "theme_margin", "needs_review"):
-            con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
-    for column in ("theme_label", "source", "time", "previous_theme_id"):
-        con.execute(f"ALTER TABLE corrections DROP COLUMN {column}")
-    con.execute("update meta set value = '1' where key = 'schema_version'")
-    con.close()
+    as_version_1(copy)
     # read-only use of an old file works and leaves it as it was
     assert main(["archive", "list", "--archive", str(copy)]) == 0
     assert sql(copy, "select value from meta where key = 'schema_version'") == [("1",)]

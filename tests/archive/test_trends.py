@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.cli import main
-from tests.support.archive_rows import sql
+from tests.support.archive_rows import as_version_1, sql
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,16 +107,7 @@ def test_a_theme_the_model_always_had_is_not_a_concern_named_later(copy: Path) -
 
 
 def test_trends_of_a_version_1_archive_are_read_without_upgrading_it(copy: Path, tmp_path: Path) -> None:
-    import duckdb
-
-    con = duckdb.connect(str(copy))
-    for table in ("units", "assignments"):
-        for column in ("theme_runner_up", "theme_margin", "needs_review"):
-            con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
-    for column in ("theme_label", "source", "time", "previous_theme_id"):
-        con.execute(f"ALTER TABLE corrections DROP COLUMN {column}")
-    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    con.close()
+    as_version_1(copy)
     assert main(["archive", "trends", "--archive", str(copy), "--out", str(tmp_path / "trends"), "--quiet"]) == 0
     assert sql(copy, "SELECT value FROM meta WHERE key = 'schema_version'") == [("1",)]
     assert (tmp_path / "trends" / "new_themes.csv").read_text(encoding="utf-8-sig").startswith("round_name,")

@@ -1,4 +1,5 @@
-"""What the archive's tests read of an archive file: one round's rows in every table, and any query's rows."""
+"""What the archive's tests read of an archive file (one round's rows in every table, any query's rows), and an
+archive made old again."""
 
 from __future__ import annotations
 
@@ -30,5 +31,20 @@ def sql(archive: Path, query: str, params: list | None = None) -> list[tuple]:
     con = duckdb.connect(str(archive), read_only=True)
     try:
         return con.execute(query, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def as_version_1(archive: Path) -> None:
+    """Make ``archive`` what schema version 1 wrote: no confidence per unit (runner-up, margin, review flag) and
+    no coding record's columns in ``corrections``."""
+    con = duckdb.connect(str(archive))
+    try:
+        for table in ("units", "assignments"):
+            for column in ("theme_runner_up", "theme_margin", "needs_review"):
+                con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        for column in ("theme_label", "source", "time", "previous_theme_id"):
+            con.execute(f"ALTER TABLE corrections DROP COLUMN {column}")
+        con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     finally:
         con.close()

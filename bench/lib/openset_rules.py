@@ -18,10 +18,17 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.cluster.hierarchy import linkage, to_tree
+from scipy.sparse import csr_matrix, hstack, vstack
+from scipy.spatial.distance import squareform
+from sklearn.covariance import LedoitWolf
+from sklearn.preprocessing import normalize
 
+from pipeline.themes.clustering import LexicalSpace
 from pipeline.themes.model import ThemeModel
 from pipeline.themes.openmodel import codebook_terms, text_fits
 from pipeline.themes.openset import NewThemeFinder, leave_one_out
+from pipeline.themes.scorer import rows_unit
 
 
 @dataclass(frozen=True)
@@ -31,17 +38,22 @@ class Rule:
     removed, "cluster": kept), ``drop`` a kind of evidence left out ("lexical", "semantic" or None),
     ``finder`` the :class:`NewThemeFinder` parameters that differ from the code's, ``space`` the grouping
     space's sentence vectors ("text": as the code; "residual": with the span of the codebook's prototypes
-    projected out, what the codebook does not explain) and ``boundary`` what a group must be apart from
+    projected out, what the codebook does not explain; "wccn": whitened by the within-theme covariance of the
+    units that fit the codebook; "terms": a third each of text vectors, term TF-IDF and the TF-IDF-weighted
+    mean of the terms' own vectors; "term_tree": the dendrogram in "terms"' space, every test in the code's)
+    and ``boundary`` what a group must be apart from
     ("units": the code's, every unit that fits the codebook; "centroids": each member closer to the rest of
     the group than to the centroid of any codebook theme's fitting units; "either": one of the two;
     "calibrated": the members' mean margin, closeness to the rest of the group less closeness to the nearest
-    theme centroid, at least the median of the same margin of the codebook themes' fitting units, per round)
+    theme centroid, at least the median of the same margin of the codebook themes' fitting units, per round;
+    "contest": every fitting unit but those nearer the group's centre than the rest of their own theme)
     ``pool`` the units the dendrogram groups ("candidates": the code's; "undecided": the undecided units
     too, a group holding when more than half of its members are candidates) and ``vouch`` whom a pair's
     vouching term must be foreign to ("fitting": the code's, every unit that fits the codebook; "round":
     every other unit of the round); ``balls`` (0: none) the most nearest candidates a free candidate is
     tried with as a group after the dendrogram's, and ``mutual`` whether each member of such a group must
-    have its nearest unit in it (issue 20's ninth pass)."""
+    have its nearest unit in it (issue 20's ninth pass); ``program_terms`` whether program names stay among
+    the grouping space's terms (issue 20's tenth pass)."""
 
     about: str
     fits: str = "text"
@@ -54,6 +66,7 @@ class Rule:
     vouch: str = "fitting"
     balls: int = 0
     mutual: bool = False
+    program_terms: bool = True
 
 
 _OLD = {"min_size": 3, "veto": 0.0, "grouping": "kmeans"}
@@ -102,6 +115,18 @@ RULES: dict[str, Rule] = {
                          "when every member's evidence is substantial and two members raised it", balls=4),
     "balls_mutual": Rule("balls_strict, and every member's nearest unit of the round is in the group (the pair "
                          "test's, for a larger group)", balls=4, mutual=True),
+    "wccn": Rule("current, the text vectors whitened by the round's within-theme covariance (units that fit the "
+                  "codebook, Ledoit-Wolf shrunk): what varies inside a known theme weighs less", space="wccn"),
+    "contest": Rule("current, a unit that fits the codebook vetoes a group only when it is nearer the rest of its "
+                     "theme's fitting units than the group's centre (a theme with no other fitting unit: always)",
+                     boundary="contest"),
+    "no_programs": Rule("current, the grouping space without the terms of program names (a theme cuts across "
+                         "programs: a shared program says which program, not which concern)", program_terms=False),
+    "term_vectors": Rule("current, the grouping space a third each of the text vectors, the TF-IDF of Kiwi terms "
+                          "and the TF-IDF-weighted mean of the terms' own sentence vectors (words alike, not only "
+                          "the same word)", space="terms"),
+    "term_tree": Rule("current, the dendrogram built in term_vectors' space, every test in the code's",
+                      space="term_tree"),
     "semantic_only": Rule("current, the evidence of the sentence vectors alone", drop="lexical"),
     "lexical_only": Rule("current, the evidence of the Kiwi terms alone", drop="semantic"),
 }
@@ -130,11 +155,25 @@ def rule_model(name: str) -> type[ThemeModel]:
                 fits = np.zeros_like(fits)
             finder = _RuleFinder(**{"min_size": self.min_new_theme_size, "seed": self.seed, **rule.finder})
             finder.rule, finder.prototypes = rule, scorer.raw_prototypes_
-            return finder.fit(fits, lexical, labels, text_embeddings, getattr(terms, rule.terms), members,
+            finder.embedder = self.embedder
+            grouping_terms = getattr(terms, rule.terms)
+            if not rule.program_terms:
+                dropped = _program_terms(self._tokenizers()[1])
+                grouping_terms = [[t for t in ts if t not in dropped] for ts in grouping_terms]
+            return finder.fit(fits, lexical, labels, text_embeddings, grouping_terms, members,
                               codebook_terms(scorer))
 
     RuleModel.__name__ = RuleModel.__qualname__ = f"ThemeModel_{name}"
     return RuleModel
+
+
+def _program_terms(tokenizer) -> set[str]:
+    """The program registry's names and aliases that Kiwi keeps whole (one term: a proper name, where a
+    longer name's words, 홍보 or 창업, are words of themes too)."""
+    from pipeline.read.programs import ProgramRegistry
+
+    names = [n for p in ProgramRegistry.load().programs.values() for n in (p.name, *p.aliases) if n]
+    return {ts[0] for ts in tokenizer.tokenize_batch(names) if len(ts) == 1}
 
 
 class _RuleFinder(NewThemeFinder):
@@ -152,11 +191,57 @@ class _RuleFinder(NewThemeFinder):
         if self.rule.space == "text":
             return super().features(text_vectors, cluster_terms)
         text = np.asarray(text_vectors, dtype=np.float64)
+        if self.rule.space == "terms":
+            return self.with_term_vectors(text, cluster_terms)
+        if self.rule.space == "term_tree":
+            self._order = self.with_term_vectors(text, cluster_terms)
+            return super().features(text_vectors, cluster_terms)
+        if self.rule.space == "wccn":
+            return super().features(self.whitened(text), cluster_terms)
         mean = text.mean(axis=0)
         basis, _ = np.linalg.qr((self.prototypes - mean).T)
         centred = text - mean
         # The residual's mean is zero, so the code's own centring leaves it as it is.
         return super().features(centred - (centred @ basis) @ basis.T, cluster_terms)
+
+    def with_term_vectors(self, text, cluster_terms):
+        """A third each: centred text vectors, TF-IDF of terms, TF-IDF-weighted mean of term vectors."""
+        lexical = LexicalSpace().fit(cluster_terms).transform(cluster_terms)
+        vocab = sorted({t for ts in cluster_terms for t in ts})
+        if vocab:
+            vectors = np.asarray(self.embedder.encode(vocab, kind="query"), dtype=np.float64)
+            vectors = rows_unit(vectors - vectors.mean(axis=0))
+            index = {t: i for i, t in enumerate(vocab)}
+            df = np.zeros(len(vocab))
+            for ts in cluster_terms:
+                for t in set(ts):
+                    df[index[t]] += 1
+            idf = np.log((1 + len(cluster_terms)) / (1 + df)) + 1
+            weights = np.zeros((len(cluster_terms), len(vocab)))
+            for i, ts in enumerate(cluster_terms):
+                for t in ts:
+                    weights[i, index[t]] += idf[index[t]]
+            keyed = rows_unit(weights @ vectors)
+            keyed = rows_unit(keyed - keyed.mean(axis=0))
+        else:
+            keyed = np.zeros((len(cluster_terms), 1))
+        semantic = rows_unit(text - text.mean(axis=0))
+        third = math.sqrt(1.0 / 3.0)
+        return normalize(hstack([csr_matrix(third * semantic), third * lexical, csr_matrix(third * keyed)],
+                                format="csr"))
+
+    def whitened(self, text):
+        """``text`` centred and whitened by the Ledoit-Wolf within-theme covariance of the fitting units."""
+        centred = text - text.mean(axis=0)
+        fitting = np.flatnonzero(self.novelty_ <= -self.veto)
+        themes = [fitting[self._labels[fitting] == k] for k in np.unique(self._labels[fitting])]
+        themes = [t for t in themes if len(t) >= 2]
+        if len(themes) < 2:
+            return centred
+        resid = np.vstack([centred[t] - centred[t].mean(axis=0) for t in themes])
+        cov = LedoitWolf(assume_centered=True).fit(resid).covariance_
+        values, vectors = np.linalg.eigh(cov)
+        return centred @ vectors @ np.diag(1.0 / np.sqrt(np.maximum(values, 1e-12))) @ vectors.T
 
     def _vouched(self, a, b) -> bool:
         if self.rule.vouch == "fitting":
@@ -169,8 +254,34 @@ class _RuleFinder(NewThemeFinder):
     def _tree_groups(self, features, candidates, vetoes):
         if self.rule.pool == "undecided":
             candidates = np.flatnonzero(self.novelty_ > -self.veto)
-        groups = super()._tree_groups(features, candidates, vetoes)
+        if self.rule.space == "term_tree":
+            groups = self._ordered_tree(features, candidates, vetoes)
+        else:
+            groups = super()._tree_groups(features, candidates, vetoes)
         return groups + self._balls(features, candidates, vetoes, groups) if self.rule.balls else groups
+
+    def _ordered_tree(self, features, candidates, vetoes):
+        """The code's ``_tree_groups`` with the dendrogram built in ``self._order``'s space."""
+        rows = self._order[candidates]
+        distance = np.clip(1.0 - (rows @ rows.T).toarray(), 0.0, 2.0)
+        distance = (distance + distance.T) / 2
+        np.fill_diagonal(distance, 0.0)
+        stack, groups = [to_tree(linkage(squareform(distance, checks=False), method="average"))], []
+        while stack:
+            node = stack.pop()
+            members = np.sort(candidates[node.pre_order()])
+            if len(members) < self.min_size:
+                continue
+            if node.is_leaf() or not self._holds(features, members, vetoes):
+                stack += [] if node.is_leaf() else [node.right, node.left]
+                continue
+            left, right = (np.sort(candidates[child.pre_order()]) for child in (node.left, node.right))
+            if (self._holds(features, left, vstack([vetoes, features[right]]), smallest=3)
+                    and self._holds(features, right, vstack([vetoes, features[left]]), smallest=3)):
+                stack += [node.right, node.left]
+            else:
+                groups.append(members)
+        return groups
 
     def _balls(self, features, candidates, vetoes, groups):
         """``rule.balls``: groups the dendrogram never makes, each free candidate with its m nearest free
@@ -211,6 +322,8 @@ class _RuleFinder(NewThemeFinder):
             return False
         if self.rule.boundary == "units":
             return super()._holds(features, members, others, smallest)
+        if self.rule.boundary == "contest":
+            return super()._holds(features, members, self.contested(features, members, others), smallest)
         if self.rule.boundary == "either" and super()._holds(features, members, others, smallest):
             return True
         if len(members) < max(self.min_size, smallest):
@@ -222,6 +335,22 @@ class _RuleFinder(NewThemeFinder):
         elif not (margin > 0).all():
             return False
         return len(members) > 2 or self._pair_holds(features, members)
+
+    def contested(self, features, members, others):
+        """``others`` without the fitting units (its first rows) nearer ``members``' centre than the rest of
+        their own theme's fitting units."""
+        fitting = np.flatnonzero(self.novelty_ <= -self.veto)
+        total = np.asarray(features[members].sum(axis=0)).ravel()
+        centre = total / max(float(np.linalg.norm(total)), 1e-12)
+        to_group = np.asarray(features[fitting] @ centre).ravel()
+        keep = np.ones(others.shape[0], dtype=bool)
+        for j, u in enumerate(fitting):
+            same = fitting[(self._labels[fitting] == self._labels[u]) & (fitting != u)]
+            if len(same):
+                rest = np.asarray(features[same].sum(axis=0)).ravel()
+                own = float(np.asarray(features[u] @ rest).ravel()[0]) / max(float(np.linalg.norm(rest)), 1e-12)
+                keep[j] = own >= to_group[j]
+        return others[np.flatnonzero(keep)]
 
     @staticmethod
     def margins(features, members, centroids) -> np.ndarray:

@@ -53,7 +53,9 @@ class Rule:
     every other unit of the round); ``balls`` (0: none) the most nearest candidates a free candidate is
     tried with as a group after the dendrogram's, and ``mutual`` whether each member of such a group must
     have its nearest unit in it (issue 20's ninth pass); ``program_terms`` whether program names stay among
-    the grouping space's terms (issue 20's tenth pass)."""
+    the grouping space's terms, and ``trim`` which members of a group of three or more leave it when nearer
+    their own theme's fitting units than the rest of the group ("": none; "all"; "weak": those whose evidence
+    is less than substantial; issue 20's tenth pass)."""
 
     about: str
     fits: str = "text"
@@ -67,6 +69,7 @@ class Rule:
     balls: int = 0
     mutual: bool = False
     program_terms: bool = True
+    trim: str = ""
 
 
 _OLD = {"min_size": 3, "veto": 0.0, "grouping": "kmeans"}
@@ -127,6 +130,9 @@ RULES: dict[str, Rule] = {
                           "the same word)", space="terms"),
     "term_tree": Rule("current, the dendrogram built in term_vectors' space, every test in the code's",
                       space="term_tree"),
+    "trim": Rule("current, a member nearer its own codebook theme's fitting units than the rest of its group "
+                 "leaves it, and the rest must hold again", trim="all"),
+    "trim_weak": Rule("trim, only members whose evidence of being new is less than substantial", trim="weak"),
     "semantic_only": Rule("current, the evidence of the sentence vectors alone", drop="lexical"),
     "lexical_only": Rule("current, the evidence of the Kiwi terms alone", drop="semantic"),
 }
@@ -258,7 +264,29 @@ class _RuleFinder(NewThemeFinder):
             groups = self._ordered_tree(features, candidates, vetoes)
         else:
             groups = super()._tree_groups(features, candidates, vetoes)
+        if self.rule.trim:
+            groups = [g for g in (self._trimmed(features, g, vetoes) for g in groups) if g is not None]
         return groups + self._balls(features, candidates, vetoes, groups) if self.rule.balls else groups
+
+    def _trimmed(self, features, members, vetoes):
+        """``members`` without those nearer the centroid of their own theme's fitting units than the rest of the
+        group; None when what is left does not hold."""
+        if len(members) < 3:  # a pair has passed a member's test already: each other's nearest unit
+            return members
+        total = np.asarray(features[members].sum(axis=0)).ravel()
+        to_rest = leave_one_out(features, members, total)
+        fitting = np.flatnonzero(self.novelty_ <= -self.veto)
+        keep = np.ones(len(members), dtype=bool)
+        for j, u in enumerate(members):
+            same = fitting[self._labels[fitting] == self._labels[u]]
+            if len(same):
+                theme = np.asarray(features[same].sum(axis=0)).ravel()
+                own = float(np.asarray(features[u] @ theme).ravel()[0]) / max(float(np.linalg.norm(theme)), 1e-12)
+                keep[j] = to_rest[j] > own or (self.rule.trim == "weak" and self.novelty_[u] >= self.pair_evidence)
+        if keep.all():
+            return members
+        rest = members[keep]
+        return rest if self._holds(features, rest, vetoes) else None
 
     def _ordered_tree(self, features, candidates, vetoes):
         """The code's ``_tree_groups`` with the dendrogram built in ``self._order``'s space."""

@@ -49,7 +49,7 @@ came out as two candidates. The same sets, rules, ``--compare`` and ``--anchor``
 
 ``--new-rounds`` scores the four synthetic "new concerns" rounds in ``tests/fixtures`` (written for
 this purpose, not from the gold coding; their gold files sit beside them; the last two, another
-committee and another layout, were written after the rule was fixed) and the six rounds in
+committee and another layout, were written after the rule was fixed) and the seven rounds in
 ``bench/rounds/blind``, written by helpers who never saw the code; each with ``run`` and with
 ``assign`` onto a model fitted on the bundled round, as :func:`pipeline.study.evaluate.new_theme_agreement`
 scores them: block ``loto-new-rounds-<NAME>`` per rule.

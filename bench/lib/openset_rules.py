@@ -18,9 +18,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.cluster.hierarchy import linkage, to_tree
-from scipy.sparse import csr_matrix, hstack, vstack
-from scipy.spatial.distance import squareform
+from scipy.sparse import csr_matrix, hstack
 from sklearn.covariance import LedoitWolf
 from sklearn.preprocessing import normalize
 
@@ -260,10 +258,7 @@ class _RuleFinder(NewThemeFinder):
     def _tree_groups(self, features, candidates, vetoes):
         if self.rule.pool == "undecided":
             candidates = np.flatnonzero(self.novelty_ > -self.veto)
-        if self.rule.space == "term_tree":
-            groups = self._ordered_tree(features, candidates, vetoes)
-        else:
-            groups = super()._tree_groups(features, candidates, vetoes)
+        groups = super()._tree_groups(features, candidates, vetoes)
         if self.rule.trim:
             groups = [g for g in (self._trimmed(features, g, vetoes) for g in groups) if g is not None]
         return groups + self._balls(features, candidates, vetoes, groups) if self.rule.balls else groups
@@ -288,28 +283,9 @@ class _RuleFinder(NewThemeFinder):
         rest = members[keep]
         return rest if self._holds(features, rest, vetoes) else None
 
-    def _ordered_tree(self, features, candidates, vetoes):
-        """The code's ``_tree_groups`` with the dendrogram built in ``self._order``'s space."""
-        rows = self._order[candidates]
-        distance = np.clip(1.0 - (rows @ rows.T).toarray(), 0.0, 2.0)
-        distance = (distance + distance.T) / 2
-        np.fill_diagonal(distance, 0.0)
-        stack, groups = [to_tree(linkage(squareform(distance, checks=False), method="average"))], []
-        while stack:
-            node = stack.pop()
-            members = np.sort(candidates[node.pre_order()])
-            if len(members) < self.min_size:
-                continue
-            if node.is_leaf() or not self._holds(features, members, vetoes):
-                stack += [] if node.is_leaf() else [node.right, node.left]
-                continue
-            left, right = (np.sort(candidates[child.pre_order()]) for child in (node.left, node.right))
-            if (self._holds(features, left, vstack([vetoes, features[right]]), smallest=3)
-                    and self._holds(features, right, vstack([vetoes, features[left]]), smallest=3)):
-                stack += [node.right, node.left]
-            else:
-                groups.append(members)
-        return groups
+    def _tree_rows(self, features, candidates):
+        """``term_tree``: the dendrogram built in ``term_vectors``' space (``self._order``)."""
+        return self._order[candidates] if self.rule.space == "term_tree" else features[candidates]
 
     def _balls(self, features, candidates, vetoes, groups):
         """``rule.balls``: groups the dendrogram never makes, each free candidate with its m nearest free

@@ -296,7 +296,7 @@ class NewThemeFinder(BaseEstimator):
 
     def _tree_groups(self, features: csr_matrix, candidates: np.ndarray, vetoes: csr_matrix) -> list[np.ndarray]:
         """The dendrogram's nodes that hold as new themes, read from the top (module docstring, step 3)."""
-        rows = features[candidates]
+        rows = self._tree_rows(features, candidates)
         distance = np.clip(1.0 - (rows @ rows.T).toarray(), 0.0, 2.0)
         distance = (distance + distance.T) / 2
         np.fill_diagonal(distance, 0.0)
@@ -316,6 +316,11 @@ class NewThemeFinder(BaseEstimator):
             else:
                 groups.append(members)
         return groups
+
+    def _tree_rows(self, features: csr_matrix, candidates: np.ndarray) -> csr_matrix:
+        """The candidates' rows the dendrogram is built from: the space its nodes are judged in (a study may
+        build it elsewhere and judge it here)."""
+        return features[candidates]
 
     def _seeds(self, features: csr_matrix, candidates: np.ndarray, text_width: int) -> list[np.ndarray]:
         """The candidates clustered by k-means that picks its own k (member row indices per cluster);

@@ -210,21 +210,16 @@ class _RuleFinder(NewThemeFinder):
 
     def with_term_vectors(self, text, cluster_terms):
         """A third each: centred text vectors, TF-IDF of terms, TF-IDF-weighted mean of term vectors."""
-        lexical = LexicalSpace().fit(cluster_terms).transform(cluster_terms)
-        vocab = sorted({t for ts in cluster_terms for t in ts})
-        if vocab:
-            vectors = np.asarray(self.embedder.encode(vocab, kind="query"), dtype=np.float64)
+        space = LexicalSpace().fit(cluster_terms)
+        lexical = space.transform(cluster_terms)
+        if space.vocabulary_:
+            vectors = np.asarray(self.embedder.encode(space.vocabulary_, kind="query"), dtype=np.float64)
             vectors = rows_unit(vectors - vectors.mean(axis=0))
-            index = {t: i for i, t in enumerate(vocab)}
-            df = np.zeros(len(vocab))
-            for ts in cluster_terms:
-                for t in set(ts):
-                    df[index[t]] += 1
-            idf = np.log((1 + len(cluster_terms)) / (1 + df)) + 1
-            weights = np.zeros((len(cluster_terms), len(vocab)))
+            # The space's IDF on raw counts (its own TF is sublinear): a term said twice weighs twice.
+            weights = np.zeros((len(cluster_terms), len(space.vocabulary_)))
             for i, ts in enumerate(cluster_terms):
                 for t in ts:
-                    weights[i, index[t]] += idf[index[t]]
+                    weights[i, space.index_[t]] += space.idf_[space.index_[t]]
             keyed = rows_unit(weights @ vectors)
             keyed = rows_unit(keyed - keyed.mean(axis=0))
         else:
@@ -270,13 +265,12 @@ class _RuleFinder(NewThemeFinder):
             return members
         total = np.asarray(features[members].sum(axis=0)).ravel()
         to_rest = leave_one_out(features, members, total)
-        fitting = np.flatnonzero(self.novelty_ <= -self.veto)
+        fitting = self.novelty_ <= -self.veto
+        centroids = dict(zip(np.unique(self._labels[fitting]).tolist(), self.theme_centroids(features), strict=True))
         keep = np.ones(len(members), dtype=bool)
         for j, u in enumerate(members):
-            same = fitting[self._labels[fitting] == self._labels[u]]
-            if len(same):
-                theme = np.asarray(features[same].sum(axis=0)).ravel()
-                own = float(np.asarray(features[u] @ theme).ravel()[0]) / max(float(np.linalg.norm(theme)), 1e-12)
+            if int(self._labels[u]) in centroids:
+                own = float(np.asarray(features[u] @ centroids[int(self._labels[u])]).ravel()[0])
                 keep[j] = to_rest[j] > own or (self.rule.trim == "weak" and self.novelty_[u] >= self.pair_evidence)
         if keep.all():
             return members
@@ -348,12 +342,12 @@ class _RuleFinder(NewThemeFinder):
         centre = total / max(float(np.linalg.norm(total)), 1e-12)
         to_group = np.asarray(features[fitting] @ centre).ravel()
         keep = np.ones(others.shape[0], dtype=bool)
-        for j, u in enumerate(fitting):
-            same = fitting[(self._labels[fitting] == self._labels[u]) & (fitting != u)]
-            if len(same):
-                rest = np.asarray(features[same].sum(axis=0)).ravel()
-                own = float(np.asarray(features[u] @ rest).ravel()[0]) / max(float(np.linalg.norm(rest)), 1e-12)
-                keep[j] = own >= to_group[j]
+        for k in np.unique(self._labels[fitting]):
+            rows = np.flatnonzero(self._labels[fitting] == k)
+            if len(rows) > 1:  # a theme's only fitting unit has no rest to be nearer: it always vetoes
+                theme = fitting[rows]
+                own = leave_one_out(features, theme, np.asarray(features[theme].sum(axis=0)).ravel())
+                keep[rows] = own >= to_group[rows]
         return others[np.flatnonzero(keep)]
 
     @staticmethod

@@ -55,6 +55,11 @@ SUBJECTS = {
 }
 
 
+def subject_of(theme_id: str) -> str:
+    """The subject of a gold theme id (:data:`SUBJECTS`; an id it does not list is its own subject)."""
+    return SUBJECTS.get(theme_id, theme_id)
+
+
 def gold_rows(path: Path) -> list[dict]:
     """The gold coding beside round ``path`` (``<stem>_gold.csv``)."""
     return read_gold(path.with_name(f"{path.stem}_gold.csv"))
@@ -83,7 +88,7 @@ def candidates(workdir: Path) -> pd.DataFrame:
             units = recs.loc[recs["theme_id"] == theme.theme_id, "gold"].tolist()
             top = Counter(units).most_common(1)[0][0]
             rows.append({"round_name": name, "theme_id": theme.theme_id, "keywords": theme.keywords,
-                         "gold": top, "subject": SUBJECTS.get(top, top)})
+                         "gold": top, "subject": subject_of(top)})
     return pd.DataFrame(rows)
 
 
@@ -134,10 +139,10 @@ def promoted_rows(found: pd.DataFrame, workdir: Path) -> list[list]:
         promote_candidate(workdir / first.round_name, first.theme_id, subject, book, new_id=theme_id)
         for name in order[order.index(first.round_name) + 1:]:
             path = NEW_ROUNDS[name]
-            if subject not in {SUBJECTS.get(r["theme_id"], r["theme_id"]) for r in gold_rows(path)}:
+            if subject not in {subject_of(r["theme_id"]) for r in gold_rows(path)}:
                 continue
             recs, themes = coded_run(path, workdir / f"{name}_{subject}", workdir, book)
-            mine = recs["gold"].map(SUBJECTS).fillna(recs["gold"]) == subject
+            mine = recs["gold"].map(subject_of) == subject
             taken = recs["theme_id"] == theme_id
             candidate = [is_new_theme(t, s) for t, s in zip(recs["theme_id"], recs["theme_source"], strict=True)]
             named = themes.loc[themes["theme_id"] == theme_id, ["theme_id", "keywords"]].assign(round_name=name)

@@ -204,8 +204,11 @@ class ThemeModel(ResearcherThemes, ModelInputs, NewThemeSteps, SavedState, BaseE
                 terms.keyword, embeddings, self.center_, vectors["prototypes"], vectors["examples"])
             *out, residual = self.scorer_.assign(terms.keyword, embeddings, self.center_)
             if self.finds_new_themes:
-                self.finder_ = self._find_new_themes(self.scorer_, terms, embeddings, self.center_, text,
-                                                     [u.member for u in units])
+                members = [u.member for u in units]
+                found = self._find_new_themes(self.scorer_, terms, embeddings, self.center_, text, members)
+                self.finder_ = self._settle_new_themes(found, self.scorer_, vectors["prototypes"],
+                                                       [u.text for u in units], terms, embeddings, self.center_, text,
+                                                       members)
                 residual = np.setdiff1d(residual, np.flatnonzero(self.finder_.labels_ >= 0))
         semantic = rows_unit(embeddings - self.center_) if self.semantic_weight > 0 else None
         self.discoverer_ = ThemeDiscoverer(**self._sub_params(ThemeDiscoverer))

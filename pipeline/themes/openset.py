@@ -226,7 +226,14 @@ class NewThemeFinder(BaseEstimator):
             groups = self._separate(features, candidates, vetoes, seeds)
         if self.gather and groups:
             groups = self._gathered(features, groups, candidates, fitting, labels)
-        self.groups_ = sorted(groups, key=lambda g: (-len(g), int(g[0])))
+        return self.regroup(features, groups)
+
+    def regroup(self, features: csr_matrix, groups: Sequence[np.ndarray]) -> NewThemeFinder:
+        """Make ``groups`` (member row indices) the new themes: ``groups_`` largest first, ``labels_`` and
+        ``scores_`` (each member's cosine to the rest of its group in ``features``, :meth:`features`); out: self."""
+        self.groups_ = sorted((np.sort(np.asarray(g, dtype=int)) for g in groups), key=lambda g: (-len(g), int(g[0])))
+        self.labels_ = np.full(len(self.novelty_), -1)
+        self.scores_ = np.zeros(len(self.novelty_))
         for j, members in enumerate(self.groups_):
             self.labels_[members] = j
             total = np.asarray(features[members].sum(axis=0)).ravel()

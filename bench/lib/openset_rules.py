@@ -53,11 +53,11 @@ class Rule:
     have its nearest unit in it (issue 20's ninth pass); ``program_terms`` whether program names stay among
     the grouping space's terms, and ``trim`` which members of a group of three or more leave it when nearer
     their own theme's fitting units than the rest of the group ("": none; "all"; "weak": those whose evidence
-    is less than substantial; issue 20's tenth pass); ``settle`` whether the candidates are then coded as
-    promoted themes (:meth:`~pipeline.themes.openmodel.NewThemeSteps._settle_new_themes`; issue 20's eleventh
-    pass; rules measured before it ran without), ``join`` which units may take a promoted candidate ("any": the
+    is less than substantial; issue 20's tenth pass); ``promote`` whether the candidates are then coded as
+    promoted themes (:meth:`~pipeline.themes.openmodel.NewThemeSteps._code_candidates_as_themes`; issue 20's
+    eleventh pass; rules measured before it ran without), ``join`` which units may take a promoted candidate ("any": the
     code's, every unit, as a rerun after promotion; "candidates": the finder's candidates; "unfit": every unit that
-    does not fit the codebook), ``passes`` and ``refind`` the model's ``settle_passes`` and ``settle_refind``."""
+    does not fit the codebook), ``passes`` and ``refind`` the model's ``promotion_passes`` and ``promotion_refind``."""
 
     about: str
     fits: str = "text"
@@ -72,7 +72,7 @@ class Rule:
     mutual: bool = False
     program_terms: bool = True
     trim: str = ""
-    settle: bool = True
+    promote: bool = True
     join: str = "any"
     passes: int = 1
     refind: bool = False
@@ -139,16 +139,16 @@ RULES: dict[str, Rule] = {
     "trim": Rule("current, a member nearer its own codebook theme's fitting units than the rest of its group "
                  "leaves it, and the rest must hold again", trim="all"),
     "trim_weak": Rule("trim, only members whose evidence of being new is less than substantial", trim="weak"),
-    "unsettled": Rule("current, the candidates as the finder groups them, not coded as promoted themes "
-                      "(the code's default before issue 20's eleventh pass)", settle=False),
-    "settle_candidates": Rule("current, only the finder's candidates may take a promoted candidate",
-                              join="candidates"),
-    "settle_unfit": Rule("current, every unit that does not fit the codebook (evidence of being known less than "
-                         "substantial) may take a promoted candidate", join="unfit"),
-    "settle_refind": Rule("current, and the units no candidate took are looked at again for groups, promoted in "
-                          "turn (two promotions; three gave the same)", passes=2, refind=True),
-    "settle_refind_candidates": Rule("settle_refind and settle_candidates", passes=2, refind=True,
-                                     join="candidates"),
+    "unpromoted": Rule("current, the candidates as the finder groups them, not coded as promoted themes (the "
+                       "code's default before issue 20's eleventh pass)", promote=False),
+    "promoted_candidates": Rule("current, only the finder's candidates may take a promoted candidate",
+                                join="candidates"),
+    "promoted_unfit": Rule("current, every unit that does not fit the codebook (evidence of being known less than "
+                           "substantial) may take a promoted candidate", join="unfit"),
+    "promoted_refind": Rule("current, and the units no candidate took are looked at again for groups, promoted in "
+                            "turn (two promotions; three gave the same)", passes=2, refind=True),
+    "promoted_refind_candidates": Rule("promoted_refind and promoted_candidates", passes=2, refind=True,
+                                       join="candidates"),
     "semantic_only": Rule("current, the evidence of the sentence vectors alone", drop="lexical"),
     "lexical_only": Rule("current, the evidence of the Kiwi terms alone", drop="semantic"),
 }
@@ -185,15 +185,15 @@ def rule_model(name: str) -> type[ThemeModel]:
             return finder.fit(fits, lexical, labels, text_embeddings, grouping_terms, members,
                               codebook_terms(scorer))
 
-        settle_passes, settle_refind = rule.passes, rule.refind
+        promotion_passes, promotion_refind = rule.passes, rule.refind
 
         def _joinable(self, finder) -> np.ndarray:
             if rule.join == "unfit":
                 return finder.novelty_ > -finder.veto
             return finder.novelty_ > 0 if rule.join == "candidates" else super()._joinable(finder)
 
-        def _settle_new_themes(self, finder, *args, **kwargs) -> NewThemeFinder:
-            return super()._settle_new_themes(finder, *args, **kwargs) if rule.settle else finder
+        def _code_candidates_as_themes(self, finder, *args, **kwargs) -> NewThemeFinder:
+            return super()._code_candidates_as_themes(finder, *args, **kwargs) if rule.promote else finder
 
     RuleModel.__name__ = RuleModel.__qualname__ = f"ThemeModel_{name}"
     return RuleModel

@@ -14,7 +14,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "unplaced_csv": "schema", "corrections_csv": "schema",
     "complete_matrix": "matrices", "program_matrix": "matrices", "cell_units": "matrices",
     "write_xlsx": "workbook", "xlsx_sheets": "workbook", "run_info": "runinfo", "run_json": "runinfo",
-    "promote_candidate": "promotion",
+    "promote_candidate": "promotion", "run_codebook": "promotion",
     "render_report": "report", "render_summary_md": "report",
     "heatmap": "plots", "share_lines": "plots", "share_change_chart": "plots",
     "subset_font": "fonts", "render_page": "pages", "embedded_json": "pages",

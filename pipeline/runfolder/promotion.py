@@ -12,9 +12,10 @@ from pathlib import Path
 from pipeline.core.atomic import write_file
 from pipeline.core.errors import InputError
 from pipeline.runfolder.folder import load_run
-from pipeline.themes.codebook import CodebookTheme
+from pipeline.themes.codebook import Codebook, CodebookTheme, load_codebook
 from pipeline.themes.openset import is_new_theme
-from pipeline.themes.promote import candidate_examples, candidate_theme, codebook_yaml, promote, run_codebook
+from pipeline.themes.promote import candidate_examples, candidate_theme, codebook_yaml, promote
+from pipeline.themes.store import read_model_info
 
 
 def promote_candidate(run: str | Path, theme_id: str, label: str, out: str | Path, *,
@@ -39,3 +40,20 @@ def promote_candidate(run: str | Path, theme_id: str, label: str, out: str | Pat
     book = promote(run_codebook(folder.info, None if codebook is None else str(codebook)), theme)
     write_file(out, codebook_yaml(book).encode("utf-8"))
     return theme
+
+
+def run_codebook(run_info: dict, path: str | None = None) -> Codebook:
+    """The codebook a run was made with: ``path`` when given, else the file ``run.json`` (``run_info``)
+    names, else for an ``assign`` run the saved model's, else the bundled one. ``InputError`` when the
+    file or model cannot be read."""
+    if path is not None:
+        return load_codebook(path)
+    params = run_info.get("parameters") or {}
+    book = params.get("codebook") or {}
+    if book.get("path"):
+        return load_codebook(book["path"])
+    if params.get("command") == "assign" and params.get("model"):
+        info = read_model_info(Path(params["model"]))
+        if info.get("codebook"):
+            return Codebook.from_dict(info["codebook"], source=str(params["model"]))
+    return load_codebook()

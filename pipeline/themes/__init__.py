@@ -21,5 +21,4 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "NewThemeFinder": "openset", "novelty": "openset", "is_new_theme": "openset", "new_theme_id": "openset",
     "leave_one_out": "openset",
     "candidate_theme": "promote", "promote": "promote", "theme_yaml": "promote", "codebook_yaml": "promote",
-    "run_codebook": "promote",
 })

@@ -44,7 +44,9 @@
    ``min_new_theme_size`` (two, a pair vouched for by two members or a term of its own) separated
    from every unit that does fit the codebook, become new-theme
    candidates ``new_theme_NN`` (``theme_source`` ``discovered``, labelled ``새 주제 후보: <keywords>``);
-   :mod:`pipeline.themes.openset` has the rule and why, ``python -m bench.quality.loto`` measures it. Their units
+   :mod:`pipeline.themes.openset` has the rule and why, ``python -m bench.quality.loto`` measures it. Each
+   candidate is then coded as the codebook theme its promotion would make of it, and takes the units whose
+   best theme it is (:meth:`~pipeline.themes.openmodel.NewThemeSteps._code_candidates_as_themes`). Their units
    always need review; a researcher names a candidate and adds it to the codebook with
    :mod:`pipeline.themes.promote`.
 
@@ -206,7 +208,7 @@ class ThemeModel(ResearcherThemes, ModelInputs, NewThemeSteps, SavedState, BaseE
             if self.finds_new_themes:
                 members = [u.member for u in units]
                 found = self._find_new_themes(self.scorer_, terms, embeddings, self.center_, text, members)
-                self.finder_ = self._settle_new_themes(found, self.scorer_, vectors["prototypes"],
+                self.finder_ = self._code_candidates_as_themes(found, self.scorer_, vectors["prototypes"],
                                                        [u.text for u in units], terms, embeddings, self.center_, text,
                                                        members)
                 residual = np.setdiff1d(residual, np.flatnonzero(self.finder_.labels_ >= 0))

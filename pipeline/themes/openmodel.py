@@ -1,7 +1,8 @@
 """The theme model's new-theme steps (:mod:`pipeline.themes.openset` applied to a fit or an assigned round).
 
 :class:`NewThemeSteps` is the part of :class:`~pipeline.themes.model.ThemeModel` that finds the new
-themes of a round from the codebook step's fits, and :meth:`~NewThemeSteps.predict_open`, which puts
+themes of a round from the codebook step's fits, codes each as the codebook theme its promotion would
+make of it (:meth:`~NewThemeSteps._code_candidates_as_themes`), and :meth:`~NewThemeSteps.predict_open`, which puts
 an assigned round onto a saved model and then finds the round's own new themes. Kept apart from
 :mod:`pipeline.themes.model` so that each file stays readable on its own.
 """
@@ -28,10 +29,10 @@ from pipeline.themes.scorer import CodebookScorer, codebook_vectors, make_assign
 class NewThemeSteps:
     """New themes for the theme model (its ``codebook``, ``new_themes``, ``min_new_theme_size``, ``seed``)."""
 
-    #: Promotions in :meth:`_settle_new_themes`, and whether each looks again for groups among the units no
+    #: Promotions in :meth:`_code_candidates_as_themes`, and whether each looks again for groups among the units no
     #: candidate took (then promoted in the next pass); a study's switches, off by default (``bench/README.md``).
-    settle_passes: int = 1
-    settle_refind: bool = False
+    promotion_passes: int = 1
+    promotion_refind: bool = False
 
     def _find_new_themes(self, scorer: CodebookScorer, terms: UnitTerms, embeddings: np.ndarray, center: np.ndarray,
                          text_embeddings: np.ndarray, members: Sequence[str] | None = None) -> NewThemeFinder:
@@ -46,9 +47,10 @@ class NewThemeSteps:
         return finder.fit(text_fits(scorer, text_embeddings), lexical, labels, text_embeddings, terms.keyword,
                           members, codebook_terms(scorer))
 
-    def _settle_new_themes(self, finder: NewThemeFinder, scorer: CodebookScorer, prototypes: Sequence[np.ndarray],
-                           texts: Sequence[str], terms: UnitTerms, embeddings: np.ndarray, center: np.ndarray,
-                           text_embeddings: np.ndarray, members: Sequence[str] | None = None) -> NewThemeFinder:
+    def _code_candidates_as_themes(self, finder: NewThemeFinder, scorer: CodebookScorer,
+                                   prototypes: Sequence[np.ndarray], texts: Sequence[str], terms: UnitTerms,
+                                   embeddings: np.ndarray, center: np.ndarray, text_embeddings: np.ndarray,
+                                   members: Sequence[str] | None = None) -> NewThemeFinder:
         """``finder``'s candidates as a researcher would find them after promoting each one and running again;
         out: ``finder`` with those groups (``scorer`` found them; ``prototypes``: the codebook's vectors).
 
@@ -61,17 +63,17 @@ class NewThemeSteps:
         the others go to new against 0.03 (``bench/README.md``, "Candidates coded as promoted themes"). A
         candidate left with fewer than ``min_new_theme_size`` units is dropped, and every unit in no candidate
         keeps the theme the codebook gave it. The units left are not looked at again for groups of their own
-        (:attr:`settle_refind`): on the bundled round that made groups of mixed subjects.
+        (:attr:`promotion_refind`): on the bundled round that made groups of mixed subjects.
         """
         features = finder.features(text_embeddings, terms.keyword)
         labels = scorer.blend(*scorer.channels(terms.keyword, embeddings, center)).argmax(axis=1)
         groups = list(finder.groups_)
-        for _ in range(self.settle_passes):
+        for _ in range(self.promotion_passes):
             coded = self._promoted_coding(groups, features, labels, prototypes, texts, terms, embeddings, center)
             if coded is None:
                 break
             best, promoted = coded
-            found = [] if not self.settle_refind else self._find_new_themes(
+            found = [] if not self.promotion_refind else self._find_new_themes(
                 promoted, terms, embeddings, center, text_embeddings, members).groups_
             best[~self._joinable(finder)] = -1
             for group in found:
@@ -148,7 +150,7 @@ class NewThemeSteps:
                       [np.zeros((0, 0))] * len(self.codebook))
             members = [u.member for u in units]
             finder = self._find_new_themes(local, terms, embeddings, center, text, members)
-            finder = self._settle_new_themes(finder, local, self.embed_codebook()["prototypes"],
+            finder = self._code_candidates_as_themes(finder, local, self.embed_codebook()["prototypes"],
                                              [u.text for u in units], terms, embeddings, center, text, members)
             if finder.groups_:
                 review = place_new_themes(out, finder, len(themes))

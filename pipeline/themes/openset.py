@@ -57,6 +57,11 @@ new themes instead, in three steps, each judged against the round itself rather 
    the text weight at 0.55 instead of 0.5 it sent nine known units of the bundled round to new with the
    whole codebook (0.16 of the others leaving a theme out), so it was left out (rule ``undecided``).
 
+The theme model then codes each group as the codebook theme its promotion would make of it and codes the
+round again (:meth:`pipeline.themes.openmodel.NewThemeSteps._code_candidates_as_themes`), so that a
+candidate holds the units whose best theme it is, the units a researcher would find under it after promoting
+it (:meth:`NewThemeFinder.regroup` takes those groups).
+
 Units in no accepted group keep their codebook theme, so a round whose units all fit the codebook
 loses nothing: on every stress set of ``bench.quality.stress`` (headings removed included) no unit is
 sent to a new theme. The dendrogram needs the candidates' pairwise similarities; above

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 
 import yaml
 
 from pipeline.core.errors import InputError
 from pipeline.core.records import Assignment, Unit
-from pipeline.themes.codebook import Codebook, CodebookTheme, load_codebook
+from pipeline.themes.codebook import Codebook, CodebookTheme
 from pipeline.themes.keywords import CANDIDATE_LABEL
 
 #: Keywords a promoted theme takes from its candidate, and how many of them its description names.
@@ -87,21 +86,3 @@ def codebook_yaml(codebook: Codebook) -> str:
     """A whole codebook in the layout of ``corpus/themes.yaml``, readable by :func:`load_codebook`."""
     return _dump({"version": 1, "themes": [_entry(t) for t in codebook.themes]})
 
-
-def run_codebook(run_info: dict, path: str | None = None) -> Codebook:
-    """The codebook a run was made with: ``path`` when given, else the file ``run.json`` (``run_info``)
-    names, else for an ``assign`` run the saved model's, else the bundled one. ``InputError`` when the
-    file or model cannot be read."""
-    if path is not None:
-        return load_codebook(path)
-    params = run_info.get("parameters") or {}
-    book = params.get("codebook") or {}
-    if book.get("path"):
-        return load_codebook(book["path"])
-    if params.get("command") == "assign" and params.get("model"):
-        from pipeline.themes.store import read_model_info
-
-        info = read_model_info(Path(params["model"]))
-        if info.get("codebook"):
-            return Codebook.from_dict(info["codebook"], source=str(params["model"]))
-    return load_codebook()

@@ -3,7 +3,7 @@
 The bundled round with one theme left out of the codebook, as in ``bench.quality.loto``: the finder's
 group holds six of performance_evaluation's ten units, and the round coded again with that group
 promoted files two more of them under it, as a researcher promoting it and running again would see.
-The same fit without the promotion (``settle_passes = 0``) is the comparison.
+The same fit without the promotion (``promotion_passes = 0``) is the comparison.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _fit(units, book, inputs, passes: int | None = None) -> ThemeModel:
     embedder, terms, context, text = inputs
     model = ThemeModel(embedder, book, seed=0)
     if passes is not None:
-        model.settle_passes = passes
+        model.promotion_passes = passes
     return model.fit(units, terms, context, text)
 
 
@@ -57,19 +57,19 @@ def _in_candidates(model: ThemeModel) -> np.ndarray:
 
 def test_a_candidate_takes_the_units_of_its_concern_that_its_promotion_would_file_under_it(units, book, inputs):
     gold = _gold(units)
-    settled, found = _fit(units, book, inputs), _fit(units, book, inputs, passes=0)
+    promoted, found = _fit(units, book, inputs), _fit(units, book, inputs, passes=0)
     concern = gold == LEFT_OUT
     assert _in_candidates(found)[concern].sum() == 6
-    assert _in_candidates(settled)[concern].sum() >= 8
+    assert _in_candidates(promoted)[concern].sum() >= 8
     # One candidate holds them, and no unit of another theme joins it.
-    themes = {a.theme_id for a, mine in zip(settled.assignments_, concern, strict=True) if mine}
-    assert len(themes & {t.theme_id for t in settled.themes_ if is_new_theme(t.theme_id, t.source)}) == 1
-    assert _in_candidates(settled)[~concern].sum() <= _in_candidates(found)[~concern].sum()
+    themes = {a.theme_id for a, mine in zip(promoted.assignments_, concern, strict=True) if mine}
+    assert len(themes & {t.theme_id for t in promoted.themes_ if is_new_theme(t.theme_id, t.source)}) == 1
+    assert _in_candidates(promoted)[~concern].sum() <= _in_candidates(found)[~concern].sum()
 
 
 def test_units_in_no_candidate_keep_the_theme_the_codebook_gave_them(units, book, inputs):
-    settled, found = _fit(units, book, inputs), _fit(units, book, inputs, passes=0)
-    for mine, before in zip(settled.assignments_, found.assignments_, strict=True):
+    promoted, found = _fit(units, book, inputs), _fit(units, book, inputs, passes=0)
+    for mine, before in zip(promoted.assignments_, found.assignments_, strict=True):
         if not is_new_theme(mine.theme_id, mine.theme_source) and not is_new_theme(before.theme_id,
                                                                                    before.theme_source):
             assert (mine.theme_id, mine.theme_score) == (before.theme_id, before.theme_score)

@@ -52,6 +52,7 @@ class CountingEmbedder(Embedder):
 
     def __init__(self) -> None:
         self.embedded: list[str] = []
+        self.kinds: list[str] = []
 
     @property
     def model_id(self) -> str:
@@ -59,6 +60,7 @@ class CountingEmbedder(Embedder):
 
     def encode(self, texts: Sequence[str], kind: str = "passage") -> np.ndarray:
         self.embedded.extend(texts)
+        self.kinds.extend([kind] * len(texts))
         rows = [np.frombuffer(hashlib.sha256(t.encode()).digest()[:16], dtype=np.uint8) for t in texts]
         vectors = np.asarray(rows, dtype=np.float32).reshape(len(texts), 16) + 1.0
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -154,4 +156,8 @@ def test_run_json_counts_rerun_and_new_round(tmp_path: Path, new_round: Path, mo
     seen = set(unit_passages(load_units([SEED])))
     new_texts = [text for text in unit_passages(load_units([new_round])) if text not in seen]
     assert grown["units"] == first["units"] + 3
-    assert grown["embedded_new"] == len(new_texts) >= 3 and sorted(made[2].embedded) == sorted(new_texts)
+    passages = [text for text, kind in zip(made[2].embedded, made[2].kinds, strict=True) if kind == "passage"]
+    assert len(new_texts) >= 3 and sorted(passages) == sorted(new_texts)
+    # Queries: new-theme candidates of the grown round, coded as their promotion would make them (their
+    # descriptions, and examples not embedded as queries before; the codebook's come from the cache).
+    assert grown["embedded_new"] == len(made[2].embedded)

@@ -55,9 +55,10 @@ class Rule:
     their own theme's fitting units than the rest of the group ("": none; "all"; "weak": those whose evidence
     is less than substantial; issue 20's tenth pass); ``promote`` whether the candidates are then coded as
     promoted themes (:meth:`~pipeline.themes.openmodel.NewThemeSteps._code_candidates_as_themes`; issue 20's
-    eleventh pass; rules measured before it ran without), ``join`` which units may take a promoted candidate ("any": the
-    code's, every unit, as a rerun after promotion; "candidates": the finder's candidates; "unfit": every unit that
-    does not fit the codebook), ``passes`` and ``refind`` the model's ``promotion_passes`` and ``promotion_refind``."""
+    eleventh pass; rules measured before it ran without), ``join`` which units may take a promoted candidate
+    ("unfit": the code's, every unit that does not fit the codebook; "any": every unit, as a rerun after
+    promotion; "candidates": the finder's candidates), ``passes`` and ``refind`` the model's
+    ``promotion_passes`` and ``promotion_refind``."""
 
     about: str
     fits: str = "text"
@@ -73,7 +74,7 @@ class Rule:
     program_terms: bool = True
     trim: str = ""
     promote: bool = True
-    join: str = "any"
+    join: str = "unfit"
     passes: int = 1
     refind: bool = False
 
@@ -143,10 +144,10 @@ RULES: dict[str, Rule] = {
                        "code's default before issue 20's eleventh pass)", promote=False),
     "promoted_candidates": Rule("current, only the finder's candidates may take a promoted candidate",
                                 join="candidates"),
-    "promoted_unfit": Rule("current, every unit that does not fit the codebook (evidence of being known less than "
-                           "substantial) may take a promoted candidate", join="unfit"),
-    "promoted_refind": Rule("current, and the units no candidate took are looked at again for groups, promoted in "
-                            "turn (two promotions; three gave the same)", passes=2, refind=True),
+    "promoted_any": Rule("current, every unit may take a promoted candidate, as a rerun after promotion (the code's "
+                         "default in issue 20's eleventh pass until 07681c1)", join="any"),
+    "promoted_refind": Rule("promoted_any, and the units no candidate took are looked at again for groups, promoted in "
+                            "turn (two promotions; three gave the same)", passes=2, refind=True, join="any"),
     "promoted_refind_candidates": Rule("promoted_refind and promoted_candidates", passes=2, refind=True,
                                        join="candidates"),
     "semantic_only": Rule("current, the evidence of the sentence vectors alone", drop="lexical"),
@@ -188,8 +189,8 @@ def rule_model(name: str) -> type[ThemeModel]:
         promotion_passes, promotion_refind = rule.passes, rule.refind
 
         def _joinable(self, finder) -> np.ndarray:
-            if rule.join == "unfit":
-                return finder.novelty_ > -finder.veto
+            if rule.join == "any":
+                return np.ones(len(finder.novelty_), dtype=bool)
             return finder.novelty_ > 0 if rule.join == "candidates" else super()._joinable(finder)
 
         def _code_candidates_as_themes(self, finder, *args, **kwargs) -> NewThemeFinder:

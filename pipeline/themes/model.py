@@ -209,8 +209,8 @@ class ThemeModel(ResearcherThemes, ModelInputs, NewThemeSteps, SavedState, BaseE
                 members = [u.member for u in units]
                 found = self._find_new_themes(self.scorer_, terms, embeddings, self.center_, text, members)
                 self.finder_ = self._code_candidates_as_themes(found, self.scorer_, vectors["prototypes"],
-                                                       [u.text for u in units], terms, embeddings, self.center_, text,
-                                                       members)
+                                                               [u.text for u in units], terms, embeddings,
+                                                               self.center_, text, members)
                 residual = np.setdiff1d(residual, np.flatnonzero(self.finder_.labels_ >= 0))
         semantic = rows_unit(embeddings - self.center_) if self.semantic_weight > 0 else None
         self.discoverer_ = ThemeDiscoverer(**self._sub_params(ThemeDiscoverer))

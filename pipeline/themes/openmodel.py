@@ -22,7 +22,7 @@ from pipeline.themes.codebook import Codebook
 from pipeline.themes.keywords import CANDIDATE_LABEL, ThemeLabeler, label_from_keywords
 from pipeline.themes.modelinputs import UnitTerms
 from pipeline.themes.openset import NewThemeFinder, leave_one_out, new_theme_id
-from pipeline.themes.promote import PROMOTED_EXAMPLES, candidate_theme, promote
+from pipeline.themes.promote import candidate_theme, most_central, promote
 from pipeline.themes.scorer import CodebookScorer, codebook_vectors, make_assignments, rows_unit
 
 
@@ -66,6 +66,8 @@ class NewThemeSteps:
         gave it. The units left are not looked at again for groups of their own
         (:attr:`promotion_refind`): on the bundled round that made groups of mixed subjects.
         """
+        if not finder.groups_:  # nothing to code: a round the codebook covers costs nothing more
+            return finder
         features = finder.features(text_embeddings, terms.keyword)
         labels = scorer.blend(*scorer.channels(terms.keyword, embeddings, center)).argmax(axis=1)
         groups = list(finder.groups_)
@@ -99,9 +101,9 @@ class NewThemeSteps:
                          prototypes: Sequence[np.ndarray], texts: Sequence[str], terms: UnitTerms,
                          embeddings: np.ndarray, center: np.ndarray) -> tuple[np.ndarray, CodebookScorer] | None:
         """Each unit's best theme in the codebook with ``groups`` promoted (``len(codebook) + j``: group j), and the
-        scorer that codes it (no floor, no refinement, as an assigned round's); None without groups or when a group
-        has no keyword to describe it."""
-        book = self._promoted_codebook(groups, features, labels, terms, texts) if len(groups) else None
+        scorer that codes it (no floor, no refinement, as an assigned round's); None when a group has no keyword to
+        describe it."""
+        book = self._promoted_codebook(groups, features, labels, terms, texts)
         if book is None:
             return None
         added = codebook_vectors(self.embedder, Codebook(book.themes[len(self.codebook):]), False)
@@ -124,10 +126,10 @@ class NewThemeSteps:
         ids = new_theme_ids([ThemeInfo(t.theme_id, t.label, "codebook") for t in self.codebook.themes], len(groups))
         book = self.codebook
         for j, g in enumerate(groups):
-            total = np.asarray(features[g].sum(axis=0)).ravel()
-            order = np.lexsort((g, -leave_one_out(features, g, total)))[:PROMOTED_EXAMPLES]
+            closeness = leave_one_out(features, g, np.asarray(features[g].sum(axis=0)).ravel())
+            examples = [texts[i] for i in most_central(g.tolist(), closeness.tolist())]
             try:
-                theme = candidate_theme(ids[j], "", words.get(topic_of[n_book + j], ()), [texts[i] for i in g[order]])
+                theme = candidate_theme(ids[j], "", words.get(topic_of[n_book + j], ()), examples)
             except InputError:  # no keyword: nothing to describe the group by
                 return None
             book = promote(book, theme)
@@ -150,13 +152,13 @@ class NewThemeSteps:
         themes, review = list(self.themes_), None
         if self.finds_new_themes:
             center = embeddings.mean(axis=0)
+            prototypes = self.embed_codebook()["prototypes"]
             local = CodebookScorer(**{**self._sub_params(CodebookScorer), "n_refine": 0, "min_similarity": -1.0})
-            local.fit(terms.keyword, embeddings, center, self.embed_codebook()["prototypes"],
-                      [np.zeros((0, 0))] * len(self.codebook))
+            local.fit(terms.keyword, embeddings, center, prototypes, [np.zeros((0, 0))] * len(self.codebook))
             members = [u.member for u in units]
             finder = self._find_new_themes(local, terms, embeddings, center, text, members)
-            finder = self._code_candidates_as_themes(finder, local, self.embed_codebook()["prototypes"],
-                                             [u.text for u in units], terms, embeddings, center, text, members)
+            finder = self._code_candidates_as_themes(finder, local, prototypes, [u.text for u in units], terms,
+                                                     embeddings, center, text, members)
             if finder.groups_:
                 review = place_new_themes(out, finder, len(themes))
                 themes += self._name_round_themes(units, terms, embeddings, out[0], themes, len(finder.groups_))

@@ -55,9 +55,14 @@ def candidate_examples(theme_id: str, units: Sequence[Unit], assignments: Sequen
     """The texts a candidate's codebook entry takes as examples: its units by theme score (closest to the
     rest of the group first; ties in round order), up to :data:`PROMOTED_EXAMPLES`."""
     score = {a.rec_id: a.theme_score for a in assignments if a.theme_id == theme_id}
-    ranked = sorted((i for i, u in enumerate(units) if u.rec_id in score),
-                    key=lambda i: (-score[units[i].rec_id], i))
-    return [units[i].text for i in ranked[:PROMOTED_EXAMPLES]]
+    rows = [i for i, u in enumerate(units) if u.rec_id in score]
+    return [units[i].text for i in most_central(rows, [score[units[i].rec_id] for i in rows])]
+
+
+def most_central(rows: Sequence[int], scores: Sequence[float]) -> list[int]:
+    """The ``rows`` a promoted theme takes as examples: highest ``scores`` (closeness to the rest of the group)
+    first, ties in row order, up to :data:`PROMOTED_EXAMPLES`."""
+    return [row for _, row in sorted(zip(scores, rows, strict=True), key=lambda p: (-p[0], p[1]))][:PROMOTED_EXAMPLES]
 
 
 def promote(codebook: Codebook, theme: CodebookTheme) -> Codebook:
